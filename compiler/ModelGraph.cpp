@@ -1,0 +1,34 @@
+// Names of layer kinds and small ModelGraph helpers.
+#include "compiler/ModelGraph.h"
+
+namespace vidnet {
+
+std::string_view layerKindName(LayerKind kind) {
+  switch (kind) {
+  case LayerKind::FoldTime: return "fold_time";
+  case LayerKind::Conv: return "conv";
+  case LayerKind::Conv2Plus1d: return "conv(2+1)d";
+  case LayerKind::BatchNorm: return "batch_norm";
+  case LayerKind::ReLU: return "relu";
+  case LayerKind::Add: return "add";
+  case LayerKind::GlobalAvgPool: return "avg_pool";
+  case LayerKind::Linear: return "linear";
+  }
+  return "layer";
+}
+
+int64_t TensorInfo::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+int64_t paperMid(int64_t t, int64_t d, int64_t inChannels, int64_t outChannels) {
+  // Computed in 128 bits: the numerator overflows 64 bits for channel counts near 2^31.
+  __int128 num = static_cast<__int128>(t) * d * d * inChannels * outChannels;
+  __int128 den = static_cast<__int128>(d) * d * inChannels + static_cast<__int128>(t) * outChannels;
+  return den == 0 ? 0 : static_cast<int64_t>(num / den);
+}
+
+} // namespace vidnet

@@ -1,0 +1,81 @@
+// The elaborated model: every layer (conv, BN, ReLU, add, pool, fc) with its output shape,
+// parameter tensors, parameter count and multiply-accumulates. Targets start from here.
+#pragma once
+
+#include "dsl/SourceFile.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vidnet {
+
+// Per-clip activation shape in PyTorch order: channels, frames (L), height, width.
+struct Shape {
+  int64_t c = 0, l = 0, h = 0, w = 0;
+  int64_t elements() const { return c * l * h * w; }
+  friend bool operator==(const Shape &, const Shape &) = default;
+};
+
+// A (time, height, width) triple: kernel extents, strides or paddings.
+struct Dims3 {
+  int64_t t = 1, h = 1, w = 1;
+  friend bool operator==(const Dims3 &, const Dims3 &) = default;
+};
+
+enum class LayerKind {
+  FoldTime,     // R2D: C x L x H x W -> (L*C) x 1 x H x W, frame-major channels (l*C + c)
+  Conv,         // N-d convolution, no bias (every conv is followed by BN)
+  Conv2Plus1d,  // spatial 1xdxd conv to `mid` channels, BN, ReLU, temporal tx1x1 conv
+  BatchNorm,
+  ReLU,
+  Add,          // residual sum of `inputs[0]` and `inputs[1]`
+  GlobalAvgPool,
+  Linear,       // the classifier, with bias
+};
+std::string_view layerKindName(LayerKind kind);
+
+// A parameter or state tensor with torchvision's state_dict name and PyTorch's layout
+// (conv weight O x I x T x H x W, fc weight O x I).
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+  bool trainable = true;  // false for BN running statistics
+  bool isInteger = false; // num_batches_tracked is int64 in PyTorch
+  int64_t elements() const;
+};
+
+struct Layer {
+  std::string name;
+  LayerKind kind;
+  dsl::Loc loc;             // the spec line this layer came from
+  std::vector<int> inputs;  // indices into ModelGraph::layers; -1 is the model input
+  Shape output;
+
+  // Conv, Conv2Plus1d and Linear.
+  int64_t inChannels = 0, outChannels = 0;
+  Dims3 kernel, stride, pad;  // Conv2Plus1d: kernel t x d x d, split as described above
+  int64_t mid = 0;            // Conv2Plus1d: M_i, the number of spatial filters
+
+  std::vector<TensorInfo> tensors;
+  int64_t params = 0;  // trainable elements
+  int64_t macs = 0;    // multiply-accumulates per clip
+};
+
+struct ModelGraph {
+  std::string name;
+  std::string specPath;
+  Shape input;
+  int64_t classes = 0;
+  std::vector<Layer> layers;
+  int64_t params = 0;  // trainable: conv and fc weights and biases, BN gamma and beta
+  int64_t macs = 0;    // per clip: convolutions and the fc layer
+  int64_t stateElements = 0;  // BN running statistics
+};
+
+// The paper's M_i = floor(t d^2 N_{i-1} N_i / (d^2 N_{i-1} + t N_i)), which makes a (2+1)D
+// conv have about as many parameters as the t x d x d 3D conv it replaces.
+int64_t paperMid(int64_t t, int64_t d, int64_t inChannels, int64_t outChannels);
+
+} // namespace vidnet

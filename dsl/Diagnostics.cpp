@@ -1,0 +1,128 @@
+// Diagnostic collection, rendering with a quoted source line and caret, and typo suggestions.
+#include "dsl/Diagnostics.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace vidnet::dsl {
+
+const std::vector<DiagKindInfo> &allDiagKinds() {
+  static const std::vector<DiagKindInfo> kinds = {
+#define DIAG_KIND(name, summary) {DiagKind::name, #name, summary},
+#include "dsl/DiagnosticKinds.def"
+#undef DIAG_KIND
+  };
+  return kinds;
+}
+
+std::string_view diagKindName(DiagKind kind) {
+  return allDiagKinds()[static_cast<size_t>(kind)].name;
+}
+
+void DiagnosticEngine::error(Loc loc, DiagKind kind, std::string message) {
+  ++errorCount_;
+  if (errorCount_ > kMaxErrors)
+    return;
+  diags_.push_back({Severity::Error, kind, loc, std::move(message)});
+}
+
+void DiagnosticEngine::note(Loc loc, std::string message) {
+  if (errorCount_ > kMaxErrors)
+    return;
+  diags_.push_back({Severity::Note, DiagKind::FileError, loc, std::move(message)});
+}
+
+namespace {
+
+// The quoted line is cut to a window around the caret so a 1 MB line prints as one screen
+// line; non-printable bytes become '?' so junk cannot garble the terminal.
+constexpr size_t kQuoteWidth = 100;
+
+void renderQuote(std::ostream &os, std::string_view line, uint32_t col) {
+  size_t caret = col == 0 ? 0 : col - 1;
+  caret = std::min(caret, line.size());
+  size_t begin = caret > kQuoteWidth / 2 ? caret - kQuoteWidth / 2 : 0;
+  size_t end = std::min(line.size(), begin + kQuoteWidth);
+  std::string quoted, marker;
+  if (begin > 0) {
+    quoted += "...";
+    marker += "   ";
+  }
+  for (size_t i = begin; i < end; ++i) {
+    unsigned char ch = static_cast<unsigned char>(line[i]);
+    char shown = ch == '\t' || (ch >= 0x20 && ch < 0x7f) ? static_cast<char>(ch) : '?';
+    quoted += shown;
+    if (i < caret)
+      marker += shown == '\t' ? '\t' : ' ';
+  }
+  if (end < line.size())
+    quoted += "...";
+  marker += '^';
+  os << quoted << '\n' << marker << '\n';
+}
+
+} // namespace
+
+void DiagnosticEngine::render(std::ostream &os) const {
+  for (const Diagnostic &d : diags_) {
+    os << source_.path();
+    if (d.loc.line > 0)
+      os << ':' << d.loc.line << ':' << d.loc.col;
+    if (d.severity == Severity::Error)
+      os << ": error: " << d.message << " [" << diagKindName(d.kind) << "]\n";
+    else
+      os << ": note: " << d.message << '\n';
+    if (d.loc.line > 0 && d.loc.line <= source_.lineCount())
+      renderQuote(os, source_.lineText(d.loc.line), d.loc.col);
+  }
+  if (errorCount_ > kMaxErrors)
+    os << source_.path() << ": note: " << errorCount_ - kMaxErrors
+       << " more errors not shown; fix the ones above first\n";
+}
+
+namespace {
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                  std::tolower(static_cast<unsigned char>(b[j - 1]));
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+} // namespace
+
+std::string_view closestMatch(std::string_view word, const std::vector<std::string_view> &candidates) {
+  // Long junk words are never typos of our short keywords; skip the quadratic work.
+  if (word.empty() || word.size() > 32)
+    return {};
+  std::string_view best;
+  size_t bestDistance = SIZE_MAX;
+  for (std::string_view c : candidates) {
+    size_t d = editDistance(word, c);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  // Allow one edit for short words, up to a third of the length for longer ones.
+  size_t allowed = std::max<size_t>(1, std::max(word.size(), best.size()) / 3);
+  return bestDistance <= allowed ? best : std::string_view{};
+}
+
+std::string didYouMean(std::string_view word, const std::vector<std::string_view> &candidates) {
+  std::string_view match = closestMatch(word, candidates);
+  if (match.empty())
+    return {};
+  return "; did you mean `" + std::string(match) + "`?";
+}
+
+} // namespace vidnet::dsl

@@ -1,0 +1,122 @@
+// vidc: the vidnet compiler driver. Thin: argument parsing here, all work in the libraries.
+#include "compiler/Frontend.h"
+#include "compiler/GraphReport.h"
+#include "dsl/Parser.h"
+
+#include <charconv>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+using namespace vidnet;
+
+namespace {
+
+constexpr const char *kUsage =
+    "usage: vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
+    "       vidc --emit=ast|graph [--input CxLxHxW] [--classes K] SPEC.vnet\n"
+    "       vidc --list-diagnostics\n"
+    "\n"
+    "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
+    "  --json             the same as one JSON object\n"
+    "  --emit=ast         the parsed spec with line:col of every node\n"
+    "  --emit=graph       the elaborated model graph as JSON\n"
+    "  --input CxLxHxW    override the spec's input clip (e.g. 3x8x112x112)\n"
+    "  --classes K        override the head's class count\n"
+    "  --list-diagnostics every diagnostic kind vidc can report\n";
+
+int usage(const std::string &problem) {
+  std::cerr << "vidc: " << problem << "\n" << kUsage;
+  return 2;
+}
+
+bool parsePositive(std::string_view text, int64_t &out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && out > 0 &&
+         out <= dsl::kMaxInteger;
+}
+
+bool parseShape(std::string_view text, Shape &out) {
+  int64_t parts[4];
+  for (int i = 0; i < 4; ++i) {
+    size_t x = i < 3 ? text.find('x') : text.size();
+    if (x == std::string_view::npos || !parsePositive(text.substr(0, x), parts[i]))
+      return false;
+    text = i < 3 ? text.substr(x + 1) : std::string_view{};
+  }
+  out = Shape{parts[0], parts[1], parts[2], parts[3]};
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string command, emit, specPath;
+  bool json = false;
+  ElaborateOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string_view flag) -> std::optional<std::string_view> {
+      if (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag && arg[flag.size()] == '=')
+        return arg.substr(flag.size() + 1);
+      if (arg == flag && i + 1 < argc)
+        return std::string_view(argv[++i]);
+      return std::nullopt;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--list-diagnostics") {
+      for (const dsl::DiagKindInfo &k : dsl::allDiagKinds())
+        std::cout << k.name << ": " << k.summary << '\n';
+      return 0;
+    } else if (arg == "--json") {
+      json = true;
+    } else if (arg.rfind("--emit", 0) == 0) {
+      auto v = value("--emit");
+      if (!v || (*v != "ast" && *v != "graph"))
+        return usage("--emit takes ast or graph");
+      emit = *v;
+    } else if (arg.rfind("--input", 0) == 0) {
+      Shape shape;
+      auto v = value("--input");
+      if (!v || !parseShape(*v, shape))
+        return usage("--input takes CxLxHxW with positive integers, e.g. 3x8x112x112");
+      options.input = shape;
+    } else if (arg.rfind("--classes", 0) == 0) {
+      int64_t k = 0;
+      auto v = value("--classes");
+      if (!v || !parsePositive(*v, k))
+        return usage("--classes takes a positive integer");
+      options.classes = k;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return usage("unknown option '" + std::string(arg) + "'");
+    } else if (command.empty() && emit.empty() && specPath.empty() && arg == "info") {
+      command = "info";
+    } else if (specPath.empty()) {
+      specPath = arg;
+    } else {
+      return usage("unexpected argument '" + std::string(arg) + "'");
+    }
+  }
+  if (command.empty() == emit.empty())
+    return usage(command.empty() ? "say what to do: info or --emit=..." : "use either info or --emit");
+  if (specPath.empty())
+    return usage("no spec file given");
+
+  FrontendStage until = emit == "ast" ? FrontendStage::Parse : FrontendStage::Elaborate;
+  FrontendResult r = runFrontend(specPath, options, until);
+  r.diags->render(std::cerr);
+  if (!r.ok())
+    return 1;
+  if (emit == "ast") {
+    dsl::printAST(r.spec, std::cout);
+  } else if (emit == "graph" || json) {
+    std::cout << graphToJson(*r.graph).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
+  } else {
+    printInfoTable(*r.graph, std::cout);
+  }
+  return 0;
+}
