@@ -319,10 +319,9 @@ public:
             return false;
           shortcut = batchNorm(prefix + "downsample.1", s.stmt->loc);
         }
-        add(prefix + "add", LayerKind::Add, s.stmt->loc, {residual, shortcut}).output =
-            shapeOf(residual);
-        int sum = last();
-        add(prefix + "relu", LayerKind::ReLU, s.stmt->loc, {sum}).output = shapeOf(sum);
+        Shape blockOut = shapeOf(residual);
+        add(prefix + "add", LayerKind::Add, s.stmt->loc, {residual, shortcut}).output = blockOut;
+        add(prefix + "relu", LayerKind::ReLU, s.stmt->loc, {last()}).output = blockOut;
         x = last();
         if (overflow_)
           return false;
@@ -344,7 +343,8 @@ private:
     return g_.layers.back();
   }
 
-  const Shape &shapeOf(int index) const {
+  // By value: callers keep it across add(), which may reallocate the layer vector.
+  Shape shapeOf(int index) const {
     return index < 0 ? g_.input : g_.layers[static_cast<size_t>(index)].output;
   }
 
@@ -489,8 +489,8 @@ private:
 
   int bnRelu(std::string bnName, std::string reluName, Loc loc) {
     int bn = batchNorm(std::move(bnName), loc);
-    Layer &relu = add(std::move(reluName), LayerKind::ReLU, loc, {bn});
-    relu.output = shapeOf(bn);
+    Shape shape = shapeOf(bn);
+    add(std::move(reluName), LayerKind::ReLU, loc, {bn}).output = shape;
     return last();
   }
 

@@ -129,7 +129,18 @@ private:
     else {
       diags_.error(kw.loc, DiagKind::UnknownStatement,
                    "unknown statement " + quote(kw.text) + didYouMean(kw.text, kStatementKeywords));
-      return std::nullopt;
+      // A typo of a keyword stands in for that statement, so it is not also reported missing.
+      std::string_view meant = closestMatch(kw.text, kStatementKeywords);
+      if (meant.empty() || meant == "stream" || meant == "connect")
+        return std::nullopt;
+      s.kind = meant == "model" ? StatementKind::Model
+               : meant == "input" ? StatementKind::Input
+               : meant == "stem"  ? StatementKind::Stem
+               : meant == "stage" ? StatementKind::Stage
+                                  : StatementKind::Head;
+      s.broken = true;
+      skipLine();
+      return s;
     }
     bool ok = true;
     switch (s.kind) {

@@ -1,0 +1,21 @@
+# lit configuration for vidnet: vidc tests under test/lit and the golden diagnostics under
+# test/diagnostics. Run through ctest, or: /usr/lib/llvm-22/bin/lit -sv build/test
+import os
+import lit.formats
+
+config.name = "vidnet"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".test", ".vnet"]
+src = config.vidnet_source_dir
+config.test_source_root = os.path.join(src, "test")
+config.test_exec_root = config.vidnet_build_test_dir
+config.excludes = ["unit", "fuzz", "Inputs", "CMakeLists.txt"]
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.vidnet_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%vidc", os.path.join(config.vidnet_tools_dir, "vidc")))
+config.substitutions.append(("%models", os.path.join(src, "models")))
+config.substitutions.append(("%python", config.python_executable))
+if config.fuzzer_path:
+    config.available_features.add("fuzzer")
+    config.substitutions.append(("%spec-fuzzer", config.fuzzer_path))
