@@ -55,12 +55,12 @@ nlohmann::ordered_json shape(const Shape &s) { return {s.c, s.l, s.h, s.w}; }
 void printInfoTable(const ModelGraph &g, std::ostream &os) {
   os << g.name << " (" << g.specPath << "): input " << shapeText(g.input) << ", " << g.classes
      << " classes\n";
-  os << std::left << std::setw(24) << "layer" << std::setw(12) << "kind" << std::setw(36)
+  os << std::left << std::setw(24) << "layer" << std::setw(12) << "kind" << std::setw(34)
      << "conv" << std::setw(16) << "output" << std::right << std::setw(12) << "params"
      << std::setw(10) << "MACs" << '\n';
   for (const Layer &l : g.layers) {
     os << std::left << std::setw(24) << l.name << std::setw(12) << layerKindName(l.kind)
-       << std::setw(36) << detail(l) << std::setw(16) << shapeText(l.output) << std::right
+       << std::setw(34) << detail(l) << std::setw(16) << shapeText(l.output) << std::right
        << std::setw(12) << (l.params ? withThousands(l.params) : "") << std::setw(10)
        << (l.macs ? giga(l.macs) : "") << '\n';
   }
