@@ -439,7 +439,8 @@ private:
       if (!outputShape(l, in, l.kernel, l.stride, l.pad, channels, l.output))
         return false;
       l.tensors.push_back({tensorPrefix + "weight", {channels, in.c, l.kernel.t, l.kernel.h, l.kernel.w}});
-      l.macs = mul({l.output.elements(), in.c, l.kernel.t, l.kernel.h, l.kernel.w});
+      l.macs = mul({l.output.c, l.output.l, l.output.h, l.output.w, in.c, l.kernel.t, l.kernel.h,
+                    l.kernel.w});
       account(l);
       return !overflow_;
     }
@@ -461,8 +462,8 @@ private:
     l.tensors.push_back({tensorPrefix + "0.weight", {l.mid, in.c, 1, l.kernel.h, l.kernel.w}});
     appendBatchNormTensors(l, tensorPrefix + "1.", l.mid);
     l.tensors.push_back({tensorPrefix + "3.weight", {channels, l.mid, l.kernel.t, 1, 1}});
-    int64_t spatialMacs = mul({spatial.elements(), in.c, l.kernel.h, l.kernel.w});
-    int64_t temporalMacs = mul({l.output.elements(), l.mid, l.kernel.t});
+    int64_t spatialMacs = mul({spatial.c, spatial.l, spatial.h, spatial.w, in.c, l.kernel.h, l.kernel.w});
+    int64_t temporalMacs = mul({l.output.c, l.output.l, l.output.h, l.output.w, l.mid, l.kernel.t});
     if (__builtin_add_overflow(spatialMacs, temporalMacs, &l.macs))
       overflow_ = true;
     account(l);
@@ -547,10 +548,15 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
   };
   int highest = -1;
   const Statement *highestStmt = nullptr;
+  const Statement *reportedAfter = nullptr;  // one OutOfOrder per misplaced statement
+  bool hasStreams = false;
 
   for (const Statement &s : spec.statements) {
     std::string keyword(dsl::statementKeyword(s.kind));
     if (s.kind == StatementKind::Stream || s.kind == StatementKind::Connect) {
+      hasStreams = true;
+      if (s.broken)
+        continue;
       diags.error(s.loc, DiagKind::NotImplemented,
                   s.kind == StatementKind::Stream
                       ? "two-stream models (`stream`) are reserved in the grammar and not implemented yet"
@@ -567,7 +573,8 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
       }
       seen[r] = &s;
     }
-    if (r < highest) {
+    if (r < highest && reportedAfter != highestStmt) {
+      reportedAfter = highestStmt;
       diags.error(s.loc, DiagKind::OutOfOrder,
                   "`" + keyword + "` after `" + std::string(dsl::statementKeyword(highestStmt->kind)) +
                       "`; a spec reads model, input, stem, stage..., head");
@@ -587,11 +594,6 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
       stem = check.conv(s);
       break;
     case StatementKind::Stage: {
-      if (const Option *o = s.option("fold")) {
-        diags.error(o->loc, DiagKind::InvalidFold,
-                    "`fold=time` belongs on the stem, where R2D folds the L frames into channels");
-        stagesOk = false;
-      }
       std::optional<ConvStatement> c = check.conv(s);
       stagesOk &= c.has_value();
       if (c)
@@ -602,6 +604,10 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
     }
   }
   Loc top{1, 1};
+  // A two-stream spec declares its inputs and stems inside the streams; it has been reported
+  // as not implemented already, and "missing" errors would only be noise.
+  if (hasStreams)
+    return std::nullopt;
   if (!seen[1])
     diags.error(top, DiagKind::MissingStatement,
                 "the spec has no `input` statement (e.g. `input clip c=3 l=16 h=112 w=112`)");

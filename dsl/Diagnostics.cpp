@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 namespace vidnet::dsl {
 
@@ -64,7 +65,28 @@ void renderQuote(std::ostream &os, std::string_view line, uint32_t col) {
 } // namespace
 
 void DiagnosticEngine::render(std::ostream &os) const {
-  for (const Diagnostic &d : diags_) {
+  // Source order (the lexer reports before the parser and elaboration), notes staying with
+  // their error; diagnostics without a position come first.
+  std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) into diags_
+  for (size_t i = 0; i < diags_.size(); ++i)
+    if (diags_[i].severity == Severity::Error || groups.empty())
+      groups.push_back({i, i + 1});
+    else
+      groups.back().second = i + 1;
+  std::sort(groups.begin(), groups.end(), [&](const auto &a, const auto &b) {
+    Loc la = diags_[a.first].loc, lb = diags_[b.first].loc;
+    return std::tuple(la.line, la.col, a.first) < std::tuple(lb.line, lb.col, b.first);
+  });
+  for (auto [begin, end] : groups)
+    for (size_t i = begin; i < end; ++i)
+      renderOne(os, diags_[i]);
+  if (errorCount_ > kMaxErrors)
+    os << source_.path() << ": note: " << errorCount_ - kMaxErrors
+       << " more errors not shown; fix the ones above first\n";
+}
+
+void DiagnosticEngine::renderOne(std::ostream &os, const Diagnostic &d) const {
+  {
     os << source_.path();
     if (d.loc.line > 0)
       os << ':' << d.loc.line << ':' << d.loc.col;
@@ -75,9 +97,6 @@ void DiagnosticEngine::render(std::ostream &os) const {
     if (d.loc.line > 0 && d.loc.line <= source_.lineCount())
       renderQuote(os, source_.lineText(d.loc.line), d.loc.col);
   }
-  if (errorCount_ > kMaxErrors)
-    os << source_.path() << ": note: " << errorCount_ - kMaxErrors
-       << " more errors not shown; fix the ones above first\n";
 }
 
 namespace {

@@ -55,6 +55,8 @@ public:
   static constexpr size_t kMaxErrors = 20;
 
 private:
+  void renderOne(std::ostream &os, const Diagnostic &d) const;
+
   const SourceFile &source_;
   std::vector<Diagnostic> diags_;
   size_t errorCount_ = 0;

@@ -36,7 +36,10 @@ public:
 
   std::vector<Token> run() {
     std::vector<Token> tokens;
-    bool lastWasInvalid = false;
+    // Junk is reported once per line: the first bad byte says enough, the rest is noise.
+    bool invalidOnLine = false;
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF")  // a UTF-8 byte-order mark from some editors
+      pos_ = 3;
     while (pos_ < text_.size()) {
       char c = text_[pos_];
       Loc loc{line_, col()};
@@ -46,7 +49,7 @@ public:
         ++pos_;
         ++line_;
         lineStart_ = pos_;
-        lastWasInvalid = false;
+        invalidOnLine = false;
         continue;
       }
       if (c == ' ' || c == '\t' || c == '\r') {
@@ -76,13 +79,9 @@ public:
       } else {
         ++pos_;
       }
-      if (kind == TokenKind::Invalid) {
-        // One report per run of junk on a line keeps binary input readable.
-        if (!lastWasInvalid)
-          diags_.error(loc, DiagKind::InvalidCharacter, describeInvalid(c));
-        lastWasInvalid = true;
-      } else {
-        lastWasInvalid = false;
+      if (kind == TokenKind::Invalid && !invalidOnLine) {
+        diags_.error(loc, DiagKind::InvalidCharacter, describeInvalid(c));
+        invalidOnLine = true;
       }
       tokens.push_back({kind, text_.substr(start, pos_ - start), loc});
     }
@@ -105,6 +104,11 @@ private:
         ++pos_;
       } else if (c == '-' && pos_ + 1 < text_.size() && isAlnum(text_[pos_ + 1])) {
         ++pos_;
+      } else if (c == '+' && text_.substr(start, pos_ - start) == "conv2") {
+        // `conv2+1d`: keep it one word so the diagnostic can suggest `conv(2+1)d`.
+        while (pos_ < text_.size() && (isAlnum(text_[pos_]) || text_[pos_] == '+'))
+          ++pos_;
+        return;
       } else if (c == '(' && text_.substr(start, pos_ - start) == "conv") {
         size_t close = pos_ + 1;
         while (close < text_.size() && close - pos_ <= 8 &&
@@ -134,7 +138,9 @@ private:
       return TokenKind::Float;
     }
     if (pos_ < text_.size() && isAlpha(text_[pos_])) {
-      while (pos_ < text_.size() && isAlnum(text_[pos_]))
+      while (pos_ < text_.size() &&
+             (isAlnum(text_[pos_]) ||
+              (text_[pos_] == '-' && pos_ + 1 < text_.size() && isDigit(text_[pos_ + 1]))))
         ++pos_;
       return TokenKind::Dims;
     }

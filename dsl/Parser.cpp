@@ -36,10 +36,14 @@ const std::vector<std::string_view> &optionsOf(StatementKind kind) {
 namespace {
 
 std::string quote(std::string_view text) {
-  // Quoted tokens are cut so a 1 MB word does not become a 1 MB message.
-  if (text.size() > 40)
-    return "`" + std::string(text.substr(0, 40)) + "...`";
-  return "`" + std::string(text) + "`";
+  // Quoted tokens are cut so a 1 MB word does not become a 1 MB message, and bytes that are
+  // not printable ASCII are shown as `?`, as in the quoted source line.
+  std::string out = "`";
+  for (size_t i = 0; i < text.size() && i < 40; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    out += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
+  }
+  return out + (text.size() > 40 ? "...`" : "`");
 }
 
 std::string describe(const Token &t) {
@@ -71,6 +75,12 @@ private:
   bool at(TokenKind kind) const { return peek().kind == kind; }
   bool atLineEnd() const { return at(TokenKind::Newline) || at(TokenKind::End); }
 
+  // Reports an UnexpectedToken error unless the token is junk the lexer already reported.
+  void unexpected(const Token &t, std::string message) {
+    if (t.kind != TokenKind::Invalid)
+      diags_.error(t.loc, DiagKind::UnexpectedToken, std::move(message));
+  }
+
   // Error recovery: drop the rest of the line.
   void skipLine() {
     while (!atLineEnd())
@@ -100,8 +110,7 @@ private:
       std::optional<Statement> s = parseStatement(depth);
       if (!atLineEnd()) {
         if (diags_.errorCount() == errorsBefore)
-          diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                       "expected end of line, got " + describe(peek()));
+          unexpected(peek(), "expected end of line, got " + describe(peek()));
         skipLine();
       }
       if (s)
@@ -113,8 +122,7 @@ private:
   std::optional<Statement> parseStatement(int depth) {
     const Token &kw = next();
     if (kw.kind != TokenKind::Word) {
-      diags_.error(kw.loc, DiagKind::UnexpectedToken,
-                   "expected a statement (model, input, stem, stage, head), got " + describe(kw));
+      unexpected(kw, "expected a statement (model, input, stem, stage, head), got " + describe(kw));
       return std::nullopt;
     }
     Statement s;
@@ -127,8 +135,10 @@ private:
     else if (kw.text == "stream") s.kind = StatementKind::Stream;
     else if (kw.text == "connect") s.kind = StatementKind::Connect;
     else {
+      std::string hint = didYouMean(kw.text, kStatementKeywords);
       diags_.error(kw.loc, DiagKind::UnknownStatement,
-                   "unknown statement " + quote(kw.text) + didYouMean(kw.text, kStatementKeywords));
+                   "unknown statement " + quote(kw.text) +
+                       (hint.empty() ? " (expected model, input, stem, stage or head)" : hint));
       // A typo of a keyword stands in for that statement, so it is not also reported missing.
       std::string_view meant = closestMatch(kw.text, kStatementKeywords);
       if (meant.empty() || meant == "stream" || meant == "connect")
@@ -170,18 +180,17 @@ private:
     }
     if (!required)
       return true;
-    diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                 "expected " + std::string(what) + ", got " + describe(peek()));
+    unexpected(peek(), "expected " + std::string(what) + ", got " + describe(peek()));
     return false;
   }
 
   // conv = "conv3d" | "conv2d" | "conv(2+1)d" ;
   bool parseConv(Statement &s) {
     const Token &t = peek();
-    if (t.kind != TokenKind::Word) {
-      diags_.error(t.loc, DiagKind::UnexpectedToken,
-                   "expected a convolution kind (conv3d, conv2d, conv(2+1)d) after `" +
-                       std::string(statementKeyword(s.kind)) + "`, got " + describe(t));
+    if (t.kind != TokenKind::Word || tokens_[pos_ + 1].kind == TokenKind::Equals) {
+      unexpected(t, "expected a convolution kind (conv3d, conv2d, conv(2+1)d) after `" +
+                        std::string(statementKeyword(s.kind)) + "`, got " +
+                        (t.kind == TokenKind::Word ? quote(std::string(t.text) + "=") : describe(t)));
       return false;
     }
     next();
@@ -190,12 +199,13 @@ private:
     else if (t.text == "conv2d") s.conv = ConvKind::Conv2d;
     else if (t.text == "conv(2+1)d") s.conv = ConvKind::Conv2Plus1d;
     else {
+      // A `+` means (2+1)D whatever the edit distance to `conv2d` says.
+      std::string hint = t.text.find('+') != std::string_view::npos
+                             ? "; did you mean `conv(2+1)d`?"
+                             : didYouMean(t.text, kConvKinds);
       diags_.error(t.loc, DiagKind::UnknownConvKind,
                    "unknown convolution kind " + quote(t.text) +
-                       didYouMean(t.text, kConvKinds) +
-                       (closestMatch(t.text, kConvKinds).empty()
-                            ? " (expected conv3d, conv2d or conv(2+1)d)"
-                            : ""));
+                       (hint.empty() ? " (expected conv3d, conv2d or conv(2+1)d)" : hint));
       return false;
     }
     return true;
@@ -228,8 +238,7 @@ private:
         return false;
       }
       if (t.kind != TokenKind::Word) {
-        diags_.error(t.loc, DiagKind::UnexpectedToken,
-                     "expected an option `name=value`, got " + describe(t));
+        unexpected(t, "expected an option `name=value`, got " + describe(t));
         return false;
       }
       next();
@@ -237,8 +246,7 @@ private:
       o.name = std::string(t.text);
       o.loc = t.loc;
       if (!at(TokenKind::Equals)) {
-        diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                     "expected `=` after option name " + quote(t.text) + ", got " + describe(peek()));
+        badBlockCount(s, t);
         return false;
       }
       next();
@@ -257,6 +265,28 @@ private:
       s.options.push_back(std::move(o));
     }
     return ok;
+  }
+
+  // A word not followed by `=`: most often a mistyped block count (`X4`, `x 4`, `x2` on a stem).
+  void badBlockCount(const Statement &s, const Token &word) {
+    std::string_view w = word.text;
+    bool countLike = (w.size() >= 2 && (w[0] == 'x' || w[0] == 'X') &&
+                      std::all_of(w.begin() + 1, w.end(), [](char c) { return c >= '0' && c <= '9'; }));
+    if (countLike && s.kind != StatementKind::Stage) {
+      diags_.error(word.loc, DiagKind::UnexpectedToken,
+                   "block counts like " + quote(w) + " belong on `stage`, not `" +
+                       std::string(statementKeyword(s.kind)) + "`");
+    } else if (countLike) {
+      diags_.error(word.loc, DiagKind::UnexpectedToken,
+                   "block counts are written in lowercase; did you mean `x" +
+                       std::string(w.substr(1)) + "`?");
+    } else if ((w == "x" || w == "X") && at(TokenKind::Integer)) {
+      diags_.error(word.loc, DiagKind::UnexpectedToken,
+                   "write the block count without a space; did you mean `x" +
+                       std::string(peek().text) + "`?");
+    } else {
+      unexpected(peek(), "expected `=` after option name " + quote(w) + ", got " + describe(peek()));
+    }
   }
 
   static bool isRepeat(std::string_view w) {
@@ -293,6 +323,12 @@ private:
 
   // value = integer { "," integer } | dims | word ;   dims = integer "x" integer { "x" integer }
   bool parseValue(Option &o) {
+    // A missing value must not swallow the newline (the next line would be lost) nor the
+    // next option's name.
+    if (atLineEnd() || (at(TokenKind::Word) && tokens_[pos_ + 1].kind == TokenKind::Equals)) {
+      unexpected(peek(), "expected a value after `" + o.name + "=`, got " + describe(peek()));
+      return false;
+    }
     const Token &t = next();
     o.value.loc = t.loc;
     switch (t.kind) {
@@ -308,13 +344,13 @@ private:
       o.value.form = Value::Form::Integer;
       while (at(TokenKind::Comma)) {
         next();
-        const Token &item = next();
+        const Token &item = peek();
         if (item.kind != TokenKind::Integer) {
-          diags_.error(item.loc, DiagKind::UnexpectedToken,
-                       "expected an integer after `,` in the value of `" + o.name + "`, got " +
-                           describe(item));
+          unexpected(item, "expected an integer after `,` in the value of `" + o.name + "`, got " +
+                               describe(item));
           return false;
         }
+        next();
         std::optional<int64_t> m = parseInteger(item.text, item.loc);
         if (!m)
           return false;
@@ -334,7 +370,8 @@ private:
                        quote(t.text) + " is neither an integer nor dimensions like `1x2x2`");
           return false;
         }
-        std::optional<int64_t> n = parseInteger(part, t.loc);
+        Loc partLoc{t.loc.line, t.loc.col + static_cast<uint32_t>(part.data() - t.text.data())};
+        std::optional<int64_t> n = parseInteger(part, partLoc);
         if (!n)
           return false;
         o.value.ints.push_back(*n);
@@ -350,8 +387,7 @@ private:
                    "expected an integer for `" + o.name + "`, got " + quote(t.text));
       return false;
     default:
-      diags_.error(t.loc, DiagKind::UnexpectedToken,
-                   "expected a value after `" + o.name + "=`, got " + describe(t));
+      unexpected(t, "expected a value after `" + o.name + "=`, got " + describe(t));
       return false;
     }
   }
@@ -376,8 +412,7 @@ private:
     if (!parseName(s, "a stream name after `stream`", true))
       return false;
     if (!at(TokenKind::LBrace)) {
-      diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                   "expected `{` after `stream " + s.name + "`, got " + describe(peek()));
+      unexpected(peek(), "expected `{` after `stream " + s.name + "`, got " + describe(peek()));
       return false;
     }
     Loc open = next().loc;
@@ -409,22 +444,19 @@ private:
   // connect = "connect" ref "->" ref { option } ;   (reserved: parsed, not elaborated)
   bool parseConnect(Statement &s) {
     if (!at(TokenKind::Word)) {
-      diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                   "expected a layer reference such as `flow.layer2` after `connect`, got " +
-                       describe(peek()));
+      unexpected(peek(), "expected a layer reference such as `flow.layer2` after `connect`, got " +
+                             describe(peek()));
       return false;
     }
     s.from = std::string(peek().text);
     s.fromLoc = next().loc;
     if (!at(TokenKind::Arrow)) {
-      diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                   "expected `->` after " + quote(s.from) + ", got " + describe(peek()));
+      unexpected(peek(), "expected `->` after " + quote(s.from) + ", got " + describe(peek()));
       return false;
     }
     next();
     if (!at(TokenKind::Word)) {
-      diags_.error(peek().loc, DiagKind::UnexpectedToken,
-                   "expected a layer reference after `->`, got " + describe(peek()));
+      unexpected(peek(), "expected a layer reference after `->`, got " + describe(peek()));
       return false;
     }
     s.to = std::string(peek().text);
