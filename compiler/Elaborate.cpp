@@ -320,6 +320,15 @@ public:
           shortcut = batchNorm(prefix + "downsample.1", s.stmt->loc);
         }
         Shape blockOut = shapeOf(residual);
+        if (blockOut != shapeOf(shortcut)) {
+          diags_.error(s.stmt->loc, DiagKind::ShapeMismatch,
+                       "block `" + prefix.substr(0, prefix.size() - 1) + "` ends in " +
+                           str(blockOut) + " but its shortcut is " + str(shapeOf(shortcut)) +
+                           "; the residual add needs equal shapes (kernel " +
+                           str(g_.layers[static_cast<size_t>(residual) - 1].kernel) + ", pad " +
+                           str(s.pad) + ": use odd kernels with pad = kernel // 2)");
+          return false;
+        }
         add(prefix + "add", LayerKind::Add, s.stmt->loc, {residual, shortcut}).output = blockOut;
         add(prefix + "relu", LayerKind::ReLU, s.stmt->loc, {last()}).output = blockOut;
         x = last();
@@ -361,10 +370,9 @@ private:
       int64_t n = mul({1, 1});
       for (int64_t d : t.shape)
         n = mul({n, d});
-      if (t.trainable)
-        l.params += n;
-      else if (!t.isInteger)
-        g_.stateElements += n;
+      if (t.trainable ? __builtin_add_overflow(l.params, n, &l.params)
+                      : !t.isInteger && __builtin_add_overflow(g_.stateElements, n, &g_.stateElements))
+        overflow_ = true;
     }
     if (__builtin_add_overflow(g_.params, l.params, &g_.params) ||
         __builtin_add_overflow(g_.macs, l.macs, &g_.macs))
@@ -426,11 +434,12 @@ private:
     l.kernel = Dims3{c.kind == ConvKind::Conv2d ? 1 : c.t, c.d, c.d};
     l.stride = stride;
     l.pad = c.pad;
-    if (folded_ && (l.stride.t > 1 || l.kernel.t > 1)) {
+    if (folded_ && (l.stride.t > 1 || l.kernel.t > 1 || l.pad.t > 0)) {
       diags_.error(l.loc, DiagKind::TemporalAfterFold,
                    "layer `" + l.name + "` has temporal " +
-                       (l.stride.t > 1 ? "stride " + std::to_string(l.stride.t)
-                                       : "kernel t=" + std::to_string(l.kernel.t)) +
+                       (l.stride.t > 1   ? "stride " + std::to_string(l.stride.t)
+                        : l.kernel.t > 1 ? "kernel t=" + std::to_string(l.kernel.t)
+                                         : "padding " + std::to_string(l.pad.t)) +
                        ", but the stem folded time into channels (`fold=time`); there is one frame "
                        "left");
       return false;
@@ -548,7 +557,9 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
   };
   int highest = -1;
   const Statement *highestStmt = nullptr;
-  const Statement *reportedAfter = nullptr;  // one OutOfOrder per misplaced statement
+  // One OutOfOrder per statement that others wrongly follow: a `head` on line 1 is one
+  // mistake, not one per later statement.
+  const Statement *reportedAfter = nullptr;
   bool hasStreams = false;
 
   for (const Statement &s : spec.statements) {

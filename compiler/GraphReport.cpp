@@ -68,6 +68,7 @@ void printInfoTable(const ModelGraph &g, std::ostream &os) {
      << std::fixed << std::setprecision(2) << static_cast<double>(g.params) / 1e6
      << "M), " << giga(g.macs) << " MACs per clip, " << g.layers.size() << " layers\n";
   os.unsetf(std::ios::fixed);
+  os.precision(6);
 }
 
 nlohmann::ordered_json graphToJson(const ModelGraph &g) {

@@ -65,7 +65,7 @@ private:
 // "did you mean" support: the candidate closest to `word` by edit distance (case-insensitive),
 // or empty if none is close enough to be a plausible typo.
 std::string_view closestMatch(std::string_view word, const std::vector<std::string_view> &candidates);
-// " (did you mean `x`?)" or empty.
+// "; did you mean `x`?" or empty.
 std::string didYouMean(std::string_view word, const std::vector<std::string_view> &candidates);
 
 } // namespace vidnet::dsl

@@ -38,13 +38,13 @@ public:
     std::vector<Token> tokens;
     // Junk is reported once per line: the first bad byte says enough, the rest is noise.
     bool invalidOnLine = false;
-    if (text_.substr(0, 3) == "\xEF\xBB\xBF")  // a UTF-8 byte-order mark from some editors
-      pos_ = 3;
     while (pos_ < text_.size()) {
       char c = text_[pos_];
       Loc loc{line_, col()};
       size_t start = pos_;
       if (c == '\n') {
+        if (pos_ > lineStart_ && text_[pos_ - 1] == '\r')  // CRLF: the line ends at the \r
+          --loc.col;
         tokens.push_back({TokenKind::Newline, text_.substr(start, 1), loc});
         ++pos_;
         ++line_;

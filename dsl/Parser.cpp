@@ -135,12 +135,22 @@ private:
     else if (kw.text == "stream") s.kind = StatementKind::Stream;
     else if (kw.text == "connect") s.kind = StatementKind::Connect;
     else {
-      std::string hint = didYouMean(kw.text, kStatementKeywords);
+      // A typo of a keyword stands in for that statement, so it is not also reported missing.
+      // A `{` on the line means a stream block, whatever the closest keyword is.
+      bool opensBlock = false;
+      for (size_t i = pos_; tokens_[i].kind != TokenKind::Newline && tokens_[i].kind != TokenKind::End; ++i)
+        opensBlock |= tokens_[i].kind == TokenKind::LBrace;
+      std::string_view meant = opensBlock ? "stream" : closestMatch(kw.text, kStatementKeywords);
       diags_.error(kw.loc, DiagKind::UnknownStatement,
                    "unknown statement " + quote(kw.text) +
-                       (hint.empty() ? " (expected model, input, stem, stage or head)" : hint));
-      // A typo of a keyword stands in for that statement, so it is not also reported missing.
-      std::string_view meant = closestMatch(kw.text, kStatementKeywords);
+                       (meant.empty() ? " (expected model, input, stem, stage or head)"
+                                      : "; did you mean `" + std::string(meant) + "`?"));
+      if (opensBlock) {
+        s.kind = StatementKind::Stream;
+        s.broken = true;
+        parseStream(s, depth);  // consumes the block, so its `}` is not reported as stray
+        return s;
+      }
       if (meant.empty() || meant == "stream" || meant == "connect")
         return std::nullopt;
       s.kind = meant == "model" ? StatementKind::Model
@@ -225,7 +235,7 @@ private:
           continue;
         }
         s.repeatLoc = t.loc;
-        std::optional<int64_t> n = parseInteger(t.text.substr(1), t.loc);
+        std::optional<int64_t> n = parseInteger(t.text.substr(1), Loc{t.loc.line, t.loc.col + 1});
         if (!n)
           return false;
         s.repeat = *n;
@@ -280,6 +290,9 @@ private:
       diags_.error(word.loc, DiagKind::UnexpectedToken,
                    "block counts are written in lowercase; did you mean `x" +
                        std::string(w.substr(1)) + "`?");
+    } else if (w.size() >= 3 && w[0] == 'x' && w[1] == '-' && s.kind == StatementKind::Stage) {
+      diags_.error(word.loc, DiagKind::NonPositiveSize,
+                   "a stage needs at least one block, got " + quote(w));
     } else if ((w == "x" || w == "X") && at(TokenKind::Integer)) {
       diags_.error(word.loc, DiagKind::UnexpectedToken,
                    "write the block count without a space; did you mean `x" +

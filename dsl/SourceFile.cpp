@@ -11,6 +11,9 @@ namespace vidnet::dsl {
 
 SourceFile::SourceFile(std::string path, std::string text)
     : path_(std::move(path)), text_(std::move(text)) {
+  // Some editors start files with a UTF-8 byte-order mark; it is not part of the spec.
+  if (text_.rfind("\xEF\xBB\xBF", 0) == 0)
+    text_.erase(0, 3);
   lineStarts_.push_back(0);
   for (size_t i = 0; i < text_.size(); ++i)
     if (text_[i] == '\n' && i + 1 < text_.size())

@@ -68,10 +68,20 @@ TEST(Elaborate, StrideTwoIsSpatialOnlyFor2d) {
 }
 
 TEST(Elaborate, FullStrideAndExplicitPadding) {
-  auto r = frontend(specWithStage("stage conv3d t=3 d=3 ch=64 x1 stride=2x1x1 pad=0"));
+  auto r = frontend("input clip c=3 l=16 h=112 w=112\n"
+                    "stem conv3d t=3 d=3 ch=64 stride=2x1x1 pad=0\nhead classes=10\n");
   ASSERT_TRUE(r.graph) << rendered(r);
-  // (16 + 0 - 3) / 2 + 1 = 7 frames; (56 - 3) / 1 + 1 = 54.
-  EXPECT_EQ(layer(*r.graph, "layer1.0.conv1.0").output, (Shape{64, 7, 54, 54}));
+  // (16 + 0 - 3) / 2 + 1 = 7 frames; (112 - 3) / 1 + 1 = 110.
+  EXPECT_EQ(layer(*r.graph, "stem.0").output, (Shape{64, 7, 110, 110}));
+}
+
+TEST(Elaborate, ResidualShapesMustAgree) {
+  // Without padding the branch shrinks while the identity shortcut does not.
+  auto r = frontend(specWithStage("stage conv3d t=3 d=3 ch=64 x1 pad=0"));
+  EXPECT_FALSE(r.graph);
+  EXPECT_NE(rendered(r).find("ends in 64x12x52x52 but its shortcut is 64x16x56x56"),
+            std::string::npos)
+      << rendered(r);
 }
 
 TEST(Elaborate, R2dFoldsFramesIntoChannels) {

@@ -57,10 +57,15 @@ int main(int argc, char **argv) {
   ElaborateOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
+    // `--flag value` or `--flag=value`; `--flagx` is a different (unknown) flag.
+    auto is = [&](std::string_view flag) {
+      return arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
+                             arg[flag.size()] == '=');
+    };
     auto value = [&](std::string_view flag) -> std::optional<std::string_view> {
-      if (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag && arg[flag.size()] == '=')
+      if (arg != flag)
         return arg.substr(flag.size() + 1);
-      if (arg == flag && i + 1 < argc)
+      if (i + 1 < argc)
         return std::string_view(argv[++i]);
       return std::nullopt;
     };
@@ -73,18 +78,20 @@ int main(int argc, char **argv) {
       return 0;
     } else if (arg == "--json") {
       json = true;
-    } else if (arg.rfind("--emit", 0) == 0) {
+    } else if (is("--emit")) {
       auto v = value("--emit");
       if (!v || (*v != "ast" && *v != "graph"))
         return usage("--emit takes ast or graph");
+      if (!emit.empty())
+        return usage("--emit given twice");
       emit = *v;
-    } else if (arg.rfind("--input", 0) == 0) {
+    } else if (is("--input")) {
       Shape shape;
       auto v = value("--input");
       if (!v || !parseShape(*v, shape))
         return usage("--input takes CxLxHxW with positive integers, e.g. 3x8x112x112");
       options.input = shape;
-    } else if (arg.rfind("--classes", 0) == 0) {
+    } else if (is("--classes")) {
       int64_t k = 0;
       auto v = value("--classes");
       if (!v || !parsePositive(*v, k))
@@ -104,6 +111,10 @@ int main(int argc, char **argv) {
     return usage(command.empty() ? "say what to do: info or --emit=..." : "use either info or --emit");
   if (specPath.empty())
     return usage("no spec file given");
+  if (json && command.empty())
+    return usage("--json goes with info (--emit=graph is JSON already)");
+  if (emit == "ast" && (options.input || options.classes))
+    return usage("--input and --classes change elaboration; --emit=ast shows the spec as written");
 
   FrontendStage until = emit == "ast" ? FrontendStage::Parse : FrontendStage::Elaborate;
   FrontendResult r = runFrontend(specPath, options, until);
