@@ -367,7 +367,7 @@ private:
   }
   void account(Layer &l) {
     for (const TensorInfo &t : l.tensors) {
-      int64_t n = mul({1, 1});
+      int64_t n = 1;
       for (int64_t d : t.shape)
         n = mul({n, d});
       if (t.trainable ? __builtin_add_overflow(l.params, n, &l.params)
