@@ -5,7 +5,7 @@ import lit.formats
 
 config.name = "vidnet"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".test", ".vnet"]
+config.suffixes = [".test", ".vnet", ".mlir"]
 src = config.vidnet_source_dir
 config.test_source_root = os.path.join(src, "test")
 config.test_exec_root = config.vidnet_build_test_dir

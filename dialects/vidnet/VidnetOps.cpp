@@ -1,0 +1,170 @@
+// Verifiers of the `vidnet` ops: every shape relation the lowering relies on is checked here,
+// with messages that give both shapes (the op's location names the spec line).
+#include "dialects/vidnet/VidnetOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#define GET_OP_CLASSES
+#include "dialects/vidnet/VidnetOps.cpp.inc"
+
+using namespace mlir;
+
+int64_t vidnet::convOutputExtent(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+  int64_t span = in + 2 * pad - kernel;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+namespace {
+
+std::string shapeString(ShapedType t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(t.getShape(), os, "x");
+  return s;
+}
+
+LogicalResult verifyTriples(Operation *op, ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
+  if (strides.size() != 3 || padding.size() != 3)
+    return op->emitOpError("strides and padding need 3 values (D, H, W), got ")
+           << strides.size() << " and " << padding.size();
+  for (int i = 0; i < 3; ++i) {
+    if (strides[i] < 1)
+      return op->emitOpError("stride ") << i << " must be positive, got " << strides[i];
+    if (padding[i] < 0)
+      return op->emitOpError("padding ") << i << " must be non-negative, got " << padding[i];
+  }
+  return success();
+}
+
+// Checks out = conv(in, kernel) on D, H, W (dims 1..3) and the batch dimension.
+LogicalResult verifyConvShape(Operation *op, ShapedType in, ArrayRef<int64_t> kernel,
+                              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding, ShapedType out) {
+  if (out.getDimSize(0) != in.getDimSize(0))
+    return op->emitOpError("batch of the result (") << out.getDimSize(0)
+           << ") differs from the input's (" << in.getDimSize(0) << ")";
+  for (int i = 0; i < 3; ++i) {
+    int64_t expected = vidnet::convOutputExtent(in.getDimSize(i + 1), kernel[i], strides[i], padding[i]);
+    if (expected < 1)
+      return op->emitOpError("kernel ") << kernel[i] << " with padding " << padding[i]
+             << " does not fit input extent " << in.getDimSize(i + 1) << " in dimension " << i + 1;
+    if (out.getDimSize(i + 1) != expected)
+      return op->emitOpError("result shape ") << shapeString(out) << " does not match input "
+             << shapeString(in) << " convolved with kernel " << kernel[0] << "x" << kernel[1] << "x"
+             << kernel[2] << ": expected extent " << expected << " in dimension " << i + 1;
+  }
+  return success();
+}
+
+LogicalResult verifyChannelVectors(Operation *op, int64_t channels, ArrayRef<Value> vectors) {
+  for (Value v : vectors) {
+    int64_t n = cast<ShapedType>(v.getType()).getDimSize(0);
+    if (n != channels)
+      return op->emitOpError("batch-norm parameters have ") << n << " entries, expected "
+             << channels << " (the channel dimension)";
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult vidnet::ConvOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto filter = cast<ShapedType>(getFilter().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (!in.hasStaticShape() || !filter.hasStaticShape() || !out.hasStaticShape())
+    return emitOpError("needs static shapes");
+  if (failed(verifyTriples(*this, getStrides(), getPadding())))
+    return failure();
+  int64_t groups = getGroups();
+  int64_t c = in.getDimSize(4), f = filter.getDimSize(4);
+  if (c % groups != 0 || f % groups != 0)
+    return emitOpError("groups ") << groups << " must divide input channels " << c
+           << " and output channels " << f;
+  if (filter.getDimSize(3) * groups != c)
+    return emitOpError("filter ") << shapeString(filter) << " expects " << filter.getDimSize(3) * groups
+           << " input channels, the input " << shapeString(in) << " has " << c;
+  if (out.getDimSize(4) != f)
+    return emitOpError("result has ") << out.getDimSize(4) << " channels, the filter produces " << f;
+  return verifyConvShape(*this, in, filter.getShape().take_front(3), getStrides(), getPadding(), out);
+}
+
+LogicalResult vidnet::Conv2Plus1dOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto spatial = cast<ShapedType>(getSpatialFilter().getType());
+  auto temporal = cast<ShapedType>(getTemporalFilter().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (!in.hasStaticShape() || !spatial.hasStaticShape() || !temporal.hasStaticShape() ||
+      !out.hasStaticShape())
+    return emitOpError("needs static shapes");
+  if (failed(verifyTriples(*this, getStrides(), getPadding())))
+    return failure();
+  int64_t mid = getMid();
+  if (spatial.getDimSize(0) != 1 || spatial.getDimSize(3) != in.getDimSize(4) ||
+      spatial.getDimSize(4) != mid)
+    return emitOpError("spatial filter ") << shapeString(spatial) << " must be 1 x d x d x "
+           << in.getDimSize(4) << " x " << mid << " (mid)";
+  if (temporal.getDimSize(1) != 1 || temporal.getDimSize(2) != 1 || temporal.getDimSize(3) != mid ||
+      temporal.getDimSize(4) != out.getDimSize(4))
+    return emitOpError("temporal filter ") << shapeString(temporal) << " must be t x 1 x 1 x "
+           << mid << " (mid) x " << out.getDimSize(4);
+  if (failed(verifyChannelVectors(*this, mid, {getGamma()})))
+    return failure();
+  int64_t kernel[3] = {temporal.getDimSize(0), spatial.getDimSize(1), spatial.getDimSize(2)};
+  return verifyConvShape(*this, in, kernel, getStrides(), getPadding(), out);
+}
+
+// Types of input/output and of the four channel vectors are equal by ODS traits.
+LogicalResult vidnet::BatchNormOp::verify() {
+  return verifyChannelVectors(*this, cast<ShapedType>(getInput().getType()).getShape().back(),
+                              {getGamma()});
+}
+
+LogicalResult vidnet::BatchNormTrainOp::verify() {
+  return verifyChannelVectors(*this, cast<ShapedType>(getInput().getType()).getShape().back(),
+                              {getGamma()});
+}
+
+LogicalResult vidnet::FoldTimeOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (out.getDimSize(0) != in.getDimSize(0) || out.getDimSize(1) != 1 ||
+      out.getDimSize(2) != in.getDimSize(2) || out.getDimSize(3) != in.getDimSize(3) ||
+      out.getDimSize(4) != in.getDimSize(1) * in.getDimSize(4))
+    return emitOpError("result ") << shapeString(out) << " is not the input " << shapeString(in)
+           << " with its frames folded into channels";
+  return success();
+}
+
+LogicalResult vidnet::GlobalAvgPoolOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (out.getDimSize(0) != in.getDimSize(0) || out.getDimSize(1) != in.getDimSize(4))
+    return emitOpError("result ") << shapeString(out) << " must be N x C of the input "
+           << shapeString(in);
+  return success();
+}
+
+LogicalResult vidnet::DenseOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto w = cast<ShapedType>(getWeight().getType());
+  auto b = cast<ShapedType>(getBias().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (w.getDimSize(0) != in.getDimSize(1))
+    return emitOpError("weight ") << shapeString(w) << " needs " << in.getDimSize(1)
+           << " rows for input " << shapeString(in);
+  if (b.getDimSize(0) != w.getDimSize(1) || out.getDimSize(1) != w.getDimSize(1) ||
+      out.getDimSize(0) != in.getDimSize(0))
+    return emitOpError("bias ") << shapeString(b) << " and result " << shapeString(out)
+           << " must match weight " << shapeString(w) << " and input " << shapeString(in);
+  return success();
+}
+
+LogicalResult vidnet::SoftmaxCrossEntropyOp::verify() {
+  auto logits = cast<ShapedType>(getLogits().getType());
+  auto labels = cast<ShapedType>(getLabels().getType());
+  if (labels.getDimSize(0) != logits.getDimSize(0))
+    return emitOpError("has ") << labels.getDimSize(0) << " labels for a batch of "
+           << logits.getDimSize(0);
+  return success();
+}

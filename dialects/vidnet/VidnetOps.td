@@ -1,0 +1,150 @@
+// Operations of the `vidnet` dialect. Shapes are checked by the verifiers (VidnetOps.cpp).
+#ifndef VIDNET_OPS_TD
+#define VIDNET_OPS_TD
+
+include "dialects/vidnet/VidnetDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def F32Tensor5D : TensorRankOf<[F32], [5]>;
+
+def Vidnet_ConvOp : Vidnet_Op<"conv", [Pure]> {
+  let summary = "3-d convolution (2D and 1D as unit kernel extents), no bias";
+  let description = [{
+    out[n, od, oh, ow, g*F/G + f] = sum over kd, kh, kw, c of
+      in[n, od*sd + kd - pd, oh*sh + kh - ph, ow*sw + kw - pw, g*C/G + c] * filter[kd, kh, kw, c, g*F/G + f]
+    with zero padding `padding` on both sides of each of D, H, W and output extent
+    floor((in + 2 pad - kernel) / stride) + 1 (PyTorch's arithmetic).
+
+    ```mlir
+    %y = vidnet.conv %x, %w strides [1, 2, 2] padding [1, 3, 3] groups 1
+        : tensor<2x16x112x112x3xf32>, tensor<3x7x7x3x64xf32> -> tensor<2x16x56x56x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor5D:$input, F32Tensor5D:$filter, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding, ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs F32Tensor5D:$output);
+  let assemblyFormat = [{
+    $input `,` $filter `strides` $strides `padding` $padding `groups` $groups attr-dict
+    `:` type($input) `,` type($filter) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_Conv2Plus1dOp : Vidnet_Op<"conv2plus1d", [Pure,
+    AllTypesMatch<["gamma", "beta", "running_mean", "running_var"]>]> {
+  let summary = "(2+1)D convolution: 1xdxd to `mid` channels, BN, ReLU, tx1x1";
+  let description = [{
+    Tran et al.'s factorized convolution as one op, so that the spec's M_i (`mid`) is visible
+    in the IR. `vidnet-decompose-2plus1d` rewrites it into conv, batch_norm, relu, conv: the
+    spatial conv takes the H and W strides and paddings, the temporal conv the D ones.
+    The inner batch norm uses running statistics (inference form).
+
+    ```mlir
+    %y = vidnet.conv2plus1d %x, %ws, %gamma, %beta, %mean, %var, %wt mid 230
+        strides [2, 2, 2] padding [1, 1, 1] epsilon 1.0e-05 : ...
+    ```
+  }];
+  let arguments = (ins F32Tensor5D:$input, F32Tensor5D:$spatial_filter,
+                       1DTensorOf<[F32]>:$gamma, 1DTensorOf<[F32]>:$beta,
+                       1DTensorOf<[F32]>:$running_mean, 1DTensorOf<[F32]>:$running_var,
+                       F32Tensor5D:$temporal_filter,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$mid, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding, F32Attr:$epsilon);
+  let results = (outs F32Tensor5D:$output);
+  let assemblyFormat = [{
+    $input `,` $spatial_filter `,` $gamma `,` $beta `,` $running_mean `,` $running_var `,`
+    $temporal_filter `mid` $mid `strides` $strides `padding` $padding `epsilon` $epsilon attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_BatchNormOp : Vidnet_Op<"batch_norm", [Pure, AllTypesMatch<["input", "output"]>,
+    AllTypesMatch<["gamma", "beta", "running_mean", "running_var"]>]> {
+  let summary = "batch normalization with running statistics (inference form)";
+  let description = [{
+    y = (x - running_mean[c]) / sqrt(running_var[c] + epsilon) * gamma[c] + beta[c]
+    over the last (channel) dimension.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, 1DTensorOf<[F32]>:$gamma, 1DTensorOf<[F32]>:$beta,
+                       1DTensorOf<[F32]>:$running_mean, 1DTensorOf<[F32]>:$running_var,
+                       F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `,` $running_mean `,` $running_var `epsilon` $epsilon attr-dict
+    `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_BatchNormTrainOp : Vidnet_Op<"batch_norm_train", [Pure, AllTypesMatch<["input", "output"]>,
+    AllTypesMatch<["gamma", "beta", "batch_mean", "batch_var"]>]> {
+  let summary = "batch normalization with batch statistics (training form)";
+  let description = [{
+    Normalizes with the mean and biased variance over all but the channel dimension and also
+    returns them, for the running-statistics update (PyTorch stores the unbiased variance in
+    running_var: var * n / (n - 1), momentum 0.1) and for the backward pass.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, 1DTensorOf<[F32]>:$gamma, 1DTensorOf<[F32]>:$beta,
+                       F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$output, 1DTensorOf<[F32]>:$batch_mean,
+                      1DTensorOf<[F32]>:$batch_var);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `epsilon` $epsilon attr-dict
+    `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_ReluOp : Vidnet_Op<"relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "max(x, 0) elementwise";
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Vidnet_AddOp : Vidnet_Op<"add", [Pure, SameOperandsAndResultType, Commutative]> {
+  let summary = "elementwise sum (the residual connection)";
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
+}
+
+def Vidnet_FoldTimeOp : Vidnet_Op<"fold_time", [Pure]> {
+  let summary = "R2D: N x D x H x W x C -> N x 1 x H x W x (D*C), frame-major channels";
+  let arguments = (ins F32Tensor5D:$input);
+  let results = (outs F32Tensor5D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Vidnet_GlobalAvgPoolOp : Vidnet_Op<"global_avg_pool", [Pure]> {
+  let summary = "mean over D, H, W: N x D x H x W x C -> N x C";
+  let arguments = (ins F32Tensor5D:$input);
+  let results = (outs 2DTensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Vidnet_DenseOp : Vidnet_Op<"dense", [Pure]> {
+  let summary = "fully connected layer with bias: N x C times C x K plus K -> N x K";
+  let arguments = (ins 2DTensorOf<[F32]>:$input, 2DTensorOf<[F32]>:$weight,
+                       1DTensorOf<[F32]>:$bias);
+  let results = (outs 2DTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_SoftmaxCrossEntropyOp : Vidnet_Op<"softmax_cross_entropy", [Pure]> {
+  let summary = "mean over the batch of -log softmax(logits)[label]";
+  let arguments = (ins 2DTensorOf<[F32]>:$logits, 1DTensorOf<[I64]>:$labels);
+  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+#endif // VIDNET_OPS_TD
