@@ -1,7 +1,11 @@
 // vidc: the vidnet compiler driver. Thin: argument parsing here, all work in the libraries.
 #include "compiler/Frontend.h"
 #include "compiler/GraphReport.h"
+#include "compiler/MLIRGen.h"
 #include "dsl/Parser.h"
+
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <charconv>
 #include <cstring>
@@ -15,13 +19,15 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
-    "       vidc --emit=ast|graph [--input CxLxHxW] [--classes K] SPEC.vnet\n"
+    "       vidc --emit=ast|graph|vidnet [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
     "\n"
     "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
     "  --json             the same as one JSON object\n"
     "  --emit=ast         the parsed spec with line:col of every node\n"
     "  --emit=graph       the elaborated model graph as JSON\n"
+    "  --emit=vidnet      the forward function in the vidnet MLIR dialect, with spec locations\n"
+    "  --batch N          clips per batch in generated code (default 1)\n"
     "  --input CxLxHxW    override the spec's input clip (e.g. 3x8x112x112)\n"
     "  --classes K        override the head's class count\n"
     "  --list-diagnostics every diagnostic kind vidc can report\n";
@@ -54,6 +60,7 @@ bool parseShape(std::string_view text, Shape &out) {
 int main(int argc, char **argv) {
   std::string command, emit, specPath;
   bool json = false;
+  int64_t batch = 1;
   ElaborateOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -80,8 +87,8 @@ int main(int argc, char **argv) {
       json = true;
     } else if (is("--emit")) {
       auto v = value("--emit");
-      if (!v || (*v != "ast" && *v != "graph"))
-        return usage("--emit takes ast or graph");
+      if (!v || (*v != "ast" && *v != "graph" && *v != "vidnet"))
+        return usage("--emit takes ast, graph or vidnet");
       if (!emit.empty())
         return usage("--emit given twice");
       emit = *v;
@@ -91,6 +98,10 @@ int main(int argc, char **argv) {
       if (!v || !parseShape(*v, shape))
         return usage("--input takes CxLxHxW with positive integers, e.g. 3x8x112x112");
       options.input = shape;
+    } else if (is("--batch")) {
+      auto v = value("--batch");
+      if (!v || !parsePositive(*v, batch))
+        return usage("--batch takes a positive integer");
     } else if (is("--classes")) {
       int64_t k = 0;
       auto v = value("--classes");
@@ -123,6 +134,17 @@ int main(int argc, char **argv) {
     return 1;
   if (emit == "ast") {
     dsl::printAST(r.spec, std::cout);
+  } else if (emit == "vidnet") {
+    mlir::MLIRContext context;
+    loadMLIRGenDialects(context);
+    mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, *r.graph, batch);
+    // A verifier failure here is a compiler bug: the front end accepted the spec.
+    if (mlir::failed(mlir::verify(*module))) {
+      std::cerr << "vidc: internal error: generated IR does not verify\n";
+      return 1;
+    }
+    module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo(true, false));
+    llvm::outs() << "\n";
   } else if (emit == "graph" || json) {
     std::cout << graphToJson(*r.graph).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << '\n';

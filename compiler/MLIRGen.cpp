@@ -1,0 +1,132 @@
+// Emission of the `vidnet` forward function from a ModelGraph.
+#include "compiler/MLIRGen.h"
+
+#include "dialects/vidnet/VidnetOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <map>
+
+namespace vidnet {
+
+void loadMLIRGenDialects(mlir::MLIRContext &context) {
+  context.loadDialect<VidnetDialect, mlir::func::FuncDialect>();
+}
+
+namespace {
+
+// PyTorch layout -> channels-last: conv O x I x T x H x W becomes T x H x W x I x O, the
+// fc weight O x I becomes I x O; vectors stay as they are.
+std::vector<int64_t> channelsLast(const std::vector<int64_t> &shape) {
+  if (shape.size() == 5)
+    return {shape[2], shape[3], shape[4], shape[1], shape[0]};
+  if (shape.size() == 2)
+    return {shape[1], shape[0]};
+  return shape;
+}
+
+class Generator {
+public:
+  Generator(mlir::MLIRContext &context, const ModelGraph &graph, int64_t batch)
+      : ctx_(context), g_(graph), batch_(batch), builder_(&context) {}
+
+  mlir::OwningOpRef<mlir::ModuleOp> run() {
+    mlir::Location fileLoc = mlir::FileLineColLoc::get(&ctx_, g_.specPath, 1, 1);
+    mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(fileLoc, g_.name);
+
+    // Arguments: the clip batch, then every float tensor a forward op reads.
+    std::vector<mlir::Type> argTypes = {activation(g_.input)};
+    std::vector<mlir::Attribute> argNames = {builder_.getStringAttr("input")};
+    for (const Layer &l : g_.layers)
+      for (const TensorInfo &t : l.tensors)
+        if (!t.isInteger) {
+          argIndex_[t.name] = static_cast<unsigned>(argTypes.size());
+          std::vector<int64_t> shape = channelsLast(t.shape);
+          argTypes.push_back(mlir::RankedTensorType::get(shape, builder_.getF32Type()));
+          argNames.push_back(builder_.getStringAttr(t.name));
+        }
+    auto resultType =
+        mlir::RankedTensorType::get({batch_, g_.classes}, builder_.getF32Type());
+    auto func = mlir::func::FuncOp::create(builder_, fileLoc, "forward",
+                                           builder_.getFunctionType(argTypes, {resultType}));
+    for (unsigned i = 0; i < argNames.size(); ++i)
+      func.setArgAttr(i, "vidnet.name", argNames[i]);
+    module->push_back(func);
+    mlir::Block *entry = func.addEntryBlock();
+    builder_.setInsertionPointToStart(entry);
+    args_ = entry->getArguments();
+
+    for (const Layer &l : g_.layers)
+      values_.push_back(emit(l));
+    mlir::func::ReturnOp::create(builder_, fileLoc, values_.back());
+    return module;
+  }
+
+private:
+  mlir::RankedTensorType activation(const Shape &s) {
+    return mlir::RankedTensorType::get({batch_, s.l, s.h, s.w, s.c}, builder_.getF32Type());
+  }
+  mlir::Value input(const Layer &l, size_t i = 0) {
+    int index = l.inputs.at(i);
+    return index < 0 ? args_[0] : values_[static_cast<size_t>(index)];
+  }
+  mlir::Value param(const std::string &name) { return args_[argIndex_.at(name)]; }
+  mlir::DenseI64ArrayAttr triple(const Dims3 &d) { return builder_.getDenseI64ArrayAttr({d.t, d.h, d.w}); }
+
+  mlir::Value emit(const Layer &l) {
+    mlir::Location loc = mlir::FileLineColLoc::get(&ctx_, g_.specPath, l.loc.line, l.loc.col);
+    loc = mlir::NameLoc::get(builder_.getStringAttr(l.name), loc);
+    mlir::FloatAttr eps = builder_.getF32FloatAttr(1e-5f);
+    switch (l.kind) {
+    case LayerKind::FoldTime:
+      return FoldTimeOp::create(builder_, loc, activation(l.output), input(l));
+    case LayerKind::Conv:
+      return ConvOp::create(builder_, loc, activation(l.output), input(l), param(l.tensors[0].name),
+                            triple(l.stride), triple(l.pad), builder_.getI64IntegerAttr(1));
+    case LayerKind::Conv2Plus1d: {
+      // Tensors in graph order: spatial weight, inner BN (weight, bias, mean, var, count), temporal.
+      const auto &t = l.tensors;
+      return Conv2Plus1dOp::create(builder_, loc, activation(l.output), input(l), param(t[0].name),
+                                   param(t[1].name), param(t[2].name), param(t[3].name),
+                                   param(t[4].name), param(t[6].name),
+                                   builder_.getI64IntegerAttr(l.mid), triple(l.stride), triple(l.pad), eps);
+    }
+    case LayerKind::BatchNorm: {
+      const auto &t = l.tensors;
+      return BatchNormOp::create(builder_, loc, input(l), param(t[0].name), param(t[1].name),
+                                 param(t[2].name), param(t[3].name), eps);
+    }
+    case LayerKind::ReLU:
+      return ReluOp::create(builder_, loc, input(l));
+    case LayerKind::Add:
+      return AddOp::create(builder_, loc, input(l, 0), input(l, 1));
+    case LayerKind::GlobalAvgPool:
+      return GlobalAvgPoolOp::create(
+          builder_, loc, mlir::RankedTensorType::get({batch_, l.output.c}, builder_.getF32Type()),
+          input(l));
+    case LayerKind::Linear:
+      return DenseOp::create(builder_, loc,
+                             mlir::RankedTensorType::get({batch_, l.outChannels}, builder_.getF32Type()),
+                             input(l), param(l.tensors[0].name), param(l.tensors[1].name));
+    }
+    return {};
+  }
+
+  mlir::MLIRContext &ctx_;
+  const ModelGraph &g_;
+  int64_t batch_;
+  mlir::OpBuilder builder_;
+  std::map<std::string, unsigned> argIndex_;
+  mlir::Block::BlockArgListType args_;
+  std::vector<mlir::Value> values_;
+};
+
+} // namespace
+
+mlir::OwningOpRef<mlir::ModuleOp> generateForward(mlir::MLIRContext &context, const ModelGraph &graph,
+                                                  int64_t batch) {
+  return Generator(context, graph, batch).run();
+}
+
+} // namespace vidnet
