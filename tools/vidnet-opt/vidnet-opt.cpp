@@ -1,4 +1,5 @@
-// vidnet-opt: mlir-opt with the vidnet dialect and the upstream dialects it lowers to.
+// vidnet-opt: mlir-opt with the vidnet dialect, its passes and the upstream dialects it lowers to.
+#include "compiler/transforms/Passes.h"
 #include "dialects/vidnet/VidnetDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -8,6 +9,7 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  vidnet::registerVidnetPasses();
   mlir::DialectRegistry registry;
   registry.insert<vidnet::VidnetDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::tensor::TensorDialect>();

@@ -1,0 +1,17 @@
+// Declarations and registration of the target-independent vidnet passes (from Passes.td).
+#pragma once
+
+#include "dialects/vidnet/VidnetOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace vidnet {
+
+#define GEN_PASS_DECL
+#include "compiler/transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/transforms/Passes.h.inc"
+
+} // namespace vidnet
