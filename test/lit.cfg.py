@@ -16,6 +16,9 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%vidc", os.path.join(config.vidnet_tools_dir, "vidc")))
 config.substitutions.append(("%models", os.path.join(src, "models")))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%vidnet-opt", os.path.join(config.vidnet_tools_dir, "vidnet-opt")))
+config.substitutions.append(("%llvm-tools", config.llvm_tools_dir))
+config.substitutions.append(("%llvm-libs", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 if config.fuzzer_path:
     config.available_features.add("fuzzer")
     config.substitutions.append(("%spec-fuzzer", config.fuzzer_path))

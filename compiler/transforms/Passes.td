@@ -28,4 +28,35 @@ def Decompose2Plus1d : Pass<"vidnet-decompose-2plus1d", "mlir::func::FuncOp"> {
   let dependentDialects = ["vidnet::VidnetDialect"];
 }
 
+def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Lower vidnet ops to linalg on tensors";
+  let description = [{
+    Named linalg ops where one fits, linalg.generic otherwise:
+    - conv (groups = 1): tensor.pad with zeros, then linalg.conv_3d_ndhwc_dhwcf with the
+      strides into a zero-filled init;
+    - dense: the bias broadcast into the init, then linalg.matmul accumulates onto it;
+    - batch_norm, relu, add: one elementwise linalg.generic each (fusion comes later);
+    - batch_norm_train: reductions for the batch mean and biased variance, then the
+      elementwise normalization;
+    - global_avg_pool: a sum reduction over D, H, W and a scale by 1 / (D H W);
+    - fold_time: linalg.transpose to N x H x W x D x C, then collapse and expand shapes;
+    - softmax_cross_entropy: max, sum of exp, and the picked logit per row (max-subtracted,
+      so it is stable), then the mean of log-sum-exp minus the picked logit.
+    conv2plus1d must have been decomposed first (vidnet-decompose-2plus1d); grouped
+    convolutions are reported as not lowered yet.
+
+    Before:
+    ```mlir
+    %y = vidnet.relu %x : tensor<1x4x8x8x16xf32>
+    ```
+    After:
+    ```mlir
+    %e = tensor.empty() : tensor<1x4x8x8x16xf32>
+    %y = linalg.generic {...} ins(%x : ...) outs(%e : ...) { arith.maximumf }
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect"];
+}
+
 #endif // VIDNET_PASSES_TD

@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -12,6 +14,6 @@ int main(int argc, char **argv) {
   vidnet::registerVidnetPasses();
   mlir::DialectRegistry registry;
   registry.insert<vidnet::VidnetDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
-                  mlir::tensor::TensorDialect>();
+                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect, mlir::math::MathDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "vidnet optimizer driver\n", registry));
 }

@@ -1,0 +1,222 @@
+"""Runs every vidnet op through vidnet-lower-to-linalg, the upstream CPU lowering and
+mlir-runner, and compares each result with a naive pure-Python reference (float64).
+Prints the max difference per case; exits 1 if any exceeds 1e-4 * max(1, |reference|).
+
+usage: lowering_numerics.py VIDNET_OPT LLVM_TOOLS_DIR LLVM_LIB_DIR WORK_DIR
+"""
+import itertools
+import math
+import random
+import re
+import subprocess
+import sys
+
+vidnet_opt, tools, libs, work = sys.argv[1:5]
+rng = random.Random(2018)
+
+# ---- tensors as flat lists in row-major order, with their shapes --------------------------
+
+def rand(shape, lo=-1.0, hi=1.0):
+    n = math.prod(shape)
+    return {"shape": list(shape), "data": [rng.uniform(lo, hi) for _ in range(n)]}
+
+def index(shape, idx):
+    flat = 0
+    for s, i in zip(shape, idx):
+        flat = flat * s + i
+    return flat
+
+def at(t, *idx):
+    return t["data"][index(t["shape"], idx)]
+
+def zeros(shape):
+    return {"shape": list(shape), "data": [0.0] * math.prod(shape)}
+
+def put(t, idx, v):
+    t["data"][index(t["shape"], idx)] = v
+
+# ---- the reference: one readable function per op (N, D, H, W, C glossary as in the dialect) --
+
+def conv_forward(x, w, strides, pads):
+    n, d, h, wd, c = x["shape"]
+    kd, kh, kw, _, f = w["shape"]
+    out = [n] + [(e + 2 * p - k) // s + 1 for e, k, s, p in zip((d, h, wd), (kd, kh, kw), strides, pads)] + [f]
+    y = zeros(out)
+    for b, od, oh, ow, of in itertools.product(*(range(e) for e in out)):
+        acc = 0.0
+        for i, j, k, ci in itertools.product(range(kd), range(kh), range(kw), range(c)):
+            zd, zh, zw = od * strides[0] + i - pads[0], oh * strides[1] + j - pads[1], ow * strides[2] + k - pads[2]
+            if 0 <= zd < d and 0 <= zh < h and 0 <= zw < wd:
+                acc += at(x, b, zd, zh, zw, ci) * at(w, i, j, k, ci, of)
+        put(y, (b, od, oh, ow, of), acc)
+    return y
+
+def batch_norm_forward(x, gamma, beta, mean, var, eps=1e-5):
+    c = x["shape"][-1]
+    y = zeros(x["shape"])
+    for i, v in enumerate(x["data"]):
+        ch = i % c
+        y["data"][i] = (v - mean["data"][ch]) / math.sqrt(var["data"][ch] + eps) * gamma["data"][ch] + beta["data"][ch]
+    return y
+
+def batch_stats(x):
+    c = x["shape"][-1]
+    count = len(x["data"]) // c
+    mean = [sum(x["data"][i] for i in range(ch, len(x["data"]), c)) / count for ch in range(c)]
+    var = [sum((x["data"][i] - mean[ch]) ** 2 for i in range(ch, len(x["data"]), c)) / count for ch in range(c)]
+    return {"shape": [c], "data": mean}, {"shape": [c], "data": var}
+
+def relu_forward(x):
+    return {"shape": x["shape"], "data": [max(v, 0.0) for v in x["data"]]}
+
+def add_forward(a, b):
+    return {"shape": a["shape"], "data": [u + v for u, v in zip(a["data"], b["data"])]}
+
+def avg_pool_forward(x):
+    n, d, h, w, c = x["shape"]
+    y = zeros([n, c])
+    for b, ch in itertools.product(range(n), range(c)):
+        s = sum(at(x, b, i, j, k, ch) for i, j, k in itertools.product(range(d), range(h), range(w)))
+        put(y, (b, ch), s / (d * h * w))
+    return y
+
+def fold_time_forward(x):
+    n, d, h, w, c = x["shape"]
+    y = zeros([n, 1, h, w, d * c])
+    for b, i, j, k, ch in itertools.product(range(n), range(d), range(h), range(w), range(c)):
+        put(y, (b, 0, j, k, i * c + ch), at(x, b, i, j, k, ch))
+    return y
+
+def dense_forward(x, w, bias):
+    n, c = x["shape"]
+    k = w["shape"][1]
+    y = zeros([n, k])
+    for b, o in itertools.product(range(n), range(k)):
+        put(y, (b, o), bias["data"][o] + sum(at(x, b, i) * at(w, i, o) for i in range(c)))
+    return y
+
+def cross_entropy_forward(logits, labels):
+    n, k = logits["shape"]
+    total = 0.0
+    for b in range(n):
+        row = [at(logits, b, j) for j in range(k)]
+        m = max(row)
+        total += m + math.log(sum(math.exp(v - m) for v in row)) - row[labels[b]]
+    return {"shape": [], "data": [total / n]}
+
+# ---- MLIR emission ----------------------------------------------------------------------
+
+def ttype(t, elem="f32"):
+    dims = "x".join(str(s) for s in t["shape"])
+    return f"tensor<{dims}x{elem}>" if dims else f"tensor<{elem}>"
+
+cases = []
+
+def case(name, inputs, body, expected):
+    """inputs: {name: (tensor, elem)}; body: MLIR lines using %name_s; expected: [(value name, tensor)]."""
+    cases.append((name, inputs, body, expected))
+
+# conv: odd and even kernels, asymmetric strides and paddings
+x = rand([1, 5, 6, 7, 3]); w = rand([3, 2, 3, 3, 4])
+y = conv_forward(x, w, (2, 1, 2), (1, 0, 1))
+case("conv 3x2x3 stride 2x1x2 pad 1x0x1", {"x": x, "w": w},
+     f"  %y = vidnet.conv %x_s, %w_s strides [2, 1, 2] padding [1, 0, 1] groups 1 : {ttype(x)}, {ttype(w)} -> {ttype(y)}\n",
+     [("y", y)])
+x = rand([2, 4, 4, 4, 3]); w = rand([1, 1, 1, 3, 5])
+y = conv_forward(x, w, (2, 2, 2), (0, 0, 0))
+case("conv 1x1x1 stride 2 (shortcut)", {"x": x, "w": w},
+     f"  %y = vidnet.conv %x_s, %w_s strides [2, 2, 2] padding [0, 0, 0] groups 1 : {ttype(x)}, {ttype(w)} -> {ttype(y)}\n",
+     [("y", y)])
+# (2+1)D through the decomposition
+x = rand([1, 4, 5, 5, 3]); ws = rand([1, 3, 3, 3, 4]); wt = rand([3, 1, 1, 4, 2])
+g, bt, mu = rand([4]), rand([4]), rand([4]); var = rand([4], 0.5, 2.0)
+s = conv_forward(x, ws, (1, 2, 2), (0, 1, 1))
+y = conv_forward(relu_forward(batch_norm_forward(s, g, bt, mu, var)), wt, (2, 1, 1), (1, 0, 0))
+case("conv2plus1d mid 4 stride 2x2x2 (decomposed)", {"x": x, "ws": ws, "g": g, "b": bt, "m": mu, "v": var, "wt": wt},
+     f"  %y = vidnet.conv2plus1d %x_s, %ws_s, %g_s, %b_s, %m_s, %v_s, %wt_s mid 4 strides [2, 2, 2] padding [1, 1, 1] epsilon 1.0e-05"
+     f" : ({ttype(x)}, {ttype(ws)}, {ttype(g)}, {ttype(bt)}, {ttype(mu)}, {ttype(var)}, {ttype(wt)}) -> {ttype(y)}\n",
+     [("y", y)])
+# batch norm, both forms
+x = rand([2, 2, 3, 3, 4]); g, bt, mu = rand([4]), rand([4]), rand([4]); var = rand([4], 0.5, 2.0)
+case("batch_norm (running stats)", {"x": x, "g": g, "b": bt, "m": mu, "v": var},
+     f"  %y = vidnet.batch_norm %x_s, %g_s, %b_s, %m_s, %v_s epsilon 1.0e-05 : {ttype(x)}, {ttype(g)}\n",
+     [("y", batch_norm_forward(x, g, bt, mu, var))])
+x = rand([2, 3, 2, 2, 3], -2.0, 3.0); g, bt = rand([3]), rand([3])
+bm, bv = batch_stats(x)
+case("batch_norm_train (batch stats)", {"x": x, "g": g, "b": bt},
+     f"  %y, %bm, %bv = vidnet.batch_norm_train %x_s, %g_s, %b_s epsilon 1.0e-05 : {ttype(x)}, {ttype(g)}\n",
+     [("y", batch_norm_forward(x, g, bt, bm, bv)), ("bm", bm), ("bv", bv)])
+# relu, add, pool, fold, dense, loss
+x = rand([1, 2, 3, 3, 2]); r = rand([1, 2, 3, 3, 2])
+case("relu + add (residual)", {"x": x, "r": r},
+     f"  %a = vidnet.relu %x_s : {ttype(x)}\n  %y = vidnet.add %a, %r_s : {ttype(x)}\n",
+     [("y", add_forward(relu_forward(x), r))])
+x = rand([2, 2, 3, 3, 4])
+case("global_avg_pool", {"x": x},
+     f"  %y = vidnet.global_avg_pool %x_s : {ttype(x)} -> tensor<2x4xf32>\n", [("y", avg_pool_forward(x))])
+x = rand([1, 3, 2, 2, 2])
+case("fold_time (frame-major channels)", {"x": x},
+     f"  %y = vidnet.fold_time %x_s : {ttype(x)} -> tensor<1x1x2x2x6xf32>\n", [("y", fold_time_forward(x))])
+x = rand([2, 5]); w = rand([5, 3]); bias = rand([3])
+case("dense", {"x": x, "w": w, "bias": bias},
+     f"  %y = vidnet.dense %x_s, %w_s, %bias_s : ({ttype(x)}, {ttype(w)}, {ttype(bias)}) -> tensor<2x3xf32>\n",
+     [("y", dense_forward(x, w, bias))])
+logits = rand([3, 4], -20.0, 20.0); labels = [2, 0, 3]
+case("softmax_cross_entropy (large logits)", {"l": logits, "lab": ({"shape": [3], "data": labels}, "i64")},
+     f"  %y = vidnet.softmax_cross_entropy %l_s, %lab_s : ({ttype(logits)}, tensor<3xi64>) -> tensor<f32>\n",
+     [("y", cross_entropy_forward(logits, labels))])
+
+# ---- run ----------------------------------------------------------------------------------
+
+PIPELINE = ("--one-shot-bufferize=bufferize-function-boundaries --buffer-deallocation-pipeline "
+            "--convert-linalg-to-loops --convert-scf-to-cf --expand-strided-metadata --lower-affine "
+            "--finalize-memref-to-llvm --convert-math-to-llvm --convert-arith-to-llvm "
+            "--convert-func-to-llvm --convert-cf-to-llvm --convert-ub-to-llvm --reconcile-unrealized-casts")
+
+def emit(inputs, body, expected):
+    text = "func.func private @printMemrefF32(tensor<*xf32>)\nfunc.func @main() {\n"
+    for name, spec in inputs.items():
+        t, elem = spec if isinstance(spec, tuple) else (spec, "f32")
+        text += f"  %{name}_s = arith.constant dense<[{', '.join(f'{v:.9e}' if elem == 'f32' else str(v) for v in t['data'])}]> : tensor<{len(t['data'])}x{elem}>\n" \
+            if len(t["shape"]) == 1 else ""
+        if len(t["shape"]) != 1:
+            flat = f"tensor<{len(t['data'])}x{elem}>"
+            shape = ", ".join(str(s) for s in t["shape"])
+            text += f"  %{name}_f = arith.constant dense<[{', '.join(f'{v:.9e}' for v in t['data'])}]> : {flat}\n"
+            text += f"  %{name}_shape = arith.constant dense<[{shape}]> : tensor<{len(t['shape'])}xindex>\n"
+            text += f"  %{name}_s = tensor.reshape %{name}_f(%{name}_shape) : ({flat}, tensor<{len(t['shape'])}xindex>) -> {ttype(t, elem)}\n"
+    text += body
+    for name, t in expected:
+        text += f"  %{name}_u = tensor.cast %{name} : {ttype(t)} to tensor<*xf32>\n"
+        text += f"  call @printMemrefF32(%{name}_u) : (tensor<*xf32>) -> ()\n"
+    return text + "  return\n}\n"
+
+def run(mlir):
+    lowered = subprocess.run([vidnet_opt, "--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg"],
+                             input=mlir, capture_output=True, text=True, check=True).stdout
+    llvm = subprocess.run([f"{tools}/mlir-opt", *PIPELINE.split()], input=lowered,
+                          capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([f"{tools}/mlir-runner", "-e", "main", "-entry-point-result=void",
+                          f"-shared-libs={libs}/libmlir_runner_utils.so,{libs}/libmlir_c_runner_utils.so"],
+                         input=llvm, capture_output=True, text=True, check=True).stdout
+    results = []
+    for chunk in out.split("Unranked Memref")[1:]:
+        data = chunk.split("data =", 1)[1]
+        results.append([float(v) for v in re.findall(r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)", data)])
+    return results
+
+failures = 0
+for name, inputs, body, expected in cases:
+    got = run(emit(inputs, body, expected))
+    worst = 0.0
+    ok = len(got) == len(expected)
+    for (_, ref), values in zip(expected, got):
+        ok &= len(values) == len(ref["data"])
+        for r, v in zip(ref["data"], values):
+            diff = abs(r - v)
+            worst = max(worst, diff)
+            ok &= diff <= 1e-4 * max(1.0, abs(r))
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} {name:45s} max |diff| {worst:.2e}")
+print(f"lowering numerics: {failures} failures")
+sys.exit(1 if failures else 0)
