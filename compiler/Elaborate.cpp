@@ -19,14 +19,6 @@ using dsl::Value;
 
 namespace {
 
-std::string str(const Dims3 &d) {
-  return std::to_string(d.t) + "x" + std::to_string(d.h) + "x" + std::to_string(d.w);
-}
-std::string str(const Shape &s) {
-  return std::to_string(s.c) + "x" + std::to_string(s.l) + "x" + std::to_string(s.h) + "x" +
-         std::to_string(s.w);
-}
-
 // A conv statement (stem or stage) after its options were checked.
 struct ConvStatement {
   const Statement *stmt = nullptr;
@@ -323,10 +315,10 @@ public:
         if (blockOut != shapeOf(shortcut)) {
           diags_.error(s.stmt->loc, DiagKind::ShapeMismatch,
                        "block `" + prefix.substr(0, prefix.size() - 1) + "` ends in " +
-                           str(blockOut) + " but its shortcut is " + str(shapeOf(shortcut)) +
+                           toString(blockOut) + " but its shortcut is " + toString(shapeOf(shortcut)) +
                            "; the residual add needs equal shapes (kernel " +
-                           str(g_.layers[static_cast<size_t>(residual) - 1].kernel) + ", pad " +
-                           str(s.pad) + ": use odd kernels with pad = kernel // 2)");
+                           toString(g_.layers[static_cast<size_t>(residual) - 1].kernel) + ", pad " +
+                           toString(s.pad) + ": use odd kernels with pad = kernel // 2)");
           return false;
         }
         add(prefix + "add", LayerKind::Add, s.stmt->loc, {residual, shortcut}).output = blockOut;
@@ -400,8 +392,8 @@ private:
     int64_t span = n + 2 * p - k;
     if (span < 0) {
       diags_.error(l.loc, DiagKind::ShapeTooSmall,
-                   "layer `" + l.name + "` (kernel " + str(l.kernel) + ", stride " + str(l.stride) +
-                       ", pad " + str(l.pad) + ") gets input " + str(in) + " and would shrink " +
+                   "layer `" + l.name + "` (kernel " + toString(l.kernel) + ", stride " + toString(l.stride) +
+                       ", pad " + toString(l.pad) + ") gets input " + toString(in) + " and would shrink " +
                        axis + " below 1 (padded extent " + std::to_string(n + 2 * p) +
                        " < kernel " + std::to_string(k) + ")");
       return false;

@@ -24,23 +24,14 @@ std::string giga(int64_t n) {
 
 namespace {
 
-std::string shapeText(const Shape &s) {
-  return std::to_string(s.c) + "x" + std::to_string(s.l) + "x" + std::to_string(s.h) + "x" +
-         std::to_string(s.w);
-}
-
-std::string dimsText(const Dims3 &d) {
-  return std::to_string(d.t) + "x" + std::to_string(d.h) + "x" + std::to_string(d.w);
-}
-
 // What a reader wants next to a conv: kernel, stride, and M_i for (2+1)D.
 std::string detail(const Layer &l) {
   switch (l.kind) {
   case LayerKind::Conv:
-    return dimsText(l.kernel) + " /" + dimsText(l.stride);
+    return toString(l.kernel) + " /" + toString(l.stride);
   case LayerKind::Conv2Plus1d:
     return "1x" + std::to_string(l.kernel.h) + "x" + std::to_string(l.kernel.w) + " -> " +
-           std::to_string(l.kernel.t) + "x1x1 /" + dimsText(l.stride) + " mid " +
+           std::to_string(l.kernel.t) + "x1x1 /" + toString(l.stride) + " mid " +
            std::to_string(l.mid);
   default:
     return "";
@@ -53,14 +44,14 @@ nlohmann::ordered_json shape(const Shape &s) { return {s.c, s.l, s.h, s.w}; }
 } // namespace
 
 void printInfoTable(const ModelGraph &g, std::ostream &os) {
-  os << g.name << " (" << g.specPath << "): input " << shapeText(g.input) << ", " << g.classes
+  os << g.name << " (" << g.specPath << "): input " << toString(g.input) << ", " << g.classes
      << " classes\n";
   os << std::left << std::setw(24) << "layer" << std::setw(12) << "kind" << std::setw(34)
      << "conv" << std::setw(16) << "output" << std::right << std::setw(12) << "params"
      << std::setw(10) << "MACs" << '\n';
   for (const Layer &l : g.layers) {
     os << std::left << std::setw(24) << l.name << std::setw(12) << layerKindName(l.kind)
-       << std::setw(34) << detail(l) << std::setw(16) << shapeText(l.output) << std::right
+       << std::setw(34) << detail(l) << std::setw(16) << toString(l.output) << std::right
        << std::setw(12) << (l.params ? withThousands(l.params) : "") << std::setw(10)
        << (l.macs ? giga(l.macs) : "") << '\n';
   }

@@ -17,6 +17,15 @@ std::string_view layerKindName(LayerKind kind) {
   return "layer";
 }
 
+std::string toString(const Shape &s) {
+  return std::to_string(s.c) + "x" + std::to_string(s.l) + "x" + std::to_string(s.h) + "x" +
+         std::to_string(s.w);
+}
+
+std::string toString(const Dims3 &d) {
+  return std::to_string(d.t) + "x" + std::to_string(d.h) + "x" + std::to_string(d.w);
+}
+
 int64_t TensorInfo::elements() const {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -36,6 +36,10 @@ enum class LayerKind {
 };
 std::string_view layerKindName(LayerKind kind);
 
+// "64x16x56x56" and "1x2x2": the forms used in tables and diagnostics.
+std::string toString(const Shape &shape);
+std::string toString(const Dims3 &dims);
+
 // A parameter or state tensor with torchvision's state_dict name and PyTorch's layout
 // (conv weight O x I x T x H x W, fc weight O x I).
 struct TensorInfo {

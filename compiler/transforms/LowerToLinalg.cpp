@@ -265,6 +265,25 @@ LogicalResult lowerSoftmaxCrossEntropy(vidnet::SoftmaxCrossEntropyOp op, OpBuild
   return success();
 }
 
+LogicalResult lowerRelu(vidnet::ReluOp op, OpBuilder &b) {
+  Emitter e(b, op.getLoc());
+  op.replaceAllUsesWith(e.elementwise({op.getInput()}, {}, cast<RankedTensorType>(op.getType()),
+                                      [](OpBuilder &nb, Location l, ValueRange a) {
+                                        Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+                                        return arith::MaximumFOp::create(nb, l, a[0], zero).getResult();
+                                      }));
+  return success();
+}
+
+LogicalResult lowerAdd(vidnet::AddOp op, OpBuilder &b) {
+  Emitter e(b, op.getLoc());
+  op.replaceAllUsesWith(e.elementwise({op.getLhs(), op.getRhs()}, {}, cast<RankedTensorType>(op.getType()),
+                                      [](OpBuilder &nb, Location l, ValueRange a) {
+                                        return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
+                                      }));
+  return success();
+}
+
 struct LowerToLinalg : vidnet::impl::LowerToLinalgBase<LowerToLinalg> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
@@ -283,24 +302,8 @@ struct LowerToLinalg : vidnet::impl::LowerToLinalgBase<LowerToLinalg> {
               .Case([&](vidnet::GlobalAvgPoolOp o) { return lowerGlobalAvgPool(o, b); })
               .Case([&](vidnet::FoldTimeOp o) { return lowerFoldTime(o, b); })
               .Case([&](vidnet::SoftmaxCrossEntropyOp o) { return lowerSoftmaxCrossEntropy(o, b); })
-              .Case([&](vidnet::ReluOp o) {
-                Emitter e(b, o.getLoc());
-                o.replaceAllUsesWith(e.elementwise({o.getInput()}, {}, cast<RankedTensorType>(o.getType()),
-                                                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                                                     Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
-                                                     return arith::MaximumFOp::create(nb, l, a[0], zero).getResult();
-                                                   }));
-                return success();
-              })
-              .Case([&](vidnet::AddOp o) {
-                Emitter e(b, o.getLoc());
-                o.replaceAllUsesWith(e.elementwise({o.getLhs(), o.getRhs()}, {},
-                                                   cast<RankedTensorType>(o.getType()),
-                                                   [](OpBuilder &nb, Location l, ValueRange a) {
-                                                     return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
-                                                   }));
-                return success();
-              })
+              .Case([&](vidnet::ReluOp o) { return lowerRelu(o, b); })
+              .Case([&](vidnet::AddOp o) { return lowerAdd(o, b); })
               .Case([&](vidnet::Conv2Plus1dOp o) {
                 return o.emitOpError("run vidnet-decompose-2plus1d before lowering to linalg");
               })
