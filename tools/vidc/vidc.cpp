@@ -2,9 +2,13 @@
 #include "compiler/Frontend.h"
 #include "compiler/GraphReport.h"
 #include "compiler/MLIRGen.h"
+#include "compiler/targets/cpu/CpuPipeline.h"
 #include "dsl/Parser.h"
 
 #include "mlir/IR/Verifier.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <charconv>
@@ -19,7 +23,7 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
-    "       vidc --emit=ast|graph|vidnet [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
+    "       vidc --emit=ast|graph|vidnet|linalg|llvm [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
     "\n"
     "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
@@ -27,6 +31,8 @@ constexpr const char *kUsage =
     "  --emit=ast         the parsed spec with line:col of every node\n"
     "  --emit=graph       the elaborated model graph as JSON\n"
     "  --emit=vidnet      the forward function in the vidnet MLIR dialect, with spec locations\n"
+    "  --emit=linalg      after (2+1)D decomposition and lowering to linalg on tensors\n"
+    "  --emit=llvm        LLVM IR from the CPU pipeline\n"
     "  --batch N          clips per batch in generated code (default 1)\n"
     "  --input CxLxHxW    override the spec's input clip (e.g. 3x8x112x112)\n"
     "  --classes K        override the head's class count\n"
@@ -87,8 +93,8 @@ int main(int argc, char **argv) {
       json = true;
     } else if (is("--emit")) {
       auto v = value("--emit");
-      if (!v || (*v != "ast" && *v != "graph" && *v != "vidnet"))
-        return usage("--emit takes ast, graph or vidnet");
+      if (!v || (*v != "ast" && *v != "graph" && *v != "vidnet" && *v != "linalg" && *v != "llvm"))
+        return usage("--emit takes ast, graph, vidnet, linalg or llvm");
       if (!emit.empty())
         return usage("--emit given twice");
       emit = *v;
@@ -134,17 +140,31 @@ int main(int argc, char **argv) {
     return 1;
   if (emit == "ast") {
     dsl::printAST(r.spec, std::cout);
-  } else if (emit == "vidnet") {
-    mlir::MLIRContext context;
+  } else if (emit == "vidnet" || emit == "linalg" || emit == "llvm") {
+    mlir::DialectRegistry registry;
+    cpu::registerCpuPipelineDialects(registry);
+    mlir::MLIRContext context(registry);
     loadMLIRGenDialects(context);
     mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, *r.graph, batch);
-    // A verifier failure here is a compiler bug: the front end accepted the spec.
-    if (mlir::failed(mlir::verify(*module))) {
-      std::cerr << "vidc: internal error: generated IR does not verify\n";
+    // A verifier or pass failure here is a compiler bug: the front end accepted the spec.
+    if (mlir::failed(mlir::verify(*module)) ||
+        (emit != "vidnet" &&
+         mlir::failed(cpu::runCpuPipeline(*module, emit == "linalg" ? cpu::Stage::Linalg : cpu::Stage::LLVM)))) {
+      std::cerr << "vidc: internal error: compiling the spec failed (see above)\n";
       return 1;
     }
-    module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo(true, false));
-    llvm::outs() << "\n";
+    if (emit == "llvm") {
+      llvm::LLVMContext llvmContext;
+      std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, llvmContext);
+      if (!llvmModule) {
+        std::cerr << "vidc: internal error: translation to LLVM IR failed\n";
+        return 1;
+      }
+      llvmModule->print(llvm::outs(), nullptr);
+    } else {
+      module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo(true, false));
+      llvm::outs() << "\n";
+    }
   } else if (emit == "graph" || json) {
     std::cout << graphToJson(*r.graph).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << '\n';

@@ -1,0 +1,69 @@
+// The CPU pipeline as one narrated list. Order matters where commented.
+#include "compiler/targets/cpu/CpuPipeline.h"
+
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+
+namespace vidnet::cpu {
+
+void registerCpuPipelineDialects(mlir::DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  registry.insert<VidnetDialect>();
+}
+
+std::string cpuPipeline(Stage until) {
+  std::string p;
+  auto add = [&](const char *pass) { p += (p.empty() ? "" : ",") + std::string(pass); };
+  // Target-independent: (2+1)D into its parts, then every vidnet op to linalg on tensors.
+  add("func.func(vidnet-decompose-2plus1d)");
+  add("func.func(vidnet-lower-to-linalg)");
+  if (until == Stage::Linalg)
+    return p;
+  // Not yet here: tiling of the convolutions and vectorization of the tiles (never of a whole
+  // untiled function: vectorizing an untiled fill made mlir-opt take 16 GB). The loops below
+  // are correct but naive.
+  add("one-shot-bufferize{bufferize-function-boundaries=1}");
+  add("buffer-deallocation-pipeline");
+  add("func.func(convert-linalg-to-loops)");
+  add("convert-scf-to-cf");
+  // expand-strided-metadata must precede lower-affine (it produces affine.apply).
+  add("expand-strided-metadata");
+  add("lower-affine");
+  add("finalize-memref-to-llvm");
+  add("convert-math-to-llvm");
+  add("convert-arith-to-llvm");
+  add("convert-func-to-llvm");
+  add("convert-cf-to-llvm");
+  add("convert-ub-to-llvm");
+  add("reconcile-unrealized-casts");
+  return p;
+}
+
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until) {
+  static const bool registered = [] {
+    mlir::registerAllPasses();
+    registerVidnetPasses();
+    return true;
+  }();
+  (void)registered;
+  mlir::PassManager pm(module.getContext());
+  std::string error;
+  llvm::raw_string_ostream errors(error);
+  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until), pm, errors))) {
+    module.emitError("internal error: bad CPU pipeline: ") << error;
+    return mlir::failure();
+  }
+  return pm.run(module);
+}
+
+} // namespace vidnet::cpu

@@ -1,0 +1,26 @@
+// The CPU target's pass pipeline, from the vidnet dialect to the LLVM dialect.
+#pragma once
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+
+#include <string>
+
+namespace vidnet::cpu {
+
+enum class Stage {
+  Linalg,  // after decomposition and lowering to linalg on tensors
+  LLVM,    // the LLVM dialect, ready for translation to LLVM IR
+};
+
+// Every dialect, interface and translation the CPU pipeline touches.
+void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
+
+// The pipeline up to `until`, as the textual list parsePassPipeline takes (for people and
+// for `vidnet-opt --pass-pipeline`).
+std::string cpuPipeline(Stage until);
+
+// Runs the pipeline on `module` in place; diagnostics go to the context's handlers.
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until);
+
+} // namespace vidnet::cpu
