@@ -1,0 +1,100 @@
+// The reference implementation against values worked out by hand, and against itself where
+// a property must hold (a grouped conv is separate convs on channel slices).
+#include "runtime/reference/Reference.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
+
+using namespace vidnet::ref;
+
+namespace {
+
+Tensor make(std::vector<int64_t> shape, std::vector<float> values) {
+  Tensor t(std::move(shape));
+  EXPECT_EQ(static_cast<size_t>(t.elements()), values.size());
+  t.data = std::move(values);
+  return t;
+}
+
+Tensor random(std::vector<int64_t> shape, std::mt19937 &rng) {
+  Tensor t(std::move(shape));
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (float &v : t.data)
+    v = u(rng);
+  return t;
+}
+
+TEST(Reference, ConvBoxFilterWithSpatialPadding) {
+  Tensor x = make({1, 1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  Tensor w = make({1, 3, 3, 1, 1}, std::vector<float>(9, 1.0f));
+  Tensor y = convForward(x, w, {1, 1, 1}, {0, 1, 1});
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 1, 3, 3, 1}));
+  EXPECT_EQ(y.data, (std::vector<float>{12, 21, 16, 27, 45, 33, 24, 39, 28}));
+}
+
+TEST(Reference, ConvTemporalKernelAndPadding) {
+  Tensor x = make({1, 3, 1, 1, 1}, {1, 2, 3});
+  Tensor w = make({3, 1, 1, 1, 1}, {1, 10, 100});
+  Tensor y = convForward(x, w, {1, 1, 1}, {1, 0, 0});
+  EXPECT_EQ(y.data, (std::vector<float>{210, 321, 32}));
+}
+
+TEST(Reference, ConvStrideSkipsPositions) {
+  Tensor x = make({1, 1, 1, 5, 1}, {1, 2, 3, 4, 5});
+  Tensor w = make({1, 1, 1, 1, 1}, {2});
+  Tensor y = convForward(x, w, {1, 1, 2}, {0, 0, 0});
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 1, 1, 3, 1}));
+  EXPECT_EQ(y.data, (std::vector<float>{2, 6, 10}));
+}
+
+TEST(Reference, GroupedConvIsConvsOnChannelSlices) {
+  std::mt19937 rng(7);
+  Tensor x = random({1, 3, 4, 4, 4}, rng), w = random({3, 3, 3, 2, 6}, rng);
+  Tensor grouped = convForward(x, w, {1, 2, 1}, {1, 1, 1}, 2);
+  for (int64_t g = 0; g < 2; ++g) {
+    Tensor xs({1, 3, 4, 4, 2}), ws({3, 3, 3, 2, 3});
+    for (int64_t i = 0; i < xs.elements() / 2; ++i)
+      for (int64_t c = 0; c < 2; ++c)
+        xs.data[i * 2 + c] = x.data[i * 4 + g * 2 + c];
+    for (int64_t i = 0; i < ws.elements() / 3; ++i)
+      for (int64_t f = 0; f < 3; ++f)
+        ws.data[i * 3 + f] = w.data[i * 6 + g * 3 + f];
+    Tensor part = convForward(xs, ws, {1, 2, 1}, {1, 1, 1});
+    for (int64_t i = 0; i < part.elements() / 3; ++i)
+      for (int64_t f = 0; f < 3; ++f)
+        EXPECT_FLOAT_EQ(part.data[i * 3 + f], grouped.data[i * 6 + g * 3 + f]);
+  }
+}
+
+TEST(Reference, BatchNormBothForms) {
+  Tensor x = make({1, 1, 1, 2, 1}, {1, 3});
+  Tensor y = batchNormForward(x, make({1}, {2}), make({1}, {1}), make({1}, {2}), make({1}, {1}), 0.0f);
+  EXPECT_EQ(y.data, (std::vector<float>{-1, 3}));
+  Tensor z = make({2, 1, 1, 2, 1}, {1, 2, 3, 4});
+  BatchNormTrainResult r = batchNormTrainForward(z, make({1}, {1}), make({1}, {0}), 0.0f);
+  EXPECT_FLOAT_EQ(r.mean.data[0], 2.5f);
+  EXPECT_FLOAT_EQ(r.var.data[0], 1.25f);  // biased: divided by 4, not 3
+  EXPECT_FLOAT_EQ(r.y.data[0], static_cast<float>(-1.5 / std::sqrt(1.25)));
+}
+
+TEST(Reference, PoolFoldDenseReluAdd) {
+  Tensor x = make({1, 2, 1, 1, 2}, {1, 10, 3, 30});
+  EXPECT_EQ(globalAvgPoolForward(x).data, (std::vector<float>{2, 20}));
+  // Frame-major channels: (d0c0, d0c1, d1c0, d1c1).
+  Tensor folded = foldTimeForward(x);
+  EXPECT_EQ(folded.shape, (std::vector<int64_t>{1, 1, 1, 1, 4}));
+  EXPECT_EQ(folded.data, (std::vector<float>{1, 10, 3, 30}));
+  Tensor y = denseForward(make({1, 2}, {1, 2}), make({2, 2}, {1, 2, 3, 4}), make({2}, {0.5f, -0.5f}));
+  EXPECT_EQ(y.data, (std::vector<float>{7.5f, 9.5f}));
+  EXPECT_EQ(reluForward(make({3}, {-1, 0, 2})).data, (std::vector<float>{0, 0, 2}));
+  EXPECT_EQ(addForward(make({2}, {1, 2}), make({2}, {3, 4})).data, (std::vector<float>{4, 6}));
+}
+
+TEST(Reference, CrossEntropyIsStable) {
+  EXPECT_NEAR(softmaxCrossEntropyForward(Tensor({2, 4}), {0, 3}), std::log(4.0), 1e-6);
+  Tensor big = make({2, 2}, {1000, 0, 1000, 0});
+  EXPECT_NEAR(softmaxCrossEntropyForward(big, {0, 1}), (0.0 + 1000.0) / 2, 1e-3);
+}
+
+} // namespace
