@@ -193,21 +193,7 @@ public:
   }
 
 private:
-  static std::string describe(const Value &v) {
-    std::string out = "`";
-    switch (v.form) {
-    case Value::Form::Word: out += v.word.substr(0, 40); break;
-    case Value::Form::Integer:
-    case Value::Form::Dims:
-    case Value::Form::List:
-      for (size_t i = 0; i < v.ints.size() && i < 8; ++i)
-        out += (i ? (v.form == Value::Form::Dims ? "x" : ",") : "") + std::to_string(v.ints[i]);
-      if (v.ints.size() > 8)
-        out += ",...";
-      break;
-    }
-    return out + "`";
-  }
+  static std::string describe(const Value &v) { return "`" + dsl::valueText(v, 8, 40) + "`"; }
 
   bool checkMid(const Statement &s, const Option &o, ConvStatement &c) {
     if (s.conv != ConvKind::Conv2Plus1d) {

@@ -25,6 +25,15 @@ std::string_view statementKeyword(StatementKind kind) {
   return "statement";
 }
 
+std::string valueText(const Value &v, size_t maxItems, size_t maxWordChars) {
+  if (v.form == Value::Form::Word)
+    return v.word.substr(0, maxWordChars);
+  std::string out;
+  for (size_t i = 0; i < v.ints.size() && i < maxItems; ++i)
+    out += (i ? (v.form == Value::Form::Dims ? "x" : ",") : "") + std::to_string(v.ints[i]);
+  return v.ints.size() > maxItems ? out + ",..." : out;
+}
+
 const Option *Statement::option(std::string_view optionName) const {
   for (const Option &o : options)
     if (o.name == optionName)
@@ -35,18 +44,6 @@ const Option *Statement::option(std::string_view optionName) const {
 namespace {
 
 std::ostream &operator<<(std::ostream &os, Loc loc) { return os << loc.line << ':' << loc.col; }
-
-void printValue(const Value &v, std::ostream &os) {
-  switch (v.form) {
-  case Value::Form::Word: os << v.word; return;
-  case Value::Form::Integer: os << v.ints.at(0); return;
-  case Value::Form::Dims:
-  case Value::Form::List:
-    for (size_t i = 0; i < v.ints.size(); ++i)
-      os << (i ? (v.form == Value::Form::Dims ? "x" : ",") : "") << v.ints[i];
-    return;
-  }
-}
 
 void printStatement(const Statement &s, std::ostream &os, int depth) {
   std::string indent(2 * static_cast<size_t>(depth), ' ');
@@ -61,9 +58,7 @@ void printStatement(const Statement &s, std::ostream &os, int depth) {
     os << " from=" << s.from << " @" << s.fromLoc << " to=" << s.to << " @" << s.toLoc;
   os << '\n';
   for (const Option &o : s.options) {
-    os << indent << "  option " << o.name << '=';
-    printValue(o.value, os);
-    os << " @" << o.loc << '\n';
+    os << indent << "  option " << o.name << '=' << valueText(o.value) << " @" << o.loc << '\n';
   }
   for (const Statement &child : s.body)
     printStatement(child, os, depth + 1);

@@ -4,6 +4,7 @@
 
 #include "dsl/SourceFile.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -56,6 +57,10 @@ struct Spec {
   std::string path;
   std::vector<Statement> statements;
 };
+
+// A value as written (`64`, `1x2x2`, `230,288`, `time`). Messages cap the list items (then
+// `,...`) and word characters, so hostile input cannot make a message huge.
+std::string valueText(const Value &value, size_t maxItems = SIZE_MAX, size_t maxWordChars = SIZE_MAX);
 
 // The `--emit=ast` form: one node per line, indented, with line:col.
 void printAST(const Spec &spec, std::ostream &os);

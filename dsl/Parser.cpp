@@ -14,6 +14,15 @@ const std::vector<std::string_view> kStatementKeywords = {"model", "input", "ste
                                                           "head",  "stream", "connect"};
 const std::vector<std::string_view> kConvKinds = {"conv3d", "conv2d", "conv(2+1)d"};
 
+std::optional<StatementKind> statementKind(std::string_view keyword) {
+  for (StatementKind k : {StatementKind::Model, StatementKind::Input, StatementKind::Stem,
+                          StatementKind::Stage, StatementKind::Head, StatementKind::Stream,
+                          StatementKind::Connect})
+    if (statementKeyword(k) == keyword)
+      return k;
+  return std::nullopt;
+}
+
 } // namespace
 
 const std::vector<std::string_view> &optionsOf(StatementKind kind) {
@@ -127,14 +136,9 @@ private:
     }
     Statement s;
     s.loc = kw.loc;
-    if (kw.text == "model") s.kind = StatementKind::Model;
-    else if (kw.text == "input") s.kind = StatementKind::Input;
-    else if (kw.text == "stem") s.kind = StatementKind::Stem;
-    else if (kw.text == "stage") s.kind = StatementKind::Stage;
-    else if (kw.text == "head") s.kind = StatementKind::Head;
-    else if (kw.text == "stream") s.kind = StatementKind::Stream;
-    else if (kw.text == "connect") s.kind = StatementKind::Connect;
-    else {
+    if (std::optional<StatementKind> kind = statementKind(kw.text)) {
+      s.kind = *kind;
+    } else {
       // A typo of a keyword stands in for that statement, so it is not also reported missing.
       // A `{` on the line means a stream block, whatever the closest keyword is.
       bool opensBlock = false;
@@ -153,11 +157,7 @@ private:
       }
       if (meant.empty() || meant == "stream" || meant == "connect")
         return std::nullopt;
-      s.kind = meant == "model" ? StatementKind::Model
-               : meant == "input" ? StatementKind::Input
-               : meant == "stem"  ? StatementKind::Stem
-               : meant == "stage" ? StatementKind::Stage
-                                  : StatementKind::Head;
+      s.kind = *statementKind(meant);
       s.broken = true;
       skipLine();
       return s;
@@ -280,8 +280,7 @@ private:
   // A word not followed by `=`: most often a mistyped block count (`X4`, `x 4`, `x2` on a stem).
   void badBlockCount(const Statement &s, const Token &word) {
     std::string_view w = word.text;
-    bool countLike = (w.size() >= 2 && (w[0] == 'x' || w[0] == 'X') &&
-                      std::all_of(w.begin() + 1, w.end(), [](char c) { return c >= '0' && c <= '9'; }));
+    bool countLike = isRepeat(w, /*anyCase=*/true);
     if (countLike && s.kind != StatementKind::Stage) {
       diags_.error(word.loc, DiagKind::UnexpectedToken,
                    "block counts like " + quote(w) + " belong on `stage`, not `" +
@@ -302,8 +301,9 @@ private:
     }
   }
 
-  static bool isRepeat(std::string_view w) {
-    return w.size() >= 2 && w[0] == 'x' &&
+  // `x4`; with anyCase also the mistyped `X4`.
+  static bool isRepeat(std::string_view w, bool anyCase = false) {
+    return w.size() >= 2 && (w[0] == 'x' || (anyCase && w[0] == 'X')) &&
            std::all_of(w.begin() + 1, w.end(), [](char c) { return c >= '0' && c <= '9'; });
   }
 
