@@ -254,7 +254,8 @@ private:
 
 class GraphBuilder {
 public:
-  GraphBuilder(ModelGraph &graph, dsl::DiagnosticEngine &diags) : g_(graph), diags_(diags) {}
+  GraphBuilder(ModelGraph &graph, Loc headLoc, dsl::DiagnosticEngine &diags)
+      : g_(graph), headLoc_(headLoc), diags_(diags) {}
 
   bool build(const ConvStatement &stem, const std::vector<ConvStatement> &stages) {
     int x = -1;
@@ -484,7 +485,7 @@ private:
 
   bool head(int x) {
     Shape in = shapeOf(x);
-    Loc loc = headLoc;
+    Loc loc = headLoc_;
     Layer &pool = add("avgpool", LayerKind::GlobalAvgPool, loc, {x});
     pool.output = Shape{in.c, 1, 1, 1};
     Layer &fc = add("fc", LayerKind::Linear, loc, {last()});
@@ -498,11 +499,8 @@ private:
     return !overflow_;
   }
 
-public:
-  Loc headLoc;
-
-private:
   ModelGraph &g_;
+  Loc headLoc_;
   dsl::DiagnosticEngine &diags_;
   bool folded_ = false;
   bool overflow_ = false;
@@ -614,8 +612,7 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
   graph.specPath = spec.path;
   graph.input = options.input.value_or(*input);
   graph.classes = options.classes.value_or(*classes);
-  GraphBuilder builder(graph, diags);
-  builder.headLoc = seen[4]->loc;
+  GraphBuilder builder(graph, seen[4]->loc, diags);
   if (!builder.build(*stem, stages))
     return std::nullopt;
   return graph;

@@ -14,7 +14,6 @@ namespace vidnet {
 // Per-clip activation shape in PyTorch order: channels, frames (L), height, width.
 struct Shape {
   int64_t c = 0, l = 0, h = 0, w = 0;
-  int64_t elements() const { return c * l * h * w; }
   friend bool operator==(const Shape &, const Shape &) = default;
 };
 
@@ -47,7 +46,6 @@ struct TensorInfo {
   std::vector<int64_t> shape;
   bool trainable = true;  // false for BN running statistics
   bool isInteger = false; // num_batches_tracked is int64 in PyTorch
-  int64_t elements() const;
 };
 
 struct Layer {
