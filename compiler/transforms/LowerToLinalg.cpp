@@ -22,13 +22,17 @@ public:
 
   Value f32(double v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
 
-  Value filled(RankedTensorType type, double value) {
-    Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-    return linalg::FillOp::create(b, loc, ValueRange{f32(value)}, ValueRange{empty}).getResult(0);
-  }
-
   Value empty(RankedTensorType type) {
     return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  }
+
+  Value filled(RankedTensorType type, double value) {
+    return linalg::FillOp::create(b, loc, ValueRange{f32(value)}, ValueRange{empty(type)}).getResult(0);
+  }
+
+  // (d0, ..., d_{rank-1}) -> (d_{rank-1}): a per-channel vector over a channels-last tensor.
+  AffineMap lastDimMap(unsigned rank) {
+    return AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
   }
 
   // A linalg.generic over `rank` loops with the given maps and iterators.
@@ -48,7 +52,7 @@ public:
                     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
     unsigned rank = like.getRank();
     AffineMap id = b.getMultiDimIdentityMap(rank);
-    AffineMap channel = AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
+    AffineMap channel = lastDimMap(rank);
     SmallVector<AffineMap> maps(full.size(), id);
     maps.append(perChannel.size(), channel);
     maps.push_back(id);
@@ -134,7 +138,7 @@ Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location,
   int64_t count = type.getNumElements() / channels;
   auto vecType = RankedTensorType::get({channels}, type.getElementType());
   AffineMap id = e.b.getMultiDimIdentityMap(rank);
-  AffineMap channel = AffineMap::get(rank, 0, {e.b.getAffineDimExpr(rank - 1)}, e.b.getContext());
+  AffineMap channel = e.lastDimMap(rank);
   SmallVector<IteratorType> iters(rank, IteratorType::reduction);
   iters.back() = IteratorType::parallel;
   SmallVector<Value> inputs = {x};
