@@ -426,7 +426,7 @@ private:
     if (!twoPlusOne) {
       if (!outputShape(l, in, l.kernel, l.stride, l.pad, channels, l.output))
         return false;
-      l.tensors.push_back({tensorPrefix + "weight", {channels, in.c, l.kernel.t, l.kernel.h, l.kernel.w}});
+      l.tensors.push_back({tensorPrefix + "weight", {channels, in.c, l.kernel.t, l.kernel.h, l.kernel.w}, TensorInit::KaimingNormalFanOut});
       l.macs = mul({l.output.c, l.output.l, l.output.h, l.output.w, in.c, l.kernel.t, l.kernel.h,
                     l.kernel.w});
       account(l);
@@ -447,9 +447,9 @@ private:
                      l.output))
       return false;
     // Sub-module names follow torchvision's Conv2Plus1D: 0 spatial conv, 1 BN, 2 ReLU, 3 temporal.
-    l.tensors.push_back({tensorPrefix + "0.weight", {l.mid, in.c, 1, l.kernel.h, l.kernel.w}});
+    l.tensors.push_back({tensorPrefix + "0.weight", {l.mid, in.c, 1, l.kernel.h, l.kernel.w}, TensorInit::KaimingNormalFanOut});
     appendBatchNormTensors(l, tensorPrefix + "1.", l.mid);
-    l.tensors.push_back({tensorPrefix + "3.weight", {channels, l.mid, l.kernel.t, 1, 1}});
+    l.tensors.push_back({tensorPrefix + "3.weight", {channels, l.mid, l.kernel.t, 1, 1}, TensorInit::KaimingNormalFanOut});
     int64_t spatialMacs = mul({spatial.c, spatial.l, spatial.h, spatial.w, in.c, l.kernel.h, l.kernel.w});
     int64_t temporalMacs = mul({l.output.c, l.output.l, l.output.h, l.output.w, l.mid, l.kernel.t});
     if (__builtin_add_overflow(spatialMacs, temporalMacs, &l.macs))
@@ -459,11 +459,11 @@ private:
   }
 
   static void appendBatchNormTensors(Layer &l, const std::string &prefix, int64_t channels) {
-    l.tensors.push_back({prefix + "weight", {channels}});
-    l.tensors.push_back({prefix + "bias", {channels}});
-    l.tensors.push_back({prefix + "running_mean", {channels}, false});
-    l.tensors.push_back({prefix + "running_var", {channels}, false});
-    l.tensors.push_back({prefix + "num_batches_tracked", {}, false, true});
+    l.tensors.push_back({prefix + "weight", {channels}, TensorInit::Ones});
+    l.tensors.push_back({prefix + "bias", {channels}, TensorInit::Zeros});
+    l.tensors.push_back({prefix + "running_mean", {channels}, TensorInit::Zeros, false});
+    l.tensors.push_back({prefix + "running_var", {channels}, TensorInit::Ones, false});
+    l.tensors.push_back({prefix + "num_batches_tracked", {}, TensorInit::Zeros, false, true});
   }
 
   int batchNorm(std::string name, Loc loc) {
@@ -492,8 +492,8 @@ private:
     fc.inChannels = in.c;
     fc.outChannels = g_.classes;
     fc.output = Shape{g_.classes, 1, 1, 1};
-    fc.tensors.push_back({"fc.weight", {g_.classes, in.c}});
-    fc.tensors.push_back({"fc.bias", {g_.classes}});
+    fc.tensors.push_back({"fc.weight", {g_.classes, in.c}, TensorInit::Normal001});
+    fc.tensors.push_back({"fc.bias", {g_.classes}, TensorInit::Zeros});
     fc.macs = mul({g_.classes, in.c});
     account(fc);
     return !overflow_;

@@ -96,6 +96,7 @@ nlohmann::ordered_json graphToJson(const ModelGraph &g) {
         tensors.push_back({{"name", t.name},
                            {"shape", t.shape},
                            {"trainable", t.trainable},
+                           {"init", tensorInitName(t.init)},
                            {"dtype", t.isInteger ? "int64" : "float32"}});
       o["tensors"] = std::move(tensors);
     }

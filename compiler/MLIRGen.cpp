@@ -38,10 +38,13 @@ public:
     // Arguments: the clip batch, then every float tensor a forward op reads.
     std::vector<mlir::Type> argTypes = {activation(g_.input)};
     std::vector<mlir::Attribute> argNames = {builder_.getStringAttr("input")};
+    std::vector<unsigned> stateArgs;
     for (const Layer &l : g_.layers)
       for (const TensorInfo &t : l.tensors)
         if (!t.isInteger) {
           argIndex_[t.name] = static_cast<unsigned>(argTypes.size());
+          if (!t.trainable)
+            stateArgs.push_back(argIndex_[t.name]);
           std::vector<int64_t> shape = channelsLast(t.shape);
           argTypes.push_back(mlir::RankedTensorType::get(shape, builder_.getF32Type()));
           argNames.push_back(builder_.getStringAttr(t.name));
@@ -52,6 +55,8 @@ public:
                                            builder_.getFunctionType(argTypes, {resultType}));
     for (unsigned i = 0; i < argNames.size(); ++i)
       func.setArgAttr(i, "vidnet.name", argNames[i]);
+    for (unsigned i : stateArgs)
+      func.setArgAttr(i, "vidnet.state", builder_.getUnitAttr());
     module->push_back(func);
     mlir::Block *entry = func.addEntryBlock();
     builder_.setInsertionPointToStart(entry);

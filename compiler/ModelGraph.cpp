@@ -17,6 +17,16 @@ std::string_view layerKindName(LayerKind kind) {
   return "layer";
 }
 
+std::string_view tensorInitName(TensorInit init) {
+  switch (init) {
+  case TensorInit::KaimingNormalFanOut: return "kaiming_normal_fan_out";
+  case TensorInit::Normal001: return "normal_0.01";
+  case TensorInit::Zeros: return "zeros";
+  case TensorInit::Ones: return "ones";
+  }
+  return "zeros";
+}
+
 std::string toString(const Shape &s) {
   return std::to_string(s.c) + "x" + std::to_string(s.l) + "x" + std::to_string(s.h) + "x" +
          std::to_string(s.w);

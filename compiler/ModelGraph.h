@@ -39,11 +39,18 @@ std::string_view layerKindName(LayerKind kind);
 std::string toString(const Shape &shape);
 std::string toString(const Dims3 &dims);
 
+// How torchvision's VideoResNet initializes a tensor: convs kaiming_normal_(mode="fan_out",
+// nonlinearity="relu"), BN weight 1 and bias 0, fc weight N(0, 0.01) and bias 0; running
+// statistics start at mean 0, variance 1.
+enum class TensorInit { KaimingNormalFanOut, Normal001, Zeros, Ones };
+std::string_view tensorInitName(TensorInit init);
+
 // A parameter or state tensor with torchvision's state_dict name and PyTorch's layout
 // (conv weight O x I x T x H x W, fc weight O x I).
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
+  TensorInit init;
   bool trainable = true;  // false for BN running statistics
   bool isInteger = false; // num_batches_tracked is int64 in PyTorch
 };

@@ -30,7 +30,7 @@ struct Decompose2Plus1d : vidnet::impl::Decompose2Plus1dBase<Decompose2Plus1d> {
     // The spatial conv keeps every frame and applies the H/W stride and padding.
     auto midType = RankedTensorType::get(
         {in.getDimSize(0), in.getDimSize(1), vidnet::convOutputExtent(in.getDimSize(2), kh, s[1], p[1]),
-         vidnet::convOutputExtent(in.getDimSize(3), kw, s[2], p[2]), op.getMid()},
+         vidnet::convOutputExtent(in.getDimSize(3), kw, s[2], p[2]), static_cast<int64_t>(op.getMid())},
         in.getElementType());
     Value spatial = vidnet::ConvOp::create(b, loc, midType, op.getInput(), op.getSpatialFilter(),
                                            b.getDenseI64ArrayAttr({1, s[1], s[2]}),

@@ -59,4 +59,48 @@ def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect"];
 }
 
+def ExportAbi : Pass<"vidnet-export-abi", "mlir::ModuleOp"> {
+  let summary = "Give `forward` the flat, caller-owned C ABI of a bundle's entry point";
+  let description = [{
+    Rewrites the tensor-form `func.func @forward(%clips, %params...) -> logits` in place into
+    `func.func @vidnet_forward(%clips: memref<N x D x H x W x C>, %params: memref<P>,
+    %state: memref<S>, %logits: memref<N x K>)`, destination-passing: the caller owns every
+    buffer, and with the bare-pointer calling convention the C signature is
+
+        void vidnet_forward(const float *clips, const float *params, const float *state,
+                            float *logits);
+
+    Each parameter becomes a `memref.reinterpret_cast` view at its offset in %params (BN
+    running statistics in %state), as laid out by BufferLayout (64-byte aligned, argument
+    order), wrapped by `bufferization.to_tensor restrict`; the result is written with
+    `bufferization.materialize_in_destination` into %logits. The bundle manifest records
+    the same offsets. Modules without `forward` are left alone.
+
+    Before:
+    ```mlir
+    func.func @forward(%x: tensor<1x4x8x8x3xf32>, %w: tensor<3x3x3x3x8xf32> {vidnet.name = "stem.0.weight"}) -> tensor<1x5xf32>
+    ```
+    After:
+    ```mlir
+    func.func @vidnet_forward(%x: memref<1x4x8x8x3xf32>, %p: memref<656xf32>, %s: memref<0xf32>, %y: memref<1x5xf32>)
+      %w = memref.reinterpret_cast %p to offset: [0], sizes: [3, 3, 3, 3, 8], strides: [...]
+    ```
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect", "mlir::memref::MemRefDialect"];
+}
+
+def MemrefCopyToLinalg : Pass<"vidnet-memref-copy-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy, so bundles need no MLIR runtime library";
+  let description = [{
+    Bufferizing tensor.pad and insert_slice copies into strided subviews with memref.copy,
+    which finalize-memref-to-llvm lowers to a call to `memrefCopy` from
+    libmlir_c_runner_utils: a bundle's shared object would then not load on its own.
+    linalg.copy lowers to plain loops (and vectorizes with the rest).
+
+    Before: `memref.copy %a, %b : memref<4x4xf32> to memref<4x4xf32, strided<[6, 1], offset: 7>>`
+    After:  `linalg.copy ins(%a : memref<4x4xf32>) outs(%b : memref<4x4xf32, strided<[6, 1], offset: 7>>)`
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // VIDNET_PASSES_TD

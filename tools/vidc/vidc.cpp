@@ -1,5 +1,6 @@
 // vidc: the vidnet compiler driver. Thin: argument parsing here, all work in the libraries.
 #include "compiler/Frontend.h"
+#include "compiler/bundle/BundleWriter.h"
 #include "compiler/GraphReport.h"
 #include "compiler/MLIRGen.h"
 #include "compiler/targets/cpu/CpuPipeline.h"
@@ -12,6 +13,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -22,10 +24,14 @@ using namespace vidnet;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
+    "usage: vidc build [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME] [-o DIR] SPEC.vnet\n"
+    "       vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
     "       vidc --emit=ast|graph|vidnet|linalg|llvm [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
     "\n"
+    "  build              compile for this machine's CPU into a bundle directory\n"
+    "                     (manifest.json + forward.so); -o defaults to MODEL.vbundle\n"
+    "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
     "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
     "  --json             the same as one JSON object\n"
     "  --emit=ast         the parsed spec with line:col of every node\n"
@@ -61,10 +67,34 @@ bool parseShape(std::string_view text, Shape &out) {
   return true;
 }
 
+int build(const ModelGraph &graph, const std::string &specText, int64_t batch, const std::string &cpuName,
+          std::string outDir) {
+  cpu::MachineTarget target = cpu::hostTarget();
+  if (!cpuName.empty() && cpuName != "host") {
+    target.cpu = cpuName;
+    target.features.clear();  // LLVM derives them from the CPU name
+  }
+  if (outDir.empty())
+    outDir = graph.name + ".vbundle";
+  BundleTimings t;
+  std::string error;
+  if (!writeCpuBundle({graph, specText, batch, target, outDir}, t, error)) {
+    std::cerr << "vidc: " << error << '\n';
+    return 1;
+  }
+  char line[256];
+  std::snprintf(line, sizeof line, "%s, batch %lld, %s, %s, %lld params; %.1f s (MLIR %.1f s, LLVM %.1f s, link %.1f s)",
+                graph.name.c_str(), static_cast<long long>(batch), toString(graph.input).c_str(),
+                target.cpu.c_str(), static_cast<long long>(graph.params),
+                t.mlirSeconds + t.llvmSeconds + t.linkSeconds, t.mlirSeconds, t.llvmSeconds, t.linkSeconds);
+  std::cout << "vidc: wrote " << outDir << ": " << line << '\n';
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string command, emit, specPath;
+  std::string command, emit, specPath, outDir, cpuName;
   bool json = false;
   int64_t batch = 1;
   ElaborateOptions options;
@@ -114,10 +144,20 @@ int main(int argc, char **argv) {
       if (!v || !parsePositive(*v, k))
         return usage("--classes takes a positive integer");
       options.classes = k;
+    } else if (is("-o")) {
+      auto v = value("-o");
+      if (!v || v->empty())
+        return usage("-o takes the bundle directory to write");
+      outDir = *v;
+    } else if (is("--cpu")) {
+      auto v = value("--cpu");
+      if (!v || v->empty())
+        return usage("--cpu takes an LLVM CPU name, e.g. x86-64-v3 or znver4");
+      cpuName = *v;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage("unknown option '" + std::string(arg) + "'");
-    } else if (command.empty() && emit.empty() && specPath.empty() && arg == "info") {
-      command = "info";
+    } else if (command.empty() && emit.empty() && specPath.empty() && (arg == "info" || arg == "build")) {
+      command = arg;
     } else if (specPath.empty()) {
       specPath = arg;
     } else {
@@ -125,11 +165,15 @@ int main(int argc, char **argv) {
     }
   }
   if (command.empty() == emit.empty())
-    return usage(command.empty() ? "say what to do: info or --emit=..." : "use either info or --emit");
+    return usage(command.empty() ? "say what to do: build, info or --emit=..." : "use either " + command + " or --emit");
   if (specPath.empty())
     return usage("no spec file given");
-  if (json && command.empty())
+  if (json && command != "info")
     return usage("--json goes with info (--emit=graph is JSON already)");
+  if ((!outDir.empty() || !cpuName.empty()) && command != "build")
+    return usage("-o and --cpu go with build");
+  if (command == "info" && batch != 1)
+    return usage("--batch goes with build and --emit");
   if (emit == "ast" && (options.input || options.classes))
     return usage("--input and --classes change elaboration; --emit=ast shows the spec as written");
 
@@ -138,6 +182,8 @@ int main(int argc, char **argv) {
   r.diags->render(std::cerr);
   if (!r.ok())
     return 1;
+  if (command == "build")
+    return build(*r.graph, r.source->text(), batch, cpuName, outDir);
   if (emit == "ast") {
     dsl::printAST(r.spec, std::cout);
   } else if (emit == "vidnet" || emit == "linalg" || emit == "llvm") {

@@ -32,8 +32,11 @@ std::string cpuPipeline(Stage until) {
   // Not yet here: tiling of the convolutions and vectorization of the tiles (never of a whole
   // untiled function: vectorizing an untiled fill made mlir-opt take 16 GB). The loops below
   // are correct but naive.
-  add("one-shot-bufferize{bufferize-function-boundaries=1}");
+  // The bundle's C ABI: flat caller-owned buffers, so the code allocates only scratch.
+  add("vidnet-export-abi");
+  add("one-shot-bufferize");
   add("buffer-deallocation-pipeline");
+  add("func.func(vidnet-memref-copy-to-linalg)");
   add("func.func(convert-linalg-to-loops)");
   add("convert-scf-to-cf");
   // expand-strided-metadata must precede lower-affine (it produces affine.apply).
@@ -42,7 +45,8 @@ std::string cpuPipeline(Stage until) {
   add("finalize-memref-to-llvm");
   add("convert-math-to-llvm");
   add("convert-arith-to-llvm");
-  add("convert-func-to-llvm");
+  // Bare pointers: void vidnet_forward(const float*, const float*, const float*, float*).
+  add("convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}");
   add("convert-cf-to-llvm");
   add("convert-ub-to-llvm");
   add("reconcile-unrealized-casts");

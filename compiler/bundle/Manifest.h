@@ -1,0 +1,28 @@
+// The bundle's manifest.json: everything the runtime needs to own and fill a model's buffers
+// and call its entry points, without reading the spec or linking MLIR.
+#pragma once
+
+#include "compiler/ModelGraph.h"
+#include "compiler/targets/cpu/ObjectEmitter.h"
+#include "compiler/transforms/BufferLayout.h"
+
+#include <nlohmann/json.hpp>
+
+namespace vidnet {
+
+constexpr int kManifestVersion = 1;
+
+struct ManifestInputs {
+  const ModelGraph &graph;
+  const std::string &specText;
+  int64_t batch;
+  const BufferLayout &layout;
+  const cpu::MachineTarget &target;
+  std::string library;  // the shared object's file name inside the bundle
+};
+
+// Fails (returns a null json and sets `error`) only on a compiler bug: a float tensor of the
+// graph missing from the layout.
+nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &error);
+
+} // namespace vidnet

@@ -1,0 +1,111 @@
+// LLVM IR generation, O3 optimization and object emission for the host CPU, and linking.
+#include "compiler/targets/cpu/ObjectEmitter.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <memory>
+
+namespace vidnet::cpu {
+
+MachineTarget hostTarget() {
+  MachineTarget t;
+  t.triple = llvm::sys::getProcessTriple();
+  t.cpu = llvm::sys::getHostCPUName().str();
+  std::string features;
+  for (const auto &f : llvm::sys::getHostCPUFeatures())
+    features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  t.features = features;
+  return t;
+}
+
+bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectPath,
+                    std::string &error) {
+  static const bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return false;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine) {
+    error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
+    return false;
+  }
+
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
+  if (!ir) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  ir->setTargetTriple(triple);
+  ir->setDataLayout(machine->createDataLayout());
+  // Per-function attributes, so that the O3 vectorizers know the vector width.
+  for (llvm::Function &f : *ir)
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", target.cpu);
+      f.addFnAttr("target-features", target.features);
+    }
+  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine.get())(ir.get())) {
+    error = "LLVM O3 pipeline: " + llvm::toString(std::move(e));
+    return false;
+  }
+
+  std::error_code ec;
+  llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = objectPath + ": " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager codegen;
+  if (machine->addPassesToEmitFile(codegen, out, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "the LLVM target cannot emit object files";
+    return false;
+  }
+  codegen.run(*ir);
+  out.close();
+  if (out.has_error()) {
+    error = objectPath + ": " + out.error().message();
+    out.clear_error();
+    return false;
+  }
+  return true;
+}
+
+bool linkSharedObject(const std::string &objectPath, const std::string &sharedPath, std::string &error) {
+  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
+  if (!cc) {
+    error = "no C compiler driver `cc` on PATH to link the shared object (install gcc or clang)";
+    return false;
+  }
+  llvm::SmallVector<llvm::StringRef> args = {*cc, "-shared", "-o", sharedPath, objectPath};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0) {
+    error = "linking " + sharedPath + " with " + *cc + " failed" + (message.empty() ? "" : ": " + message) +
+            " (exit code " + std::to_string(rc) + ")";
+    return false;
+  }
+  return true;
+}
+
+} // namespace vidnet::cpu
