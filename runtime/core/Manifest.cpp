@@ -1,0 +1,247 @@
+// Strict reading of manifest.json with a field path in every message.
+#include "runtime/core/Manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <limits>
+
+namespace vidnet::rt {
+
+using nlohmann::json;
+
+int64_t ManifestTensor::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+namespace {
+
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+// Reads typed fields and remembers the first problem with its field path.
+class Reader {
+public:
+  Reader(std::string file, std::string &error) : file_(std::move(file)), error_(error) {}
+
+  bool fail(const std::string &field, const std::string &problem) {
+    if (error_.empty())
+      error_ = file_ + ": " + field + ": " + problem;
+    return false;
+  }
+  const json *member(const json &object, const std::string &key, const std::string &path) {
+    if (!object.is_object()) {
+      fail(path, "expected an object");
+      return nullptr;
+    }
+    auto it = object.find(key);
+    if (it == object.end()) {
+      fail(path.empty() ? key : path + "." + key, "missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+  bool string(const json &object, const std::string &key, const std::string &path, std::string &out) {
+    const json *v = member(object, key, path);
+    if (!v)
+      return false;
+    if (!v->is_string())
+      return fail(join(path, key), "expected a string");
+    out = v->get<std::string>();
+    return true;
+  }
+  bool integer(const json &object, const std::string &key, const std::string &path, int64_t &out,
+               int64_t min = 0, int64_t max = kMaxElements) {
+    const json *v = member(object, key, path);
+    return v && integerValue(*v, join(path, key), out, min, max);
+  }
+  bool integerValue(const json &v, const std::string &field, int64_t &out, int64_t min, int64_t max) {
+    if (!v.is_number_integer())
+      return fail(field, "expected an integer");
+    out = v.get<int64_t>();
+    if (out < min || out > max)
+      return fail(field, std::to_string(out) + " is out of range [" + std::to_string(min) + ", " +
+                             std::to_string(max) + "]");
+    return true;
+  }
+  bool number(const json &object, const std::string &key, const std::string &path, double &out) {
+    const json *v = member(object, key, path);
+    if (!v)
+      return false;
+    if (!v->is_number())
+      return fail(join(path, key), "expected a number");
+    out = v->get<double>();
+    return true;
+  }
+  bool dims(const json &object, const std::string &key, const std::string &path, std::vector<int64_t> &out,
+            size_t maxRank = 8) {
+    const json *v = member(object, key, path);
+    if (!v)
+      return false;
+    std::string field = join(path, key);
+    if (!v->is_array() || v->size() > maxRank)
+      return fail(field, "expected an array of at most " + std::to_string(maxRank) + " sizes");
+    out.clear();
+    int64_t product = 1;
+    for (size_t i = 0; i < v->size(); ++i) {
+      int64_t d = 0;
+      if (!integerValue((*v)[i], field + "[" + std::to_string(i) + "]", d, 1, kMaxElements))
+        return false;
+      if (__builtin_mul_overflow(product, d, &product) || product > kMaxElements)
+        return fail(field, "too many elements");
+      out.push_back(d);
+    }
+    return true;
+  }
+  static std::string join(const std::string &path, const std::string &key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+private:
+  std::string file_;
+  std::string &error_;
+};
+
+int64_t product(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+bool parseTensor(Reader &r, const json &j, const std::string &path, const Manifest &m, ManifestTensor &t) {
+  if (!r.string(j, "name", path, t.name) || !r.string(j, "dtype", path, t.dtype) ||
+      !r.dims(j, "shape", path, t.shape))
+    return false;
+  if (t.name.empty())
+    return r.fail(path + ".name", "empty");
+  const json *trainable = r.member(j, "trainable", path);
+  if (!trainable)
+    return false;
+  if (!trainable->is_boolean())
+    return r.fail(path + ".trainable", "expected true or false");
+  t.trainable = trainable->get<bool>();
+  std::string buffer;
+  if (!r.string(j, "buffer", path, buffer))
+    return false;
+  if (buffer == "host") {
+    t.buffer = BufferKind::Host;
+    if (t.dtype != "I64" || !t.shape.empty())
+      return r.fail(path, "host tensors are int64 scalars (num_batches_tracked)");
+  } else if (buffer == "params" || buffer == "state") {
+    t.buffer = buffer == "params" ? BufferKind::Params : BufferKind::State;
+    if (t.dtype != "F32")
+      return r.fail(path + ".dtype", "'" + t.dtype + "' in a float buffer; expected F32");
+    int64_t size = buffer == "params" ? m.paramElements : m.stateElements;
+    if (!r.integer(j, "offset", path, t.offset) || !r.dims(j, "compiled_shape", path, t.compiledShape))
+      return false;
+    if (product(t.compiledShape) != t.elements())
+      return r.fail(path + ".compiled_shape", "has a different element count than shape");
+    if (t.offset + t.elements() > size)
+      return r.fail(path + ".offset", std::to_string(t.offset) + " + " + std::to_string(t.elements()) +
+                                          " elements overruns " + buffer + " (" + std::to_string(size) + ")");
+    const json *perm = r.member(j, "permutation", path);
+    if (!perm)
+      return false;
+    if (!perm->is_array() || perm->size() != t.shape.size())
+      return r.fail(path + ".permutation", "expected one entry per dimension of shape");
+    std::vector<bool> seen(t.shape.size());
+    for (size_t i = 0; i < perm->size(); ++i) {
+      int64_t p = 0;
+      if (!r.integerValue((*perm)[i], path + ".permutation[" + std::to_string(i) + "]", p, 0,
+                          static_cast<int64_t>(t.shape.size()) - 1))
+        return false;
+      if (seen[p])
+        return r.fail(path + ".permutation", "repeats dimension " + std::to_string(p));
+      seen[p] = true;
+      if (t.shape[p] != t.compiledShape[i])
+        return r.fail(path + ".compiled_shape", "is not shape permuted by permutation");
+      t.permutation.push_back(static_cast<int>(p));
+    }
+  } else {
+    return r.fail(path + ".buffer", "'" + buffer + "'; expected params, state or host");
+  }
+  const json *init = r.member(j, "init", path);
+  if (!init || !r.string(*init, "dist", path + ".init", t.initDist))
+    return false;
+  if (t.initDist == "normal")
+    return r.number(*init, "mean", path + ".init", t.initMean) && r.number(*init, "std", path + ".init", t.initStd);
+  if (t.initDist == "constant")
+    return r.number(*init, "value", path + ".init", t.initValue);
+  return r.fail(path + ".init.dist", "'" + t.initDist + "'; expected normal or constant");
+}
+
+} // namespace
+
+bool parseManifest(const std::string &path, const std::string &text, Manifest &m, std::string &error) {
+  error.clear();
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    error = path + ": not valid JSON";
+    return false;
+  }
+  Reader r(path, error);
+  std::string format;
+  int64_t version = 0;
+  if (!r.string(j, "format", "", format))
+    return false;
+  if (format != "vidnet-bundle")
+    return r.fail("format", "'" + format + "'; this is not a vidnet bundle manifest");
+  if (!r.integer(j, "version", "", version, 0, 1000))
+    return false;
+  if (version != 1)
+    return r.fail("version", std::to_string(version) + "; this runtime reads version 1 (rebuild the bundle with this vidc)");
+  m.version = static_cast<int>(version);
+  const json *spec = r.member(j, "spec", "");
+  const json *target = r.member(j, "target", "");
+  const json *input = r.member(j, "input", "");
+  const json *buffers = r.member(j, "buffers", "");
+  const json *entries = r.member(j, "entry_points", "");
+  if (!spec || !target || !input || !buffers || !entries)
+    return false;
+  std::vector<int64_t> inputShape;
+  if (!r.string(j, "model", "", m.model) || !r.string(*spec, "path", "spec", m.specPath) ||
+      !r.string(*spec, "sha256", "spec", m.specSha256) || !r.string(*target, "kind", "target", m.targetKind) ||
+      !r.string(*target, "triple", "target", m.triple) || !r.string(*target, "cpu", "target", m.cpu) ||
+      !r.string(*target, "features", "target", m.features) || !r.integer(j, "batch", "", m.batch, 1) ||
+      !r.integer(j, "classes", "", m.classes, 1) || !r.dims(*input, "shape", "input", inputShape, 5) ||
+      !r.integer(j, "parameters", "", m.parameters) || !r.integer(j, "macs_per_clip", "", m.macsPerClip, 0,
+                                                                   std::numeric_limits<int64_t>::max()) ||
+      !r.string(j, "library", "", m.library))
+    return false;
+  if (m.targetKind != "cpu")
+    return r.fail("target.kind", "'" + m.targetKind + "'; this runtime runs cpu bundles");
+  if (inputShape.size() != 5 || inputShape[0] != m.batch)
+    return r.fail("input.shape", "expected [batch, C, L, H, W]");
+  m.channels = inputShape[1], m.frames = inputShape[2], m.height = inputShape[3], m.width = inputShape[4];
+  if (m.library.empty() || m.library.find('/') != std::string::npos || m.library[0] == '.')
+    return r.fail("library", "'" + m.library + "' must be a plain file name inside the bundle");
+  const json *params = r.member(*buffers, "params", "buffers");
+  const json *state = r.member(*buffers, "state", "buffers");
+  const json *forward = r.member(*entries, "forward", "entry_points");
+  if (!params || !state || !forward || !r.integer(*params, "elements", "buffers.params", m.paramElements) ||
+      !r.integer(*state, "elements", "buffers.state", m.stateElements) ||
+      !r.string(*forward, "symbol", "entry_points.forward", m.forwardSymbol))
+    return false;
+  const json *tensors = r.member(j, "tensors", "");
+  if (!tensors)
+    return false;
+  if (!tensors->is_array())
+    return r.fail("tensors", "expected an array");
+  m.tensors.resize(tensors->size());
+  for (size_t i = 0; i < tensors->size(); ++i)
+    if (!parseTensor(r, (*tensors)[i], "tensors[" + std::to_string(i) + "]", m, m.tensors[i]))
+      return false;
+  std::vector<std::string> names;
+  for (const ManifestTensor &t : m.tensors)
+    names.push_back(t.name);
+  std::sort(names.begin(), names.end());
+  auto dup = std::adjacent_find(names.begin(), names.end());
+  if (dup != names.end())
+    return r.fail("tensors", "'" + *dup + "' appears twice");
+  return true;
+}
+
+} // namespace vidnet::rt

@@ -1,0 +1,45 @@
+// manifest.json as the runtime sees it: validated once when a bundle is opened, so that
+// nothing later trusts a malformed or hostile bundle.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vidnet::rt {
+
+enum class BufferKind { Params, State, Host };
+
+struct ManifestTensor {
+  std::string name;                  // torchvision state_dict name
+  std::string dtype;                 // "F32" or "I64" (num_batches_tracked)
+  std::vector<int64_t> shape;        // PyTorch layout
+  bool trainable = true;
+  BufferKind buffer = BufferKind::Params;
+  int64_t offset = 0;                // elements into its buffer (Params, State)
+  std::vector<int64_t> compiledShape;
+  std::vector<int> permutation;      // compiled = pytorch.permute(permutation)
+  std::string initDist;              // "normal" or "constant"
+  double initMean = 0, initStd = 0, initValue = 0;
+  int64_t elements() const;
+};
+
+struct Manifest {
+  int version = 0;
+  std::string model, specPath, specSha256;
+  std::string targetKind, triple, cpu, features;
+  int64_t batch = 0, classes = 0;
+  int64_t channels = 0, frames = 0, height = 0, width = 0;  // one clip, PyTorch C x L x H x W
+  int64_t parameters = 0, macsPerClip = 0;
+  std::string library;
+  std::string forwardSymbol;
+  int64_t paramElements = 0, stateElements = 0;
+  std::vector<ManifestTensor> tensors;
+};
+
+// Parses and checks every field the runtime uses (types, ranges, shapes against offsets and
+// buffer sizes, permutations). Messages name the file and the field, e.g.
+// "m.vbundle/manifest.json: tensors[3].offset: 812 + 576 elements overruns params (1000)".
+bool parseManifest(const std::string &path, const std::string &text, Manifest &out, std::string &error);
+
+} // namespace vidnet::rt

@@ -1,0 +1,288 @@
+// Bundle loading (manifest, CPU check, dlopen) and the model's buffers, weights and forward.
+#include "runtime/core/Model.h"
+
+#include "runtime/core/Random.h"
+#include "runtime/io/Safetensors.h"
+
+#include <algorithm>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace vidnet::rt {
+namespace {
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// The x86 features whose absence would make compiled code die with SIGILL.
+bool cpuLacksFeature(const std::string &features, std::string &missing) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  const std::pair<const char *, bool> known[] = {
+      {"+avx", __builtin_cpu_supports("avx")},           {"+avx2", __builtin_cpu_supports("avx2")},
+      {"+fma", __builtin_cpu_supports("fma")},           {"+avx512f", __builtin_cpu_supports("avx512f")},
+      {"+avx512bw", __builtin_cpu_supports("avx512bw")}, {"+avx512dq", __builtin_cpu_supports("avx512dq")},
+      {"+avx512vl", __builtin_cpu_supports("avx512vl")}, {"+avx512bf16", __builtin_cpu_supports("avx512bf16")},
+  };
+  std::string list = "," + features + ",";
+  for (auto [name, present] : known)
+    if (!present && list.find("," + std::string(name) + ",") != std::string::npos)
+      missing += (missing.empty() ? "" : " ") + std::string(name + 1);
+#else
+  (void)features;
+#endif
+  return !missing.empty();
+}
+
+// dst = src.permute(perm), both dense row-major; src has shape `shape`.
+template <typename T>
+void permute(const T *src, const std::vector<int64_t> &shape, const std::vector<int> &perm, T *dst) {
+  size_t rank = shape.size();
+  std::vector<int64_t> srcStrides(rank, 1), dstShape(rank), index(rank, 0);
+  for (size_t i = rank; i-- > 1;)
+    srcStrides[i - 1] = srcStrides[i] * shape[i];
+  int64_t total = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    dstShape[i] = shape[perm[i]];
+    total *= dstShape[i];
+  }
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t offset = 0;
+    for (size_t i = 0; i < rank; ++i)
+      offset += index[i] * srcStrides[perm[i]];
+    dst[n] = src[offset];
+    for (size_t i = rank; i-- > 0;) {
+      if (++index[i] < dstShape[i])
+        break;
+      index[i] = 0;
+    }
+  }
+}
+
+std::vector<int> inverse(const std::vector<int> &perm) {
+  std::vector<int> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    inv[perm[i]] = static_cast<int>(i);
+  return inv;
+}
+
+float halfToFloat(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  float magnitude;
+  if (exponent == 0)
+    magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+  else if (exponent == 31)
+    magnitude = mantissa ? NAN : INFINITY;
+  else
+    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
+  return sign ? -magnitude : magnitude;
+}
+
+// Converts a stored float tensor to f32; false for non-float dtypes.
+bool toFloat32(const SafeTensor &t, std::vector<float> &out) {
+  size_t n = t.data.size() / std::max<size_t>(1, safetensorsDtypeSize(t.dtype));
+  out.resize(n);
+  const char *p = t.data.data();
+  for (size_t i = 0; i < n; ++i) {
+    if (t.dtype == "F32") {
+      std::memcpy(&out[i], p + 4 * i, 4);
+    } else if (t.dtype == "F64") {
+      double d;
+      std::memcpy(&d, p + 8 * i, 8);
+      out[i] = static_cast<float>(d);
+    } else if (t.dtype == "F16" || t.dtype == "BF16") {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      if (t.dtype == "F16") {
+        out[i] = halfToFloat(h);
+      } else {
+        uint32_t bits = uint32_t(h) << 16;
+        std::memcpy(&out[i], &bits, 4);
+      }
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error) {
+  std::unique_ptr<Bundle> b(new Bundle());
+  b->dir_ = dir;
+  std::string manifestPath = dir + "/manifest.json";
+  std::ifstream in(manifestPath, std::ios::binary);
+  if (!in) {
+    error = dir + ": not a bundle (cannot read manifest.json: " + std::strerror(errno) + ")";
+    return nullptr;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!parseManifest(manifestPath, text.str(), b->manifest_, error))
+    return nullptr;
+  std::string missing;
+  if (cpuLacksFeature(b->manifest_.features, missing)) {
+    error = dir + ": compiled for " + b->manifest_.cpu + ", but this CPU lacks " + missing +
+            " (rebuild it here, or with vidc build --cpu for an older CPU)";
+    return nullptr;
+  }
+  std::string library = dir + "/" + b->manifest_.library;
+  b->library_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!b->library_) {
+    const char *why = dlerror();
+    error = library + ": cannot load: " + (why ? why : "unknown error");
+    return nullptr;
+  }
+  b->forward_ = reinterpret_cast<ForwardFn>(dlsym(b->library_, b->manifest_.forwardSymbol.c_str()));
+  if (!b->forward_) {
+    error = library + ": no entry point '" + b->manifest_.forwardSymbol + "'";
+    return nullptr;
+  }
+  return b;
+}
+
+Bundle::~Bundle() {
+  if (library_)
+    dlclose(library_);
+}
+
+FloatBuffer::FloatBuffer(int64_t elements) : size_(elements) {
+  size_t bytes = (static_cast<size_t>(std::max<int64_t>(elements, 1)) * sizeof(float) + 63) / 64 * 64;
+  data_.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
+  if (!data_)
+    throw std::bad_alloc();
+  std::memset(data_.get(), 0, bytes);
+}
+
+Model::Model(const Bundle &bundle)
+    : bundle_(bundle), params_(bundle.manifest().paramElements), state_(bundle.manifest().stateElements) {
+  const Manifest &m = bundle.manifest();
+  for (const ManifestTensor &t : m.tensors)
+    if (t.buffer == BufferKind::Host)
+      counters_.push_back(0);
+  clips_ = FloatBuffer(m.batch * m.channels * m.frames * m.height * m.width);
+  logits_ = FloatBuffer(m.batch * m.classes);
+  initialize(0);
+}
+
+void Model::initialize(uint64_t seed) {
+  Random rng(seed);
+  std::vector<float> values;
+  size_t counter = 0;
+  for (const ManifestTensor &t : bundle_.manifest().tensors) {
+    if (t.buffer == BufferKind::Host) {
+      counters_[counter++] = 0;
+      continue;
+    }
+    values.resize(static_cast<size_t>(t.elements()));
+    for (float &v : values)
+      v = t.initDist == "normal" ? static_cast<float>(rng.normal(t.initMean, t.initStd))
+                                 : static_cast<float>(t.initValue);
+    float *dst = (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset;
+    permute(values.data(), t.shape, t.permutation, dst);
+  }
+}
+
+bool Model::loadWeights(const std::string &path, std::string &error) {
+  SafetensorsFile file;
+  if (!readSafetensors(path, file, error))
+    return false;
+  const Manifest &m = bundle_.manifest();
+  // Check everything first, so that a failed load leaves the model as it was.
+  std::vector<std::vector<float>> converted;
+  std::vector<int64_t> counters = counters_;
+  std::map<std::string, bool> used;
+  size_t counter = 0;
+  for (const ManifestTensor &t : m.tensors) {
+    auto it = file.tensors.find(t.name);
+    if (it == file.tensors.end()) {
+      if (t.buffer == BufferKind::Host) {
+        counters[counter++] = 0;
+        continue;
+      }
+      error = path + ": tensor '" + t.name + "' is missing (the bundle expects " + shapeText(t.shape) + ")";
+      return false;
+    }
+    used[t.name] = true;
+    const SafeTensor &s = it->second;
+    if (s.shape != t.shape) {
+      error = path + ": tensor '" + t.name + "' has shape " + shapeText(s.shape) + ", the bundle expects " +
+              shapeText(t.shape);
+      return false;
+    }
+    if (t.buffer == BufferKind::Host) {
+      if (s.dtype != "I64") {
+        error = path + ": tensor '" + t.name + "' is " + s.dtype + ", the bundle expects I64";
+        return false;
+      }
+      std::memcpy(&counters[counter++], s.data.data(), 8);
+      continue;
+    }
+    converted.emplace_back();
+    if (!toFloat32(s, converted.back())) {
+      error = path + ": tensor '" + t.name + "' is " + s.dtype + ", the bundle expects F32 (or F64, F16, BF16)";
+      return false;
+    }
+  }
+  for (const auto &[name, tensor] : file.tensors)
+    if (!used.count(name)) {
+      error = path + ": unexpected tensor '" + name + "' " + shapeText(tensor.shape) + " (not in bundle " +
+              m.model + ")";
+      return false;
+    }
+  size_t next = 0;
+  for (const ManifestTensor &t : m.tensors)
+    if (t.buffer != BufferKind::Host) {
+      float *dst = (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset;
+      permute(converted[next++].data(), t.shape, t.permutation, dst);
+    }
+  counters_ = counters;
+  return true;
+}
+
+bool Model::saveWeights(const std::string &path, std::string &error) const {
+  SafetensorsFile file;
+  file.metadata = {{"format", "pt"}, {"producer", "vidnet"}, {"model", bundle_.manifest().model}};
+  size_t counter = 0;
+  for (const ManifestTensor &t : bundle_.manifest().tensors) {
+    SafeTensor s;
+    s.shape = t.shape;
+    if (t.buffer == BufferKind::Host) {
+      s.dtype = "I64";
+      s.data.resize(8);
+      std::memcpy(s.data.data(), &counters_[counter++], 8);
+    } else {
+      s.dtype = "F32";
+      s.data.resize(static_cast<size_t>(t.elements()) * 4);
+      const float *src = (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset;
+      std::vector<int64_t> compiled = t.compiledShape;
+      permute(src, compiled, inverse(t.permutation), reinterpret_cast<float *>(s.data.data()));
+    }
+    file.tensors[t.name] = std::move(s);
+  }
+  return writeSafetensors(path, file, error);
+}
+
+void Model::forward(const float *clips, int64_t n, float *logits) {
+  const Manifest &m = bundle_.manifest();
+  int64_t clip = m.channels * m.frames * m.height * m.width;
+  for (int64_t start = 0; start < n; start += m.batch) {
+    int64_t count = std::min(m.batch, n - start);
+    std::memset(clips_.data(), 0, sizeof(float) * static_cast<size_t>(clips_.size()));
+    // N x C x (L H W) -> N x (L H W) x C
+    std::vector<int64_t> shape = {count, m.channels, m.frames * m.height * m.width};
+    permute(clips + start * clip, shape, {0, 2, 1}, clips_.data());
+    bundle_.forward()(clips_.data(), params_.data(), state_.data(), logits_.data());
+    std::memcpy(logits + start * m.classes, logits_.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
+  }
+}
+
+} // namespace vidnet::rt
