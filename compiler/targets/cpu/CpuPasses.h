@@ -1,0 +1,22 @@
+// Declarations and registration of the CPU-target passes (from CpuPasses.td).
+#pragma once
+
+#include "dialects/vidnet/VidnetOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace vidnet::cpu {
+
+#define GEN_PASS_DECL
+#include "compiler/targets/cpu/CpuPasses.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/targets/cpu/CpuPasses.h.inc"
+
+} // namespace vidnet::cpu
