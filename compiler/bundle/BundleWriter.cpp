@@ -18,6 +18,7 @@ namespace vidnet {
 namespace {
 
 constexpr const char *kLibraryName = "forward.so";
+constexpr int64_t kForwardClipsPerCall = 1;
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -59,7 +60,9 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   cpu::registerCpuPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   loadMLIRGenDialects(context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, request.graph, request.batch);
+  // Eval-mode forward is independent per clip: it is compiled for one clip per call and the
+  // runtime runs clips on worker threads (both cores on these machines).
+  mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, request.graph, kForwardClipsPerCall);
   if (mlir::failed(mlir::verify(*module))) {
     error = "internal error: the generated vidnet module does not verify";
     return false;
@@ -100,7 +103,8 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   timings.linkSeconds = secondsSince(start);
 
   nlohmann::ordered_json manifest = bundleManifest(
-      {request.graph, request.specText, request.batch, layout, request.target, kLibraryName}, error);
+      {request.graph, request.specText, request.batch, kForwardClipsPerCall, layout, request.target, kLibraryName},
+      error);
   if (manifest.is_null())
     return fail(error);
   {

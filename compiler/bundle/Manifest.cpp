@@ -85,8 +85,9 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
       {"forward",
        {{"symbol", "vidnet_forward"},
         {"signature", "void(const float *clips, const float *params, const float *state, float *logits)"},
-        {"clips", {in.batch, g.input.l, g.input.h, g.input.w, g.input.c}},
-        {"logits", {in.batch, g.classes}},
+        {"batch", in.forwardClipsPerCall},
+        {"clips", {in.forwardClipsPerCall, g.input.l, g.input.h, g.input.w, g.input.c}},
+        {"logits", {in.forwardClipsPerCall, g.classes}},
         {"bn", "eval"}}}};
 
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();

@@ -15,7 +15,8 @@ constexpr int kManifestVersion = 1;
 struct ManifestInputs {
   const ModelGraph &graph;
   const std::string &specText;
-  int64_t batch;
+  int64_t batch;               // the batch the user asked for (train_step's)
+  int64_t forwardClipsPerCall;  // forward's compiled batch; the runtime loops and threads
   const BufferLayout &layout;
   const cpu::MachineTarget &target;
   std::string library;  // the shared object's file name inside the bundle

@@ -223,7 +223,8 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
   const json *forward = r.member(*entries, "forward", "entry_points");
   if (!params || !state || !forward || !r.integer(*params, "elements", "buffers.params", m.paramElements) ||
       !r.integer(*state, "elements", "buffers.state", m.stateElements) ||
-      !r.string(*forward, "symbol", "entry_points.forward", m.forwardSymbol))
+      !r.string(*forward, "symbol", "entry_points.forward", m.forwardSymbol) ||
+      !r.integer(*forward, "batch", "entry_points.forward", m.forwardBatch, 1, 1 << 20))
     return false;
   const json *tensors = r.member(j, "tensors", "");
   if (!tensors)

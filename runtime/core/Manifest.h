@@ -33,6 +33,7 @@ struct Manifest {
   int64_t parameters = 0, macsPerClip = 0;
   std::string library;
   std::string forwardSymbol;
+  int64_t forwardBatch = 0;  // clips per call of the compiled forward
   int64_t paramElements = 0, stateElements = 0;
   std::vector<ManifestTensor> tensors;
 };

@@ -5,6 +5,8 @@
 #include "runtime/io/Safetensors.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
@@ -168,8 +170,6 @@ Model::Model(const Bundle &bundle)
   for (const ManifestTensor &t : m.tensors)
     if (t.buffer == BufferKind::Host)
       counters_.push_back(0);
-  clips_ = FloatBuffer(m.batch * m.channels * m.frames * m.height * m.width);
-  logits_ = FloatBuffer(m.batch * m.classes);
   initialize(0);
 }
 
@@ -271,18 +271,38 @@ bool Model::saveWeights(const std::string &path, std::string &error) const {
   return writeSafetensors(path, file, error);
 }
 
+int Model::threads() {
+  if (const char *env = std::getenv("VIDNET_THREADS")) {
+    int n = std::atoi(env);
+    if (n >= 1 && n <= 1024)
+      return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 void Model::forward(const float *clips, int64_t n, float *logits) {
   const Manifest &m = bundle_.manifest();
-  int64_t clip = m.channels * m.frames * m.height * m.width;
-  for (int64_t start = 0; start < n; start += m.batch) {
-    int64_t count = std::min(m.batch, n - start);
-    std::memset(clips_.data(), 0, sizeof(float) * static_cast<size_t>(clips_.size()));
-    // N x C x (L H W) -> N x (L H W) x C
-    std::vector<int64_t> shape = {count, m.channels, m.frames * m.height * m.width};
-    permute(clips + start * clip, shape, {0, 2, 1}, clips_.data());
-    bundle_.forward()(clips_.data(), params_.data(), state_.data(), logits_.data());
-    std::memcpy(logits + start * m.classes, logits_.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
-  }
+  const int64_t perCall = m.forwardBatch, spatial = m.frames * m.height * m.width, clip = m.channels * spatial;
+  const int64_t chunks = (n + perCall - 1) / perCall;
+  std::atomic<int64_t> nextChunk{0};
+  // Each worker owns its staging buffers; chunks are claimed in order, results land in place.
+  auto worker = [&] {
+    FloatBuffer staged(perCall * clip), out(perCall * m.classes);
+    for (int64_t chunk; (chunk = nextChunk++) < chunks;) {
+      int64_t start = chunk * perCall, count = std::min(perCall, n - start);
+      std::memset(staged.data(), 0, sizeof(float) * static_cast<size_t>(staged.size()));
+      permute(clips + start * clip, {count, m.channels, spatial}, {0, 2, 1}, staged.data());  // NC(DHW) -> N(DHW)C
+      bundle_.forward()(staged.data(), params_.data(), state_.data(), out.data());
+      std::memcpy(logits + start * m.classes, out.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
+    }
+  };
+  int64_t workers = std::min<int64_t>(threads(), chunks);
+  std::vector<std::thread> pool;
+  for (int64_t i = 1; i < workers; ++i)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread &t : pool)
+    t.join();
 }
 
 } // namespace vidnet::rt

@@ -5,6 +5,7 @@
 #include "runtime/core/Manifest.h"
 
 #include <cstdlib>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,8 +66,11 @@ public:
   bool saveWeights(const std::string &path, std::string &error) const;
 
   // clips: n x C x L x H x W float32 (torchvision's layout), logits: n x classes. Any n >= 1:
-  // runs in chunks of the compiled batch, zero-padding the last one. Eval-mode BN.
+  // chunks of the compiled forward's batch (the last one zero-padded) run on up to
+  // `threads()` worker threads. Eval-mode BN.
   void forward(const float *clips, int64_t n, float *logits);
+  // Worker threads for forward: VIDNET_THREADS if set, else the hardware's.
+  static int threads();
 
   const Bundle &bundle() const { return bundle_; }
   float *params() { return params_.data(); }
@@ -76,7 +80,6 @@ private:
   const Bundle &bundle_;
   FloatBuffer params_, state_;
   std::vector<int64_t> counters_;  // one per host tensor (num_batches_tracked), manifest order
-  FloatBuffer clips_, logits_;     // one compiled batch, NDHWC and N x K
 };
 
 } // namespace vidnet::rt

@@ -27,17 +27,16 @@ constexpr size_t kGrowthAxisMaxDigits = 21;
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
+    s.append(i ? ", " : "").append(std::to_string(shape[i]));
   return s + "]";
 }
 
 std::string pythonTuple(const std::vector<int64_t> &shape) {
-  if (shape.size() == 1)
-    return "(" + std::to_string(shape[0]) + ",)";
+  // Python's repr: (), (5,), (2, 3).
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + ")";
+    s.append(i ? ", " : "").append(std::to_string(shape[i]));
+  return s.append(shape.size() == 1 ? ",)" : ")");
 }
 
 // elements * itemSize, or nullopt when it does not fit in int64 (a corrupt or hostile header).
@@ -67,7 +66,7 @@ std::string quoteHeader(std::string_view header) {
 // say what it is and then rejected.
 struct PyValue {
   enum Kind { String, Bool, Tuple, List, Other } kind = Other;
-  std::string text;  // String: the contents; Other: the first characters seen
+  std::string text;  // String: the contents; List and Other: the raw text, for messages
   bool flag = false;
   std::vector<int64_t> ints;
 };
@@ -293,7 +292,9 @@ bool parseNpyDtype(const std::string &descr, std::string &normalized, size_t &it
           std::to_string(size) + "')";
     return false;
   }
-  normalized = (size == 1 ? "|" : "<") + std::string(1, kind) + std::to_string(size);
+  normalized = size == 1 ? "|" : "<";
+  normalized += kind;
+  normalized += std::to_string(size);
   itemSize = size;
   return true;
 }

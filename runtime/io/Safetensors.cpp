@@ -28,12 +28,14 @@ const char *const kMetadataKey = "__metadata__";
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
+    s.append(i ? ", " : "").append(std::to_string(shape[i]));
   return s + "]";
 }
 
 std::string offsetsText(uint64_t begin, uint64_t end) {
-  return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
+  std::string s = "[";
+  s.append(std::to_string(begin)).append(", ").append(std::to_string(end)).append(")");
+  return s;
 }
 
 // dtype size * product(shape), false on overflow (a corrupt or hostile header).
@@ -282,7 +284,7 @@ bool writeSafetensors(const std::string &path, const SafetensorsFile &file, std:
       std::string k, v;
       if (!quoteJson(key, k) || !quoteJson(value, v))
         return fail(std::string(kMetadataKey) + " entry '" + key + "' is not valid UTF-8");
-      header += (header.back() == '{' ? "" : ",") + k + ":" + v;
+      header.append(header.back() == '{' ? "" : ",").append(k).append(":").append(v);
     }
     header += "}";
   }
@@ -306,8 +308,9 @@ bool writeSafetensors(const std::string &path, const SafetensorsFile &file, std:
                   shapeText(t.shape) + " needs " + std::to_string(needed));
     std::string shape = "[";
     for (size_t i = 0; i < t.shape.size(); ++i)
-      shape += (i ? "," : "") + std::to_string(t.shape[i]);
-    header += (header.back() == '{' ? "" : ",") + quoted + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":" + shape +
+      shape.append(i ? "," : "").append(std::to_string(t.shape[i]));
+    header.append(header.back() == '{' ? "" : ",");
+    header += quoted + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":" + shape +
               "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + needed) + "]}";
     offset += needed;
     chunks.emplace_back(t.data.data(), t.data.size());
