@@ -1,19 +1,18 @@
-// vidnet-opt: mlir-opt with the vidnet dialect, its passes and the upstream dialects it lowers to.
+// vidnet-opt: mlir-opt with the vidnet dialect, its passes (target-independent and CPU) and
+// every upstream dialect the CPU pipeline lowers through, for lit tests and experiments.
+#include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/CpuPipeline.h"
 #include "compiler/transforms/Passes.h"
-#include "dialects/vidnet/VidnetDialect.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  mlir::registerAllPasses();
   vidnet::registerVidnetPasses();
+  vidnet::cpu::registerVidnetCpuPasses();
   mlir::DialectRegistry registry;
-  registry.insert<vidnet::VidnetDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
-                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect, mlir::math::MathDialect>();
+  vidnet::cpu::registerCpuPipelineDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "vidnet optimizer driver\n", registry));
 }

@@ -127,6 +127,19 @@ y = conv_forward(x, w, (2, 2, 2), (0, 0, 0))
 case("conv 1x1x1 stride 2 (shortcut)", {"x": x, "w": w},
      f"  %y = vidnet.conv %x_s, %w_s strides [2, 2, 2] padding [0, 0, 0] groups 1 : {ttype(x)}, {ttype(w)} -> {ttype(y)}\n",
      [("y", y)])
+# Shapes that exercise the CPU conv schedule's edge cases: F padded to 16 (45 -> 48) and to
+# 32 (20 -> 32), an output width with no divisor >= 4 (13, padded to 16), C with no divisor
+# of 8 (5), stride 2 along W (strided tile rows).
+x = rand([1, 3, 3, 13, 5]); w = rand([1, 3, 3, 5, 45])
+y = conv_forward(x, w, (1, 1, 1), (0, 1, 1))
+case("conv F=45 OW=13 C=5 (padded tiles)", {"x": x, "w": w},
+     f"  %y = vidnet.conv %x_s, %w_s strides [1, 1, 1] padding [0, 1, 1] groups 1 : {ttype(x)}, {ttype(w)} -> {ttype(y)}\n",
+     [("y", y)])
+x = rand([1, 2, 5, 17, 8]); w = rand([2, 3, 3, 8, 20])
+y = conv_forward(x, w, (1, 2, 2), (1, 1, 1))
+case("conv F=20 stride 1x2x2 OW=9", {"x": x, "w": w},
+     f"  %y = vidnet.conv %x_s, %w_s strides [1, 2, 2] padding [1, 1, 1] groups 1 : {ttype(x)}, {ttype(w)} -> {ttype(y)}\n",
+     [("y", y)])
 # (2+1)D through the decomposition
 x = rand([1, 4, 5, 5, 3]); ws = rand([1, 3, 3, 3, 4]); wt = rand([3, 1, 1, 4, 2])
 g, bt, mu = rand([4]), rand([4]), rand([4]); var = rand([4], 0.5, 2.0)
@@ -191,10 +204,20 @@ def emit(inputs, body, expected):
         text += f"  call @printMemrefF32(%{name}_u) : (tensor<*xf32>) -> ()\n"
     return text + "  return\n}\n"
 
-def run(mlir):
-    lowered = subprocess.run([vidnet_opt, "--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg"],
-                             input=mlir, capture_output=True, text=True, check=True).stdout
-    llvm = subprocess.run([f"{tools}/mlir-opt", *PIPELINE.split()], input=lowered,
+# Each case runs twice: linalg lowered to plain loops, and through the CPU target's conv
+# schedule (register tiles, vectorized, accumulators hoisted).
+MODES = {
+    "loops": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg"], PIPELINE),
+    "cpu": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg", "--vidnet-cpu-tile-convs", "--canonicalize",
+             "--vidnet-cpu-vectorize-tiles", "--loop-invariant-subset-hoisting", "--canonicalize"],
+            PIPELINE.replace("--convert-scf-to-cf", "--convert-vector-to-scf=full-unroll=true --convert-scf-to-cf")
+                    .replace("--finalize-memref-to-llvm", "--convert-vector-to-llvm --finalize-memref-to-llvm")),
+}
+
+def run(mlir, mode):
+    passes, pipeline = MODES[mode]
+    lowered = subprocess.run([vidnet_opt, *passes], input=mlir, capture_output=True, text=True, check=True).stdout
+    llvm = subprocess.run([f"{tools}/mlir-opt", *pipeline.split()], input=lowered,
                           capture_output=True, text=True, check=True).stdout
     out = subprocess.run([f"{tools}/mlir-runner", "-e", "main", "-entry-point-result=void",
                           f"-shared-libs={libs}/libmlir_runner_utils.so,{libs}/libmlir_c_runner_utils.so"],
@@ -206,8 +229,8 @@ def run(mlir):
     return results
 
 failures = 0
-for name, inputs, body, expected in cases:
-    got = run(emit(inputs, body, expected))
+for mode, (name, inputs, body, expected) in itertools.product(MODES, cases):
+    got = run(emit(inputs, body, expected), mode)
     worst = 0.0
     ok = len(got) == len(expected)
     for (_, ref), values in zip(expected, got):
@@ -217,6 +240,6 @@ for name, inputs, body, expected in cases:
             worst = max(worst, diff)
             ok &= diff <= 1e-4 * max(1.0, abs(r))
     failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {name:45s} max |diff| {worst:.2e}")
+    print(f"{'ok  ' if ok else 'FAIL'} {mode:5s} {name:45s} max |diff| {worst:.2e}")
 print(f"lowering numerics: {failures} failures")
 sys.exit(1 if failures else 0)

@@ -1,0 +1,37 @@
+// RUN: vidnet-opt --vidnet-cpu-vectorize-tiles %s | FileCheck %s
+// RUN: vidnet-opt --vidnet-cpu-vectorize-tiles --loop-invariant-subset-hoisting --canonicalize %s | FileCheck %s --check-prefix=HOIST
+
+// Tests that a register-sized matmul tile becomes one vector.fma per (row, k) on 32-lane
+// rows, with the A element broadcast, and that nothing else is vectorized: the big matmul
+// stays a linalg op (vectorizing untiled ops blows up compile memory).
+// CHECK-LABEL: func.func @tile
+// CHECK: vector.transfer_read {{.*}} : tensor<8x4xf32>, vector<8x4xf32>
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<32xf32>
+// CHECK: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<32xf32>
+// CHECK-COUNT-31: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<64x64xf32>, tensor<64x64xf32>)
+
+// After hoisting, the accumulator is a vector carried by the reduction loop: registers.
+// HOIST-LABEL: func.func @tile
+// HOIST: %[[ACC:.*]] = vector.transfer_read %{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// HOIST: scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
+// HOIST: vector.fma
+// HOIST: scf.yield %{{.*}} : vector<8x32xf32>
+// HOIST: vector.transfer_write
+func.func @tile(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %acc: tensor<8x32xf32>,
+                %big_a: tensor<64x64xf32>, %big_b: tensor<64x64xf32>, %big_c: tensor<64x64xf32>)
+    -> (tensor<8x32xf32>, tensor<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %r = scf.for %k = %c0 to %c16 step %c4 iter_args(%c = %acc) -> (tensor<8x32xf32>) {
+    %as = tensor.extract_slice %a[0, %k] [8, 4] [1, 1] : tensor<8x16xf32> to tensor<8x4xf32>
+    %bs = tensor.extract_slice %b[%k, 0] [4, 32] [1, 1] : tensor<16x32xf32> to tensor<4x32xf32>
+    %m = linalg.matmul ins(%as, %bs : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c : tensor<8x32xf32>) -> tensor<8x32xf32>
+    scf.yield %m : tensor<8x32xf32>
+  }
+  %big = linalg.matmul ins(%big_a, %big_b : tensor<64x64xf32>, tensor<64x64xf32>) outs(%big_c : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %r, %big : tensor<8x32xf32>, tensor<64x64xf32>
+}
