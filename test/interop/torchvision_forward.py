@@ -7,7 +7,7 @@ compiled batch, so the padded last chunk is exercised too), and compares the log
 PyTorch's (run in float64) to 1e-4 relative (max |ours - torch| / max |torch|).
 Prints one line per model; exits 1 on any mismatch.
 
-Needs Debian's python3-torch and python3-torchvision; scripts/interop.sh installs them.
+Needs Debian's python3-torch and python3-torchvision; test/interop/run.sh installs them.
 usage: torchvision_forward.py VIDC VIDRUN MODELS_DIR WORK_DIR [--input CxLxHxW] [--seed S]
 """
 import argparse
