@@ -2,6 +2,7 @@
 // for writeFileAtomically, which both of the runtime's writers go through.
 #include "runtime/io/AtomicFile.h"
 #include "runtime/io/Npy.h"
+#include "test/unit/ScratchDir.h"
 
 #include <cstring>
 #include <filesystem>
@@ -18,39 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A substring check that prints the whole message when it fails (gmock is not linked).
-#define EXPECT_CONTAINS(text, word) EXPECT_NE(std::string(text).find(word), std::string::npos) << "in: " << (text)
 
 const std::string kMagic("\x93NUMPY", 6);
 
-class NpyTest : public testing::Test {
+class NpyTest : public vidnet::test::ScratchDirTest {
 protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "vidnet-npy-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
-    dir = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::permissions(dir, fs::perms::owner_all, ignored);
-    fs::remove_all(dir, ignored);
-  }
-  std::string path(const std::string &name) const { return dir + "/" + name; }
-
-  void writeRaw(const std::string &name, const std::string &bytes) const {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-  }
-  std::string readRaw(const std::string &name) const {
-    std::ifstream in(path(name), std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  std::vector<std::string> listDir() const {
-    std::vector<std::string> names;
-    for (const auto &entry : fs::directory_iterator(dir))
-      names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
   // Reads a file expected to be rejected; returns the message.
   std::string readError(const std::string &name) const {
     NpyArray array;
@@ -59,8 +32,6 @@ protected:
     EXPECT_EQ(error.rfind(path(name) + ": ", 0), 0u) << "the message should start with the path: " << error;
     return error;
   }
-
-  std::string dir;
 };
 
 // A .npy file around a header dict, padded with spaces and '\n' to `align` the way np.save does.

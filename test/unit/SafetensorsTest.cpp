@@ -1,6 +1,7 @@
 // Tests for runtime/io/Safetensors: the layout the reference implementation writes, round trips,
 // and a precise message for every way a header or data section can be wrong.
 #include "runtime/io/Safetensors.h"
+#include "test/unit/ScratchDir.h"
 
 #include <cstring>
 #include <filesystem>
@@ -14,35 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A substring check that prints the whole message when it fails (gmock is not linked).
-#define EXPECT_CONTAINS(text, word) EXPECT_NE(std::string(text).find(word), std::string::npos) << "in: " << (text)
 
-class SafetensorsTest : public testing::Test {
+class SafetensorsTest : public vidnet::test::ScratchDirTest {
 protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "vidnet-safetensors-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
-    dir = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string path(const std::string &name) const { return dir + "/" + name; }
-  void writeRaw(const std::string &name, const std::string &bytes) const {
-    std::ofstream(path(name), std::ios::binary) << bytes;
-  }
-  std::string readRaw(const std::string &name) const {
-    std::ifstream in(path(name), std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  std::vector<std::string> listDir() const {
-    std::vector<std::string> names;
-    for (const auto &entry : fs::directory_iterator(dir))
-      names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
   // Reads a file expected to be rejected; returns the message.
   std::string readError(const std::string &bytes) const {
     writeRaw("bad.safetensors", bytes);
@@ -52,8 +27,6 @@ protected:
     EXPECT_EQ(error.rfind(path("bad.safetensors") + ": ", 0), 0u) << "the message should start with the path: " << error;
     return error;
   }
-
-  std::string dir;
 };
 
 std::string u64(uint64_t v) {

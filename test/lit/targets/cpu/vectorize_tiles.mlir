@@ -2,11 +2,13 @@
 // RUN: vidnet-opt --vidnet-cpu-vectorize-tiles --loop-invariant-subset-hoisting --canonicalize %s | FileCheck %s --check-prefix=HOIST
 
 // Tests that a register-sized matmul tile becomes one vector.fma per (row, k) on 32-lane
-// rows, with the A element broadcast, and that nothing else is vectorized: the big matmul
-// stays a linalg op (vectorizing untiled ops blows up compile memory).
+// rows, with each A element read as a scalar and broadcast (no lane shuffles), and that
+// nothing else is vectorized: the big matmul stays a linalg op (vectorizing untiled ops
+// blows up compile memory).
 // CHECK-LABEL: func.func @tile
-// CHECK: vector.transfer_read {{.*}} : tensor<8x4xf32>, vector<8x4xf32>
-// CHECK: vector.broadcast %{{.*}} : f32 to vector<32xf32>
+// CHECK-NOT: vector<8x4xf32>
+// CHECK: %[[A:.*]] = tensor.extract %{{.*}} : tensor<8x4xf32>
+// CHECK: vector.broadcast %[[A]] : f32 to vector<32xf32>
 // CHECK: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<32xf32>
 // CHECK-COUNT-31: vector.fma
 // CHECK-NOT: vector.fma
