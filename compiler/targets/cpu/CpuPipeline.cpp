@@ -33,6 +33,9 @@ std::string cpuPipeline(Stage until) {
   // Convolutions as loop nests of register-sized matmul tiles; only those tiles are
   // vectorized (never a whole untiled function: vectorizing an untiled fill made mlir-opt take
   // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
+  // BN, ReLU and the residual add into one pass over memory instead of three (measured: 5%
+  // faster r3d_18 forward, and LLVM compiles less code).
+  add("func.func(linalg-fuse-elementwise-ops)");
   add("func.func(vidnet-cpu-tile-convs)");
   add("canonicalize");
   add("func.func(vidnet-cpu-vectorize-tiles)");
