@@ -10,12 +10,18 @@ namespace vidnet::rt {
 
 using nlohmann::json;
 
-int64_t ManifestTensor::elements() const {
+namespace {
+
+int64_t product(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   return n;
 }
+
+} // namespace
+
+int64_t ManifestTensor::elements() const { return product(shape); }
 
 namespace {
 
@@ -103,13 +109,6 @@ private:
   std::string file_;
   std::string &error_;
 };
-
-int64_t product(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
 
 bool parseTensor(Reader &r, const json &j, const std::string &path, const Manifest &m, ManifestTensor &t) {
   if (!r.string(j, "name", path, t.name) || !r.string(j, "dtype", path, t.dtype) ||

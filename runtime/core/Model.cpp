@@ -3,6 +3,7 @@
 
 #include "runtime/core/Random.h"
 #include "runtime/io/Safetensors.h"
+#include "runtime/io/ShapeText.h"
 
 #include <algorithm>
 #include <atomic>
@@ -15,13 +16,6 @@
 
 namespace vidnet::rt {
 namespace {
-
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 // The x86 features whose absence would make compiled code die with SIGILL.
 bool cpuLacksFeature(const std::string &features, std::string &missing) {

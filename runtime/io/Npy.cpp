@@ -1,5 +1,6 @@
 // NumPy .npy reader and writer: the magic, the versioned preamble and the Python-literal header dict.
 #include "runtime/io/Npy.h"
+#include "runtime/io/ShapeText.h"
 
 #include "runtime/io/AtomicFile.h"
 
@@ -23,13 +24,6 @@ constexpr size_t kMagicLen = 6;
 constexpr size_t kAlign = 64;
 // np.save pads the header so that the first dimension can grow to this many digits in place.
 constexpr size_t kGrowthAxisMaxDigits = 21;
-
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s.append(i ? ", " : "").append(std::to_string(shape[i]));
-  return s + "]";
-}
 
 std::string pythonTuple(const std::vector<int64_t> &shape) {
   // Python's repr: (), (5,), (2, 3).

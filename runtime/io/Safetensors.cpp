@@ -1,5 +1,6 @@
 // safetensors reader and writer: the u64 header length, the JSON header, and the data section.
 #include "runtime/io/Safetensors.h"
+#include "runtime/io/ShapeText.h"
 
 #include "runtime/io/AtomicFile.h"
 
@@ -24,13 +25,6 @@ using nlohmann::json;
 // The reference implementation's limit: a header this large is an attack or not our format.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 const char *const kMetadataKey = "__metadata__";
-
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s.append(i ? ", " : "").append(std::to_string(shape[i]));
-  return s + "]";
-}
 
 std::string offsetsText(uint64_t begin, uint64_t end) {
   std::string s = "[";

@@ -1,8 +1,10 @@
 // vidrun: runs compiled bundles. Thin: argument parsing and file I/O here, the work in the
 // runtime's C API.
 #include "runtime/io/Npy.h"
+#include "runtime/io/ShapeText.h"
 #include "vidnet/runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -50,13 +52,6 @@ struct BundleCloser {
 struct ModelDestroyer {
   void operator()(vn_model *m) const { vn_model_destroy(m); }
 };
-
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("N") : std::to_string(shape[i]));
-  return s + "]";
-}
 
 bool parseSeed(std::string_view text, uint64_t &seed) {
   if (text.empty() || text.size() > 19)
@@ -153,10 +148,10 @@ int main(int argc, char **argv) {
     return fail(error);
   int64_t clip[4];
   vn_bundle_clip_shape(bundle.get(), clip);
-  std::vector<int64_t> expected = {-1, clip[0], clip[1], clip[2], clip[3]};
-  if (x.shape.size() != 5 || x.shape[0] < 1 || !std::equal(x.shape.begin() + 1, x.shape.end(), expected.begin() + 1))
-    return fail(input + ": shape " + shapeText(x.shape) + ", the bundle expects " + shapeText(expected) +
-                " (N x C x L x H x W)");
+  std::vector<int64_t> clipShape(clip, clip + 4);
+  if (x.shape.size() != 5 || x.shape[0] < 1 || !std::equal(x.shape.begin() + 1, x.shape.end(), clipShape.begin()))
+    return fail(input + ": shape " + vidnet::rt::shapeText(x.shape) + ", the bundle expects [N, " +
+                vidnet::rt::shapeText(clipShape).substr(1) + " (N x C x L x H x W)");
   std::vector<float> clips(static_cast<size_t>(x.elements()));
   if (x.dtype == "<f4") {
     std::memcpy(clips.data(), x.data.data(), x.data.size());

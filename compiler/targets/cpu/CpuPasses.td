@@ -29,10 +29,10 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
 def VectorizeTiles : Pass<"vidnet-cpu-vectorize-tiles", "mlir::func::FuncOp"> {
   let summary = "Vectorize the static linalg.matmul tiles, and only them";
   let description = [{
-    Each linalg.matmul with static shapes of at most 8 x 8 x 32 (the tiles of
-    vidnet-cpu-tile-convs and dense layers tiled likewise) becomes transfer_reads, one
-    vector.contract and a transfer_write, then the contraction is lowered to outer
-    products (vector.fma on 16- or 32-lane rows). Nothing else is vectorized: vectorizing
+    Each linalg.matmul with static shapes of at most 16 x 16 x 64 (the tiles of
+    vidnet-cpu-tile-convs) becomes transfer_reads, one vector.contract and a
+    transfer_write; the contraction is lowered to outer products (vector.fma on 16- or
+    32-lane rows) and each A element is read as a scalar and broadcast. Nothing else is vectorized: vectorizing
     a whole untiled function once made mlir-opt take 16 GB. Run loop-invariant subset
     hoisting afterwards so the accumulator stays in registers across the reduction loops.
   }];
