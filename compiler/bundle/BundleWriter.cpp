@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace vidnet {
 namespace {
 
-constexpr const char *kLibraryName = "forward.so";
+constexpr const char *kLibraryName = "model.so";
 constexpr int64_t kForwardClipsPerCall = 1;
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -54,6 +54,22 @@ bool publish(const fs::path &staging, const fs::path &outDir, std::string &error
 
 } // namespace
 
+// mlirgen at `batch` and the CPU pipeline for one entry point, down to the LLVM dialect.
+mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const ModelGraph &graph, int64_t batch,
+                                               cpu::Entry entry, BufferLayout &layout, std::string &error) {
+  mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, graph, batch);
+  if (mlir::failed(mlir::verify(*module))) {
+    error = "internal error: the generated vidnet module does not verify";
+    return nullptr;
+  }
+  layout = layoutForwardArguments(module->lookupSymbol<mlir::func::FuncOp>("forward"));
+  if (mlir::failed(cpu::runCpuPipeline(*module, cpu::Stage::LLVM, entry))) {
+    error = "internal error: the CPU pipeline failed (see above)";
+    return nullptr;
+  }
+  return module;
+}
+
 bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::string &error) {
   auto start = std::chrono::steady_clock::now();
   mlir::DialectRegistry registry;
@@ -61,16 +77,22 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   mlir::MLIRContext context(registry);
   loadMLIRGenDialects(context);
   // Eval-mode forward is independent per clip: it is compiled for one clip per call and the
-  // runtime runs clips on worker threads (both cores on these machines).
-  mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, request.graph, kForwardClipsPerCall);
-  if (mlir::failed(mlir::verify(*module))) {
-    error = "internal error: the generated vidnet module does not verify";
+  // runtime runs clips on worker threads (both cores on these machines). train_step needs the
+  // whole batch at once (BN batch statistics).
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
+  BufferLayout layout, trainLayout;
+  modules.push_back(compileEntry(context, request.graph, kForwardClipsPerCall, cpu::Entry::Forward, layout, error));
+  if (!modules.back())
     return false;
-  }
-  BufferLayout layout = layoutForwardArguments(module->lookupSymbol<mlir::func::FuncOp>("forward"));
-  if (mlir::failed(cpu::runCpuPipeline(*module, cpu::Stage::LLVM))) {
-    error = "internal error: the CPU pipeline failed (see above)";
-    return false;
+  if (request.trainStep) {
+    modules.push_back(
+        compileEntry(context, request.graph, request.batch, cpu::Entry::TrainStep, trainLayout, error));
+    if (!modules.back())
+      return false;
+    if (trainLayout.paramElements != layout.paramElements || trainLayout.stateElements != layout.stateElements) {
+      error = "internal error: forward and train_step disagree on the buffer layout";
+      return false;
+    }
   }
   timings.mlirSeconds = secondsSince(start);
 
@@ -92,18 +114,23 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   };
 
   start = std::chrono::steady_clock::now();
-  fs::path object = staging / "forward.o";
-  if (!cpu::emitObjectFile(*module, request.target, object.string(), error))
-    return fail(error);
+  std::vector<std::string> objects;
+  for (auto &module : modules) {
+    objects.push_back((staging / ("entry" + std::to_string(objects.size()) + ".o")).string());
+    if (!cpu::emitObjectFile(*module, request.target, objects.back(), error))
+      return fail(error);
+  }
   timings.llvmSeconds = secondsSince(start);
   start = std::chrono::steady_clock::now();
-  if (!cpu::linkSharedObject(object.string(), (staging / kLibraryName).string(), error))
+  if (!cpu::linkSharedObject(objects, (staging / kLibraryName).string(), error))
     return fail(error);
-  fs::remove(object, ec);
+  for (const std::string &object : objects)
+    fs::remove(object, ec);
   timings.linkSeconds = secondsSince(start);
 
   nlohmann::ordered_json manifest = bundleManifest(
-      {request.graph, request.specText, request.batch, kForwardClipsPerCall, layout, request.target, kLibraryName},
+      {request.graph, request.specText, request.batch, request.trainStep, kForwardClipsPerCall, layout,
+       request.target, kLibraryName},
       error);
   if (manifest.is_null())
     return fail(error);

@@ -11,7 +11,8 @@ namespace vidnet {
 struct BundleRequest {
   const ModelGraph &graph;
   const std::string &specText;  // hashed into the manifest
-  int64_t batch = 1;
+  int64_t batch = 1;             // train_step's batch (forward is compiled per clip)
+  bool trainStep = true;         // also compile vidnet_train_step
   cpu::MachineTarget target;
   std::string outDir;
 };

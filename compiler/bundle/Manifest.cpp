@@ -89,6 +89,23 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
         {"clips", {in.forwardClipsPerCall, g.input.l, g.input.h, g.input.w, g.input.c}},
         {"logits", {in.forwardClipsPerCall, g.classes}},
         {"bn", "eval"}}}};
+  if (in.trainStep) {
+    m["buffers"]["momentum"] = {{"elements", in.layout.paramElements}, {"layout", "params"}};
+    m["entry_points"]["train_step"] = {
+        {"symbol", "vidnet_train_step"},
+        {"signature", "void(const float *clips, const int64_t *labels, const float *params, const float *state, "
+                      "const float *momentum, const float *hyper, float *new_params, float *new_state, "
+                      "float *new_momentum, float *loss, float *logits)"},
+        {"batch", in.batch},
+        {"clips", {in.batch, g.input.l, g.input.h, g.input.w, g.input.c}},
+        {"labels", {in.batch}},
+        {"hyper", {"lr", "momentum", "weight_decay"}},
+        {"logits", {in.batch, g.classes}},
+        {"loss", "mean softmax cross-entropy"},
+        {"bn", "train"},
+        {"optimizer", "torch.optim.SGD (d = g + wd w; buf = momentum buf + d; w -= lr buf)"},
+        {"bn_momentum", 0.1}};
+  }
 
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
   for (const Layer &l : g.layers)

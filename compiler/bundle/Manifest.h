@@ -16,6 +16,7 @@ struct ManifestInputs {
   const ModelGraph &graph;
   const std::string &specText;
   int64_t batch;               // the batch the user asked for (train_step's)
+  bool trainStep;              // the library also has vidnet_train_step at `batch`
   int64_t forwardClipsPerCall;  // forward's compiled batch; the runtime loops and threads
   const BufferLayout &layout;
   const cpu::MachineTarget &target;

@@ -5,14 +5,14 @@
 
 namespace vidnet {
 
-BufferLayout layoutForwardArguments(mlir::func::FuncOp forward) {
+BufferLayout layoutArguments(mlir::func::FuncOp func, unsigned first, unsigned end) {
   BufferLayout layout;
-  for (unsigned i = 1; i < forward.getNumArguments(); ++i) {
+  for (unsigned i = first; i < end; ++i) {
     BufferSlot slot;
-    if (auto name = forward.getArgAttrOfType<mlir::StringAttr>(i, "vidnet.name"))
+    if (auto name = func.getArgAttrOfType<mlir::StringAttr>(i, "vidnet.name"))
       slot.name = name.str();
-    slot.state = forward.getArgAttr(i, "vidnet.state") != nullptr;
-    auto type = mlir::cast<mlir::RankedTensorType>(forward.getArgumentTypes()[i]);
+    slot.state = func.getArgAttr(i, "vidnet.state") != nullptr;
+    auto type = mlir::cast<mlir::RankedTensorType>(func.getArgumentTypes()[i]);
     slot.shape.assign(type.getShape().begin(), type.getShape().end());
     int64_t &end = slot.state ? layout.stateElements : layout.paramElements;
     slot.offset = (end + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
@@ -20,6 +20,10 @@ BufferLayout layoutForwardArguments(mlir::func::FuncOp forward) {
     layout.slots.push_back(std::move(slot));
   }
   return layout;
+}
+
+BufferLayout layoutForwardArguments(mlir::func::FuncOp forward) {
+  return layoutArguments(forward, 1, forward.getNumArguments());
 }
 
 } // namespace vidnet

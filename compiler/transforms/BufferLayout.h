@@ -26,7 +26,11 @@ struct BufferLayout {
   int64_t stateElements = 0;
 };
 
-// Lays out the arguments of a tensor-form `forward` (argument 0 is the clip batch).
+// Lays out arguments [first, end) of a tensor-form entry point, in order: those of `forward`
+// after the clip batch, and the same tensors in `train_step` (so both share one layout).
+BufferLayout layoutArguments(mlir::func::FuncOp func, unsigned first, unsigned end);
+
+// `forward`'s layout: every argument after the clip batch.
 BufferLayout layoutForwardArguments(mlir::func::FuncOp forward);
 
 } // namespace vidnet

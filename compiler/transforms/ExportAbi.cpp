@@ -1,4 +1,5 @@
-// vidnet-export-abi: tensor-form @forward -> @vidnet_forward over caller-owned flat buffers.
+// vidnet-export-abi: tensor-form @forward / @train_step -> C entry points over caller-owned
+// flat buffers.
 #include "compiler/transforms/BufferLayout.h"
 #include "compiler/transforms/Passes.h"
 
@@ -20,63 +21,155 @@ SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
   return strides;
 }
 
-struct ExportAbi : vidnet::impl::ExportAbiBase<ExportAbi> {
-  void runOnOperation() override {
-    auto forward = getOperation().lookupSymbol<func::FuncOp>("forward");
-    if (!forward)
-      return;
-    FunctionType type = forward.getFunctionType();
-    if (type.getNumInputs() < 1 || type.getNumResults() != 1 ||
-        !llvm::all_of(type.getInputs(), llvm::IsaPred<RankedTensorType>) ||
-        !isa<RankedTensorType>(type.getResult(0))) {
-      forward.emitError("vidnet-export-abi expects forward(tensor...) -> tensor");
-      return signalPassFailure();
-    }
-    vidnet::BufferLayout layout = vidnet::layoutForwardArguments(forward);
-    MLIRContext *ctx = &getContext();
-    Type f32 = Float32Type::get(ctx);
-    auto clipsType = cast<RankedTensorType>(type.getInput(0));
-    auto logitsType = cast<RankedTensorType>(type.getResult(0));
-    SmallVector<Type> abi = {MemRefType::get(clipsType.getShape(), f32),
-                             MemRefType::get({layout.paramElements}, f32),
-                             MemRefType::get({layout.stateElements}, f32),
-                             MemRefType::get(logitsType.getShape(), f32)};
-
-    Block &entry = forward.front();
-    Location loc = forward.getLoc();
-    unsigned oldArgs = entry.getNumArguments();
-    SmallVector<Value> buffers;
+// Rewrites `func`'s tensor arguments and results into memref arguments, in place.
+class AbiRewriter {
+public:
+  AbiRewriter(func::FuncOp func, ArrayRef<Type> abi) : func_(func), b_(func.getContext()) {
+    Block &entry = func.front();
+    oldArgs_ = entry.getNumArguments();
     for (Type t : abi)
-      buffers.push_back(entry.addArgument(t, loc));
+      buffers_.push_back(entry.addArgument(t, func.getLoc()));
+    b_.setInsertionPointToStart(&entry);
+  }
 
-    OpBuilder b(&entry, entry.begin());
-    entry.getArgument(0).replaceAllUsesWith(
-        bufferization::ToTensorOp::create(b, loc, clipsType, buffers[0], /*restrict=*/true).getResult());
-    for (auto [i, slot] : llvm::enumerate(layout.slots)) {
-      SmallVector<int64_t> strides = rowMajorStrides(slot.shape);
-      auto viewType = MemRefType::get(slot.shape, f32, StridedLayoutAttr::get(ctx, slot.offset, strides));
-      Value view = memref::ReinterpretCastOp::create(b, loc, viewType, buffers[slot.state ? 2 : 1],
-                                                     slot.offset, slot.shape, strides);
-      auto tensorType = cast<RankedTensorType>(type.getInput(i + 1));
-      entry.getArgument(i + 1).replaceAllUsesWith(
-          bufferization::ToTensorOp::create(b, loc, tensorType, view, /*restrict=*/true).getResult());
-    }
-    entry.eraseArguments(0, oldArgs);
+  Value buffer(unsigned i) const { return buffers_[i]; }
 
-    forward.walk([&](func::ReturnOp ret) {
-      b.setInsertionPoint(ret);
-      auto store = bufferization::MaterializeInDestinationOp::create(b, ret.getLoc(), ret.getOperand(0),
-                                                                     buffers[3]);
-      store.setRestrict(true);
-      store.setWritable(true);
+  // A tensor argument read whole from buffer `b`.
+  void argFromBuffer(unsigned arg, unsigned b) {
+    replaceArg(arg, bufferization::ToTensorOp::create(b_, func_.getLoc(), argType(arg), buffers_[b], true));
+  }
+  // A tensor argument read from its slot in a flat buffer.
+  void argFromSlot(unsigned arg, unsigned b, const vidnet::BufferSlot &slot) {
+    replaceArg(arg, bufferization::ToTensorOp::create(b_, func_.getLoc(), argType(arg), view(b, slot), true));
+  }
+
+  // Stores result `r` into buffer `b` (or its slot) instead of returning it; `finish` drops
+  // the results.
+  void resultToBuffer(unsigned r, unsigned b) { stores_.push_back({r, b, std::nullopt}); }
+  void resultToSlot(unsigned r, unsigned b, const vidnet::BufferSlot &slot) { stores_.push_back({r, b, slot}); }
+
+  void finish(ArrayRef<const char *> names, StringRef symbol) {
+    Block &entry = func_.front();
+    func_.walk([&](func::ReturnOp ret) {
+      b_.setInsertionPoint(ret);
+      for (const Store &s : stores_) {
+        Value dest = s.slot ? view(s.buffer, *s.slot) : buffers_[s.buffer];
+        auto store = bufferization::MaterializeInDestinationOp::create(b_, ret.getLoc(), ret.getOperand(s.result),
+                                                                       dest);
+        store.setRestrict(true);
+        store.setWritable(true);
+      }
       ret->setOperands({});
     });
-    forward.setType(FunctionType::get(ctx, abi, {}));
-    forward.setAllArgAttrs(ArrayRef<DictionaryAttr>{});
-    const char *names[] = {"clips", "params", "state", "logits"};
-    for (unsigned i = 0; i < 4; ++i)
-      forward.setArgAttr(i, "vidnet.abi", StringAttr::get(ctx, names[i]));
-    forward.setSymName("vidnet_forward");
+    entry.eraseArguments(0, oldArgs_);
+    SmallVector<Type> abi;
+    for (Value v : buffers_)
+      abi.push_back(v.getType());
+    func_.setType(FunctionType::get(func_.getContext(), abi, {}));
+    func_.setAllArgAttrs(ArrayRef<DictionaryAttr>{});
+    for (auto [i, name] : llvm::enumerate(names))
+      func_.setArgAttr(i, "vidnet.abi", b_.getStringAttr(name));
+    func_.setSymName(symbol);
+  }
+
+private:
+  struct Store {
+    unsigned result, buffer;
+    std::optional<vidnet::BufferSlot> slot;
+  };
+
+  RankedTensorType argType(unsigned arg) { return cast<RankedTensorType>(func_.getArgumentTypes()[arg]); }
+  void replaceArg(unsigned arg, Value v) { func_.getArgument(arg).replaceAllUsesWith(v); }
+
+  Value view(unsigned b, const vidnet::BufferSlot &slot) {
+    SmallVector<int64_t> strides = rowMajorStrides(slot.shape);
+    auto type = MemRefType::get(slot.shape, Float32Type::get(func_.getContext()),
+                                StridedLayoutAttr::get(func_.getContext(), slot.offset, strides));
+    return memref::ReinterpretCastOp::create(b_, func_.getLoc(), type, buffers_[b], slot.offset, slot.shape,
+                                             strides);
+  }
+
+  func::FuncOp func_;
+  OpBuilder b_;
+  unsigned oldArgs_ = 0;
+  SmallVector<Value> buffers_;
+  SmallVector<Store> stores_;
+};
+
+MemRefType memrefOf(Type tensor) {
+  auto t = cast<RankedTensorType>(tensor);
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+LogicalResult exportForward(func::FuncOp forward) {
+  FunctionType type = forward.getFunctionType();
+  if (type.getNumInputs() < 1 || type.getNumResults() != 1 ||
+      !llvm::all_of(type.getInputs(), llvm::IsaPred<RankedTensorType>) || !isa<RankedTensorType>(type.getResult(0)))
+    return forward.emitError("vidnet-export-abi expects forward(tensor...) -> tensor");
+  vidnet::BufferLayout layout = vidnet::layoutForwardArguments(forward);
+  Type f32 = Float32Type::get(forward.getContext());
+  enum { Clips, Params, State, Logits };
+  AbiRewriter abi(forward, {memrefOf(type.getInput(0)), MemRefType::get({layout.paramElements}, f32),
+                            MemRefType::get({layout.stateElements}, f32), memrefOf(type.getResult(0))});
+  abi.argFromBuffer(0, Clips);
+  for (auto [i, slot] : llvm::enumerate(layout.slots))
+    abi.argFromSlot(i + 1, slot.state ? State : Params, slot);
+  abi.resultToBuffer(0, Logits);
+  abi.finish({"clips", "params", "state", "logits"}, "vidnet_forward");
+  return success();
+}
+
+// train_step(clips, labels, tensors..., momentum..., hyper) -> (tensors..., momentum..., loss,
+// logits), as vidnet-derive-train-step builds it: old and new values in separate buffers, so
+// the runtime swaps pointers after a step instead of the code updating in place.
+LogicalResult exportTrainStep(func::FuncOp step) {
+  FunctionType type = step.getFunctionType();
+  unsigned firstMomentum = 2;
+  while (firstMomentum + 1 < type.getNumInputs() && !step.getArgAttr(firstMomentum, "vidnet.momentum"))
+    ++firstMomentum;
+  unsigned tensors = firstMomentum - 2, momenta = type.getNumInputs() - 1 - firstMomentum;
+  if (type.getNumInputs() < 3 || type.getNumResults() != tensors + momenta + 2)
+    return step.emitError("vidnet-export-abi expects train_step as vidnet-derive-train-step builds it");
+  vidnet::BufferLayout layout = vidnet::layoutArguments(step, 2, firstMomentum);
+  Type f32 = Float32Type::get(step.getContext());
+  auto params = MemRefType::get({layout.paramElements}, f32);
+  auto state = MemRefType::get({layout.stateElements}, f32);
+  enum { Clips, Labels, Params, State, Momentum, Hyper, NewParams, NewState, NewMomentum, Loss, Logits };
+  AbiRewriter abi(step, {memrefOf(type.getInput(0)), memrefOf(type.getInput(1)), params, state, params,
+                         memrefOf(type.getInputs().back()), params, state, params,
+                         memrefOf(type.getResult(tensors + momenta)), memrefOf(type.getResults().back())});
+  abi.argFromBuffer(0, Clips);
+  abi.argFromBuffer(1, Labels);
+  unsigned momentum = 0;
+  for (auto [i, slot] : llvm::enumerate(layout.slots)) {
+    abi.argFromSlot(i + 2, slot.state ? State : Params, slot);
+    abi.resultToSlot(i, slot.state ? NewState : NewParams, slot);
+    if (!slot.state) {
+      abi.argFromSlot(firstMomentum + momentum, Momentum, slot);
+      abi.resultToSlot(tensors + momentum, NewMomentum, slot);
+      ++momentum;
+    }
+  }
+  if (momentum != momenta)
+    return step.emitError("train_step has ") << momenta << " momentum buffers for " << momentum
+                                             << " trainable tensors";
+  abi.argFromBuffer(type.getNumInputs() - 1, Hyper);
+  abi.resultToBuffer(tensors + momenta, Loss);
+  abi.resultToBuffer(tensors + momenta + 1, Logits);
+  abi.finish({"clips", "labels", "params", "state", "momentum", "hyper", "new_params", "new_state",
+              "new_momentum", "loss", "logits"},
+             "vidnet_train_step");
+  return success();
+}
+
+struct ExportAbi : vidnet::impl::ExportAbiBase<ExportAbi> {
+  void runOnOperation() override {
+    if (auto forward = getOperation().lookupSymbol<func::FuncOp>("forward"))
+      if (failed(exportForward(forward)))
+        return signalPassFailure();
+    if (auto step = getOperation().lookupSymbol<func::FuncOp>("train_step"))
+      if (failed(exportTrainStep(step)))
+        return signalPassFailure();
   }
 };
 

@@ -28,6 +28,33 @@ def Decompose2Plus1d : Pass<"vidnet-decompose-2plus1d", "mlir::func::FuncOp"> {
   let dependentDialects = ["vidnet::VidnetDialect"];
 }
 
+def DeriveTrainStep : Pass<"vidnet-derive-train-step", "mlir::ModuleOp"> {
+  let summary = "Derive `train_step` (forward, loss, backward, SGD) from `forward`";
+  let description = [{
+    Adds `func.func @train_step` beside `@forward`:
+    1. the forward again, with every vidnet.batch_norm in training form
+       (vidnet.batch_norm_train: batch statistics, as PyTorch's model.train());
+    2. the loss, vidnet.softmax_cross_entropy of the logits and the labels;
+    3. the backward: starting from vidnet.softmax_cross_entropy_backward, one VJP rule per
+       forward op, visited in reverse order; a value used twice (the residual input) gets
+       the vidnet.add of its cotangents. Inputs that need no gradient (the clips, the BN
+       statistics) get none, so the first conv has no data-gradient;
+    4. vidnet.sgd_update for every trainable argument and vidnet.running_stats_update for
+       every BN's statistics (momentum 0.1, unbiased variance).
+
+    Signature: (clips, labels: tensor<N x i64>, every argument of forward after the clips,
+    one momentum buffer per trainable argument, hyper: tensor<3xf32> = (lr, momentum,
+    weight decay)) -> (the new value of each forward argument after the clips, in order;
+    the new momentum buffers; the loss; the logits before the update). Runs after
+    vidnet-decompose-2plus1d.
+  }];
+  let options = [
+    Option<"keepForward", "keep-forward", "bool", /*default=*/"true",
+           "Keep @forward in the module (false: only @train_step remains)">
+  ];
+  let dependentDialects = ["vidnet::VidnetDialect"];
+}
+
 def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Lower vidnet ops to linalg on tensors";
   let description = [{
@@ -42,6 +69,12 @@ def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
     - fold_time: linalg.transpose to N x H x W x D x C, then collapse and expand shapes;
     - softmax_cross_entropy: max, sum of exp, and the picked logit per row (max-subtracted,
       so it is stable), then the mean of log-sum-exp minus the picked logit.
+    - the backward ops: conv_backward_data as a stride-1 linalg.conv_3d_ndhwc_dhwcf of dy
+      zero-inserted into a zero tensor, against the flipped filter; conv_backward_filter as
+      an scf.for nest over the filter taps, each a matmul over the output positions written
+      as a 1x1x1 linalg.conv_3d_ndhwc_dhwcf (so targets tile it like the forward's convs); the BN, dense and
+      loss VJPs as reductions and elementwise generics; sgd_update as one generic with two
+      results (parameter and momentum buffer).
     conv2plus1d must have been decomposed first (vidnet-decompose-2plus1d); grouped
     convolutions are reported as not lowered yet.
 
@@ -56,7 +89,7 @@ def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
     ```
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
-                           "mlir::arith::ArithDialect", "mlir::math::MathDialect"];
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect", "mlir::scf::SCFDialect"];
 }
 
 def ExportAbi : Pass<"vidnet-export-abi", "mlir::ModuleOp"> {
@@ -74,7 +107,17 @@ def ExportAbi : Pass<"vidnet-export-abi", "mlir::ModuleOp"> {
     running statistics in %state), as laid out by BufferLayout (64-byte aligned, argument
     order), wrapped by `bufferization.to_tensor restrict`; the result is written with
     `bufferization.materialize_in_destination` into %logits. The bundle manifest records
-    the same offsets. Modules without `forward` are left alone.
+    the same offsets.
+
+    `train_step` (from vidnet-derive-train-step) becomes
+
+        void vidnet_train_step(const float *clips, const int64_t *labels, const float *params,
+                               const float *state, const float *momentum, const float *hyper,
+                               float *new_params, float *new_state, float *new_momentum,
+                               float *loss, float *logits);
+
+    with the same layout in the old and new buffers (momentum buffers at their parameter's
+    offset): the runtime swaps the buffers after a step. Functions not present are skipped.
 
     Before:
     ```mlir
@@ -99,6 +142,22 @@ def MemrefCopyToLinalg : Pass<"vidnet-memref-copy-to-linalg", "mlir::func::FuncO
 
     Before: `memref.copy %a, %b : memref<4x4xf32> to memref<4x4xf32, strided<[6, 1], offset: 7>>`
     After:  `linalg.copy ins(%a : memref<4x4xf32>) outs(%b : memref<4x4xf32, strided<[6, 1], offset: 7>>)`
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def FuseElementwise : Pass<"vidnet-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg.generic producers into consumers without recomputation";
+  let description = [{
+    Upstream's elementwise fusion patterns, with a control that fuses a producer only when
+    it has one use and the consumer runs no more loops than the producer. Upstream
+    `linalg-fuse-elementwise-ops` would also fuse an elementwise producer into a reduction
+    with more loops, recomputing it once per extra iteration: in the backward, the
+    gradient feeding a conv's filter-gradient reduction (9 loops over a 5-d tensor) would
+    be recomputed once per filter tap and input channel.
+
+    Fused: BN + ReLU (+ residual add) in the forward; ReLU-backward into its consumer.
+    Not fused: anything into vidnet.conv_backward_filter's reduction.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }

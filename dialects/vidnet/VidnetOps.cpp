@@ -168,3 +168,75 @@ LogicalResult vidnet::SoftmaxCrossEntropyOp::verify() {
            << logits.getDimSize(0);
   return success();
 }
+
+// The backward ops are checked against the forward op they differentiate: the conv whose input
+// and output have these shapes must verify.
+LogicalResult vidnet::ConvBackwardDataOp::verify() {
+  auto dy = cast<ShapedType>(getOutputGrad().getType());
+  auto filter = cast<ShapedType>(getFilter().getType());
+  auto dx = cast<ShapedType>(getInputGrad().getType());
+  if (failed(verifyTriples(*this, getStrides(), getPadding())))
+    return failure();
+  if (getGroups() != 1)
+    return emitOpError("grouped convolutions have no backward yet");
+  if (filter.getDimSize(3) != dx.getDimSize(4) || filter.getDimSize(4) != dy.getDimSize(4))
+    return emitOpError("filter ") << shapeString(filter) << " does not map " << shapeString(dx)
+           << " to " << shapeString(dy);
+  return verifyConvShape(*this, dx, filter.getShape().take_front(3), getStrides(), getPadding(), dy);
+}
+
+LogicalResult vidnet::ConvBackwardFilterOp::verify() {
+  auto x = cast<ShapedType>(getInput().getType());
+  auto dy = cast<ShapedType>(getOutputGrad().getType());
+  auto dfilter = cast<ShapedType>(getFilterGrad().getType());
+  if (failed(verifyTriples(*this, getStrides(), getPadding())))
+    return failure();
+  if (getGroups() != 1)
+    return emitOpError("grouped convolutions have no backward yet");
+  if (dfilter.getDimSize(3) != x.getDimSize(4) || dfilter.getDimSize(4) != dy.getDimSize(4))
+    return emitOpError("filter gradient ") << shapeString(dfilter) << " does not map "
+           << shapeString(x) << " to " << shapeString(dy);
+  return verifyConvShape(*this, x, dfilter.getShape().take_front(3), getStrides(), getPadding(), dy);
+}
+
+LogicalResult vidnet::GlobalAvgPoolBackwardOp::verify() {
+  auto dy = cast<ShapedType>(getOutputGrad().getType());
+  auto dx = cast<ShapedType>(getInputGrad().getType());
+  if (dy.getDimSize(0) != dx.getDimSize(0) || dy.getDimSize(1) != dx.getDimSize(4))
+    return emitOpError("gradient ") << shapeString(dy) << " must be N x C of the result "
+           << shapeString(dx);
+  return success();
+}
+
+LogicalResult vidnet::UnfoldTimeOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(1) != 1 ||
+      in.getDimSize(2) != out.getDimSize(2) || in.getDimSize(3) != out.getDimSize(3) ||
+      in.getDimSize(4) != out.getDimSize(1) * out.getDimSize(4))
+    return emitOpError("input ") << shapeString(in) << " is not the result " << shapeString(out)
+           << " with its frames folded into channels";
+  return success();
+}
+
+LogicalResult vidnet::DenseBackwardOp::verify() {
+  auto dy = cast<ShapedType>(getOutputGrad().getType());
+  auto x = cast<ShapedType>(getInput().getType());
+  auto w = cast<ShapedType>(getWeight().getType());
+  if (dy.getDimSize(0) != x.getDimSize(0) || w.getDimSize(0) != x.getDimSize(1) ||
+      w.getDimSize(1) != dy.getDimSize(1) || getInputGrad().getType() != x ||
+      getWeightGrad().getType() != w ||
+      cast<ShapedType>(getBiasGrad().getType()).getDimSize(0) != w.getDimSize(1))
+    return emitOpError("shapes do not match a dense layer: dy ") << shapeString(dy) << ", x "
+           << shapeString(x) << ", weight " << shapeString(w);
+  return success();
+}
+
+LogicalResult vidnet::SoftmaxCrossEntropyBackwardOp::verify() {
+  auto logits = cast<ShapedType>(getLogits().getType());
+  if (cast<ShapedType>(getLabels().getType()).getDimSize(0) != logits.getDimSize(0) ||
+      getLogitsGrad().getType() != logits)
+    return emitOpError("needs one label per row and a gradient shaped like the logits ")
+           << shapeString(logits);
+  return success();
+}

@@ -147,4 +147,139 @@ def Vidnet_SoftmaxCrossEntropyOp : Vidnet_Op<"softmax_cross_entropy", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Backward and optimizer ops: what `vidnet-derive-train-step` emits. Each is the VJP of one
+// forward op (or one PyTorch optimizer formula), so the generated backward reads like the
+// forward in reverse and every rule has one lowering.
+//===----------------------------------------------------------------------===//
+
+def Vidnet_ConvBackwardDataOp : Vidnet_Op<"conv_backward_data", [Pure]> {
+  let summary = "input gradient of vidnet.conv: the transposed convolution of dy";
+  let description = [{
+    dx[n, i, c] = sum over (o, k) with o*s + k - p = i of dy[n, o, f] * filter[k, c, f]
+    (per spatial dimension), for the conv with the same strides, padding and groups whose
+    input has dx's shape.
+  }];
+  let arguments = (ins F32Tensor5D:$output_grad, F32Tensor5D:$filter, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding, ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs F32Tensor5D:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $filter `strides` $strides `padding` $padding `groups` $groups attr-dict
+    `:` type($output_grad) `,` type($filter) `->` type($input_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_ConvBackwardFilterOp : Vidnet_Op<"conv_backward_filter", [Pure]> {
+  let summary = "filter gradient of vidnet.conv";
+  let description = [{
+    dfilter[k, c, f] = sum over n, o of x_padded[n, o*s + k, c] * dy[n, o, f].
+  }];
+  let arguments = (ins F32Tensor5D:$input, F32Tensor5D:$output_grad, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding, ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs F32Tensor5D:$filter_grad);
+  let assemblyFormat = [{
+    $input `,` $output_grad `strides` $strides `padding` $padding `groups` $groups attr-dict
+    `:` type($input) `,` type($output_grad) `->` type($filter_grad)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_BatchNormTrainBackwardOp : Vidnet_Op<"batch_norm_train_backward", [Pure,
+    AllTypesMatch<["output_grad", "input", "input_grad"]>,
+    AllTypesMatch<["batch_mean", "batch_var", "gamma", "gamma_grad", "beta_grad"]>]> {
+  let summary = "VJP of vidnet.batch_norm_train (batch statistics are functions of the input)";
+  let description = [{
+    With xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps) and M elements per channel:
+    dbeta = sum dy, dgamma = sum dy * xhat,
+    dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M).
+  }];
+  let arguments = (ins AnyRankedTensor:$output_grad, AnyRankedTensor:$input,
+                       1DTensorOf<[F32]>:$batch_mean, 1DTensorOf<[F32]>:$batch_var,
+                       1DTensorOf<[F32]>:$gamma, F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$input_grad, 1DTensorOf<[F32]>:$gamma_grad,
+                      1DTensorOf<[F32]>:$beta_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `,` $batch_mean `,` $batch_var `,` $gamma `epsilon` $epsilon attr-dict
+    `:` type($input) `,` type($gamma)
+  }];
+}
+
+def Vidnet_ReluBackwardOp : Vidnet_Op<"relu_backward", [Pure, SameOperandsAndResultType]> {
+  let summary = "dy where the ReLU's output is positive, else 0 (PyTorch's threshold_backward)";
+  let arguments = (ins AnyRankedTensor:$output_grad, AnyRankedTensor:$output);
+  let results = (outs AnyRankedTensor:$input_grad);
+  let assemblyFormat = "$output_grad `,` $output attr-dict `:` type($output)";
+}
+
+def Vidnet_GlobalAvgPoolBackwardOp : Vidnet_Op<"global_avg_pool_backward", [Pure]> {
+  let summary = "dy[n, c] / (D H W) broadcast over N x D x H x W x C";
+  let arguments = (ins 2DTensorOf<[F32]>:$output_grad);
+  let results = (outs F32Tensor5D:$input_grad);
+  let assemblyFormat = "$output_grad attr-dict `:` type($output_grad) `->` type($input_grad)";
+  let hasVerifier = 1;
+}
+
+def Vidnet_UnfoldTimeOp : Vidnet_Op<"unfold_time", [Pure]> {
+  let summary = "inverse of fold_time: N x 1 x H x W x (D*C) -> N x D x H x W x C";
+  let arguments = (ins F32Tensor5D:$input);
+  let results = (outs F32Tensor5D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Vidnet_DenseBackwardOp : Vidnet_Op<"dense_backward", [Pure]> {
+  let summary = "VJP of vidnet.dense: dx = dy W^T, dW = x^T dy, dbias = sum over n of dy";
+  let arguments = (ins 2DTensorOf<[F32]>:$output_grad, 2DTensorOf<[F32]>:$input,
+                       2DTensorOf<[F32]>:$weight);
+  let results = (outs 2DTensorOf<[F32]>:$input_grad, 2DTensorOf<[F32]>:$weight_grad,
+                      1DTensorOf<[F32]>:$bias_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Vidnet_SoftmaxCrossEntropyBackwardOp : Vidnet_Op<"softmax_cross_entropy_backward", [Pure]> {
+  let summary = "gradient of the mean cross-entropy: (softmax(logits) - onehot(label)) / N";
+  let arguments = (ins 2DTensorOf<[F32]>:$logits, 1DTensorOf<[I64]>:$labels);
+  let results = (outs 2DTensorOf<[F32]>:$logits_grad);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Vidnet_SgdUpdateOp : Vidnet_Op<"sgd_update", [Pure,
+    AllTypesMatch<["param", "grad", "momentum_buffer", "new_param", "new_momentum_buffer"]>]> {
+  let summary = "one step of torch.optim.SGD (momentum, weight decay, no dampening or Nesterov)";
+  let description = [{
+    `hyper` holds (lr, momentum, weight_decay). d = g + wd * w; buf' = momentum * buf + d;
+    w' = w - lr * buf'. A zero buffer makes the first step buf' = d, as in PyTorch.
+  }];
+  let arguments = (ins AnyRankedTensor:$param, AnyRankedTensor:$grad, AnyRankedTensor:$momentum_buffer,
+                       1DTensorOf<[F32]>:$hyper);
+  let results = (outs AnyRankedTensor:$new_param, AnyRankedTensor:$new_momentum_buffer);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $momentum_buffer `,` $hyper attr-dict `:` type($param) `,` type($hyper)
+  }];
+}
+
+def Vidnet_RunningStatsUpdateOp : Vidnet_Op<"running_stats_update", [Pure,
+    AllTypesMatch<["running_mean", "running_var", "batch_mean", "batch_var", "new_running_mean",
+                   "new_running_var"]>]> {
+  let summary = "BN running statistics as PyTorch updates them in training mode";
+  let description = [{
+    mean' = (1 - momentum) * mean + momentum * batch_mean;
+    var' = (1 - momentum) * var + momentum * batch_var * count / (count - 1) (the unbiased
+    variance; `count` is the number of elements per channel).
+  }];
+  let arguments = (ins 1DTensorOf<[F32]>:$running_mean, 1DTensorOf<[F32]>:$running_var,
+                       1DTensorOf<[F32]>:$batch_mean, 1DTensorOf<[F32]>:$batch_var,
+                       F32Attr:$momentum, ConfinedAttr<I64Attr, [IntPositive]>:$count);
+  let results = (outs 1DTensorOf<[F32]>:$new_running_mean, 1DTensorOf<[F32]>:$new_running_var);
+  let assemblyFormat = [{
+    $running_mean `,` $running_var `,` $batch_mean `,` $batch_var `momentum` $momentum `count` $count
+    attr-dict `:` type($running_mean)
+  }];
+}
+
 #endif // VIDNET_OPS_TD

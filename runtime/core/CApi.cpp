@@ -88,4 +88,18 @@ vn_status vn_model_forward(vn_model *model, const float *clips, int64_t n, float
   });
 }
 
+int64_t vn_bundle_train_batch(const vn_bundle *bundle) {
+  return bundle->bundle->trainStep() ? bundle->bundle->manifest().trainBatch : 0;
+}
+
+vn_status vn_model_train_step(vn_model *model, const float *clips, const int64_t *labels, const float hyper[3],
+                              float *loss, float *logits) {
+  return guarded([&]() -> vn_status {
+    std::string error;
+    if (!model->model->trainStep(clips, labels, {hyper[0], hyper[1], hyper[2]}, *loss, logits, error))
+      return failure(error);
+    return nullptr;
+  });
+}
+
 } // extern "C"

@@ -225,6 +225,18 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
       !r.string(*forward, "symbol", "entry_points.forward", m.forwardSymbol) ||
       !r.integer(*forward, "batch", "entry_points.forward", m.forwardBatch, 1, 1 << 20))
     return false;
+  if (auto step = entries->find("train_step"); step != entries->end()) {
+    const json *momentum = r.member(*buffers, "momentum", "buffers");
+    int64_t momentumElements = 0;
+    if (!momentum || !r.integer(*momentum, "elements", "buffers.momentum", momentumElements) ||
+        !r.string(*step, "symbol", "entry_points.train_step", m.trainStepSymbol) ||
+        !r.integer(*step, "batch", "entry_points.train_step", m.trainBatch, 1, 1 << 20))
+      return false;
+    if (momentumElements != m.paramElements)
+      return r.fail("buffers.momentum.elements", "must equal buffers.params.elements (one buffer per parameter)");
+    if (m.trainBatch != m.batch)
+      return r.fail("entry_points.train_step.batch", "must equal batch");
+  }
   const json *tensors = r.member(j, "tensors", "");
   if (!tensors)
     return false;

@@ -142,6 +142,13 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
     error = library + ": no entry point '" + b->manifest_.forwardSymbol + "'";
     return nullptr;
   }
+  if (!b->manifest_.trainStepSymbol.empty()) {
+    b->trainStep_ = reinterpret_cast<TrainStepFn>(dlsym(b->library_, b->manifest_.trainStepSymbol.c_str()));
+    if (!b->trainStep_) {
+      error = library + ": no entry point '" + b->manifest_.trainStepSymbol + "'";
+      return nullptr;
+    }
+  }
   return b;
 }
 
@@ -159,7 +166,8 @@ FloatBuffer::FloatBuffer(int64_t elements) : size_(elements) {
 }
 
 Model::Model(const Bundle &bundle)
-    : bundle_(bundle), params_(bundle.manifest().paramElements), state_(bundle.manifest().stateElements) {
+    : bundle_(bundle), params_(bundle.manifest().paramElements), state_(bundle.manifest().stateElements),
+      momentum_(bundle.manifest().paramElements) {
   const Manifest &m = bundle.manifest();
   for (const ManifestTensor &t : m.tensors)
     if (t.buffer == BufferKind::Host)
@@ -185,84 +193,171 @@ void Model::initialize(uint64_t seed) {
   }
 }
 
-bool Model::loadWeights(const std::string &path, std::string &error) {
+namespace {
+
+constexpr const char *kMomentumPrefix = "momentum_buffer.";
+
+bool isHead(const std::string &name) { return name.rfind("fc.", 0) == 0; }
+
+} // namespace
+
+bool Model::loadWeights(const std::string &path, std::string &error, bool replaceHead, uint64_t seed) {
   SafetensorsFile file;
   if (!readSafetensors(path, file, error))
     return false;
   const Manifest &m = bundle_.manifest();
-  // Check everything first, so that a failed load leaves the model as it was.
-  std::vector<std::vector<float>> converted;
+  bool hasMomentum = std::any_of(file.tensors.begin(), file.tensors.end(),
+                                 [](const auto &t) { return t.first.rfind(kMomentumPrefix, 0) == 0; });
+  // Check and convert everything first, so that a failed load leaves the model as it was.
+  struct Pending {
+    const ManifestTensor *tensor;
+    FloatBuffer *buffer;
+    std::vector<float> values;
+  };
+  std::vector<Pending> pending;
   std::vector<int64_t> counters = counters_;
   std::map<std::string, bool> used;
   size_t counter = 0;
-  for (const ManifestTensor &t : m.tensors) {
-    auto it = file.tensors.find(t.name);
+  auto take = [&](const ManifestTensor &t, const std::string &name, FloatBuffer *dst) {
+    auto it = file.tensors.find(name);
     if (it == file.tensors.end()) {
       if (t.buffer == BufferKind::Host) {
         counters[counter++] = 0;
-        continue;
+        return true;
       }
-      error = path + ": tensor '" + t.name + "' is missing (the bundle expects " + shapeText(t.shape) + ")";
+      error = path + ": tensor '" + name + "' is missing (the bundle expects " + shapeText(t.shape) + ")";
       return false;
     }
-    used[t.name] = true;
-    const SafeTensor &s = it->second;
-    if (s.shape != t.shape) {
-      error = path + ": tensor '" + t.name + "' has shape " + shapeText(s.shape) + ", the bundle expects " +
+    used[name] = true;
+    const SafeTensor &st = it->second;
+    if (st.shape != t.shape) {
+      error = path + ": tensor '" + name + "' has shape " + shapeText(st.shape) + ", the bundle expects " +
               shapeText(t.shape);
       return false;
     }
     if (t.buffer == BufferKind::Host) {
-      if (s.dtype != "I64") {
-        error = path + ": tensor '" + t.name + "' is " + s.dtype + ", the bundle expects I64";
+      if (st.dtype != "I64") {
+        error = path + ": tensor '" + name + "' is " + st.dtype + ", the bundle expects I64";
         return false;
       }
-      std::memcpy(&counters[counter++], s.data.data(), 8);
-      continue;
+      std::memcpy(&counters[counter++], st.data.data(), 8);
+      return true;
     }
-    converted.emplace_back();
-    if (!toFloat32(s, converted.back())) {
-      error = path + ": tensor '" + t.name + "' is " + s.dtype + ", the bundle expects F32 (or F64, F16, BF16)";
+    pending.push_back({&t, dst, {}});
+    if (!toFloat32(st, pending.back().values)) {
+      error = path + ": tensor '" + name + "' is " + st.dtype + ", the bundle expects F32 (or F64, F16, BF16)";
       return false;
     }
+    return true;
+  };
+  for (const ManifestTensor &t : m.tensors) {
+    if (replaceHead && isHead(t.name)) {
+      if (t.buffer == BufferKind::Host)
+        ++counter;
+      continue;
+    }
+    FloatBuffer *dst = t.buffer == BufferKind::Params ? &params_ : &state_;
+    if (!take(t, t.name, dst))
+      return false;
+    if (hasMomentum && t.buffer == BufferKind::Params && !take(t, kMomentumPrefix + t.name, &momentum_))
+      return false;
   }
-  for (const auto &[name, tensor] : file.tensors)
-    if (!used.count(name)) {
+  for (const auto &[name, tensor] : file.tensors) {
+    std::string base = name.rfind(kMomentumPrefix, 0) == 0 ? name.substr(std::strlen(kMomentumPrefix)) : name;
+    if (!used.count(name) && !(replaceHead && isHead(base))) {
       error = path + ": unexpected tensor '" + name + "' " + shapeText(tensor.shape) + " (not in bundle " +
               m.model + ")";
       return false;
     }
-  size_t next = 0;
-  for (const ManifestTensor &t : m.tensors)
-    if (t.buffer != BufferKind::Host) {
-      float *dst = (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset;
-      permute(converted[next++].data(), t.shape, t.permutation, dst);
-    }
+  }
+  if (replaceHead) {
+    // Fresh head from the bundle's initializers; everything else comes from the file below.
+    Random rng(seed);
+    std::vector<float> values;
+    for (const ManifestTensor &t : m.tensors)
+      if (isHead(t.name) && t.buffer == BufferKind::Params) {
+        values.resize(static_cast<size_t>(t.elements()));
+        for (float &v : values)
+          v = t.initDist == "normal" ? static_cast<float>(rng.normal(t.initMean, t.initStd))
+                                     : static_cast<float>(t.initValue);
+        permute(values.data(), t.shape, t.permutation, params_.data() + t.offset);
+      }
+  }
+  if (!hasMomentum)
+    resetMomentum();
+  for (Pending &p : pending)
+    permute(p.values.data(), p.tensor->shape, p.tensor->permutation, p.buffer->data() + p.tensor->offset);
   counters_ = counters;
   return true;
 }
 
-bool Model::saveWeights(const std::string &path, std::string &error) const {
+bool Model::saveWeights(const std::string &path, std::string &error, bool withMomentum) const {
   SafetensorsFile file;
   file.metadata = {{"format", "pt"}, {"producer", "vidnet"}, {"model", bundle_.manifest().model}};
+  auto floats = [](const ManifestTensor &t, const float *src) {
+    SafeTensor st;
+    st.shape = t.shape;
+    st.dtype = "F32";
+    st.data.resize(static_cast<size_t>(t.elements()) * 4);
+    std::vector<int64_t> compiled = t.compiledShape;
+    permute(src + t.offset, compiled, inverse(t.permutation), reinterpret_cast<float *>(st.data.data()));
+    return st;
+  };
   size_t counter = 0;
   for (const ManifestTensor &t : bundle_.manifest().tensors) {
-    SafeTensor s;
-    s.shape = t.shape;
     if (t.buffer == BufferKind::Host) {
-      s.dtype = "I64";
-      s.data.resize(8);
-      std::memcpy(s.data.data(), &counters_[counter++], 8);
-    } else {
-      s.dtype = "F32";
-      s.data.resize(static_cast<size_t>(t.elements()) * 4);
-      const float *src = (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset;
-      std::vector<int64_t> compiled = t.compiledShape;
-      permute(src, compiled, inverse(t.permutation), reinterpret_cast<float *>(s.data.data()));
+      SafeTensor st;
+      st.shape = t.shape;
+      st.dtype = "I64";
+      st.data.resize(8);
+      std::memcpy(st.data.data(), &counters_[counter++], 8);
+      file.tensors[t.name] = std::move(st);
+      continue;
     }
-    file.tensors[t.name] = std::move(s);
+    file.tensors[t.name] = floats(t, t.buffer == BufferKind::Params ? params_.data() : state_.data());
+    if (withMomentum && t.buffer == BufferKind::Params)
+      file.tensors[kMomentumPrefix + t.name] = floats(t, momentum_.data());
   }
   return writeSafetensors(path, file, error);
+}
+
+void Model::resetMomentum() {
+  std::memset(momentum_.data(), 0, sizeof(float) * static_cast<size_t>(momentum_.size()));
+}
+
+bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper &hyper, float &loss, float *logits,
+                      std::string &error) {
+  const Manifest &m = bundle_.manifest();
+  if (!bundle_.trainStep()) {
+    error = bundle_.dir() + ": built with --forward-only (no train_step); rebuild it with vidc build";
+    return false;
+  }
+  const int64_t n = m.trainBatch;
+  for (int64_t i = 0; i < n; ++i)
+    if (labels[i] < 0 || labels[i] >= m.classes) {
+      error = "label " + std::to_string(labels[i]) + " of clip " + std::to_string(i) + " is outside [0, " +
+              std::to_string(m.classes) + ")";
+      return false;
+    }
+  if (nextParams_.size() != params_.size()) {
+    nextParams_ = FloatBuffer(params_.size());
+    nextState_ = FloatBuffer(state_.size());
+    nextMomentum_ = FloatBuffer(momentum_.size());
+  }
+  const int64_t spatial = m.frames * m.height * m.width;
+  if (stagedClips_.size() != n * m.channels * spatial)
+    stagedClips_ = FloatBuffer(n * m.channels * spatial);
+  permute(clips, {n, m.channels, spatial}, {0, 2, 1}, stagedClips_.data());  // NC(DHW) -> N(DHW)C
+  const float hyperValues[3] = {hyper.lr, hyper.momentum, hyper.weightDecay};
+  bundle_.trainStep()(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
+                      nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits);
+  std::swap(params_, nextParams_);
+  std::swap(state_, nextState_);
+  std::swap(momentum_, nextMomentum_);
+  // PyTorch counts every training-mode forward of a BN layer.
+  for (int64_t &c : counters_)
+    ++c;
+  return true;
 }
 
 int Model::threads() {

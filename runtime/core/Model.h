@@ -13,6 +13,9 @@
 namespace vidnet::rt {
 
 using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits);
+using TrainStepFn = void (*)(const float *clips, const int64_t *labels, const float *params, const float *state,
+                             const float *momentum, const float *hyper, float *newParams, float *newState,
+                             float *newMomentum, float *loss, float *logits);
 
 class Bundle {
 public:
@@ -26,6 +29,7 @@ public:
   const Manifest &manifest() const { return manifest_; }
   const std::string &dir() const { return dir_; }
   ForwardFn forward() const { return forward_; }
+  TrainStepFn trainStep() const { return trainStep_; }  // null for --forward-only bundles
 
 private:
   Bundle() = default;
@@ -33,6 +37,12 @@ private:
   Manifest manifest_;
   void *library_ = nullptr;
   ForwardFn forward_ = nullptr;
+  TrainStepFn trainStep_ = nullptr;
+};
+
+// torch.optim.SGD's hyper-parameters (dampening 0, no Nesterov).
+struct SgdHyper {
+  float lr = 0.01f, momentum = 0.9f, weightDecay = 0.0f;
 };
 
 // 64-byte aligned float storage, zero-initialized.
@@ -60,25 +70,39 @@ public:
   void initialize(uint64_t seed);
   // Every tensor of the bundle must be in the file with its PyTorch shape (F32; F64 and F16/BF16
   // are converted); extra tensors are an error. num_batches_tracked may be missing (it is 0 then).
+  // SGD momentum buffers, `momentum_buffer.NAME`, are loaded when the file has them (all or
+  // none) and reset to zero when it has none. With `replaceHead`, the classifier (`fc.*`) is
+  // neither read nor checked and is re-initialized with `seed` (fine-tuning on new classes).
   // On failure the model is unchanged.
-  bool loadWeights(const std::string &path, std::string &error);
-  // PyTorch layout and torchvision names; written to a temporary file and renamed.
-  bool saveWeights(const std::string &path, std::string &error) const;
+  bool loadWeights(const std::string &path, std::string &error, bool replaceHead = false, uint64_t seed = 0);
+  // PyTorch layout and torchvision names; written to a temporary file and renamed. With
+  // `withMomentum`, the SGD momentum buffers too (a training checkpoint).
+  bool saveWeights(const std::string &path, std::string &error, bool withMomentum = false) const;
 
   // clips: n x C x L x H x W float32 (torchvision's layout), logits: n x classes. Any n >= 1:
   // chunks of the compiled forward's batch (the last one zero-padded) run on up to
   // `threads()` worker threads. Eval-mode BN.
   void forward(const float *clips, int64_t n, float *logits);
+  // One SGD step (training-mode BN) on exactly manifest().trainBatch clips, n x C x L x H x W,
+  // labels in [0, classes): updates weights, BN statistics and momentum buffers, counts the
+  // batch in num_batches_tracked; the loss and the logits (before the update) come back.
+  // Fails without touching the model on a bad label or a bundle without train_step.
+  bool trainStep(const float *clips, const int64_t *labels, const SgdHyper &hyper, float &loss, float *logits,
+                 std::string &error);
+  void resetMomentum();
+
   // Worker threads for forward: VIDNET_THREADS if set, else the hardware's.
   static int threads();
 
   const Bundle &bundle() const { return bundle_; }
   float *params() { return params_.data(); }
   float *state() { return state_.data(); }
+  float *momentum() { return momentum_.data(); }
 
 private:
   const Bundle &bundle_;
-  FloatBuffer params_, state_;
+  FloatBuffer params_, state_, momentum_;
+  FloatBuffer nextParams_, nextState_, nextMomentum_, stagedClips_;  // train_step's outputs, swapped in
   std::vector<int64_t> counters_;  // one per host tensor (num_batches_tracked), manifest order
 };
 

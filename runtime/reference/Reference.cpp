@@ -1,5 +1,5 @@
 // Naive forward of every vidnet op; sums are accumulated in double so the reference is the
-// more accurate side of every comparison.
+// more accurate side of every comparison. Instantiated for float and double (see Reference.h).
 #include "runtime/reference/Reference.h"
 
 #include <algorithm>
@@ -8,9 +8,11 @@
 
 namespace vidnet::ref {
 
-Tensor::Tensor(std::vector<int64_t> s) : shape(std::move(s)), data(static_cast<size_t>(elements())) {}
+template <typename T>
+BasicTensor<T>::BasicTensor(std::vector<int64_t> s) : shape(std::move(s)), data(static_cast<size_t>(elements())) {}
 
-int64_t Tensor::elements() const {
+template <typename T>
+int64_t BasicTensor<T>::elements() const {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
@@ -29,10 +31,18 @@ size_t offset(const std::vector<int64_t> &shape, std::initializer_list<int64_t> 
 }
 } // namespace
 
-float &Tensor::at(std::initializer_list<int64_t> index) { return data[offset(shape, index)]; }
-float Tensor::at(std::initializer_list<int64_t> index) const { return data[offset(shape, index)]; }
+template <typename T>
+T &BasicTensor<T>::at(std::initializer_list<int64_t> index) {
+  return data[offset(shape, index)];
+}
+template <typename T>
+T BasicTensor<T>::at(std::initializer_list<int64_t> index) const {
+  return data[offset(shape, index)];
+}
 
-Tensor convForward(const Tensor &x, const Tensor &filter, Triple stride, Triple pad, int64_t groups) {
+template <typename T>
+BasicTensor<T> convForward(const BasicTensor<T> &x, const BasicTensor<T> &filter, Triple stride, Triple pad,
+                           int64_t groups) {
   const int64_t N = x.shape[0], D = x.shape[1], H = x.shape[2], W = x.shape[3], C = x.shape[4];
   const int64_t KD = filter.shape[0], KH = filter.shape[1], KW = filter.shape[2];
   const int64_t CG = filter.shape[3], F = filter.shape[4], FG = F / groups;
@@ -41,7 +51,7 @@ Tensor convForward(const Tensor &x, const Tensor &filter, Triple stride, Triple 
   const int64_t OD = (D + 2 * pad[0] - KD) / stride[0] + 1;
   const int64_t OH = (H + 2 * pad[1] - KH) / stride[1] + 1;
   const int64_t OW = (W + 2 * pad[2] - KW) / stride[2] + 1;
-  Tensor y({N, OD, OH, OW, F});
+  BasicTensor<T> y({N, OD, OH, OW, F});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t od = 0; od < OD; ++od)
       for (int64_t oh = 0; oh < OH; ++oh)
@@ -60,73 +70,79 @@ Tensor convForward(const Tensor &x, const Tensor &filter, Triple stride, Triple 
                   for (int64_t c = 0; c < CG; ++c)
                     acc += double(x.at({n, d, h, w, g * CG + c})) * filter.at({kd, kh, kw, c, f});
                 }
-            y.at({n, od, oh, ow, f}) = static_cast<float>(acc);
+            y.at({n, od, oh, ow, f}) = static_cast<T>(acc);
           }
   return y;
 }
 
-Tensor batchNormForward(const Tensor &x, const Tensor &gamma, const Tensor &beta, const Tensor &mean,
-                        const Tensor &var, float eps) {
+template <typename T>
+BasicTensor<T> batchNormForward(const BasicTensor<T> &x, const BasicTensor<T> &gamma, const BasicTensor<T> &beta,
+                                const BasicTensor<T> &mean, const BasicTensor<T> &var, float eps) {
   const int64_t C = x.shape.back();
-  Tensor y(x.shape);
+  BasicTensor<T> y(x.shape);
   for (int64_t i = 0; i < x.elements(); ++i) {
     const int64_t c = i % C;
     double normalized = (double(x.data[i]) - mean.data[c]) / std::sqrt(double(var.data[c]) + eps);
-    y.data[i] = static_cast<float>(normalized * gamma.data[c] + beta.data[c]);
+    y.data[i] = static_cast<T>(normalized * gamma.data[c] + beta.data[c]);
   }
   return y;
 }
 
-BatchNormTrainResult batchNormTrainForward(const Tensor &x, const Tensor &gamma, const Tensor &beta,
-                                           float eps) {
+template <typename T>
+BasicBatchNormTrainResult<T> batchNormTrainForward(const BasicTensor<T> &x, const BasicTensor<T> &gamma,
+                                                   const BasicTensor<T> &beta, float eps) {
   const int64_t C = x.shape.back(), count = x.elements() / C;
   std::vector<double> sum(C, 0.0), sq(C, 0.0);
   for (int64_t i = 0; i < x.elements(); ++i)
     sum[i % C] += x.data[i];
-  BatchNormTrainResult r{Tensor(x.shape), Tensor({C}), Tensor({C})};
+  BasicBatchNormTrainResult<T> r{BasicTensor<T>(x.shape), BasicTensor<T>({C}), BasicTensor<T>({C})};
   for (int64_t c = 0; c < C; ++c)
-    r.mean.data[c] = static_cast<float>(sum[c] / count);
+    r.mean.data[c] = static_cast<T>(sum[c] / count);
   for (int64_t i = 0; i < x.elements(); ++i) {
     double d = x.data[i] - sum[i % C] / count;
     sq[i % C] += d * d;
   }
   for (int64_t c = 0; c < C; ++c)
-    r.var.data[c] = static_cast<float>(sq[c] / count);
+    r.var.data[c] = static_cast<T>(sq[c] / count);
   r.y = batchNormForward(x, gamma, beta, r.mean, r.var, eps);
   return r;
 }
 
-Tensor reluForward(const Tensor &x) {
-  Tensor y(x.shape);
-  std::transform(x.data.begin(), x.data.end(), y.data.begin(), [](float v) { return v > 0 ? v : 0.0f; });
+template <typename T>
+BasicTensor<T> reluForward(const BasicTensor<T> &x) {
+  BasicTensor<T> y(x.shape);
+  std::transform(x.data.begin(), x.data.end(), y.data.begin(), [](T v) { return v > 0 ? v : T(0); });
   return y;
 }
 
-Tensor addForward(const Tensor &a, const Tensor &b) {
+template <typename T>
+BasicTensor<T> addForward(const BasicTensor<T> &a, const BasicTensor<T> &b) {
   if (a.shape != b.shape)
     throw std::invalid_argument("reference add: shapes differ");
-  Tensor y(a.shape);
+  BasicTensor<T> y(a.shape);
   for (int64_t i = 0; i < a.elements(); ++i)
     y.data[i] = a.data[i] + b.data[i];
   return y;
 }
 
-Tensor globalAvgPoolForward(const Tensor &x) {
+template <typename T>
+BasicTensor<T> globalAvgPoolForward(const BasicTensor<T> &x) {
   const int64_t N = x.shape[0], C = x.shape[4], spatial = x.shape[1] * x.shape[2] * x.shape[3];
-  Tensor y({N, C});
+  BasicTensor<T> y({N, C});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c) {
       double acc = 0;
       for (int64_t s = 0; s < spatial; ++s)
         acc += x.data[(n * spatial + s) * C + c];
-      y.at({n, c}) = static_cast<float>(acc / spatial);
+      y.at({n, c}) = static_cast<T>(acc / spatial);
     }
   return y;
 }
 
-Tensor foldTimeForward(const Tensor &x) {
+template <typename T>
+BasicTensor<T> foldTimeForward(const BasicTensor<T> &x) {
   const int64_t N = x.shape[0], D = x.shape[1], H = x.shape[2], W = x.shape[3], C = x.shape[4];
-  Tensor y({N, 1, H, W, D * C});
+  BasicTensor<T> y({N, 1, H, W, D * C});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t d = 0; d < D; ++d)
       for (int64_t h = 0; h < H; ++h)
@@ -136,20 +152,22 @@ Tensor foldTimeForward(const Tensor &x) {
   return y;
 }
 
-Tensor denseForward(const Tensor &x, const Tensor &weight, const Tensor &bias) {
+template <typename T>
+BasicTensor<T> denseForward(const BasicTensor<T> &x, const BasicTensor<T> &weight, const BasicTensor<T> &bias) {
   const int64_t N = x.shape[0], C = x.shape[1], K = weight.shape[1];
-  Tensor y({N, K});
+  BasicTensor<T> y({N, K});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) {
       double acc = bias.data[k];
       for (int64_t c = 0; c < C; ++c)
         acc += double(x.at({n, c})) * weight.at({c, k});
-      y.at({n, k}) = static_cast<float>(acc);
+      y.at({n, k}) = static_cast<T>(acc);
     }
   return y;
 }
 
-float softmaxCrossEntropyForward(const Tensor &logits, const std::vector<int64_t> &labels) {
+template <typename T>
+T softmaxCrossEntropyForward(const BasicTensor<T> &logits, const std::vector<int64_t> &labels) {
   const int64_t N = logits.shape[0], K = logits.shape[1];
   double total = 0;
   for (int64_t n = 0; n < N; ++n) {
@@ -161,7 +179,26 @@ float softmaxCrossEntropyForward(const Tensor &logits, const std::vector<int64_t
       sum += std::exp(logits.at({n, k}) - max);
     total += max + std::log(sum) - logits.at({n, labels[static_cast<size_t>(n)]});
   }
-  return static_cast<float>(total / N);
+  return static_cast<T>(total / N);
 }
+
+#define VIDNET_REFERENCE_INSTANTIATE(T)                                                                 \
+  template struct BasicTensor<T>;                                                                       \
+  template BasicTensor<T> convForward(const BasicTensor<T> &, const BasicTensor<T> &, Triple, Triple,    \
+                                      int64_t);                                                         \
+  template BasicTensor<T> batchNormForward(const BasicTensor<T> &, const BasicTensor<T> &,               \
+                                           const BasicTensor<T> &, const BasicTensor<T> &,               \
+                                           const BasicTensor<T> &, float);                               \
+  template BasicBatchNormTrainResult<T> batchNormTrainForward(const BasicTensor<T> &, const BasicTensor<T> &, \
+                                                              const BasicTensor<T> &, float);            \
+  template BasicTensor<T> reluForward(const BasicTensor<T> &);                                          \
+  template BasicTensor<T> addForward(const BasicTensor<T> &, const BasicTensor<T> &);                   \
+  template BasicTensor<T> globalAvgPoolForward(const BasicTensor<T> &);                                 \
+  template BasicTensor<T> foldTimeForward(const BasicTensor<T> &);                                      \
+  template BasicTensor<T> denseForward(const BasicTensor<T> &, const BasicTensor<T> &, const BasicTensor<T> &); \
+  template T softmaxCrossEntropyForward(const BasicTensor<T> &, const std::vector<int64_t> &);
+VIDNET_REFERENCE_INSTANTIATE(float)
+VIDNET_REFERENCE_INSTANTIATE(double)
+#undef VIDNET_REFERENCE_INSTANTIATE
 
 } // namespace vidnet::ref

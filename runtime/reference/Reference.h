@@ -12,38 +12,55 @@
 
 namespace vidnet::ref {
 
-struct Tensor {
+template <typename T>
+struct BasicTensor {
   std::vector<int64_t> shape;
-  std::vector<float> data;  // row-major
+  std::vector<T> data;  // row-major
 
-  Tensor() = default;
-  explicit Tensor(std::vector<int64_t> shape);
+  BasicTensor() = default;
+  explicit BasicTensor(std::vector<int64_t> shape);
   int64_t elements() const;
-  float &at(std::initializer_list<int64_t> index);
-  float at(std::initializer_list<int64_t> index) const;
+  T &at(std::initializer_list<int64_t> index);
+  T at(std::initializer_list<int64_t> index) const;
 };
+// Float, as the compiled code computes. The double instantiation of the ops below is for checks
+// that float's rounding would drown: finite differences of a whole model's training loss.
+using Tensor = BasicTensor<float>;
+using TensorD = BasicTensor<double>;
 
 using Triple = std::array<int64_t, 3>;  // (D, H, W)
 
 // out extent = floor((in + 2 pad - kernel) / stride) + 1, zero padding, no bias.
-Tensor convForward(const Tensor &x, const Tensor &filter, Triple stride, Triple pad, int64_t groups = 1);
+template <typename T>
+BasicTensor<T> convForward(const BasicTensor<T> &x, const BasicTensor<T> &filter, Triple stride, Triple pad,
+                           int64_t groups = 1);
 // (x - mean) / sqrt(var + eps) * gamma + beta, per channel (the last dimension).
-Tensor batchNormForward(const Tensor &x, const Tensor &gamma, const Tensor &beta, const Tensor &mean,
-                        const Tensor &var, float eps = 1e-5f);
-struct BatchNormTrainResult {
-  Tensor y, mean, var;  // var is the biased batch variance
+template <typename T>
+BasicTensor<T> batchNormForward(const BasicTensor<T> &x, const BasicTensor<T> &gamma, const BasicTensor<T> &beta,
+                                const BasicTensor<T> &mean, const BasicTensor<T> &var, float eps = 1e-5f);
+template <typename T>
+struct BasicBatchNormTrainResult {
+  BasicTensor<T> y, mean, var;  // var is the biased batch variance
 };
-BatchNormTrainResult batchNormTrainForward(const Tensor &x, const Tensor &gamma, const Tensor &beta,
-                                           float eps = 1e-5f);
-Tensor reluForward(const Tensor &x);
-Tensor addForward(const Tensor &a, const Tensor &b);
+using BatchNormTrainResult = BasicBatchNormTrainResult<float>;
+template <typename T>
+BasicBatchNormTrainResult<T> batchNormTrainForward(const BasicTensor<T> &x, const BasicTensor<T> &gamma,
+                                                   const BasicTensor<T> &beta, float eps = 1e-5f);
+template <typename T>
+BasicTensor<T> reluForward(const BasicTensor<T> &x);
+template <typename T>
+BasicTensor<T> addForward(const BasicTensor<T> &a, const BasicTensor<T> &b);
 // N x D x H x W x C -> N x C, the mean over D, H, W.
-Tensor globalAvgPoolForward(const Tensor &x);
+template <typename T>
+BasicTensor<T> globalAvgPoolForward(const BasicTensor<T> &x);
 // N x D x H x W x C -> N x 1 x H x W x (D*C), channel index d*C + c.
-Tensor foldTimeForward(const Tensor &x);
+template <typename T>
+BasicTensor<T> foldTimeForward(const BasicTensor<T> &x);
 // N x C times C x K plus K -> N x K.
-Tensor denseForward(const Tensor &x, const Tensor &weight, const Tensor &bias);
+template <typename T>
+BasicTensor<T> denseForward(const BasicTensor<T> &x, const BasicTensor<T> &weight, const BasicTensor<T> &bias);
 // Mean over the batch of -log softmax(logits)[label].
-float softmaxCrossEntropyForward(const Tensor &logits, const std::vector<int64_t> &labels);
+template <typename T>
+T softmaxCrossEntropyForward(const BasicTensor<T> &logits, const std::vector<int64_t> &labels);
 
 } // namespace vidnet::ref

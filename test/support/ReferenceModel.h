@@ -1,12 +1,14 @@
-// A whole-model forward built from the naive reference ops, interpreting a ModelGraph layer
-// by layer: the independent answer compiled bundles are checked against.
+// A whole-model forward and training step built from the naive reference ops, interpreting a
+// ModelGraph layer by layer: the independent answer compiled bundles are checked against.
 #pragma once
 
 #include "compiler/ModelGraph.h"
 #include "runtime/reference/Reference.h"
 
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace vidnet::test {
 
@@ -14,5 +16,21 @@ namespace vidnet::test {
 // D x H x W x C x F, fc C x K). `clips` is N x D x H x W x C; the result N x classes.
 ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
                              const std::function<ref::Tensor(const std::string &)> &tensor);
+
+struct ReferenceTrainResult {
+  float loss = 0;
+  ref::Tensor logits;                        // N x classes
+  std::map<std::string, ref::Tensor> grads;  // every trainable tensor, by name, channels-last layout
+  // Keyed by each BN's running_mean / running_var tensor name: the batch statistics the step
+  // normalized with (biased variance), from which the caller updates the running statistics.
+  std::map<std::string, ref::Tensor> batchMean, batchVar;
+};
+
+// One training step's forward and backward as PyTorch's model.train() computes it: every BN,
+// the inner one of a (2+1)D conv included, normalizes with batch statistics; the loss is the
+// mean softmax cross-entropy over the batch of `labels`. Parameters are not updated.
+ReferenceTrainResult referenceTrainStep(const ModelGraph &graph, const ref::Tensor &clips,
+                                        const std::vector<int64_t> &labels,
+                                        const std::function<ref::Tensor(const std::string &)> &tensor);
 
 } // namespace vidnet::test

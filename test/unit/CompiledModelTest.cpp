@@ -1,8 +1,10 @@
 // Every model in models/ and examples/, compiled into a bundle at a small input (3x4x32x32,
-// 5 classes, batch 2) and run through the runtime, against the reference interpreter.
+// 5 classes, batch 2) and run through the runtime, against the reference interpreter: the
+// eval-mode forward, then one SGD step of the compiled train_step.
 #include "compiler/Frontend.h"
 #include "compiler/bundle/BundleWriter.h"
 #include "runtime/core/Model.h"
+#include "runtime/reference/Backward.h"
 #include "test/support/ReferenceModel.h"
 
 #include <cmath>
@@ -50,9 +52,103 @@ void randomizeBatchNorm(rt::Model &model, std::mt19937 &rng) {
   }
 }
 
+// max |a - b| over max |b|, both over every element.
+double relativeError(const float *a, const std::vector<float> &b) {
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    diff = std::max(diff, std::abs(double(a[i]) - b[i]));
+    scale = std::max(scale, std::abs(double(b[i])));
+  }
+  return diff / std::max(scale, 1e-30);
+}
+
+// Elements per channel each BN normalizes over, keyed by its running_var name: BN layers see
+// their output's shape; the inner BN of a (2+1)D conv sees the input's frames (the spatial
+// conv has no temporal stride) at the output's height and width.
+std::map<std::string, int64_t> batchNormCounts(const ModelGraph &g, int64_t batch) {
+  std::map<std::string, int64_t> counts;
+  for (const Layer &l : g.layers) {
+    if (l.kind == LayerKind::BatchNorm) {
+      counts[l.tensors[3].name] = batch * l.output.l * l.output.h * l.output.w;
+    } else if (l.kind == LayerKind::Conv2Plus1d) {
+      const Shape &in = l.inputs[0] < 0 ? g.input : g.layers[static_cast<size_t>(l.inputs[0])].output;
+      counts[l.tensors[4].name] = batch * in.l * l.output.h * l.output.w;
+    }
+  }
+  return counts;
+}
+
+// One compiled SGD step on the first `batch` clips against the reference's gradients and
+// PyTorch's update rules. The momentum buffer after a first step is g + wd * w exactly, so it
+// is compared directly (no cancellation); the new weights must be w - lr * buffer.
+void checkTrainStep(const ModelGraph &graph, rt::Model &model, const ref::Tensor &allClips,
+                    const std::function<ref::Tensor(const std::string &)> &tensor) {
+  const rt::Manifest &m = model.bundle().manifest();
+  const int64_t n = m.trainBatch;
+  ASSERT_GT(n, 0) << "bundle has no train_step";
+  ref::Tensor x({n, m.frames, m.height, m.width, m.channels});
+  x.data.assign(allClips.data.begin(), allClips.data.begin() + static_cast<long>(x.elements()));
+  std::vector<float> clips(static_cast<size_t>(x.elements()));  // back to N x C x DHW for the runtime
+  int64_t spatial = m.frames * m.height * m.width;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t s = 0; s < spatial; ++s)
+      for (int64_t c = 0; c < m.channels; ++c)
+        clips[static_cast<size_t>((i * m.channels + c) * spatial + s)] =
+            x.data[static_cast<size_t>((i * spatial + s) * m.channels + c)];
+  std::vector<int64_t> labels(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    labels[static_cast<size_t>(i)] = (3 * i + 1) % m.classes;
+
+  test::ReferenceTrainResult expected = test::referenceTrainStep(graph, x, labels, tensor);
+  std::map<std::string, ref::Tensor> before;
+  for (const rt::ManifestTensor &t : m.tensors)
+    if (t.buffer != rt::BufferKind::Host)
+      before[t.name] = tensor(t.name);
+
+  const rt::SgdHyper hyper{0.5f, 0.9f, 1e-3f};
+  float loss = 0;
+  std::vector<float> logits(static_cast<size_t>(n * m.classes));
+  std::string error;
+  ASSERT_TRUE(model.trainStep(clips.data(), labels.data(), hyper, loss, logits.data(), error)) << error;
+  EXPECT_NEAR(loss, expected.loss, 1e-4 * std::max(1.0f, std::abs(expected.loss)));
+  EXPECT_LE(relativeError(logits.data(), expected.logits.data), 1e-4);
+
+  std::map<std::string, int64_t> counts = batchNormCounts(graph, n);
+  double worstGrad = 0;
+  for (const rt::ManifestTensor &t : m.tensors) {
+    if (t.buffer == rt::BufferKind::Host)
+      continue;
+    const ref::Tensor &w = before.at(t.name);
+    float *now = slot(model, t);
+    if (t.buffer == rt::BufferKind::Params) {
+      ASSERT_TRUE(expected.grads.count(t.name)) << t.name;
+      ref::Tensor buf = expected.grads.at(t.name);
+      for (size_t i = 0; i < buf.data.size(); ++i)
+        buf.data[i] += hyper.weightDecay * w.data[i];
+      double err = relativeError(model.momentum() + t.offset, buf.data);
+      worstGrad = std::max(worstGrad, err);
+      EXPECT_LE(err, 2e-3) << t.name << ": momentum buffer (gradient + wd w) differs from the reference";
+      for (size_t i = 0; i < buf.data.size(); ++i)
+        ASSERT_NEAR(now[i], w.data[i] - hyper.lr * model.momentum()[t.offset + static_cast<int64_t>(i)],
+                    1e-6f * std::max(1.0f, std::abs(w.data[i])))
+            << t.name << "[" << i << "]: w' != w - lr * buffer";
+    } else {
+      bool isMean = t.name.ends_with("running_mean");
+      std::string varName = isMean ? t.name.substr(0, t.name.size() - 4) + "var" : t.name;
+      ref::Tensor mean = before.at(isMean ? t.name : t.name.substr(0, t.name.size() - 3) + "mean");
+      ref::Tensor var = before.at(varName);
+      std::string meanName = varName.substr(0, varName.size() - 3) + "mean";
+      ref::runningStatsUpdate(mean, var, expected.batchMean.at(meanName), expected.batchVar.at(varName),
+                              counts.at(varName));
+      EXPECT_LE(relativeError(now, (isMean ? mean : var).data), 1e-4) << t.name;
+    }
+  }
+  std::printf("  train step: loss %.6f (reference %.6f), worst gradient error %.3g\n", loss, expected.loss, worstGrad);
+}
+
 class CompiledModel : public testing::TestWithParam<std::string> {};
 
-TEST_P(CompiledModel, MatchesReferenceForward) {
+TEST_P(CompiledModel, MatchesReference) {
   const int64_t batch = 2, clipsCount = 3;  // 3 clips: the second chunk is zero-padded
   ElaborateOptions options;
   options.input = Shape{3, 4, 32, 32};
@@ -64,7 +160,7 @@ TEST_P(CompiledModel, MatchesReferenceForward) {
   fs::path dir = fs::path(testing::TempDir()) / ("vidnet-" + testName({GetParam(), 0}) + ".vbundle");
   BundleTimings timings;
   std::string error;
-  ASSERT_TRUE(writeCpuBundle({graph, r.source->text(), batch, cpu::hostTarget(), dir.string()}, timings, error))
+  ASSERT_TRUE(writeCpuBundle({graph, r.source->text(), batch, true, cpu::hostTarget(), dir.string()}, timings, error))
       << error;
   std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(dir.string(), error);
   ASSERT_TRUE(bundle) << error;
@@ -113,6 +209,8 @@ TEST_P(CompiledModel, MatchesReferenceForward) {
               GetParam().c_str(), maxDiff, maxRef, timings.mlirSeconds + timings.llvmSeconds + timings.linkSeconds);
   EXPECT_GT(maxRef, 0.0) << "all-zero logits test nothing";
   EXPECT_LE(maxDiff, 1e-4 * std::max(1.0, maxRef));
+
+  checkTrainStep(graph, model, x, tensor);
   fs::remove_all(dir);
 }
 

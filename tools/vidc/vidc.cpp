@@ -24,13 +24,16 @@ using namespace vidnet;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: vidc build [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME] [-o DIR] SPEC.vnet\n"
+    "usage: vidc build [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME] [--forward-only] [-o DIR] SPEC.vnet\n"
     "       vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
-    "       vidc --emit=ast|graph|vidnet|linalg|llvm [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
+    "       vidc --emit=ast|graph|vidnet|linalg|llvm [--entry forward|train_step] [--input CxLxHxW]\n"
+    "            [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
     "\n"
     "  build              compile for this machine's CPU into a bundle directory\n"
-    "                     (manifest.json + forward.so); -o defaults to MODEL.vbundle\n"
+    "                     (manifest.json + model.so with forward and train_step);\n"
+    "                     -o defaults to MODEL.vbundle\n"
+    "  --forward-only     build without train_step (compiles in about half the time)\n"
     "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
     "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
     "  --json             the same as one JSON object\n"
@@ -39,7 +42,10 @@ constexpr const char *kUsage =
     "  --emit=vidnet      the forward function in the vidnet MLIR dialect, with spec locations\n"
     "  --emit=linalg      after (2+1)D decomposition and lowering to linalg on tensors\n"
     "  --emit=llvm        LLVM IR from the CPU pipeline\n"
-    "  --batch N          clips per batch in generated code (default 1)\n"
+    "  --entry E          what --emit shows: forward (default) or train_step, the training\n"
+    "                     step vidnet-derive-train-step derives (BN in training form, loss,\n"
+    "                     backward, SGD); --emit=vidnet then shows the generated backward\n"
+    "  --batch N          clips per batch: train_step's (forward is compiled per clip; default 1)\n"
     "  --input CxLxHxW    override the spec's input clip (e.g. 3x8x112x112)\n"
     "  --classes K        override the head's class count\n"
     "  --list-diagnostics every diagnostic kind vidc can report\n";
@@ -67,8 +73,8 @@ bool parseShape(std::string_view text, Shape &out) {
   return true;
 }
 
-int build(const ModelGraph &graph, const std::string &specText, int64_t batch, const std::string &cpuName,
-          std::string outDir) {
+int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep,
+          const std::string &cpuName, std::string outDir) {
   cpu::MachineTarget target = cpu::hostTarget();
   if (!cpuName.empty() && cpuName != "host") {
     target.cpu = cpuName;
@@ -78,7 +84,7 @@ int build(const ModelGraph &graph, const std::string &specText, int64_t batch, c
     outDir = graph.name + ".vbundle";
   BundleTimings t;
   std::string error;
-  if (!writeCpuBundle({graph, specText, batch, target, outDir}, t, error)) {
+  if (!writeCpuBundle({graph, specText, batch, trainStep, target, outDir}, t, error)) {
     std::cerr << "vidc: " << error << '\n';
     return 1;
   }
@@ -94,8 +100,8 @@ int build(const ModelGraph &graph, const std::string &specText, int64_t batch, c
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string command, emit, specPath, outDir, cpuName;
-  bool json = false;
+  std::string command, emit, specPath, outDir, cpuName, entry = "forward";
+  bool json = false, forwardOnly = false;
   int64_t batch = 1;
   ElaborateOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -144,6 +150,13 @@ int main(int argc, char **argv) {
       if (!v || !parsePositive(*v, k))
         return usage("--classes takes a positive integer");
       options.classes = k;
+    } else if (arg == "--forward-only") {
+      forwardOnly = true;
+    } else if (is("--entry")) {
+      auto v = value("--entry");
+      if (!v || (*v != "forward" && *v != "train_step"))
+        return usage("--entry takes forward or train_step");
+      entry = *v;
     } else if (is("-o")) {
       auto v = value("-o");
       if (!v || v->empty())
@@ -172,6 +185,10 @@ int main(int argc, char **argv) {
     return usage("--json goes with info (--emit=graph is JSON already)");
   if ((!outDir.empty() || !cpuName.empty()) && command != "build")
     return usage("-o and --cpu go with build");
+  if (forwardOnly && command != "build")
+    return usage("--forward-only goes with build");
+  if (entry != "forward" && emit != "vidnet" && emit != "linalg" && emit != "llvm")
+    return usage("--entry goes with --emit=vidnet, linalg or llvm");
   if (command == "info" && batch != 1)
     return usage("--batch goes with build and --emit");
   if (emit == "ast" && (options.input || options.classes))
@@ -183,7 +200,7 @@ int main(int argc, char **argv) {
   if (!r.ok())
     return 1;
   if (command == "build")
-    return build(*r.graph, r.source->text(), batch, cpuName, outDir);
+    return build(*r.graph, r.source->text(), batch, !forwardOnly, cpuName, outDir);
   if (emit == "ast") {
     dsl::printAST(r.spec, std::cout);
   } else if (emit == "vidnet" || emit == "linalg" || emit == "llvm") {
@@ -192,10 +209,13 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context(registry);
     loadMLIRGenDialects(context);
     mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, *r.graph, batch);
+    cpu::Entry compiled = entry == "train_step" ? cpu::Entry::TrainStep : cpu::Entry::Forward;
+    cpu::Stage stage = emit == "vidnet" ? cpu::Stage::Vidnet : emit == "linalg" ? cpu::Stage::Linalg : cpu::Stage::LLVM;
+    // The forward is shown as mlirgen writes it; train_step after it has been derived.
+    bool runPipeline = emit != "vidnet" || compiled == cpu::Entry::TrainStep;
     // A verifier or pass failure here is a compiler bug: the front end accepted the spec.
     if (mlir::failed(mlir::verify(*module)) ||
-        (emit != "vidnet" &&
-         mlir::failed(cpu::runCpuPipeline(*module, emit == "linalg" ? cpu::Stage::Linalg : cpu::Stage::LLVM)))) {
+        (runPipeline && mlir::failed(cpu::runCpuPipeline(*module, stage, compiled)))) {
       std::cerr << "vidc: internal error: compiling the spec failed (see above)\n";
       return 1;
     }

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -20,11 +22,16 @@ namespace {
 constexpr const char *kUsage =
     "usage: vidrun forward BUNDLE (--weights W.safetensors | --seed S) --input X.npy --output Y.npy\n"
     "       vidrun init BUNDLE [--seed S] --out W.safetensors\n"
+    "       vidrun step BUNDLE (--weights W.safetensors | --seed S) --input X.npy --labels Y.npy\n"
+    "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors]\n"
     "\n"
     "  forward    logits of every clip in X (N x C x L x H x W float32, torchvision's layout)\n"
     "             into Y (N x classes float32); eval-mode batch norm; any N\n"
     "  init       torchvision's initialization (Kaiming normal fan_out, BN 1/0, fc N(0, 0.01))\n"
     "             from a deterministic seed, saved as safetensors with torchvision's names\n"
+    "  step       SGD steps (torch.optim.SGD semantics, training-mode BN) on one batch: X holds\n"
+    "             exactly the bundle's batch of clips, Y their int64 labels; prints one JSON line\n"
+    "             with the loss of every step; --out saves the weights after the last step\n"
     "  --weights  safetensors with torchvision's state_dict names and PyTorch layouts\n"
     "  --seed S   initialize instead of loading weights (default 0 for init)\n";
 
@@ -65,20 +72,80 @@ bool parseSeed(std::string_view text, uint64_t &seed) {
   return true;
 }
 
+bool parseNonNegative(const std::string &text, float &out) {
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !(v >= 0) || v > 1e30)
+    return false;
+  out = static_cast<float>(v);
+  return true;
+}
+
+// N int64 (or int32) labels from a .npy file of shape [N].
+bool readLabels(const std::string &path, int64_t n, std::vector<int64_t> &labels, std::string &error) {
+  vidnet::rt::NpyArray y;
+  if (!vidnet::rt::readNpy(path, y, error))
+    return false;
+  if (y.shape != std::vector<int64_t>{n}) {
+    error = path + ": shape " + vidnet::rt::shapeText(y.shape) + ", expected [" + std::to_string(n) + "] (one label per clip)";
+    return false;
+  }
+  labels.resize(static_cast<size_t>(n));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (y.dtype == "<i8") {
+      std::memcpy(&labels[i], y.data.data() + 8 * i, 8);
+    } else if (y.dtype == "<i4") {
+      int32_t v;
+      std::memcpy(&v, y.data.data() + 4 * i, 4);
+      labels[i] = v;
+    } else {
+      error = path + ": dtype " + y.dtype + ", expected int64 (<i8) or int32 (<i4)";
+      return false;
+    }
+  }
+  return true;
+}
+
+// `steps` SGD steps on one batch; one JSON line with every loss on stdout.
+int runSteps(vn_model *model, const std::vector<float> &clips, const std::vector<int64_t> &labels,
+             const float hyper[3], int64_t steps, const std::string &out, std::vector<float> &logits) {
+  std::vector<float> losses;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) {
+    float loss = 0;
+    if (Status s{vn_model_train_step(model, clips.data(), labels.data(), hyper, &loss, logits.data())})
+      return fail(s.message());
+    losses.push_back(loss);
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!out.empty())
+    if (Status s{vn_model_save_weights(model, out.c_str())})
+      return fail(s.message());
+  std::printf("{\"steps\": %lld, \"loss\": %.9g, \"losses\": [", static_cast<long long>(steps),
+              static_cast<double>(losses.back()));
+  for (size_t i = 0; i < losses.size(); ++i)
+    std::printf("%s%.9g", i ? ", " : "", static_cast<double>(losses[i]));
+  std::printf("], \"seconds_per_step\": %.4f}\n", seconds / static_cast<double>(steps));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2)
-    return usage("say what to do: forward or init");
+    return usage("say what to do: forward, init or step");
   std::string command = argv[1];
   if (command == "--help" || command == "-h") {
     std::cout << kUsage;
     return 0;
   }
-  if (command != "forward" && command != "init")
+  if (command != "forward" && command != "init" && command != "step")
     return usage("unknown command '" + command + "'");
-  std::string bundleDir, weights, input, output, out;
+  std::string bundleDir, weights, input, output, out, labelsPath;
   std::optional<uint64_t> seed;
+  float hyper[3] = {0.01f, 0.9f, 0.0f};
+  int64_t steps = 1;
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](std::string &dst) {
@@ -87,16 +154,31 @@ int main(int argc, char **argv) {
       dst = argv[++i];
       return true;
     };
-    if (arg == "--weights" && command == "forward") {
+    bool runs = command == "forward" || command == "step";
+    if (arg == "--weights" && runs) {
       if (!value(weights))
         return usage("--weights takes a .safetensors file");
-    } else if (arg == "--input" && command == "forward") {
+    } else if (arg == "--labels" && command == "step") {
+      if (!value(labelsPath))
+        return usage("--labels takes a .npy file of int64 labels");
+    } else if ((arg == "--lr" || arg == "--momentum" || arg == "--wd") && command == "step") {
+      std::string text;
+      float &dst = hyper[arg == "--lr" ? 0 : arg == "--momentum" ? 1 : 2];
+      if (!value(text) || !parseNonNegative(text, dst))
+        return usage(std::string(arg) + " takes a non-negative number");
+    } else if (arg == "--steps" && command == "step") {
+      std::string text;
+      uint64_t n = 0;
+      if (!value(text) || !parseSeed(text, n) || n < 1 || n > 1000000)
+        return usage("--steps takes a positive integer");
+      steps = static_cast<int64_t>(n);
+    } else if (arg == "--input" && runs) {
       if (!value(input))
         return usage("--input takes a .npy file");
     } else if (arg == "--output" && command == "forward") {
       if (!value(output))
         return usage("--output takes a .npy file to write");
-    } else if (arg == "--out" && command == "init") {
+    } else if (arg == "--out" && (command == "init" || command == "step")) {
       if (!value(out))
         return usage("--out takes a .safetensors file to write");
     } else if (arg == "--seed") {
@@ -115,7 +197,13 @@ int main(int argc, char **argv) {
   }
   if (bundleDir.empty())
     return usage("no bundle given");
-  if (command == "forward") {
+  if (command == "step") {
+    if (input.empty() || labelsPath.empty())
+      return usage("step needs --input and --labels");
+    if (weights.empty() == !seed)
+      return usage(weights.empty() ? "step needs --weights (or --seed for torchvision-style random weights)"
+                                   : "give --weights or --seed, not both");
+  } else if (command == "forward") {
     if (input.empty() || output.empty())
       return usage("forward needs --input and --output");
     if (weights.empty() == !seed)
@@ -165,6 +253,18 @@ int main(int argc, char **argv) {
     return fail(input + ": dtype " + x.dtype + ", expected float32 (<f4) or float64 (<f8)");
   }
 
+  std::vector<int64_t> labels;
+  if (command == "step") {
+    int64_t batch = vn_bundle_train_batch(bundle.get());
+    if (batch == 0)
+      return fail(bundleDir + ": built with --forward-only (no train_step); rebuild it with vidc build");
+    if (x.shape[0] != batch)
+      return fail(input + ": " + std::to_string(x.shape[0]) + " clips; the bundle's train step takes exactly " +
+                  std::to_string(batch) + " (vidc build --batch)");
+    if (!readLabels(labelsPath, batch, labels, error))
+      return fail(error);
+  }
+
   if (seed) {
     vn_model_initialize(model.get(), *seed);
   } else if (Status s{vn_model_load_weights(model.get(), weights.c_str())}) {
@@ -172,6 +272,8 @@ int main(int argc, char **argv) {
   }
   int64_t n = x.shape[0], classes = vn_bundle_classes(bundle.get());
   std::vector<float> logits(static_cast<size_t>(n * classes));
+  if (command == "step")
+    return runSteps(model.get(), clips, labels, hyper, steps, out, logits);
   auto start = std::chrono::steady_clock::now();
   if (Status s{vn_model_forward(model.get(), clips.data(), n, logits.data())})
     return fail(s.message());

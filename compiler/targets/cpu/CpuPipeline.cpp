@@ -22,11 +22,17 @@ void registerCpuPipelineDialects(mlir::DialectRegistry &registry) {
   registry.insert<VidnetDialect>();
 }
 
-std::string cpuPipeline(Stage until) {
+std::string cpuPipeline(Stage until, Entry entry) {
   std::string p;
   auto add = [&](const char *pass) { p += (p.empty() ? "" : ",") + std::string(pass); };
   // Target-independent: (2+1)D into its parts, then every vidnet op to linalg on tensors.
   add("func.func(vidnet-decompose-2plus1d)");
+  // Training: forward with batch statistics, loss, backward and SGD, all in one function the
+  // rest of the pipeline fuses and schedules like the forward.
+  if (entry == Entry::TrainStep)
+    add("vidnet-derive-train-step{keep-forward=false}");
+  if (until == Stage::Vidnet)
+    return p;
   add("func.func(vidnet-lower-to-linalg)");
   if (until == Stage::Linalg)
     return p;
@@ -34,8 +40,8 @@ std::string cpuPipeline(Stage until) {
   // vectorized (never a whole untiled function: vectorizing an untiled fill made mlir-opt take
   // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
   // BN, ReLU and the residual add into one pass over memory instead of three (measured: 5%
-  // faster r3d_18 forward, and LLVM compiles less code).
-  add("func.func(linalg-fuse-elementwise-ops)");
+  // faster r3d_18 forward, and LLVM compiles less code); never into a bigger loop nest.
+  add("func.func(vidnet-fuse-elementwise)");
   add("func.func(vidnet-cpu-tile-convs)");
   add("canonicalize");
   add("func.func(vidnet-cpu-vectorize-tiles)");
@@ -66,7 +72,7 @@ std::string cpuPipeline(Stage until) {
   return p;
 }
 
-mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until) {
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry) {
   static const bool registered = [] {
     mlir::registerAllPasses();
     registerVidnetPasses();
@@ -77,7 +83,7 @@ mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until) {
   mlir::PassManager pm(module.getContext());
   std::string error;
   llvm::raw_string_ostream errors(error);
-  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until), pm, errors))) {
+  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until, entry), pm, errors))) {
     module.emitError("internal error: bad CPU pipeline: ") << error;
     return mlir::failure();
   }

@@ -9,8 +9,15 @@
 namespace vidnet::cpu {
 
 enum class Stage {
+  Vidnet,  // after decomposition (and, for train_step, differentiation): still the vidnet dialect
   Linalg,  // after decomposition and lowering to linalg on tensors
   LLVM,    // the LLVM dialect, ready for translation to LLVM IR
+};
+
+// Which entry point the module is compiled into.
+enum class Entry {
+  Forward,    // @forward as mlirgen wrote it -> vidnet_forward
+  TrainStep,  // @train_step derived from @forward (which is dropped) -> vidnet_train_step
 };
 
 // Every dialect, interface and translation the CPU pipeline touches.
@@ -18,9 +25,9 @@ void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
 
 // The pipeline up to `until`, as the textual list parsePassPipeline takes (for people and
 // for `vidnet-opt --pass-pipeline`).
-std::string cpuPipeline(Stage until);
+std::string cpuPipeline(Stage until, Entry entry = Entry::Forward);
 
 // Runs the pipeline on `module` in place; diagnostics go to the context's handlers.
-mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until);
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry = Entry::Forward);
 
 } // namespace vidnet::cpu

@@ -5,6 +5,11 @@
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Transforms/IPO/LoopExtractor.h"
+#include "llvm/Transforms/Utils/LoopSimplify.h"
+#include "llvm/Transforms/Utils/Mem2Reg.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
@@ -18,6 +23,36 @@
 #include <memory>
 
 namespace vidnet::cpu {
+namespace {
+
+// Moves every top-level loop nest of the entry points into its own never-inlined function.
+// LLVM's IndVarSimplify grows faster than linearly with function size: on a tiny model's
+// train_step (one 74k-line function) O3 took 65 s, after extraction 3.6 s. A call per loop
+// nest costs nothing next to the nest's work.
+void extractLoopNests(llvm::Module &ir) {
+  llvm::PassBuilder builder;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::FunctionPassManager canonical;
+  canonical.addPass(llvm::PromotePass());
+  canonical.addPass(llvm::LoopSimplifyPass());
+  llvm::ModulePassManager passes;
+  passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(canonical)));
+  passes.addPass(llvm::LoopExtractorPass());
+  passes.run(ir, mam);
+  for (llvm::Function &f : ir)
+    if (!f.isDeclaration() && f.hasLocalLinkage())
+      f.addFnAttr(llvm::Attribute::NoInline);
+}
+
+} // namespace
 
 MachineTarget hostTarget() {
   MachineTarget t;
@@ -59,7 +94,9 @@ bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const st
   }
   ir->setTargetTriple(triple);
   ir->setDataLayout(machine->createDataLayout());
-  // Per-function attributes, so that the O3 vectorizers know the vector width.
+  // Per-function attributes (also on the extracted loop nests), so that the O3 vectorizers
+  // know the vector width.
+  extractLoopNests(*ir);
   for (llvm::Function &f : *ir)
     if (!f.isDeclaration()) {
       f.addFnAttr("target-cpu", target.cpu);
@@ -91,13 +128,15 @@ bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const st
   return true;
 }
 
-bool linkSharedObject(const std::string &objectPath, const std::string &sharedPath, std::string &error) {
+bool linkSharedObject(const std::vector<std::string> &objectPaths, const std::string &sharedPath,
+                      std::string &error) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc) {
     error = "no C compiler driver `cc` on PATH to link the shared object (install gcc or clang)";
     return false;
   }
-  llvm::SmallVector<llvm::StringRef> args = {*cc, "-shared", "-o", sharedPath, objectPath};
+  llvm::SmallVector<llvm::StringRef> args = {*cc, "-shared", "-o", sharedPath};
+  args.append(objectPaths.begin(), objectPaths.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {

@@ -4,6 +4,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
+#include <vector>
 
 namespace vidnet::cpu {
 
@@ -21,7 +22,8 @@ MachineTarget hostTarget();
 bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectPath,
                     std::string &error);
 
-// Links the object into a shared object with the system C compiler driver (cc).
-bool linkSharedObject(const std::string &objectPath, const std::string &sharedPath, std::string &error);
+// Links the objects into one shared object with the system C compiler driver (cc).
+bool linkSharedObject(const std::vector<std::string> &objectPaths, const std::string &sharedPath,
+                      std::string &error);
 
 } // namespace vidnet::cpu

@@ -40,6 +40,16 @@ vn_status vn_model_save_weights(const vn_model *model, const char *path);
 /* clips: n x C x L x H x W float32; logits: n x classes. Eval-mode batch norm. */
 vn_status vn_model_forward(vn_model *model, const float *clips, int64_t n, float *logits);
 
+/* Clips per train step (the batch the bundle was built with); 0 if built --forward-only. */
+int64_t vn_bundle_train_batch(const vn_bundle *bundle);
+/* One torch.optim.SGD step with training-mode BN on vn_bundle_train_batch clips
+ * (N x C x L x H x W float32) and int64 labels in [0, classes): hyper = {lr, momentum,
+ * weight_decay}. Writes the mean cross-entropy to *loss and the logits (N x classes, before
+ * the update). Momentum buffers start at zero (reset by vn_model_load_weights when the file
+ * has none). */
+vn_status vn_model_train_step(vn_model *model, const float *clips, const int64_t *labels, const float hyper[3],
+                              float *loss, float *logits);
+
 #ifdef __cplusplus
 }
 #endif
