@@ -247,6 +247,40 @@ uint64_t readLittleEndian(const char *p, size_t n) {
 
 } // namespace
 
+bool npyAsFloat32(const NpyArray &a, std::vector<float> &out) {
+  size_t n = static_cast<size_t>(a.elements());
+  out.resize(n);
+  if (a.dtype == "<f4") {
+    std::memcpy(out.data(), a.data.data(), n * 4);
+  } else if (a.dtype == "<f8") {
+    for (size_t i = 0; i < n; ++i) {
+      double d;
+      std::memcpy(&d, a.data.data() + 8 * i, 8);
+      out[i] = static_cast<float>(d);
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool npyAsInt64(const NpyArray &a, std::vector<int64_t> &out) {
+  size_t n = static_cast<size_t>(a.elements());
+  out.resize(n);
+  if (a.dtype == "<i8") {
+    std::memcpy(out.data(), a.data.data(), n * 8);
+  } else if (a.dtype == "<i4") {
+    for (size_t i = 0; i < n; ++i) {
+      int32_t v;
+      std::memcpy(&v, a.data.data() + 4 * i, 4);
+      out[i] = v;
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 int64_t NpyArray::elements() const {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -35,4 +35,9 @@ bool writeNpy(const std::string &path, const std::string &dtype, const std::vect
 // reason ("big-endian ...", "unsupported dtype ...") when this module cannot handle it.
 bool parseNpyDtype(const std::string &descr, std::string &normalized, size_t &itemSize, std::string &why);
 
+// The array's values as float32 (from <f4 or <f8) or int64 (from <i8 or <i4); false when
+// the dtype is another one (the caller names the file and the dtype).
+bool npyAsFloat32(const NpyArray &a, std::vector<float> &out);
+bool npyAsInt64(const NpyArray &a, std::vector<int64_t> &out);
+
 } // namespace vidnet::rt

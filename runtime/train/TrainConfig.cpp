@@ -237,19 +237,17 @@ int64_t stepsPerEpoch(const TrainConfig &c) {
 // Chosen: during the first W = ceil(warmupEpochs * stepsPerEpoch) steps the rate is
 // baseLr * (step + 1) / W: there is no worker count to divide by here, so the ramp starts at
 // baseLr / W (the first step already moves) and its last step is at baseLr exactly. After
-// that, baseLr * lrDecay^floor(epoch / lrStepEpochs) with epoch = floor(step / stepsPerEpoch),
-// the step policy of the authors' released trainer (facebookresearch/VMZ, which has no
-// warmup). With the paper's numbers the ramp ends where the first /10 begins, so base_lr is
-// reached for one step only, then 0.001 from epoch 10 and 0.0001 from epoch 20. torchvision's
-// video reference reads the same sentence differently (warmup over 10 epochs from 0.001 x lr,
-// then /10 at epochs 20, 30 and 40), which this schedule does not express: its decays count
-// from step 0.
+// that, baseLr * lrDecay^floor(e / lrStepEpochs), where e counts whole epochs since the end of
+// the warmup. This is torchvision's video reference reading of the sentence (warmup for 10
+// epochs, then /10 at epochs 20, 30 and 40): with the paper's numbers 0.01 holds for epochs
+// 10-19. Counting the decays from step 0 instead (the VMZ trainer, which has no warmup) would
+// reach 0.01 for a single step and drop to 0.001 at epoch 10, wasting the warmup.
 double learningRate(const TrainConfig &c, int64_t step, int64_t stepsPerEpoch) {
   const double warmupSteps = std::ceil(c.warmupEpochs * static_cast<double>(stepsPerEpoch));
   if (static_cast<double>(step) < warmupSteps)
     return c.baseLr * static_cast<double>(step + 1) / warmupSteps;
-  const int64_t epoch = step / stepsPerEpoch;
-  return c.baseLr * std::pow(c.lrDecay, static_cast<double>(epoch / c.lrStepEpochs));
+  const int64_t epochsAfterWarmup = (step - static_cast<int64_t>(warmupSteps)) / stepsPerEpoch;
+  return c.baseLr * std::pow(c.lrDecay, static_cast<double>(epochsAfterWarmup / c.lrStepEpochs));
 }
 
 } // namespace vidnet::train

@@ -237,7 +237,7 @@ TEST(TrainConfigTest, StepsPerEpochRoundsUp) {
 // Relative comparison: the rates span eight orders of magnitude.
 #define EXPECT_LR(actual, expected) EXPECT_NEAR((actual) / (expected), 1.0, 1e-12) << (actual) << " vs " << (expected)
 
-TEST(TrainConfigTest, PaperScheduleWarmsUpThenDividesByTenEveryTenEpochs) {
+TEST(TrainConfigTest, PaperScheduleWarmsUpForTenEpochsThenDividesByTenEveryTen) {
   const TrainConfig c;
   const int64_t spe = stepsPerEpoch(c);
   const int64_t warmup = 10 * spe;  // 312,500 steps
@@ -248,11 +248,13 @@ TEST(TrainConfigTest, PaperScheduleWarmsUpThenDividesByTenEveryTenEpochs) {
   EXPECT_LR(lr(warmup - 1), 0.01);
   for (int64_t step = 1; step < warmup; step += 997)
     ASSERT_GT(lr(step), lr(step - 1)) << "the warmup ramp must rise at step " << step;
-  EXPECT_LR(lr(10 * spe), 0.001);
-  EXPECT_LR(lr(20 * spe - 1), 0.001);
-  EXPECT_LR(lr(20 * spe), 0.0001);
-  EXPECT_LR(lr(30 * spe), 1e-5);
-  EXPECT_LR(lr(45 * spe - 1), 1e-6);
+  // Decays count from the end of the warmup (torchvision's reading): /10 at 20, 30 and 40.
+  EXPECT_LR(lr(10 * spe), 0.01);
+  EXPECT_LR(lr(20 * spe - 1), 0.01);
+  EXPECT_LR(lr(20 * spe), 0.001);
+  EXPECT_LR(lr(30 * spe), 1e-4);
+  EXPECT_LR(lr(40 * spe), 1e-5);
+  EXPECT_LR(lr(45 * spe - 1), 1e-5);
 }
 
 TEST(TrainConfigTest, ScheduleWithoutWarmupAndWithFractionalWarmup) {

@@ -1,6 +1,7 @@
 // vidrun: runs compiled bundles. Thin: argument parsing and file I/O here, the work in the
 // runtime's C API.
 #include "runtime/io/Npy.h"
+#include "tools/vidrun/TrainCommand.h"
 #include "runtime/io/ShapeText.h"
 #include "vidnet/runtime.h"
 
@@ -24,6 +25,8 @@ constexpr const char *kUsage =
     "       vidrun init BUNDLE [--seed S] --out W.safetensors\n"
     "       vidrun step BUNDLE (--weights W.safetensors | --seed S) --input X.npy --labels Y.npy\n"
     "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors]\n"
+    "       vidrun train BUNDLE --data X.npy --labels Y.npy [--config C.json] [--set KEY=VALUE]...\n"
+    "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR]\n"
     "\n"
     "  forward    logits of every clip in X (N x C x L x H x W float32, torchvision's layout)\n"
     "             into Y (N x classes float32); eval-mode batch norm; any N\n"
@@ -32,6 +35,12 @@ constexpr const char *kUsage =
     "  step       SGD steps (torch.optim.SGD semantics, training-mode BN) on one batch: X holds\n"
     "             exactly the bundle's batch of clips, Y their int64 labels; prints one JSON line\n"
     "             with the loss of every step; --out saves the weights after the last step\n"
+    "  train      SGD with the config's schedule (configs/*.json: the paper's Kinetics recipe,\n"
+    "             its fine-tuning recipe, a tiny CPU run); keys can be overridden with --set,\n"
+    "             e.g. --set base_lr=0.1. Progress on stderr; OUT_DIR gets log.jsonl,\n"
+    "             ckpt/step-N.{safetensors,json}, ckpt/last.json and curves.svg. --resume\n"
+    "             continues a run from its last checkpoint with the same batches and losses;\n"
+    "             --finetune loads weights but a new head (fc) for the bundle's classes\n"
     "  --weights  safetensors with torchvision's state_dict names and PyTorch layouts\n"
     "  --seed S   initialize instead of loading weights (default 0 for init)\n";
 
@@ -91,18 +100,9 @@ bool readLabels(const std::string &path, int64_t n, std::vector<int64_t> &labels
     error = path + ": shape " + vidnet::rt::shapeText(y.shape) + ", expected [" + std::to_string(n) + "] (one label per clip)";
     return false;
   }
-  labels.resize(static_cast<size_t>(n));
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (y.dtype == "<i8") {
-      std::memcpy(&labels[i], y.data.data() + 8 * i, 8);
-    } else if (y.dtype == "<i4") {
-      int32_t v;
-      std::memcpy(&v, y.data.data() + 4 * i, 4);
-      labels[i] = v;
-    } else {
-      error = path + ": dtype " + y.dtype + ", expected int64 (<i8) or int32 (<i4)";
-      return false;
-    }
+  if (!vidnet::rt::npyAsInt64(y, labels)) {
+    error = path + ": dtype " + y.dtype + ", expected int64 (<i8) or int32 (<i4)";
+    return false;
   }
   return true;
 }
@@ -134,12 +134,14 @@ int runSteps(vn_model *model, const std::vector<float> &clips, const std::vector
 
 int main(int argc, char **argv) {
   if (argc < 2)
-    return usage("say what to do: forward, init or step");
+    return usage("say what to do: forward, init, step or train");
   std::string command = argv[1];
   if (command == "--help" || command == "-h") {
     std::cout << kUsage;
     return 0;
   }
+  if (command == "train")
+    return vidnet::trainCommand(argc, argv, usage, fail);
   if (command != "forward" && command != "init" && command != "step")
     return usage("unknown command '" + command + "'");
   std::string bundleDir, weights, input, output, out, labelsPath;
@@ -240,18 +242,9 @@ int main(int argc, char **argv) {
   if (x.shape.size() != 5 || x.shape[0] < 1 || !std::equal(x.shape.begin() + 1, x.shape.end(), clipShape.begin()))
     return fail(input + ": shape " + vidnet::rt::shapeText(x.shape) + ", the bundle expects [N, " +
                 vidnet::rt::shapeText(clipShape).substr(1) + " (N x C x L x H x W)");
-  std::vector<float> clips(static_cast<size_t>(x.elements()));
-  if (x.dtype == "<f4") {
-    std::memcpy(clips.data(), x.data.data(), x.data.size());
-  } else if (x.dtype == "<f8") {
-    for (size_t i = 0; i < clips.size(); ++i) {
-      double d;
-      std::memcpy(&d, x.data.data() + 8 * i, 8);
-      clips[i] = static_cast<float>(d);
-    }
-  } else {
+  std::vector<float> clips;
+  if (!vidnet::rt::npyAsFloat32(x, clips))
     return fail(input + ": dtype " + x.dtype + ", expected float32 (<f4) or float64 (<f8)");
-  }
 
   std::vector<int64_t> labels;
   if (command == "step") {

@@ -1,0 +1,48 @@
+// `vidrun train`: the SGD loop around a bundle's compiled train_step, with the LR schedule,
+// progress lines, a JSON-lines log, checkpoints that survive kill -9, and exact resumption.
+#pragma once
+
+#include "runtime/core/Model.h"
+#include "runtime/train/TrainConfig.h"
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace vidnet::train {
+
+// Labelled clips held in memory (from .npy files until the video loader feeds the trainer).
+struct ClipSet {
+  std::vector<float> clips;     // count x C x L x H x W, torchvision's layout
+  std::vector<int64_t> labels;  // count, each in [0, classes)
+  int64_t count = 0, clipElements = 0;
+};
+
+// clips: N x C x L x H x W float32 or float64 matching the bundle's clip; labels: N int64 or
+// int32 in [0, classes). Messages name the file and what is wrong.
+bool loadClipSet(const std::string &clipsPath, const std::string &labelsPath, const rt::Manifest &manifest,
+                 ClipSet &out, std::string &error);
+
+// Which clips step `step` trains on: epoch e visits the set in a fresh order (a Fisher-Yates
+// permutation seeded by (seed, e, pass)), repeating it as often as epoch_size needs. A pure
+// function of (seed, step), so a resumed run draws exactly the batches the original would.
+std::vector<int64_t> batchIndices(const TrainConfig &config, int64_t clipCount, int64_t step);
+
+struct TrainRun {
+  TrainConfig config;
+  bool resume = false;         // continue from config.outDir/ckpt/last.json
+  std::ostream *progress;      // human-readable progress lines
+};
+
+// Trains until config.epochs are done. Layout of config.outDir:
+//   log.jsonl                one JSON object per step (step, epoch, loss, clip_acc, lr, clips_per_s)
+//   ckpt/step-NNNNNNNN.safetensors  weights, BN statistics, counters and momentum buffers
+//   ckpt/step-NNNNNNNN.json  trainer state: step, epoch, sampler seed, config, files
+//   ckpt/last.json           names the newest complete checkpoint (written last)
+//   curves.svg               loss and clip accuracy against the step
+// Every file is written to a temporary name and renamed, checkpoint before last.json, so a
+// run killed at any instant leaves the previous checkpoint intact and usable by --resume.
+bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std::string &error);
+
+} // namespace vidnet::train
