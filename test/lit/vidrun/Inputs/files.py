@@ -2,6 +2,7 @@
 bad, with the standard library only (the lit Python may have no NumPy).
 
 usage: files.py npy PATH DESCR SHAPE [truncate]      SHAPE like 3x3x2x8x8, random values
+       files.py labels PATH N K [BAD]                 int64 labels i % K (BAD: the last one is K)
        files.py st-drop IN OUT NAME                   safetensors without tensor NAME
        files.py st-reshape IN OUT NAME                NAME's shape with one more leading dim
        files.py st-dtype IN OUT NAME                  NAME relabelled I32 (same byte count)
@@ -30,6 +31,17 @@ def npy(path, descr, shape, truncate=False):
     assert len(data) == n * size
     with open(path, "wb") as f:
         f.write(blob[: len(blob) - 7] if truncate else blob)
+
+
+def labels(path, n, k, bad=False):
+    values = [i % k for i in range(n)]
+    if bad:
+        values[-1] = k
+    header = f"{{'descr': '<i8', 'fortran_order': False, 'shape': ({n},), }}"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack(f"<{n}q", *values))
 
 
 def read_st(path):
@@ -82,5 +94,7 @@ if __name__ == "__main__":
         npy(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5)
     elif cmd.startswith("st-"):
         edit_st(cmd, *sys.argv[2:5])
+    elif cmd == "labels":
+        labels(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), len(sys.argv) > 5)
     elif cmd == "manifest-set":
         manifest_set(*sys.argv[2:5])
