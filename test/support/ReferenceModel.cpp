@@ -102,6 +102,11 @@ private:
     return std::move(r.y);
   }
 
+  void noteReluInput(const ref::Tensor &x) {
+    for (float v : x.data)
+      result_.smallestReluInput = std::min(result_.smallestReluInput, std::abs(static_cast<double>(v)));
+  }
+
   Saved forward(const Layer &l) {
     switch (l.kind) {
     case LayerKind::FoldTime:
@@ -114,12 +119,14 @@ private:
                                    {0, l.pad.h, l.pad.w});
       s.normalized = batchNorm(s.spatial, l.tensors, 1);
       s.mid = ref::reluForward(s.normalized);
+      noteReluInput(s.normalized);
       s.output = ref::convForward(s.mid, tensor_(l.tensors[6].name), {l.stride.t, 1, 1}, {l.pad.t, 0, 0});
       return s;
     }
     case LayerKind::BatchNorm:
       return {batchNorm(input(l), l.tensors, 0)};
     case LayerKind::ReLU:
+      noteReluInput(input(l));
       return {ref::reluForward(input(l))};
     case LayerKind::Add:
       return {ref::addForward(input(l, 0), input(l, 1))};

@@ -5,6 +5,7 @@
 #include "compiler/ModelGraph.h"
 #include "runtime/reference/Reference.h"
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <string>
@@ -24,6 +25,10 @@ struct ReferenceTrainResult {
   // Keyed by each BN's running_mean / running_var tensor name: the batch statistics the step
   // normalized with (biased variance), from which the caller updates the running statistics.
   std::map<std::string, ref::Tensor> batchMean, batchVar;
+  // The smallest |x| over every ReLU input. Where it is within float rounding of 0, a
+  // float32 implementation may take the other side of that ReLU, and every gradient upstream
+  // of it legitimately differs by that element's contribution.
+  double smallestReluInput = INFINITY;
 };
 
 // One training step's forward and backward as PyTorch's model.train() computes it: every BN,
