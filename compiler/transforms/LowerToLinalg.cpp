@@ -77,23 +77,26 @@ Value normalize(OpBuilder &nb, Location l, Value x, Value mean, Value var, Value
   return arith::AddFOp::create(nb, l, scaled, beta);
 }
 
+// x zero-padded by p[i] on both sides of D, H and W (x itself when p is all zero).
+Value padSpatial(Emitter &e, Value x, ArrayRef<int64_t> p) {
+  if (llvm::all_of(p, [](int64_t v) { return v == 0; }))
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> padded(type.getShape());
+  SmallVector<OpFoldResult> pads(5, e.b.getIndexAttr(0));
+  for (int i = 0; i < 3; ++i) {
+    padded[i + 1] += 2 * p[i];
+    pads[i + 1] = e.b.getIndexAttr(p[i]);
+  }
+  return tensor::PadOp::create(e.b, e.loc, RankedTensorType::get(padded, type.getElementType()), x, pads, pads,
+                               e.f32(0.0));
+}
+
 LogicalResult lowerConv(vidnet::ConvOp op, OpBuilder &b) {
   if (op.getGroups() != 1)
     return op.emitOpError("grouped convolutions are not lowered yet");
   Emitter e(b, op.getLoc());
-  auto in = cast<RankedTensorType>(op.getInput().getType());
-  ArrayRef<int64_t> p = op.getPadding();
-  Value input = op.getInput();
-  if (llvm::any_of(p, [](int64_t v) { return v != 0; })) {
-    SmallVector<int64_t> padded(in.getShape());
-    SmallVector<OpFoldResult> pads(5, b.getIndexAttr(0));
-    for (int i = 0; i < 3; ++i) {
-      padded[i + 1] += 2 * p[i];
-      pads[i + 1] = b.getIndexAttr(p[i]);
-    }
-    input = tensor::PadOp::create(b, op.getLoc(), RankedTensorType::get(padded, in.getElementType()),
-                                  input, pads, pads, e.f32(0.0));
-  }
+  Value input = padSpatial(e, op.getInput(), op.getPadding());
   auto resultType = cast<RankedTensorType>(op.getType());
   auto strides = b.getI64TensorAttr(op.getStrides());
   auto dilations = b.getI64TensorAttr({1, 1, 1});
@@ -130,30 +133,37 @@ LogicalResult lowerBatchNorm(vidnet::BatchNormOp op, OpBuilder &b) {
   return success();
 }
 
-// Per-channel mean over every other dimension: sum, then scale by 1/count.
+// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors.
+Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
+  auto type = cast<RankedTensorType>(full[0].getType());
+  unsigned rank = type.getRank();
+  auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
+  SmallVector<AffineMap> maps(full.size(), e.b.getMultiDimIdentityMap(rank));
+  maps.append(perChannel.size() + 1, e.lastDimMap(rank));
+  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  iters.back() = IteratorType::parallel;
+  SmallVector<Value> inputs(full.begin(), full.end());
+  inputs.append(perChannel.begin(), perChannel.end());
+  return e.generic(vecType, inputs, e.filled(vecType, 0.0), maps, iters,
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     Value t = term(nb, l, a.drop_back());
+                     return arith::AddFOp::create(nb, l, t, a.back()).getResult();
+                   });
+}
+
+// Per-channel mean over every other dimension of term(x, center): sum, then scale by 1/count.
 Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location, Value, Value)> term,
                   Value centerOrNull) {
   auto type = cast<RankedTensorType>(x.getType());
-  unsigned rank = type.getRank();
-  int64_t channels = type.getShape().back();
-  int64_t count = type.getNumElements() / channels;
-  auto vecType = RankedTensorType::get({channels}, type.getElementType());
-  AffineMap id = e.b.getMultiDimIdentityMap(rank);
-  AffineMap channel = e.lastDimMap(rank);
-  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
-  iters.back() = IteratorType::parallel;
-  SmallVector<Value> inputs = {x};
-  SmallVector<AffineMap> maps = {id};
-  if (centerOrNull) {
-    inputs.push_back(centerOrNull);
-    maps.push_back(channel);
-  }
-  maps.push_back(channel);
-  Value sum = e.generic(vecType, inputs, e.filled(vecType, 0.0), maps, iters,
-                        [&](OpBuilder &nb, Location l, ValueRange a) {
-                          Value t = term(nb, l, a[0], centerOrNull ? a[1] : Value());
-                          return arith::AddFOp::create(nb, l, t, a.back()).getResult();
-                        });
+  int64_t count = type.getNumElements() / type.getShape().back();
+  SmallVector<Value> perChannel;
+  if (centerOrNull)
+    perChannel.push_back(centerOrNull);
+  Value sum = channelSum(e, {x}, perChannel, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return term(nb, l, a[0], centerOrNull ? a[1] : Value());
+  });
+  auto vecType = cast<RankedTensorType>(sum.getType());
   Value scale = e.f32(1.0 / static_cast<double>(count));
   AffineMap vid = e.b.getMultiDimIdentityMap(1);
   return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
@@ -226,6 +236,26 @@ LogicalResult lowerFoldTime(vidnet::FoldTimeOp op, OpBuilder &b) {
   return success();
 }
 
+// Per row of N x K logits: the maximum and the sum of exp(logit - maximum), the stable parts
+// of log-sum-exp that the loss and its gradient share.
+std::pair<Value, Value> rowMaxAndSumExp(Emitter &e, Value logits) {
+  auto type = cast<RankedTensorType>(logits.getType());
+  auto rowType = RankedTensorType::get({type.getDimSize(0)}, type.getElementType());
+  AffineMap id = e.b.getMultiDimIdentityMap(2);
+  AffineMap row = AffineMap::get(2, 0, {e.b.getAffineDimExpr(0)}, e.b.getContext());
+  SmallVector<IteratorType> rowReduce = {IteratorType::parallel, IteratorType::reduction};
+  Value max = e.generic(rowType, {logits}, e.filled(rowType, -INFINITY), {id, row}, rowReduce,
+                        [](OpBuilder &nb, Location l, ValueRange a) {
+                          return arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult();
+                        });
+  Value sumExp = e.generic(rowType, {logits, max}, e.filled(rowType, 0.0), {id, row, row}, rowReduce,
+                           [](OpBuilder &nb, Location l, ValueRange a) {
+                             Value x = arith::SubFOp::create(nb, l, a[0], a[1]);
+                             return arith::AddFOp::create(nb, l, math::ExpOp::create(nb, l, x), a[2]).getResult();
+                           });
+  return {max, sumExp};
+}
+
 LogicalResult lowerSoftmaxCrossEntropy(vidnet::SoftmaxCrossEntropyOp op, OpBuilder &b) {
   Emitter e(b, op.getLoc());
   auto logits = cast<RankedTensorType>(op.getLogits().getType());
@@ -235,16 +265,7 @@ LogicalResult lowerSoftmaxCrossEntropy(vidnet::SoftmaxCrossEntropyOp op, OpBuild
   AffineMap id = b.getMultiDimIdentityMap(2);
   AffineMap row = AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, ctx);
   SmallVector<IteratorType> rowReduce = {IteratorType::parallel, IteratorType::reduction};
-  Value max = e.generic(rowType, {op.getLogits()}, e.filled(rowType, -INFINITY), {id, row}, rowReduce,
-                        [](OpBuilder &nb, Location l, ValueRange a) {
-                          return arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult();
-                        });
-  Value sumExp = e.generic(rowType, {op.getLogits(), max}, e.filled(rowType, 0.0), {id, row, row},
-                           rowReduce, [](OpBuilder &nb, Location l, ValueRange a) {
-                             Value x = arith::SubFOp::create(nb, l, a[0], a[1]);
-                             return arith::AddFOp::create(nb, l, math::ExpOp::create(nb, l, x), a[2])
-                                 .getResult();
-                           });
+  auto [max, sumExp] = rowMaxAndSumExp(e, op.getLogits());
   // The label's logit: a masked sum over k (linalg.index compared to the label).
   Value picked = e.generic(rowType, {op.getLogits(), op.getLabels()}, e.filled(rowType, 0.0),
                            {id, row, row}, rowReduce, [](OpBuilder &nb, Location l, ValueRange a) {
@@ -353,16 +374,7 @@ LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, OpBuilder
   ArrayRef<int64_t> s = op.getStrides(), p = op.getPadding(), k = dfilter.getShape();
   int64_t C = x.getDimSize(4), F = dy.getDimSize(4);
   int64_t P = dy.getNumElements() / F;
-  Value input = op.getInput();
-  if (llvm::any_of(p, [](int64_t v) { return v != 0; })) {
-    SmallVector<int64_t> padded(x.getShape());
-    SmallVector<OpFoldResult> pads(5, b.getIndexAttr(0));
-    for (int i = 0; i < 3; ++i) {
-      padded[i + 1] += 2 * p[i];
-      pads[i + 1] = b.getIndexAttr(p[i]);
-    }
-    input = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, f32), input, pads, pads, e.f32(0.0));
-  }
+  Value input = padSpatial(e, op.getInput(), p);
   SmallVector<ReassociationIndices> positions = {{0, 1, 2, 3}, {4}};
   Value dyFlat = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({P, F}, f32), op.getOutputGrad(),
                                                  positions);
@@ -418,25 +430,6 @@ LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, OpBuilder
   };
   op.replaceAllUsesWith(loop(b, e.empty(dfilter), 0));
   return success();
-}
-
-// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors.
-Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
-                 function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
-  auto type = cast<RankedTensorType>(full[0].getType());
-  unsigned rank = type.getRank();
-  auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
-  SmallVector<AffineMap> maps(full.size(), e.b.getMultiDimIdentityMap(rank));
-  maps.append(perChannel.size() + 1, e.lastDimMap(rank));
-  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
-  iters.back() = IteratorType::parallel;
-  SmallVector<Value> inputs(full.begin(), full.end());
-  inputs.append(perChannel.begin(), perChannel.end());
-  return e.generic(vecType, inputs, e.filled(vecType, 0.0), maps, iters,
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value t = term(nb, l, a.drop_back());
-                     return arith::AddFOp::create(nb, l, t, a.back()).getResult();
-                   });
 }
 
 LogicalResult lowerBatchNormTrainBackward(vidnet::BatchNormTrainBackwardOp op, OpBuilder &b) {
@@ -556,20 +549,10 @@ LogicalResult lowerSoftmaxCrossEntropyBackward(vidnet::SoftmaxCrossEntropyBackwa
   Emitter e(b, op.getLoc());
   auto logits = cast<RankedTensorType>(op.getLogits().getType());
   int64_t n = logits.getDimSize(0);
-  auto rowType = RankedTensorType::get({n}, logits.getElementType());
   AffineMap id = b.getMultiDimIdentityMap(2);
   AffineMap row = AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, b.getContext());
-  SmallVector<IteratorType> rowReduce = {IteratorType::parallel, IteratorType::reduction};
   SmallVector<IteratorType> parallel2(2, IteratorType::parallel);
-  Value max = e.generic(rowType, {op.getLogits()}, e.filled(rowType, -INFINITY), {id, row}, rowReduce,
-                        [](OpBuilder &nb, Location l, ValueRange a) {
-                          return arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult();
-                        });
-  Value sumExp = e.generic(rowType, {op.getLogits(), max}, e.filled(rowType, 0.0), {id, row, row}, rowReduce,
-                           [](OpBuilder &nb, Location l, ValueRange a) {
-                             Value x = arith::SubFOp::create(nb, l, a[0], a[1]);
-                             return arith::AddFOp::create(nb, l, math::ExpOp::create(nb, l, x), a[2]).getResult();
-                           });
+  auto [max, sumExp] = rowMaxAndSumExp(e, op.getLogits());
   Value invN = e.f32(1.0 / static_cast<double>(n));
   Value grad = e.generic(logits, {op.getLogits(), max, sumExp, op.getLabels()}, e.empty(logits),
                          {id, row, row, row, id}, parallel2, [&](OpBuilder &nb, Location l, ValueRange a) {

@@ -207,14 +207,9 @@ Tensor softmaxCrossEntropyBackward(const Tensor &logits, const std::vector<int64
   for (int64_t n = 0; n < N; ++n) {
     const int64_t label = labels[static_cast<size_t>(n)];
     require(label >= 0 && label < K, "reference cross-entropy backward: label out of range");
-    double max = logits.at({n, 0});
-    for (int64_t k = 1; k < K; ++k)
-      max = std::max(max, double(logits.at({n, k})));
-    double sum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      sum += std::exp(logits.at({n, k}) - max);
+    const double logSumExp = rowLogSumExp(logits, n);
     for (int64_t k = 0; k < K; ++k) {
-      const double p = std::exp(logits.at({n, k}) - max) / sum;
+      const double p = std::exp(logits.at({n, k}) - logSumExp);
       dl.at({n, k}) = static_cast<float>((p - (k == label ? 1.0 : 0.0)) / N);
     }
   }

@@ -167,18 +167,23 @@ BasicTensor<T> denseForward(const BasicTensor<T> &x, const BasicTensor<T> &weigh
 }
 
 template <typename T>
+double rowLogSumExp(const BasicTensor<T> &logits, int64_t n) {
+  const int64_t K = logits.shape[1];
+  double max = logits.at({n, 0});
+  for (int64_t k = 1; k < K; ++k)
+    max = std::max(max, double(logits.at({n, k})));
+  double sum = 0;
+  for (int64_t k = 0; k < K; ++k)
+    sum += std::exp(logits.at({n, k}) - max);
+  return max + std::log(sum);
+}
+
+template <typename T>
 T softmaxCrossEntropyForward(const BasicTensor<T> &logits, const std::vector<int64_t> &labels) {
-  const int64_t N = logits.shape[0], K = logits.shape[1];
+  const int64_t N = logits.shape[0];
   double total = 0;
-  for (int64_t n = 0; n < N; ++n) {
-    double max = logits.at({n, 0});
-    for (int64_t k = 1; k < K; ++k)
-      max = std::max(max, double(logits.at({n, k})));
-    double sum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      sum += std::exp(logits.at({n, k}) - max);
-    total += max + std::log(sum) - logits.at({n, labels[static_cast<size_t>(n)]});
-  }
+  for (int64_t n = 0; n < N; ++n)
+    total += rowLogSumExp(logits, n) - logits.at({n, labels[static_cast<size_t>(n)]});
   return static_cast<T>(total / N);
 }
 
@@ -196,6 +201,7 @@ T softmaxCrossEntropyForward(const BasicTensor<T> &logits, const std::vector<int
   template BasicTensor<T> globalAvgPoolForward(const BasicTensor<T> &);                                 \
   template BasicTensor<T> foldTimeForward(const BasicTensor<T> &);                                      \
   template BasicTensor<T> denseForward(const BasicTensor<T> &, const BasicTensor<T> &, const BasicTensor<T> &); \
+  template double rowLogSumExp(const BasicTensor<T> &, int64_t);                                        \
   template T softmaxCrossEntropyForward(const BasicTensor<T> &, const std::vector<int64_t> &);
 VIDNET_REFERENCE_INSTANTIATE(float)
 VIDNET_REFERENCE_INSTANTIATE(double)

@@ -59,6 +59,9 @@ BasicTensor<T> foldTimeForward(const BasicTensor<T> &x);
 // N x C times C x K plus K -> N x K.
 template <typename T>
 BasicTensor<T> denseForward(const BasicTensor<T> &x, const BasicTensor<T> &weight, const BasicTensor<T> &bias);
+// log sum_k exp(logits[n, k]), with the row maximum subtracted first; in double.
+template <typename T>
+double rowLogSumExp(const BasicTensor<T> &logits, int64_t n);
 // Mean over the batch of -log softmax(logits)[label].
 template <typename T>
 T softmaxCrossEntropyForward(const BasicTensor<T> &logits, const std::vector<int64_t> &labels);

@@ -3,8 +3,7 @@
 
 #include "runtime/core/Random.h"
 #include "runtime/io/AtomicFile.h"
-#include "runtime/io/Npy.h"
-#include "runtime/io/ShapeText.h"
+#include "runtime/io/ClipArrays.h"
 #include "runtime/train/CurvePlot.h"
 
 #include <chrono>
@@ -13,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -66,29 +64,10 @@ bool sameRun(const TrainConfig &a, const TrainConfig &b, std::string &key) {
 
 bool loadClipSet(const std::string &clipsPath, const std::string &labelsPath, const rt::Manifest &m, ClipSet &out,
                  std::string &error) {
-  rt::NpyArray x, y;
-  if (!rt::readNpy(clipsPath, x, error) || !rt::readNpy(labelsPath, y, error))
-    return false;
-  std::vector<int64_t> clip = {m.channels, m.frames, m.height, m.width};
-  if (x.shape.size() != 5 || x.shape[0] < 1 || !std::equal(clip.begin(), clip.end(), x.shape.begin() + 1)) {
-    error = clipsPath + ": shape " + rt::shapeText(x.shape) + ", the bundle expects [N, " +
-            rt::shapeText(clip).substr(1) + " (N x C x L x H x W)";
-    return false;
-  }
-  if (y.shape != std::vector<int64_t>{x.shape[0]}) {
-    error = labelsPath + ": shape " + rt::shapeText(y.shape) + ", expected [" + std::to_string(x.shape[0]) +
-            "] (one label per clip of " + clipsPath + ")";
-    return false;
-  }
   ClipSet set;
-  if (!rt::npyAsFloat32(x, set.clips)) {
-    error = clipsPath + ": dtype " + x.dtype + ", expected float32 (<f4) or float64 (<f8)";
+  if (!rt::readClipsNpy(clipsPath, {m.channels, m.frames, m.height, m.width}, set.clips, set.count, error) ||
+      !rt::readLabelsNpy(labelsPath, set.count, set.labels, error))
     return false;
-  }
-  if (!rt::npyAsInt64(y, set.labels)) {
-    error = labelsPath + ": dtype " + y.dtype + ", expected int64 (<i8) or int32 (<i4)";
-    return false;
-  }
   for (size_t i = 0; i < set.labels.size(); ++i)
     if (set.labels[i] < 0 || set.labels[i] >= m.classes) {
       error = labelsPath + ": label " + std::to_string(set.labels[i]) + " of clip " + std::to_string(i) +
@@ -96,30 +75,31 @@ bool loadClipSet(const std::string &clipsPath, const std::string &labelsPath, co
               " classes)";
       return false;
     }
-  set.count = x.shape[0];
-  set.clipElements = x.elements() / x.shape[0];
+  set.clipElements = m.channels * m.frames * m.height * m.width;
   out = std::move(set);
   return true;
 }
 
-std::vector<int64_t> batchIndices(const TrainConfig &c, int64_t clipCount, int64_t step) {
-  const int64_t spe = stepsPerEpoch(c);
-  const uint64_t epoch = static_cast<uint64_t>(step / spe);
+BatchSampler::BatchSampler(const TrainConfig &config, int64_t clipCount)
+    : config_(config), clipCount_(clipCount), stepsPerEpoch_(stepsPerEpoch(config)) {}
+
+std::vector<int64_t> BatchSampler::batch(int64_t step) {
+  const int64_t epoch = step / stepsPerEpoch_;
   std::vector<int64_t> indices;
-  std::vector<int64_t> order;
-  int64_t orderPass = -1;
-  for (int64_t j = 0; j < c.batchSize; ++j) {
-    int64_t position = (step % spe) * c.batchSize + j;  // within the epoch
-    int64_t pass = position / clipCount;
-    if (pass != orderPass) {
-      order.resize(static_cast<size_t>(clipCount));
-      std::iota(order.begin(), order.end(), 0);
-      rt::Random rng(c.seed * 0x9E3779B97F4A7C15ULL ^ (epoch << 20) ^ static_cast<uint64_t>(pass));
-      for (int64_t i = clipCount - 1; i > 0; --i)
-        std::swap(order[static_cast<size_t>(i)], order[rng.next() % static_cast<uint64_t>(i + 1)]);
-      orderPass = pass;
+  for (int64_t j = 0; j < config_.batchSize; ++j) {
+    int64_t position = (step % stepsPerEpoch_) * config_.batchSize + j;  // within the epoch
+    int64_t pass = position / clipCount_;
+    if (epoch != epoch_ || pass != pass_) {
+      order_.resize(static_cast<size_t>(clipCount_));
+      std::iota(order_.begin(), order_.end(), 0);
+      rt::Random rng(config_.seed * 0x9E3779B97F4A7C15ULL ^ (static_cast<uint64_t>(epoch) << 20) ^
+                     static_cast<uint64_t>(pass));
+      for (int64_t i = clipCount_ - 1; i > 0; --i)
+        std::swap(order_[static_cast<size_t>(i)], order_[rng.next() % static_cast<uint64_t>(i + 1)]);
+      epoch_ = epoch;
+      pass_ = pass;
     }
-    indices.push_back(order[static_cast<size_t>(position % clipCount)]);
+    indices.push_back(order_[static_cast<size_t>(position % clipCount_)]);
   }
   return indices;
 }
@@ -153,9 +133,14 @@ bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std
   std::string keptLog;
   if (run.resume) {
     nlohmann::json last, state;
-    if (!readJson(lastPath, last, error) || !last.contains("state") || !last["state"].is_string() ||
-        !readJson((ckpt / last["state"].get<std::string>()).string(), state, error))
-      return error.empty() ? (error = lastPath + ": no checkpoint named in it", false) : false;
+    if (!readJson(lastPath, last, error))
+      return false;
+    if (!last.contains("state") || !last["state"].is_string()) {
+      error = lastPath + ": no checkpoint named in it";
+      return false;
+    }
+    if (!readJson((ckpt / last["state"].get<std::string>()).string(), state, error))
+      return false;
     TrainConfig saved;
     std::string key;
     if (state.value("format", "") != kStateFormat || !state.contains("config") ||
@@ -167,22 +152,27 @@ bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std
       error = "cannot resume: " + key + " differs from the checkpoint's (" + toJson(saved)[key].dump() + ")";
       return false;
     }
-    step = state.value("step", int64_t{-1});
-    if (step < 0 || !model.loadWeights((ckpt / state.value("weights", "")).string(), error))
-      return error.empty() ? (error = "bad step in the trainer state", false) : false;
+    const std::string weightsPath = (ckpt / state.value("weights", "")).string();
+    step = state.contains("step") && state["step"].is_number_integer() ? state["step"].get<int64_t>() : -1;
+    if (step < 0) {
+      error = "bad step in the trainer state";
+      return false;
+    }
+    if (!model.loadWeights(weightsPath, error))
+      return false;
     // The log keeps the steps the checkpoint has seen; later lines came from the lost work.
     std::ifstream log(logPath);
     for (std::string line; std::getline(log, line);) {
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("step") || j["step"].get<int64_t>() >= step)
+      if (j.is_discarded() || !j.contains("step") || !j["step"].is_number_integer() ||
+          j["step"].get<int64_t>() >= step)
         continue;
       keptLog += line + "\n";
       points.push_back({j["step"].get<int64_t>(), j.value("loss", NAN), j.value("clip_acc", NAN)});
     }
     if (!writeText(logPath, keptLog, error))
       return false;
-    out << "vidrun: resuming at step " << step << " (epoch " << step / spe + 1 << ") from "
-        << (ckpt / state.value("weights", "")).string() << "\n";
+    out << "vidrun: resuming at step " << step << " (epoch " << step / spe + 1 << ") from " << weightsPath << "\n";
   } else if (fs::exists(lastPath)) {
     error = dir.string() + " already holds a run (" + lastPath + "); resume it with --resume or set out_dir";
     return false;
@@ -216,10 +206,11 @@ bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std
   std::vector<float> clips(static_cast<size_t>(c.batchSize * data.clipElements));
   std::vector<int64_t> labels(static_cast<size_t>(c.batchSize));
   std::vector<float> logits(static_cast<size_t>(c.batchSize * m.classes));
+  BatchSampler sampler(c, data.count);
   const int64_t firstStep = step;
   auto start = std::chrono::steady_clock::now();
   for (; step < total; ++step) {
-    std::vector<int64_t> picked = batchIndices(c, data.count, step);
+    std::vector<int64_t> picked = sampler.batch(step);
     for (size_t j = 0; j < picked.size(); ++j) {
       const float *src = data.clips.data() + picked[j] * data.clipElements;
       std::copy(src, src + data.clipElements, clips.begin() + static_cast<long>(j) * data.clipElements);

@@ -24,10 +24,22 @@ struct ClipSet {
 bool loadClipSet(const std::string &clipsPath, const std::string &labelsPath, const rt::Manifest &manifest,
                  ClipSet &out, std::string &error);
 
-// Which clips step `step` trains on: epoch e visits the set in a fresh order (a Fisher-Yates
-// permutation seeded by (seed, e, pass)), repeating it as often as epoch_size needs. A pure
-// function of (seed, step), so a resumed run draws exactly the batches the original would.
-std::vector<int64_t> batchIndices(const TrainConfig &config, int64_t clipCount, int64_t step);
+// Which clips each step trains on: epoch e visits the set in a fresh order (a Fisher-Yates
+// permutation seeded by (seed, e, pass)), repeating it as often as epoch_size needs. The
+// batch is a pure function of (seed, step), so a resumed run draws exactly the batches the
+// original would; the current order is kept between calls, so a step costs O(batch), not a
+// shuffle of the whole set.
+class BatchSampler {
+public:
+  BatchSampler(const TrainConfig &config, int64_t clipCount);
+  std::vector<int64_t> batch(int64_t step);
+
+private:
+  const TrainConfig &config_;
+  int64_t clipCount_, stepsPerEpoch_;
+  int64_t epoch_ = -1, pass_ = -1;  // the (epoch, pass) `order_` belongs to
+  std::vector<int64_t> order_;
+};
 
 struct TrainRun {
   TrainConfig config;

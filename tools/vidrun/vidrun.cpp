@@ -1,11 +1,10 @@
 // vidrun: runs compiled bundles. Thin: argument parsing and file I/O here, the work in the
 // runtime's C API.
+#include "runtime/io/ClipArrays.h"
 #include "runtime/io/Npy.h"
 #include "tools/vidrun/TrainCommand.h"
-#include "runtime/io/ShapeText.h"
 #include "vidnet/runtime.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
@@ -88,22 +87,6 @@ bool parseNonNegative(const std::string &text, float &out) {
   if (text.empty() || *end != '\0' || errno != 0 || !(v >= 0) || v > 1e30)
     return false;
   out = static_cast<float>(v);
-  return true;
-}
-
-// N int64 (or int32) labels from a .npy file of shape [N].
-bool readLabels(const std::string &path, int64_t n, std::vector<int64_t> &labels, std::string &error) {
-  vidnet::rt::NpyArray y;
-  if (!vidnet::rt::readNpy(path, y, error))
-    return false;
-  if (y.shape != std::vector<int64_t>{n}) {
-    error = path + ": shape " + vidnet::rt::shapeText(y.shape) + ", expected [" + std::to_string(n) + "] (one label per clip)";
-    return false;
-  }
-  if (!vidnet::rt::npyAsInt64(y, labels)) {
-    error = path + ": dtype " + y.dtype + ", expected int64 (<i8) or int32 (<i4)";
-    return false;
-  }
   return true;
 }
 
@@ -232,29 +215,22 @@ int main(int argc, char **argv) {
   }
 
   // Read and check the input before the (possibly slow) weight load.
-  vidnet::rt::NpyArray x;
-  std::string error;
-  if (!vidnet::rt::readNpy(input, x, error))
-    return fail(error);
-  int64_t clip[4];
+  int64_t clip[4], n = 0;
   vn_bundle_clip_shape(bundle.get(), clip);
-  std::vector<int64_t> clipShape(clip, clip + 4);
-  if (x.shape.size() != 5 || x.shape[0] < 1 || !std::equal(x.shape.begin() + 1, x.shape.end(), clipShape.begin()))
-    return fail(input + ": shape " + vidnet::rt::shapeText(x.shape) + ", the bundle expects [N, " +
-                vidnet::rt::shapeText(clipShape).substr(1) + " (N x C x L x H x W)");
   std::vector<float> clips;
-  if (!vidnet::rt::npyAsFloat32(x, clips))
-    return fail(input + ": dtype " + x.dtype + ", expected float32 (<f4) or float64 (<f8)");
+  std::string error;
+  if (!vidnet::rt::readClipsNpy(input, {clip, clip + 4}, clips, n, error))
+    return fail(error);
 
   std::vector<int64_t> labels;
   if (command == "step") {
     int64_t batch = vn_bundle_train_batch(bundle.get());
     if (batch == 0)
       return fail(bundleDir + ": built with --forward-only (no train_step); rebuild it with vidc build");
-    if (x.shape[0] != batch)
-      return fail(input + ": " + std::to_string(x.shape[0]) + " clips; the bundle's train step takes exactly " +
+    if (n != batch)
+      return fail(input + ": " + std::to_string(n) + " clips; the bundle's train step takes exactly " +
                   std::to_string(batch) + " (vidc build --batch)");
-    if (!readLabels(labelsPath, batch, labels, error))
+    if (!vidnet::rt::readLabelsNpy(labelsPath, batch, labels, error))
       return fail(error);
   }
 
@@ -263,7 +239,7 @@ int main(int argc, char **argv) {
   } else if (Status s{vn_model_load_weights(model.get(), weights.c_str())}) {
     return fail(s.message());
   }
-  int64_t n = x.shape[0], classes = vn_bundle_classes(bundle.get());
+  int64_t classes = vn_bundle_classes(bundle.get());
   std::vector<float> logits(static_cast<size_t>(n * classes));
   if (command == "step")
     return runSteps(model.get(), clips, labels, hyper, steps, out, logits);

@@ -1,0 +1,18 @@
+// Clip batches and their labels as .npy files: the shapes and dtypes vidrun and the trainer
+// accept, with one message naming the file for anything else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vidnet::rt {
+
+// N x C x L x H x W float32 or float64 (converted) whose clip is `clipShape` (C, L, H, W), N >= 1.
+bool readClipsNpy(const std::string &path, const std::vector<int64_t> &clipShape, std::vector<float> &clips,
+                  int64_t &count, std::string &error);
+
+// `count` int64 or int32 (converted) labels, shape [count]. Their range is the caller's to check.
+bool readLabelsNpy(const std::string &path, int64_t count, std::vector<int64_t> &labels, std::string &error);
+
+} // namespace vidnet::rt
