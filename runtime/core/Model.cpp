@@ -109,6 +109,16 @@ bool toFloat32(const SafeTensor &t, std::vector<float> &out) {
   return true;
 }
 
+// One tensor from its manifest initializer (torchvision's rule), drawn from `rng` in PyTorch
+// order and stored in the compiled layout at `dst`; `values` is scratch.
+void drawInitial(const ManifestTensor &t, Random &rng, std::vector<float> &values, float *dst) {
+  values.resize(static_cast<size_t>(t.elements()));
+  for (float &v : values)
+    v = t.initDist == "normal" ? static_cast<float>(rng.normal(t.initMean, t.initStd))
+                               : static_cast<float>(t.initValue);
+  permute(values.data(), t.shape, t.permutation, dst);
+}
+
 } // namespace
 
 std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error) {
@@ -184,12 +194,7 @@ void Model::initialize(uint64_t seed) {
       counters_[counter++] = 0;
       continue;
     }
-    values.resize(static_cast<size_t>(t.elements()));
-    for (float &v : values)
-      v = t.initDist == "normal" ? static_cast<float>(rng.normal(t.initMean, t.initStd))
-                                 : static_cast<float>(t.initValue);
-    float *dst = (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset;
-    permute(values.data(), t.shape, t.permutation, dst);
+    drawInitial(t, rng, values, (t.buffer == BufferKind::Params ? params_.data() : state_.data()) + t.offset);
   }
 }
 
@@ -206,8 +211,10 @@ bool Model::loadWeights(const std::string &path, std::string &error, bool replac
   if (!readSafetensors(path, file, error))
     return false;
   const Manifest &m = bundle_.manifest();
-  bool hasMomentum = std::any_of(file.tensors.begin(), file.tensors.end(),
-                                 [](const auto &t) { return t.first.rfind(kMomentumPrefix, 0) == 0; });
+  auto isMomentum = [](const std::string &name) { return name.rfind(kMomentumPrefix, 0) == 0; };
+  // Fine-tuning (a new head) starts a fresh optimizer, as a new torch.optim.SGD would.
+  bool hasMomentum = !replaceHead && std::any_of(file.tensors.begin(), file.tensors.end(),
+                                                 [&](const auto &t) { return isMomentum(t.first); });
   // Check and convert everything first, so that a failed load leaves the model as it was.
   struct Pending {
     const ManifestTensor *tensor;
@@ -263,8 +270,7 @@ bool Model::loadWeights(const std::string &path, std::string &error, bool replac
       return false;
   }
   for (const auto &[name, tensor] : file.tensors) {
-    std::string base = name.rfind(kMomentumPrefix, 0) == 0 ? name.substr(std::strlen(kMomentumPrefix)) : name;
-    if (!used.count(name) && !(replaceHead && isHead(base))) {
+    if (!used.count(name) && !(replaceHead && (isHead(name) || isMomentum(name)))) {
       error = path + ": unexpected tensor '" + name + "' " + shapeText(tensor.shape) + " (not in bundle " +
               m.model + ")";
       return false;
@@ -275,13 +281,8 @@ bool Model::loadWeights(const std::string &path, std::string &error, bool replac
     Random rng(seed);
     std::vector<float> values;
     for (const ManifestTensor &t : m.tensors)
-      if (isHead(t.name) && t.buffer == BufferKind::Params) {
-        values.resize(static_cast<size_t>(t.elements()));
-        for (float &v : values)
-          v = t.initDist == "normal" ? static_cast<float>(rng.normal(t.initMean, t.initStd))
-                                     : static_cast<float>(t.initValue);
-        permute(values.data(), t.shape, t.permutation, params_.data() + t.offset);
-      }
+      if (isHead(t.name) && t.buffer == BufferKind::Params)
+        drawInitial(t, rng, values, params_.data() + t.offset);
   }
   if (!hasMomentum)
     resetMomentum();

@@ -72,7 +72,8 @@ public:
   // are converted); extra tensors are an error. num_batches_tracked may be missing (it is 0 then).
   // SGD momentum buffers, `momentum_buffer.NAME`, are loaded when the file has them (all or
   // none) and reset to zero when it has none. With `replaceHead`, the classifier (`fc.*`) is
-  // neither read nor checked and is re-initialized with `seed` (fine-tuning on new classes).
+  // neither read nor checked and is re-initialized with `seed`, and the momentum buffers start
+  // at zero whatever the file holds (fine-tuning on new classes, a fresh optimizer).
   // On failure the model is unchanged.
   bool loadWeights(const std::string &path, std::string &error, bool replaceHead = false, uint64_t seed = 0);
   // PyTorch layout and torchvision names; written to a temporary file and renamed. With
