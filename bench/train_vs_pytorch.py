@@ -12,6 +12,7 @@ import os
 import statistics
 import subprocess
 import tempfile
+import time
 
 import numpy as np
 import torch
