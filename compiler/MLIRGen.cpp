@@ -49,10 +49,16 @@ public:
           argTypes.push_back(mlir::RankedTensorType::get(shape, builder_.getF32Type()));
           argNames.push_back(builder_.getStringAttr(t.name));
         }
-    auto resultType =
-        mlir::RankedTensorType::get({batch_, g_.classes}, builder_.getF32Type());
+    // Results: the logits, then the pooled features the classifier reads (for `vidrun
+    // features`: returning them costs a copy of N x C floats, a second entry point would
+    // compile the whole network twice).
+    // Elaborate always ends a network in `fc` reading the pooled features.
+    const Shape &pooled = g_.layers.at(static_cast<size_t>(g_.layers.back().inputs.at(0))).output;
+    std::vector<mlir::Type> resultTypes = {
+        mlir::RankedTensorType::get({batch_, g_.classes}, builder_.getF32Type()),
+        mlir::RankedTensorType::get({batch_, pooled.c}, builder_.getF32Type())};
     auto func = mlir::func::FuncOp::create(builder_, fileLoc, "forward",
-                                           builder_.getFunctionType(argTypes, {resultType}));
+                                           builder_.getFunctionType(argTypes, resultTypes));
     for (unsigned i = 0; i < argNames.size(); ++i)
       func.setArgAttr(i, "vidnet.name", argNames[i]);
     for (unsigned i : stateArgs)
@@ -64,7 +70,8 @@ public:
 
     for (const Layer &l : g_.layers)
       values_.push_back(emit(l));
-    mlir::func::ReturnOp::create(builder_, fileLoc, values_.back());
+    mlir::func::ReturnOp::create(builder_, fileLoc,
+                                 mlir::ValueRange{values_.back(), input(g_.layers.back())});
     return module;
   }
 

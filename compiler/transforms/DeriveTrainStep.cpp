@@ -229,8 +229,8 @@ struct DeriveTrainStep : vidnet::impl::DeriveTrainStepBase<DeriveTrainStep> {
       return signalPassFailure();
     }
     FunctionType type = forward.getFunctionType();
-    if (type.getNumInputs() < 1 || type.getNumResults() != 1 || !forward.getBody().hasOneBlock()) {
-      forward.emitError("vidnet-derive-train-step expects forward(clips, params...) -> logits in one block");
+    if (type.getNumInputs() < 1 || type.getNumResults() < 1 || !forward.getBody().hasOneBlock()) {
+      forward.emitError("vidnet-derive-train-step expects forward(clips, params...) -> (logits, ...) in one block");
       return signalPassFailure();
     }
     func::FuncOp step = TrainStepBuilder(forward).build();

@@ -103,19 +103,28 @@ MemRefType memrefOf(Type tensor) {
 
 LogicalResult exportForward(func::FuncOp forward) {
   FunctionType type = forward.getFunctionType();
-  if (type.getNumInputs() < 1 || type.getNumResults() != 1 ||
-      !llvm::all_of(type.getInputs(), llvm::IsaPred<RankedTensorType>) || !isa<RankedTensorType>(type.getResult(0)))
-    return forward.emitError("vidnet-export-abi expects forward(tensor...) -> tensor");
+  if (type.getNumInputs() < 1 || type.getNumResults() < 1 || type.getNumResults() > 2 ||
+      !llvm::all_of(type.getInputs(), llvm::IsaPred<RankedTensorType>) ||
+      !llvm::all_of(type.getResults(), llvm::IsaPred<RankedTensorType>))
+    return forward.emitError("vidnet-export-abi expects forward(tensor...) -> (logits[, features])");
   vidnet::BufferLayout layout = vidnet::layoutForwardArguments(forward);
   Type f32 = Float32Type::get(forward.getContext());
-  enum { Clips, Params, State, Logits };
-  AbiRewriter abi(forward, {memrefOf(type.getInput(0)), MemRefType::get({layout.paramElements}, f32),
-                            MemRefType::get({layout.stateElements}, f32), memrefOf(type.getResult(0))});
+  enum { Clips, Params, State, Logits, Features };
+  SmallVector<Type> buffers = {memrefOf(type.getInput(0)), MemRefType::get({layout.paramElements}, f32),
+                               MemRefType::get({layout.stateElements}, f32), memrefOf(type.getResult(0))};
+  SmallVector<const char *> names = {"clips", "params", "state", "logits"};
+  if (type.getNumResults() == 2) {
+    buffers.push_back(memrefOf(type.getResult(1)));
+    names.push_back("features");
+  }
+  AbiRewriter abi(forward, buffers);
   abi.argFromBuffer(0, Clips);
   for (auto [i, slot] : llvm::enumerate(layout.slots))
     abi.argFromSlot(i + 1, slot.state ? State : Params, slot);
   abi.resultToBuffer(0, Logits);
-  abi.finish({"clips", "params", "state", "logits"}, "vidnet_forward");
+  if (type.getNumResults() == 2)
+    abi.resultToBuffer(1, Features);
+  abi.finish(names, "vidnet_forward");
   return success();
 }
 

@@ -225,6 +225,12 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
       !r.string(*forward, "symbol", "entry_points.forward", m.forwardSymbol) ||
       !r.integer(*forward, "batch", "entry_points.forward", m.forwardBatch, 1, 1 << 20))
     return false;
+  std::vector<int64_t> featureShape;
+  if (!r.dims(*forward, "features", "entry_points.forward", featureShape, 2))
+    return false;
+  if (featureShape[0] != m.forwardBatch)
+    return r.fail("entry_points.forward.features", "expected [batch, features] with the forward's batch");
+  m.featureSize = featureShape[1];
   if (auto step = entries->find("train_step"); step != entries->end()) {
     const json *momentum = r.member(*buffers, "momentum", "buffers");
     int64_t momentumElements = 0;

@@ -34,6 +34,7 @@ struct Manifest {
   std::string library;
   std::string forwardSymbol;
   int64_t forwardBatch = 0;  // clips per call of the compiled forward
+  int64_t featureSize = 0;   // width of the pooled vector forward also returns (fc's input)
   std::string trainStepSymbol;  // empty: built with --forward-only
   int64_t trainBatch = 0;       // clips per call of train_step (BN statistics are over these)
   int64_t paramElements = 0, stateElements = 0;

@@ -370,20 +370,23 @@ int Model::threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void Model::forward(const float *clips, int64_t n, float *logits) {
+void Model::forward(const float *clips, int64_t n, float *logits, float *features) {
   const Manifest &m = bundle_.manifest();
   const int64_t perCall = m.forwardBatch, spatial = m.frames * m.height * m.width, clip = m.channels * spatial;
   const int64_t chunks = (n + perCall - 1) / perCall;
   std::atomic<int64_t> nextChunk{0};
   // Each worker owns its staging buffers; chunks are claimed in order, results land in place.
   auto worker = [&] {
-    FloatBuffer staged(perCall * clip), out(perCall * m.classes);
+    FloatBuffer staged(perCall * clip), out(perCall * m.classes), pooled(perCall * m.featureSize);
     for (int64_t chunk; (chunk = nextChunk++) < chunks;) {
       int64_t start = chunk * perCall, count = std::min(perCall, n - start);
       std::memset(staged.data(), 0, sizeof(float) * static_cast<size_t>(staged.size()));
       permute(clips + start * clip, {count, m.channels, spatial}, {0, 2, 1}, staged.data());  // NC(DHW) -> N(DHW)C
-      bundle_.forward()(staged.data(), params_.data(), state_.data(), out.data());
+      bundle_.forward()(staged.data(), params_.data(), state_.data(), out.data(), pooled.data());
       std::memcpy(logits + start * m.classes, out.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
+      if (features)
+        std::memcpy(features + start * m.featureSize, pooled.data(),
+                    sizeof(float) * static_cast<size_t>(count * m.featureSize));
     }
   };
   int64_t workers = std::min<int64_t>(threads(), chunks);

@@ -12,7 +12,8 @@
 
 namespace vidnet::rt {
 
-using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits);
+using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits,
+                           float *features);
 using TrainStepFn = void (*)(const float *clips, const int64_t *labels, const float *params, const float *state,
                              const float *momentum, const float *hyper, float *newParams, float *newState,
                              float *newMomentum, float *loss, float *logits);
@@ -82,8 +83,9 @@ public:
 
   // clips: n x C x L x H x W float32 (torchvision's layout), logits: n x classes. Any n >= 1:
   // chunks of the compiled forward's batch (the last one zero-padded) run on up to
-  // `threads()` worker threads. Eval-mode BN.
-  void forward(const float *clips, int64_t n, float *logits);
+  // `threads()` worker threads. Eval-mode BN. `features`, when given, receives the n x
+  // manifest().featureSize pooled vectors the classifier reads.
+  void forward(const float *clips, int64_t n, float *logits, float *features = nullptr);
   // One SGD step (training-mode BN) on exactly manifest().trainBatch clips, n x C x L x H x W,
   // labels in [0, classes): updates weights, BN statistics and momentum buffers, counts the
   // batch in num_batches_tracked; the loss and the logits (before the update) come back.

@@ -9,7 +9,7 @@
 namespace vidnet::test {
 
 ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
-                             const std::function<ref::Tensor(const std::string &)> &tensor) {
+                             const std::function<ref::Tensor(const std::string &)> &tensor, ref::Tensor *features) {
   std::vector<ref::Tensor> values;
   auto input = [&](const Layer &l, size_t i = 0) -> const ref::Tensor & {
     return l.inputs.at(i) < 0 ? clips : values.at(static_cast<size_t>(l.inputs[i]));
@@ -48,6 +48,8 @@ ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
       values.push_back(ref::globalAvgPoolForward(input(l)));
       break;
     case LayerKind::Linear:
+      if (features)
+        *features = input(l);
       values.push_back(ref::denseForward(input(l), tensor(l.tensors[0].name), tensor(l.tensors[1].name)));
       break;
     }

@@ -15,8 +15,10 @@ namespace vidnet::test {
 
 // `tensor(name)` returns a parameter or statistic in the compiled, channels-last layout (conv
 // D x H x W x C x F, fc C x K). `clips` is N x D x H x W x C; the result N x classes.
+// `features`, when given, receives what the classifier reads (N x C pooled vectors).
 ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
-                             const std::function<ref::Tensor(const std::string &)> &tensor);
+                             const std::function<ref::Tensor(const std::string &)> &tensor,
+                             ref::Tensor *features = nullptr);
 
 struct ReferenceTrainResult {
   float loss = 0;

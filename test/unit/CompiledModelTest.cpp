@@ -193,7 +193,8 @@ TEST_P(CompiledModel, MatchesReference) {
   for (float &v : clips)
     v = normal(rng);
   std::vector<float> logits(static_cast<size_t>(clipsCount * m.classes));
-  model.forward(clips.data(), clipsCount, logits.data());
+  std::vector<float> features(static_cast<size_t>(clipsCount * m.featureSize));
+  model.forward(clips.data(), clipsCount, logits.data(), features.data());
 
   // The reference takes N x D x H x W x C clips and compiled-layout tensors from the buffers.
   ref::Tensor x({clipsCount, m.frames, m.height, m.width, m.channels});
@@ -213,8 +214,17 @@ TEST_P(CompiledModel, MatchesReference) {
     ADD_FAILURE() << "no tensor " << name;
     return ref::Tensor();
   };
-  ref::Tensor expected = test::referenceForward(graph, x, tensor);
+  ref::Tensor expectedFeatures;
+  ref::Tensor expected = test::referenceForward(graph, x, tensor, &expectedFeatures);
   ASSERT_EQ(expected.elements(), static_cast<int64_t>(logits.size()));
+  ASSERT_EQ(expectedFeatures.elements(), static_cast<int64_t>(features.size()));
+  double featureDiff = 0, featureMax = 0;
+  for (size_t i = 0; i < features.size(); ++i) {
+    featureDiff = std::max(featureDiff, std::abs(double(features[i]) - expectedFeatures.data[i]));
+    featureMax = std::max(featureMax, std::abs(double(expectedFeatures.data[i])));
+  }
+  EXPECT_GT(featureMax, 0.0) << "all-zero features test nothing";
+  EXPECT_LE(featureDiff, 1e-4 * std::max(1.0, featureMax)) << "pooled features";
 
   double maxDiff = 0, maxRef = 0;
   for (size_t i = 0; i < logits.size(); ++i) {
@@ -222,8 +232,8 @@ TEST_P(CompiledModel, MatchesReference) {
     maxDiff = std::max(maxDiff, std::abs(double(logits[i]) - expected.data[i]));
     maxRef = std::max(maxRef, std::abs(double(expected.data[i])));
   }
-  std::printf("%s: max |compiled - reference| = %.3g, max |reference| = %.3g (compile %.1f s)\n",
-              GetParam().c_str(), maxDiff, maxRef, timings.mlirSeconds + timings.llvmSeconds + timings.linkSeconds);
+  std::printf("%s: max |compiled - reference| = %.3g, max |reference| = %.3g, features %.3g (compile %.1f s)\n",
+              GetParam().c_str(), maxDiff, maxRef, featureDiff, timings.mlirSeconds + timings.llvmSeconds + timings.linkSeconds);
   EXPECT_GT(maxRef, 0.0) << "all-zero logits test nothing";
   EXPECT_LE(maxDiff, 1e-4 * std::max(1.0, maxRef));
 
