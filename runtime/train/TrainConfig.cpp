@@ -15,7 +15,7 @@ using nlohmann::json;
 namespace {
 
 using Member = std::variant<int64_t TrainConfig::*, uint64_t TrainConfig::*, double TrainConfig::*,
-                            std::string TrainConfig::*>;
+                            std::string TrainConfig::*, bool TrainConfig::*, std::vector<double> TrainConfig::*>;
 
 bool positive(double x) { return x > 0; }
 bool nonNegative(double x) { return x >= 0; }
@@ -44,7 +44,25 @@ const Field kFields[] = {
     {"checkpoint_every", &TrainConfig::checkpointEvery, "a non-negative integer (0: only at the end)", nonNegative},
     {"log_every", &TrainConfig::logEvery, "a positive integer", positive},
     {"out_dir", &TrainConfig::outDir, "a non-empty string", nullptr},
+    {"resize_height", &TrainConfig::resizeHeight, "a positive integer", positive},
+    {"resize_width", &TrainConfig::resizeWidth, "a positive integer", positive},
+    {"resize_filter", &TrainConfig::resizeFilter, "one of bicubic, bilinear, area", nullptr},
+    {"frame_stride", &TrainConfig::frameStride, "a positive integer", positive},
+    {"flip", &TrainConfig::flip, "true or false", nullptr},
+    {"mean", &TrainConfig::mean, "3 numbers (R, G, B)", nullptr},
+    {"std", &TrainConfig::std, "3 positive numbers (R, G, B)", positive},
+    {"short_videos", &TrainConfig::shortVideos, "one of loop, repeat_last, skip", nullptr},
+    {"eval_clips", &TrainConfig::evalClips, "a positive integer", positive},
+    {"loader_threads", &TrainConfig::loaderThreads, "a non-negative integer", nonNegative},
+    {"prefetch_batches", &TrainConfig::prefetchBatches, "a positive integer", positive},
 };
+
+bool oneOf(const std::string &value, std::initializer_list<const char *> choices) {
+  for (const char *c : choices)
+    if (value == c)
+      return true;
+  return false;
+}
 
 const Field *findField(std::string_view key) {
   for (const Field &f : kFields)
@@ -101,8 +119,31 @@ bool assignTo(std::string &dst, const json &v, bool (*)(double)) {
   return true;
 }
 
+bool assignTo(bool &dst, const json &v, bool (*)(double)) {
+  if (!v.is_boolean())
+    return false;
+  dst = v.get<bool>();
+  return true;
+}
+
+// Per-channel values: exactly 3 finite numbers, each accepted when `accepts` is given.
+bool assignTo(std::vector<double> &dst, const json &v, bool (*accepts)(double)) {
+  if (!v.is_array() || v.size() != 3)
+    return false;
+  std::vector<double> values;
+  for (const json &x : v) {
+    if (!x.is_number() || !std::isfinite(x.get<double>()) || (accepts && !accepts(x.get<double>())))
+      return false;
+    values.push_back(x.get<double>());
+  }
+  dst = std::move(values);
+  return true;
+}
+
 bool assign(TrainConfig &c, const Field &f, const json &v, std::string &error) {
-  if (std::visit([&](auto member) { return assignTo(c.*member, v, f.accepts); }, f.member))
+  if (std::visit([&](auto member) { return assignTo(c.*member, v, f.accepts); }, f.member) &&
+      (f.key != "resize_filter" || oneOf(c.resizeFilter, {"bicubic", "bilinear", "area"})) &&
+      (f.key != "short_videos" || oneOf(c.shortVideos, {"loop", "repeat_last", "skip"})))
     return true;
   error = keyText(f.key) + ": expected " + std::string(f.expected) + ", got " + show(v);
   return false;

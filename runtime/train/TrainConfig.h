@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vidnet::train {
 
@@ -30,6 +31,19 @@ struct TrainConfig {
   int64_t checkpointEvery = 31'250;
   int64_t logEvery = 100;         // steps between progress lines; log.jsonl gets every step
   std::string outDir = "runs/train";  // checkpoints, log.jsonl, curves.svg
+
+  // Video clips (vidrun train/eval/features/clips --data LIST). The clip's length and crop are
+  // the bundle's; these say how frames get there (runtime/data/ClipSampler.h).
+  int64_t resizeHeight = 128, resizeWidth = 171;  // section 4.1: frames resized to 128 x 171
+  std::string resizeFilter = "bicubic";           // bicubic (the ffmpeg CLI's), bilinear, area
+  int64_t frameStride = 1;                        // take every n-th frame
+  bool flip = true;                               // training: random horizontal flips
+  std::vector<double> mean = {0.43216, 0.394666, 0.37645};  // torchvision's Kinetics-400 RGB
+  std::vector<double> std = {0.22803, 0.22145, 0.216989};
+  std::string shortVideos = "loop";  // fewer frames than a clip spans: loop, repeat_last or skip
+  int64_t evalClips = 10;            // clips per video in eval and features (Tran et al.: 10)
+  int64_t loaderThreads = 2;         // decoding threads; 0 = decode on the training thread
+  int64_t prefetchBatches = 4;       // batches decoded ahead of the step
 };
 
 // Reads a JSON object of settings on top of the defaults. Unknown keys, wrong types and out of

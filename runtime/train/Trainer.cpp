@@ -104,7 +104,7 @@ std::vector<int64_t> BatchSampler::batch(int64_t step) {
   return indices;
 }
 
-bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std::string &error) {
+bool runTraining(rt::Model &model, BatchSource &data, const TrainRun &run, std::string &error) {
   const TrainConfig &c = run.config;
   const rt::Manifest &m = model.bundle().manifest();
   std::ostream &out = *run.progress;
@@ -203,19 +203,14 @@ bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std
     return writeText(lastPath, last.dump(2) + "\n", error);
   };
 
-  std::vector<float> clips(static_cast<size_t>(c.batchSize * data.clipElements));
+  std::vector<float> clips(static_cast<size_t>(c.batchSize * m.channels * m.frames * m.height * m.width));
   std::vector<int64_t> labels(static_cast<size_t>(c.batchSize));
   std::vector<float> logits(static_cast<size_t>(c.batchSize * m.classes));
-  BatchSampler sampler(c, data.count);
   const int64_t firstStep = step;
   auto start = std::chrono::steady_clock::now();
   for (; step < total; ++step) {
-    std::vector<int64_t> picked = sampler.batch(step);
-    for (size_t j = 0; j < picked.size(); ++j) {
-      const float *src = data.clips.data() + picked[j] * data.clipElements;
-      std::copy(src, src + data.clipElements, clips.begin() + static_cast<long>(j) * data.clipElements);
-      labels[j] = data.labels[static_cast<size_t>(picked[j])];
-    }
+    if (!data.batch(step, clips.data(), labels.data(), error))
+      return false;
     double lr = learningRate(c, step, spe);
     float loss = 0;
     rt::SgdHyper hyper{static_cast<float>(lr), static_cast<float>(c.momentum), static_cast<float>(c.weightDecay)};
@@ -256,6 +251,8 @@ bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std
     return false;
   out << "vidrun: trained " << m.model << " for " << total << " steps; checkpoint " << (ckpt / checkpointName(total)).string()
       << ".safetensors, log " << logPath << ", curves " << (dir / "curves.svg").string() << "\n";
+  if (std::string summary = data.summary(); !summary.empty())
+    out << "vidrun: " << summary << "\n";
   return true;
 }
 

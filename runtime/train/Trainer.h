@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/core/Model.h"
+#include "runtime/train/BatchSource.h"
 #include "runtime/train/TrainConfig.h"
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 namespace vidnet::train {
 
-// Labelled clips held in memory (from .npy files until the video loader feeds the trainer).
+// Labelled clips held in memory (.npy files).
 struct ClipSet {
   std::vector<float> clips;     // count x C x L x H x W, torchvision's layout
   std::vector<int64_t> labels;  // count, each in [0, classes)
@@ -55,6 +56,6 @@ struct TrainRun {
 //   curves.svg               loss and clip accuracy against the step
 // Every file is written to a temporary name and renamed, checkpoint before last.json, so a
 // run killed at any instant leaves the previous checkpoint intact and usable by --resume.
-bool runTraining(rt::Model &model, const ClipSet &data, const TrainRun &run, std::string &error);
+bool runTraining(rt::Model &model, BatchSource &data, const TrainRun &run, std::string &error);
 
 } // namespace vidnet::train

@@ -28,6 +28,17 @@ void expectSameConfig(const TrainConfig &a, const TrainConfig &b) {
   EXPECT_EQ(a.checkpointEvery, b.checkpointEvery);
   EXPECT_EQ(a.logEvery, b.logEvery);
   EXPECT_EQ(a.outDir, b.outDir);
+  EXPECT_EQ(a.resizeHeight, b.resizeHeight);
+  EXPECT_EQ(a.resizeWidth, b.resizeWidth);
+  EXPECT_EQ(a.resizeFilter, b.resizeFilter);
+  EXPECT_EQ(a.frameStride, b.frameStride);
+  EXPECT_EQ(a.flip, b.flip);
+  EXPECT_EQ(a.mean, b.mean);
+  EXPECT_EQ(a.std, b.std);
+  EXPECT_EQ(a.shortVideos, b.shortVideos);
+  EXPECT_EQ(a.evalClips, b.evalClips);
+  EXPECT_EQ(a.loaderThreads, b.loaderThreads);
+  EXPECT_EQ(a.prefetchBatches, b.prefetchBatches);
 }
 
 // A config that differs from the defaults in every field.
@@ -46,6 +57,17 @@ TrainConfig everythingChanged() {
   c.checkpointEvery = 0;
   c.logEvery = 1;
   c.outDir = "some dir/\"quoted\"";
+  c.resizeHeight = 36;
+  c.resizeWidth = 48;
+  c.resizeFilter = "area";
+  c.frameStride = 2;
+  c.flip = false;
+  c.mean = {0.5, 0.25, 0.125};
+  c.std = {0.1, 0.2, 0.3};
+  c.shortVideos = "repeat_last";
+  c.evalClips = 3;
+  c.loaderThreads = 0;
+  c.prefetchBatches = 9;
   return c;
 }
 
@@ -201,6 +223,11 @@ TEST(TrainConfigTest, OverridesUseTheSameKeysAndChecks) {
   EXPECT_EQ(rejected("momentum", "1").rfind("\"momentum\": ", 0), 0u);
   EXPECT_EQ(rejected("out_dir", "").rfind("\"out_dir\": ", 0), 0u);
   EXPECT_EQ(rejected("lr", "0.1").rfind("\"lr\": unknown setting", 0), 0u);
+  EXPECT_EQ(rejected("short_videos", "drop"), "\"short_videos\": expected one of loop, repeat_last, skip, got \"drop\"");
+  EXPECT_EQ(rejected("resize_filter", "lanczos").rfind("\"resize_filter\": expected one of", 0), 0u);
+  EXPECT_EQ(rejected("flip", "1"), "\"flip\": expected true or false, got 1");
+  EXPECT_EQ(rejected("mean", "[0.4, 0.4]"), "\"mean\": expected 3 numbers (R, G, B), got [0.4,0.4]");
+  EXPECT_EQ(rejected("std", "[0.2, 0, 0.2]").rfind("\"std\": expected 3 positive numbers", 0), 0u);
 }
 
 TEST(TrainConfigTest, ToJsonRoundTripsThroughText) {
@@ -211,7 +238,9 @@ TEST(TrainConfigTest, ToJsonRoundTripsThroughText) {
     keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"epochs", "epoch_size", "batch_size", "base_lr", "warmup_epochs",
                                             "lr_step_epochs", "lr_decay", "momentum", "weight_decay", "seed",
-                                            "checkpoint_every", "log_every", "out_dir"}));
+                                            "checkpoint_every", "log_every", "out_dir", "resize_height",
+                                            "resize_width", "resize_filter", "frame_stride", "flip", "mean", "std",
+                                            "short_videos", "eval_clips", "loader_threads", "prefetch_batches"}));
   TrainConfig back;
   std::string error;
   ASSERT_TRUE(parseTrainConfig(json::parse(j.dump()), back, error)) << error;

@@ -2,91 +2,90 @@
 #include "tools/vidrun/TrainCommand.h"
 
 #include "runtime/core/Model.h"
+#include "runtime/data/Dataset.h"
 #include "runtime/train/Trainer.h"
+#include "tools/vidrun/CommandLine.h"
+#include "tools/vidrun/VideoList.h"
 
+#include <filesystem>
 #include <iostream>
-#include <optional>
 
 namespace vidnet {
 
 int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (*fail)(const std::string &)) {
-  std::string bundleDir, configPath, clipsPath, labelsPath, weights, finetune, resumeDir;
-  std::vector<std::pair<std::string, std::string>> overrides;
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](std::string &dst) {
-      if (i + 1 >= argc || argv[i + 1][0] == '\0')
-        return false;
-      dst = argv[++i];
-      return true;
-    };
-    if (arg == "--config") {
-      if (!value(configPath))
-        return usage("--config takes a JSON file (see configs/)");
-    } else if (arg == "--data") {
-      if (!value(clipsPath))
-        return usage("--data takes a .npy file of clips (N x C x L x H x W)");
-    } else if (arg == "--labels") {
-      if (!value(labelsPath))
-        return usage("--labels takes a .npy file of int64 labels");
-    } else if (arg == "--weights") {
-      if (!value(weights))
-        return usage("--weights takes a .safetensors file");
-    } else if (arg == "--finetune") {
-      if (!value(finetune))
-        return usage("--finetune takes a .safetensors file whose head is replaced");
-    } else if (arg == "--resume") {
-      if (!value(resumeDir))
-        return usage("--resume takes the out_dir of the run to continue");
-    } else if (arg == "--set") {
-      std::string kv;
-      size_t eq;
-      if (!value(kv) || (eq = kv.find('=')) == std::string::npos || eq == 0)
-        return usage("--set takes KEY=VALUE, e.g. --set base_lr=0.1");
-      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      return usage("unknown option '" + arg + "' for train");
-    } else if (bundleDir.empty()) {
-      bundleDir = arg;
-    } else {
-      return usage("unexpected argument '" + arg + "'");
-    }
-  }
-  if (bundleDir.empty())
-    return usage("no bundle given");
-  if (clipsPath.empty() || labelsPath.empty())
-    return usage("train needs --data and --labels");
+  std::string dataPath, labelsPath, classesPath, weights, finetune, resumeDir;
+  ParsedCommand parsed;
+  std::string problem = parseCommand(
+      argc, argv, 2, "train",
+      {{"--data", &dataPath, "--data takes a video list (.csv, class folders, split .txt) or a .npy of clips"},
+       {"--labels", &labelsPath, "--labels takes a .npy file of int64 labels (with --data X.npy)"},
+       {"--classes", &classesPath, "--classes takes a class list (one name per line)"},
+       {"--weights", &weights, "--weights takes a .safetensors file"},
+       {"--finetune", &finetune, "--finetune takes a .safetensors file whose head is replaced"},
+       {"--resume", &resumeDir, "--resume takes the out_dir of the run to continue"}},
+      parsed);
+  if (!problem.empty())
+    return usage(problem);
+  if (parsed.positional.size() != 1)
+    return usage(parsed.positional.empty() ? "no bundle given" : "unexpected argument '" + parsed.positional[1] + "'");
+  if (dataPath.empty())
+    return usage("train needs --data");
+  const bool npy = !labelsPath.empty();
   if (!weights.empty() + !finetune.empty() + !resumeDir.empty() > 1)
     return usage("give at most one of --weights, --finetune and --resume");
 
   std::string error;
+  bool usageProblem = false;
   train::TrainRun run;
   run.progress = &std::cerr;
-  if (!configPath.empty() && !train::loadTrainConfig(configPath, run.config, error))
-    return fail(error);
-  for (const auto &[key, text] : overrides)
-    if (!train::applyOverride(run.config, key, text, error))
-      return usage("--set " + key + "=" + text + ": " + error);
+  if (!buildSettings(parsed, run.config, error, usageProblem))
+    return usageProblem ? usage(error) : fail(error);
   if (!resumeDir.empty()) {
     run.config.outDir = resumeDir;
     run.resume = true;
   }
-  if (!train::validateTrainConfig(run.config, error))
-    return fail(error);
 
-  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(bundleDir, error);
+  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(parsed.positional[0], error);
   if (!bundle)
     return fail(error);
-  train::ClipSet data;
-  if (!train::loadClipSet(clipsPath, labelsPath, bundle->manifest(), data, error))
-    return fail(error);
+  const rt::Manifest &m = bundle->manifest();
+  train::ClipSet clipSet;
+  data::VideoList list;
+  data::BadVideos bad(&std::cerr);
+  std::unique_ptr<train::BatchSource> source;
+  if (npy) {
+    if (!train::loadClipSet(dataPath, labelsPath, m, clipSet, error))
+      return fail(error);
+    source = train::clipSetSource(clipSet, run.config);
+  } else {
+    namespace fs = std::filesystem;
+    const fs::path runClasses = fs::path(run.config.outDir) / "classes.txt";
+    std::error_code ec;
+    if (run.resume && classesPath.empty() && fs::exists(runClasses, ec))
+      classesPath = runClasses.string();
+    data::ClipOptions clip;
+    if (!train::clipOptions(run.config, m, clip, error) ||
+        !openVideoList(dataPath, classesPath, m.classes, list, std::cerr, error))
+      return fail(error);
+    // The run's own copy of the class list: eval and fine-tuning read it, so an index means the
+    // same class in every later run whatever files are added.
+    // (Not over an existing run's: the trainer refuses to touch that one.)
+    fs::create_directories(run.config.outDir, ec);
+    if (!run.resume && !fs::exists(fs::path(run.config.outDir) / "ckpt" / "last.json", ec) &&
+        !data::writeClassList(runClasses.string(), list.classes, error))
+      return fail(error);
+    std::cerr << "vidrun: " << list.videos.size() << " videos, " << list.classes.size() << " classes from " << dataPath
+              << (list.missing.empty() ? "" : " (" + std::to_string(list.missing.size()) + " missing)") << "\n";
+    source = train::videoSource(labelledVideos(list), clip, run.config,
+                                run.config.epochs * train::stepsPerEpoch(run.config), bad);
+  }
   rt::Model model(*bundle);
   model.initialize(run.config.seed);
   if (!weights.empty() && !model.loadWeights(weights, error))
     return fail(error);
   if (!finetune.empty() && !model.loadWeights(finetune, error, /*replaceHead=*/true, run.config.seed))
     return fail(error);
-  if (!train::runTraining(model, data, run, error))
+  if (!train::runTraining(model, *source, run, error))
     return fail(error);
   return 0;
 }

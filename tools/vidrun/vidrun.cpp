@@ -3,6 +3,7 @@
 #include "runtime/io/ClipArrays.h"
 #include "runtime/io/Npy.h"
 #include "tools/vidrun/TrainCommand.h"
+#include "tools/vidrun/VideoCommands.h"
 #include "vidnet/runtime.h"
 
 #include <chrono>
@@ -24,8 +25,15 @@ constexpr const char *kUsage =
     "       vidrun init BUNDLE [--seed S] --out W.safetensors\n"
     "       vidrun step BUNDLE (--weights W.safetensors | --seed S) --input X.npy --labels Y.npy\n"
     "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors]\n"
-    "       vidrun train BUNDLE --data X.npy --labels Y.npy [--config C.json] [--set KEY=VALUE]...\n"
+    "       vidrun train BUNDLE --data LIST [--classes C.txt] [--config C.json] [--set KEY=VALUE]...\n"
     "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR]\n"
+    "       vidrun train BUNDLE --data X.npy --labels Y.npy [options as above]\n"
+    "       vidrun eval BUNDLE --weights W --data LIST [--clips K] [--classes C.txt] [--out DIR] [settings]\n"
+    "       vidrun features BUNDLE --weights W --data LIST --out F.npy [--clips K] [--classes C.txt] [settings]\n"
+    "       vidrun clips [BUNDLE] --data LIST --dump CLIPS.npy [--train] [--raw] [--clips K]\n"
+    "              [--frames L --crop S] [settings]\n"
+    "       vidrun make-motion-set DIR [--classes 4] [--train-per-class 40] [--test-per-class 10]\n"
+    "              [--frames 24] [--size 171x128] [--seed 1] [--codec mpeg4]\n"
     "\n"
     "  forward    logits of every clip in X (N x C x L x H x W float32, torchvision's layout)\n"
     "             into Y (N x classes float32); eval-mode batch norm; any N\n"
@@ -40,6 +48,19 @@ constexpr const char *kUsage =
     "             ckpt/step-N.{safetensors,json}, ckpt/last.json and curves.svg. --resume\n"
     "             continues a run from its last checkpoint with the same batches and losses;\n"
     "             --finetune loads weights but a new head (fc) for the bundle's classes\n"
+    "  eval       K clips per video, uniformly spaced, centre crop; prints clip@1, video@1 and\n"
+    "             video@5 (video = mean of its clips' softmax) and one JSON line; DIR gets\n"
+    "             eval.json (per-class accuracy, confusion matrix, skipped videos) and confusion.svg\n"
+    "  features   each video's pooled feature vector (the classifier's input, mean over K clips)\n"
+    "             as a videos x features float32 .npy, rows named in F.json\n"
+    "  clips      the clips the model sees (float32 N x C x L x H x W, normalized) or, with --raw,\n"
+    "             uint8 N x L x H x W x 3 before normalization; CLIPS.json says where each came from\n"
+    "  make-motion-set  encoded videos whose classes differ only in motion direction, with\n"
+    "             train.csv, test.csv and classes.txt\n"
+    "  LIST       a CSV of path,label (class name or index), a folder of class folders, or a\n"
+    "             UCF101 split file; classes.txt beside it fixes the class indices\n"
+    "  settings   --config C.json and --set KEY=VALUE: resize_height/width, frame_stride, flip,\n"
+    "             mean, std, short_videos (loop|repeat_last|skip), eval_clips, loader_threads, ...\n"
     "  --weights  safetensors with torchvision's state_dict names and PyTorch layouts\n"
     "  --seed S   initialize instead of loading weights (default 0 for init)\n";
 
@@ -125,6 +146,14 @@ int main(int argc, char **argv) {
   }
   if (command == "train")
     return vidnet::trainCommand(argc, argv, usage, fail);
+  if (command == "eval")
+    return vidnet::evalCommand(argc, argv, usage, fail);
+  if (command == "features")
+    return vidnet::featuresCommand(argc, argv, usage, fail);
+  if (command == "clips")
+    return vidnet::clipsCommand(argc, argv, usage, fail);
+  if (command == "make-motion-set")
+    return vidnet::makeMotionSetCommand(argc, argv, usage, fail);
   if (command != "forward" && command != "init" && command != "step")
     return usage("unknown command '" + command + "'");
   std::string bundleDir, weights, input, output, out, labelsPath;

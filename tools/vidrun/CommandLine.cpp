@@ -1,0 +1,64 @@
+// vidrun's shared option parser.
+#include "tools/vidrun/CommandLine.h"
+
+namespace vidnet {
+
+std::string parseCommand(int argc, char **argv, int first, const std::string &command,
+                         const std::vector<Option> &options, ParsedCommand &out) {
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string &dst) {
+      if (i + 1 >= argc || argv[i + 1][0] == '\0')
+        return false;
+      dst = argv[++i];
+      return true;
+    };
+    if (arg == "--config") {
+      if (!value(out.configPath))
+        return "--config takes a JSON file of settings (see configs/)";
+      continue;
+    }
+    if (arg == "--set") {
+      std::string kv;
+      size_t eq;
+      if (!value(kv) || (eq = kv.find('=')) == std::string::npos || eq == 0)
+        return "--set takes KEY=VALUE, e.g. --set base_lr=0.1";
+      out.overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      continue;
+    }
+    const Option *match = nullptr;
+    for (const Option &o : options)
+      if (arg == o.name)
+        match = &o;
+    if (match && match->flag) {
+      *match->flag = true;
+    } else if (match) {
+      if (!value(*match->value))
+        return match->takes;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return "unknown option '" + arg + "' for " + command;
+    } else {
+      out.positional.push_back(arg);
+    }
+  }
+  return "";
+}
+
+bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::string &error, bool &usageProblem) {
+  usageProblem = false;
+  train::TrainConfig c;
+  if (!parsed.configPath.empty() && !train::loadTrainConfig(parsed.configPath, c, error))
+    return false;
+  for (const auto &[key, text] : parsed.overrides)
+    if (!train::applyOverride(c, key, text, error)) {
+      error = "--set " + key + "=" + text + ": " + error;
+      usageProblem = true;
+      return false;
+    }
+  if (!train::validateTrainConfig(c, error))
+    return false;
+  out = std::move(c);
+  return true;
+}
+
+} // namespace vidnet

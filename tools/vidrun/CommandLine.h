@@ -1,0 +1,35 @@
+// Option parsing shared by vidrun's data commands: named options, --set KEY=VALUE, positionals,
+// and the settings (TrainConfig) they build.
+#pragma once
+
+#include "runtime/train/TrainConfig.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vidnet {
+
+struct Option {
+  const char *name;      // "--weights"
+  std::string *value;    // receives the argument; null for a flag
+  const char *takes;     // for the usage message: "--weights takes a .safetensors file"
+  bool *flag = nullptr;  // set when a flag is present
+};
+
+struct ParsedCommand {
+  std::vector<std::string> positional;
+  std::vector<std::pair<std::string, std::string>> overrides;  // --set KEY=VALUE, in order
+  std::string configPath;                                      // --config
+};
+
+// argv[first..]: every option in `options`, plus --config FILE and --set KEY=VALUE. Returns ""
+// or the usage problem ("unknown option '--x' for eval").
+std::string parseCommand(int argc, char **argv, int first, const std::string &command,
+                         const std::vector<Option> &options, ParsedCommand &out);
+
+// Defaults, then --config, then every --set, then the cross-setting checks. `usageProblem`
+// says whether a failure is the command line's (a bad --set) or the file's.
+bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::string &error, bool &usageProblem);
+
+} // namespace vidnet
