@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-torch.sh
 scripts/setup.sh
+bench/loader_vs_ffmpeg.sh "${VIDNET_BUILD_DIR:-build}/bin/vidnet-bench-loader"
 /usr/bin/python3 bench/forward_vs_pytorch.py "${VIDNET_BUILD_DIR:-build}" "$@"
 exec /usr/bin/python3 bench/train_vs_pytorch.py "${VIDNET_BUILD_DIR:-build}" "$@"

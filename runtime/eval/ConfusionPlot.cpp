@@ -2,6 +2,7 @@
 #include "runtime/eval/ConfusionPlot.h"
 
 #include "runtime/io/AtomicFile.h"
+#include "runtime/io/SvgText.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,31 +31,11 @@ constexpr unsigned kBlues[] = {0xf7fbff, 0xdeebf7, 0xc6dbef, 0x9ecae1, 0x6baed6,
                                0x4292c6, 0x2171b5, 0x08519c, 0x08306b};
 constexpr std::string_view kNoVideosColor = "#e0e0e0";
 
-std::string num(double v, int decimals = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string num(double v, int decimals = 1) { return rt::svgNumber(v, decimals); }
 
 std::string percent(double v) { return std::isfinite(v) ? num(100 * v) + "%" : "n/a"; }
 
-// A local copy until the one in CurvePlot.cpp is shared: markup escaped and control characters,
-// which XML 1.0 refuses, replaced by '?'. Unlike CurvePlot's it passes broken UTF-8 through.
-std::string escapeXml(std::string_view s) {
-  std::string out;
-  for (const char ch : s) {
-    const unsigned char c = ch;
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&apos;"; break;
-    default: out += c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? '?' : ch;
-    }
-  }
-  return out;
-}
+using rt::svgText;
 
 bool isContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -151,11 +132,6 @@ Layout layout(size_t n, const std::vector<std::string> &classNames, size_t title
   return l;
 }
 
-void text(std::string &svg, double x, double y, std::string_view anchor, std::string_view content,
-          std::string_view extra = "") {
-  svg += "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + std::string(anchor) + "\"" +
-         std::string(extra) + ">" + escapeXml(content) + "</text>\n";
-}
 
 void rect(std::string &svg, double x, double y, double w, double h, std::string_view fill, std::string_view extra = "") {
   svg += "<rect" + std::string(extra) + " x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(w) +
@@ -178,7 +154,7 @@ double rowShare(const Report &r, size_t t, size_t p) {
 // A white count on dark cells, black on light ones.
 void count(std::string &svg, const Layout &l, size_t t, size_t p, int64_t value, double share) {
   const std::string fill = share > 0.5 ? " fill=\"white\"" : "";
-  text(svg, l.left + l.centre(p), l.top + l.centre(t) + kCountFont * 0.35, "middle", std::to_string(value),
+  svgText(svg, l.left + l.centre(p), l.top + l.centre(t) + kCountFont * 0.35, "middle", std::to_string(value),
        " font-size=\"" + num(kCountFont, 0) + "\"" + fill);
 }
 
@@ -211,20 +187,20 @@ void axes(std::string &svg, const Layout &l, const std::vector<std::string> &lab
   for (size_t i = 0; i < l.n; ++i) {
     if (labels[i].empty())
       continue;
-    text(svg, l.left - 6, l.top + l.centre(i) + shift, "end", labels[i], font);
+    svgText(svg, l.left - 6, l.top + l.centre(i) + shift, "end", labels[i], font);
     if (l.indexStep) {
-      text(svg, l.left + l.centre(i), bottom + 6 + l.labelFont, "middle", labels[i], font);
+      svgText(svg, l.left + l.centre(i), bottom + 6 + l.labelFont, "middle", labels[i], font);
       continue;
     }
     const double x = l.left + l.centre(i) + (l.annotated ? shift * std::sqrt(0.5) : shift);
-    text(svg, 0, 0, "end", labels[i],
+    svgText(svg, 0, 0, "end", labels[i],
          font + " transform=\"translate(" + num(x) + "," + num(bottom + 8) + ") rotate(" +
              (l.annotated ? "-45" : "-90") + ")\"");
   }
   svg += "<rect x=\"" + num(l.left) + "\" y=\"" + num(l.top) + "\" width=\"" + num(l.side()) + "\" height=\"" +
          num(l.side()) + "\" fill=\"none\" stroke=\"#444444\"/>\n";
-  text(svg, l.left + l.side() / 2, bottom + l.labelRoom + 22, "middle", "predicted class");
-  text(svg, 0, 0, "middle", "true class",
+  svgText(svg, l.left + l.side() / 2, bottom + l.labelRoom + 22, "middle", "predicted class");
+  svgText(svg, 0, 0, "middle", "true class",
        " transform=\"translate(22," + num(l.top + l.side() / 2) + ") rotate(-90)\"");
 }
 
@@ -240,12 +216,12 @@ void legend(std::string &svg, const Layout &l, bool anyEmptyRow) {
   svg += "<rect x=\"" + num(x) + "\" y=\"" + num(l.top) + "\" width=\"16\" height=\"" + num(height) +
          "\" fill=\"url(#confusion-scale)\" stroke=\"#444444\"/>\n";
   for (int pct : {0, 50, 100})
-    text(svg, x + 22, l.top + height * (1 - pct / 100.0) + 4, "start", std::to_string(pct) + "%");
-  text(svg, 0, 0, "middle", "share of the true class's videos",
+    svgText(svg, x + 22, l.top + height * (1 - pct / 100.0) + 4, "start", std::to_string(pct) + "%");
+  svgText(svg, 0, 0, "middle", "share of the true class's videos",
        " transform=\"translate(" + num(x + 64) + "," + num(l.top + height / 2) + ") rotate(-90)\"");
   if (anyEmptyRow) {
     rect(svg, x, l.top + height + 16, 16, 16, kNoVideosColor, " stroke=\"#444444\"");
-    text(svg, x, l.top + height + 48, "start", "no videos");
+    svgText(svg, x, l.top + height + 48, "start", "no videos");
   }
 }
 
@@ -257,8 +233,8 @@ std::string svgOpen(double width, double height) {
 }
 
 void titles(std::string &svg, double width, const std::string &title, const Report &report) {
-  text(svg, width / 2, kTitleTop, "middle", title, " font-size=\"16\" font-weight=\"bold\"");
-  text(svg, width / 2, kTitleTop + 22, "middle", headline(report));
+  svgText(svg, width / 2, kTitleTop, "middle", title, " font-size=\"16\" font-weight=\"bold\"");
+  svgText(svg, width / 2, kTitleTop + 22, "middle", headline(report));
 }
 
 } // namespace
@@ -268,7 +244,7 @@ std::string confusionSvg(const Report &report, const std::vector<std::string> &c
   if (n == 0) {
     std::string svg = svgOpen(600, 200);
     titles(svg, 600, title, report);
-    text(svg, 300, 130, "middle", "no classes");
+    svgText(svg, 300, 130, "middle", "no classes");
     return svg + "</svg>\n";
   }
   const size_t titleChars = std::max(characters(title), characters(headline(report)) * 12 / 16);

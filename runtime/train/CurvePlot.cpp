@@ -2,6 +2,7 @@
 #include "runtime/train/CurvePlot.h"
 
 #include "runtime/io/AtomicFile.h"
+#include "runtime/io/SvgText.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,10 @@
 
 namespace vidnet::train {
 namespace {
+
+std::string num(double v, int decimals = 1) { return rt::svgNumber(v, decimals); }
+using rt::svgText;
+bool isZeroText(const std::string &s) { return s.find_first_not_of("-0.") == std::string::npos; }
 
 constexpr double kWidth = 900, kHeight = 640;
 constexpr double kPlotLeft = 80, kPlotRight = kWidth - 30;
@@ -40,73 +45,6 @@ struct PanelStyle {
 constexpr PanelStyle kLossPanel{"loss", "loss", "no finite loss values", 60, "#9ecae1", "#08519c", false, false};
 constexpr PanelStyle kAccuracyPanel{
     "accuracy", "clip accuracy", "no accuracy values", 360, "#fdae6b", "#a63603", true, true};
-
-bool isZeroText(const std::string &s) { return s.find_first_not_of("-0.") == std::string::npos; }
-
-std::string num(double v, int decimals = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  std::string s = buf;
-  // "-0.0" is what printf gives for tiny negative values; it reads as a bug on an axis.
-  if (s[0] == '-' && isZeroText(s))
-    s.erase(0, 1);
-  return s;
-}
-
-// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates), or 0.
-size_t utf8Length(std::string_view s, size_t i) {
-  const unsigned char c = s[i];
-  if (c < 0x80)
-    return 1;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // the bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;  // overlong
-    hi = c == 0xED ? 0x9F : 0xBF;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;  // overlong
-    hi = c == 0xF4 ? 0x8F : 0xBF;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > s.size())
-    return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const unsigned char b = s[i + k];
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
-      return 0;
-  }
-  return n;
-}
-
-// Text content for XML 1.0: markup escaped, and bytes a parser would refuse (control
-// characters, broken UTF-8, e.g. a Latin-1 file name) replaced by '?', so the SVG always loads.
-std::string escapeXml(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8Length(s, i);
-    const unsigned char c = s[i];
-    if (n == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
-      out += '?';
-      ++i;
-      continue;
-    }
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&apos;"; break;
-    default: out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  return out;
-}
 
 Series finiteColumn(const std::vector<CurvePoint> &points, double CurvePoint::*column) {
   Series s;
@@ -262,11 +200,6 @@ struct Frame {
   double bottom() const { return top + kPanelHeight; }
 };
 
-void text(std::string &svg, double x, double y, std::string_view anchor, std::string_view content,
-          std::string_view extra = "") {
-  svg += "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + std::string(anchor) + "\"" +
-         std::string(extra) + ">" + escapeXml(content) + "</text>\n";
-}
 
 void line(std::string &svg, double x1, double y1, double x2, double y2, std::string_view stroke, double width) {
   svg += "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) +
@@ -295,28 +228,28 @@ void frameAndTicks(std::string &svg, const Frame &f, std::string_view yLabel) {
   const double xStep = std::max(1.0, niceStep(f.x));  // steps are integers
   for (double t : ticks(f.x, xStep)) {
     line(svg, f.px(t), f.top, f.px(t), f.bottom(), "#eeeeee", 1);
-    text(svg, f.px(t), f.bottom() + 16, "middle", tickLabel(t, xStep, std::max(std::fabs(f.x.lo), std::fabs(f.x.hi))));
+    svgText(svg, f.px(t), f.bottom() + 16, "middle", tickLabel(t, xStep, std::max(std::fabs(f.x.lo), std::fabs(f.x.hi))));
   }
   const double yStep = niceStep(f.y);
   for (double t : ticks(f.y, yStep)) {
     line(svg, kPlotLeft, f.py(t), kPlotRight, f.py(t), "#eeeeee", 1);
-    text(svg, kPlotLeft - 6, f.py(t) + 4, "end", tickLabel(t, yStep, std::max(std::fabs(f.y.lo), std::fabs(f.y.hi))));
+    svgText(svg, kPlotLeft - 6, f.py(t) + 4, "end", tickLabel(t, yStep, std::max(std::fabs(f.y.lo), std::fabs(f.y.hi))));
   }
   frameRect(svg, f.top);
-  text(svg, (kPlotLeft + kPlotRight) / 2, f.bottom() + 34, "middle", "step");
+  svgText(svg, (kPlotLeft + kPlotRight) / 2, f.bottom() + 34, "middle", "step");
   const double midY = f.top + kPanelHeight / 2;
-  text(svg, 0, 0, "middle", yLabel, " transform=\"translate(22," + num(midY) + ") rotate(-90)\"");
+  svgText(svg, 0, 0, "middle", yLabel, " transform=\"translate(22," + num(midY) + ") rotate(-90)\"");
 }
 
 void legendEntry(std::string &svg, double x, double y, std::string_view color, double width, std::string_view label) {
   line(svg, x, y - 4, x + 24, y - 4, color, width);
-  text(svg, x + 30, y, "start", label);
+  svgText(svg, x + 30, y, "start", label);
 }
 
 void panel(std::string &svg, const PanelStyle &style, const Series &raw, Range x) {
   if (raw.size() == 0) {
     frameRect(svg, style.top);
-    text(svg, (kPlotLeft + kPlotRight) / 2, style.top + kPanelHeight / 2, "middle", style.noData);
+    svgText(svg, (kPlotLeft + kPlotRight) / 2, style.top + kPanelHeight / 2, "middle", style.noData);
     return;
   }
   const Frame f{style.top, x, yRange(raw, style.unitInterval)};
@@ -344,9 +277,9 @@ std::string curvesSvg(const std::vector<CurvePoint> &points, const std::string &
                     num(kHeight, 0) + "\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kHeight, 0) +
                     "\" font-family=\"sans-serif\" font-size=\"12\">\n"
                     "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  text(svg, kWidth / 2, 32, "middle", title, " font-size=\"16\" font-weight=\"bold\"");
+  svgText(svg, kWidth / 2, 32, "middle", title, " font-size=\"16\" font-weight=\"bold\"");
   if (points.empty()) {
-    text(svg, kWidth / 2, kHeight / 2, "middle", "no data");
+    svgText(svg, kWidth / 2, kHeight / 2, "middle", "no data");
   } else {
     const Range x = xRange(points);
     panel(svg, kLossPanel, finiteColumn(points, &CurvePoint::loss), x);
