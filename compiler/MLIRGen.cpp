@@ -52,11 +52,9 @@ public:
     // Results: the logits, then the pooled features the classifier reads (for `vidrun
     // features`: returning them costs a copy of N x C floats, a second entry point would
     // compile the whole network twice).
-    // Elaborate always ends a network in `fc` reading the pooled features.
-    const Shape &pooled = g_.layers.at(static_cast<size_t>(g_.layers.back().inputs.at(0))).output;
     std::vector<mlir::Type> resultTypes = {
         mlir::RankedTensorType::get({batch_, g_.classes}, builder_.getF32Type()),
-        mlir::RankedTensorType::get({batch_, pooled.c}, builder_.getF32Type())};
+        mlir::RankedTensorType::get({batch_, g_.featureWidth()}, builder_.getF32Type())};
     auto func = mlir::func::FuncOp::create(builder_, fileLoc, "forward",
                                            builder_.getFunctionType(argTypes, resultTypes));
     for (unsigned i = 0; i < argNames.size(); ++i)

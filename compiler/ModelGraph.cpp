@@ -36,6 +36,10 @@ std::string toString(const Dims3 &d) {
   return std::to_string(d.t) + "x" + std::to_string(d.h) + "x" + std::to_string(d.w);
 }
 
+int64_t ModelGraph::featureWidth() const {
+  return layers.at(static_cast<size_t>(layers.back().inputs.at(0))).output.c;
+}
+
 int64_t paperMid(int64_t t, int64_t d, int64_t inChannels, int64_t outChannels) {
   // Computed in 128 bits: the numerator overflows 64 bits for channel counts near 2^31.
   __int128 num = static_cast<__int128>(t) * d * d * inChannels * outChannels;

@@ -81,6 +81,10 @@ struct ModelGraph {
   int64_t params = 0;  // trainable: conv and fc weights and biases, BN gamma and beta
   int64_t macs = 0;    // per clip: convolutions and the fc layer
   int64_t stateElements = 0;  // BN running statistics
+
+  // Width of the pooled vector the classifier reads (512 for the ResNets): Elaborate always
+  // ends a network in `fc`, whose input is that vector.
+  int64_t featureWidth() const;
 };
 
 // The paper's M_i = floor(t d^2 N_{i-1} N_i / (d^2 N_{i-1} + t N_i)), which makes a (2+1)D

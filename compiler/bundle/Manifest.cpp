@@ -56,11 +56,6 @@ std::string sha256Hex(const std::string &text) {
   return llvm::toHex(digest, /*LowerCase=*/true);
 }
 
-// Width of the pooled vector the classifier reads (512 for the ResNets): `fc`'s input.
-int64_t featureSize(const ModelGraph &g) {
-  return g.layers.at(static_cast<size_t>(g.layers.back().inputs.at(0))).output.c;
-}
-
 } // namespace
 
 nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &error) {
@@ -93,7 +88,7 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
         {"batch", in.forwardClipsPerCall},
         {"clips", {in.forwardClipsPerCall, g.input.l, g.input.h, g.input.w, g.input.c}},
         {"logits", {in.forwardClipsPerCall, g.classes}},
-        {"features", {in.forwardClipsPerCall, featureSize(g)}},
+        {"features", {in.forwardClipsPerCall, g.featureWidth()}},
         {"bn", "eval"}}}};
   if (in.trainStep) {
     m["buffers"]["momentum"] = {{"elements", in.layout.paramElements}, {"layout", "params"}};

@@ -128,4 +128,15 @@ bool readClips(VideoDecoder &video, const ClipOptions &o, const std::vector<Clip
   return false;
 }
 
+bool readVideoClips(const std::string &path, const ClipOptions &o, const std::vector<ClipDraw> &draws, float *out,
+                    uint8_t *rawOut, std::vector<ClipPlacement> *placements, std::string &reason) {
+  std::unique_ptr<VideoDecoder> decoder = VideoDecoder::open(path, reason);
+  if (decoder && readClips(*decoder, o, draws, out, rawOut, placements, reason))
+    return true;
+  // The decoder's messages start with the path already.
+  if (reason.rfind(path + ": ", 0) == 0)
+    reason.erase(0, path.size() + 2);
+  return false;
+}
+
 } // namespace vidnet::data

@@ -61,4 +61,9 @@ bool placeClip(const ClipOptions &o, const ClipDraw &draw, int64_t frameCount, C
 bool readClips(VideoDecoder &video, const ClipOptions &o, const std::vector<ClipDraw> &draws, float *out,
                uint8_t *rawOut, std::vector<ClipPlacement> *placements, std::string &error);
 
+// Opens `path` and reads its clips as readClips does. `reason` says what is wrong without the
+// path, so that the caller names the file once (BadVideos: "skipped PATH: REASON").
+bool readVideoClips(const std::string &path, const ClipOptions &o, const std::vector<ClipDraw> &draws, float *out,
+                    uint8_t *rawOut, std::vector<ClipPlacement> *placements, std::string &reason);
+
 } // namespace vidnet::data

@@ -45,6 +45,7 @@ struct VideoDecoder::Impl {
   AVPacket *packet = nullptr;
   AVFrame *frame = nullptr, *rgb = nullptr;
   int stream = -1;
+  AVRational rate{0, 1};  // frames per second, {0, 1} when the file does not say
   bool pristine = false;  // nothing read since the input was opened
 
   ~Impl() { close(); }
@@ -194,9 +195,9 @@ std::unique_ptr<VideoDecoder> VideoDecoder::open(const std::string &path, std::s
   AVStream *s = impl.format->streams[impl.stream];
   d->width_ = impl.codec->width;
   d->height_ = impl.codec->height;
-  d->codec_ = impl.codec->codec->name;
   AVRational rate = av_guess_frame_rate(impl.format, s, nullptr);
-  d->fps_ = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0;
+  if (rate.num > 0 && rate.den > 0)
+    impl.rate = rate;
   d->frameCount_ = s->nb_frames;
   if (d->frameCount_ <= 0) {
     // Matroska/WebM carry no count: one packet is one frame for every video codec we read.
@@ -208,6 +209,8 @@ std::unique_ptr<VideoDecoder> VideoDecoder::open(const std::string &path, std::s
 }
 
 VideoDecoder::~VideoDecoder() = default;
+
+double VideoDecoder::fps() const { return av_q2d(impl_->rate); }
 
 bool VideoDecoder::read(const std::vector<int64_t> &wanted, int64_t outHeight, int64_t outWidth,
                         ResizeFilter filter, DecodedFrames &out, std::string &error) {
@@ -225,9 +228,17 @@ bool VideoDecoder::read(const std::vector<int64_t> &wanted, int64_t outHeight, i
   // seek that lands past the frame, a gap) falls back to decoding from the first frame.
   const int64_t first = wanted.front();
   const int64_t start = s->start_time == AV_NOPTS_VALUE ? 0 : s->start_time;
-  AVRational rate = av_guess_frame_rate(impl.format, s, nullptr);
-  const bool canSeek = first > 0 && rate.num > 0 && rate.den > 0 && impl.format->pb &&
+  const AVRational rate = impl.rate;
+  const bool canSeek = first > 0 && rate.num > 0 && impl.format->pb &&
                        (impl.format->pb->seekable & AVIO_SEEKABLE_NORMAL);
+  size_t next = 0;  // wanted[next] is the frame to keep next
+  auto keep = [&](int64_t index) {
+    if (index != wanted[next])
+      return true;
+    out.indices.push_back(index);
+    ++next;
+    return impl.convert(out, filter, error);
+  };
   if (canSeek) {
     int64_t target = start + av_rescale_q(first, av_inv_q(rate), s->time_base);
     impl.pristine = false;
@@ -235,7 +246,6 @@ bool VideoDecoder::read(const std::vector<int64_t> &wanted, int64_t outHeight, i
       avcodec_flush_buffers(impl.codec);
       bool flushed = false, exact = true;
       int64_t previous = -1;
-      size_t next = 0;
       int rc = 0;
       while (next < wanted.size() && (rc = impl.nextFrame(flushed)) > 0) {
         int64_t ts = impl.frame->best_effort_timestamp;
@@ -251,12 +261,8 @@ bool VideoDecoder::read(const std::vector<int64_t> &wanted, int64_t outHeight, i
           break;
         }
         previous = index;
-        if (index == wanted[next]) {
-          out.indices.push_back(index);
-          if (!impl.convert(out, filter, error))
-            return false;
-          ++next;
-        }
+        if (!keep(index))
+          return false;
       }
       if (exact && rc < 0 && next < wanted.size())
         return impl.fail(error, "decoding failed after frame " + std::to_string(previous), rc);
@@ -269,6 +275,7 @@ bool VideoDecoder::read(const std::vector<int64_t> &wanted, int64_t outHeight, i
     }
     out.indices.clear();
     out.rgb.clear();
+    next = 0;
   }
 
   if (!impl.pristine && !impl.openInput(error))
@@ -276,15 +283,10 @@ bool VideoDecoder::read(const std::vector<int64_t> &wanted, int64_t outHeight, i
   impl.pristine = false;
   bool flushed = false;
   int64_t index = 0;
-  size_t next = 0;
   int rc = 0;
   for (; next < wanted.size() && (rc = impl.nextFrame(flushed)) > 0; ++index)
-    if (index == wanted[next]) {
-      out.indices.push_back(index);
-      if (!impl.convert(out, filter, error))
-        return false;
-      ++next;
-    }
+    if (!keep(index))
+      return false;
   if (rc < 0)
     return impl.fail(error, "decoding failed after frame " + std::to_string(index), rc);
   if (next < wanted.size())

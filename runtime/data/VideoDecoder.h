@@ -35,8 +35,7 @@ public:
   int64_t frameCount() const { return frameCount_; }
   int64_t width() const { return width_; }
   int64_t height() const { return height_; }
-  double fps() const { return fps_; }
-  const std::string &codec() const { return codec_; }
+  double fps() const;  // 0 when the file does not say
 
   // Decodes the frames `wanted` (ascending, no repeats) resized to outWidth x outHeight. A
   // wanted frame past the last one is simply absent from `out` (out.endOfStream then says
@@ -50,8 +49,6 @@ private:
   VideoDecoder() = default;
   std::unique_ptr<Impl> impl_;
   int64_t frameCount_ = 0, width_ = 0, height_ = 0;
-  double fps_ = 0;
-  std::string codec_;
 };
 
 } // namespace vidnet::data

@@ -2,6 +2,7 @@
 #include "runtime/train/BatchSource.h"
 
 #include "runtime/core/Random.h"
+#include "runtime/data/Prefetcher.h"
 #include "runtime/train/Trainer.h"
 
 #include <algorithm>
@@ -46,14 +47,18 @@ public:
   int64_t size() const override { return static_cast<int64_t>(videos_.size()); }
 
   bool batch(int64_t step, float *clips, int64_t *labels, std::string &error) override {
-    if (!loader_ || step != nextStep_) {
-      // The first call (or a step out of order, which the trainer never asks for) starts
-      // decoding from `step` on.
-      loader_.reset();
+    // The first call says where the run starts (0, or a resumed run's step); decoding runs
+    // ahead from there, so the steps must then come one after another.
+    if (!loader_) {
       firstStep_ = nextStep_ = step;
       loader_ = std::make_unique<data::Prefetcher<LoadedBatch>>(
           totalSteps_ - step, config_.loaderThreads, config_.prefetchBatches,
           [this](int64_t job) { return load(firstStep_ + job); });
+    }
+    if (step != nextStep_ || step >= totalSteps_) {
+      error = "video batches are decoded in order: asked for step " + std::to_string(step) + ", next is " +
+              std::to_string(nextStep_) + " of " + std::to_string(totalSteps_);
+      return false;
     }
     LoadedBatch b = loader_->next();
     ++nextStep_;
@@ -106,14 +111,10 @@ private:
 
   bool readOne(int64_t video, const data::ClipDraw &draw, float *out) {
     const std::string &path = videos_[static_cast<size_t>(video)].path;
-    std::string error;
-    std::unique_ptr<data::VideoDecoder> decoder = data::VideoDecoder::open(path, error);
-    if (decoder && data::readClips(*decoder, clip_, {draw}, out, nullptr, nullptr, error))
+    std::string reason;
+    if (data::readVideoClips(path, clip_, {draw}, out, nullptr, nullptr, reason))
       return true;
-    // The decoder's messages start with the path already.
-    if (error.rfind(path, 0) == 0)
-      error = error.substr(std::min(error.size(), path.size() + 2));
-    bad_.add(video, path, error);
+    bad_.add(video, path, reason);
     return false;
   }
 

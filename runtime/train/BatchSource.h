@@ -5,7 +5,6 @@
 #include "runtime/core/Manifest.h"
 #include "runtime/data/BadVideos.h"
 #include "runtime/data/ClipSampler.h"
-#include "runtime/data/Prefetcher.h"
 #include "runtime/train/TrainConfig.h"
 
 #include <memory>

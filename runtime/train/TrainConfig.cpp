@@ -3,6 +3,7 @@
 
 #include "runtime/io/AtomicFile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -27,6 +28,7 @@ struct Field {
   Member member;
   std::string_view expected;  // completes "expected ..."
   bool (*accepts)(double);    // numbers only; strings must be non-empty
+  std::string_view choices = {};  // strings only: the accepted words, space-separated; empty = any
 };
 
 // The one list of settings: parsing, overrides and toJson all go through it.
@@ -46,21 +48,30 @@ const Field kFields[] = {
     {"out_dir", &TrainConfig::outDir, "a non-empty string", nullptr},
     {"resize_height", &TrainConfig::resizeHeight, "a positive integer", positive},
     {"resize_width", &TrainConfig::resizeWidth, "a positive integer", positive},
-    {"resize_filter", &TrainConfig::resizeFilter, "one of bicubic, bilinear, area", nullptr},
+    {"resize_filter", &TrainConfig::resizeFilter, "one of bicubic, bilinear, area", nullptr, "bicubic bilinear area"},
     {"frame_stride", &TrainConfig::frameStride, "a positive integer", positive},
     {"flip", &TrainConfig::flip, "true or false", nullptr},
     {"mean", &TrainConfig::mean, "3 numbers (R, G, B)", nullptr},
     {"std", &TrainConfig::std, "3 positive numbers (R, G, B)", positive},
-    {"short_videos", &TrainConfig::shortVideos, "one of loop, repeat_last, skip", nullptr},
+    {"short_videos", &TrainConfig::shortVideos, "one of loop, repeat_last, skip", nullptr, "loop repeat_last skip"},
     {"eval_clips", &TrainConfig::evalClips, "a positive integer", positive},
     {"loader_threads", &TrainConfig::loaderThreads, "a non-negative integer", nonNegative},
     {"prefetch_batches", &TrainConfig::prefetchBatches, "a positive integer", positive},
 };
 
-bool oneOf(const std::string &value, std::initializer_list<const char *> choices) {
-  for (const char *c : choices)
-    if (value == c)
+// A field without choices takes any value its type allows.
+bool isChoice(const Field &f, const json &v) {
+  if (f.choices.empty())
+    return true;
+  if (!v.is_string())
+    return false;
+  const std::string &word = v.get_ref<const std::string &>();
+  for (size_t start = 0; start <= f.choices.size();) {
+    size_t end = std::min(f.choices.find(' ', start), f.choices.size());
+    if (f.choices.substr(start, end - start) == word)
       return true;
+    start = end + 1;
+  }
   return false;
 }
 
@@ -141,9 +152,7 @@ bool assignTo(std::vector<double> &dst, const json &v, bool (*accepts)(double)) 
 }
 
 bool assign(TrainConfig &c, const Field &f, const json &v, std::string &error) {
-  if (std::visit([&](auto member) { return assignTo(c.*member, v, f.accepts); }, f.member) &&
-      (f.key != "resize_filter" || oneOf(c.resizeFilter, {"bicubic", "bilinear", "area"})) &&
-      (f.key != "short_videos" || oneOf(c.shortVideos, {"loop", "repeat_last", "skip"})))
+  if (isChoice(f, v) && std::visit([&](auto member) { return assignTo(c.*member, v, f.accepts); }, f.member))
     return true;
   error = keyText(f.key) + ": expected " + std::string(f.expected) + ", got " + show(v);
   return false;

@@ -76,26 +76,32 @@ int clipsCommand(int argc, char **argv, Usage usage, Fail fail) {
   std::vector<float> clips;
   std::vector<uint8_t> bytes;
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  int64_t count = 0, skipped = 0;
+  data::BadVideos bad(&std::cerr);
+  int64_t count = 0;
+  auto resizeDump = [&](size_t values) {
+    if (raw)
+      bytes.resize(values);
+    else
+      clips.resize(values);
+  };
+  std::vector<data::ClipDraw> draws = data::evalClipDraws(perVideo);
   for (size_t i = 0; i < list.videos.size(); ++i) {
     const data::VideoItem &v = list.videos[i];
-    std::vector<data::ClipDraw> draws = data::evalClipDraws(perVideo);
     if (train) {
       rt::Random rng(config.seed * 0x9E3779B97F4A7C15ULL ^ static_cast<uint64_t>(i));
       draws = {data::drawTrainClip(clip, rng)};
     }
-    std::vector<float> values(raw ? 0 : static_cast<size_t>(perVideo * clipValues));
-    std::vector<uint8_t> pixels(raw ? static_cast<size_t>(perVideo * clipValues) : 0);
+    // The clips go straight to the end of the dump; a video that cannot be read is cut off again.
+    const size_t at = static_cast<size_t>(count * clipValues), size = static_cast<size_t>(perVideo * clipValues);
+    resizeDump(at + size);
     std::vector<data::ClipPlacement> placed;
-    std::unique_ptr<data::VideoDecoder> decoder = data::VideoDecoder::open(v.path, error);
-    if (!decoder || !data::readClips(*decoder, clip, draws, raw ? nullptr : values.data(),
-                                     raw ? pixels.data() : nullptr, &placed, error)) {
-      std::cerr << "vidrun: skipped " << error << "\n";
-      ++skipped;
+    std::string reason;
+    if (!data::readVideoClips(v.path, clip, draws, raw ? nullptr : clips.data() + at,
+                              raw ? bytes.data() + at : nullptr, &placed, reason)) {
+      bad.add(static_cast<int64_t>(i), v.path, reason);
+      resizeDump(at);
       continue;
     }
-    clips.insert(clips.end(), values.begin(), values.end());
-    bytes.insert(bytes.end(), pixels.begin(), pixels.end());
     for (const data::ClipPlacement &p : placed)
       rows.push_back({{"path", v.path}, {"label", v.label}, {"frames", p.frames}, {"top", p.top},
                       {"left", p.left}, {"flip", p.flip}});
@@ -114,7 +120,7 @@ int clipsCommand(int argc, char **argv, Usage usage, Fail fail) {
       {"resize", {clip.resizeHeight, clip.resizeWidth}},
       {"mean", config.mean},
       {"std", config.std},
-      {"skipped_videos", skipped},
+      {"skipped_videos", bad.count()},
       {"rows", rows}};
   std::string text = index.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const std::string indexPath = fs::path(dumpPath).replace_extension(".json").string();
@@ -122,7 +128,7 @@ int clipsCommand(int argc, char **argv, Usage usage, Fail fail) {
                      : rt::writeNpy(dumpPath, "<f4", shape, clips.data(), clips.size() * sizeof(float), error);
   if (!written || !rt::writeFileAtomically(indexPath, {{text.data(), text.size()}}, error))
     return fail(error);
-  std::cerr << "vidrun: " << count << " clips of " << list.videos.size() - static_cast<size_t>(skipped)
+  std::cerr << "vidrun: " << count << " clips of " << list.videos.size() - static_cast<size_t>(bad.count())
             << " videos in " << dumpPath << ", each clip's source in " << indexPath << "\n";
   return 0;
 }

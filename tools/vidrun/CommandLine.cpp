@@ -44,6 +44,14 @@ std::string parseCommand(int argc, char **argv, int first, const std::string &co
   return "";
 }
 
+std::string oneBundle(const ParsedCommand &parsed) {
+  if (parsed.positional.empty())
+    return "no bundle given";
+  if (parsed.positional.size() > 1)
+    return "unexpected argument '" + parsed.positional[1] + "'";
+  return "";
+}
+
 bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::string &error, bool &usageProblem) {
   usageProblem = false;
   train::TrainConfig c;

@@ -28,6 +28,10 @@ struct ParsedCommand {
 std::string parseCommand(int argc, char **argv, int first, const std::string &command,
                          const std::vector<Option> &options, ParsedCommand &out);
 
+// "" when the command line names exactly one positional argument, the bundle; else the
+// usage problem ("no bundle given", "unexpected argument 'x'").
+std::string oneBundle(const ParsedCommand &parsed);
+
 // Defaults, then --config, then every --set, then the cross-setting checks. `usageProblem`
 // says whether a failure is the command line's (a bad --set) or the file's.
 bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::string &error, bool &usageProblem);

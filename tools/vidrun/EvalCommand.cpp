@@ -46,8 +46,8 @@ int openRun(int argc, char **argv, const std::string &command, std::vector<Optio
   ParsedCommand parsed;
   if (std::string problem = parseCommand(argc, argv, 2, command, extra, parsed); !problem.empty())
     return usage(problem);
-  if (parsed.positional.size() != 1)
-    return usage(parsed.positional.empty() ? "no bundle given" : "unexpected argument '" + parsed.positional[1] + "'");
+  if (std::string problem = oneBundle(parsed); !problem.empty())
+    return usage(problem);
   if (weights.empty() || dataPath.empty())
     return usage(command + " needs --weights and --data");
   if (!clips.empty())
@@ -75,11 +75,8 @@ void forEachVideo(VideoRun &r, const std::function<void(size_t video, const floa
     VideoClips v;
     const std::string &path = r.list.videos[static_cast<size_t>(i)].path;
     v.clips.resize(static_cast<size_t>(k * 3 * m.frames * m.height * m.width));
-    std::unique_ptr<data::VideoDecoder> decoder = data::VideoDecoder::open(path, v.error);
-    if (decoder)
-      data::readClips(*decoder, r.clip, draws, v.clips.data(), nullptr, nullptr, v.error);
-    if (!v.error.empty() && v.error.rfind(path, 0) == 0)
-      v.error = v.error.substr(std::min(v.error.size(), path.size() + 2));
+    // v.error stays empty when the video is read.
+    data::readVideoClips(path, r.clip, draws, v.clips.data(), nullptr, nullptr, v.error);
     return v;
   });
   std::vector<float> logits(static_cast<size_t>(k * m.classes)), features(static_cast<size_t>(k * m.featureSize));

@@ -24,10 +24,10 @@ int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (
        {"--finetune", &finetune, "--finetune takes a .safetensors file whose head is replaced"},
        {"--resume", &resumeDir, "--resume takes the out_dir of the run to continue"}},
       parsed);
+  if (problem.empty())
+    problem = oneBundle(parsed);
   if (!problem.empty())
     return usage(problem);
-  if (parsed.positional.size() != 1)
-    return usage(parsed.positional.empty() ? "no bundle given" : "unexpected argument '" + parsed.positional[1] + "'");
   if (dataPath.empty())
     return usage("train needs --data");
   const bool npy = !labelsPath.empty();
