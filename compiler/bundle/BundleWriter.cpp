@@ -24,8 +24,10 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+} // namespace
+
 // Moves `staging` to `outDir`, replacing an existing bundle there.
-bool publish(const fs::path &staging, const fs::path &outDir, std::string &error) {
+static bool publishBundle(const fs::path &staging, const fs::path &outDir, std::string &error) {
   std::error_code ec;
   fs::path old;
   if (fs::exists(outDir, ec)) {
@@ -52,7 +54,45 @@ bool publish(const fs::path &staging, const fs::path &outDir, std::string &error
   return true;
 }
 
-} // namespace
+
+BundleStaging::~BundleStaging() {
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+}
+
+bool BundleStaging::begin(const std::string &outDir, std::string &error) {
+  out_ = fs::path(outDir).lexically_normal();
+  if (out_.filename().empty())
+    out_ = out_.parent_path();
+  dir_ = out_.string() + ".tmp." + std::to_string(getpid());
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  if (!fs::create_directories(dir_, ec) || ec) {
+    error = "cannot create " + dir_.string() + ": " + (ec ? ec.message() : "it exists");
+    dir_.clear();
+    return false;
+  }
+  return true;
+}
+
+bool BundleStaging::write(const std::string &file, const std::string &text, std::string &error) {
+  std::ofstream out(dir_ / file, std::ios::binary);
+  out << text;
+  if (!out.flush()) {
+    error = "cannot write " + (dir_ / file).string();
+    return false;
+  }
+  return true;
+}
+
+bool BundleStaging::commit(std::string &error) {
+  if (!publishBundle(dir_, out_, error))
+    return false;
+  dir_.clear();
+  return true;
+}
 
 // mlirgen at `batch` and the CPU pipeline for one entry point, down to the LLVM dialect.
 mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const ModelGraph &graph, int64_t batch,
@@ -96,34 +136,21 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   }
   timings.mlirSeconds = secondsSince(start);
 
-  fs::path outDir = fs::path(request.outDir).lexically_normal();
-  if (outDir.filename().empty())
-    outDir = outDir.parent_path();
-  fs::path staging = outDir.string() + ".tmp." + std::to_string(getpid());
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  if (!fs::create_directories(staging, ec) || ec) {
-    error = "cannot create " + staging.string() + ": " + (ec ? ec.message() : "it exists");
+  BundleStaging staging;
+  if (!staging.begin(request.outDir, error))
     return false;
-  }
-  auto fail = [&](std::string message) {
-    error = std::move(message);
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-    return false;
-  };
-
   start = std::chrono::steady_clock::now();
   std::vector<std::string> objects;
   for (auto &module : modules) {
-    objects.push_back((staging / ("entry" + std::to_string(objects.size()) + ".o")).string());
+    objects.push_back(staging.path("entry" + std::to_string(objects.size()) + ".o"));
     if (!cpu::emitObjectFile(*module, request.target, objects.back(), error))
-      return fail(error);
+      return false;
   }
   timings.llvmSeconds = secondsSince(start);
   start = std::chrono::steady_clock::now();
-  if (!cpu::linkSharedObject(objects, (staging / kLibraryName).string(), error))
-    return fail(error);
+  if (!cpu::linkSharedObject(objects, staging.path(kLibraryName), error))
+    return false;
+  std::error_code ec;
   for (const std::string &object : objects)
     fs::remove(object, ec);
   timings.linkSeconds = secondsSince(start);
@@ -132,17 +159,8 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
       {request.graph, request.specText, request.batch, request.trainStep, kForwardClipsPerCall, layout,
        request.target, kLibraryName},
       error);
-  if (manifest.is_null())
-    return fail(error);
-  {
-    std::ofstream out(staging / "manifest.json");
-    out << manifest.dump(2) << '\n';
-    if (!out.flush())
-      return fail("cannot write " + (staging / "manifest.json").string());
-  }
-  if (!publish(staging, outDir, error))
-    return fail(error);
-  return true;
+  return !manifest.is_null() && staging.write("manifest.json", manifest.dump(2) + "\n", error) &&
+         staging.commit(error);
 }
 
 } // namespace vidnet

@@ -4,6 +4,7 @@
 #include "compiler/ModelGraph.h"
 #include "compiler/targets/cpu/ObjectEmitter.h"
 
+#include <filesystem>
 #include <string>
 
 namespace vidnet {
@@ -28,5 +29,22 @@ struct BundleTimings {
 // bundle (no manifest.json) is never overwritten. MLIR diagnostics go to the context's
 // default handler (stderr); `error` says what failed.
 bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::string &error);
+
+// A bundle being assembled in `OUT.tmp.PID`: removed unless committed, which renames it to
+// OUT, replacing an existing bundle whole (and refusing to replace anything else).
+class BundleStaging {
+public:
+  BundleStaging() = default;
+  ~BundleStaging();
+  BundleStaging(const BundleStaging &) = delete;
+  BundleStaging &operator=(const BundleStaging &) = delete;
+  bool begin(const std::string &outDir, std::string &error);
+  std::string path(const std::string &file) const { return (dir_ / file).string(); }
+  bool write(const std::string &file, const std::string &text, std::string &error);
+  bool commit(std::string &error);
+
+private:
+  std::filesystem::path dir_, out_;
+};
 
 } // namespace vidnet

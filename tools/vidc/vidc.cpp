@@ -3,7 +3,11 @@
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/GraphReport.h"
 #include "compiler/MLIRGen.h"
+#include "compiler/bundle/CudaBundleWriter.h"
 #include "compiler/targets/cpu/CpuPipeline.h"
+#include "compiler/targets/cuda/CudaPipeline.h"
+#include "compiler/targets/cuda/LaunchPlan.h"
+#include "tools/vidc/KernelsCommand.h"
 #include "dsl/Parser.h"
 
 #include "mlir/IR/Verifier.h"
@@ -16,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -24,10 +29,12 @@ using namespace vidnet;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: vidc build [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME] [--forward-only] [-o DIR] SPEC.vnet\n"
+    "usage: vidc build [--target cpu|cuda:sm_XY] [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME]\n"
+    "                  [--forward-only] [-o DIR] SPEC.vnet\n"
     "       vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
-    "       vidc --emit=ast|graph|vidnet|linalg|llvm [--entry forward|train_step] [--input CxLxHxW]\n"
-    "            [--classes K] [--batch N] SPEC.vnet\n"
+    "       vidc kernels [--json] BUNDLE\n"
+    "       vidc --emit=ast|graph|vidnet|linalg|llvm|gpu|nvvm|ptx [--entry forward|train_step]\n"
+    "            [--target cuda:sm_XY] [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
     "\n"
     "  build              compile for this machine's CPU into a bundle directory\n"
@@ -35,6 +42,11 @@ constexpr const char *kUsage =
     "                     -o defaults to MODEL.vbundle\n"
     "  --forward-only     build without train_step (compiles in about half the time)\n"
     "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
+    "  --target T         cpu (default) or cuda:sm_80, cuda:sm_90, ...: an NVIDIA GPU bundle\n"
+    "                     (PTX + cubin from the CUDA toolkit's ptxas, launch plans; forward and\n"
+    "                     train_step both at --batch)\n"
+    "  kernels            a CUDA bundle's kernels: launch, registers, shared memory, spills, the\n"
+    "                     ops each computes, and kernels per entry point beside vidnet ops\n"
     "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
     "  --json             the same as one JSON object\n"
     "  --emit=ast         the parsed spec with line:col of every node\n"
@@ -42,6 +54,9 @@ constexpr const char *kUsage =
     "  --emit=vidnet      the forward function in the vidnet MLIR dialect, with spec locations\n"
     "  --emit=linalg      after (2+1)D decomposition and lowering to linalg on tensors\n"
     "  --emit=llvm        LLVM IR from the CPU pipeline\n"
+    "  --emit=gpu         CUDA: host launches and the outlined gpu.func kernels\n"
+    "  --emit=nvvm        CUDA: the kernels in the LLVM/NVVM dialects\n"
+    "  --emit=ptx         CUDA: the kernels' PTX (default --target cuda:sm_90)\n"
     "  --entry E          what --emit shows: forward (default) or train_step, the training\n"
     "                     step vidnet-derive-train-step derives (BN in training form, loss,\n"
     "                     backward, SGD); --emit=vidnet then shows the generated backward\n"
@@ -97,10 +112,64 @@ int build(const ModelGraph &graph, const std::string &specText, int64_t batch, b
   return 0;
 }
 
+int buildCuda(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep,
+              const cuda::GpuTarget &target, std::string outDir) {
+  if (outDir.empty())
+    outDir = graph.name + ".vbundle";
+  CudaBundleSummary s;
+  std::string error;
+  if (!writeCudaBundle({graph, specText, batch, trainStep, target, outDir}, s, error)) {
+    std::cerr << "vidc: " << error << '\n';
+    return 1;
+  }
+  std::cout << "vidc: wrote " << outDir << ": " << graph.name << ", batch " << batch << ", " << toString(graph.input)
+            << ", " << target.chip << "; forward " << s.forwardKernels << " kernels for " << s.forwardOps
+            << " vidnet ops";
+  if (trainStep)
+    std::cout << ", train_step " << s.trainKernels << " kernels for " << s.trainOps << " ops";
+  char line[128];
+  std::snprintf(line, sizeof line, "; max %d registers, %d kernels spill; %.1f s", s.maxRegisters, s.spillingKernels,
+                s.seconds);
+  std::cout << line << '\n';
+  return 0;
+}
+
+// --emit=gpu|nvvm|ptx: the CUDA pipeline up to that stage, printed.
+int emitCuda(const ModelGraph &graph, int64_t batch, cuda::Entry entry, const std::string &emit,
+             const cuda::GpuTarget &target) {
+  mlir::DialectRegistry registry;
+  cuda::registerCudaPipelineDialects(registry);
+  mlir::MLIRContext context(registry);
+  loadMLIRGenDialects(context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, graph, batch);
+  if (mlir::failed(mlir::verify(*module)) || mlir::failed(cuda::formKernels(*module, entry))) {
+    std::cerr << "vidc: internal error: the CUDA pipeline failed (see above)\n";
+    return 1;
+  }
+  if (emit == "gpu") {
+    module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo(true, false));
+    llvm::outs() << "\n";
+    return 0;
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> kernels = mlir::ModuleOp::create(module->getLoc());
+  if (mlir::failed(cuda::extractLaunchPlan(*module, entry == cuda::Entry::Forward ? "forward" : "train_step",
+                                           *kernels)) ||
+      mlir::failed(cuda::lowerKernels(*kernels, target, emit == "ptx" ? cuda::Stage::PTX : cuda::Stage::NVVM))) {
+    std::cerr << "vidc: internal error: lowering the kernels failed (see above)\n";
+    return 1;
+  }
+  if (emit == "ptx")
+    llvm::outs() << cuda::ptxOf(*kernels);
+  else
+    kernels->print(llvm::outs());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string command, emit, specPath, outDir, cpuName, entry = "forward";
+  std::string command, emit, specPath, outDir, cpuName, entry = "forward", targetName;
+  cuda::GpuTarget gpuTarget;
   bool json = false, forwardOnly = false;
   int64_t batch = 1;
   ElaborateOptions options;
@@ -129,8 +198,10 @@ int main(int argc, char **argv) {
       json = true;
     } else if (is("--emit")) {
       auto v = value("--emit");
-      if (!v || (*v != "ast" && *v != "graph" && *v != "vidnet" && *v != "linalg" && *v != "llvm"))
-        return usage("--emit takes ast, graph, vidnet, linalg or llvm");
+      static const std::set<std::string_view> stages = {"ast",    "graph", "vidnet", "linalg",
+                                                        "llvm",   "gpu",   "nvvm",   "ptx"};
+      if (!v || !stages.count(*v))
+        return usage("--emit takes ast, graph, vidnet, linalg, llvm, gpu, nvvm or ptx");
       if (!emit.empty())
         return usage("--emit given twice");
       emit = *v;
@@ -162,6 +233,12 @@ int main(int argc, char **argv) {
       if (!v || v->empty())
         return usage("-o takes the bundle directory to write");
       outDir = *v;
+    } else if (is("--target")) {
+      auto v = value("--target");
+      std::string problem;
+      if (!v || (*v != "cpu" && !cuda::parseGpuTarget(std::string(*v), gpuTarget, problem)))
+        return usage(v ? problem : "--target takes cpu or cuda:sm_XY");
+      targetName = *v;
     } else if (is("--cpu")) {
       auto v = value("--cpu");
       if (!v || v->empty())
@@ -169,7 +246,7 @@ int main(int argc, char **argv) {
       cpuName = *v;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage("unknown option '" + std::string(arg) + "'");
-    } else if (command.empty() && emit.empty() && specPath.empty() && (arg == "info" || arg == "build")) {
+    } else if (command.empty() && emit.empty() && specPath.empty() && (arg == "info" || arg == "build" || arg == "kernels")) {
       command = arg;
     } else if (specPath.empty()) {
       specPath = arg;
@@ -178,17 +255,31 @@ int main(int argc, char **argv) {
     }
   }
   if (command.empty() == emit.empty())
-    return usage(command.empty() ? "say what to do: build, info or --emit=..." : "use either " + command + " or --emit");
+    return usage(command.empty() ? "say what to do: build, info, kernels or --emit=..."
+                                 : "use either " + command + " or --emit");
+  if (command == "kernels") {
+    if (specPath.empty())
+      return usage("kernels takes a bundle directory");
+    return printKernels(specPath, json);
+  }
   if (specPath.empty())
     return usage("no spec file given");
-  if (json && command != "info")
+  bool cudaTarget = targetName.rfind("cuda:", 0) == 0;
+  bool cudaEmit = emit == "gpu" || emit == "nvvm" || emit == "ptx";
+  if (!targetName.empty() && command != "build" && !cudaEmit)
+    return usage("--target goes with build and --emit=gpu|nvvm|ptx");
+  if (cudaEmit && targetName == "cpu")
+    return usage("--emit=" + emit + " is CUDA code; give --target cuda:sm_XY or leave --target out");
+  if (cudaTarget && !cpuName.empty())
+    return usage("--cpu goes with the CPU target, not " + targetName);
+  if (json && command != "info" && command != "kernels")
     return usage("--json goes with info (--emit=graph is JSON already)");
   if ((!outDir.empty() || !cpuName.empty()) && command != "build")
     return usage("-o and --cpu go with build");
   if (forwardOnly && command != "build")
     return usage("--forward-only goes with build");
-  if (entry != "forward" && emit != "vidnet" && emit != "linalg" && emit != "llvm")
-    return usage("--entry goes with --emit=vidnet, linalg or llvm");
+  if (entry != "forward" && (command == "build" || command == "info" || emit == "ast" || emit == "graph"))
+    return usage("--entry goes with --emit=vidnet, linalg, llvm, gpu, nvvm or ptx");
   if (command == "info" && batch != 1)
     return usage("--batch goes with build and --emit");
   if (emit == "ast" && (options.input || options.classes))
@@ -199,8 +290,13 @@ int main(int argc, char **argv) {
   r.diags->render(std::cerr);
   if (!r.ok())
     return 1;
+  if (command == "build" && cudaTarget)
+    return buildCuda(*r.graph, r.source->text(), batch, !forwardOnly, gpuTarget, outDir);
   if (command == "build")
     return build(*r.graph, r.source->text(), batch, !forwardOnly, cpuName, outDir);
+  if (cudaEmit)
+    return emitCuda(*r.graph, batch, entry == "train_step" ? cuda::Entry::TrainStep : cuda::Entry::Forward, emit,
+                    gpuTarget);
   if (emit == "ast") {
     dsl::printAST(r.spec, std::cout);
   } else if (emit == "vidnet" || emit == "linalg" || emit == "llvm") {

@@ -1,7 +1,9 @@
-// vidnet-opt: mlir-opt with the vidnet dialect, its passes (target-independent and CPU) and
-// every upstream dialect the CPU pipeline lowers through, for lit tests and experiments.
+// vidnet-opt: mlir-opt with the vidnet dialect, its passes (target-independent, CPU, CUDA) and
+// every upstream dialect the pipelines lower through, for lit tests and experiments.
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/CpuPipeline.h"
+#include "compiler/targets/cuda/CudaPasses.h"
+#include "compiler/targets/cuda/CudaPipeline.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -12,7 +14,8 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   vidnet::registerVidnetPasses();
   vidnet::cpu::registerVidnetCpuPasses();
+  vidnet::cuda::registerVidnetCudaPasses();
   mlir::DialectRegistry registry;
-  vidnet::cpu::registerCpuPipelineDialects(registry);
+  vidnet::cuda::registerCudaPipelineDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "vidnet optimizer driver\n", registry));
 }

@@ -1,0 +1,130 @@
+// The CUDA pipeline as narrated lists: kernel formation (host + device), then device lowering.
+#include "compiler/targets/cuda/CudaPipeline.h"
+
+#include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cuda/CudaPasses.h"
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+
+#include <regex>
+
+namespace vidnet::cuda {
+
+bool parseGpuTarget(const std::string &text, GpuTarget &target, std::string &error) {
+  static const std::regex form("cuda:sm_([0-9])([0-9])a?");
+  std::smatch m;
+  if (!std::regex_match(text, m, form) || m[1].str()[0] < '8') {
+    error = "unknown target '" + text + "': expected cpu or cuda:sm_XY with compute capability 8.0 or newer "
+            "(cuda:sm_80, cuda:sm_86, cuda:sm_89, cuda:sm_90)";
+    return false;
+  }
+  target.chip = text.substr(5);
+  return true;
+}
+
+void registerCudaPipelineDialects(mlir::DialectRegistry &registry) {
+  cpu::registerCpuPipelineDialects(registry);
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+}
+
+namespace {
+
+void registerPasses() {
+  static const bool registered = [] {
+    mlir::registerAllPasses();
+    registerVidnetPasses();
+    registerVidnetCudaPasses();
+    return true;
+  }();
+  (void)registered;
+}
+
+mlir::LogicalResult runPipeline(mlir::Operation *op, const std::string &pipeline) {
+  registerPasses();
+  mlir::PassManager pm(op->getContext());
+  std::string error;
+  llvm::raw_string_ostream errors(error);
+  if (mlir::failed(mlir::parsePassPipeline(pipeline, pm, errors)))
+    return op->emitError("internal error: bad CUDA pipeline: ") << error;
+  return pm.run(op);
+}
+
+} // namespace
+
+std::string cudaKernelPipeline(Entry entry) {
+  std::string p;
+  auto add = [&](const std::string &pass) { p += (p.empty() ? "" : ",") + pass; };
+  // The same target-independent front as the CPU: (2+1)D split, training derived, linalg,
+  // elementwise chains fused (BN + ReLU + residual add as one generic).
+  add("func.func(vidnet-decompose-2plus1d)");
+  if (entry == Entry::TrainStep)
+    add("vidnet-derive-train-step{keep-forward=false}");
+  add("func.func(vidnet-lower-to-linalg)");
+  add("func.func(vidnet-fuse-elementwise)");
+  // No CSE before bufferization: merged zero fills would be shared inits, each conv then
+  // copying one in before accumulating (a whole extra kernel per conv).
+  add("canonicalize");
+  add("vidnet-export-abi");
+  add("one-shot-bufferize");
+  add("func.func(vidnet-memref-copy-to-linalg)");
+  // Straight-line host code with static offsets: each kernel argument is one bare pointer.
+  add("func.func(vidnet-cuda-unroll-host-loops)");
+  add("canonicalize");
+  add("func.func(linalg-generalize-named-ops)");
+  add("func.func(vidnet-cuda-form-kernels)");
+  // Outline before any canonicalization: the host function is not isolated from above, so
+  // it would hoist the kernels' constants out of them and make each a kernel argument.
+  add("gpu-kernel-outlining");
+  add("canonicalize");
+  add("cse");
+  return p;
+}
+
+std::string cudaDevicePipeline(const GpuTarget &target, Stage until) {
+  std::string p;
+  auto add = [&](const std::string &pass) { p += (p.empty() ? "" : ",") + pass; };
+  add("nvvm-attach-target{chip=" + target.chip + " features=" + target.features + " O=3}");
+  add("gpu.module(expand-strided-metadata)");
+  add("gpu.module(lower-affine)");
+  add("gpu.module(convert-scf-to-cf)");
+  // Bare pointers: a kernel takes one pointer per buffer; views' offsets and strides are
+  // static and compiled into the kernel. 32-bit indices: 64-bit division and multiplication
+  // are emulated on NVIDIA GPUs (vidnet-cuda-form-kernels refuses buffers of 2^31 elements).
+  add("gpu.module(convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=32})");
+  add("gpu.module(canonicalize)");
+  add("gpu.module(cse)");
+  add("reconcile-unrealized-casts");
+  if (until == Stage::PTX)
+    add("gpu-module-to-binary{format=isa}");
+  return p;
+}
+
+mlir::LogicalResult formKernels(mlir::ModuleOp module, Entry entry) {
+  return runPipeline(module, cudaKernelPipeline(entry));
+}
+
+mlir::LogicalResult lowerKernels(mlir::ModuleOp module, const GpuTarget &target, Stage until) {
+  for (auto func : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
+    func.erase();
+  return runPipeline(module, cudaDevicePipeline(target, until));
+}
+
+std::string ptxOf(mlir::ModuleOp module) {
+  std::string ptx;
+  module.walk([&](mlir::gpu::BinaryOp binary) {
+    for (mlir::Attribute object : binary.getObjects())
+      ptx += mlir::cast<mlir::gpu::ObjectAttr>(object).getObject().getValue().str();
+  });
+  return ptx;
+}
+
+} // namespace vidnet::cuda
