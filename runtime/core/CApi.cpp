@@ -89,7 +89,7 @@ vn_status vn_model_forward(vn_model *model, const float *clips, int64_t n, float
 }
 
 int64_t vn_bundle_train_batch(const vn_bundle *bundle) {
-  return bundle->bundle->trainStep() ? bundle->bundle->manifest().trainBatch : 0;
+  return bundle->bundle->hasTrainStep() ? bundle->bundle->manifest().trainBatch : 0;
 }
 
 vn_status vn_model_train_step(vn_model *model, const float *clips, const int64_t *labels, const float hyper[3],

@@ -203,20 +203,27 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
   std::vector<int64_t> inputShape;
   if (!r.string(j, "model", "", m.model) || !r.string(*spec, "path", "spec", m.specPath) ||
       !r.string(*spec, "sha256", "spec", m.specSha256) || !r.string(*target, "kind", "target", m.targetKind) ||
-      !r.string(*target, "triple", "target", m.triple) || !r.string(*target, "cpu", "target", m.cpu) ||
-      !r.string(*target, "features", "target", m.features) || !r.integer(j, "batch", "", m.batch, 1) ||
+      !r.integer(j, "batch", "", m.batch, 1) ||
       !r.integer(j, "classes", "", m.classes, 1) || !r.dims(*input, "shape", "input", inputShape, 5) ||
       !r.integer(j, "parameters", "", m.parameters) || !r.integer(j, "macs_per_clip", "", m.macsPerClip, 0,
-                                                                   std::numeric_limits<int64_t>::max()) ||
-      !r.string(j, "library", "", m.library))
+                                                                   std::numeric_limits<int64_t>::max()))
     return false;
-  if (m.targetKind != "cpu")
-    return r.fail("target.kind", "'" + m.targetKind + "'; this runtime runs cpu bundles");
+  if (m.targetKind == "cpu") {
+    if (!r.string(*target, "triple", "target", m.triple) || !r.string(*target, "cpu", "target", m.cpu) ||
+        !r.string(*target, "features", "target", m.features) || !r.string(j, "library", "", m.library))
+      return false;
+    if (m.library.empty() || m.library.find('/') != std::string::npos || m.library[0] == '.')
+      return r.fail("library", "'" + m.library + "' must be a plain file name inside the bundle");
+  } else if (m.targetKind == "cuda") {
+    // The kernels and launch plans ("cuda") are read by the CUDA executor, only when it runs.
+    if (!r.string(*target, "arch", "target", m.gpuArch) || !r.member(j, "cuda", ""))
+      return false;
+  } else {
+    return r.fail("target.kind", "'" + m.targetKind + "'; this runtime runs cpu and cuda bundles");
+  }
   if (inputShape.size() != 5 || inputShape[0] != m.batch)
     return r.fail("input.shape", "expected [batch, C, L, H, W]");
   m.channels = inputShape[1], m.frames = inputShape[2], m.height = inputShape[3], m.width = inputShape[4];
-  if (m.library.empty() || m.library.find('/') != std::string::npos || m.library[0] == '.')
-    return r.fail("library", "'" + m.library + "' must be a plain file name inside the bundle");
   const json *params = r.member(*buffers, "params", "buffers");
   const json *state = r.member(*buffers, "state", "buffers");
   const json *forward = r.member(*entries, "forward", "entry_points");

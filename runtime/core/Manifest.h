@@ -27,11 +27,12 @@ struct ManifestTensor {
 struct Manifest {
   int version = 0;
   std::string model, specPath, specSha256;
-  std::string targetKind, triple, cpu, features;
+  std::string targetKind, triple, cpu, features;  // kind: cpu | cuda; the rest for cpu
+  std::string gpuArch;                            // cuda: sm_80, sm_90, ...
   int64_t batch = 0, classes = 0;
   int64_t channels = 0, frames = 0, height = 0, width = 0;  // one clip, PyTorch C x L x H x W
   int64_t parameters = 0, macsPerClip = 0;
-  std::string library;
+  std::string library;  // cpu: the shared object
   std::string forwardSymbol;
   int64_t forwardBatch = 0;  // clips per call of the compiled forward
   int64_t featureSize = 0;   // width of the pooled vector forward also returns (fc's input)

@@ -1,5 +1,8 @@
-// Bundle loading (manifest, CPU check, dlopen) and the model's buffers, weights and forward.
+// Bundle loading (manifest, CPU check, dlopen or CUDA executor) and the model's buffers,
+// weights and forward.
 #include "runtime/core/Model.h"
+
+#include "runtime/cuda/CudaExecutor.h"
 
 #include "runtime/core/Random.h"
 #include "runtime/io/Safetensors.h"
@@ -12,7 +15,9 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 namespace vidnet::rt {
 namespace {
@@ -134,6 +139,20 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
   text << in.rdbuf();
   if (!parseManifest(manifestPath, text.str(), b->manifest_, error))
     return nullptr;
+  if (b->manifest_.targetKind == "cuda") {
+    CudaPlan plan;
+    nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+    if (!parseCudaPlan(j.at("cuda"), plan, error)) {
+      error = manifestPath + ": " + error;
+      return nullptr;
+    }
+    b->cuda_ = CudaExecutor::open(dir, plan, error);
+    if (!b->cuda_) {
+      error = dir + " (compiled for " + b->manifest_.gpuArch + "): " + error;
+      return nullptr;
+    }
+    return b;
+  }
   std::string missing;
   if (cpuLacksFeature(b->manifest_.features, missing)) {
     error = dir + ": compiled for " + b->manifest_.cpu + ", but this CPU lacks " + missing +
@@ -165,6 +184,37 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
 Bundle::~Bundle() {
   if (library_)
     dlclose(library_);
+}
+
+std::string Bundle::deviceName() const { return cuda_ ? cuda_->deviceName() : "cpu (" + manifest_.cpu + ")"; }
+
+void Bundle::forward(const float *clips, const float *params, const float *state, float *logits,
+                     float *features) const {
+  if (!cuda_) {
+    forward_(clips, params, state, logits, features);
+    return;
+  }
+  std::string error;
+  if (!cuda_->run("forward", {const_cast<float *>(clips), const_cast<float *>(params), const_cast<float *>(state),
+                              logits, features},
+                  error))
+    throw std::runtime_error("forward on " + cuda_->deviceName() + ": " + error);
+}
+
+void Bundle::trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
+                       const float *momentum, const float *hyper, float *newParams, float *newState,
+                       float *newMomentum, float *loss, float *logits) const {
+  if (!cuda_) {
+    trainStep_(clips, labels, params, state, momentum, hyper, newParams, newState, newMomentum, loss, logits);
+    return;
+  }
+  std::string error;
+  if (!cuda_->run("train_step",
+                  {const_cast<float *>(clips), const_cast<int64_t *>(labels), const_cast<float *>(params),
+                   const_cast<float *>(state), const_cast<float *>(momentum), const_cast<float *>(hyper), newParams,
+                   newState, newMomentum, loss, logits},
+                  error))
+    throw std::runtime_error("train_step on " + cuda_->deviceName() + ": " + error);
 }
 
 FloatBuffer::FloatBuffer(int64_t elements) : size_(elements) {
@@ -329,7 +379,7 @@ void Model::resetMomentum() {
 bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper &hyper, float &loss, float *logits,
                       std::string &error) {
   const Manifest &m = bundle_.manifest();
-  if (!bundle_.trainStep()) {
+  if (!bundle_.hasTrainStep()) {
     error = bundle_.dir() + ": built with --forward-only (no train_step); rebuild it with vidc build";
     return false;
   }
@@ -350,8 +400,13 @@ bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper 
     stagedClips_ = FloatBuffer(n * m.channels * spatial);
   permute(clips, {n, m.channels, spatial}, {0, 2, 1}, stagedClips_.data());  // NC(DHW) -> N(DHW)C
   const float hyperValues[3] = {hyper.lr, hyper.momentum, hyper.weightDecay};
-  bundle_.trainStep()(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
+  try {
+    bundle_.trainStep(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
                       nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits);
+  } catch (const std::runtime_error &e) {
+    error = e.what();  // the model is unchanged: the outputs were not swapped in
+    return false;
+  }
   std::swap(params_, nextParams_);
   std::swap(state_, nextState_);
   std::swap(momentum_, nextMomentum_);
@@ -382,14 +437,14 @@ void Model::forward(const float *clips, int64_t n, float *logits, float *feature
       int64_t start = chunk * perCall, count = std::min(perCall, n - start);
       std::memset(staged.data(), 0, sizeof(float) * static_cast<size_t>(staged.size()));
       permute(clips + start * clip, {count, m.channels, spatial}, {0, 2, 1}, staged.data());  // NC(DHW) -> N(DHW)C
-      bundle_.forward()(staged.data(), params_.data(), state_.data(), out.data(), pooled.data());
+      bundle_.forward(staged.data(), params_.data(), state_.data(), out.data(), pooled.data());
       std::memcpy(logits + start * m.classes, out.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
       if (features)
         std::memcpy(features + start * m.featureSize, pooled.data(),
                     sizeof(float) * static_cast<size_t>(count * m.featureSize));
     }
   };
-  int64_t workers = std::min<int64_t>(threads(), chunks);
+  int64_t workers = bundle_.onGpu() ? 1 : std::min<int64_t>(threads(), chunks);
   std::vector<std::thread> pool;
   for (int64_t i = 1; i < workers; ++i)
     pool.emplace_back(worker);

@@ -18,10 +18,14 @@ using TrainStepFn = void (*)(const float *clips, const int64_t *labels, const fl
                              const float *momentum, const float *hyper, float *newParams, float *newState,
                              float *newMomentum, float *loss, float *logits);
 
+class CudaExecutor;
+
 class Bundle {
 public:
-  // Reads and checks DIR/manifest.json, checks that this CPU has the features the code was
-  // compiled for, and loads the shared object and its entry point.
+  // Reads and checks DIR/manifest.json. A CPU bundle: checks that this CPU has the features the
+  // code was compiled for and loads the shared object. A CUDA bundle: loads the driver
+  // (dlopen libcuda.so.1), the kernels and the device buffers, so a machine without a GPU is
+  // told so here, once.
   static std::unique_ptr<Bundle> open(const std::string &dir, std::string &error);
   ~Bundle();
   Bundle(const Bundle &) = delete;
@@ -29,8 +33,17 @@ public:
 
   const Manifest &manifest() const { return manifest_; }
   const std::string &dir() const { return dir_; }
-  ForwardFn forward() const { return forward_; }
-  TrainStepFn trainStep() const { return trainStep_; }  // null for --forward-only bundles
+  bool hasTrainStep() const { return !manifest_.trainStepSymbol.empty(); }
+  bool onGpu() const { return cuda_ != nullptr; }
+  std::string deviceName() const;  // "cpu (emeraldrapids)" or the GPU's name
+
+  // The compiled entry points on compiled-layout buffers: the shared object's functions, or
+  // the kernels on the GPU (inputs uploaded, outputs downloaded). Throw std::runtime_error
+  // when the GPU fails (a CPU entry point cannot fail). Not reentrant on the GPU.
+  void forward(const float *clips, const float *params, const float *state, float *logits, float *features) const;
+  void trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
+                 const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
+                 float *loss, float *logits) const;
 
 private:
   Bundle() = default;
@@ -39,6 +52,7 @@ private:
   void *library_ = nullptr;
   ForwardFn forward_ = nullptr;
   TrainStepFn trainStep_ = nullptr;
+  std::unique_ptr<CudaExecutor> cuda_;
 };
 
 // torch.optim.SGD's hyper-parameters (dampening 0, no Nesterov).
@@ -83,7 +97,7 @@ public:
 
   // clips: n x C x L x H x W float32 (torchvision's layout), logits: n x classes. Any n >= 1:
   // chunks of the compiled forward's batch (the last one zero-padded) run on up to
-  // `threads()` worker threads. Eval-mode BN. `features`, when given, receives the n x
+  // `threads()` worker threads (one on the GPU). Eval-mode BN. `features`, when given, receives the n x
   // manifest().featureSize pooled vectors the classifier reads.
   void forward(const float *clips, int64_t n, float *logits, float *features = nullptr);
   // One SGD step (training-mode BN) on exactly manifest().trainBatch clips, n x C x L x H x W,

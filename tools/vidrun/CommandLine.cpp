@@ -1,5 +1,8 @@
-// vidrun's shared option parser.
+// vidrun's shared option parser and the --device check.
 #include "tools/vidrun/CommandLine.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace vidnet {
 
@@ -67,6 +70,29 @@ bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::st
     return false;
   out = std::move(c);
   return true;
+}
+
+std::string deviceMismatch(const std::string &bundleDir, const std::string &device, bool &usageProblem) {
+  usageProblem = false;
+  if (device.empty())
+    return "";
+  if (device != "cpu" && device != "cuda") {
+    usageProblem = true;
+    return "--device takes cpu or cuda";
+  }
+  std::ifstream in(bundleDir + "/manifest.json");
+  nlohmann::json manifest = nlohmann::json::parse(in, nullptr, false);
+  if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("target") ||
+      !manifest["target"].is_object())
+    return "";  // opening the bundle says what is wrong with it
+  std::string kind = manifest["target"].value("kind", "");
+  if (kind == device)
+    return "";
+  if (device == "cuda")
+    return "--device cuda: " + bundleDir + " was compiled for the CPU; build a GPU bundle with vidc build --target "
+           "cuda:sm_90 (or sm_80)";
+  return "--device cpu: " + bundleDir + " was compiled for " + manifest["target"].value("arch", kind) +
+         "; build a CPU bundle with vidc build (no --target)";
 }
 
 } // namespace vidnet

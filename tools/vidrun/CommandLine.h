@@ -32,6 +32,11 @@ std::string parseCommand(int argc, char **argv, int first, const std::string &co
 // usage problem ("no bundle given", "unexpected argument 'x'").
 std::string oneBundle(const ParsedCommand &parsed);
 
+// --device cpu|cuda against the bundle's target (manifest.json target.kind): "" when they
+// agree or no device was asked for; else the usage problem (a word other than cpu or cuda,
+// marked by `usageProblem`) or why this bundle cannot run there.
+std::string deviceMismatch(const std::string &bundleDir, const std::string &device, bool &usageProblem);
+
 // Defaults, then --config, then every --set, then the cross-setting checks. `usageProblem`
 // says whether a failure is the command line's (a bad --set) or the file's.
 bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::string &error, bool &usageProblem);

@@ -38,8 +38,9 @@ struct VideoRun {
 
 int openRun(int argc, char **argv, const std::string &command, std::vector<Option> extra, VideoRun &r,
             Usage usage, Fail fail) {
-  std::string weights, dataPath, classesPath, clips;
+  std::string weights, dataPath, classesPath, clips, device;
   extra.push_back({"--weights", &weights, "--weights takes a .safetensors file"});
+  extra.push_back({"--device", &device, "--device takes cpu or cuda"});
   extra.push_back({"--data", &dataPath, "--data takes a video list (.csv, class folders, split .txt)"});
   extra.push_back({"--classes", &classesPath, "--classes takes a class list (one name per line)"});
   extra.push_back({"--clips", &clips, "--clips takes the number of clips per video"});
@@ -56,6 +57,8 @@ int openRun(int argc, char **argv, const std::string &command, std::vector<Optio
   bool usageProblem = false;
   if (!buildSettings(parsed, r.config, error, usageProblem))
     return usageProblem ? usage(error) : fail(error);
+  if (std::string problem = deviceMismatch(parsed.positional[0], device, usageProblem); !problem.empty())
+    return usageProblem ? usage(problem) : fail(problem);
   r.bundle = rt::Bundle::open(parsed.positional[0], error);
   if (!r.bundle)
     return fail(error);

@@ -13,7 +13,7 @@
 namespace vidnet {
 
 int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (*fail)(const std::string &)) {
-  std::string dataPath, labelsPath, classesPath, weights, finetune, resumeDir;
+  std::string dataPath, labelsPath, classesPath, weights, finetune, resumeDir, device;
   ParsedCommand parsed;
   std::string problem = parseCommand(
       argc, argv, 2, "train",
@@ -22,7 +22,8 @@ int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (
        {"--classes", &classesPath, "--classes takes a class list (one name per line)"},
        {"--weights", &weights, "--weights takes a .safetensors file"},
        {"--finetune", &finetune, "--finetune takes a .safetensors file whose head is replaced"},
-       {"--resume", &resumeDir, "--resume takes the out_dir of the run to continue"}},
+       {"--resume", &resumeDir, "--resume takes the out_dir of the run to continue"},
+       {"--device", &device, "--device takes cpu or cuda"}},
       parsed);
   if (problem.empty())
     problem = oneBundle(parsed);
@@ -45,6 +46,8 @@ int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (
     run.resume = true;
   }
 
+  if (std::string mismatch = deviceMismatch(parsed.positional[0], device, usageProblem); !mismatch.empty())
+    return usageProblem ? usage(mismatch) : fail(mismatch);
   std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(parsed.positional[0], error);
   if (!bundle)
     return fail(error);

@@ -2,6 +2,7 @@
 // runtime's C API.
 #include "runtime/io/ClipArrays.h"
 #include "runtime/io/Npy.h"
+#include "tools/vidrun/CommandLine.h"
 #include "tools/vidrun/TrainCommand.h"
 #include "tools/vidrun/VideoCommands.h"
 #include "vidnet/runtime.h"
@@ -22,9 +23,10 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: vidrun forward BUNDLE (--weights W.safetensors | --seed S) --input X.npy --output Y.npy\n"
+    "              [--device cpu|cuda]\n"
     "       vidrun init BUNDLE [--seed S] --out W.safetensors\n"
     "       vidrun step BUNDLE (--weights W.safetensors | --seed S) --input X.npy --labels Y.npy\n"
-    "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors]\n"
+    "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors] [--device D]\n"
     "       vidrun train BUNDLE --data LIST [--classes C.txt] [--config C.json] [--set KEY=VALUE]...\n"
     "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR]\n"
     "       vidrun train BUNDLE --data X.npy --labels Y.npy [options as above]\n"
@@ -57,6 +59,8 @@ constexpr const char *kUsage =
     "             uint8 N x L x H x W x 3 before normalization; CLIPS.json says where each came from\n"
     "  make-motion-set  encoded videos whose classes differ only in motion direction, with\n"
     "             train.csv, test.csv and classes.txt\n"
+    "  --device   cpu or cuda (forward, step, train, eval, features): must be what the bundle\n"
+    "             was built for (vidc build --target cuda:sm_90 for cuda); the default is that\n"
     "  LIST       a CSV of path,label (class name or index), a folder of class folders, or a\n"
     "             UCF101 split file; classes.txt beside it fixes the class indices\n"
     "  settings   --config C.json and --set KEY=VALUE: resize_height/width, frame_stride, flip,\n"
@@ -156,7 +160,7 @@ int main(int argc, char **argv) {
     return vidnet::makeMotionSetCommand(argc, argv, usage, fail);
   if (command != "forward" && command != "init" && command != "step")
     return usage("unknown command '" + command + "'");
-  std::string bundleDir, weights, input, output, out, labelsPath;
+  std::string bundleDir, weights, input, output, out, labelsPath, device;
   std::optional<uint64_t> seed;
   float hyper[3] = {0.01f, 0.9f, 0.0f};
   int64_t steps = 1;
@@ -186,6 +190,9 @@ int main(int argc, char **argv) {
       if (!value(text) || !parseSeed(text, n) || n < 1 || n > 1000000)
         return usage("--steps takes a positive integer");
       steps = static_cast<int64_t>(n);
+    } else if (arg == "--device" && runs) {
+      if (!value(device))
+        return usage("--device takes cpu or cuda");
     } else if (arg == "--input" && runs) {
       if (!value(input))
         return usage("--input takes a .npy file");
@@ -227,6 +234,9 @@ int main(int argc, char **argv) {
     return usage("init needs --out");
   }
 
+  bool usageProblem = false;
+  if (std::string mismatch = vidnet::deviceMismatch(bundleDir, device, usageProblem); !mismatch.empty())
+    return usageProblem ? usage(mismatch) : fail(mismatch);
   vn_bundle *rawBundle = nullptr;
   if (Status s{vn_bundle_open(bundleDir.c_str(), &rawBundle)})
     return fail(s.message());

@@ -1,0 +1,85 @@
+// Runs a CUDA bundle's entry points: the manifest's launch plan, device buffers, and kernels launched in order.
+#pragma once
+
+#include "runtime/cuda/CudaDriver.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vidnet::rt {
+
+struct CudaArgSpec {  // one argument of the entry point's C ABI
+  std::string name;
+  int64_t bytes = 0;
+  bool output = false;  // copied back after the run; otherwise copied in before it
+};
+
+struct CudaLaunch {
+  std::string kernel;
+  unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  unsigned sharedBytes = 0;  // dynamic shared memory
+  std::vector<std::pair<int, int64_t>> args;  // (ABI index, or -1 for the arena; byte offset)
+};
+
+struct CudaEntryPlan {
+  std::vector<CudaArgSpec> abi;
+  int64_t arenaBytes = 0;  // scratch shared by the launches
+  std::vector<CudaLaunch> launches;
+};
+
+struct CudaPlan {
+  std::string arch, cubinFile, ptxFile;  // "sm_90"; file names inside the bundle directory
+  std::map<std::string, CudaEntryPlan> entries;
+};
+
+// Parses manifest["cuda"]. Every missing or ill-typed field is an error naming its path, e.g.
+// "cuda.entry_points.forward.launches[3].grid: expected 3 positive integers".
+bool parseCudaPlan(const nlohmann::json &cuda, CudaPlan &plan, std::string &error);
+
+class CudaExecutor {
+public:
+  // Loads the bundle's cubin (or JIT-compiles its PTX when the device is another architecture), resolves every
+  // kernel and allocates every entry point's buffers up front, so that run() only copies and launches.
+  static std::unique_ptr<CudaExecutor> open(const std::string &bundleDir, const CudaPlan &plan, std::string &error);
+  ~CudaExecutor();
+  CudaExecutor(const CudaExecutor &) = delete;
+  CudaExecutor &operator=(const CudaExecutor &) = delete;
+
+  // host[i] holds ABI argument i (its plan's byte size): inputs are copied in, the kernels run in order on the
+  // default stream, outputs are copied back. Not reentrant: the entry point's device buffers are shared.
+  bool run(const std::string &entry, const std::vector<void *> &host, std::string &error);
+  std::string deviceName() const { return name_; }
+
+private:
+  struct Entry {
+    std::vector<CUdeviceptr> abi;
+    CUdeviceptr arena = 0;
+    std::vector<CUfunction> functions;            // per launch
+    std::vector<std::vector<CUdeviceptr>> args;   // per launch: the kernel's pointer arguments
+  };
+
+  CudaExecutor(const CudaDriver &driver, const CudaPlan &plan) : cu_(driver), plan_(plan) {}
+  bool attach(std::string &error);
+  bool loadModule(const std::string &bundleDir, std::string &error);
+  bool loadPtx(const std::string &path, std::string &error);
+  bool prepare(const std::string &name, const CudaEntryPlan &plan, std::string &error);
+  bool allocate(CUdeviceptr &pointer, int64_t bytes, const std::string &what, std::string &error);
+  bool launchAll(const CudaEntryPlan &plan, Entry &entry, std::string &error);
+  bool check(CUresult result, const std::string &what, std::string &error) const;
+
+  const CudaDriver &cu_;
+  CudaPlan plan_;
+  CUdevice device_ = 0;
+  CUcontext context_ = nullptr;
+  CUmodule module_ = nullptr;
+  int major_ = 0, minor_ = 0;
+  std::string name_;
+  std::map<std::string, Entry> entries_;
+};
+
+} // namespace vidnet::rt
