@@ -4,6 +4,7 @@
 #include "compiler/MLIRGen.h"
 #include "compiler/bundle/Manifest.h"
 #include "compiler/targets/cpu/CpuPipeline.h"
+#include "compiler/targets/cuda/CudaPipeline.h"
 
 #include "mlir/IR/Verifier.h"
 
@@ -95,15 +96,18 @@ bool BundleStaging::commit(std::string &error) {
 }
 
 // mlirgen at `batch` and the CPU pipeline for one entry point, down to the LLVM dialect.
-mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const ModelGraph &graph, int64_t batch,
-                                               cpu::Entry entry, BufferLayout &layout, std::string &error) {
+static mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const ModelGraph &graph,
+                                                      int64_t batch,
+                                               cpu::Entry entry, BufferLayout &layout, bool kernelsOnCpu,
+                                               std::string &error) {
   mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, graph, batch);
   if (mlir::failed(mlir::verify(*module))) {
     error = "internal error: the generated vidnet module does not verify";
     return nullptr;
   }
   layout = layoutForwardArguments(module->lookupSymbol<mlir::func::FuncOp>("forward"));
-  if (mlir::failed(cpu::runCpuPipeline(*module, cpu::Stage::LLVM, entry))) {
+  if (mlir::failed(kernelsOnCpu ? cuda::compileKernelsForCpu(*module, entry)
+                                : cpu::runCpuPipeline(*module, cpu::Stage::LLVM, entry))) {
     error = "internal error: the CPU pipeline failed (see above)";
     return nullptr;
   }
@@ -113,7 +117,7 @@ mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const
 bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::string &error) {
   auto start = std::chrono::steady_clock::now();
   mlir::DialectRegistry registry;
-  cpu::registerCpuPipelineDialects(registry);
+  cuda::registerCudaPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   loadMLIRGenDialects(context);
   // Eval-mode forward is independent per clip: it is compiled for one clip per call and the
@@ -121,12 +125,14 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   // whole batch at once (BN batch statistics).
   std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
   BufferLayout layout, trainLayout;
-  modules.push_back(compileEntry(context, request.graph, kForwardClipsPerCall, cpu::Entry::Forward, layout, error));
+  modules.push_back(compileEntry(context, request.graph, kForwardClipsPerCall, cpu::Entry::Forward, layout,
+                                 request.kernelsOnCpu, error));
   if (!modules.back())
     return false;
   if (request.trainStep) {
     modules.push_back(
-        compileEntry(context, request.graph, request.batch, cpu::Entry::TrainStep, trainLayout, error));
+        compileEntry(context, request.graph, request.batch, cpu::Entry::TrainStep, trainLayout,
+                     request.kernelsOnCpu, error));
     if (!modules.back())
       return false;
     if (trainLayout.paramElements != layout.paramElements || trainLayout.stateElements != layout.stateElements) {

@@ -16,6 +16,9 @@ struct BundleRequest {
   bool trainStep = true;         // also compile vidnet_train_step
   cpu::MachineTarget target;
   std::string outDir;
+  // Compile the CUDA target's kernels instead, every launch run as loops on the CPU: slow code,
+  // for checking kernel formation against the reference on machines without a GPU.
+  bool kernelsOnCpu = false;
 };
 
 struct BundleTimings {

@@ -49,4 +49,18 @@ def FormKernels : Pass<"vidnet-cuda-form-kernels", "mlir::func::FuncOp"> {
                            "mlir::memref::MemRefDialect", "mlir::affine::AffineDialect"];
 }
 
+def LaunchesToLoops : Pass<"vidnet-cuda-launches-to-loops", "mlir::func::FuncOp"> {
+  let summary = "Run each gpu.launch as two scf.for loops (blocks, threads) on the host";
+  let description = [{
+    A check of kernel formation where no GPU is: the kernels vidnet-cuda-form-kernels
+    builds, with every launch executed sequentially on the CPU (block ids and thread ids
+    become loop induction variables, y and z are 0). The CPU pipeline's tail then compiles
+    the function, and the compiled-model tests compare it with the reference interpreter:
+    padding, init and epilogue fusion, index arithmetic and the moved host loads are all
+    exercised. Only for one-dimensional launches (what vidnet-cuda-form-kernels makes) and
+    kernels without barriers or shared memory, whose threads are independent.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif // VIDNET_CUDA_PASSES_TD

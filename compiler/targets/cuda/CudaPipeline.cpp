@@ -3,6 +3,7 @@
 
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cuda/CudaPasses.h"
+#include "compiler/targets/cuda/Ptxas.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -60,7 +61,10 @@ mlir::LogicalResult runPipeline(mlir::Operation *op, const std::string &pipeline
 
 } // namespace
 
-std::string cudaKernelPipeline(Entry entry) {
+namespace {
+
+// From the vidnet dialect to kernels (gpu.launch) in the host function.
+std::string formPipeline(Entry entry) {
   std::string p;
   auto add = [&](const std::string &pass) { p += (p.empty() ? "" : ",") + pass; };
   // The same target-independent front as the CPU: (2+1)D split, training derived, linalg,
@@ -81,6 +85,14 @@ std::string cudaKernelPipeline(Entry entry) {
   add("canonicalize");
   add("func.func(linalg-generalize-named-ops)");
   add("func.func(vidnet-cuda-form-kernels)");
+  return p;
+}
+
+} // namespace
+
+std::string cudaKernelPipeline(Entry entry) {
+  std::string p = formPipeline(entry);
+  auto add = [&](const std::string &pass) { p += "," + pass; };
   // Outline before any canonicalization: the host function is not isolated from above, so
   // it would hoist the kernels' constants out of them and make each a kernel argument.
   add("gpu-kernel-outlining");
@@ -89,10 +101,28 @@ std::string cudaKernelPipeline(Entry entry) {
   return p;
 }
 
+std::string kernelsOnCpuPipeline(Entry entry) {
+  std::string p = formPipeline(entry);
+  auto add = [&](const std::string &pass) { p += "," + pass; };
+  add("func.func(vidnet-cuda-launches-to-loops)");
+  add("canonicalize");
+  add("buffer-deallocation-pipeline");
+  // The CPU pipeline's tail (CpuPipeline.cpp says why this order).
+  for (const char *pass : {"convert-scf-to-cf", "expand-strided-metadata", "lower-affine", "finalize-memref-to-llvm",
+                           "convert-math-to-llvm", "convert-arith-to-llvm",
+                           "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}", "convert-cf-to-llvm",
+                           "convert-ub-to-llvm", "reconcile-unrealized-casts"})
+    add(pass);
+  return p;
+}
+
 std::string cudaDevicePipeline(const GpuTarget &target, Stage until) {
   std::string p;
   auto add = [&](const std::string &pass) { p += (p.empty() ? "" : ",") + pass; };
-  add("nvvm-attach-target{chip=" + target.chip + " features=" + target.features + " O=3}");
+  // libdevice from the toolkit found like ptxas: MLIR itself only looks where $CUDA_HOME says.
+  std::string libdevice = findLibdevice();
+  add("nvvm-attach-target{chip=" + target.chip + " features=" + target.features + " O=3" +
+      (libdevice.empty() ? "" : " l=" + libdevice) + "}");
   add("gpu.module(expand-strided-metadata)");
   add("gpu.module(lower-affine)");
   add("gpu.module(convert-scf-to-cf)");
@@ -106,6 +136,10 @@ std::string cudaDevicePipeline(const GpuTarget &target, Stage until) {
   if (until == Stage::PTX)
     add("gpu-module-to-binary{format=isa}");
   return p;
+}
+
+mlir::LogicalResult compileKernelsForCpu(mlir::ModuleOp module, Entry entry) {
+  return runPipeline(module, kernelsOnCpuPipeline(entry));
 }
 
 mlir::LogicalResult formKernels(mlir::ModuleOp module, Entry entry) {

@@ -36,6 +36,11 @@ std::string cudaKernelPipeline(Entry entry);
 // The device-side pipeline from Stage::Gpu (host code already removed) to `until`.
 std::string cudaDevicePipeline(const GpuTarget &target, Stage until);
 
+// The CUDA kernels, each launch run as loops on the CPU, down to the LLVM dialect with the CPU
+// bundle's ABI: how kernel formation is checked against the reference without a GPU.
+std::string kernelsOnCpuPipeline(Entry entry);
+mlir::LogicalResult compileKernelsForCpu(mlir::ModuleOp module, Entry entry);
+
 // Runs `cudaKernelPipeline` on the vidnet-dialect `module`.
 mlir::LogicalResult formKernels(mlir::ModuleOp module, Entry entry);
 // Erases every func.func (the host side, already captured as a launch plan) and lowers the

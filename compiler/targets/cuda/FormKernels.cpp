@@ -141,9 +141,23 @@ private:
       }
       if (!fill || !interior || !interior.hasUnitStride() || !fill->isBeforeInBlock(copy))
         return;
-      for (Operation *user : buffer.getUsers())
-        if (user != fill && user != interior && !copy->isBeforeInBlock(user))
+      Operation *lastReader = copy;
+      for (Operation *user : buffer.getUsers()) {
+        if (user == fill || user == interior)
+          continue;
+        if (!copy->isBeforeInBlock(user))
           return;
+        if (lastReader->isBeforeInBlock(user))
+          lastReader = user;
+      }
+      // Readers load the source later than the copy did: nothing may overwrite it in between
+      // (bufferization writes in place into buffers whose tensors are dead, such as a pad's).
+      Value sourceRoot = rootOf(copy.getDpsInputOperand(0)->get());
+      for (Operation *op = copy->getNextNode(); op != lastReader; op = op->getNextNode())
+        if (auto writer = dyn_cast<linalg::GenericOp>(op))
+          for (OpOperand &init : writer.getDpsInitsMutable())
+            if (rootOf(init.get()) == sourceRoot)
+              return;
       PaddedBuffer pad{copy.getDpsInputOperand(0)->get(), SmallVector<int64_t>(interior.getStaticOffsets()),
                        {fill, interior, copy}};
       if (llvm::any_of(pad.offsets, ShapedType::isDynamic))
@@ -270,9 +284,14 @@ private:
       producedOperand = in->getOperandNumber();
       ++reads;
     }
-    for (OpOperand &init : consumer.getDpsInitsMutable())
+    // The consumer's writes must not reach what other threads of the producer still read.
+    for (OpOperand &init : consumer.getDpsInitsMutable()) {
       if (rootOf(init.get()) == rootOf(out))
         return {};
+      for (OpOperand *in : op.getDpsInputOperands())
+        if (rootOf(in->get()) == rootOf(init.get()))
+          return {};
+    }
     return reads == 1 ? consumer : linalg::GenericOp{};
   }
 
@@ -486,6 +505,8 @@ private:
 
 struct FormKernels : vidnet::cuda::impl::FormKernelsBase<FormKernels> {
   void runOnOperation() override {
+    if (getOperation().isExternal())
+      return;
     if (failed(KernelFormer(getOperation()).run()))
       signalPassFailure();
   }

@@ -151,7 +151,8 @@ FailureOr<EntryPlan> extractLaunchPlan(ModuleOp module, const std::string &entry
     });
     std::set<std::string> names;
     std::set<int> lines;
-    collectSpecLocations(launch.getLoc(), names, lines);
+    // Every op the kernel computes: the fused ones keep their own locations.
+    func.walk([&](Operation *inner) { collectSpecLocations(inner->getLoc(), names, lines); });
     k.ops.assign(names.begin(), names.end());
     k.specLines.assign(lines.begin(), lines.end());
 

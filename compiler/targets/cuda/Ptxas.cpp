@@ -11,17 +11,29 @@
 
 namespace vidnet::cuda {
 
-std::string findPtxas(std::string &error) {
+std::string findCudaToolkit(std::string &error) {
   std::vector<std::string> candidates;
   if (const char *home = std::getenv("CUDA_HOME"); home && *home)
-    candidates.push_back(std::string(home) + "/bin/ptxas");
-  candidates.push_back("/usr/local/cuda/bin/ptxas");
-  for (const std::string &path : candidates)
-    if (llvm::sys::fs::can_execute(path))
-      return path;
-  error = "ptxas not found (looked in $CUDA_HOME/bin and /usr/local/cuda/bin): install the CUDA toolkit "
-          "(NVIDIA's cuda-toolkit package puts it in /usr/local/cuda) or set CUDA_HOME to its directory";
+    candidates.push_back(home);
+  candidates.push_back("/usr/local/cuda");
+  for (const std::string &root : candidates)
+    if (llvm::sys::fs::can_execute(root + "/bin/ptxas"))
+      return root;
+  error = "the CUDA toolkit's ptxas was not found (looked in $CUDA_HOME/bin and /usr/local/cuda/bin): install "
+          "the CUDA toolkit (NVIDIA's cuda-toolkit package puts it in /usr/local/cuda) or set CUDA_HOME to its "
+          "directory";
   return {};
+}
+
+std::string findPtxas(std::string &error) {
+  std::string root = findCudaToolkit(error);
+  return root.empty() ? root : root + "/bin/ptxas";
+}
+
+std::string findLibdevice() {
+  std::string error, root = findCudaToolkit(error);
+  std::string path = root + "/nvvm/libdevice/libdevice.10.bc";
+  return !root.empty() && llvm::sys::fs::exists(path) ? path : "";
 }
 
 std::map<std::string, KernelResources> parsePtxasReport(const std::string &report) {

@@ -14,9 +14,12 @@ struct KernelResources {
   int spillStoreBytes = 0, spillLoadBytes = 0;
 };
 
-// $CUDA_HOME/bin/ptxas, else /usr/local/cuda/bin/ptxas; empty (and `error` says what to do)
-// when neither exists.
+// The CUDA toolkit: $CUDA_HOME if it has bin/ptxas, else /usr/local/cuda; empty (and `error`
+// says what to do) when neither has.
+std::string findCudaToolkit(std::string &error);
 std::string findPtxas(std::string &error);
+// nvvm/libdevice/libdevice.10.bc of the toolkit (math functions: rsqrt, exp, log), or empty.
+std::string findLibdevice();
 
 // `ptxas -v` output -> resources per kernel name.
 std::map<std::string, KernelResources> parsePtxasReport(const std::string &report);

@@ -14,6 +14,8 @@ namespace {
 
 struct UnrollHostLoops : vidnet::cuda::impl::UnrollHostLoopsBase<UnrollHostLoops> {
   void runOnOperation() override {
+    if (getOperation().isExternal())
+      return;
     // Unrolling an outer loop makes its inner loops top-level: repeat until none is left.
     for (;;) {
       SmallVector<scf::ForOp> loops;
