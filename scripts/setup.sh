@@ -30,6 +30,17 @@ else
   echo "setup: all ${#packages[@]} Debian packages present"
 fi
 
+# The CUDA target assembles PTX with the CUDA toolkit's ptxas (not a Debian package): found in
+# $CUDA_HOME or /usr/local/cuda. Without it everything but `vidc build --target cuda:*` works.
+cuda_root=${CUDA_HOME:-/usr/local/cuda}
+if [ -x "$cuda_root/bin/ptxas" ]; then
+  echo "setup: CUDA toolkit at $cuda_root ($("$cuda_root/bin/ptxas" --version | tail -1))"
+else
+  echo "setup: no CUDA toolkit at $cuda_root (no bin/ptxas): the CUDA target (vidc build --target cuda:sm_90)"
+  echo "       and its tests need it; install NVIDIA's CUDA toolkit (12.0 or newer, developer.nvidia.com/cuda-downloads)"
+  echo "       into /usr/local/cuda or set CUDA_HOME to where it is. Running kernels also needs an NVIDIA driver."
+fi
+
 [ "${1:-}" = "--no-build" ] && exit 0
 
 build_dir=${VIDNET_BUILD_DIR:-build}

@@ -24,3 +24,8 @@ config.substitutions.append(("%llvm-libs", os.path.join(os.path.dirname(config.l
 if config.fuzzer_path:
     config.available_features.add("fuzzer")
     config.substitutions.append(("%spec-fuzzer", config.fuzzer_path))
+# The CUDA toolkit's ptxas (scripts/setup.sh says how to get it): tests that assemble cubins
+# REQUIRE it and are reported UNSUPPORTED without it.
+cuda_root = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+if os.access(os.path.join(cuda_root, "bin", "ptxas"), os.X_OK):
+    config.available_features.add("ptxas")
