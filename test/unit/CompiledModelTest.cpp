@@ -3,6 +3,8 @@
 // eval-mode forward, then one SGD step of the compiled train_step.
 #include "compiler/Frontend.h"
 #include "compiler/bundle/BundleWriter.h"
+#include "compiler/bundle/CudaBundleWriter.h"
+#include "runtime/cuda/CudaDriver.h"
 #include "runtime/core/Model.h"
 #include "runtime/reference/Backward.h"
 #include "test/support/ReferenceModel.h"
@@ -272,5 +274,88 @@ INSTANTIATE_TEST_SUITE_P(Models, CudaKernelsOnCpu,
                          [](const testing::TestParamInfo<KernelCase> &info) {
                            return testName({info.param.spec, info.index});
                          });
+
+// The CUDA bundle on a real GPU against the CPU bundle of the same spec: logits of 3 clips and
+// one SGD step (loss, logits, every updated weight) agree to 1e-3 relative. Skipped, saying
+// why, where there is no CUDA driver or GPU (this project's CI machines).
+class CudaOnGpu : public testing::TestWithParam<std::string> {};
+TEST_P(CudaOnGpu, MatchesCpuTarget) {
+  std::string error;
+  const rt::CudaDriver *driver = rt::CudaDriver::load(error);
+  if (!driver)
+    GTEST_SKIP() << "no CUDA GPU, GPU execution not checked: " << error;
+  rt::CUdevice device = 0;
+  int major = 0, minor = 0;
+  ASSERT_TRUE(driver->selectDevice(device, error) && driver->computeCapability(device, major, minor, error)) << error;
+  if (major < 8)
+    GTEST_SKIP() << "the GPU is sm_" << major << minor << "; the CUDA target needs sm_80 or newer";
+
+  ElaborateOptions options;
+  options.input = Shape{3, 4, 32, 32};
+  options.classes = 5;
+  FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / GetParam()).string(), options);
+  ASSERT_TRUE(r.ok());
+  const int64_t batch = 2;
+  fs::path cpuDir = fs::path(testing::TempDir()) / ("vidnet-gpu-cpu-" + testName({GetParam(), 0}) + ".vbundle");
+  fs::path gpuDir = fs::path(testing::TempDir()) / ("vidnet-gpu-" + testName({GetParam(), 0}) + ".vbundle");
+  BundleTimings timings;
+  ASSERT_TRUE(writeCpuBundle({*r.graph, r.source->text(), batch, true, cpu::hostTarget(), cpuDir.string()}, timings,
+                             error))
+      << error;
+  CudaBundleSummary summary;
+  cuda::GpuTarget target;
+  target.chip = "sm_" + std::to_string(major) + std::to_string(minor);
+  ASSERT_TRUE(writeCudaBundle({*r.graph, r.source->text(), batch, true, target, gpuDir.string()}, summary, error))
+      << error;
+  std::unique_ptr<rt::Bundle> cpuBundle = rt::Bundle::open(cpuDir.string(), error);
+  ASSERT_TRUE(cpuBundle) << error;
+  std::unique_ptr<rt::Bundle> gpuBundle = rt::Bundle::open(gpuDir.string(), error);
+  ASSERT_TRUE(gpuBundle) << error;
+  rt::Model cpuModel(*cpuBundle), gpuModel(*gpuBundle);
+  cpuModel.initialize(7);
+  gpuModel.initialize(7);
+  std::mt19937 rng(1);
+  randomizeBatchNorm(cpuModel, rng);
+  std::copy(cpuModel.state(), cpuModel.state() + cpuBundle->manifest().stateElements, gpuModel.state());
+
+  const rt::Manifest &m = cpuBundle->manifest();
+  const int64_t clip = m.channels * m.frames * m.height * m.width, n = 3;
+  std::vector<float> clips(static_cast<size_t>(n * clip));
+  std::normal_distribution<float> normal;
+  for (float &v : clips)
+    v = normal(rng);
+  auto relative = [](const std::vector<float> &a, const std::vector<float> &b) {
+    double diff = 0, scale = 1e-6;
+    for (size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, std::abs(double(a[i]) - b[i]));
+      scale = std::max(scale, std::abs(double(b[i])));
+    }
+    return diff / scale;
+  };
+  std::vector<float> cpuLogits(static_cast<size_t>(n * m.classes)), gpuLogits(cpuLogits.size());
+  cpuModel.forward(clips.data(), n, cpuLogits.data());
+  gpuModel.forward(clips.data(), n, gpuLogits.data());
+  EXPECT_LE(relative(gpuLogits, cpuLogits), 1e-3) << "forward logits on " << gpuBundle->deviceName();
+
+  std::vector<int64_t> labels = {1, 3};
+  const rt::SgdHyper hyper{0.5f, 0.9f, 1e-3f};
+  float cpuLoss = 0, gpuLoss = 0;
+  std::vector<float> cpuStep(static_cast<size_t>(batch * m.classes)), gpuStep(cpuStep.size());
+  ASSERT_TRUE(cpuModel.trainStep(clips.data(), labels.data(), hyper, cpuLoss, cpuStep.data(), error)) << error;
+  ASSERT_TRUE(gpuModel.trainStep(clips.data(), labels.data(), hyper, gpuLoss, gpuStep.data(), error)) << error;
+  EXPECT_NEAR(gpuLoss, cpuLoss, 1e-3 * std::max(1.0f, std::abs(cpuLoss)));
+  EXPECT_LE(relative(gpuStep, cpuStep), 1e-3) << "train_step logits";
+  std::vector<float> cpuParams(cpuModel.params(), cpuModel.params() + m.paramElements);
+  std::vector<float> gpuParams(gpuModel.params(), gpuModel.params() + m.paramElements);
+  EXPECT_LE(relative(gpuParams, cpuParams), 1e-3) << "weights after one SGD step";
+  std::printf("%s on %s: %d forward kernels, logits differ by %.3g relative, loss %.6f vs %.6f\n",
+              GetParam().c_str(), gpuBundle->deviceName().c_str(), summary.forwardKernels,
+              relative(gpuLogits, cpuLogits), gpuLoss, cpuLoss);
+  fs::remove_all(cpuDir);
+  fs::remove_all(gpuDir);
+}
+INSTANTIATE_TEST_SUITE_P(Models, CudaOnGpu,
+                         testing::Values("examples/tiny_r2plus1d.vnet", "examples/tiny_fr2d.vnet", "models/r3d_18.vnet"),
+                         testName);
 
 } // namespace
