@@ -29,6 +29,14 @@ python3 test/lit/vidrun/Inputs/files.py npy "$work/batch.npy" '<f4' 2x3x8x112x11
 "$bin/vidrun" step "$work/r2plus1d_18.vbundle" --weights "$work/r2plus1d_18.safetensors" \
   --input "$work/batch.npy" --labels "$work/labels.npy" --lr 0.01 --momentum 0.9 --wd 1e-4
 echo
+if [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/ptxas" ]; then
+  echo "The same model for an NVIDIA H100 (sm_90): fused kernels, PTX and a cubin from ptxas; the"
+  echo "first kernels of the forward (running them needs a GPU: vidrun ... --device cuda):"
+  "$bin/vidc" build models/r2plus1d_18.vnet --target cuda:sm_90 --input 3x8x112x112 --batch 2 --forward-only \
+    -o "$work/r2plus1d_18_sm90.vbundle"
+  "$bin/vidc" kernels "$work/r2plus1d_18_sm90.vbundle" | head -n 8
+  echo
+fi
 echo "The synthetic motion set: 4 classes that differ only in the direction a random texture"
 echo "moves (no single frame carries the label), encoded with libavcodec (mpeg4 .avi)."
 rm -rf "$work/motion"
