@@ -263,6 +263,7 @@ struct KernelCase {
   const char *spec;
   bool train;
 };
+void PrintTo(const KernelCase &c, std::ostream *os) { *os << c.spec << (c.train ? " (forward, SGD step)" : " (forward)"); }
 class CudaKernelsOnCpu : public testing::TestWithParam<KernelCase> {};
 TEST_P(CudaKernelsOnCpu, MatchesReference) { checkModel(GetParam().spec, true, 1, GetParam().train); }
 INSTANTIATE_TEST_SUITE_P(Models, CudaKernelsOnCpu,
