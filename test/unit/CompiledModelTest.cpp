@@ -325,14 +325,7 @@ TEST_P(CudaOnGpu, MatchesCpuTarget) {
   std::normal_distribution<float> normal;
   for (float &v : clips)
     v = normal(rng);
-  auto relative = [](const std::vector<float> &a, const std::vector<float> &b) {
-    double diff = 0, scale = 1e-6;
-    for (size_t i = 0; i < a.size(); ++i) {
-      diff = std::max(diff, std::abs(double(a[i]) - b[i]));
-      scale = std::max(scale, std::abs(double(b[i])));
-    }
-    return diff / scale;
-  };
+  auto relative = [](const std::vector<float> &a, const std::vector<float> &b) { return relativeError(a.data(), b); };
   std::vector<float> cpuLogits(static_cast<size_t>(n * m.classes)), gpuLogits(cpuLogits.size());
   cpuModel.forward(clips.data(), n, cpuLogits.data());
   gpuModel.forward(clips.data(), n, gpuLogits.data());

@@ -22,6 +22,28 @@ void registerCpuPipelineDialects(mlir::DialectRegistry &registry) {
   registry.insert<VidnetDialect>();
 }
 
+std::string cpuLoweringToLLVM() {
+  std::string p;
+  auto add = [&](const char *pass) { p += (p.empty() ? "" : ",") + std::string(pass); };
+  add("func.func(convert-linalg-to-loops)");
+  // full-unroll: otherwise vector-to-scf puts allocas inside loops and overflows the stack.
+  add("func.func(convert-vector-to-scf{full-unroll=true})");
+  add("convert-scf-to-cf");
+  // expand-strided-metadata must precede lower-affine (it produces affine.apply).
+  add("expand-strided-metadata");
+  add("lower-affine");
+  add("convert-vector-to-llvm");
+  add("finalize-memref-to-llvm");
+  add("convert-math-to-llvm");
+  add("convert-arith-to-llvm");
+  // Bare pointers: void vidnet_forward(const float*, const float*, const float*, float*).
+  add("convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}");
+  add("convert-cf-to-llvm");
+  add("convert-ub-to-llvm");
+  add("reconcile-unrealized-casts");
+  return p;
+}
+
 std::string cpuPipeline(Stage until, Entry entry) {
   std::string p;
   auto add = [&](const char *pass) { p += (p.empty() ? "" : ",") + std::string(pass); };
@@ -53,22 +75,7 @@ std::string cpuPipeline(Stage until, Entry entry) {
   add("one-shot-bufferize");
   add("buffer-deallocation-pipeline");
   add("func.func(vidnet-memref-copy-to-linalg)");
-  add("func.func(convert-linalg-to-loops)");
-  // full-unroll: otherwise vector-to-scf puts allocas inside loops and overflows the stack.
-  add("func.func(convert-vector-to-scf{full-unroll=true})");
-  add("convert-scf-to-cf");
-  // expand-strided-metadata must precede lower-affine (it produces affine.apply).
-  add("expand-strided-metadata");
-  add("lower-affine");
-  add("convert-vector-to-llvm");
-  add("finalize-memref-to-llvm");
-  add("convert-math-to-llvm");
-  add("convert-arith-to-llvm");
-  // Bare pointers: void vidnet_forward(const float*, const float*, const float*, float*).
-  add("convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}");
-  add("convert-cf-to-llvm");
-  add("convert-ub-to-llvm");
-  add("reconcile-unrealized-casts");
+  p += "," + cpuLoweringToLLVM();
   return p;
 }
 

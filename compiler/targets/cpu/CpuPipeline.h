@@ -27,6 +27,10 @@ void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
 // for `vidnet-opt --pass-pipeline`).
 std::string cpuPipeline(Stage until, Entry entry = Entry::Forward);
 
+// The pipeline's last part: bufferized loops (and vectors) to the LLVM dialect with the
+// bundle's bare-pointer C ABI. Also the tail of the CUDA kernels-on-CPU check.
+std::string cpuLoweringToLLVM();
+
 // Runs the pipeline on `module` in place; diagnostics go to the context's handlers.
 mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry = Entry::Forward);
 

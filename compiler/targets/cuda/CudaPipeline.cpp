@@ -59,20 +59,12 @@ mlir::LogicalResult runPipeline(mlir::Operation *op, const std::string &pipeline
   return pm.run(op);
 }
 
-} // namespace
-
-namespace {
-
 // From the vidnet dialect to kernels (gpu.launch) in the host function.
 std::string formPipeline(Entry entry) {
-  std::string p;
-  auto add = [&](const std::string &pass) { p += (p.empty() ? "" : ",") + pass; };
-  // The same target-independent front as the CPU: (2+1)D split, training derived, linalg,
-  // elementwise chains fused (BN + ReLU + residual add as one generic).
-  add("func.func(vidnet-decompose-2plus1d)");
-  if (entry == Entry::TrainStep)
-    add("vidnet-derive-train-step{keep-forward=false}");
-  add("func.func(vidnet-lower-to-linalg)");
+  // The same target-independent front as the CPU ((2+1)D split, training derived, linalg),
+  // then elementwise chains fused (BN + ReLU + residual add as one generic).
+  std::string p = cpu::cpuPipeline(cpu::Stage::Linalg, entry);
+  auto add = [&](const std::string &pass) { p += "," + pass; };
   add("func.func(vidnet-fuse-elementwise)");
   // No CSE before bufferization: merged zero fills would be shared inits, each conv then
   // copying one in before accumulating (a whole extra kernel per conv).
@@ -107,12 +99,7 @@ std::string kernelsOnCpuPipeline(Entry entry) {
   add("func.func(vidnet-cuda-launches-to-loops)");
   add("canonicalize");
   add("buffer-deallocation-pipeline");
-  // The CPU pipeline's tail (CpuPipeline.cpp says why this order).
-  for (const char *pass : {"convert-scf-to-cf", "expand-strided-metadata", "lower-affine", "finalize-memref-to-llvm",
-                           "convert-math-to-llvm", "convert-arith-to-llvm",
-                           "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}", "convert-cf-to-llvm",
-                           "convert-ub-to-llvm", "reconcile-unrealized-casts"})
-    add(pass);
+  add(cpu::cpuLoweringToLLVM());
   return p;
 }
 

@@ -1,5 +1,6 @@
 // vidnet-cuda-form-kernels: each linalg.generic of a bufferized entry point -> one gpu.launch,
 // with zero padding read in place, constant inits folded and elementwise epilogues fused.
+#include "compiler/targets/cuda/BufferViews.h"
 #include "compiler/targets/cuda/CudaPasses.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -13,29 +14,12 @@ namespace vidnet::cuda {
 } // namespace vidnet::cuda
 
 using namespace mlir;
+using vidnet::cuda::isView;
+using vidnet::cuda::rootOf;
 
 namespace {
 
 constexpr int64_t kThreadsPerBlock = 256;
-
-// The allocation or argument a view chain starts from.
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto op = dyn_cast<memref::SubViewOp>(def))
-      v = op.getSource();
-    else if (auto op = dyn_cast<memref::ExpandShapeOp>(def))
-      v = op.getSrc();
-    else if (auto op = dyn_cast<memref::CollapseShapeOp>(def))
-      v = op.getSrc();
-    else if (auto op = dyn_cast<memref::ReinterpretCastOp>(def))
-      v = op.getSource();
-    else if (auto op = dyn_cast<memref::CastOp>(def))
-      v = op.getSource();
-    else
-      break;
-  }
-  return v;
-}
 
 bool allParallel(linalg::GenericOp op) {
   return llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator);
@@ -266,8 +250,7 @@ private:
     Value out = op.getDpsInitOperand(0)->get();
     Operation *next = op->getNextNode();
     while (next && !isa<linalg::GenericOp>(next)) {
-      if (!isa<memref::AllocOp, memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-               memref::ReinterpretCastOp, arith::ConstantOp>(next))
+      if (!isa<memref::AllocOp, arith::ConstantOp>(next) && !isView(next))
         return {};
       next = next->getNextNode();
     }
@@ -303,9 +286,7 @@ private:
     for (Operation *user : buffer.getUsers()) {
       if (llvm::is_contained(except, user))
         continue;
-      if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::ReinterpretCastOp,
-               memref::CastOp>(user) ||
-          usedElsewhere(user->getResult(0), except))
+      if (!isView(user) || usedElsewhere(user->getResult(0), except))
         return true;
     }
     return false;
@@ -489,8 +470,7 @@ private:
         op.erase();
         continue;
       }
-      if (!isa<memref::AllocOp, memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-               memref::ReinterpretCastOp, memref::CastOp, arith::ConstantOp, gpu::LaunchOp, func::ReturnOp>(op))
+      if (!isa<memref::AllocOp, arith::ConstantOp, gpu::LaunchOp, func::ReturnOp>(op) && !isView(&op))
         return op.emitError("vidnet-cuda-form-kernels: cannot run on the GPU: ") << op.getName();
     }
     return success();

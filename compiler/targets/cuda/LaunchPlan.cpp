@@ -1,6 +1,8 @@
 // Launch-plan extraction: host function -> ordered launches over ABI buffers and one arena.
 #include "compiler/targets/cuda/LaunchPlan.h"
 
+#include "compiler/targets/cuda/BufferViews.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -16,16 +18,6 @@ namespace {
 using namespace mlir;
 
 constexpr int64_t kArenaAlignment = 256;  // cudaMalloc's alignment; keeps every buffer coalesced
-
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else
-      break;
-  }
-  return v;
-}
 
 int64_t bytesOf(MemRefType type) { return type.getNumElements() * type.getElementTypeBitWidth() / 8; }
 
