@@ -36,6 +36,7 @@ public:
   bool hasTrainStep() const { return !manifest_.trainStepSymbol.empty(); }
   bool onGpu() const { return cuda_ != nullptr; }
   std::string deviceName() const;  // "cpu (emeraldrapids)" or the GPU's name
+  const CudaExecutor *gpu() const { return cuda_.get(); }  // null for a CPU bundle
 
   // The compiled entry points on compiled-layout buffers: the shared object's functions, or
   // the kernels on the GPU (inputs uploaded, outputs downloaded). Throw std::runtime_error

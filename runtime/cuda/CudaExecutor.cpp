@@ -2,6 +2,7 @@
 #include "runtime/cuda/CudaExecutor.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -316,6 +317,7 @@ bool CudaExecutor::allocate(CUdeviceptr &pointer, int64_t bytes, const std::stri
     pointer = 0;
     return check(r, name_ + ": cuMemAlloc of " + std::to_string(bytes) + " bytes for " + what, error);
   }
+  deviceBytes_ += bytes;
   // Zeroed so that what a kernel reads before any write is defined, not left over from another process.
   return check(cu_.cuMemsetD8(pointer, 0, static_cast<size_t>(bytes)), name_ + ": cuMemsetD8 of " + what, error);
 }
@@ -386,11 +388,22 @@ bool CudaExecutor::run(const std::string &name, const std::vector<void *> &host,
   }
   if (!check(cu_.cuCtxSetCurrent(context_), name + ": cuCtxSetCurrent", error))
     return false;
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
+  };
+  lastRun_ = {};
+  lastRun_.launches = static_cast<int64_t>(plan.launches.size());
+  const Clock::time_point start = Clock::now();
   for (size_t i = 0; i < host.size(); ++i)
     if (!plan.abi[i].output &&
         !check(cu_.cuMemcpyHtoD(entry.abi[i], host[i], plan.abi[i].bytes), name + ": copying in " + plan.abi[i].name,
                error))
       return false;
+  // Copies from pageable host memory return once the data has left the host buffer, not when it has landed.
+  if (!check(cu_.cuCtxSynchronize(), name + ": copying in", error))
+    return false;
+  const Clock::time_point copiedIn = Clock::now();
   if (!launchAll(plan, entry, error)) {
     error = name + ": " + error;
     return false;
@@ -398,11 +411,15 @@ bool CudaExecutor::run(const std::string &name, const std::vector<void *> &host,
   if (!check(cu_.cuCtxSynchronize(), name + ": one of its " + std::to_string(plan.launches.size()) +
                                          " kernels failed (VIDNET_CUDA_SYNC=1 names which)", error))
     return false;
+  const Clock::time_point launched = Clock::now();
   for (size_t i = 0; i < host.size(); ++i)
     if (plan.abi[i].output &&
         !check(cu_.cuMemcpyDtoH(host[i], entry.abi[i], plan.abi[i].bytes), name + ": copying out " + plan.abi[i].name,
                error))
       return false;
+  lastRun_.copyInSeconds = seconds(start, copiedIn);
+  lastRun_.kernelSeconds = seconds(copiedIn, launched);
+  lastRun_.copyOutSeconds = seconds(launched, Clock::now());
   return true;
 }
 

@@ -41,6 +41,13 @@ struct CudaPlan {
 // "cuda.entry_points.forward.launches[3].grid: expected 3 positive integers".
 bool parseCudaPlan(const nlohmann::json &cuda, CudaPlan &plan, std::string &error);
 
+// What the last run() of an entry point did, for benchmarks: wall-clock seconds of each phase
+// (each ends with the device idle) and the kernels launched.
+struct CudaRunStats {
+  int64_t launches = 0;
+  double copyInSeconds = 0, kernelSeconds = 0, copyOutSeconds = 0;
+};
+
 class CudaExecutor {
 public:
   // Loads the bundle's cubin (or JIT-compiles its PTX when the device is another architecture), resolves every
@@ -54,6 +61,9 @@ public:
   // default stream, outputs are copied back. Not reentrant: the entry point's device buffers are shared.
   bool run(const std::string &entry, const std::vector<void *> &host, std::string &error);
   std::string deviceName() const { return name_; }
+  const CudaRunStats &lastRun() const { return lastRun_; }
+  // Device memory this executor allocated: every entry point's buffers and arena.
+  int64_t deviceBytes() const { return deviceBytes_; }
 
 private:
   struct Entry {
@@ -80,6 +90,8 @@ private:
   int major_ = 0, minor_ = 0;
   std::string name_;
   std::map<std::string, Entry> entries_;
+  CudaRunStats lastRun_;
+  int64_t deviceBytes_ = 0;
 };
 
 } // namespace vidnet::rt

@@ -3,6 +3,7 @@
 
 #include "runtime/core/Model.h"
 #include "runtime/data/Dataset.h"
+#include "runtime/data/VideoSupport.h"
 #include "runtime/train/Trainer.h"
 #include "tools/vidrun/CommandLine.h"
 #include "tools/vidrun/VideoList.h"
@@ -34,6 +35,9 @@ int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (
   const bool npy = !labelsPath.empty();
   if (!weights.empty() + !finetune.empty() + !resumeDir.empty() > 1)
     return usage("give at most one of --weights, --finetune and --resume");
+
+  if (std::string why = data::videoUnavailableReason(); !npy && !why.empty())
+    return fail("train --data " + dataPath + ": " + why);
 
   std::string error;
   bool usageProblem = false;

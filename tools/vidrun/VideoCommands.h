@@ -1,4 +1,5 @@
-// vidrun's video commands: eval, features, clips and make-motion-set.
+// vidrun's commands beyond forward, init and step: the video commands (eval, features, clips,
+// make-motion-set) and bench.
 #pragma once
 
 #include <string>
@@ -13,5 +14,6 @@ int evalCommand(int argc, char **argv, Usage usage, Fail fail);
 int featuresCommand(int argc, char **argv, Usage usage, Fail fail);
 int clipsCommand(int argc, char **argv, Usage usage, Fail fail);
 int makeMotionSetCommand(int argc, char **argv, Usage usage, Fail fail);
+int benchCommand(int argc, char **argv, Usage usage, Fail fail);
 
 } // namespace vidnet

@@ -1,5 +1,6 @@
 // vidrun: runs compiled bundles. Thin: argument parsing and file I/O here, the work in the
 // runtime's C API.
+#include "runtime/data/VideoSupport.h"
 #include "runtime/io/ClipArrays.h"
 #include "runtime/io/Npy.h"
 #include "tools/vidrun/CommandLine.h"
@@ -34,6 +35,7 @@ constexpr const char *kUsage =
     "       vidrun features BUNDLE --weights W --data LIST --out F.npy [--clips K] [--classes C.txt] [settings]\n"
     "       vidrun clips [BUNDLE] --data LIST --dump CLIPS.npy [--train] [--raw] [--clips K]\n"
     "              [--frames L --crop S] [settings]\n"
+    "       vidrun bench BUNDLE [--device D] [--iters 10] [--warmup 2] [--entry forward|train_step|all]\n"
     "       vidrun make-motion-set DIR [--classes 4] [--train-per-class 40] [--test-per-class 10]\n"
     "              [--frames 24] [--size 171x128] [--seed 1] [--codec mpeg4]\n"
     "\n"
@@ -57,6 +59,9 @@ constexpr const char *kUsage =
     "             as a videos x features float32 .npy, rows named in F.json\n"
     "  clips      the clips the model sees (float32 N x C x L x H x W, normalized) or, with --raw,\n"
     "             uint8 N x L x H x W x 3 before normalization; CLIPS.json says where each came from\n"
+    "  bench      times forward and train_step on synthetic clips (seed-0 weights); one JSON line\n"
+    "             with seconds per call (median, min, max) and clips/s, and for a CUDA bundle the\n"
+    "             kernels launched, kernel-only and copy times and the device memory allocated\n"
     "  make-motion-set  encoded videos whose classes differ only in motion direction, with\n"
     "             train.csv, test.csv and classes.txt\n"
     "  --device   cpu or cuda (forward, step, train, eval, features): must be what the bundle\n"
@@ -142,7 +147,7 @@ int runSteps(vn_model *model, const std::vector<float> &clips, const std::vector
 
 int main(int argc, char **argv) {
   if (argc < 2)
-    return usage("say what to do: forward, init, step or train");
+    return usage("say what to do: forward, init, step, train, eval, features, clips, bench or make-motion-set");
   std::string command = argv[1];
   if (command == "--help" || command == "-h") {
     std::cout << kUsage;
@@ -150,6 +155,10 @@ int main(int argc, char **argv) {
   }
   if (command == "train")
     return vidnet::trainCommand(argc, argv, usage, fail);
+  const bool videoCommand =
+      command == "eval" || command == "features" || command == "clips" || command == "make-motion-set";
+  if (std::string why = vidnet::data::videoUnavailableReason(); videoCommand && !why.empty())
+    return fail(command + ": " + why);
   if (command == "eval")
     return vidnet::evalCommand(argc, argv, usage, fail);
   if (command == "features")
@@ -158,6 +167,8 @@ int main(int argc, char **argv) {
     return vidnet::clipsCommand(argc, argv, usage, fail);
   if (command == "make-motion-set")
     return vidnet::makeMotionSetCommand(argc, argv, usage, fail);
+  if (command == "bench")
+    return vidnet::benchCommand(argc, argv, usage, fail);
   if (command != "forward" && command != "init" && command != "step")
     return usage("unknown command '" + command + "'");
   std::string bundleDir, weights, input, output, out, labelsPath, device;

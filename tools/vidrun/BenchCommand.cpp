@@ -1,0 +1,152 @@
+// `vidrun bench`: times a bundle's forward and train_step on synthetic clips and prints one JSON line
+// (seconds per call, spread, clips/s; on a GPU the kernels launched, the kernel and copy times, device memory).
+#include "runtime/core/Model.h"
+#include "runtime/core/Random.h"
+#include "runtime/cuda/CudaExecutor.h"
+#include "tools/vidrun/CommandLine.h"
+#include "tools/vidrun/VideoCommands.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <vector>
+
+namespace vidnet {
+
+namespace {
+
+bool countArgument(const std::string &text, int64_t low, int64_t &out) {
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end && out >= low && out <= 100000;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// `warmup` untimed calls, then `iters` timed ones; each call returns false with a message on failure.
+bool timeCalls(const std::string &what, int64_t warmup, int64_t iters, const rt::Bundle &bundle, int64_t clips,
+               const std::function<bool(std::string &)> &call, nlohmann::json &out, std::string &error) {
+  std::vector<double> seconds, kernels, copies;
+  for (int64_t i = 0; i < warmup + iters; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (!call(error)) {
+      error = what + ": " + error;
+      return false;
+    }
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i < warmup)
+      continue;
+    seconds.push_back(s);
+    if (const rt::CudaExecutor *gpu = bundle.gpu()) {
+      kernels.push_back(gpu->lastRun().kernelSeconds);
+      copies.push_back(gpu->lastRun().copyInSeconds + gpu->lastRun().copyOutSeconds);
+    }
+  }
+  double mid = median(seconds);
+  out = {{"iters", iters},
+         {"median_s", mid},
+         {"min_s", *std::min_element(seconds.begin(), seconds.end())},
+         {"max_s", *std::max_element(seconds.begin(), seconds.end())},
+         {"clips_per_s", static_cast<double>(clips) / mid}};
+  if (const rt::CudaExecutor *gpu = bundle.gpu()) {
+    out["kernels"] = gpu->lastRun().launches;
+    out["kernel_median_s"] = median(kernels);
+    out["kernel_min_s"] = *std::min_element(kernels.begin(), kernels.end());
+    out["copy_median_s"] = median(copies);
+  }
+  std::cerr << "vidrun bench: " << what << " " << mid * 1e3 << " ms per call (median of " << iters << ")\n";
+  return true;
+}
+
+} // namespace
+
+int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
+  std::string device, itersText = "10", warmupText = "2", entry = "all";
+  ParsedCommand parsed;
+  std::string problem = parseCommand(argc, argv, 2, "bench",
+                                     {{"--device", &device, "--device takes cpu or cuda"},
+                                      {"--iters", &itersText, "--iters takes a positive integer"},
+                                      {"--warmup", &warmupText, "--warmup takes a non-negative integer"},
+                                      {"--entry", &entry, "--entry takes forward, train_step or all"}},
+                                     parsed);
+  if (problem.empty())
+    problem = oneBundle(parsed);
+  int64_t iters = 0, warmup = 0;
+  if (problem.empty() && !countArgument(itersText, 1, iters))
+    problem = "--iters takes a positive integer";
+  if (problem.empty() && !countArgument(warmupText, 0, warmup))
+    problem = "--warmup takes a non-negative integer";
+  if (problem.empty() && entry != "forward" && entry != "train_step" && entry != "all")
+    problem = "--entry takes forward, train_step or all";
+  if (!problem.empty())
+    return usage(problem);
+  bool usageProblem = false;
+  if (std::string mismatch = deviceMismatch(parsed.positional[0], device, usageProblem); !mismatch.empty())
+    return usageProblem ? usage(mismatch) : fail(mismatch);
+
+  std::string error;
+  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(parsed.positional[0], error);
+  if (!bundle)
+    return fail(error);
+  const rt::Manifest &m = bundle->manifest();
+  rt::Model model(*bundle);
+  model.initialize(0);
+  // Clips of N(0, 1) values and labels 0, 1, 2, ...: the timing does not depend on them.
+  const int64_t batch = std::max(m.forwardBatch, m.trainBatch);
+  std::vector<float> clips(static_cast<size_t>(batch * m.channels * m.frames * m.height * m.width));
+  rt::Random random(1);
+  for (float &v : clips)
+    v = static_cast<float>(random.normal(0, 1));
+  std::vector<int64_t> labels(static_cast<size_t>(batch));
+  for (int64_t i = 0; i < batch; ++i)
+    labels[static_cast<size_t>(i)] = i % m.classes;
+  std::vector<float> logits(static_cast<size_t>(batch * m.classes));
+
+  nlohmann::json report = {{"bundle", m.model},
+                           {"device", bundle->deviceName()},
+                           {"clip", {m.channels, m.frames, m.height, m.width}},
+                           {"classes", m.classes}};
+  if (entry != "train_step") {
+    // The compiled forward's batch: one call of the kernels (CUDA) or of the shared object per worker.
+    const int64_t n = bundle->onGpu() ? m.forwardBatch : std::max<int64_t>(m.trainBatch, m.forwardBatch);
+    report["forward_batch"] = n;
+    auto forward = [&](std::string &message) {
+      try {
+        model.forward(clips.data(), n, logits.data());
+      } catch (const std::runtime_error &e) {
+        message = e.what();
+        return false;
+      }
+      return true;
+    };
+    if (!timeCalls("forward", warmup, iters, *bundle, n, forward, report["forward"], error))
+      return fail(error);
+  }
+  if (entry != "forward" && bundle->hasTrainStep()) {
+    report["train_batch"] = m.trainBatch;
+    const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
+    auto step = [&](std::string &message) {
+      float loss = 0;
+      return model.trainStep(clips.data(), labels.data(), hyper, loss, logits.data(), message);
+    };
+    if (!timeCalls("train_step", warmup, iters, *bundle, m.trainBatch, step, report["train_step"], error))
+      return fail(error);
+  } else if (entry == "train_step") {
+    return fail(parsed.positional[0] + ": built with --forward-only (no train_step)");
+  }
+  if (const rt::CudaExecutor *gpu = bundle->gpu())
+    report["device_buffer_bytes"] = gpu->deviceBytes();
+  std::cout << report.dump() << std::endl;
+  return 0;
+}
+
+} // namespace vidnet
