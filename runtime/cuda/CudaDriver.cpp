@@ -30,6 +30,7 @@ bool bindAll(void *l, CudaDriver &d, std::string &e) {
   return bind(l, d.cuInit, {"cuInit"}, e) && bind(l, d.cuDeviceGetCount, {"cuDeviceGetCount"}, e) &&
          bind(l, d.cuDeviceGet, {"cuDeviceGet"}, e) && bind(l, d.cuDeviceGetName, {"cuDeviceGetName"}, e) &&
          bind(l, d.cuDeviceGetAttribute, {"cuDeviceGetAttribute"}, e) &&
+         bind(l, d.cuDeviceTotalMem, {"cuDeviceTotalMem_v2"}, e) &&
          bind(l, d.cuDevicePrimaryCtxRetain, {"cuDevicePrimaryCtxRetain"}, e) &&
          bind(l, d.cuDevicePrimaryCtxRelease, {"cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease"}, e) &&
          bind(l, d.cuCtxSetCurrent, {"cuCtxSetCurrent"}, e) && bind(l, d.cuCtxSynchronize, {"cuCtxSynchronize"}, e) &&

@@ -36,6 +36,8 @@ constexpr const char *kUsage =
     "       vidrun clips [BUNDLE] --data LIST --dump CLIPS.npy [--train] [--raw] [--clips K]\n"
     "              [--frames L --crop S] [settings]\n"
     "       vidrun bench BUNDLE [--device D] [--iters 10] [--warmup 2] [--entry forward|train_step|all]\n"
+    "       vidrun compare ACTUAL EXPECTED [--base W0.safetensors] [--tolerance T]\n"
+    "       vidrun devices\n"
     "       vidrun make-motion-set DIR [--classes 4] [--train-per-class 40] [--test-per-class 10]\n"
     "              [--frames 24] [--size 171x128] [--seed 1] [--codec mpeg4]\n"
     "\n"
@@ -62,6 +64,11 @@ constexpr const char *kUsage =
     "  bench      times forward and train_step on synthetic clips (seed-0 weights); one JSON line\n"
     "             with seconds per call (median, min, max) and clips/s, and for a CUDA bundle the\n"
     "             kernels launched, kernel-only and copy times and the device memory allocated\n"
+    "  compare    max |actual - expected| / max |expected| of two .npy arrays, or of every tensor\n"
+    "             of EXPECTED.safetensors (ACTUAL may hold more); with --base, also of the updates\n"
+    "             since W0; one JSON line; exit 1 when --tolerance is exceeded\n"
+    "  devices    the CUDA devices the driver offers: cuda:N sm_XY MEMORY NAME, one per line;\n"
+    "             exit 1 with the reason when there is none\n"
     "  make-motion-set  encoded videos whose classes differ only in motion direction, with\n"
     "             train.csv, test.csv and classes.txt\n"
     "  --device   cpu or cuda (forward, step, train, eval, features): must be what the bundle\n"
@@ -147,7 +154,7 @@ int runSteps(vn_model *model, const std::vector<float> &clips, const std::vector
 
 int main(int argc, char **argv) {
   if (argc < 2)
-    return usage("say what to do: forward, init, step, train, eval, features, clips, bench or make-motion-set");
+    return usage("say what to do: forward, init, step, train, eval, features, clips, bench, compare, devices or make-motion-set");
   std::string command = argv[1];
   if (command == "--help" || command == "-h") {
     std::cout << kUsage;
@@ -169,6 +176,10 @@ int main(int argc, char **argv) {
     return vidnet::makeMotionSetCommand(argc, argv, usage, fail);
   if (command == "bench")
     return vidnet::benchCommand(argc, argv, usage, fail);
+  if (command == "compare")
+    return vidnet::compareCommand(argc, argv, usage, fail);
+  if (command == "devices")
+    return vidnet::devicesCommand(argc, argv, usage, fail);
   if (command != "forward" && command != "init" && command != "step")
     return usage("unknown command '" + command + "'");
   std::string bundleDir, weights, input, output, out, labelsPath, device;

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The vidnet GPU check, run from the kit on a machine with an NVIDIA GPU and driver and nothing else: the CUDA
+# bundles' forward and SGD step against the CPU bundles' outputs shipped in the kit, their times (and, where
+# python3 has torch and torchvision with CUDA, torchvision on this GPU as a second reference and its times).
+#   gpu-check.sh [-o DIR] [--iters N] [--quick] [--no-torch]
+# Prints one table; DIR (default: ./gpu-check-results) gets results.json and every command's output.
+# Exit: 0 all checks pass, 1 a check failed, 2 no usable NVIDIA GPU here. Never uses the network.
+set -uo pipefail
+kit=$(cd "$(dirname "$0")" && pwd)
+out=$PWD/gpu-check-results iters=10 quick=0 torch=1
+usage() { echo "usage: gpu-check.sh [-o DIR] [--iters N] [--quick] [--no-torch]" >&2; exit 2; }
+while (($#)); do
+  case "$1" in
+    -o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+    --iters) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; iters=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --no-torch) torch=0; shift ;;
+    *) usage ;;
+  esac
+done
+vidrun=$kit/vidnet-runtime/bin/vidrun
+readonly LOGIT_TOL=1e-4 LOSS_TOL=1e-5 WEIGHT_TOL=1e-4 UPDATE_TOL=1e-3
+
+devices=$("$vidrun" devices 2>&1) || { echo "gpu-check: ${devices#vidrun: }" >&2; exit 2; }
+read -r _ device_arch _ <<<"$devices"
+device_name=$(head -1 <<<"$devices" | cut -d' ' -f5-)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The kit's arch for this device: the same one (its cubin), else the newest older one (the driver JITs its PTX).
+arch_number() { echo "${1#sm_}"; }
+pick=""
+for a in $(grep -o '"sm_[0-9]*"' "$kit/kit.json" | head -20 | tr -d '"' | sort -u); do
+  (( $(arch_number "$a") <= $(arch_number "$device_arch") )) && pick=$a
+done
+[ -n "$pick" ] || { echo "gpu-check: $device_name is $device_arch; the kit's bundles need a newer GPU" >&2; exit 2; }
+echo "gpu-check: $device_name ($device_arch), bundles for $pick; results in $out"
+
+# A field of a compact one-line JSON object written by vidrun (numbers and plain strings only).
+field() { grep -o "\"$2\":[^,}]*" <<<"$1" | head -1 | cut -d: -f2- | tr -d '"'; }
+kit_field() { sed -n "s/.*\"name\": \"$1\".*\"$2\": \"*\([^\",}]*\).*/\1/p" "$kit/kit.json"; }
+unpack() { mkdir -p "$2" && tar -C "$2" -xzf "$1"; }
+
+failures=0 rows=() records=()
+check() {  # name, what, value, tolerance -> row; counts a failure
+  local ok=pass
+  awk -v v="$3" -v t="$4" 'BEGIN { exit !(v <= t) }' || { ok=FAIL; failures=$((failures + 1)); }
+  rows+=("$(printf '%-20s %-26s %10.2e %8s  %s' "$1" "$2" "$3" "$4" "$ok")")
+}
+
+for case_dir in "$kit"/cases/*/; do
+  name=$(basename "$case_dir")
+  ((quick)) && [ "$name" != tiny_r2plus1d ] && continue
+  bundle=$work/$name/$pick.vbundle
+  unpack "$case_dir/$pick.vbundle.tar.gz" "$work/$name" || { failures=$((failures + 1)); continue; }
+  log=$out/$name.log
+  {
+    "$vidrun" init "$bundle" --seed "$(sed -n 's/.*"seed": \([0-9]*\).*/\1/p' "$kit/kit.json")" \
+      --out "$out/$name.w0.safetensors" &&
+    "$vidrun" forward "$bundle" --device cuda --weights "$out/$name.w0.safetensors" --input "$case_dir/clips.npy" \
+      --output "$out/$name.logits.npy" &&
+    "$vidrun" step "$bundle" --device cuda --weights "$out/$name.w0.safetensors" --input "$case_dir/clips.npy" \
+      --labels "$case_dir/labels.npy" --lr "$(sed -n 's/.*"lr": \([0-9.e-]*\).*/\1/p' "$kit/kit.json")" \
+      --momentum "$(sed -n 's/.*"momentum": \([0-9.e-]*\).*/\1/p' "$kit/kit.json")" \
+      --wd "$(sed -n 's/.*"weight_decay": \([0-9.e-]*\).*/\1/p' "$kit/kit.json")" \
+      --out "$out/$name.step.safetensors" >"$out/$name.step.json"
+  } >"$log" 2>&1 || { echo "gpu-check: $name failed on the GPU:" >&2; tail -3 "$log" >&2; failures=$((failures + 1)); continue; }
+  sha=$(sha256sum "$out/$name.w0.safetensors" | cut -d' ' -f1)
+  [ "$sha" = "$(kit_field "$name" w0_sha256)" ] || echo "gpu-check: $name: vidrun init gave other weights than on the build machine (sha256)" >&2
+  logits=$("$vidrun" compare "$out/$name.logits.npy" "$case_dir/logits.npy" 2>>"$log")
+  weights=$("$vidrun" compare "$out/$name.step.safetensors" "$case_dir/step.safetensors" \
+    --base "$out/$name.w0.safetensors" 2>>"$log")
+  gpu_loss=$(sed 's/.*"loss": \([^,]*\),.*/\1/' "$out/$name.step.json")
+  cpu_loss=$(kit_field "$name" cpu_loss)
+  loss_err=$(awk -v a="$gpu_loss" -v b="$cpu_loss" 'BEGIN { d = a - b; if (d < 0) d = -d; print d / (b < 0 ? -b : b) }')
+  check "$name" "forward logits" "$(field "$logits" error)" $LOGIT_TOL
+  check "$name" "step loss" "$loss_err" $LOSS_TOL
+  check "$name" "step weights (worst)" "$(grep -o '"worst":{"error":[^,]*' <<<"$weights" | cut -d: -f3)" $WEIGHT_TOL
+  check "$name" "step update (worst)" "$(grep -o '"worst_update":{"error":[^,]*' <<<"$weights" | cut -d: -f3)" $UPDATE_TOL
+  rows+=("$(printf '%-20s   worst tensors: weights %s, update %s' "" \
+    "$(grep -o '"worst":{[^}]*' <<<"$weights" | grep -o '"tensor":"[^"]*' | cut -d'"' -f4)" \
+    "$(grep -o '"worst_update":{[^}]*' <<<"$weights" | grep -o '"tensor":"[^"]*' | cut -d'"' -f4)")")
+  records+=("{\"case\": \"$name\", \"logits\": $logits, \"weights\": $weights, \"gpu_loss\": $gpu_loss, \"cpu_loss\": $cpu_loss}")
+done
+
+bench_lines=()
+if ((!quick)); then
+  for tarball in "$kit"/bench/*."$pick".vbundle.tar.gz; do
+    [ -e "$tarball" ] || continue
+    name=$(basename "$tarball" ".$pick.vbundle.tar.gz")
+    unpack "$tarball" "$work/bench-$name"
+    echo "gpu-check: timing $name" >&2
+    if result=$("$vidrun" bench "$work/bench-$name/$pick.vbundle" --device cuda --iters "$iters" 2>>"$out/$name.bench.log"); then
+      bench_lines+=("{\"name\": \"$name\", \"vidnet\": $result}")
+    else
+      echo "gpu-check: bench $name failed: $(tail -1 "$out/$name.bench.log")" >&2
+      failures=$((failures + 1))
+    fi
+  done
+fi
+
+join() { local IFS=,; echo "$*"; }
+cat >"$out/vidnet.json" <<JSON
+{"device": "$device_name", "arch": "$device_arch", "bundles": "$pick", "failures": $failures,
+ "checks": [$(join "${records[@]}")],
+ "bench": [$(join "${bench_lines[@]}")]}
+JSON
+cp "$out/vidnet.json" "$out/results.json"
+
+echo
+echo "CUDA bundles against the CPU bundles' outputs (relative error: max |gpu - cpu| / max |cpu|)"
+printf '%-20s %-26s %10s %8s\n' case check error tolerance
+printf '%s\n' "${rows[@]}"
+if ((${#bench_lines[@]})); then
+  echo
+  echo "vidnet on $device_name, seconds per call (median of $iters), kernels launched, device memory"
+  printf '%-18s %10s %10s %8s %10s %10s %8s %9s\n' shape fwd_s fwd_kern_s fwd_k step_s step_kern_s step_k mem_MiB
+  for line in "${bench_lines[@]}"; do
+    fwd=$(grep -o '"forward":{[^}]*' <<<"$line") step=$(grep -o '"train_step":{[^}]*' <<<"$line")
+    printf '%-18s %10.4f %10.4f %8s %10.4f %10.4f %8s %9d\n' "$(field "$line" name)" "$(field "$fwd" median_s)" \
+      "$(field "$fwd" kernel_median_s)" "$(field "$fwd" kernels)" "$(field "$step" median_s)" \
+      "$(field "$step" kernel_median_s)" "$(field "$step" kernels)" $(( $(field "$line" device_buffer_bytes) >> 20 ))
+  done
+fi
+
+if ((torch)) && python3 -c "import torch, torchvision; assert torch.cuda.is_available()" 2>/dev/null; then
+  echo
+  PYTHONUNBUFFERED=1 python3 "$kit/torch_check.py" --kit "$kit" --results "$out" --iters "$iters" \
+    $( ((quick)) && echo --quick) || failures=$((failures + 1))
+elif ((torch)); then
+  echo "gpu-check: no python3 with torch, torchvision and CUDA here: torchvision not compared"
+fi
+echo
+if ((failures)); then
+  echo "gpu-check: $failures check(s) FAILED ($out)"
+  exit 1
+fi
+echo "gpu-check: all checks passed ($out/results.json)"
