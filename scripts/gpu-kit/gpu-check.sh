@@ -40,14 +40,19 @@ echo "gpu-check: $device_name ($device_arch), bundles for $pick; results in $out
 
 # A field of a compact one-line JSON object written by vidrun (numbers and plain strings only).
 field() { grep -o "\"$2\":[^,}]*" <<<"$1" | head -1 | cut -d: -f2- | tr -d '"'; }
-kit_field() { sed -n "s/.*\"name\": \"$1\".*\"$2\": \"*\([^\",}]*\).*/\1/p" "$kit/kit.json"; }
+kit_field() {  # a field of the case named $1 in kit.json (its object has no nested braces)
+  grep -o "{\"name\": \"$1\"[^}]*}" "$kit/kit.json" | sed -n "s/.*\"$2\": \"*\([^\",}]*\).*/\1/p"
+}
 unpack() { mkdir -p "$2" && tar -C "$2" -xzf "$1"; }
 
 failures=0 rows=() records=()
 check() {  # name, what, value, tolerance -> row; counts a failure
-  local ok=pass
-  awk -v v="$3" -v t="$4" 'BEGIN { exit !(v <= t) }' || { ok=FAIL; failures=$((failures + 1)); }
-  rows+=("$(printf '%-20s %-26s %10.2e %8s  %s' "$1" "$2" "$3" "$4" "$ok")")
+  local ok=pass value=$3
+  # Anything but a number (a comparison that produced nothing) fails too.
+  [[ $value =~ ^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$ ]] || { value=inf; }
+  awk -v v="$value" -v t="$4" 'BEGIN { exit !(v != "inf" && v + 0 <= t + 0) }' || { ok=FAIL; failures=$((failures + 1)); }
+  [ "$value" = inf ] || value=$(printf '%.2e' "$value")
+  rows+=("$(printf '%-20s %-26s %10s %8s  %s' "$1" "$2" "$value" "$4" "$ok")")
 }
 
 for case_dir in "$kit"/cases/*/; do

@@ -25,8 +25,8 @@ for f in gpu-check.sh torch_check.py kit.json vidnet-runtime/bin/vidrun cases/ti
   [ -s "$work/kit/$f" ] || fail "the kit has no $f"
 done
 # The shipped bundles are CUDA bundles for their arch with kernels.
-tar -xzOf "$work/kit/cases/tiny_r2plus1d/sm_90.vbundle.tar.gz" sm_90.vbundle/manifest.json | grep -q '"arch": "sm_90"' ||
-  fail "sm_90.vbundle.tar.gz is not an sm_90 bundle"
+manifest=$(tar -xzOf "$work/kit/cases/tiny_r2plus1d/sm_90.vbundle.tar.gz" sm_90.vbundle/manifest.json)
+grep -q '"arch": "sm_90"' <<<"$manifest" || fail "sm_90.vbundle.tar.gz is not an sm_90 bundle"
 # The expected logits are the CPU bundle's: the same as a fresh development build's forward of those clips.
 "$build/bin/vidc" build "$root/examples/tiny_r2plus1d.vnet" --batch 2 -o "$work/cpu.vbundle" >/dev/null
 "$build/bin/vidrun" forward "$work/cpu.vbundle" --seed 1 --input "$work/kit/cases/tiny_r2plus1d/clips.npy" \
