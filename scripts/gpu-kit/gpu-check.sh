@@ -43,6 +43,7 @@ field() { grep -o "\"$2\":[^,}]*" <<<"$1" | head -1 | cut -d: -f2- | tr -d '"'; 
 kit_field() {  # a field of the case named $1 in kit.json (its object has no nested braces)
   grep -o "{\"name\": \"$1\"[^}]*}" "$kit/kit.json" | sed -n "s/.*\"$2\": \"*\([^\",}]*\).*/\1/p"
 }
+kit_number() { sed -n "s/.*\"$1\": \([0-9.e-]*\).*/\1/p" "$kit/kit.json" | head -1; }  # a top-level number
 unpack() { mkdir -p "$2" && tar -C "$2" -xzf "$1"; }
 
 failures=0 rows=() records=()
@@ -62,14 +63,13 @@ for case_dir in "$kit"/cases/*/; do
   unpack "$case_dir/$pick.vbundle.tar.gz" "$work/$name" || { failures=$((failures + 1)); continue; }
   log=$out/$name.log
   {
-    "$vidrun" init "$bundle" --seed "$(sed -n 's/.*"seed": \([0-9]*\).*/\1/p' "$kit/kit.json")" \
+    "$vidrun" init "$bundle" --seed "$(kit_number seed)" \
       --out "$out/$name.w0.safetensors" &&
     "$vidrun" forward "$bundle" --device cuda --weights "$out/$name.w0.safetensors" --input "$case_dir/clips.npy" \
       --output "$out/$name.logits.npy" &&
     "$vidrun" step "$bundle" --device cuda --weights "$out/$name.w0.safetensors" --input "$case_dir/clips.npy" \
-      --labels "$case_dir/labels.npy" --lr "$(sed -n 's/.*"lr": \([0-9.e-]*\).*/\1/p' "$kit/kit.json")" \
-      --momentum "$(sed -n 's/.*"momentum": \([0-9.e-]*\).*/\1/p' "$kit/kit.json")" \
-      --wd "$(sed -n 's/.*"weight_decay": \([0-9.e-]*\).*/\1/p' "$kit/kit.json")" \
+      --labels "$case_dir/labels.npy" --lr "$(kit_number lr)" --momentum "$(kit_number momentum)" \
+      --wd "$(kit_number weight_decay)" \
       --out "$out/$name.step.safetensors" >"$out/$name.step.json"
   } >"$log" 2>&1 || { echo "gpu-check: $name failed on the GPU:" >&2; tail -3 "$log" >&2; failures=$((failures + 1)); continue; }
   sha=$(sha256sum "$out/$name.w0.safetensors" | cut -d' ' -f1)

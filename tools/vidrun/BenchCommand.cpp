@@ -7,7 +7,6 @@
 #include "tools/vidrun/VideoCommands.h"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -19,12 +18,6 @@
 namespace vidnet {
 
 namespace {
-
-bool countArgument(const std::string &text, int64_t low, int64_t &out) {
-  const char *end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end && out >= low && out <= 100000;
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -81,9 +74,9 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
   if (problem.empty())
     problem = oneBundle(parsed);
   int64_t iters = 0, warmup = 0;
-  if (problem.empty() && !countArgument(itersText, 1, iters))
+  if (problem.empty() && !integerIn(itersText, 1, 100000, iters))
     problem = "--iters takes a positive integer";
-  if (problem.empty() && !countArgument(warmupText, 0, warmup))
+  if (problem.empty() && !integerIn(warmupText, 0, 100000, warmup))
     problem = "--warmup takes a non-negative integer";
   if (problem.empty() && entry != "forward" && entry != "train_step" && entry != "all")
     problem = "--entry takes forward, train_step or all";

@@ -8,8 +8,8 @@
 #include "tools/vidrun/VideoCommands.h"
 #include "tools/vidrun/VideoList.h"
 
-#include <charconv>
 #include <filesystem>
+#include <limits>
 #include <iostream>
 
 namespace fs = std::filesystem;
@@ -19,9 +19,7 @@ namespace vidnet {
 namespace {
 
 bool positiveInt(const std::string &text, int64_t &out) {
-  const char *end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && p == end && out > 0;
+  return integerIn(text, 1, std::numeric_limits<int64_t>::max(), out);
 }
 
 } // namespace

@@ -1,10 +1,17 @@
 // vidrun's shared option parser and the --device check.
 #include "tools/vidrun/CommandLine.h"
 
+#include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace vidnet {
+
+bool integerIn(const std::string &text, int64_t low, int64_t high, int64_t &out) {
+  const char *end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && p == end && out >= low && out <= high;
+}
 
 std::string parseCommand(int argc, char **argv, int first, const std::string &command,
                          const std::vector<Option> &options, ParsedCommand &out) {

@@ -4,6 +4,7 @@
 
 #include "runtime/train/TrainConfig.h"
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,9 @@ struct ParsedCommand {
 // or the usage problem ("unknown option '--x' for eval").
 std::string parseCommand(int argc, char **argv, int first, const std::string &command,
                          const std::vector<Option> &options, ParsedCommand &out);
+
+// A whole decimal integer in [low, high] (no sign, spaces or suffix); `out` is set when the text is an integer.
+bool integerIn(const std::string &text, int64_t low, int64_t high, int64_t &out);
 
 // "" when the command line names exactly one positional argument, the bundle; else the
 // usage problem ("no bundle given", "unexpected argument 'x'").
