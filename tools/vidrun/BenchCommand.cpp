@@ -1,7 +1,8 @@
-// `vidrun bench`: times a bundle's forward and train_step on synthetic clips and prints one JSON line
+// `vidrun bench`: times a bundle's forward and train_step (synthetic or given clips) and prints one JSON line
 // (seconds per call, spread, clips/s; on a GPU the kernels launched, the kernel and copy times, device memory).
 #include "runtime/core/Model.h"
 #include "runtime/core/Random.h"
+#include "runtime/io/ClipArrays.h"
 #include "runtime/cuda/CudaExecutor.h"
 #include "tools/vidrun/CommandLine.h"
 #include "tools/vidrun/VideoCommands.h"
@@ -63,13 +64,16 @@ bool timeCalls(const std::string &what, int64_t warmup, int64_t iters, const rt:
 } // namespace
 
 int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
-  std::string device, itersText = "10", warmupText = "2", entry = "all";
+  std::string device, itersText = "10", warmupText = "2", entry = "all", weights, input, labelsPath;
   ParsedCommand parsed;
   std::string problem = parseCommand(argc, argv, 2, "bench",
                                      {{"--device", &device, "--device takes cpu or cuda"},
                                       {"--iters", &itersText, "--iters takes a positive integer"},
                                       {"--warmup", &warmupText, "--warmup takes a non-negative integer"},
-                                      {"--entry", &entry, "--entry takes forward, train_step or all"}},
+                                      {"--entry", &entry, "--entry takes forward, train_step or all"},
+                                      {"--weights", &weights, "--weights takes a .safetensors file"},
+                                      {"--input", &input, "--input takes a .npy file of clips"},
+                                      {"--labels", &labelsPath, "--labels takes a .npy file of int64 labels"}},
                                      parsed);
   if (problem.empty())
     problem = oneBundle(parsed);
@@ -80,6 +84,8 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
     problem = "--warmup takes a non-negative integer";
   if (problem.empty() && entry != "forward" && entry != "train_step" && entry != "all")
     problem = "--entry takes forward, train_step or all";
+  if (problem.empty() && !labelsPath.empty() && input.empty())
+    problem = "--labels needs --input";
   if (!problem.empty())
     return usage(problem);
   bool usageProblem = false;
@@ -93,15 +99,33 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
   const rt::Manifest &m = bundle->manifest();
   rt::Model model(*bundle);
   model.initialize(0);
-  // Clips of N(0, 1) values and labels 0, 1, 2, ...: the timing does not depend on them.
+  if (!weights.empty() && !model.loadWeights(weights, error))
+    return fail(error);
+  // Without --input: clips of N(0, 1) values and labels 0, 1, 2, ...; the timing does not depend
+  // on them, but --weights/--input/--labels let a comparison time exactly the work of its peers.
   const int64_t batch = std::max(m.forwardBatch, m.trainBatch);
-  std::vector<float> clips(static_cast<size_t>(batch * m.channels * m.frames * m.height * m.width));
-  rt::Random random(1);
-  for (float &v : clips)
-    v = static_cast<float>(random.normal(0, 1));
-  std::vector<int64_t> labels(static_cast<size_t>(batch));
-  for (int64_t i = 0; i < batch; ++i)
-    labels[static_cast<size_t>(i)] = i % m.classes;
+  std::vector<float> clips;
+  std::vector<int64_t> labels;
+  if (input.empty()) {
+    clips.resize(static_cast<size_t>(batch * m.channels * m.frames * m.height * m.width));
+    rt::Random random(1);
+    for (float &v : clips)
+      v = static_cast<float>(random.normal(0, 1));
+  } else {
+    int64_t n = 0;
+    if (!rt::readClipsNpy(input, {m.channels, m.frames, m.height, m.width}, clips, n, error))
+      return fail(error);
+    if (n != batch)
+      return fail(input + ": " + std::to_string(n) + " clips; the bundle's batch is " + std::to_string(batch) +
+                  " (vidc build --batch)");
+  }
+  if (!labelsPath.empty()) {
+    if (!rt::readLabelsNpy(labelsPath, batch, labels, error))
+      return fail(error);
+  } else {
+    for (int64_t i = 0; i < batch; ++i)
+      labels.push_back(i % m.classes);
+  }
   std::vector<float> logits(static_cast<size_t>(batch * m.classes));
 
   nlohmann::json report = {{"bundle", m.model},
@@ -127,12 +151,17 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
   if (entry != "forward" && bundle->hasTrainStep()) {
     report["train_batch"] = m.trainBatch;
     const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
+    std::vector<float> losses;
     auto step = [&](std::string &message) {
       float loss = 0;
-      return model.trainStep(clips.data(), labels.data(), hyper, loss, logits.data(), message);
+      bool ok = model.trainStep(clips.data(), labels.data(), hyper, loss, logits.data(), message);
+      losses.push_back(loss);
+      return ok;
     };
     if (!timeCalls("train_step", warmup, iters, *bundle, m.trainBatch, step, report["train_step"], error))
       return fail(error);
+    // The first step's loss (from the starting weights) ties the timing to the work it timed.
+    report["train_step"]["first_loss"] = losses.front();
   } else if (entry == "train_step") {
     return fail(parsed.positional[0] + ": built with --forward-only (no train_step)");
   }
