@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks: compiled forward and train step vs PyTorch (same machine, same run) and compile
-# times.
-#   scripts/bench.sh [--compile-all] [--input CxLxHxW] [--batch N] [--runs R]
-# Installs Debian's python3-torch and python3-torchvision if missing, then builds.
+# Benchmarks, measured side by side on this machine in one run (never asserted):
+#   scripts/bench.sh                 vidnet against PyTorch 2 eager, every model x batch x clip x threads
+#   scripts/bench.sh --peers         ... and torch.compile, OpenVINO, IREE, ONNX Runtime
+#   scripts/bench.sh --peers --quick r3d_18, batch 2, 3x8x112x112, all cores (about 10 minutes)
+#   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
+# Other options go to bench/peer_bench.py (--models, --batches, --clips, --threads, --runs,
+# --step-runs, --out DIR, --resume). Tables on stdout; rows, report.json and tables.md in
+# build-bench/peers/. Builds the project and the peers' environment first (scripts/setup*.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-torch.sh
 scripts/setup.sh
-bench/loader_vs_ffmpeg.sh "${VIDNET_BUILD_DIR:-build}/bin/vidnet-bench-loader"
-/usr/bin/python3 bench/forward_vs_pytorch.py "${VIDNET_BUILD_DIR:-build}" "$@"
-exec /usr/bin/python3 bench/train_vs_pytorch.py "${VIDNET_BUILD_DIR:-build}" "$@"
+build=${VIDNET_BUILD_DIR:-build}
+if [ "${1:-}" = "--loader" ]; then
+  exec bench/loader_vs_ffmpeg.sh "$build/bin/vidnet-bench-loader"
+fi
+python=$(scripts/setup-peers.sh | tail -1)
+exec "$python" bench/peer_bench.py --build "$build" "$@"

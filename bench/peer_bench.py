@@ -1,0 +1,282 @@
+"""vidnet against every tool a user would pick instead, side by side in one run on the same cores:
+PyTorch 2 eager (NCDHW and channels_last_3d), torch.compile, OpenVINO, IREE and ONNX Runtime for
+the forward; PyTorch eager and torch.compile for the training step. Every peer runs in its own
+process pinned to the same cores (taskset), on one case's weights, clips and labels; its logits
+(and after one step its loss and weights) are checked against float64 PyTorch before its time
+counts. Prints tables for people and writes every row to OUT/rows.jsonl and all of it to
+OUT/report.json. Measures, never asserts.
+
+Runs in the peers' environment (scripts/setup-peers.sh); scripts/bench.sh starts it.
+usage: peer_bench.py [--quick] [--peers] [--models r3d_18,...] [--batches 2,8]
+                     [--clips 3x8x112x112,...] [--threads 1,all] [--runs 10] [--step-runs 5]
+                     [--out DIR] [--resume] [--build DIR]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "peers"))
+from common import ROOT, load_safetensors  # noqa: E402
+
+LOGIT_TOLERANCE, STEP_TOLERANCE = 1e-4, 1e-3
+NEGLIGIBLE_UPDATE = 1e-6  # an update this small against its tensor is float32 rounding, not a step
+
+# peer -> (script, variant, entries it can run); the order is the table's.
+PEERS = {
+    "vidnet": ("vidnet_peer.py", "", ("forward", "step")),
+    "torch-eager": ("torch_peer.py", "eager", ("forward", "step")),
+    "torch-eager-cl3d": ("torch_peer.py", "eager-cl3d", ("forward", "step")),
+    "torch-compile": ("torch_peer.py", "compile", ("forward", "step")),
+    "openvino": ("openvino_peer.py", "", ("forward",)),
+    "iree": ("iree_peer.py", "", ("forward",)),
+    "onnxruntime": ("onnxruntime_peer.py", "", ("forward",)),
+}
+ONNX_PEERS = {"openvino", "iree", "onnxruntime"}
+# Why a peer has no training-step row: named in the table, never a silent gap.
+NO_STEP = {
+    "openvino": "OpenVINO runs inference only; it has no training API",
+    "iree": "not measured: IREE has no training API; a step needs the backward graph exported through iree-turbine",
+    "onnxruntime": "not measured: training needs the separate onnxruntime-training package (ORT's on-device training)",
+}
+QUICK = {"models": "r3d_18", "batches": "2", "clips": "3x8x112x112", "threads": "all"}
+FULL = {"models": "r3d_18,mc3_18,r2plus1d_18", "batches": "2,8", "clips": "3x8x112x112,3x16x112x112",
+        "threads": "all,1"}
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def pinned(threads):
+    return ["taskset", "-c", f"0-{threads - 1}"]
+
+
+def run_peer(script, args, threads, timeout):
+    """(JSON the peer printed, or None, why not)."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=os.path.join(HERE, "peers"))
+    try:
+        done = subprocess.run(pinned(threads) + [sys.executable, os.path.join(HERE, "peers", script), *args],
+                              capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout} s"
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        tail = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
+        return None, f"exit {done.returncode}: {tail[0].strip()[:300]}"
+    return json.loads(lines[-1]), None
+
+
+def relative(actual, expected):
+    scale = float(np.abs(expected).max())
+    return float(np.abs(actual.astype(np.float64) - expected).max() / scale) if scale else float(np.abs(actual).max())
+
+
+def check_forward(out, case_dir):
+    logits = np.load(os.path.join(out, "logits.npy"))
+    expected = np.load(os.path.join(case_dir, "reference_logits.npy"))
+    if logits.shape != expected.shape:
+        return {"agrees": False, "why": f"logits shape {list(logits.shape)}, expected {list(expected.shape)}"}
+    error = relative(logits, expected)
+    return {"agrees": error <= LOGIT_TOLERANCE, "logit_error": error}
+
+
+def check_step(out, case_dir):
+    """Loss and every tensor after one step against float64, and (printed, not checked) the update."""
+    ref = dict(np.load(os.path.join(case_dir, "reference_step.npz")))
+    before = load_safetensors(os.path.join(case_dir, "weights.safetensors"))
+    if os.path.exists(os.path.join(out, "step.npz")):
+        got = dict(np.load(os.path.join(out, "step.npz")))
+        loss = float(got.pop("__loss__"))
+    else:
+        got = load_safetensors(os.path.join(out, "step.safetensors"))
+        with open(os.path.join(out, "loss.json")) as f:
+            loss = json.load(f)["loss"]
+    expected_loss, near_kink = float(ref.pop("__loss__")), int(ref.pop("__near_kink__"))
+    missing = sorted(set(ref) - set(got))
+    if missing:
+        return {"agrees": False, "why": f"no {missing[0]} after the step ({len(missing)} tensors missing)"}
+    worst_w, worst_u = (0.0, ""), (0.0, "")
+    for name, expected in ref.items():
+        if name.endswith("num_batches_tracked"):
+            if int(got[name]) != int(expected):
+                return {"agrees": False, "why": f"{name} is {int(got[name])}, expected {int(expected)}"}
+            continue
+        w = relative(got[name], expected)
+        worst_w = max(worst_w, (w, name))
+        update, base = expected - before[name], np.abs(before[name]).max()
+        if np.abs(update).max() > NEGLIGIBLE_UPDATE * max(base, 1e-30):
+            worst_u = max(worst_u, (relative(got[name] - before[name], update), name))
+    loss_error = abs(loss - expected_loss) / abs(expected_loss)
+    return {"agrees": loss_error <= STEP_TOLERANCE and worst_w[0] <= STEP_TOLERANCE, "loss": loss,
+            "loss_error": loss_error, "weight_error": worst_w[0], "weight_error_tensor": worst_w[1],
+            "update_error": worst_u[0], "update_error_tensor": worst_u[1], "near_kink_relu_inputs": near_kink}
+
+
+def gflop_per_clip(build, model, clip):
+    from vidnet_peer import SPECS
+    info = json.loads(subprocess.run([os.path.join(build, "bin", "vidc"), "info", "--json", "--input", clip,
+                                      SPECS[model]], check=True, capture_output=True, text=True).stdout)
+    return 2 * info["macs"] / 1e9
+
+
+def prepare_case(a, model, batch, clip, case_dir):
+    """The case's inputs and float64 answers (reused when a --resume'd run made them)."""
+    if os.path.exists(os.path.join(case_dir, "reference_step.npz")):
+        return None
+    all_cores = os.cpu_count()
+    done = subprocess.run(pinned(all_cores) + [sys.executable, os.path.join(HERE, "peers", "reference.py"),
+                                               "--case", case_dir, "--model", model, "--batch", str(batch),
+                                               "--clip", clip, "--threads", str(all_cores)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        return done.stderr.strip().splitlines()[-1]
+    return None
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="r3d_18, batch 2, 3x8x112x112, all cores")
+    p.add_argument("--peers", action="store_true", help="every peer (default: vidnet and PyTorch eager only)")
+    p.add_argument("--models")
+    p.add_argument("--batches")
+    p.add_argument("--clips")
+    p.add_argument("--threads", help="comma-separated counts; 'all' is every core")
+    p.add_argument("--runs", type=int, default=10, help="timed forward runs (median, min, max)")
+    p.add_argument("--step-runs", type=int, default=5, help="timed training steps")
+    p.add_argument("--warmup", type=int, default=2, help="untimed calls first (the first is reported apart)")
+    p.add_argument("--out", default=os.path.join(ROOT, "build-bench", "peers"))
+    p.add_argument("--resume", action="store_true", help="keep OUT's rows and run only the missing ones")
+    p.add_argument("--build", default=os.environ.get("VIDNET_BUILD_DIR", os.path.join(ROOT, "build")))
+    p.add_argument("--timeout", type=int, default=3600, help="seconds one peer process may take")
+    a = p.parse_args()
+    defaults = QUICK if a.quick else FULL
+    models = (a.models or defaults["models"]).split(",")
+    batches = [int(b) for b in (a.batches or defaults["batches"]).split(",")]
+    clips = (a.clips or defaults["clips"]).split(",")
+    cores = os.cpu_count()
+    thread_counts = [cores if t == "all" else int(t) for t in (a.threads or defaults["threads"]).split(",")]
+    peers = list(PEERS) if a.peers else ["vidnet", "torch-eager", "torch-eager-cl3d"]
+    os.makedirs(a.out, exist_ok=True)
+    a.build = os.path.abspath(a.build)
+
+    machine_path, rows_path = os.path.join(a.out, "machine.json"), os.path.join(a.out, "rows.jsonl")
+    peak = json.loads(subprocess.run(pinned(cores) + [os.path.join(a.build, "bin", "vidnet-peak-fma")],
+                                     check=True, capture_output=True, text=True).stdout)
+    machine = {"cpu": cpu_model(), "cores": cores, "peak": peak, "python": sys.version.split()[0]}
+    rows = []
+    if a.resume and os.path.exists(rows_path):
+        with open(machine_path) as f:
+            earlier = json.load(f)
+        if earlier["cpu"] != machine["cpu"] or earlier["cores"] != cores:
+            sys.exit(f"peer_bench: {a.out} holds rows from {earlier['cpu']} x {earlier['cores']}, this is "
+                     f"{machine['cpu']} x {cores}: resume there or give another --out")
+        with open(rows_path) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        machine["peaks_of_earlier_runs"] = earlier.get("peaks_of_earlier_runs", []) + [earlier["peak"]]
+    else:
+        open(rows_path, "w").close()
+    with open(machine_path, "w") as f:
+        json.dump(machine, f)
+    print(f"peer bench on {machine['cpu']}, {cores} cores; measured fp32 FMA peak "
+          f"{peak['peak_gflops_1_thread']} GFLOP/s on 1 thread, {peak['peak_gflops_all_threads']} on {cores}")
+    done_keys = {(r["model"], r["batch"], r["clip"], r["threads"], r["entry"], r["peer"]) for r in rows}
+
+    # Smaller work first, all cores before one: an interrupted run has the most useful rows.
+    cases = sorted(((m, b, c) for m in models for b in batches for c in clips),
+                   key=lambda k: (k[1] * int(k[2].split("x")[1]), models.index(k[0])))
+    started = time.time()
+    for model, batch, clip in cases:
+        case_dir = os.path.join(a.out, "cases", f"{model}-b{batch}-{clip}")
+        gflop = gflop_per_clip(a.build, model, clip) * batch
+        problem = prepare_case(a, model, batch, clip, case_dir)
+        onnx_note = None
+        for threads in sorted(thread_counts, reverse=True):
+            for entry in ("forward", "step"):
+                for peer in peers:
+                    key = (model, batch, clip, threads, entry, peer)
+                    if key in done_keys:
+                        continue
+                    row = {"model": model, "batch": batch, "clip": clip, "threads": threads, "entry": entry,
+                           "peer": peer, "gflop": round(gflop * (3 if entry == "step" else 1), 2)}
+                    script, variant, entries = PEERS[peer]
+                    if problem:
+                        row |= {"status": "failed", "why": "reference: " + problem}
+                    elif entry not in entries:
+                        row |= {"status": "n/a", "why": NO_STEP[peer]}
+                    elif peer in ONNX_PEERS and onnx_note is None and not os.path.exists(
+                            os.path.join(case_dir, "model.onnx")):
+                        out, why = run_peer("onnx_export.py", common_args(case_dir, model, batch, clip, entry, cores,
+                                                                         a, case_dir), cores, a.timeout)
+                        onnx_note = why or ""
+                        if out:
+                            with open(os.path.join(case_dir, "onnx_export.json"), "w") as f:
+                                json.dump(out, f)
+                    if "status" not in row and peer in ONNX_PEERS and onnx_note:
+                        row |= {"status": "failed", "why": "ONNX export: " + onnx_note}
+                    if "status" not in row:
+                        row |= measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak)
+                    rows.append(row)
+                    with open(rows_path, "a") as f:
+                        f.write(json.dumps(row) + "\n")
+                    print("  " + row_line(row), flush=True)
+    print(f"peer bench: {len(rows)} rows in {a.out} ({(time.time() - started) / 60:.1f} min this run)")
+    from peer_report import print_report  # noqa: E402
+    report = print_report(machine, rows, a.out)
+    with open(os.path.join(a.out, "report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+
+
+def common_args(case_dir, model, batch, clip, entry, threads, a, out):
+    return ["--case", case_dir, "--model", model, "--batch", str(batch), "--clip", clip, "--entry", entry,
+            "--threads", str(threads), "--runs", str(a.runs if entry == "forward" else a.step_runs),
+            "--warmup", str(a.warmup), "--out", out, "--build", a.build, "--onnx-dir", case_dir]
+
+
+def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak):
+    out = os.path.join(case_dir, f"{script[:-3]}-{variant or 'default'}-{entry}-{threads}t")
+    os.makedirs(out, exist_ok=True)
+    args = common_args(case_dir, model, batch, clip, entry, threads, a, out) + (["--variant", variant] if variant else [])
+    result, why = run_peer(script, args, threads, a.timeout)
+    if result is None:
+        return {"status": "failed", "why": why}
+    row = {k: v for k, v in result.items() if k != "times_s"}
+    row["times_s"] = [round(t, 5) for t in result.get("times_s", [])]
+    if result.get("status") != "ok":
+        return row
+    if script == "onnxruntime_peer.py" or script == "openvino_peer.py" or script == "iree_peer.py":
+        with open(os.path.join(case_dir, "onnx_export.json")) as f:
+            row["export_s"] = json.load(f)["convert_s"]
+    agreement = check_forward(out, case_dir) if entry == "forward" else check_step(out, case_dir)
+    row |= agreement
+    if not agreement["agrees"]:
+        row["status"] = "disagrees"
+    peak_gflops = peak["peak_gflops_1_thread"] if threads == 1 else peak["peak_gflops_all_threads"]
+    gflop = gflop_per_clip(a.build, model, clip) * batch * (3 if entry == "step" else 1)
+    row["gflops"] = gflop / row["median_s"]
+    row["peak_fraction"] = row["gflops"] / peak_gflops
+    return row
+
+
+def row_line(r):
+    head = f"{r['model']:12s} b{r['batch']} {r['clip']:13s} {r['threads']:2d}t {r['entry']:7s} {r['peer']:17s}"
+    if r["status"] in ("ok", "disagrees") and "median_s" in r:
+        check = (f"logits {r['logit_error']:.1e}" if r["entry"] == "forward" else
+                 f"loss {r['loss_error']:.1e} weights {r['weight_error']:.1e} update {r['update_error']:.1e}")
+        flag = "" if r["status"] == "ok" else "  DISAGREES"
+        return (f"{head} {r['median_s']:8.3f} s [{r['min_s']:.3f}-{r['max_s']:.3f}] "
+                f"{r['gflops']:6.1f} GFLOP/s {r['peak_fraction']:4.0%}  {check}{flag}")
+    return f"{head} {r['status']}: {r.get('why', '')}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The peer benchmark's tables (Markdown, for people and the README) and report.json, from its rows.
+usage: peer_report.py OUT_DIR      re-prints the tables of a finished or interrupted run"""
+import json
+import os
+import sys
+
+GROUP = ("model", "batch", "clip", "threads", "entry")
+
+
+def fastest_peer(group):
+    """The fastest peer that ran and agreed with float64 (never vidnet itself)."""
+    ok = [r for r in group if r["peer"] != "vidnet" and r["status"] == "ok"]
+    return min(ok, key=lambda r: r["median_s"]) if ok else None
+
+
+def spread(r):
+    return f"{r['median_s']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f})"
+
+
+def groups_of(rows):
+    groups = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in GROUP), []).append(r)
+    return groups
+
+
+def summary(groups):
+    lines = ["| model | batch x clip | threads | entry | vidnet s (min-max) | of peak | fastest peer | its s "
+             "| vidnet speed vs fastest |", "|---|---|---|---|---|---|---|---|---|"]
+    table = []
+    for key, group in groups.items():
+        model, batch, clip, threads, entry = key
+        ours = next((r for r in group if r["peer"] == "vidnet"), None)
+        best = fastest_peer(group)
+        if ours is None:
+            continue
+        ours_ok = ours["status"] == "ok"
+        ratio = best["median_s"] / ours["median_s"] if best and ours_ok else None
+        table.append({"model": model, "batch": batch, "clip": clip, "threads": threads, "entry": entry,
+                      "vidnet_s": ours.get("median_s"), "vidnet_status": ours["status"],
+                      "fastest_peer": best["peer"] if best else None,
+                      "fastest_peer_s": best["median_s"] if best else None, "speed_vs_fastest": ratio})
+        lines.append(f"| {model} | {batch} x {clip} | {threads} | {entry} | "
+                     + (f"{spread(ours)} | {ours['peak_fraction']:.0%}" if ours_ok
+                        else f"{ours['status']}: {ours.get('why', '')} | ")
+                     + (f" | {best['peer']} | {spread(best)}" if best else " | none agreed | ")
+                     + (f" | {ratio:.2f}x |" if ratio else " | |"))
+    return lines, table
+
+
+def check_text(r):
+    if r["entry"] == "forward":
+        return f"logits {r['logit_error']:.1e}" if "logit_error" in r else ""
+    if "loss_error" not in r:
+        return ""
+    return (f"loss {r['loss_error']:.1e}, weights {r['weight_error']:.1e}, update {r['update_error']:.1e}"
+            f" ({r['near_kink_relu_inputs']} ReLU inputs within 1e-5 of 0)")
+
+
+def details(groups):
+    lines = ["| model | batch x clip | threads | entry | peer | s median (min-max), runs | first run s | GFLOP/s "
+             "| of peak | agreement with float64 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, group in groups.items():
+        model, batch, clip, threads, entry = key
+        best = fastest_peer(group)
+        for r in group:
+            name = r["peer"] + (" (fastest peer)" if best is r else "")
+            if "median_s" in r:
+                lines.append(f"| {model} | {batch} x {clip} | {threads} | {entry} | {name} | {spread(r)}, {r['runs']}"
+                             f" | {r['first_run_s']:.2f} | {r['gflops']:.1f} | {r['peak_fraction']:.0%}"
+                             f" | {'' if r['status'] == 'ok' else 'DISAGREES: '}{check_text(r)} |")
+            else:
+                lines.append(f"| {model} | {batch} x {clip} | {threads} | {entry} | {name} | {r['status']}: "
+                             f"{r.get('why', '')} | | | | |")
+    return lines
+
+
+def compile_times(rows):
+    """Per case, the seconds every compiler took before its first run (fastest thread count's row)."""
+    lines = ["| model | batch x clip | vidc build (MLIR + LLVM) | torch.compile forward, step (first call) "
+             "| ONNX export | OpenVINO compile | IREE import + compile | ONNX Runtime session |",
+             "|---|---|---|---|---|---|---|---|"]
+    cases = {}
+    for r in rows:
+        cases.setdefault((r["model"], r["batch"], r["clip"]), {}).setdefault((r["peer"], r["entry"]), r)
+
+    def seconds(row, field="compile_s"):
+        return f"{row[field]:.1f}" if row and row.get(field) is not None else "-"
+
+    for (model, batch, clip), by in cases.items():
+        v = by.get(("vidnet", "forward")) or by.get(("vidnet", "step"))
+        split = v.get("compile_split") if v else None
+        vidc = seconds(v) + (f" ({split['mlir_s']:.0f} + {split['llvm_s']:.0f})" if split and split["mlir_s"] else "")
+        tc = f"{seconds(by.get(('torch-compile', 'forward')))}, {seconds(by.get(('torch-compile', 'step')))}"
+        iree = by.get(("iree", "forward"))
+        iree_s = (f"{iree['convert_s']:.1f} + {iree['compile_s']:.1f}" if iree and "convert_s" in iree
+                  and iree.get("compile_s") is not None else "-")
+        onnx = by.get(("onnxruntime", "forward")) or by.get(("openvino", "forward"))
+        lines.append(f"| {model} | {batch} x {clip} | {vidc} | {tc} | {seconds(onnx, 'export_s')} "
+                     f"| {seconds(by.get(('openvino', 'forward')))} | {iree_s} "
+                     f"| {seconds(by.get(('onnxruntime', 'forward')))} |")
+    return lines
+
+
+def settings_lines(rows):
+    """Every peer's precision switches and versions, once each."""
+    seen = {}
+    for r in rows:
+        if r.get("settings") and r["peer"] not in seen:
+            seen[r["peer"]] = r["settings"]
+    return [f"- {peer}: " + ", ".join(f"{k}={v}" for k, v in s.items()) for peer, s in seen.items()]
+
+
+def print_report(machine, rows, out):
+    groups = groups_of(rows)
+    head, table = summary(groups)
+    peak = machine["peak"]
+    text = [f"Machine: {machine['cpu']}, {machine['cores']} cores, measured fp32 FMA peak "
+            f"{peak['peak_gflops_1_thread']} GFLOP/s on 1 thread, {peak['peak_gflops_all_threads']} on all.", "",
+            "vidnet against the fastest peer that agreed with float64 PyTorch (speed > 1x: vidnet is faster):", "",
+            *head, "", "Every peer:", "", *details(groups), "", "Compile and convert seconds:", "",
+            *compile_times(rows), "", "Settings:", *settings_lines(rows)]
+    print("\n".join(text))
+    with open(os.path.join(out, "tables.md"), "w") as f:
+        f.write("\n".join(text) + "\n")
+    return {"machine": machine, "summary": table, "rows": rows}
+
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    with open(os.path.join(out, "machine.json")) as f:
+        machine_info = json.load(f)
+    with open(os.path.join(out, "rows.jsonl")) as f:
+        all_rows = [json.loads(line) for line in f if line.strip()]
+    print_report(machine_info, all_rows, out)
