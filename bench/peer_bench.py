@@ -31,7 +31,7 @@ NEGLIGIBLE_UPDATE = 1e-6  # an update this small against its tensor is float32 r
 PEERS = {
     "vidnet": ("vidnet_peer.py", "", ("forward", "step")),
     "torch-eager": ("torch_peer.py", "eager", ("forward", "step")),
-    "torch-eager-cl3d": ("torch_peer.py", "eager-cl3d", ("forward", "step")),
+    "torch-eager-cl3d": ("torch_peer.py", "eager-cl3d", ("forward",)),
     "torch-compile": ("torch_peer.py", "compile", ("forward", "step")),
     "openvino": ("openvino_peer.py", "", ("forward",)),
     "iree": ("iree_peer.py", "", ("forward",)),
@@ -40,6 +40,7 @@ PEERS = {
 ONNX_PEERS = {"openvino", "iree", "onnxruntime"}
 # Why a peer has no training-step row: named in the table, never a silent gap.
 NO_STEP = {
+    "torch-eager-cl3d": "not measured: channels_last_3d is a forward option here (the step was slower with it in trials)",
     "openvino": "OpenVINO runs inference only; it has no training API",
     "iree": "not measured: IREE has no training API; a step needs the backward graph exported through iree-turbine",
     "onnxruntime": "not measured: training needs the separate onnxruntime-training package (ORT's on-device training)",
@@ -122,11 +123,17 @@ def check_step(out, case_dir):
             "update_error": worst_u[0], "update_error_tensor": worst_u[1], "near_kink_relu_inputs": near_kink}
 
 
-def gflop_per_clip(build, model, clip):
+def case_work(a, model, clip, case_dir):
+    """GFLOP per clip of the forward and the step, counting the multiply-adds that touch the clip
+    (not the padding zeros: oneDNN skips them, so nominal counts would put peers above the peak),
+    and the nominal count, which must equal vidc info's."""
     from vidnet_peer import SPECS
-    info = json.loads(subprocess.run([os.path.join(build, "bin", "vidc"), "info", "--json", "--input", clip,
+    with open(os.path.join(case_dir, "work.json")) as f:
+        work = json.load(f)
+    info = json.loads(subprocess.run([os.path.join(a.build, "bin", "vidc"), "info", "--json", "--input", clip,
                                       SPECS[model]], check=True, capture_output=True, text=True).stdout)
-    return 2 * info["macs"] / 1e9
+    return {"forward": 2 * work["useful_macs_per_clip"] / 1e9, "step": 2 * work["useful_step_macs_per_clip"] / 1e9,
+            "nominal_forward": 2 * work["nominal_macs_per_clip"] / 1e9, "vidc_info_forward": 2 * info["macs"] / 1e9}
 
 
 def prepare_case(a, model, batch, clip, case_dir):
@@ -197,8 +204,12 @@ def main():
     started = time.time()
     for model, batch, clip in cases:
         case_dir = os.path.join(a.out, "cases", f"{model}-b{batch}-{clip}")
-        gflop = gflop_per_clip(a.build, model, clip) * batch
         problem = prepare_case(a, model, batch, clip, case_dir)
+        work = None if problem else case_work(a, model, clip, case_dir)
+        if work:
+            print(f"{model} {batch} x {clip}: forward {work['forward'] * batch:.1f} GFLOP useful, "
+                  f"{work['nominal_forward'] * batch:.1f} nominal (vidc info: {work['vidc_info_forward'] * batch:.1f}); "
+                  f"step {work['step'] * batch:.1f} GFLOP useful")
         onnx_note = None
         for threads in sorted(thread_counts, reverse=True):
             for entry in ("forward", "step"):
@@ -207,7 +218,9 @@ def main():
                     if key in done_keys:
                         continue
                     row = {"model": model, "batch": batch, "clip": clip, "threads": threads, "entry": entry,
-                           "peer": peer, "gflop": round(gflop * (3 if entry == "step" else 1), 2)}
+                           "peer": peer}
+                    if work:
+                        row["gflop"] = round(work[entry] * batch, 3)
                     script, variant, entries = PEERS[peer]
                     if problem:
                         row |= {"status": "failed", "why": "reference: " + problem}
@@ -224,12 +237,17 @@ def main():
                     if "status" not in row and peer in ONNX_PEERS and onnx_note:
                         row |= {"status": "failed", "why": "ONNX export: " + onnx_note}
                     if "status" not in row:
-                        row |= measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak)
+                        row |= measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak,
+                                       row["gflop"])
                     rows.append(row)
                     with open(rows_path, "a") as f:
                         f.write(json.dumps(row) + "\n")
                     print("  " + row_line(row), flush=True)
     print(f"peer bench: {len(rows)} rows in {a.out} ({(time.time() - started) / 60:.1f} min this run)")
+    machine["peak_after"] = json.loads(subprocess.run(pinned(cores) + [os.path.join(a.build, "bin", "vidnet-peak-fma")],
+                                                      check=True, capture_output=True, text=True).stdout)
+    with open(machine_path, "w") as f:
+        json.dump(machine, f)
     from peer_report import print_report  # noqa: E402
     report = print_report(machine, rows, a.out)
     with open(os.path.join(a.out, "report.json"), "w") as f:
@@ -242,7 +260,7 @@ def common_args(case_dir, model, batch, clip, entry, threads, a, out):
             "--warmup", str(a.warmup), "--out", out, "--build", a.build, "--onnx-dir", case_dir]
 
 
-def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak):
+def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak, gflop):
     out = os.path.join(case_dir, f"{script[:-3]}-{variant or 'default'}-{entry}-{threads}t")
     os.makedirs(out, exist_ok=True)
     args = common_args(case_dir, model, batch, clip, entry, threads, a, out) + (["--variant", variant] if variant else [])
@@ -261,7 +279,6 @@ def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, pe
     if not agreement["agrees"]:
         row["status"] = "disagrees"
     peak_gflops = peak["peak_gflops_1_thread"] if threads == 1 else peak["peak_gflops_all_threads"]
-    gflop = gflop_per_clip(a.build, model, clip) * batch * (3 if entry == "step" else 1)
     row["gflops"] = gflop / row["median_s"]
     row["peak_fraction"] = row["gflops"] / peak_gflops
     return row
