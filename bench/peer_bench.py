@@ -9,7 +9,7 @@ OUT/report.json. Measures, never asserts.
 Runs in the peers' environment (scripts/setup-peers.sh); scripts/bench.sh starts it.
 usage: peer_bench.py [--quick] [--peers] [--models r3d_18,...] [--batches 2,8]
                      [--clips 3x8x112x112,...] [--threads 1,all] [--runs 10] [--step-runs 5]
-                     [--out DIR] [--resume] [--build DIR]
+                     [--budget 300] [--out DIR] [--resume] [--build DIR]
 """
 import argparse
 import json
@@ -161,6 +161,8 @@ def main():
     p.add_argument("--runs", type=int, default=10, help="timed forward runs (median, min, max)")
     p.add_argument("--step-runs", type=int, default=5, help="timed training steps")
     p.add_argument("--warmup", type=int, default=2, help="untimed calls first (the first is reported apart)")
+    p.add_argument("--budget", type=float, default=300,
+                   help="seconds a row's timed runs may take; a slower peer gets fewer runs (at least 3)")
     p.add_argument("--out", default=os.path.join(ROOT, "build-bench", "peers"))
     p.add_argument("--resume", action="store_true", help="keep OUT's rows and run only the missing ones")
     p.add_argument("--build", default=os.environ.get("VIDNET_BUILD_DIR", os.path.join(ROOT, "build")))
@@ -257,7 +259,8 @@ def main():
 def common_args(case_dir, model, batch, clip, entry, threads, a, out):
     return ["--case", case_dir, "--model", model, "--batch", str(batch), "--clip", clip, "--entry", entry,
             "--threads", str(threads), "--runs", str(a.runs if entry == "forward" else a.step_runs),
-            "--warmup", str(a.warmup), "--out", out, "--build", a.build, "--onnx-dir", case_dir]
+            "--warmup", str(a.warmup), "--budget", str(a.budget), "--out", out, "--build", a.build,
+            "--onnx-dir", case_dir]
 
 
 def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak, gflop):

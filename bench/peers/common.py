@@ -19,7 +19,7 @@ from torchvision_step import load_safetensors  # noqa: E402  (and its one reader
 LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 1e-4
 
 __all__ = ["LR", "MOMENTUM", "WEIGHT_DECAY", "ROOT", "Case", "load_safetensors", "save_safetensors",
-           "peer_args", "time_calls", "report", "torch_model"]
+           "peer_args", "affordable_runs", "time_calls", "report", "torch_model"]
 
 
 class Case:
@@ -46,6 +46,8 @@ def peer_args(description):
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--runs", type=int, required=True)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--budget", type=float, default=300,
+                   help="seconds the timed runs may take: a slower peer gets fewer runs, at least 3")
     p.add_argument("--variant", default="", help="a peer's flavour, e.g. eager-cl3d")
     p.add_argument("--out", required=True, help="where the peer writes its outputs (logits or weights)")
     p.add_argument("--build", default=os.path.join(ROOT, "build"), help="vidnet's build directory")
@@ -55,12 +57,21 @@ def peer_args(description):
     return a
 
 
-def time_calls(call, warmup, runs):
+def affordable_runs(first, warmup, runs, budget):
+    """(warm-up calls, timed runs) that fit BUDGET seconds after a first call of FIRST seconds."""
+    if first * (warmup - 1 + runs) <= budget:
+        return warmup, runs
+    return 1, max(3, min(runs, int(budget // max(first, 1e-9))))
+
+
+def time_calls(call, warmup, runs, budget=None):
     """First call timed alone (allocation, lazy compilation), further warm-up calls untimed, then
-    RUNS timed calls: median, min, max and every time."""
+    RUNS timed calls (fewer when they would not fit BUDGET seconds): median, min, max, every time."""
     start = time.perf_counter()
     call()
     first = time.perf_counter() - start
+    if budget:
+        warmup, runs = affordable_runs(first, warmup, runs, budget)
     for _ in range(max(warmup - 1, 0)):
         call()
     times = []

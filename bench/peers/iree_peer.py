@@ -56,7 +56,7 @@ def main():
     def call():
         logits[:] = [np.asarray(main_graph(x).to_host())]
 
-    timing = time_calls(call, a.warmup, a.runs)
+    timing = time_calls(call, a.warmup, a.runs, a.budget)
     np.save(os.path.join(a.out, "logits.npy"), logits[0])
     settings = {"iree": importlib.metadata.version("iree-base-runtime"),
                 "compile_flags": " ".join(COMPILE_FLAGS), "workers": a.threads}

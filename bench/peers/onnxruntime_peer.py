@@ -26,7 +26,7 @@ def main():
     def call():
         logits[:] = session.run(None, feed)
 
-    timing = time_calls(call, a.warmup, a.runs)
+    timing = time_calls(call, a.warmup, a.runs, a.budget)
     np.save(os.path.join(a.out, "logits.npy"), logits[0])
     report(status="ok", compile_s=compile_s, settings={"onnxruntime": ort.__version__, "intra_op_threads": a.threads,
                                                         "providers": session.get_providers()}, **timing)

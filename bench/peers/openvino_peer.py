@@ -25,7 +25,7 @@ def main():
     def call():
         logits[:] = [request.infer({0: x})[0].copy()]
 
-    timing = time_calls(call, a.warmup, a.runs)
+    timing = time_calls(call, a.warmup, a.runs, a.budget)
     np.save(os.path.join(a.out, "logits.npy"), logits[0])
     settings = {"openvino": ov.__version__}
     for key in ("INFERENCE_PRECISION_HINT", "INFERENCE_NUM_THREADS", "NUM_STREAMS", "PERFORMANCE_HINT"):

@@ -48,7 +48,7 @@ def main():
                 logits.append(run(x))
                 del logits[:-1]
 
-        timing = time_calls(call, a.warmup, a.runs)
+        timing = time_calls(call, a.warmup, a.runs, a.budget)
         np.save(os.path.join(a.out, "logits.npy"), logits[-1].float().numpy())
     else:
         y = torch.from_numpy(np.load(a.case.y))
@@ -67,7 +67,7 @@ def main():
                 first["loss"] = value
                 first["state"] = {k: v.detach().contiguous().numpy().copy() for k, v in model.state_dict().items()}
 
-        timing = time_calls(call, a.warmup, a.runs)
+        timing = time_calls(call, a.warmup, a.runs, a.budget)
         np.savez(os.path.join(a.out, "step.npz"), __loss__=np.array(first["loss"]), **first["state"])
     if compiled:
         timing["compile_s"] = timing["first_run_s"]  # the first call compiles

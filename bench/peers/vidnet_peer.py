@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from common import LR, MOMENTUM, WEIGHT_DECAY, ROOT, peer_args, report
+from common import LR, MOMENTUM, WEIGHT_DECAY, ROOT, affordable_runs, peer_args, report
 from torchvision_forward import MODELS
 
 SPECS = {name: os.path.join(ROOT, "models", spec) for name, spec in MODELS}
@@ -52,13 +52,14 @@ def main():
         first = stepped["seconds_per_step"]
         with open(os.path.join(a.out, "loss.json"), "w") as f:
             json.dump({"loss": stepped["loss"]}, f)
+    warmup, runs = affordable_runs(first, a.warmup, a.runs, a.budget)
     entry = "forward" if a.entry == "forward" else "train_step"
     labels = ["--labels", a.case.y] if a.entry == "step" else []
     timed = json.loads(subprocess.run([vidrun, "bench", bundle, *given, *labels, "--entry", entry,
-                                       "--iters", str(a.runs), "--warmup", str(a.warmup)],
+                                       "--iters", str(runs), "--warmup", str(warmup)],
                                       check=True, capture_output=True, text=True, env=env).stdout)[entry]
     report(status="ok", compile_s=compiled["compile_s"], compile_split={k: compiled[k] for k in ("mlir_s", "llvm_s")},
-           first_run_s=first, median_s=timed["median_s"], min_s=timed["min_s"], max_s=timed["max_s"], runs=a.runs,
+           first_run_s=first, median_s=timed["median_s"], min_s=timed["min_s"], max_s=timed["max_s"], runs=runs,
            settings={"VIDNET_THREADS": a.threads, "bundle": os.path.basename(bundle)})
 
 
