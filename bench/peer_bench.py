@@ -140,7 +140,7 @@ def case_work(a, model, clip, case_dir):
             "nominal_forward": 2 * work["nominal_macs_per_clip"] / 1e9, "vidc_info_forward": 2 * info["macs"] / 1e9}
 
 
-def prepare_case(a, model, batch, clip, case_dir):
+def prepare_case(model, batch, clip, case_dir):
     """The case's inputs and float64 answers (reused when a --resume'd run made them)."""
     if os.path.exists(os.path.join(case_dir, "reference_step.npz")):
         return None
@@ -210,13 +210,13 @@ def main():
     started = time.time()
     for model, batch, clip in cases:
         case_dir = os.path.join(a.out, "cases", f"{model}-b{batch}-{clip}")
-        problem = prepare_case(a, model, batch, clip, case_dir)
+        problem = prepare_case(model, batch, clip, case_dir)
         work = None if problem else case_work(a, model, clip, case_dir)
         if work:
             print(f"{model} {batch} x {clip}: forward {work['forward'] * batch:.1f} GFLOP useful, "
                   f"{work['nominal_forward'] * batch:.1f} nominal (vidc info: {work['vidc_info_forward'] * batch:.1f}); "
                   f"step {work['step'] * batch:.1f} GFLOP useful")
-        onnx_note = None
+        export_problem = None  # set once, when the case's first ONNX peer is due
         for threads in sorted(thread_counts, reverse=True):
             for entry in ("forward", "step"):
                 for peer in peers:
@@ -227,24 +227,17 @@ def main():
                            "peer": peer}
                     if work:
                         row["gflop"] = round(work[entry] * batch, 3)
-                    script, variant, entries = PEERS[peer]
+                    entries = PEERS[peer][2]
+                    if not problem and entry in entries and peer in ONNX_PEERS and export_problem is None:
+                        export_problem = export_onnx(a, case_dir, model, batch, clip, cores)
                     if problem:
                         row |= {"status": "failed", "why": "reference: " + problem}
                     elif entry not in entries:
                         row |= {"status": "n/a", "why": NO_STEP[peer]}
-                    elif peer in ONNX_PEERS and onnx_note is None and not os.path.exists(
-                            os.path.join(case_dir, "model.onnx")):
-                        out, why = run_peer("onnx_export.py", common_args(case_dir, model, batch, clip, entry, cores,
-                                                                         a, case_dir), cores, a.timeout)
-                        onnx_note = why or ""
-                        if out:
-                            with open(os.path.join(case_dir, "onnx_export.json"), "w") as f:
-                                json.dump(out, f)
-                    if "status" not in row and peer in ONNX_PEERS and onnx_note:
-                        row |= {"status": "failed", "why": "ONNX export: " + onnx_note}
-                    if "status" not in row:
-                        row |= measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak,
-                                       row["gflop"])
+                    elif peer in ONNX_PEERS and export_problem:
+                        row |= {"status": "failed", "why": "ONNX export: " + export_problem}
+                    else:
+                        row |= measure(a, peer, case_dir, model, batch, clip, entry, threads, peak, row["gflop"])
                     rows.append(row)
                     with open(rows_path, "a") as f:
                         f.write(json.dumps(row) + "\n")
@@ -266,7 +259,20 @@ def common_args(case_dir, model, batch, clip, entry, threads, a, out):
             "--onnx-dir", case_dir]
 
 
-def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, peak, gflop):
+def export_onnx(a, case_dir, model, batch, clip, cores):
+    """model.onnx in the case directory for the ONNX peers (kept from an earlier run): "" or why not."""
+    if os.path.exists(os.path.join(case_dir, "model.onnx")):
+        return ""
+    out, why = run_peer("onnx_export.py", common_args(case_dir, model, batch, clip, "forward", cores, a, case_dir),
+                        cores, a.timeout)
+    if out:
+        with open(os.path.join(case_dir, "onnx_export.json"), "w") as f:
+            json.dump(out, f)
+    return why or ""
+
+
+def measure(a, peer, case_dir, model, batch, clip, entry, threads, peak, gflop):
+    script, variant, _ = PEERS[peer]
     out = os.path.join(case_dir, f"{script[:-3]}-{variant or 'default'}-{entry}-{threads}t")
     os.makedirs(out, exist_ok=True)
     args = common_args(case_dir, model, batch, clip, entry, threads, a, out) + (["--variant", variant] if variant else [])
@@ -277,7 +283,7 @@ def measure(a, script, variant, case_dir, model, batch, clip, entry, threads, pe
     row["times_s"] = [round(t, 5) for t in result.get("times_s", [])]
     if result.get("status") != "ok":
         return row
-    if script == "onnxruntime_peer.py" or script == "openvino_peer.py" or script == "iree_peer.py":
+    if peer in ONNX_PEERS:
         with open(os.path.join(case_dir, "onnx_export.json")) as f:
             row["export_s"] = json.load(f)["convert_s"]
     row |= check_forward(out, case_dir) if entry == "forward" else check_step(out, case_dir)
