@@ -2,6 +2,7 @@
 // computation with PyTorch's convolution arithmetic and torchvision's layer names.
 #include "compiler/Elaborate.h"
 
+#include "common/OpArithmetic.h"
 #include "dsl/Parser.h"
 
 #include <algorithm>
@@ -373,11 +374,10 @@ private:
     return s.mid[static_cast<size_t>(2 * block + conv)];
   }
 
-  // out = floor((in + 2 pad - kernel) / stride) + 1, as torch.nn.Conv3d computes it.
   bool convDim(const Layer &l, const Shape &in, int64_t n, int64_t k, int64_t s, int64_t p,
                const char *axis, int64_t &out) {
-    int64_t span = n + 2 * p - k;
-    if (span < 0) {
+    out = convOutputExtent(n, k, s, p);
+    if (out < 1) {
       diags_.error(l.loc, DiagKind::ShapeTooSmall,
                    "layer `" + l.name + "` (kernel " + toString(l.kernel) + ", stride " + toString(l.stride) +
                        ", pad " + toString(l.pad) + ") gets input " + toString(in) + " and would shrink " +
@@ -385,7 +385,6 @@ private:
                        " < kernel " + std::to_string(k) + ")");
       return false;
     }
-    out = span / s + 1;
     return true;
   }
 
@@ -426,7 +425,8 @@ private:
     if (!twoPlusOne) {
       if (!outputShape(l, in, l.kernel, l.stride, l.pad, channels, l.output))
         return false;
-      l.tensors.push_back({tensorPrefix + "weight", {channels, in.c, l.kernel.t, l.kernel.h, l.kernel.w}, TensorInit::KaimingNormalFanOut});
+      l.tensors.push_back(makeTensor(tensorPrefix + "weight", TensorRole::ConvWeight,
+                                     {channels, in.c, l.kernel.t, l.kernel.h, l.kernel.w}));
       l.macs = mul({l.output.c, l.output.l, l.output.h, l.output.w, in.c, l.kernel.t, l.kernel.h,
                     l.kernel.w});
       account(l);
@@ -447,9 +447,11 @@ private:
                      l.output))
       return false;
     // Sub-module names follow torchvision's Conv2Plus1D: 0 spatial conv, 1 BN, 2 ReLU, 3 temporal.
-    l.tensors.push_back({tensorPrefix + "0.weight", {l.mid, in.c, 1, l.kernel.h, l.kernel.w}, TensorInit::KaimingNormalFanOut});
+    l.tensors.push_back(
+        makeTensor(tensorPrefix + "0.weight", TensorRole::SpatialWeight, {l.mid, in.c, 1, l.kernel.h, l.kernel.w}));
     appendBatchNormTensors(l, tensorPrefix + "1.", l.mid);
-    l.tensors.push_back({tensorPrefix + "3.weight", {channels, l.mid, l.kernel.t, 1, 1}, TensorInit::KaimingNormalFanOut});
+    l.tensors.push_back(
+        makeTensor(tensorPrefix + "3.weight", TensorRole::TemporalWeight, {channels, l.mid, l.kernel.t, 1, 1}));
     int64_t spatialMacs = mul({spatial.c, spatial.l, spatial.h, spatial.w, in.c, l.kernel.h, l.kernel.w});
     int64_t temporalMacs = mul({l.output.c, l.output.l, l.output.h, l.output.w, l.mid, l.kernel.t});
     if (__builtin_add_overflow(spatialMacs, temporalMacs, &l.macs))
@@ -459,11 +461,11 @@ private:
   }
 
   static void appendBatchNormTensors(Layer &l, const std::string &prefix, int64_t channels) {
-    l.tensors.push_back({prefix + "weight", {channels}, TensorInit::Ones});
-    l.tensors.push_back({prefix + "bias", {channels}, TensorInit::Zeros});
-    l.tensors.push_back({prefix + "running_mean", {channels}, TensorInit::Zeros, false});
-    l.tensors.push_back({prefix + "running_var", {channels}, TensorInit::Ones, false});
-    l.tensors.push_back({prefix + "num_batches_tracked", {}, TensorInit::Zeros, false, true});
+    l.tensors.push_back(makeTensor(prefix + "weight", TensorRole::BnGamma, {channels}));
+    l.tensors.push_back(makeTensor(prefix + "bias", TensorRole::BnBeta, {channels}));
+    l.tensors.push_back(makeTensor(prefix + "running_mean", TensorRole::BnRunningMean, {channels}));
+    l.tensors.push_back(makeTensor(prefix + "running_var", TensorRole::BnRunningVar, {channels}));
+    l.tensors.push_back(makeTensor(prefix + "num_batches_tracked", TensorRole::BnNumBatchesTracked, {}));
   }
 
   int batchNorm(std::string name, Loc loc) {
@@ -492,8 +494,8 @@ private:
     fc.inChannels = in.c;
     fc.outChannels = g_.classes;
     fc.output = Shape{g_.classes, 1, 1, 1};
-    fc.tensors.push_back({"fc.weight", {g_.classes, in.c}, TensorInit::Normal001});
-    fc.tensors.push_back({"fc.bias", {g_.classes}, TensorInit::Zeros});
+    fc.tensors.push_back(makeTensor("fc.weight", TensorRole::LinearWeight, {g_.classes, in.c}));
+    fc.tensors.push_back(makeTensor("fc.bias", TensorRole::LinearBias, {g_.classes}));
     fc.macs = mul({g_.classes, in.c});
     account(fc);
     return !overflow_;

@@ -81,32 +81,28 @@ private:
     int index = l.inputs.at(i);
     return index < 0 ? args_[0] : values_[static_cast<size_t>(index)];
   }
-  mlir::Value param(const std::string &name) { return args_[argIndex_.at(name)]; }
+  mlir::Value param(const Layer &l, TensorRole role) { return args_[argIndex_.at(l.tensorName(role))]; }
   mlir::DenseI64ArrayAttr triple(const Dims3 &d) { return builder_.getDenseI64ArrayAttr({d.t, d.h, d.w}); }
 
   mlir::Value emit(const Layer &l) {
     mlir::Location loc = mlir::FileLineColLoc::get(&ctx_, g_.specPath, l.loc.line, l.loc.col);
     loc = mlir::NameLoc::get(builder_.getStringAttr(l.name), loc);
-    mlir::FloatAttr eps = builder_.getF32FloatAttr(1e-5f);
+    mlir::FloatAttr eps = builder_.getF32FloatAttr(kBatchNormEpsilon);
     switch (l.kind) {
     case LayerKind::FoldTime:
       return FoldTimeOp::create(builder_, loc, activation(l.output), input(l));
     case LayerKind::Conv:
-      return ConvOp::create(builder_, loc, activation(l.output), input(l), param(l.tensors[0].name),
+      return ConvOp::create(builder_, loc, activation(l.output), input(l), param(l, TensorRole::ConvWeight),
                             triple(l.stride), triple(l.pad), builder_.getI64IntegerAttr(1));
-    case LayerKind::Conv2Plus1d: {
-      // Tensors in graph order: spatial weight, inner BN (weight, bias, mean, var, count), temporal.
-      const auto &t = l.tensors;
-      return Conv2Plus1dOp::create(builder_, loc, activation(l.output), input(l), param(t[0].name),
-                                   param(t[1].name), param(t[2].name), param(t[3].name),
-                                   param(t[4].name), param(t[6].name),
-                                   builder_.getI64IntegerAttr(l.mid), triple(l.stride), triple(l.pad), eps);
-    }
-    case LayerKind::BatchNorm: {
-      const auto &t = l.tensors;
-      return BatchNormOp::create(builder_, loc, input(l), param(t[0].name), param(t[1].name),
-                                 param(t[2].name), param(t[3].name), eps);
-    }
+    case LayerKind::Conv2Plus1d:
+      return Conv2Plus1dOp::create(builder_, loc, activation(l.output), input(l), param(l, TensorRole::SpatialWeight),
+                                   param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta),
+                                   param(l, TensorRole::BnRunningMean), param(l, TensorRole::BnRunningVar),
+                                   param(l, TensorRole::TemporalWeight), builder_.getI64IntegerAttr(l.mid),
+                                   triple(l.stride), triple(l.pad), eps);
+    case LayerKind::BatchNorm:
+      return BatchNormOp::create(builder_, loc, input(l), param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta),
+                                 param(l, TensorRole::BnRunningMean), param(l, TensorRole::BnRunningVar), eps);
     case LayerKind::ReLU:
       return ReluOp::create(builder_, loc, input(l));
     case LayerKind::Add:
@@ -118,7 +114,7 @@ private:
     case LayerKind::Linear:
       return DenseOp::create(builder_, loc,
                              mlir::RankedTensorType::get({batch_, l.outChannels}, builder_.getF32Type()),
-                             input(l), param(l.tensors[0].name), param(l.tensors[1].name));
+                             input(l), param(l, TensorRole::LinearWeight), param(l, TensorRole::LinearBias));
     }
     return {};
   }

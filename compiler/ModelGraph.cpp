@@ -1,6 +1,8 @@
 // Names of layer kinds and small ModelGraph helpers.
 #include "compiler/ModelGraph.h"
 
+#include <stdexcept>
+
 namespace vidnet {
 
 std::string_view layerKindName(LayerKind kind) {
@@ -25,6 +27,52 @@ std::string_view tensorInitName(TensorInit init) {
   case TensorInit::Ones: return "ones";
   }
   return "zeros";
+}
+
+std::string_view tensorRoleName(TensorRole role) {
+  switch (role) {
+  case TensorRole::ConvWeight: return "conv_weight";
+  case TensorRole::SpatialWeight: return "spatial_weight";
+  case TensorRole::TemporalWeight: return "temporal_weight";
+  case TensorRole::BnGamma: return "bn_gamma";
+  case TensorRole::BnBeta: return "bn_beta";
+  case TensorRole::BnRunningMean: return "bn_running_mean";
+  case TensorRole::BnRunningVar: return "bn_running_var";
+  case TensorRole::BnNumBatchesTracked: return "bn_num_batches_tracked";
+  case TensorRole::LinearWeight: return "linear_weight";
+  case TensorRole::LinearBias: return "linear_bias";
+  }
+  return "tensor";
+}
+
+TensorInfo makeTensor(std::string name, TensorRole role, std::vector<int64_t> shape) {
+  TensorInfo t{std::move(name), role, std::move(shape), TensorInit::Zeros};
+  switch (role) {
+  case TensorRole::ConvWeight:
+  case TensorRole::SpatialWeight:
+  case TensorRole::TemporalWeight: t.init = TensorInit::KaimingNormalFanOut; break;
+  case TensorRole::LinearWeight: t.init = TensorInit::Normal001; break;
+  case TensorRole::BnGamma: t.init = TensorInit::Ones; break;
+  case TensorRole::BnBeta:
+  case TensorRole::LinearBias: break;
+  case TensorRole::BnRunningMean: t.trainable = false; break;
+  case TensorRole::BnRunningVar:
+    t.init = TensorInit::Ones;
+    t.trainable = false;
+    break;
+  case TensorRole::BnNumBatchesTracked:
+    t.trainable = false;
+    t.isInteger = true;
+    break;
+  }
+  return t;
+}
+
+const TensorInfo &Layer::tensor(TensorRole role) const {
+  for (const TensorInfo &t : tensors)
+    if (t.role == role)
+      return t;
+  throw std::logic_error("layer `" + name + "` has no " + std::string(tensorRoleName(role)) + " tensor");
 }
 
 std::string toString(const Shape &s) {

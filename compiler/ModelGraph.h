@@ -45,15 +45,34 @@ std::string toString(const Dims3 &dims);
 enum class TensorInit { KaimingNormalFanOut, Normal001, Zeros, Ones };
 std::string_view tensorInitName(TensorInit init);
 
+// What a tensor is to its layer. A layer has at most one tensor of each role, so code reads a
+// layer's tensors by role (Layer::tensor), never by position.
+enum class TensorRole {
+  ConvWeight,      // Conv
+  SpatialWeight,   // Conv2Plus1d: the 1 x d x d conv to `mid` channels
+  TemporalWeight,  // Conv2Plus1d: the t x 1 x 1 conv
+  BnGamma,         // BatchNorm, and Conv2Plus1d's inner BN
+  BnBeta,
+  BnRunningMean,
+  BnRunningVar,
+  BnNumBatchesTracked,
+  LinearWeight,
+  LinearBias,
+};
+std::string_view tensorRoleName(TensorRole role);
+
 // A parameter or state tensor with torchvision's state_dict name and PyTorch's layout
-// (conv weight O x I x T x H x W, fc weight O x I).
+// (conv weight O x I x T x H x W, fc weight O x I). Made by makeTensor, which derives the
+// initializer, trainability and dtype from the role.
 struct TensorInfo {
   std::string name;
+  TensorRole role;
   std::vector<int64_t> shape;
   TensorInit init;
   bool trainable = true;  // false for BN running statistics
   bool isInteger = false; // num_batches_tracked is int64 in PyTorch
 };
+TensorInfo makeTensor(std::string name, TensorRole role, std::vector<int64_t> shape);
 
 struct Layer {
   std::string name;
@@ -70,6 +89,10 @@ struct Layer {
   std::vector<TensorInfo> tensors;
   int64_t params = 0;  // trainable elements
   int64_t macs = 0;    // multiply-accumulates per clip
+
+  // The tensor with this role; asking a layer for a role it lacks is a bug (std::logic_error).
+  const TensorInfo &tensor(TensorRole role) const;
+  const std::string &tensorName(TensorRole role) const { return tensor(role).name; }
 };
 
 struct ModelGraph {

@@ -1,6 +1,8 @@
 // Builds manifest.json from the model graph, the buffer layout and the target.
 #include "compiler/bundle/Manifest.h"
 
+#include "common/OpArithmetic.h"
+
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/ADT/StringExtras.h"
@@ -105,7 +107,7 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
         {"loss", "mean softmax cross-entropy"},
         {"bn", "train"},
         {"optimizer", "torch.optim.SGD (d = g + wd w; buf = momentum buf + d; w -= lr buf)"},
-        {"bn_momentum", 0.1}};
+        {"bn_momentum", kBatchNormMomentum}};
   }
 
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
@@ -113,6 +115,7 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
     for (const TensorInfo &t : l.tensors) {
       nlohmann::ordered_json j;
       j["name"] = t.name;
+      j["role"] = tensorRoleName(t.role);
       j["dtype"] = t.isInteger ? "I64" : "F32";
       j["shape"] = t.shape;
       j["trainable"] = t.trainable;

@@ -14,9 +14,6 @@ using namespace mlir;
 
 namespace {
 
-// PyTorch's BatchNorm default.
-constexpr float kRunningStatsMomentum = 0.1f;
-
 struct TrainedBatchNorm {
   vidnet::BatchNormTrainOp op;
   Value runningMean, runningVar;
@@ -129,7 +126,7 @@ public:
       int64_t count = x.getNumElements() / x.getShape().back();
       auto stats = vidnet::RunningStatsUpdateOp::create(
           b_, bn.op.getLoc(), TypeRange{bn.runningMean.getType(), bn.runningMean.getType()}, bn.runningMean,
-          bn.runningVar, bn.op.getBatchMean(), bn.op.getBatchVar(), b_.getF32FloatAttr(kRunningStatsMomentum),
+          bn.runningVar, bn.op.getBatchMean(), bn.op.getBatchVar(), b_.getF32FloatAttr(static_cast<float>(vidnet::kBatchNormMomentum)),
           b_.getI64IntegerAttr(count));
       updated[bn.runningMean] = stats.getNewRunningMean();
       updated[bn.runningVar] = stats.getNewRunningVar();

@@ -10,11 +10,6 @@
 
 using namespace mlir;
 
-int64_t vidnet::convOutputExtent(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
-  int64_t span = in + 2 * pad - kernel;
-  return span < 0 ? 0 : span / stride + 1;
-}
-
 namespace {
 
 std::string shapeString(ShapedType t) {

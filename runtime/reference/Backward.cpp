@@ -47,9 +47,9 @@ void checkConvShapes(const std::vector<int64_t> &xShape, const std::vector<int64
   require(xShape.size() == 5 && filterShape.size() == 5 && dyShape.size() == 5,
           "reference conv backward: tensors must be rank 5");
   require(filterShape[3] == xShape[4], "reference conv backward: only groups = 1 is supported");
-  const std::vector<int64_t> expected = {xShape[0], (xShape[1] + 2 * pad[0] - filterShape[0]) / stride[0] + 1,
-                                         (xShape[2] + 2 * pad[1] - filterShape[1]) / stride[1] + 1,
-                                         (xShape[3] + 2 * pad[2] - filterShape[2]) / stride[2] + 1,
+  const std::vector<int64_t> expected = {xShape[0], convOutputExtent(xShape[1], filterShape[0], stride[0], pad[0]),
+                                         convOutputExtent(xShape[2], filterShape[1], stride[1], pad[1]),
+                                         convOutputExtent(xShape[3], filterShape[2], stride[2], pad[2]),
                                          filterShape[4]};
   require(dyShape == expected, "reference conv backward: dy is not the forward's output shape");
 }
@@ -232,7 +232,7 @@ void runningStatsUpdate(Tensor &runningMean, Tensor &runningVar, const Tensor &b
   require(runningMean.shape == batchMean.shape && runningVar.shape == batchVarBiased.shape &&
               runningMean.shape == runningVar.shape,
           "reference running stats: shapes differ");
-  constexpr double momentum = 0.1;
+  constexpr double momentum = kBatchNormMomentum;
   for (int64_t c = 0; c < runningMean.elements(); ++c) {
     const double unbiased = double(batchVarBiased.data[c]) * count / (count - 1);
     runningMean.data[c] = static_cast<float>((1 - momentum) * runningMean.data[c] + momentum * batchMean.data[c]);

@@ -23,7 +23,7 @@ struct BatchNormTrainGrads {
   Tensor dx, dgamma, dbeta;
 };
 BatchNormTrainGrads batchNormTrainBackward(const Tensor &dy, const Tensor &x, const Tensor &gamma,
-                                           float eps = 1e-5f);
+                                           float eps = kBatchNormEpsilon);
 
 // dx = dy where x > 0, else 0 (PyTorch's choice of 0 as the subgradient at x = 0).
 Tensor reluBackward(const Tensor &dy, const Tensor &x);

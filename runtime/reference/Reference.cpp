@@ -48,9 +48,11 @@ BasicTensor<T> convForward(const BasicTensor<T> &x, const BasicTensor<T> &filter
   const int64_t CG = filter.shape[3], F = filter.shape[4], FG = F / groups;
   if (CG * groups != C)
     throw std::invalid_argument("reference conv: filter channels x groups != input channels");
-  const int64_t OD = (D + 2 * pad[0] - KD) / stride[0] + 1;
-  const int64_t OH = (H + 2 * pad[1] - KH) / stride[1] + 1;
-  const int64_t OW = (W + 2 * pad[2] - KW) / stride[2] + 1;
+  const int64_t OD = convOutputExtent(D, KD, stride[0], pad[0]);
+  const int64_t OH = convOutputExtent(H, KH, stride[1], pad[1]);
+  const int64_t OW = convOutputExtent(W, KW, stride[2], pad[2]);
+  if (OD < 1 || OH < 1 || OW < 1)
+    throw std::invalid_argument("reference conv: the kernel does not fit the padded input");
   BasicTensor<T> y({N, OD, OH, OW, F});
   for (int64_t n = 0; n < N; ++n)
     for (int64_t od = 0; od < OD; ++od)

@@ -6,6 +6,8 @@
 // filters D x H x W x C/G x F, the dense weight C x K, as in the vidnet dialect.
 #pragma once
 
+#include "common/OpArithmetic.h"
+
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -37,7 +39,7 @@ BasicTensor<T> convForward(const BasicTensor<T> &x, const BasicTensor<T> &filter
 // (x - mean) / sqrt(var + eps) * gamma + beta, per channel (the last dimension).
 template <typename T>
 BasicTensor<T> batchNormForward(const BasicTensor<T> &x, const BasicTensor<T> &gamma, const BasicTensor<T> &beta,
-                                const BasicTensor<T> &mean, const BasicTensor<T> &var, float eps = 1e-5f);
+                                const BasicTensor<T> &mean, const BasicTensor<T> &var, float eps = kBatchNormEpsilon);
 template <typename T>
 struct BasicBatchNormTrainResult {
   BasicTensor<T> y, mean, var;  // var is the biased batch variance
@@ -45,7 +47,7 @@ struct BasicBatchNormTrainResult {
 using BatchNormTrainResult = BasicBatchNormTrainResult<float>;
 template <typename T>
 BasicBatchNormTrainResult<T> batchNormTrainForward(const BasicTensor<T> &x, const BasicTensor<T> &gamma,
-                                                   const BasicTensor<T> &beta, float eps = 1e-5f);
+                                                   const BasicTensor<T> &beta, float eps = kBatchNormEpsilon);
 template <typename T>
 BasicTensor<T> reluForward(const BasicTensor<T> &x);
 template <typename T>

@@ -14,9 +14,10 @@ ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
   auto input = [&](const Layer &l, size_t i = 0) -> const ref::Tensor & {
     return l.inputs.at(i) < 0 ? clips : values.at(static_cast<size_t>(l.inputs[i]));
   };
-  auto bn = [&](const ref::Tensor &x, const std::vector<TensorInfo> &t, size_t first) {
-    return ref::batchNormForward(x, tensor(t[first].name), tensor(t[first + 1].name), tensor(t[first + 2].name),
-                                 tensor(t[first + 3].name));
+  auto param = [&](const Layer &l, TensorRole role) { return tensor(l.tensorName(role)); };
+  auto bn = [&](const ref::Tensor &x, const Layer &l) {
+    return ref::batchNormForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta),
+                                 param(l, TensorRole::BnRunningMean), param(l, TensorRole::BnRunningVar));
   };
   for (const Layer &l : graph.layers) {
     switch (l.kind) {
@@ -24,19 +25,19 @@ ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
       values.push_back(ref::foldTimeForward(input(l)));
       break;
     case LayerKind::Conv:
-      values.push_back(ref::convForward(input(l), tensor(l.tensors[0].name), {l.stride.t, l.stride.h, l.stride.w},
+      values.push_back(ref::convForward(input(l), param(l, TensorRole::ConvWeight), {l.stride.t, l.stride.h, l.stride.w},
                                         {l.pad.t, l.pad.h, l.pad.w}));
       break;
     case LayerKind::Conv2Plus1d: {
       // Tran et al. Sec. 3.5: spatial 1 x d x d with the H/W stride, BN, ReLU, temporal t x 1 x 1.
-      ref::Tensor spatial = ref::convForward(input(l), tensor(l.tensors[0].name), {1, l.stride.h, l.stride.w},
+      ref::Tensor spatial = ref::convForward(input(l), param(l, TensorRole::SpatialWeight), {1, l.stride.h, l.stride.w},
                                              {0, l.pad.h, l.pad.w});
-      ref::Tensor mid = ref::reluForward(bn(spatial, l.tensors, 1));
-      values.push_back(ref::convForward(mid, tensor(l.tensors[6].name), {l.stride.t, 1, 1}, {l.pad.t, 0, 0}));
+      ref::Tensor mid = ref::reluForward(bn(spatial, l));
+      values.push_back(ref::convForward(mid, param(l, TensorRole::TemporalWeight), {l.stride.t, 1, 1}, {l.pad.t, 0, 0}));
       break;
     }
     case LayerKind::BatchNorm:
-      values.push_back(bn(input(l), l.tensors, 0));
+      values.push_back(bn(input(l), l));
       break;
     case LayerKind::ReLU:
       values.push_back(ref::reluForward(input(l)));
@@ -50,7 +51,7 @@ ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
     case LayerKind::Linear:
       if (features)
         *features = input(l);
-      values.push_back(ref::denseForward(input(l), tensor(l.tensors[0].name), tensor(l.tensors[1].name)));
+      values.push_back(ref::denseForward(input(l), param(l, TensorRole::LinearWeight), param(l, TensorRole::LinearBias)));
       break;
     }
   }
@@ -95,12 +96,15 @@ private:
     return l.inputs.at(i) < 0 ? clips_ : saved_.at(static_cast<size_t>(l.inputs[i])).output;
   }
 
-  // tensors[first..first+3] are weight, bias, running_mean, running_var; the running ones are
-  // not read in training mode, only named in the batch statistics reported.
-  ref::Tensor batchNorm(const ref::Tensor &x, const std::vector<TensorInfo> &t, size_t first) {
-    ref::BatchNormTrainResult r = ref::batchNormTrainForward(x, tensor_(t[first].name), tensor_(t[first + 1].name));
-    result_.batchMean[t[first + 2].name] = std::move(r.mean);
-    result_.batchVar[t[first + 3].name] = std::move(r.var);
+  ref::Tensor param(const Layer &l, TensorRole role) const { return tensor_(l.tensorName(role)); }
+
+  // The running statistics are not read in training mode, only named in the batch statistics
+  // reported.
+  ref::Tensor batchNorm(const ref::Tensor &x, const Layer &l) {
+    ref::BatchNormTrainResult r =
+        ref::batchNormTrainForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta));
+    result_.batchMean[l.tensorName(TensorRole::BnRunningMean)] = std::move(r.mean);
+    result_.batchVar[l.tensorName(TensorRole::BnRunningVar)] = std::move(r.var);
     return std::move(r.y);
   }
 
@@ -114,19 +118,19 @@ private:
     case LayerKind::FoldTime:
       return {ref::foldTimeForward(input(l))};
     case LayerKind::Conv:
-      return {ref::convForward(input(l), tensor_(l.tensors[0].name), triple(l.stride), triple(l.pad))};
+      return {ref::convForward(input(l), param(l, TensorRole::ConvWeight), triple(l.stride), triple(l.pad))};
     case LayerKind::Conv2Plus1d: {
       Saved s;
-      s.spatial = ref::convForward(input(l), tensor_(l.tensors[0].name), {1, l.stride.h, l.stride.w},
+      s.spatial = ref::convForward(input(l), param(l, TensorRole::SpatialWeight), {1, l.stride.h, l.stride.w},
                                    {0, l.pad.h, l.pad.w});
-      s.normalized = batchNorm(s.spatial, l.tensors, 1);
+      s.normalized = batchNorm(s.spatial, l);
       s.mid = ref::reluForward(s.normalized);
       noteReluInput(s.normalized);
-      s.output = ref::convForward(s.mid, tensor_(l.tensors[6].name), {l.stride.t, 1, 1}, {l.pad.t, 0, 0});
+      s.output = ref::convForward(s.mid, param(l, TensorRole::TemporalWeight), {l.stride.t, 1, 1}, {l.pad.t, 0, 0});
       return s;
     }
     case LayerKind::BatchNorm:
-      return {batchNorm(input(l), l.tensors, 0)};
+      return {batchNorm(input(l), l)};
     case LayerKind::ReLU:
       noteReluInput(input(l));
       return {ref::reluForward(input(l))};
@@ -135,7 +139,7 @@ private:
     case LayerKind::GlobalAvgPool:
       return {ref::globalAvgPoolForward(input(l))};
     case LayerKind::Linear:
-      return {ref::denseForward(input(l), tensor_(l.tensors[0].name), tensor_(l.tensors[1].name))};
+      return {ref::denseForward(input(l), param(l, TensorRole::LinearWeight), param(l, TensorRole::LinearBias))};
     }
     throw std::logic_error("reference train step: unknown layer kind");
   }
@@ -153,11 +157,10 @@ private:
       slot.data[i] += g.data[i];
   }
 
-  ref::Tensor batchNormBackward(const ref::Tensor &dy, const ref::Tensor &x, const std::vector<TensorInfo> &t,
-                                size_t first) {
-    ref::BatchNormTrainGrads g = ref::batchNormTrainBackward(dy, x, tensor_(t[first].name));
-    result_.grads[t[first].name] = std::move(g.dgamma);
-    result_.grads[t[first + 1].name] = std::move(g.dbeta);
+  ref::Tensor batchNormBackward(const ref::Tensor &dy, const ref::Tensor &x, const Layer &l) {
+    ref::BatchNormTrainGrads g = ref::batchNormTrainBackward(dy, x, param(l, TensorRole::BnGamma));
+    result_.grads[l.tensorName(TensorRole::BnGamma)] = std::move(g.dgamma);
+    result_.grads[l.tensorName(TensorRole::BnBeta)] = std::move(g.dbeta);
     return std::move(g.dx);
   }
 
@@ -176,17 +179,19 @@ private:
       accumulate(l.inputs[0], ref::foldTimeBackward(dy, input(l).shape));
       return;
     case LayerKind::Conv:
-      accumulate(l.inputs[0], convBackward(dy, input(l), l.tensors[0].name, triple(l.stride), triple(l.pad)));
+      accumulate(l.inputs[0],
+                 convBackward(dy, input(l), l.tensorName(TensorRole::ConvWeight), triple(l.stride), triple(l.pad)));
       return;
     case LayerKind::Conv2Plus1d: {
-      ref::Tensor dmid = convBackward(dy, s.mid, l.tensors[6].name, {l.stride.t, 1, 1}, {l.pad.t, 0, 0});
-      ref::Tensor dspatial = batchNormBackward(ref::reluBackward(dmid, s.normalized), s.spatial, l.tensors, 1);
-      accumulate(l.inputs[0], convBackward(dspatial, input(l), l.tensors[0].name, {1, l.stride.h, l.stride.w},
-                                           {0, l.pad.h, l.pad.w}));
+      ref::Tensor dmid =
+          convBackward(dy, s.mid, l.tensorName(TensorRole::TemporalWeight), {l.stride.t, 1, 1}, {l.pad.t, 0, 0});
+      ref::Tensor dspatial = batchNormBackward(ref::reluBackward(dmid, s.normalized), s.spatial, l);
+      accumulate(l.inputs[0], convBackward(dspatial, input(l), l.tensorName(TensorRole::SpatialWeight),
+                                           {1, l.stride.h, l.stride.w}, {0, l.pad.h, l.pad.w}));
       return;
     }
     case LayerKind::BatchNorm:
-      accumulate(l.inputs[0], batchNormBackward(dy, input(l), l.tensors, 0));
+      accumulate(l.inputs[0], batchNormBackward(dy, input(l), l));
       return;
     case LayerKind::ReLU:
       accumulate(l.inputs[0], ref::reluBackward(dy, input(l)));
@@ -201,9 +206,9 @@ private:
       accumulate(l.inputs[0], ref::globalAvgPoolBackward(dy, input(l).shape));
       return;
     case LayerKind::Linear: {
-      ref::DenseGrads g = ref::denseBackward(dy, input(l), tensor_(l.tensors[0].name));
-      result_.grads[l.tensors[0].name] = std::move(g.dweight);
-      result_.grads[l.tensors[1].name] = std::move(g.dbias);
+      ref::DenseGrads g = ref::denseBackward(dy, input(l), param(l, TensorRole::LinearWeight));
+      result_.grads[l.tensorName(TensorRole::LinearWeight)] = std::move(g.dweight);
+      result_.grads[l.tensorName(TensorRole::LinearBias)] = std::move(g.dbias);
       accumulate(l.inputs[0], std::move(g.dx));
       return;
     }

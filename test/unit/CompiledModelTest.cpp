@@ -71,10 +71,10 @@ std::map<std::string, int64_t> batchNormCounts(const ModelGraph &g, int64_t batc
   std::map<std::string, int64_t> counts;
   for (const Layer &l : g.layers) {
     if (l.kind == LayerKind::BatchNorm) {
-      counts[l.tensors[3].name] = batch * l.output.l * l.output.h * l.output.w;
+      counts[l.tensorName(TensorRole::BnRunningVar)] = batch * l.output.l * l.output.h * l.output.w;
     } else if (l.kind == LayerKind::Conv2Plus1d) {
       const Shape &in = l.inputs[0] < 0 ? g.input : g.layers[static_cast<size_t>(l.inputs[0])].output;
-      counts[l.tensors[4].name] = batch * in.l * l.output.h * l.output.w;
+      counts[l.tensorName(TensorRole::BnRunningVar)] = batch * in.l * l.output.h * l.output.w;
     }
   }
   return counts;

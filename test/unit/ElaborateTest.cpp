@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 using namespace vidnet;
 using vidnet::test::frontend;
 using vidnet::test::rendered;
@@ -91,7 +93,7 @@ TEST(Elaborate, R2dFoldsFramesIntoChannels) {
   const ModelGraph &g = *r.graph;
   EXPECT_EQ(g.layers[0].kind, LayerKind::FoldTime);
   EXPECT_EQ(g.layers[0].output, (Shape{48, 1, 112, 112}));
-  EXPECT_EQ(layer(g, "stem.0").tensors[0].shape, (std::vector<int64_t>{64, 48, 1, 7, 7}));
+  EXPECT_EQ(layer(g, "stem.0").tensor(TensorRole::ConvWeight).shape, (std::vector<int64_t>{64, 48, 1, 7, 7}));
   EXPECT_EQ(layer(g, "layer1.0.conv1.0").output, (Shape{64, 1, 28, 28}));
 }
 
@@ -111,9 +113,13 @@ TEST(Elaborate, TorchvisionTensorNamesAndLayouts) {
         "fc.bias"})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   const Layer &stem = layer(*r.graph, "stem.0");
-  EXPECT_EQ(stem.tensors.front().shape, (std::vector<int64_t>{45, 3, 1, 7, 7}));
-  EXPECT_EQ(stem.tensors.back().shape, (std::vector<int64_t>{64, 45, 3, 1, 1}));
-  EXPECT_EQ(layer(*r.graph, "fc").tensors[0].shape, (std::vector<int64_t>{10, 128}));
+  EXPECT_EQ(stem.tensor(TensorRole::SpatialWeight).shape, (std::vector<int64_t>{45, 3, 1, 7, 7}));
+  EXPECT_EQ(stem.tensor(TensorRole::TemporalWeight).shape, (std::vector<int64_t>{64, 45, 3, 1, 1}));
+  EXPECT_EQ(stem.tensorName(TensorRole::BnRunningVar), "stem.1.running_var");
+  EXPECT_FALSE(stem.tensor(TensorRole::BnRunningVar).trainable);
+  EXPECT_TRUE(stem.tensor(TensorRole::BnNumBatchesTracked).isInteger);
+  EXPECT_THROW(stem.tensor(TensorRole::ConvWeight), std::logic_error);
+  EXPECT_EQ(layer(*r.graph, "fc").tensor(TensorRole::LinearWeight).shape, (std::vector<int64_t>{10, 128}));
 }
 
 TEST(Elaborate, OverridesReplaceInputAndClasses) {
@@ -123,7 +129,7 @@ TEST(Elaborate, OverridesReplaceInputAndClasses) {
   auto r = frontend(specWithStage("stage conv3d t=3 d=3 ch=64 x1"), options);
   ASSERT_TRUE(r.graph) << rendered(r);
   EXPECT_EQ(r.graph->input, (Shape{2, 8, 64, 64}));
-  EXPECT_EQ(layer(*r.graph, "stem.0").tensors[0].shape, (std::vector<int64_t>{64, 2, 3, 7, 7}));
+  EXPECT_EQ(layer(*r.graph, "stem.0").tensor(TensorRole::ConvWeight).shape, (std::vector<int64_t>{64, 2, 3, 7, 7}));
   EXPECT_EQ(layer(*r.graph, "fc").output.c, 5);
   auto json = graphToJson(*r.graph);
   EXPECT_EQ(json["input"], nlohmann::json({2, 8, 64, 64}));

@@ -123,8 +123,11 @@ TrainingLoss<T> trainingLoss(const ModelGraph &g, const ref::BasicTensor<T> &cli
   auto in = [&](const Layer &l, size_t i = 0) -> const ref::BasicTensor<T> & {
     return l.inputs[i] < 0 ? clips : values[static_cast<size_t>(l.inputs[i])];
   };
-  auto bn = [&](const ref::BasicTensor<T> &x, const Layer &l, size_t first) {
-    return ref::batchNormTrainForward(x, p.at(l.tensors[first].name), p.at(l.tensors[first + 1].name)).y;
+  auto param = [&](const Layer &l, TensorRole role) -> const ref::BasicTensor<T> & {
+    return p.at(l.tensorName(role));
+  };
+  auto bn = [&](const ref::BasicTensor<T> &x, const Layer &l) {
+    return ref::batchNormTrainForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta)).y;
   };
   auto relu = [&](const ref::BasicTensor<T> &x) {
     for (T v : x.data)
@@ -137,18 +140,18 @@ TrainingLoss<T> trainingLoss(const ModelGraph &g, const ref::BasicTensor<T> &cli
       values.push_back(ref::foldTimeForward(in(l)));
       break;
     case LayerKind::Conv:
-      values.push_back(ref::convForward(in(l), p.at(l.tensors[0].name), {l.stride.t, l.stride.h, l.stride.w},
+      values.push_back(ref::convForward(in(l), param(l, TensorRole::ConvWeight), {l.stride.t, l.stride.h, l.stride.w},
                                         {l.pad.t, l.pad.h, l.pad.w}));
       break;
     case LayerKind::Conv2Plus1d: {
-      ref::BasicTensor<T> spatial = ref::convForward(in(l), p.at(l.tensors[0].name), {1, l.stride.h, l.stride.w},
-                                                     {0, l.pad.h, l.pad.w});
-      values.push_back(ref::convForward(relu(bn(spatial, l, 1)), p.at(l.tensors[6].name), {l.stride.t, 1, 1},
-                                        {l.pad.t, 0, 0}));
+      ref::BasicTensor<T> spatial = ref::convForward(in(l), param(l, TensorRole::SpatialWeight),
+                                                     {1, l.stride.h, l.stride.w}, {0, l.pad.h, l.pad.w});
+      values.push_back(ref::convForward(relu(bn(spatial, l)), param(l, TensorRole::TemporalWeight),
+                                        {l.stride.t, 1, 1}, {l.pad.t, 0, 0}));
       break;
     }
     case LayerKind::BatchNorm:
-      values.push_back(bn(in(l), l, 0));
+      values.push_back(bn(in(l), l));
       break;
     case LayerKind::ReLU:
       values.push_back(relu(in(l)));
@@ -160,7 +163,7 @@ TrainingLoss<T> trainingLoss(const ModelGraph &g, const ref::BasicTensor<T> &cli
       values.push_back(ref::globalAvgPoolForward(in(l)));
       break;
     case LayerKind::Linear:
-      values.push_back(ref::denseForward(in(l), p.at(l.tensors[0].name), p.at(l.tensors[1].name)));
+      values.push_back(ref::denseForward(in(l), param(l, TensorRole::LinearWeight), param(l, TensorRole::LinearBias)));
       break;
     }
   }
@@ -250,7 +253,7 @@ TEST_P(ReferenceTrain, BatchStatisticsAreThoseOfTheBatch) {
   // BN after the spatial conv of R(2+1)D's.
   const Layer &stem = graph.layers.at(0);
   const bool spatialOnly = stem.kind == LayerKind::Conv2Plus1d;
-  ref::Tensor conv = ref::convForward(clips, params.at(stem.tensors[0].name),
+  ref::Tensor conv = ref::convForward(clips, params.at(stem.tensors.front().name),
                                       {spatialOnly ? 1 : stem.stride.t, stem.stride.h, stem.stride.w},
                                       {spatialOnly ? 0 : stem.pad.t, stem.pad.h, stem.pad.w});
   ref::BatchNormTrainResult stats =
