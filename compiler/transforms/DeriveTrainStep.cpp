@@ -3,7 +3,6 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace vidnet {
 #define GEN_PASS_DEF_DERIVETRAINSTEP
@@ -14,14 +13,23 @@ using namespace mlir;
 
 namespace {
 
-struct TrainedBatchNorm {
-  vidnet::BatchNormTrainOp op;
-  Value runningMean, runningVar;
-};
-
-class TrainStepBuilder {
+// Builds @train_step from @forward. The builder knows no op types: each op brings its training
+// form (TrainingFormOp) and its VJP rule (DifferentiableOp); the builder only orders them,
+// tracks which values need a cotangent and sums the cotangents of values used twice.
+class TrainStepBuilder final : public vidnet::Cotangents, public vidnet::StateUpdates {
 public:
   TrainStepBuilder(func::FuncOp forward) : forward_(forward), b_(forward.getContext()) {}
+
+  bool needed(Value v) const override { return needsGrad_.contains(v); }
+
+  void add(Value v, Value grad) override {
+    if (!needsGrad_.contains(v))
+      return;
+    Value &slot = grads_[v];
+    slot = slot ? vidnet::AddOp::create(b_, grad.getLoc(), slot, grad).getResult() : grad;
+  }
+
+  void replace(Value state, Value updated) override { updatedState_[state] = updated; }
 
   func::FuncOp build() {
     FunctionType fwdType = forward_.getFunctionType();
@@ -76,24 +84,15 @@ public:
         logits = map.lookup(ret.getOperand(0));
         break;
       }
-      Operation *copy;
-      if (auto bn = dyn_cast<vidnet::BatchNormOp>(op)) {
-        auto train = vidnet::BatchNormTrainOp::create(
-            b_, bn.getLoc(), TypeRange{bn.getType(), bn.getGamma().getType(), bn.getGamma().getType()},
-            map.lookup(bn.getInput()), map.lookup(bn.getGamma()), map.lookup(bn.getBeta()),
-            bn.getEpsilonAttr());
-        batchNorms_.push_back({train, map.lookup(bn.getRunningMean()), map.lookup(bn.getRunningVar())});
-        map.map(bn.getResult(), train.getOutput());
-        copy = train;
-      } else {
-        copy = b_.clone(op, map);
-      }
+      auto trainingForm = dyn_cast<vidnet::TrainingFormOp>(op);
+      Operation *copy = trainingForm ? trainingForm.emitTrainingForm(b_, map, *this) : b_.clone(op, map);
       forwardOps_.push_back(copy);
       if (llvm::any_of(copy->getOperands(), [&](Value v) { return needsGrad_.contains(v); }))
         needsGrad_.insert(copy->getResult(0));
     }
 
-    // 2. The loss and 3. the backward, one VJP per forward op in reverse order.
+    // 2. The loss, whose cotangent (1) seeds 3. the backward: one VJP per forward op in reverse
+    // order.
     Value loss = vidnet::SoftmaxCrossEntropyOp::create(b_, loc, RankedTensorType::get({}, f32), logits, labels);
     grads_[logits] = vidnet::SoftmaxCrossEntropyBackwardOp::create(b_, loc, logitsType, logits, labels);
     for (Operation *op : llvm::reverse(forwardOps_)) {
@@ -101,13 +100,19 @@ public:
       if (!dy)
         continue;
       b_.setInsertionPointToEnd(entry);
-      if (failed(emitVjp(op, dy)))
+      auto differentiable = dyn_cast<vidnet::DifferentiableOp>(op);
+      if (!differentiable) {
+        op->emitOpError("has no VJP rule (DifferentiableOpInterface), so the loss cannot be differentiated "
+                        "through it; composite ops such as vidnet.conv2plus1d are decomposed first");
+        return {};
+      }
+      if (failed(differentiable.emitVjp(b_, dy, *this)))
         return {};
     }
 
-    // 4. SGD for every trainable argument; running statistics for every BN.
+    // 4. SGD for every trainable argument.
     Value hyper = entry->getArgument(inputs.size() - 1);
-    DenseMap<Value, Value> updated;
+    DenseMap<Value, Value> updated = updatedState_;
     SmallVector<Value> newMomentum;
     for (auto [k, i] : llvm::enumerate(trainable)) {
       Value param = entry->getArgument(i + 1);
@@ -120,16 +125,6 @@ public:
                                              grad, entry->getArgument(firstMomentum + k), hyper);
       updated[param] = sgd.getNewParam();
       newMomentum.push_back(sgd.getNewMomentumBuffer());
-    }
-    for (TrainedBatchNorm &bn : batchNorms_) {
-      auto x = cast<RankedTensorType>(bn.op.getInput().getType());
-      int64_t count = x.getNumElements() / x.getShape().back();
-      auto stats = vidnet::RunningStatsUpdateOp::create(
-          b_, bn.op.getLoc(), TypeRange{bn.runningMean.getType(), bn.runningMean.getType()}, bn.runningMean,
-          bn.runningVar, bn.op.getBatchMean(), bn.op.getBatchVar(), b_.getF32FloatAttr(static_cast<float>(vidnet::kBatchNormMomentum)),
-          b_.getI64IntegerAttr(count));
-      updated[bn.runningMean] = stats.getNewRunningMean();
-      updated[bn.runningVar] = stats.getNewRunningVar();
     }
 
     SmallVector<Value> returned;
@@ -145,75 +140,12 @@ public:
   }
 
 private:
-  void accumulate(Value v, Value grad) {
-    if (!needsGrad_.contains(v))
-      return;
-    Value &slot = grads_[v];
-    slot = slot ? vidnet::AddOp::create(b_, grad.getLoc(), slot, grad).getResult() : grad;
-  }
-
-  LogicalResult emitVjp(Operation *op, Value dy) {
-    Location loc = op->getLoc();
-    return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-        .Case([&](vidnet::ConvOp conv) {
-          if (needsGrad_.contains(conv.getInput()))
-            accumulate(conv.getInput(), vidnet::ConvBackwardDataOp::create(
-                                            b_, loc, conv.getInput().getType(), dy, conv.getFilter(),
-                                            conv.getStridesAttr(), conv.getPaddingAttr(), conv.getGroupsAttr()));
-          accumulate(conv.getFilter(), vidnet::ConvBackwardFilterOp::create(
-                                           b_, loc, conv.getFilter().getType(), conv.getInput(), dy,
-                                           conv.getStridesAttr(), conv.getPaddingAttr(), conv.getGroupsAttr()));
-          return success();
-        })
-        .Case([&](vidnet::BatchNormTrainOp bn) {
-          auto back = vidnet::BatchNormTrainBackwardOp::create(
-              b_, loc, TypeRange{bn.getInput().getType(), bn.getGamma().getType(), bn.getGamma().getType()}, dy,
-              bn.getInput(), bn.getBatchMean(), bn.getBatchVar(), bn.getGamma(), bn.getEpsilonAttr());
-          accumulate(bn.getInput(), back.getInputGrad());
-          accumulate(bn.getGamma(), back.getGammaGrad());
-          accumulate(bn.getBeta(), back.getBetaGrad());
-          return success();
-        })
-        .Case([&](vidnet::ReluOp relu) {
-          accumulate(relu.getInput(), vidnet::ReluBackwardOp::create(b_, loc, dy, relu.getOutput()));
-          return success();
-        })
-        .Case([&](vidnet::AddOp add) {
-          accumulate(add.getLhs(), dy);
-          accumulate(add.getRhs(), dy);
-          return success();
-        })
-        .Case([&](vidnet::GlobalAvgPoolOp pool) {
-          accumulate(pool.getInput(),
-                     vidnet::GlobalAvgPoolBackwardOp::create(b_, loc, pool.getInput().getType(), dy));
-          return success();
-        })
-        .Case([&](vidnet::FoldTimeOp fold) {
-          accumulate(fold.getInput(), vidnet::UnfoldTimeOp::create(b_, loc, fold.getInput().getType(), dy));
-          return success();
-        })
-        .Case([&](vidnet::DenseOp dense) {
-          auto back = vidnet::DenseBackwardOp::create(
-              b_, loc,
-              TypeRange{dense.getInput().getType(), dense.getWeight().getType(), dense.getBias().getType()}, dy,
-              dense.getInput(), dense.getWeight());
-          accumulate(dense.getInput(), back.getInputGrad());
-          accumulate(dense.getWeight(), back.getWeightGrad());
-          accumulate(dense.getBias(), back.getBiasGrad());
-          return success();
-        })
-        .Case([&](vidnet::Conv2Plus1dOp o) {
-          return o.emitOpError("run vidnet-decompose-2plus1d before vidnet-derive-train-step");
-        })
-        .Default([](Operation *o) { return o->emitOpError("has no VJP rule"); });
-  }
-
   func::FuncOp forward_;
   OpBuilder b_;
   SmallVector<Operation *> forwardOps_;
-  SmallVector<TrainedBatchNorm> batchNorms_;
   DenseSet<Value> needsGrad_;
   DenseMap<Value, Value> grads_;
+  DenseMap<Value, Value> updatedState_;
 };
 
 struct DeriveTrainStep : vidnet::impl::DeriveTrainStepBase<DeriveTrainStep> {

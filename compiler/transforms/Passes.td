@@ -32,15 +32,19 @@ def DeriveTrainStep : Pass<"vidnet-derive-train-step", "mlir::ModuleOp"> {
   let summary = "Derive `train_step` (forward, loss, backward, SGD) from `forward`";
   let description = [{
     Adds `func.func @train_step` beside `@forward`:
-    1. the forward again, with every vidnet.batch_norm in training form
-       (vidnet.batch_norm_train: batch statistics, as PyTorch's model.train());
+    1. the forward again, each op in its training form where it has one
+       (TrainingFormOpInterface): vidnet.batch_norm becomes vidnet.batch_norm_train (batch
+       statistics, as PyTorch's model.train()) followed by the vidnet.running_stats_update of
+       its running statistics (momentum 0.1, unbiased variance), as PyTorch updates them
+       during the forward;
     2. the loss, vidnet.softmax_cross_entropy of the logits and the labels;
-    3. the backward: starting from vidnet.softmax_cross_entropy_backward, one VJP rule per
-       forward op, visited in reverse order; a value used twice (the residual input) gets
-       the vidnet.add of its cotangents. Inputs that need no gradient (the clips, the BN
-       statistics) get none, so the first conv has no data-gradient;
-    4. vidnet.sgd_update for every trainable argument and vidnet.running_stats_update for
-       every BN's statistics (momentum 0.1, unbiased variance).
+    3. the backward: starting from vidnet.softmax_cross_entropy_backward, the VJP rule of
+       each forward op (DifferentiableOpInterface), visited in reverse order; a value used
+       twice (the residual input) gets the vidnet.add of its cotangents. Inputs that need no
+       gradient (the clips, the BN statistics) get none, so the first conv has no
+       data-gradient. An op without a rule on the path to the loss is an error that names
+       it and its spec line;
+    4. vidnet.sgd_update for every trainable argument.
 
     Signature: (clips, labels: tensor<N x i64>, every argument of forward after the clips,
     one momentum buffer per trainable argument, hyper: tensor<3xf32> = (lr, momentum,

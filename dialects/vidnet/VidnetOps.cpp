@@ -170,6 +170,8 @@ LogicalResult vidnet::ConvBackwardDataOp::verify() {
   auto dy = cast<ShapedType>(getOutputGrad().getType());
   auto filter = cast<ShapedType>(getFilter().getType());
   auto dx = cast<ShapedType>(getInputGrad().getType());
+  if (!dy.hasStaticShape() || !filter.hasStaticShape() || !dx.hasStaticShape())
+    return emitOpError("needs static shapes");
   if (failed(verifyTriples(*this, getStrides(), getPadding())))
     return failure();
   if (getGroups() != 1)
@@ -184,6 +186,8 @@ LogicalResult vidnet::ConvBackwardFilterOp::verify() {
   auto x = cast<ShapedType>(getInput().getType());
   auto dy = cast<ShapedType>(getOutputGrad().getType());
   auto dfilter = cast<ShapedType>(getFilterGrad().getType());
+  if (!x.hasStaticShape() || !dy.hasStaticShape() || !dfilter.hasStaticShape())
+    return emitOpError("needs static shapes");
   if (failed(verifyTriples(*this, getStrides(), getPadding())))
     return failure();
   if (getGroups() != 1)
@@ -192,6 +196,21 @@ LogicalResult vidnet::ConvBackwardFilterOp::verify() {
     return emitOpError("filter gradient ") << shapeString(dfilter) << " does not map "
            << shapeString(x) << " to " << shapeString(dy);
   return verifyConvShape(*this, x, dfilter.getShape().take_front(3), getStrides(), getPadding(), dy);
+}
+
+// Types of the gradients and of the channel vectors are equal by ODS traits.
+LogicalResult vidnet::BatchNormTrainBackwardOp::verify() {
+  auto x = cast<ShapedType>(getInput().getType());
+  if (x.getRank() < 1)
+    return emitOpError("needs a channel dimension");
+  return verifyChannelVectors(*this, x.getShape().back(), {getGamma()});
+}
+
+LogicalResult vidnet::SgdUpdateOp::verify() {
+  int64_t n = cast<ShapedType>(getHyper().getType()).getDimSize(0);
+  if (n != 3)
+    return emitOpError("hyper holds (lr, momentum, weight_decay): expected 3 entries, got ") << n;
+  return success();
 }
 
 LogicalResult vidnet::GlobalAvgPoolBackwardOp::verify() {

@@ -3,6 +3,7 @@
 
 #include "common/OpArithmetic.h"
 #include "dialects/vidnet/VidnetDialect.h"
+#include "dialects/vidnet/VidnetInterfaces.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

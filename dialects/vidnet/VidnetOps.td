@@ -3,13 +3,14 @@
 #define VIDNET_OPS_TD
 
 include "dialects/vidnet/VidnetDialect.td"
+include "dialects/vidnet/VidnetInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 
 def F32Tensor5D : TensorRankOf<[F32], [5]>;
 
-def Vidnet_ConvOp : Vidnet_Op<"conv", [Pure]> {
+def Vidnet_ConvOp : Vidnet_Op<"conv", [Pure, DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "3-d convolution (2D and 1D as unit kernel extents), no bias";
   let description = [{
     out[n, od, oh, ow, g*F/G + f] = sum over kd, kh, kw, c of
@@ -62,6 +63,7 @@ def Vidnet_Conv2Plus1dOp : Vidnet_Op<"conv2plus1d", [Pure,
 }
 
 def Vidnet_BatchNormOp : Vidnet_Op<"batch_norm", [Pure, AllTypesMatch<["input", "output"]>,
+    DeclareOpInterfaceMethods<Vidnet_TrainingFormOpInterface>,
     AllTypesMatch<["gamma", "beta", "running_mean", "running_var"]>]> {
   let summary = "batch normalization with running statistics (inference form)";
   let description = [{
@@ -80,6 +82,7 @@ def Vidnet_BatchNormOp : Vidnet_Op<"batch_norm", [Pure, AllTypesMatch<["input", 
 }
 
 def Vidnet_BatchNormTrainOp : Vidnet_Op<"batch_norm_train", [Pure, AllTypesMatch<["input", "output"]>,
+    DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>,
     AllTypesMatch<["gamma", "beta", "batch_mean", "batch_var"]>]> {
   let summary = "batch normalization with batch statistics (training form)";
   let description = [{
@@ -98,21 +101,23 @@ def Vidnet_BatchNormTrainOp : Vidnet_Op<"batch_norm_train", [Pure, AllTypesMatch
   let hasVerifier = 1;
 }
 
-def Vidnet_ReluOp : Vidnet_Op<"relu", [Pure, SameOperandsAndResultType]> {
+def Vidnet_ReluOp : Vidnet_Op<"relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "max(x, 0) elementwise";
   let arguments = (ins AnyRankedTensor:$input);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Vidnet_AddOp : Vidnet_Op<"add", [Pure, SameOperandsAndResultType, Commutative]> {
+def Vidnet_AddOp : Vidnet_Op<"add", [Pure, SameOperandsAndResultType, Commutative,
+    DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "elementwise sum (the residual connection)";
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
 }
 
-def Vidnet_FoldTimeOp : Vidnet_Op<"fold_time", [Pure]> {
+def Vidnet_FoldTimeOp : Vidnet_Op<"fold_time", [Pure, DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "R2D: N x D x H x W x C -> N x 1 x H x W x (D*C), frame-major channels";
   let arguments = (ins F32Tensor5D:$input);
   let results = (outs F32Tensor5D:$output);
@@ -120,7 +125,7 @@ def Vidnet_FoldTimeOp : Vidnet_Op<"fold_time", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vidnet_GlobalAvgPoolOp : Vidnet_Op<"global_avg_pool", [Pure]> {
+def Vidnet_GlobalAvgPoolOp : Vidnet_Op<"global_avg_pool", [Pure, DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "mean over D, H, W: N x D x H x W x C -> N x C";
   let arguments = (ins F32Tensor5D:$input);
   let results = (outs 2DTensorOf<[F32]>:$output);
@@ -128,7 +133,7 @@ def Vidnet_GlobalAvgPoolOp : Vidnet_Op<"global_avg_pool", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Vidnet_DenseOp : Vidnet_Op<"dense", [Pure]> {
+def Vidnet_DenseOp : Vidnet_Op<"dense", [Pure, DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "fully connected layer with bias: N x C times C x K plus K -> N x K";
   let arguments = (ins 2DTensorOf<[F32]>:$input, 2DTensorOf<[F32]>:$weight,
                        1DTensorOf<[F32]>:$bias);
@@ -150,7 +155,8 @@ def Vidnet_SoftmaxCrossEntropyOp : Vidnet_Op<"softmax_cross_entropy", [Pure]> {
 //===----------------------------------------------------------------------===//
 // Backward and optimizer ops: what `vidnet-derive-train-step` emits. Each is the VJP of one
 // forward op (or one PyTorch optimizer formula), so the generated backward reads like the
-// forward in reverse and every rule has one lowering.
+// forward in reverse and every rule has one lowering. The rules that emit them are the
+// forward ops' DifferentiableOpInterface methods (VidnetGradients.cpp).
 //===----------------------------------------------------------------------===//
 
 def Vidnet_ConvBackwardDataOp : Vidnet_Op<"conv_backward_data", [Pure]> {
@@ -194,21 +200,22 @@ def Vidnet_BatchNormTrainBackwardOp : Vidnet_Op<"batch_norm_train_backward", [Pu
     dbeta = sum dy, dgamma = sum dy * xhat,
     dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M).
   }];
-  let arguments = (ins AnyRankedTensor:$output_grad, AnyRankedTensor:$input,
+  let arguments = (ins RankedTensorOf<[F32]>:$output_grad, RankedTensorOf<[F32]>:$input,
                        1DTensorOf<[F32]>:$batch_mean, 1DTensorOf<[F32]>:$batch_var,
                        1DTensorOf<[F32]>:$gamma, F32Attr:$epsilon);
-  let results = (outs AnyRankedTensor:$input_grad, 1DTensorOf<[F32]>:$gamma_grad,
+  let results = (outs RankedTensorOf<[F32]>:$input_grad, 1DTensorOf<[F32]>:$gamma_grad,
                       1DTensorOf<[F32]>:$beta_grad);
   let assemblyFormat = [{
     $output_grad `,` $input `,` $batch_mean `,` $batch_var `,` $gamma `epsilon` $epsilon attr-dict
     `:` type($input) `,` type($gamma)
   }];
+  let hasVerifier = 1;
 }
 
 def Vidnet_ReluBackwardOp : Vidnet_Op<"relu_backward", [Pure, SameOperandsAndResultType]> {
   let summary = "dy where the ReLU's output is positive, else 0 (PyTorch's threshold_backward)";
-  let arguments = (ins AnyRankedTensor:$output_grad, AnyRankedTensor:$output);
-  let results = (outs AnyRankedTensor:$input_grad);
+  let arguments = (ins RankedTensorOf<[F32]>:$output_grad, RankedTensorOf<[F32]>:$output);
+  let results = (outs RankedTensorOf<[F32]>:$input_grad);
   let assemblyFormat = "$output_grad `,` $output attr-dict `:` type($output)";
 }
 
@@ -255,12 +262,13 @@ def Vidnet_SgdUpdateOp : Vidnet_Op<"sgd_update", [Pure,
     `hyper` holds (lr, momentum, weight_decay). d = g + wd * w; buf' = momentum * buf + d;
     w' = w - lr * buf'. A zero buffer makes the first step buf' = d, as in PyTorch.
   }];
-  let arguments = (ins AnyRankedTensor:$param, AnyRankedTensor:$grad, AnyRankedTensor:$momentum_buffer,
-                       1DTensorOf<[F32]>:$hyper);
-  let results = (outs AnyRankedTensor:$new_param, AnyRankedTensor:$new_momentum_buffer);
+  let arguments = (ins RankedTensorOf<[F32]>:$param, RankedTensorOf<[F32]>:$grad,
+                       RankedTensorOf<[F32]>:$momentum_buffer, 1DTensorOf<[F32]>:$hyper);
+  let results = (outs RankedTensorOf<[F32]>:$new_param, RankedTensorOf<[F32]>:$new_momentum_buffer);
   let assemblyFormat = [{
     $param `,` $grad `,` $momentum_buffer `,` $hyper attr-dict `:` type($param) `,` type($hyper)
   }];
+  let hasVerifier = 1;
 }
 
 def Vidnet_RunningStatsUpdateOp : Vidnet_Op<"running_stats_update", [Pure,

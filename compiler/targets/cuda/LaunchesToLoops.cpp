@@ -1,6 +1,7 @@
 // vidnet-cuda-launches-to-loops: gpu.launch -> for block { for thread { body } } on the host.
 #include "compiler/targets/cuda/CudaPasses.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace vidnet::cuda {
@@ -17,8 +18,15 @@ struct LaunchesToLoops : vidnet::cuda::impl::LaunchesToLoopsBase<LaunchesToLoops
     SmallVector<gpu::LaunchOp> launches;
     getOperation().walk([&](gpu::LaunchOp launch) { launches.push_back(launch); });
     for (gpu::LaunchOp launch : launches) {
-      if (launch.getBody().getBlocks().size() != 1 || !launch.getWorkgroupAttributions().empty()) {
-        launch.emitError("vidnet-cuda-launches-to-loops: only single-block launches without shared memory");
+      if (launch.getBody().getBlocks().size() != 1 || !launch.getWorkgroupAttributions().empty() ||
+          !launch.getPrivateAttributions().empty()) {
+        launch.emitError("vidnet-cuda-launches-to-loops: only single-block launches without shared or private memory");
+        return signalPassFailure();
+      }
+      auto isOne = [](Value v) { return getConstantIntValue(v) == std::optional<int64_t>(1); };
+      if (!isOne(launch.getGridSizeY()) || !isOne(launch.getGridSizeZ()) || !isOne(launch.getBlockSizeY()) ||
+          !isOne(launch.getBlockSizeZ())) {
+        launch.emitError("vidnet-cuda-launches-to-loops: only one-dimensional launches (y and z sizes 1)");
         return signalPassFailure();
       }
       OpBuilder b(launch);
@@ -43,6 +51,26 @@ struct LaunchesToLoops : vidnet::cuda::impl::LaunchesToLoopsBase<LaunchesToLoops
       map.map(blockSize.z, launch.getBlockSizeZ());
       for (Operation &op : launch.getBody().front().without_terminator())
         b.clone(op, map);
+      // The body may also read the ids and sizes through ops rather than block arguments.
+      auto pick = [&](gpu::Dimension d, Value x) { return d == gpu::Dimension::x ? x : zero; };
+      SmallVector<Operation *> idOps;
+      threads.getBody()->walk([&](Operation *op) {
+        if (isa<gpu::BlockIdOp, gpu::ThreadIdOp, gpu::GridDimOp, gpu::BlockDimOp>(op))
+          idOps.push_back(op);
+      });
+      for (Operation *op : idOps) {
+        Value v;
+        if (auto id = dyn_cast<gpu::BlockIdOp>(op))
+          v = pick(id.getDimension(), blocks.getInductionVar());
+        else if (auto id = dyn_cast<gpu::ThreadIdOp>(op))
+          v = pick(id.getDimension(), threads.getInductionVar());
+        else if (auto dim = dyn_cast<gpu::GridDimOp>(op))
+          v = dim.getDimension() == gpu::Dimension::x ? launch.getGridSizeX() : one;
+        else
+          v = cast<gpu::BlockDimOp>(op).getDimension() == gpu::Dimension::x ? launch.getBlockSizeX() : one;
+        op->getResult(0).replaceAllUsesWith(v);
+        op->erase();
+      }
       launch.erase();
     }
   }
