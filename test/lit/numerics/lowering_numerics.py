@@ -104,6 +104,108 @@ def cross_entropy_forward(logits, labels):
         total += m + math.log(sum(math.exp(v - m) for v in row)) - row[labels[b]]
     return {"shape": [], "data": [total / n]}
 
+# ---- backward and optimizer ops: the formulas of VidnetOps.td (runtime/reference/Backward.cpp) --
+
+def conv_backward_data(dy, w, strides, pads, in_shape):
+    """dx[n, i, c] = sum over (o, k) with o*s + k - p = i of dy[n, o, f] * w[k, c, f]: the forward
+    conv's loop with every product scattered back into the input position it read."""
+    n, d, h, wd, c = in_shape
+    kd, kh, kw, _, f = w["shape"]
+    dx = zeros(in_shape)
+    for b, od, oh, ow, of in itertools.product(*(range(e) for e in dy["shape"])):
+        g = at(dy, b, od, oh, ow, of)
+        for i, j, k, ci in itertools.product(range(kd), range(kh), range(kw), range(c)):
+            zd, zh, zw = od * strides[0] + i - pads[0], oh * strides[1] + j - pads[1], ow * strides[2] + k - pads[2]
+            if 0 <= zd < d and 0 <= zh < h and 0 <= zw < wd:
+                put(dx, (b, zd, zh, zw, ci), at(dx, b, zd, zh, zw, ci) + g * at(w, i, j, k, ci, of))
+    return dx
+
+def conv_backward_filter(x, dy, strides, pads, kernel):
+    """dw[k, c, f] = sum over n, o of x_padded[n, o*s + k, c] * dy[n, o, f]."""
+    n, d, h, wd, c = x["shape"]
+    f = dy["shape"][4]
+    dw = zeros(list(kernel) + [c, f])
+    for i, j, k, ci, of in itertools.product(*(range(e) for e in dw["shape"])):
+        acc = 0.0
+        for b, od, oh, ow in itertools.product(*(range(e) for e in dy["shape"][:4])):
+            zd, zh, zw = od * strides[0] + i - pads[0], oh * strides[1] + j - pads[1], ow * strides[2] + k - pads[2]
+            if 0 <= zd < d and 0 <= zh < h and 0 <= zw < wd:
+                acc += at(x, b, zd, zh, zw, ci) * at(dy, b, od, oh, ow, of)
+        put(dw, (i, j, k, ci, of), acc)
+    return dw
+
+def batch_norm_train_backward(dy, x, mean, var, gamma, eps=1e-5):
+    """xhat = (x - mean) * rstd; dbeta = sum dy, dgamma = sum dy * xhat,
+    dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M). Returns dx, dgamma, dbeta."""
+    c = x["shape"][-1]
+    m = len(x["data"]) // c
+    rstd = [1.0 / math.sqrt(v + eps) for v in var["data"]]
+    xhat = [(v - mean["data"][i % c]) * rstd[i % c] for i, v in enumerate(x["data"])]
+    dbeta, dgamma = [0.0] * c, [0.0] * c
+    for i, g in enumerate(dy["data"]):
+        dbeta[i % c] += g
+        dgamma[i % c] += g * xhat[i]
+    dx = zeros(x["shape"])
+    for i, g in enumerate(dy["data"]):
+        ch = i % c
+        dx["data"][i] = gamma["data"][ch] * rstd[ch] * (g - dbeta[ch] / m - xhat[i] * dgamma[ch] / m)
+    return dx, {"shape": [c], "data": dgamma}, {"shape": [c], "data": dbeta}
+
+def relu_backward(dy, y):
+    return {"shape": dy["shape"], "data": [g if v > 0 else 0.0 for g, v in zip(dy["data"], y["data"])]}
+
+def avg_pool_backward(dy, in_shape):
+    n, d, h, w, c = in_shape
+    dx = zeros(in_shape)
+    for b, i, j, k, ch in itertools.product(*(range(e) for e in in_shape)):
+        put(dx, (b, i, j, k, ch), at(dy, b, ch) / (d * h * w))
+    return dx
+
+def unfold_time_forward(x, frames):
+    n, _, h, w, dc = x["shape"]
+    c = dc // frames
+    y = zeros([n, frames, h, w, c])
+    for b, i, j, k, ch in itertools.product(range(n), range(frames), range(h), range(w), range(c)):
+        put(y, (b, i, j, k, ch), at(x, b, 0, j, k, i * c + ch))
+    return y
+
+def dense_backward(dy, x, w):
+    """dx = dy W^T, dW = x^T dy, dbias = sum over n of dy."""
+    n, c = x["shape"]
+    k = w["shape"][1]
+    dx, dw, db = zeros([n, c]), zeros([c, k]), zeros([k])
+    for b, i in itertools.product(range(n), range(c)):
+        put(dx, (b, i), sum(at(dy, b, o) * at(w, i, o) for o in range(k)))
+    for i, o in itertools.product(range(c), range(k)):
+        put(dw, (i, o), sum(at(x, b, i) * at(dy, b, o) for b in range(n)))
+    for o in range(k):
+        put(db, (o,), sum(at(dy, b, o) for b in range(n)))
+    return dx, dw, db
+
+def cross_entropy_backward(logits, labels):
+    """(softmax(logits) - onehot(label)) / N."""
+    n, k = logits["shape"]
+    grad = zeros([n, k])
+    for b in range(n):
+        row = [at(logits, b, j) for j in range(k)]
+        m = max(row)
+        total = sum(math.exp(v - m) for v in row)
+        for j in range(k):
+            put(grad, (b, j), (math.exp(row[j] - m) / total - (1.0 if j == labels[b] else 0.0)) / n)
+    return grad
+
+def sgd_update(w, g, buf, lr, momentum, weight_decay):
+    """d = g + wd * w; buf' = momentum * buf + d; w' = w - lr * buf'. Returns w', buf'."""
+    new_buf = [momentum * b + (gv + weight_decay * wv) for wv, gv, b in zip(w["data"], g["data"], buf["data"])]
+    new_w = [wv - lr * b for wv, b in zip(w["data"], new_buf)]
+    return {"shape": w["shape"], "data": new_w}, {"shape": w["shape"], "data": new_buf}
+
+def running_stats_update(mean, var, batch_mean, batch_var, momentum, count):
+    """mean' = (1 - m) mean + m batch_mean; var' = (1 - m) var + m batch_var * count / (count - 1)."""
+    new_mean = [(1 - momentum) * a + momentum * b for a, b in zip(mean["data"], batch_mean["data"])]
+    new_var = [(1 - momentum) * a + momentum * b * count / (count - 1) for a, b in zip(var["data"], batch_var["data"])]
+    return {"shape": mean["shape"], "data": new_mean}, {"shape": var["shape"], "data": new_var}
+
 # ---- MLIR emission ----------------------------------------------------------------------
 
 def ttype(t, elem="f32"):
@@ -178,6 +280,69 @@ logits = rand([3, 4], -20.0, 20.0); labels = [2, 0, 3]
 case("softmax_cross_entropy (large logits)", {"l": logits, "lab": ({"shape": [3], "data": labels}, "i64")},
      f"  %y = vidnet.softmax_cross_entropy %l_s, %lab_s : ({ttype(logits)}, tensor<3xi64>) -> tensor<f32>\n",
      [("y", cross_entropy_forward(logits, labels))])
+
+# backward and optimizer ops (what vidnet-derive-train-step emits)
+# conv gradients: stride 1 and strided (2x1x2), paddings with an even kernel extent (2, padded
+# by 1 where it fits K - 1), and extents where (I + 2p - K) is not a multiple of the stride (the
+# last input rows get fewer taps).
+for dx_shape, kernel, strides, pads in [([2, 3, 4, 4, 2], (3, 3, 2), (1, 1, 1), (1, 1, 0)),
+                                        ([1, 6, 4, 6, 3], (3, 2, 2), (2, 1, 2), (1, 0, 1))]:
+    w = rand(list(kernel) + [dx_shape[4], 4])
+    x = rand(dx_shape)
+    dy = rand(conv_forward(x, w, strides, pads)["shape"])
+    label = f"{'x'.join(map(str, kernel))} s{'x'.join(map(str, strides))} p{'x'.join(map(str, pads))}"
+    attrs = f"strides [{', '.join(map(str, strides))}] padding [{', '.join(map(str, pads))}] groups 1"
+    case(f"conv_backward_data {label}", {"dy": dy, "w": w},
+         f"  %dx = vidnet.conv_backward_data %dy_s, %w_s {attrs} : {ttype(dy)}, {ttype(w)} -> {ttype(x)}\n",
+         [("dx", conv_backward_data(dy, w, strides, pads, dx_shape))])
+    case(f"conv_backward_filter {label}", {"x": x, "dy": dy},
+         f"  %dw = vidnet.conv_backward_filter %x_s, %dy_s {attrs} : {ttype(x)}, {ttype(dy)} -> {ttype(w)}\n",
+         [("dw", conv_backward_filter(x, dy, strides, pads, kernel))])
+# batch norm backward with the batch statistics of its input (as in training)
+x = rand([2, 2, 2, 3, 3], -2.0, 3.0); dy = rand([2, 2, 2, 3, 3]); g = rand([3])
+bm, bv = batch_stats(x)
+dx, dg, db = batch_norm_train_backward(dy, x, bm, bv, g)
+case("batch_norm_train_backward", {"dy": dy, "x": x, "m": bm, "v": bv, "g": g},
+     f"  %dx, %dg, %db = vidnet.batch_norm_train_backward %dy_s, %x_s, %m_s, %v_s, %g_s epsilon 1.0e-05 : {ttype(x)}, {ttype(g)}\n",
+     [("dx", dx), ("dg", dg), ("db", db)])
+# relu backward: y is a ReLU output (exact zeros included), so the mask sees y == 0
+dy = rand([1, 2, 3, 3, 2]); y = relu_forward(rand([1, 2, 3, 3, 2]))
+case("relu_backward", {"dy": dy, "y": y},
+     f"  %dx = vidnet.relu_backward %dy_s, %y_s : {ttype(y)}\n", [("dx", relu_backward(dy, y))])
+dy = rand([2, 3])
+case("global_avg_pool_backward", {"dy": dy},
+     f"  %dx = vidnet.global_avg_pool_backward %dy_s : {ttype(dy)} -> tensor<2x2x3x2x3xf32>\n",
+     [("dx", avg_pool_backward(dy, [2, 2, 3, 2, 3]))])
+x = rand([2, 1, 2, 3, 6])
+case("unfold_time (frame-major channels)", {"x": x},
+     f"  %y = vidnet.unfold_time %x_s : {ttype(x)} -> tensor<2x3x2x3x2xf32>\n", [("y", unfold_time_forward(x, 3))])
+x = rand([1, 3, 2, 2, 2])
+case("fold_time then unfold_time (identity)", {"x": x},
+     f"  %f = vidnet.fold_time %x_s : {ttype(x)} -> tensor<1x1x2x2x6xf32>\n"
+     f"  %y = vidnet.unfold_time %f : tensor<1x1x2x2x6xf32> -> {ttype(x)}\n", [("y", x)])
+dy = rand([3, 4]); x = rand([3, 5]); w = rand([5, 4])
+dx, dw, db = dense_backward(dy, x, w)
+case("dense_backward", {"dy": dy, "x": x, "w": w},
+     f"  %dx, %dw, %db = vidnet.dense_backward %dy_s, %x_s, %w_s : ({ttype(dy)}, {ttype(x)}, {ttype(w)})"
+     f" -> ({ttype(dx)}, {ttype(dw)}, {ttype(db)})\n",
+     [("dx", dx), ("dw", dw), ("db", db)])
+logits = rand([3, 5], -20.0, 20.0); labels = [4, 0, 2]
+case("softmax_cross_entropy_backward (large logits)", {"l": logits, "lab": ({"shape": [3], "data": labels}, "i64")},
+     f"  %dl = vidnet.softmax_cross_entropy_backward %l_s, %lab_s : ({ttype(logits)}, tensor<3xi64>) -> {ttype(logits)}\n",
+     [("dl", cross_entropy_backward(logits, labels))])
+# SGD: hyper = (lr, momentum, weight decay); a zero buffer is PyTorch's first step
+p, gr, buf = rand([2, 3, 4]), rand([2, 3, 4]), rand([2, 3, 4])
+hyper = {"shape": [3], "data": [0.05, 0.9, 0.01]}
+for bname, b in [("momentum buffer", buf), ("zero buffer (first step)", zeros([2, 3, 4]))]:
+    np_, nb = sgd_update(p, gr, b, *hyper["data"])
+    case(f"sgd_update, {bname}", {"p": p, "gr": gr, "buf": b, "h": hyper},
+         f"  %np, %nb = vidnet.sgd_update %p_s, %gr_s, %buf_s, %h_s : {ttype(p)}, {ttype(hyper)}\n",
+         [("np", np_), ("nb", nb)])
+m, bm = rand([5]), rand([5]); v, bv = rand([5], 0.5, 2.0), rand([5], 0.5, 2.0)
+nm, nv = running_stats_update(m, v, bm, bv, 0.1, 12)
+case("running_stats_update (momentum 0.1, count 12)", {"m": m, "v": v, "bm": bm, "bv": bv},
+     f"  %nm, %nv = vidnet.running_stats_update %m_s, %v_s, %bm_s, %bv_s momentum 1.0e-01 count 12 : {ttype(m)}\n",
+     [("nm", nm), ("nv", nv)])
 
 # ---- run ----------------------------------------------------------------------------------
 
