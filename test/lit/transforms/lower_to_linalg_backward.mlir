@@ -44,7 +44,7 @@ func.func @bwd_data_stride2(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x2x1x4x8xf32
 // -----
 
 // Tests that an input gradient whose padding exceeds K - 1 is reported, not miscompiled (the
-// verifier accepts it: the forward conv is valid).
+// forward conv is valid; the backward op's verifier refuses it).
 func.func @bwd_data_wide_padding(%dy: tensor<1x6x4x4x8xf32>, %w: tensor<1x1x1x4x8xf32>) -> tensor<1x4x4x4x4xf32> {
   // expected-error @+1 {{padding 1 wider than kernel 1 - 1 has no backward yet}}
   %dx = vidnet.conv_backward_data %dy, %w strides [1, 1, 1] padding [1, 0, 0] groups 1

@@ -1,0 +1,104 @@
+// Small builders the vidnet-lower-to-linalg patterns share.
+#include "compiler/transforms/LinalgBuilders.h"
+
+using namespace mlir;
+using utils::IteratorType;
+
+namespace vidnet {
+
+Value Emitter::f32(double v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
+
+Value Emitter::empty(RankedTensorType type) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+}
+
+Value Emitter::filled(RankedTensorType type, double value) {
+  return linalg::FillOp::create(b, loc, ValueRange{f32(value)}, ValueRange{empty(type)}).getResult(0);
+}
+
+AffineMap Emitter::lastDimMap(unsigned rank) {
+  return AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, b.getContext());
+}
+
+Value Emitter::generic(Type result, ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
+                       ArrayRef<IteratorType> iterators, Body body) {
+  auto op = linalg::GenericOp::create(b, loc, TypeRange{result}, inputs, ValueRange{init}, maps, iterators, "", "",
+                                      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                                        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+                                      });
+  return op.getResult(0);
+}
+
+Value Emitter::elementwise(ValueRange full, ValueRange perChannel, RankedTensorType like, Body body) {
+  unsigned rank = like.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap channel = lastDimMap(rank);
+  SmallVector<AffineMap> maps(full.size(), id);
+  maps.append(perChannel.size(), channel);
+  maps.push_back(id);
+  SmallVector<Value> inputs(full.begin(), full.end());
+  inputs.append(perChannel.begin(), perChannel.end());
+  return generic(like, inputs, empty(like), maps, SmallVector<IteratorType>(rank, IteratorType::parallel), body);
+}
+
+
+Value normalize(OpBuilder &nb, Location l, Value x, Value mean, Value var, Value gamma, Value beta,
+                float eps) {
+  Value e = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(eps));
+  Value centered = arith::SubFOp::create(nb, l, x, mean);
+  Value inv = math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, var, e));
+  Value scaled = arith::MulFOp::create(nb, l, arith::MulFOp::create(nb, l, centered, inv), gamma);
+  return arith::AddFOp::create(nb, l, scaled, beta);
+}
+
+Value padSpatial(Emitter &e, Value x, ArrayRef<int64_t> p) {
+  if (llvm::all_of(p, [](int64_t v) { return v == 0; }))
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> padded(type.getShape());
+  SmallVector<OpFoldResult> pads(5, e.b.getIndexAttr(0));
+  for (int i = 0; i < 3; ++i) {
+    padded[i + 1] += 2 * p[i];
+    pads[i + 1] = e.b.getIndexAttr(p[i]);
+  }
+  return tensor::PadOp::create(e.b, e.loc, RankedTensorType::get(padded, type.getElementType()), x, pads, pads,
+                               e.f32(0.0));
+}
+
+Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
+  auto type = cast<RankedTensorType>(full[0].getType());
+  unsigned rank = type.getRank();
+  auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
+  SmallVector<AffineMap> maps(full.size(), e.b.getMultiDimIdentityMap(rank));
+  maps.append(perChannel.size() + 1, e.lastDimMap(rank));
+  SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  iters.back() = IteratorType::parallel;
+  SmallVector<Value> inputs(full.begin(), full.end());
+  inputs.append(perChannel.begin(), perChannel.end());
+  return e.generic(vecType, inputs, e.filled(vecType, 0.0), maps, iters,
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     Value t = term(nb, l, a.drop_back());
+                     return arith::AddFOp::create(nb, l, t, a.back()).getResult();
+                   });
+}
+
+Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location, Value, Value)> term,
+                  Value centerOrNull) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t count = type.getNumElements() / type.getShape().back();
+  SmallVector<Value> perChannel;
+  if (centerOrNull)
+    perChannel.push_back(centerOrNull);
+  Value sum = channelSum(e, {x}, perChannel, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return term(nb, l, a[0], centerOrNull ? a[1] : Value());
+  });
+  auto vecType = cast<RankedTensorType>(sum.getType());
+  Value scale = e.f32(1.0 / static_cast<double>(count));
+  AffineMap vid = e.b.getMultiDimIdentityMap(1);
+  return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     return arith::MulFOp::create(nb, l, a[0], scale).getResult();
+                   });
+}
+} // namespace vidnet

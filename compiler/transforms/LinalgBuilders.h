@@ -1,0 +1,79 @@
+// Small builders the vidnet-lower-to-linalg patterns share (linalg.generic, fills, per-channel
+// reductions, padding), and the pattern that runs one lowering function.
+#pragma once
+
+#include "dialects/vidnet/VidnetOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace vidnet {
+
+// Builds at one builder's insertion point and location.
+class Emitter {
+public:
+  Emitter(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+
+  mlir::Value f32(double v);
+  mlir::Value empty(mlir::RankedTensorType type);
+  mlir::Value filled(mlir::RankedTensorType type, double value);
+
+  // (d0, ..., d_{rank-1}) -> (d_{rank-1}): a per-channel vector over a channels-last tensor.
+  mlir::AffineMap lastDimMap(unsigned rank);
+
+  using Body = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+  // A linalg.generic with one result, the given maps and iterators; `body` gets the block's
+  // arguments (inputs, then the init) and returns the value to yield.
+  mlir::Value generic(mlir::Type result, mlir::ValueRange inputs, mlir::Value init,
+                      llvm::ArrayRef<mlir::AffineMap> maps, llvm::ArrayRef<mlir::utils::IteratorType> iterators,
+                      Body body);
+
+  // Elementwise over the shape of `like`; channel vectors broadcast along the last dim.
+  mlir::Value elementwise(mlir::ValueRange full, mlir::ValueRange perChannel, mlir::RankedTensorType like, Body body);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+};
+
+// y = (x - mean) * rsqrt(var + eps) * gamma + beta, in a linalg body.
+mlir::Value normalize(mlir::OpBuilder &nb, mlir::Location l, mlir::Value x, mlir::Value mean, mlir::Value var,
+                      mlir::Value gamma, mlir::Value beta, float eps);
+
+// x zero-padded by p[i] on both sides of D, H and W (x itself when p is all zero).
+mlir::Value padSpatial(Emitter &e, mlir::Value x, llvm::ArrayRef<int64_t> p);
+
+// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors.
+mlir::Value channelSum(Emitter &e, mlir::ValueRange full, mlir::ValueRange perChannel,
+                       llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> term);
+
+// Per-channel mean over every other dimension of term(x, center): sum, then scale by 1/count.
+mlir::Value channelMean(Emitter &e, mlir::Value x,
+                        llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)> term,
+                        mlir::Value centerOrNull);
+
+// A conversion pattern that lowers one op with one function; the function replaces the op
+// through the rewriter, or emits an error that says what is not supported and fails.
+template <typename Op, mlir::LogicalResult (*Lower)(Op, mlir::ConversionPatternRewriter &)>
+struct LoweringPattern : mlir::OpConversionPattern<Op> {
+  using mlir::OpConversionPattern<Op>::OpConversionPattern;
+  mlir::LogicalResult matchAndRewrite(Op op, typename Op::Adaptor,
+                                      mlir::ConversionPatternRewriter &rewriter) const override {
+    return Lower(op, rewriter);
+  }
+};
+
+// The patterns of vidnet-lower-to-linalg, one function per op family.
+void populateConvolutionLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateBatchNormLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateElementwiseLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateHeadLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateReshapeLoweringPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace vidnet
