@@ -83,8 +83,8 @@ vn_status vn_model_forward(vn_model *model, const float *clips, int64_t n, float
   return guarded([&]() -> vn_status {
     if (n < 1)
       return failure("forward: need at least one clip, got " + std::to_string(n));
-    model->model->forward(clips, n, logits);
-    return nullptr;
+    std::string error;
+    return model->model->forward(clips, n, logits, error) ? nullptr : failure(error);
   });
 }
 

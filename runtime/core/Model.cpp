@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -188,33 +189,37 @@ Bundle::~Bundle() {
 
 std::string Bundle::deviceName() const { return cuda_ ? cuda_->deviceName() : "cpu (" + manifest_.cpu + ")"; }
 
-void Bundle::forward(const float *clips, const float *params, const float *state, float *logits,
-                     float *features) const {
+bool Bundle::forward(const float *clips, const float *params, const float *state, float *logits, float *features,
+                     std::string &error) const {
   if (!cuda_) {
     forward_(clips, params, state, logits, features);
-    return;
+    return true;
   }
-  std::string error;
-  if (!cuda_->run("forward", {const_cast<float *>(clips), const_cast<float *>(params), const_cast<float *>(state),
-                              logits, features},
-                  error))
-    throw std::runtime_error("forward on " + cuda_->deviceName() + ": " + error);
+  std::string why;
+  if (cuda_->run("forward", {const_cast<float *>(clips), const_cast<float *>(params), const_cast<float *>(state),
+                             logits, features},
+                 why))
+    return true;
+  error = "forward on " + cuda_->deviceName() + ": " + why;
+  return false;
 }
 
-void Bundle::trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
+bool Bundle::trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                        const float *momentum, const float *hyper, float *newParams, float *newState,
-                       float *newMomentum, float *loss, float *logits) const {
+                       float *newMomentum, float *loss, float *logits, std::string &error) const {
   if (!cuda_) {
     trainStep_(clips, labels, params, state, momentum, hyper, newParams, newState, newMomentum, loss, logits);
-    return;
+    return true;
   }
-  std::string error;
-  if (!cuda_->run("train_step",
-                  {const_cast<float *>(clips), const_cast<int64_t *>(labels), const_cast<float *>(params),
-                   const_cast<float *>(state), const_cast<float *>(momentum), const_cast<float *>(hyper), newParams,
-                   newState, newMomentum, loss, logits},
-                  error))
-    throw std::runtime_error("train_step on " + cuda_->deviceName() + ": " + error);
+  std::string why;
+  if (cuda_->run("train_step",
+                 {const_cast<float *>(clips), const_cast<int64_t *>(labels), const_cast<float *>(params),
+                  const_cast<float *>(state), const_cast<float *>(momentum), const_cast<float *>(hyper), newParams,
+                  newState, newMomentum, loss, logits},
+                 why))
+    return true;
+  error = "train_step on " + cuda_->deviceName() + ": " + why;
+  return false;
 }
 
 FloatBuffer::FloatBuffer(int64_t elements) : size_(elements) {
@@ -400,13 +405,9 @@ bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper 
     stagedClips_ = FloatBuffer(n * m.channels * spatial);
   permute(clips, {n, m.channels, spatial}, {0, 2, 1}, stagedClips_.data());  // NC(DHW) -> N(DHW)C
   const float hyperValues[3] = {hyper.lr, hyper.momentum, hyper.weightDecay};
-  try {
-    bundle_.trainStep(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
-                      nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits);
-  } catch (const std::runtime_error &e) {
-    error = e.what();  // the model is unchanged: the outputs were not swapped in
-    return false;
-  }
+  if (!bundle_.trainStep(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
+                         nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits, error))
+    return false;  // the model is unchanged: the outputs were not swapped in
   std::swap(params_, nextParams_);
   std::swap(state_, nextState_);
   std::swap(momentum_, nextMomentum_);
@@ -425,19 +426,29 @@ int Model::threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void Model::forward(const float *clips, int64_t n, float *logits, float *features) {
+bool Model::forward(const float *clips, int64_t n, float *logits, float *features, std::string &error) {
   const Manifest &m = bundle_.manifest();
   const int64_t perCall = m.forwardBatch, spatial = m.frames * m.height * m.width, clip = m.channels * spatial;
   const int64_t chunks = (n + perCall - 1) / perCall;
   std::atomic<int64_t> nextChunk{0};
+  std::mutex errorMutex;
+  std::string firstError;
   // Each worker owns its staging buffers; chunks are claimed in order, results land in place.
+  // A failure stops every worker at its next chunk.
   auto worker = [&] {
     FloatBuffer staged(perCall * clip), out(perCall * m.classes), pooled(perCall * m.featureSize);
     for (int64_t chunk; (chunk = nextChunk++) < chunks;) {
       int64_t start = chunk * perCall, count = std::min(perCall, n - start);
       std::memset(staged.data(), 0, sizeof(float) * static_cast<size_t>(staged.size()));
       permute(clips + start * clip, {count, m.channels, spatial}, {0, 2, 1}, staged.data());  // NC(DHW) -> N(DHW)C
-      bundle_.forward(staged.data(), params_.data(), state_.data(), out.data(), pooled.data());
+      std::string why;
+      if (!bundle_.forward(staged.data(), params_.data(), state_.data(), out.data(), pooled.data(), why)) {
+        std::lock_guard<std::mutex> lock(errorMutex);
+        if (firstError.empty())
+          firstError = why;
+        nextChunk = chunks;
+        return;
+      }
       std::memcpy(logits + start * m.classes, out.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
       if (features)
         std::memcpy(features + start * m.featureSize, pooled.data(),
@@ -451,6 +462,10 @@ void Model::forward(const float *clips, int64_t n, float *logits, float *feature
   worker();
   for (std::thread &t : pool)
     t.join();
+  if (firstError.empty())
+    return true;
+  error = firstError;
+  return false;
 }
 
 } // namespace vidnet::rt

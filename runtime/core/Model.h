@@ -39,12 +39,13 @@ public:
   const CudaExecutor *gpu() const { return cuda_.get(); }  // null for a CPU bundle
 
   // The compiled entry points on compiled-layout buffers: the shared object's functions, or
-  // the kernels on the GPU (inputs uploaded, outputs downloaded). Throw std::runtime_error
+  // the kernels on the GPU (inputs uploaded, outputs downloaded). Return false with the reason
   // when the GPU fails (a CPU entry point cannot fail). Not reentrant on the GPU.
-  void forward(const float *clips, const float *params, const float *state, float *logits, float *features) const;
-  void trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
+  bool forward(const float *clips, const float *params, const float *state, float *logits, float *features,
+               std::string &error) const;
+  bool trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                  const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
-                 float *loss, float *logits) const;
+                 float *loss, float *logits, std::string &error) const;
 
 private:
   Bundle() = default;
@@ -99,8 +100,12 @@ public:
   // clips: n x C x L x H x W float32 (torchvision's layout), logits: n x classes. Any n >= 1:
   // chunks of the compiled forward's batch (the last one zero-padded) run on up to
   // `threads()` worker threads (one on the GPU). Eval-mode BN. `features`, when given, receives the n x
-  // manifest().featureSize pooled vectors the classifier reads.
-  void forward(const float *clips, int64_t n, float *logits, float *features = nullptr);
+  // manifest().featureSize pooled vectors the classifier reads. Fails (with the reason) only
+  // when the GPU does.
+  bool forward(const float *clips, int64_t n, float *logits, float *features, std::string &error);
+  bool forward(const float *clips, int64_t n, float *logits, std::string &error) {
+    return forward(clips, n, logits, nullptr, error);
+  }
   // One SGD step (training-mode BN) on exactly manifest().trainBatch clips, n x C x L x H x W,
   // labels in [0, classes): updates weights, BN statistics and momentum buffers, counts the
   // batch in num_batches_tracked; the loss and the logits (before the update) come back.

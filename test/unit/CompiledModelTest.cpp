@@ -198,7 +198,8 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
     v = normal(rng);
   std::vector<float> logits(static_cast<size_t>(clipsCount * m.classes));
   std::vector<float> features(static_cast<size_t>(clipsCount * m.featureSize));
-  model.forward(clips.data(), clipsCount, logits.data(), features.data());
+  std::string forwardError;
+  ASSERT_TRUE(model.forward(clips.data(), clipsCount, logits.data(), features.data(), forwardError)) << forwardError;
 
   // The reference takes N x D x H x W x C clips and compiled-layout tensors from the buffers.
   ref::Tensor x({clipsCount, m.frames, m.height, m.width, m.channels});
@@ -327,8 +328,9 @@ TEST_P(CudaOnGpu, MatchesCpuTarget) {
     v = normal(rng);
   auto relative = [](const std::vector<float> &a, const std::vector<float> &b) { return relativeError(a.data(), b); };
   std::vector<float> cpuLogits(static_cast<size_t>(n * m.classes)), gpuLogits(cpuLogits.size());
-  cpuModel.forward(clips.data(), n, cpuLogits.data());
-  gpuModel.forward(clips.data(), n, gpuLogits.data());
+  std::string forwardError;
+  ASSERT_TRUE(cpuModel.forward(clips.data(), n, cpuLogits.data(), forwardError)) << forwardError;
+  ASSERT_TRUE(gpuModel.forward(clips.data(), n, gpuLogits.data(), forwardError)) << forwardError;
   EXPECT_LE(relative(gpuLogits, cpuLogits), 1e-3) << "forward logits on " << gpuBundle->deviceName();
 
   std::vector<int64_t> labels = {1, 3};

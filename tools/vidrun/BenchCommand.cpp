@@ -136,15 +136,7 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
     // The compiled forward's batch: one call of the kernels (CUDA) or of the shared object per worker.
     const int64_t n = bundle->onGpu() ? m.forwardBatch : std::max<int64_t>(m.trainBatch, m.forwardBatch);
     report["forward_batch"] = n;
-    auto forward = [&](std::string &message) {
-      try {
-        model.forward(clips.data(), n, logits.data());
-      } catch (const std::runtime_error &e) {
-        message = e.what();
-        return false;
-      }
-      return true;
-    };
+    auto forward = [&](std::string &message) { return model.forward(clips.data(), n, logits.data(), message); };
     if (!timeCalls("forward", warmup, iters, *bundle, n, forward, report["forward"], error))
       return fail(error);
   }

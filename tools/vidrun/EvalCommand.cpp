@@ -70,7 +70,9 @@ int openRun(int argc, char **argv, const std::string &command, std::vector<Optio
 }
 
 // Runs every video's K clips through forward, in list order; `use` sees each readable one.
-void forEachVideo(VideoRun &r, const std::function<void(size_t video, const float *logits, const float *features)> &use) {
+// False with the reason when the model fails (a GPU fault), which ends the command.
+bool forEachVideo(VideoRun &r, const std::function<void(size_t video, const float *logits, const float *features)> &use,
+                  std::string &error) {
   const rt::Manifest &m = r.bundle->manifest();
   const int64_t k = r.config.evalClips, count = static_cast<int64_t>(r.list.videos.size());
   const std::vector<data::ClipDraw> draws = data::evalClipDraws(k);
@@ -90,7 +92,8 @@ void forEachVideo(VideoRun &r, const std::function<void(size_t video, const floa
       r.bad.add(i, r.list.videos[static_cast<size_t>(i)].path, v.error);
       continue;
     }
-    r.model->forward(v.clips.data(), k, logits.data(), features.data());
+    if (!r.model->forward(v.clips.data(), k, logits.data(), features.data(), error))
+      return false;
     use(static_cast<size_t>(i), logits.data(), features.data());
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if ((i + 1) % 50 == 0 || i + 1 == count)
@@ -98,6 +101,7 @@ void forEachVideo(VideoRun &r, const std::function<void(size_t video, const floa
                    static_cast<long long>(count), static_cast<double>(i + 1) / elapsed,
                    elapsed / static_cast<double>(i + 1) * static_cast<double>(count - i - 1));
   }
+  return true;
 }
 
 } // namespace
@@ -110,9 +114,14 @@ int evalCommand(int argc, char **argv, Usage usage, Fail fail) {
     return rc;
   const rt::Manifest &m = r.bundle->manifest();
   eval::Evaluator evaluator(m.classes);
-  forEachVideo(r, [&](size_t video, const float *logits, const float *) {
-    evaluator.addVideo(r.list.videos[video].label, logits, r.config.evalClips);
-  });
+  std::string error;
+  if (!forEachVideo(
+          r,
+          [&](size_t video, const float *logits, const float *) {
+            evaluator.addVideo(r.list.videos[video].label, logits, r.config.evalClips);
+          },
+          error))
+    return fail(error);
   eval::Report report = evaluator.report();
   nlohmann::ordered_json j = eval::reportJson(report, r.list.classes);
   j["model"] = m.model;
@@ -124,7 +133,7 @@ int evalCommand(int argc, char **argv, Usage usage, Fail fail) {
   for (const auto &[path, reason] : r.bad.list())
     skipped.push_back({{"path", path}, {"reason", reason}});
   j["skipped"] = skipped;
-  std::string error, text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::error_code ec;
   fs::create_directories(outDir, ec);
   const std::string jsonPath = (fs::path(outDir) / "eval.json").string(),
@@ -161,7 +170,8 @@ int featuresCommand(int argc, char **argv, Usage usage, Fail fail) {
   const int64_t k = r.config.evalClips, width = m.featureSize;
   std::vector<float> features;
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  forEachVideo(r, [&](size_t video, const float *, const float *clipFeatures) {
+  std::string error;
+  auto addVideo = [&](size_t video, const float *, const float *clipFeatures) {
     // The video's vector is the mean of its clips' pooled vectors, as the video prediction
     // averages its clips.
     for (int64_t f = 0; f < width; ++f) {
@@ -172,9 +182,10 @@ int featuresCommand(int argc, char **argv, Usage usage, Fail fail) {
     }
     const data::VideoItem &v = r.list.videos[video];
     rows.push_back({{"path", v.path}, {"label", v.label}, {"class", r.list.classes[static_cast<size_t>(v.label)]}});
-  });
+  };
+  if (!forEachVideo(r, addVideo, error))
+    return fail(error);
   const int64_t videos = static_cast<int64_t>(rows.size());
-  std::string error;
   if (videos == 0)
     return fail("no readable video in " + std::to_string(r.list.videos.size()) + " (" + r.bad.summary() + ")");
   nlohmann::ordered_json index = {{"features", outPath},

@@ -153,9 +153,7 @@ int runSteps(vn_model *model, const std::vector<float> &clips, const std::vector
   return 0;
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
+int run(int argc, char **argv) {
   if (argc < 2)
     return usage("say what to do: forward, init, step, train, eval, features, clips, bench, compare, devices or make-motion-set");
   std::string command = argv[1];
@@ -316,4 +314,18 @@ int main(int argc, char **argv) {
   std::fprintf(stderr, "vidrun: %lld clips through %s in %.2f s (%.1f clips/s) -> %s\n", static_cast<long long>(n),
                vn_bundle_model_name(bundle.get()), seconds, static_cast<double>(n) / seconds, output.c_str());
   return 0;
+}
+
+} // namespace
+
+// The runtime reports failures as values; what is left to throw (out of memory for a huge batch,
+// a bug) still ends as the one line and exit 1 of every other failure.
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc &) {
+    return fail("out of memory");
+  } catch (const std::exception &e) {
+    return fail(std::string("internal error: ") + e.what());
+  }
 }
