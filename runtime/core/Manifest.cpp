@@ -1,6 +1,8 @@
 // Strict reading of manifest.json with a field path in every message.
 #include "runtime/core/Manifest.h"
 
+#include "runtime/io/JsonReader.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -25,90 +27,8 @@ int64_t ManifestTensor::elements() const { return product(shape); }
 
 namespace {
 
-constexpr int64_t kMaxElements = int64_t(1) << 40;
-
-// Reads typed fields and remembers the first problem with its field path.
-class Reader {
-public:
-  Reader(std::string file, std::string &error) : file_(std::move(file)), error_(error) {}
-
-  bool fail(const std::string &field, const std::string &problem) {
-    if (error_.empty())
-      error_ = file_ + ": " + field + ": " + problem;
-    return false;
-  }
-  const json *member(const json &object, const std::string &key, const std::string &path) {
-    if (!object.is_object()) {
-      fail(path, "expected an object");
-      return nullptr;
-    }
-    auto it = object.find(key);
-    if (it == object.end()) {
-      fail(path.empty() ? key : path + "." + key, "missing");
-      return nullptr;
-    }
-    return &*it;
-  }
-  bool string(const json &object, const std::string &key, const std::string &path, std::string &out) {
-    const json *v = member(object, key, path);
-    if (!v)
-      return false;
-    if (!v->is_string())
-      return fail(join(path, key), "expected a string");
-    out = v->get<std::string>();
-    return true;
-  }
-  bool integer(const json &object, const std::string &key, const std::string &path, int64_t &out,
-               int64_t min = 0, int64_t max = kMaxElements) {
-    const json *v = member(object, key, path);
-    return v && integerValue(*v, join(path, key), out, min, max);
-  }
-  bool integerValue(const json &v, const std::string &field, int64_t &out, int64_t min, int64_t max) {
-    if (!v.is_number_integer())
-      return fail(field, "expected an integer");
-    out = v.get<int64_t>();
-    if (out < min || out > max)
-      return fail(field, std::to_string(out) + " is out of range [" + std::to_string(min) + ", " +
-                             std::to_string(max) + "]");
-    return true;
-  }
-  bool number(const json &object, const std::string &key, const std::string &path, double &out) {
-    const json *v = member(object, key, path);
-    if (!v)
-      return false;
-    if (!v->is_number())
-      return fail(join(path, key), "expected a number");
-    out = v->get<double>();
-    return true;
-  }
-  bool dims(const json &object, const std::string &key, const std::string &path, std::vector<int64_t> &out,
-            size_t maxRank = 8) {
-    const json *v = member(object, key, path);
-    if (!v)
-      return false;
-    std::string field = join(path, key);
-    if (!v->is_array() || v->size() > maxRank)
-      return fail(field, "expected an array of at most " + std::to_string(maxRank) + " sizes");
-    out.clear();
-    int64_t product = 1;
-    for (size_t i = 0; i < v->size(); ++i) {
-      int64_t d = 0;
-      if (!integerValue((*v)[i], field + "[" + std::to_string(i) + "]", d, 1, kMaxElements))
-        return false;
-      if (__builtin_mul_overflow(product, d, &product) || product > kMaxElements)
-        return fail(field, "too many elements");
-      out.push_back(d);
-    }
-    return true;
-  }
-  static std::string join(const std::string &path, const std::string &key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
-private:
-  std::string file_;
-  std::string &error_;
-};
+constexpr int64_t kMaxElements = JsonReader::kMaxElements;
+using Reader = JsonReader;
 
 bool parseTensor(Reader &r, const json &j, const std::string &path, const Manifest &m, ManifestTensor &t) {
   if (!r.string(j, "name", path, t.name) || !r.string(j, "dtype", path, t.dtype) ||

@@ -1,6 +1,8 @@
 // The manifest's "cuda" launch plan, and the executor that runs it through the driver API.
 #include "runtime/cuda/CudaExecutor.h"
 
+#include "runtime/io/JsonReader.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -21,59 +23,13 @@ constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSizeBytes = 6;  // CUjit
 constexpr int64_t kMaxUnsigned = std::numeric_limits<unsigned>::max();
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
-// What a rejected value was, for "expected ..., got ..." messages.
-std::string got(const json &v) {
-  if (v.is_number() || v.is_boolean() || v.is_null())
-    return v.dump();
-  return std::string(v.is_array() || v.is_object() ? "an " : "a ") + v.type_name();
-}
-
-bool fail(std::string &error, const std::string &at, const std::string &expected, const json &v) {
-  error = at + ": expected " + expected + ", got " + got(v);
-  return false;
-}
-
-const json *member(const json &parent, const std::string &at, const char *key, std::string &error) {
-  auto it = parent.find(key);
-  if (it == parent.end()) {
-    error = at + "." + key + ": missing";
-    return nullptr;
-  }
-  return &*it;
-}
-
-bool integerIn(const json &v, int64_t min, int64_t max, int64_t &out) {
-  // A value above INT64_MAX is stored unsigned and must not wrap into range.
-  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(kMaxInt64)))
-    return false;
-  out = v.get<int64_t>();
-  return out >= min && out <= max;
-}
-
-bool getInteger(const json &parent, const std::string &at, const char *key, int64_t min, int64_t max,
-                const char *expected, int64_t &out, std::string &error) {
-  const json *v = member(parent, at, key, error);
-  return v && (integerIn(*v, min, max, out) || fail(error, at + "." + key, expected, *v));
-}
-
-bool getString(const json &parent, const std::string &at, const char *key, std::string &out, std::string &error) {
-  const json *v = member(parent, at, key, error);
-  if (!v)
-    return false;
-  if (!v->is_string() || v->get_ref<const std::string &>().empty())
-    return fail(error, at + "." + key, "a non-empty string", *v);
-  out = v->get<std::string>();
-  return true;
-}
-
 // A file the bundle names must stay inside the bundle directory.
-bool getFileName(const json &parent, const std::string &at, const char *key, std::string &out, std::string &error) {
-  if (!getString(parent, at, key, out, error))
+bool getFileName(JsonReader &r, const json &parent, const std::string &at, const char *key, std::string &out) {
+  if (!r.nonEmptyString(parent, key, at, out))
     return false;
   if (out.find('/') == std::string::npos && out != "." && out != "..")
     return true;
-  error = at + "." + key + ": expected a file name inside the bundle, got \"" + out + "\"";
-  return false;
+  return r.fail(at + "." + key, "expected a file name inside the bundle, got \"" + out + "\"");
 }
 
 // "sm_90" -> 9.0, "sm_120" -> 12.0; a trailing feature letter ("sm_90a") does not change the capability.
@@ -94,96 +50,68 @@ bool parseArch(const std::string &arch, int &major, int &minor) {
   return true;
 }
 
-bool parseDims(const json &launch, const std::string &at, const char *key, unsigned (&dims)[3], std::string &error) {
-  const json *v = member(launch, at, key, error);
+bool parseDims(JsonReader &r, const json &launch, const std::string &at, const char *key, unsigned (&dims)[3]) {
+  const json *v = r.member(launch, key, at);
   if (!v)
     return false;
   int64_t d[3];
-  if (!v->is_array() || v->size() != 3 || !integerIn((*v)[0], 1, kMaxUnsigned, d[0]) ||
-      !integerIn((*v)[1], 1, kMaxUnsigned, d[1]) || !integerIn((*v)[2], 1, kMaxUnsigned, d[2])) {
-    error = at + "." + key + ": expected 3 positive integers";
-    return false;
-  }
+  std::string ignored;
+  JsonReader quiet("", ignored);  // one message for any problem with the triple
+  if (!v->is_array() || v->size() != 3 || !quiet.integerValue((*v)[0], "", d[0], 1, kMaxUnsigned) ||
+      !quiet.integerValue((*v)[1], "", d[1], 1, kMaxUnsigned) || !quiet.integerValue((*v)[2], "", d[2], 1, kMaxUnsigned))
+    return r.fail(at + "." + key, "expected 3 positive integers");
   for (int i = 0; i < 3; ++i)
     dims[i] = static_cast<unsigned>(d[i]);
   return true;
 }
 
-// parent[key] must be an array; parse(element, its path, out[i]) fills each element.
-template <typename T, typename Parse>
-bool parseArray(const json &parent, const std::string &at, const char *key, std::vector<T> &out, std::string &error,
-                Parse parse) {
-  const json *v = member(parent, at, key, error);
-  if (!v)
-    return false;
-  if (!v->is_array() || v->empty())
-    return fail(error, at + "." + key, "a non-empty array", *v);
-  out.resize(v->size());
-  for (size_t i = 0; i < v->size(); ++i)
-    if (!parse((*v)[i], at + "." + key + "[" + std::to_string(i) + "]", out[i]))
-      return false;
-  return true;
-}
-
-bool parseAbi(const json &v, const std::string &at, CudaArgSpec &spec, std::string &error) {
+bool parseAbi(JsonReader &r, const json &v, const std::string &at, CudaArgSpec &spec) {
   if (!v.is_object())
-    return fail(error, at, "an object", v);
-  if (!getString(v, at, "name", spec.name, error) ||
-      !getInteger(v, at, "bytes", 1, kMaxInt64, "a positive integer", spec.bytes, error))
-    return false;
-  const json *output = member(v, at, "output", error);
-  if (!output)
-    return false;
-  if (!output->is_boolean())
-    return fail(error, at + ".output", "true or false", *output);
-  spec.output = output->get<bool>();
-  return true;
+    return r.expected(at, "an object", v);
+  return r.nonEmptyString(v, "name", at, spec.name) &&
+         r.integer(v, "bytes", at, spec.bytes, 1, kMaxInt64, "a positive integer") &&
+         r.boolean(v, "output", at, spec.output);
 }
 
-bool parseArg(const json &v, const std::string &at, const CudaEntryPlan &entry, std::pair<int, int64_t> &arg,
-              std::string &error) {
-  if (!v.is_object() || v.contains("abi") == v.contains("arena")) {
-    error = at + ": expected an object with exactly one of \"abi\" and \"arena\"";
-    return false;
-  }
+bool parseArg(JsonReader &r, const json &v, const std::string &at, const CudaEntryPlan &entry,
+              std::pair<int, int64_t> &arg) {
+  if (!v.is_object() || v.contains("abi") == v.contains("arena"))
+    return r.fail(at, "expected an object with exactly one of \"abi\" and \"arena\"");
   int64_t last = static_cast<int64_t>(entry.abi.size()) - 1, index = -1;
   arg.second = 0;
   bool ok = v.contains("abi")
-                ? getInteger(v, at, "abi", 0, last, ("an index into abi (0 to " + std::to_string(last) + ")").c_str(),
-                             index, error)
-                : getInteger(v, at, "arena", 0, entry.arenaBytes - 1,
-                             ("a byte offset below arena_bytes (" + std::to_string(entry.arenaBytes) + ")").c_str(),
-                             arg.second, error);
+                ? r.integer(v, "abi", at, index, 0, last, "an index into abi (0 to " + std::to_string(last) + ")")
+                : r.integer(v, "arena", at, arg.second, 0, entry.arenaBytes - 1,
+                            "a byte offset below arena_bytes (" + std::to_string(entry.arenaBytes) + ")");
   arg.first = static_cast<int>(index);
   return ok;
 }
 
-bool parseLaunch(const json &v, const std::string &at, const CudaEntryPlan &entry, CudaLaunch &launch,
-                 std::string &error) {
+bool parseLaunch(JsonReader &r, const json &v, const std::string &at, const CudaEntryPlan &entry, CudaLaunch &launch) {
   if (!v.is_object())
-    return fail(error, at, "an object", v);
+    return r.expected(at, "an object", v);
   int64_t shared = 0;
-  if (!getString(v, at, "kernel", launch.kernel, error) || !parseDims(v, at, "grid", launch.grid, error) ||
-      !parseDims(v, at, "block", launch.block, error) ||
+  if (!r.nonEmptyString(v, "kernel", at, launch.kernel) || !parseDims(r, v, at, "grid", launch.grid) ||
+      !parseDims(r, v, at, "block", launch.block) ||
       (v.contains("shared_bytes") &&
-       !getInteger(v, at, "shared_bytes", 0, kMaxUnsigned, "a non-negative integer", shared, error)))
+       !r.integer(v, "shared_bytes", at, shared, 0, kMaxUnsigned, "a non-negative integer")))
     return false;
   launch.sharedBytes = static_cast<unsigned>(shared);
-  return parseArray(v, at, "args", launch.args, error, [&](const json &a, const std::string &here, auto &arg) {
-    return parseArg(a, here, entry, arg, error);
+  return r.array(v, "args", at, launch.args, [&](const json &a, const std::string &here, auto &arg) {
+    return parseArg(r, a, here, entry, arg);
   });
 }
 
-bool parseEntry(const json &v, const std::string &at, CudaEntryPlan &entry, std::string &error) {
+bool parseEntry(JsonReader &r, const json &v, const std::string &at, CudaEntryPlan &entry) {
   if (!v.is_object())
-    return fail(error, at, "an object", v);
-  auto abi = [&](const json &a, const std::string &here, CudaArgSpec &spec) { return parseAbi(a, here, spec, error); };
+    return r.expected(at, "an object", v);
+  auto abi = [&](const json &a, const std::string &here, CudaArgSpec &spec) { return parseAbi(r, a, here, spec); };
   auto launch = [&](const json &l, const std::string &here, CudaLaunch &out) {
-    return parseLaunch(l, here, entry, out, error);
+    return parseLaunch(r, l, here, entry, out);
   };
-  return parseArray(v, at, "abi", entry.abi, error, abi) &&
-         getInteger(v, at, "arena_bytes", 0, kMaxInt64, "a non-negative integer", entry.arenaBytes, error) &&
-         parseArray(v, at, "launches", entry.launches, error, launch);
+  return r.array(v, "abi", at, entry.abi, abi) &&
+         r.integer(v, "arena_bytes", at, entry.arenaBytes, 0, kMaxInt64, "a non-negative integer") &&
+         r.array(v, "launches", at, entry.launches, launch);
 }
 
 // std::string keeps a NUL after its bytes, which the driver needs to find the end of PTX text (and of garbage it
@@ -202,25 +130,25 @@ bool readFile(const std::string &path, std::string &out, std::string &error) {
 
 bool parseCudaPlan(const json &cuda, CudaPlan &plan, std::string &error) {
   plan = {};
+  error.clear();
+  JsonReader r("", error);
   const std::string at = "cuda";
   if (!cuda.is_object())
-    return fail(error, at, "an object", cuda);
+    return r.expected(at, "an object", cuda);
   int major = 0, minor = 0;
-  if (!getString(cuda, at, "arch", plan.arch, error))
+  if (!r.nonEmptyString(cuda, "arch", at, plan.arch))
     return false;
-  if (!parseArch(plan.arch, major, minor)) {
-    error = "cuda.arch: expected sm_<major><minor> such as \"sm_90\", got \"" + plan.arch + "\"";
+  if (!parseArch(plan.arch, major, minor))
+    return r.fail("cuda.arch", "expected sm_<major><minor> such as \"sm_90\", got \"" + plan.arch + "\"");
+  if (!getFileName(r, cuda, at, "cubin", plan.cubinFile) || !getFileName(r, cuda, at, "ptx", plan.ptxFile))
     return false;
-  }
-  if (!getFileName(cuda, at, "cubin", plan.cubinFile, error) || !getFileName(cuda, at, "ptx", plan.ptxFile, error))
-    return false;
-  const json *entries = member(cuda, at, "entry_points", error);
+  const json *entries = r.member(cuda, "entry_points", at);
   if (!entries)
     return false;
   if (!entries->is_object() || entries->empty())
-    return fail(error, "cuda.entry_points", "a non-empty object", *entries);
+    return r.expected("cuda.entry_points", "a non-empty object", *entries);
   for (const auto &[name, value] : entries->items())
-    if (!parseEntry(value, "cuda.entry_points." + name, plan.entries[name], error))
+    if (!parseEntry(r, value, "cuda.entry_points." + name, plan.entries[name]))
       return false;
   return true;
 }

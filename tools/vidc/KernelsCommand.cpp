@@ -1,6 +1,8 @@
 // `vidc kernels`: reads manifest.json's "cuda" section, written at build time from ptxas -v.
 #include "tools/vidc/KernelsCommand.h"
 
+#include "runtime/io/JsonReader.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -10,36 +12,61 @@
 namespace vidnet {
 namespace {
 
+using nlohmann::json;
+
+struct KernelRow {
+  std::string name, ops;
+  std::vector<int64_t> grid, block;
+  int64_t registers = 0, sharedBytes = 0, spillBytes = 0;
+};
+
 // "layer1.0.conv1.0, layer1.0.conv1.1 +2" : the first ops a kernel covers and how many more.
-std::string opsSummary(const nlohmann::json &ops) {
-  std::string s;
-  size_t shown = 0;
-  for (const auto &op : ops) {
-    if (shown == 3)
-      break;
-    s += (shown++ ? ", " : "") + op.get<std::string>();
+bool readKernel(rt::JsonReader &r, const json &k, const std::string &at, KernelRow &row) {
+  int64_t spillStores = 0, spillLoads = 0;
+  std::vector<std::string> ops;
+  if (!r.string(k, "name", at, row.name) || !r.dims(k, "grid", at, row.grid, 3) ||
+      !r.dims(k, "block", at, row.block, 3) || !r.integer(k, "registers", at, row.registers) ||
+      !r.integer(k, "shared_bytes", at, row.sharedBytes) || !r.integer(k, "spill_store_bytes", at, spillStores) ||
+      !r.integer(k, "spill_load_bytes", at, spillLoads))
+    return false;
+  // A kernel may compute no model op of its own (a copy or a zero fill), so `ops` may be empty.
+  const json *opList = r.member(k, "ops", at);
+  if (!opList)
+    return false;
+  if (!opList->is_array())
+    return r.expected(at + ".ops", "an array of op names", *opList);
+  for (size_t i = 0; i < opList->size(); ++i) {
+    if (!(*opList)[i].is_string())
+      return r.expected(at + ".ops[" + std::to_string(i) + "]", "an op name", (*opList)[i]);
+    ops.push_back((*opList)[i].get<std::string>());
   }
-  if (ops.size() > shown)
-    s += " +" + std::to_string(ops.size() - shown);
-  return s;
+  row.spillBytes = spillStores + spillLoads;
+  for (size_t i = 0; i < ops.size() && i < 3; ++i)
+    row.ops += (i ? ", " : "") + ops[i];
+  if (ops.size() > 3)
+    row.ops += " +" + std::to_string(ops.size() - 3);
+  return true;
 }
 
-std::string dims(const nlohmann::json &d) {
-  return std::to_string(d[0].get<long long>()) + "x" + std::to_string(d[1].get<long long>()) + "x" +
-         std::to_string(d[2].get<long long>());
+std::string dims(const std::vector<int64_t> &d) {
+  std::string s;
+  for (size_t i = 0; i < d.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(d[i]);
+  return s;
 }
 
 } // namespace
 
-int printKernels(const std::string &bundleDir, bool json) {
-  std::ifstream in(bundleDir + "/manifest.json");
+int printKernels(const std::string &bundleDir, bool asJson) {
+  const std::string path = bundleDir + "/manifest.json";
+  std::ifstream in(path);
   if (!in) {
-    std::cerr << "vidc: kernels: cannot read " << bundleDir << "/manifest.json (not a bundle?)\n";
+    std::cerr << "vidc: kernels: cannot read " << path << " (not a bundle?)\n";
     return 1;
   }
-  nlohmann::json manifest = nlohmann::json::parse(in, nullptr, false);
+  json manifest = json::parse(in, nullptr, false);
   if (manifest.is_discarded() || !manifest.is_object()) {
-    std::cerr << "vidc: kernels: " << bundleDir << "/manifest.json is not valid JSON\n";
+    std::cerr << "vidc: kernels: " << path << " is not valid JSON\n";
     return 1;
   }
   if (!manifest.contains("cuda")) {
@@ -47,39 +74,49 @@ int printKernels(const std::string &bundleDir, bool json) {
               << "bundles (vidc build --target cuda:sm_90)\n";
     return 1;
   }
-  try {
-    const nlohmann::json &cuda = manifest.at("cuda");
-    nlohmann::ordered_json out;
-    out["arch"] = cuda.at("arch");
-    for (const auto &[entry, plan] : cuda.at("entry_points").items()) {
-      int kernels = plan.at("kernels").get<int>(), ops = plan.at("vidnet_ops").get<int>();
+  std::string error, arch;
+  rt::JsonReader r("", error);
+  const json &cuda = manifest["cuda"];
+  nlohmann::ordered_json out;
+  const json *entries = r.member(cuda, "entry_points", "cuda");
+  std::vector<KernelRow> rows;
+  bool ok = r.string(cuda, "arch", "cuda", arch) && entries;
+  if (ok && !entries->is_object())
+    ok = r.expected("cuda.entry_points", "an object", *entries);
+  if (ok)
+    for (const auto &[entry, plan] : entries->items()) {
+      std::string at = "cuda.entry_points." + entry;
+      int64_t kernels = 0, ops = 0, arena = 0;
+      if (!(ok = r.integer(plan, "kernels", at, kernels) && r.integer(plan, "vidnet_ops", at, ops) &&
+                 r.integer(plan, "arena_bytes", at, arena, 0, INT64_MAX)))
+        break;
       out["entry_points"][entry] = {{"kernels", kernels},
                                     {"vidnet_ops", ops},
-                                    {"ops_per_kernel", kernels ? static_cast<double>(ops) / kernels : 0.0},
-                                    {"arena_bytes", plan.at("arena_bytes")}};
+                                    {"ops_per_kernel", kernels ? static_cast<double>(ops) / static_cast<double>(kernels) : 0.0},
+                                    {"arena_bytes", arena}};
     }
-    out["kernels"] = cuda.at("kernels");
-    if (json) {
-      std::cout << out.dump(2) << '\n';
-      return 0;
-    }
-    std::cout << manifest.value("model", "?") << " for " << cuda.at("arch").get<std::string>() << '\n';
-    for (const auto &[entry, s] : out["entry_points"].items()) {
-      std::printf("%-10s %4d kernels for %4d vidnet ops (%.2f ops per kernel), arena %.1f MiB\n", entry.c_str(),
-                  s["kernels"].get<int>(), s["vidnet_ops"].get<int>(), s["ops_per_kernel"].get<double>(),
-                  s["arena_bytes"].get<double>() / (1 << 20));
-    }
-    std::printf("%-16s %-12s %-8s %4s %6s %6s  %s\n", "kernel", "grid", "block", "regs", "smem", "spill", "ops");
-    for (const auto &k : cuda.at("kernels")) {
-      int spill = k.at("spill_store_bytes").get<int>() + k.at("spill_load_bytes").get<int>();
-      std::printf("%-16s %-12s %-8s %4d %6d %6d  %s\n", k.at("name").get<std::string>().c_str(),
-                  dims(k.at("grid")).c_str(), dims(k.at("block")).c_str(), k.at("registers").get<int>(),
-                  k.at("shared_bytes").get<int>(), spill, opsSummary(k.at("ops")).c_str());
-    }
-  } catch (const nlohmann::json::exception &e) {
-    std::cerr << "vidc: kernels: " << bundleDir << "/manifest.json: malformed cuda section (" << e.what() << ")\n";
+  ok = ok && r.array(cuda, "kernels", "cuda", rows, [&](const json &k, const std::string &at, KernelRow &row) {
+    return readKernel(r, k, at, row);
+  });
+  if (!ok) {
+    std::cerr << "vidc: kernels: " << path << ": malformed cuda section: " << error << "\n";
     return 1;
   }
+  if (asJson) {
+    out = {{"arch", arch}, {"entry_points", out["entry_points"]}, {"kernels", cuda["kernels"]}};
+    std::cout << out.dump(2) << '\n';
+    return 0;
+  }
+  std::cout << manifest.value("model", "?") << " for " << arch << '\n';
+  for (const auto &[entry, s] : out["entry_points"].items())
+    std::printf("%-10s %4lld kernels for %4lld vidnet ops (%.2f ops per kernel), arena %.1f MiB\n", entry.c_str(),
+                s["kernels"].get<long long>(), s["vidnet_ops"].get<long long>(), s["ops_per_kernel"].get<double>(),
+                s["arena_bytes"].get<double>() / (1 << 20));
+  std::printf("%-16s %-12s %-8s %4s %6s %6s  %s\n", "kernel", "grid", "block", "regs", "smem", "spill", "ops");
+  for (const KernelRow &k : rows)
+    std::printf("%-16s %-12s %-8s %4lld %6lld %6lld  %s\n", k.name.c_str(), dims(k.grid).c_str(), dims(k.block).c_str(),
+                static_cast<long long>(k.registers), static_cast<long long>(k.sharedBytes),
+                static_cast<long long>(k.spillBytes), k.ops.c_str());
   return 0;
 }
 
