@@ -1,6 +1,8 @@
 // vidnet-lower-to-linalg patterns for batch norm: eval and training forms, the VJP and the running statistics.
 #include "compiler/transforms/LinalgBuilders.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+
 using namespace mlir;
 using utils::IteratorType;
 
@@ -13,7 +15,8 @@ LogicalResult lowerBatchNorm(vidnet::BatchNormOp op, ConversionPatternRewriter &
   Value y = e.elementwise(
       {op.getInput()}, {op.getGamma(), op.getBeta(), op.getRunningMean(), op.getRunningVar()},
       cast<RankedTensorType>(op.getType()), [&](OpBuilder &nb, Location l, ValueRange a) {
-        return normalize(nb, l, a[0], a[3], a[4], a[1], a[2], eps);
+        Value x = a[0], gamma = a[1], beta = a[2], mean = a[3], var = a[4];
+        return normalize(nb, l, x, mean, var, gamma, beta, eps);
       });
   b.replaceOp(op, y);
   return success();
@@ -33,7 +36,8 @@ LogicalResult lowerBatchNormTrain(vidnet::BatchNormTrainOp op, ConversionPattern
   Value y = e.elementwise({op.getInput()}, {op.getGamma(), op.getBeta(), mean, var},
                           cast<RankedTensorType>(op.getOutput().getType()),
                           [&](OpBuilder &nb, Location l, ValueRange a) {
-                            return normalize(nb, l, a[0], a[3], a[4], a[1], a[2], eps);
+                            Value x = a[0], gamma = a[1], beta = a[2], batchMean = a[3], batchVar = a[4];
+                            return normalize(nb, l, x, batchMean, batchVar, gamma, beta, eps);
                           });
   b.replaceOp(op, ValueRange{y, mean, var});
   return success();
@@ -48,28 +52,32 @@ LogicalResult lowerBatchNormTrainBackward(vidnet::BatchNormTrainBackwardOp op, C
   AffineMap vid = b.getMultiDimIdentityMap(1);
   Value rstd = e.generic(vecType, {op.getBatchVar()}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
                          [&](OpBuilder &nb, Location l, ValueRange a) {
-                           Value ve = arith::AddFOp::create(nb, l, a[0], arith::ConstantOp::create(
-                                                                             nb, l, nb.getF32FloatAttr(eps)));
-                           return math::RsqrtOp::create(nb, l, ve).getResult();
+                           Value var = a[0], epsilon = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(eps));
+                           return math::RsqrtOp::create(nb, l, ArithBuilder(nb, l).add(var, epsilon)).getResult();
                          });
-  auto xhat = [](OpBuilder &nb, Location l, Value x, Value mean, Value rstd) {
-    return arith::MulFOp::create(nb, l, arith::SubFOp::create(nb, l, x, mean), rstd).getResult();
-  };
+  auto xhat = [](ArithBuilder &f, Value x, Value mean, Value rstd) { return f.mul(f.sub(x, mean), rstd); };
   Value dbeta = channelSum(e, {op.getOutputGrad()}, {}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   Value dgamma = channelSum(e, {op.getOutputGrad(), op.getInput()}, {op.getBatchMean(), rstd},
                             [&](OpBuilder &nb, Location l, ValueRange a) {
-                              return arith::MulFOp::create(nb, l, a[0], xhat(nb, l, a[1], a[2], a[3])).getResult();
+                              Value dy = a[0], x = a[1], mean = a[2], rstdC = a[3];
+                              ArithBuilder f(nb, l);
+                              return f.mul(dy, xhat(f, x, mean, rstdC));
                             });
   // dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M)
   Value invCount = e.f32(1.0 / count);
   Value dx = e.elementwise(
       {op.getOutputGrad(), op.getInput()}, {op.getBatchMean(), rstd, op.getGamma(), dbeta, dgamma}, type,
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value xh = xhat(nb, l, a[1], a[2], a[3]);
-        Value meanDy = arith::MulFOp::create(nb, l, a[5], invCount);
-        Value meanDyXhat = arith::MulFOp::create(nb, l, arith::MulFOp::create(nb, l, a[6], invCount), xh);
-        Value centered = arith::SubFOp::create(nb, l, arith::SubFOp::create(nb, l, a[0], meanDy), meanDyXhat);
-        return arith::MulFOp::create(nb, l, arith::MulFOp::create(nb, l, a[4], a[3]), centered).getResult();
+        Value dy = a[0], x = a[1], mean = a[2], rstdC = a[3], gamma = a[4], dbetaC = a[5], dgammaC = a[6];
+        ArithBuilder f(nb, l);
+        // One statement per op, so that the IR's op order does not depend on the C++ compiler's
+        // order of evaluating arguments.
+        Value xh = xhat(f, x, mean, rstdC);
+        Value meanDy = f.mul(dbetaC, invCount);
+        Value meanDyXhat = f.mul(f.mul(dgammaC, invCount), xh);
+        Value centered = f.sub(f.sub(dy, meanDy), meanDyXhat);
+        Value scale = f.mul(gamma, rstdC);
+        return f.mul(scale, centered);
       });
   b.replaceOp(op, ValueRange{dx, dgamma, dbeta});
   return success();
@@ -85,10 +93,13 @@ LogicalResult lowerRunningStatsUpdate(vidnet::RunningStatsUpdateOp op, Conversio
   Value unbias = e.f32(n / (n - 1.0));
   auto blend = [&](Value running, Value batch, bool unbiased) {
     return e.elementwise({running, batch}, {}, type, [&](OpBuilder &nb, Location l, ValueRange a) {
-      Value fresh = unbiased ? arith::MulFOp::create(nb, l, a[1], unbias).getResult() : a[1];
-      return arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, keep, a[0]),
-                                   arith::MulFOp::create(nb, l, take, fresh))
-          .getResult();
+      Value old = a[0], fresh = a[1];
+      ArithBuilder f(nb, l);
+      if (unbiased)
+        fresh = f.mul(fresh, unbias);
+      Value kept = f.mul(keep, old);
+      Value taken = f.mul(take, fresh);
+      return f.add(kept, taken);
     });
   };
   Value mean = blend(op.getRunningMean(), op.getBatchMean(), false);

@@ -1,6 +1,8 @@
 // vidnet-lower-to-linalg patterns for elementwise ops: ReLU, add, the ReLU VJP and the SGD update.
 #include "compiler/transforms/LinalgBuilders.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+
 using namespace mlir;
 using utils::IteratorType;
 
@@ -54,10 +56,12 @@ LogicalResult lowerSgdUpdate(vidnet::SgdUpdateOp op, ConversionPatternRewriter &
       ValueRange{e.empty(type), e.empty(type)}, SmallVector<AffineMap>(5, id),
       SmallVector<IteratorType>(type.getRank(), IteratorType::parallel), "", "",
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value d = arith::AddFOp::create(nb, l, a[1], arith::MulFOp::create(nb, l, wd, a[0]));
-        Value buf = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, momentum, a[2]), d);
-        Value w = arith::SubFOp::create(nb, l, a[0], arith::MulFOp::create(nb, l, lr, buf));
-        linalg::YieldOp::create(nb, l, ValueRange{w, buf});
+        Value w = a[0], g = a[1], buf = a[2];
+        ArithBuilder f(nb, l);
+        Value d = f.add(g, f.mul(wd, w));
+        Value newBuf = f.add(f.mul(momentum, buf), d);
+        Value newW = f.sub(w, f.mul(lr, newBuf));
+        linalg::YieldOp::create(nb, l, ValueRange{newW, newBuf});
       });
   b.replaceOp(op, update.getResults());
   return success();

@@ -12,9 +12,12 @@ bool JsonReader::fail(const std::string &field, const std::string &problem) {
 }
 
 std::string JsonReader::describe(const json &value) {
-  if (value.is_number() || value.is_boolean() || value.is_null())
-    return value.dump();
-  return std::string(value.is_array() || value.is_object() ? "an " : "a ") + value.type_name();
+  // Never throws on broken UTF-8, and a huge value does not flood the message.
+  constexpr size_t kMaxShown = 60;
+  std::string s = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > kMaxShown)
+    s = s.substr(0, kMaxShown) + "...";
+  return s;
 }
 
 bool JsonReader::expected(const std::string &field, const std::string &what, const json &value) {

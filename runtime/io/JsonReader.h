@@ -58,7 +58,7 @@ public:
   static std::string join(const std::string &path, const std::string &key) {
     return path.empty() ? key : path + "." + key;
   }
-  // What a rejected value was: the number, or "a string", "an array", ...
+  // A rejected value as JSON text, cut at 60 characters: 1.5, "sm90", [1, 2], ...
   static std::string describe(const json &value);
 
 private:

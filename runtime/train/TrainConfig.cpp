@@ -2,6 +2,7 @@
 #include "runtime/train/TrainConfig.h"
 
 #include "runtime/io/AtomicFile.h"
+#include "runtime/io/JsonReader.h"
 
 #include <algorithm>
 #include <cmath>
@@ -82,14 +83,8 @@ const Field *findField(std::string_view key) {
   return nullptr;
 }
 
-// JSON text for messages: never throws on broken UTF-8, and a huge value does not flood the log.
-std::string show(const json &v) {
-  constexpr size_t kMaxShown = 60;
-  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (s.size() > kMaxShown)
-    s = s.substr(0, kMaxShown) + "...";
-  return s;
-}
+// JSON text for messages, as every JSON reader of the project shows a value.
+std::string show(const json &v) { return rt::JsonReader::describe(v); }
 
 std::string keyText(std::string_view key) { return show(json(std::string(key))); }
 

@@ -134,8 +134,8 @@ TEST(CudaPlanTest, OtherFieldsAreChecked) {
   cuda = validSection();
   firstLaunch(cuda)["shared_bytes"] = "0";
   EXPECT_EQ(parseError(cuda), "cuda.entry_points.forward.launches[0].shared_bytes: expected a non-negative integer, "
-                              "got a string");
-  EXPECT_EQ(parseError(json::array()), "cuda: expected an object, got an array");
+                              "got \"0\"");
+  EXPECT_EQ(parseError(json::array()), "cuda: expected an object, got []");
 }
 
 // Right on both kinds of machine: without a driver the reason is one clear line, with one the device is there.
