@@ -2,6 +2,7 @@
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <functional>
 
@@ -26,45 +27,125 @@ LogicalResult lowerConv(vidnet::ConvOp op, ConversionPatternRewriter &b) {
   return success();
 }
 
-// The transposed convolution, as a stride-1 convolution: dy zero-inserted (stride s) into a
-// zero tensor of extent I + K - 1 at offset K - 1 - p, against the filter flipped in D, H, W
-// with C and F swapped (TOOLCHAIN.md: checked against torch in float64).
+// One output phase of the input gradient along one axis. With i = q*s + r, the taps that reach
+// dx[i] are k = k0 + j*s (k0 = (r + p) mod s), read from dy[q + c - j] (c = floor((r + p) / s)),
+// so the phase is a stride-1 correlation of dy with those J taps in reverse order, over dy
+// shifted by J - 1 - c: no zero is inserted and no product is by a known zero.
+struct AxisPhase {
+  int64_t phase;     // r: the phase covers dx[r], dx[r + s], ...
+  int64_t count;     // Q: how many positions that is
+  int64_t firstTap;  // k0
+  int64_t taps;      // J (0: nothing reaches this phase, its gradient is zero)
+  int64_t dyShift;   // J - 1 - c: dy[o] sits at o + dyShift of the phase's input
+  int64_t extent() const { return count + taps - 1; }
+};
+
+AxisPhase axisPhase(int64_t inputExtent, int64_t kernel, int64_t stride, int64_t pad, int64_t r) {
+  AxisPhase a{r, (inputExtent - r + stride - 1) / stride, (r + pad) % stride, 0, 0};
+  if (a.firstTap < kernel)
+    a.taps = (kernel - a.firstTap + stride - 1) / stride;
+  a.dyShift = a.taps - 1 - (r + pad) / stride;
+  return a;
+}
+
+// The input gradient of a convolution (its transpose), one stride-1 convolution per output
+// phase: for stride s, s_d * s_h * s_w phases, each with its sub-filter (the taps of that phase,
+// flipped in D, H, W, with C and F swapped) over the part of dy it reads, its result inserted
+// into dx with stride s. A stride-1 conv has one phase: dy padded by K - 1 - p against the
+// flipped filter. A strided one does 1/(s_d s_h s_w) of the products zero insertion would.
 LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPatternRewriter &b) {
   Emitter e(b, op.getLoc());
+  Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   auto dy = cast<RankedTensorType>(op.getOutputGrad().getType());
   auto filter = cast<RankedTensorType>(op.getFilter().getType());
   auto dx = cast<RankedTensorType>(op.getInputGrad().getType());
+  Type f32 = dx.getElementType();
   ArrayRef<int64_t> k = filter.getShape(), s = op.getStrides(), p = op.getPadding();
-
-  // flipped[kd, kh, kw, f, c] = filter[KD-1-kd, KH-1-kh, KW-1-kw, c, f]
-  auto flippedType = RankedTensorType::get({k[0], k[1], k[2], k[4], k[3]}, filter.getElementType());
-  SmallVector<AffineExpr> src;
-  for (int i = 0; i < 3; ++i)
-    src.push_back(b.getAffineConstantExpr(k[i] - 1) - b.getAffineDimExpr(i));
-  src.push_back(b.getAffineDimExpr(4));
-  src.push_back(b.getAffineDimExpr(3));
-  Value flipped = e.generic(flippedType, {op.getFilter()}, e.empty(flippedType),
-                            {AffineMap::get(5, 0, src, ctx), b.getMultiDimIdentityMap(5)},
-                            SmallVector<IteratorType>(5, IteratorType::parallel),
-                            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-
-  SmallVector<int64_t> spread = {dy.getDimSize(0), 0, 0, 0, dy.getDimSize(4)};
-  SmallVector<OpFoldResult> offsets(5, b.getIndexAttr(0)), sizes, strides(5, b.getIndexAttr(1));
-  for (int i = 0; i < 3; ++i) {
-    spread[i + 1] = dx.getDimSize(i + 1) + k[i] - 1;
-    offsets[i + 1] = b.getIndexAttr(k[i] - 1 - p[i]);
-    strides[i + 1] = b.getIndexAttr(s[i]);
-  }
-  for (int64_t d : dy.getShape())
-    sizes.push_back(b.getIndexAttr(d));
-  Value spreadInit = e.filled(RankedTensorType::get(spread, dy.getElementType()), 0.0);
-  Value spreadDy = tensor::InsertSliceOp::create(b, op.getLoc(), op.getOutputGrad(), spreadInit, offsets, sizes,
-                                                 strides);
+  const int64_t n = dy.getDimSize(0), f = dy.getDimSize(4), c = dx.getDimSize(4);
   auto ones = b.getI64TensorAttr({1, 1, 1});
-  auto conv = linalg::Conv3DNdhwcDhwcfOp::create(b, op.getLoc(), TypeRange{dx}, ValueRange{spreadDy, flipped},
-                                                 ValueRange{e.filled(dx, 0.0)}, ones, ones);
-  b.replaceOp(op, conv.getResult(0));
+
+  // The phase's taps, flipped and transposed: sub[m, f, c] = filter[k0 + (J - 1 - m) s, c, f].
+  auto subFilter = [&](const AxisPhase (&axes)[3]) {
+    auto type = RankedTensorType::get({axes[0].taps, axes[1].taps, axes[2].taps, f, c}, f32);
+    SmallVector<AffineExpr> src;
+    for (int i = 0; i < 3; ++i)
+      src.push_back(b.getAffineConstantExpr(axes[i].firstTap + (axes[i].taps - 1) * s[i]) -
+                    b.getAffineDimExpr(i) * s[i]);
+    src.push_back(b.getAffineDimExpr(4));
+    src.push_back(b.getAffineDimExpr(3));
+    return e.generic(type, {op.getFilter()}, e.empty(type), {AffineMap::get(5, 0, src, ctx), b.getMultiDimIdentityMap(5)},
+                     SmallVector<IteratorType>(5, IteratorType::parallel),
+                     [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  };
+  // The part of dy the phase reads, at its shift in a zero tensor of the phase's input extent
+  // (dy itself when it fits exactly); null when the phase reads none of dy.
+  auto phaseInput = [&](const AxisPhase (&axes)[3]) -> Value {
+    SmallVector<int64_t> shape = {n, 0, 0, 0, f};
+    SmallVector<OpFoldResult> from(5, b.getIndexAttr(0)), to(5, b.getIndexAttr(0)), sizes, unit(5, b.getIndexAttr(1));
+    bool whole = true, allOfDy = true;
+    sizes.push_back(b.getIndexAttr(n));
+    for (int i = 0; i < 3; ++i) {
+      const AxisPhase &a = axes[i];
+      int64_t outExtent = dy.getDimSize(i + 1);
+      int64_t first = std::max<int64_t>(0, -a.dyShift), last = std::min(outExtent, a.extent() - a.dyShift);
+      if (last <= first)
+        return {};
+      shape[i + 1] = a.extent();
+      from[i + 1] = b.getIndexAttr(first);
+      to[i + 1] = b.getIndexAttr(first + a.dyShift);
+      sizes.push_back(b.getIndexAttr(last - first));
+      whole = whole && a.dyShift == 0 && a.extent() == outExtent;
+      allOfDy = allOfDy && first == 0 && last == outExtent;
+    }
+    sizes.push_back(b.getIndexAttr(f));
+    if (whole)
+      return op.getOutputGrad();
+    auto sliceType = RankedTensorType::get({n, *getConstantIntValue(sizes[1]), *getConstantIntValue(sizes[2]),
+                                            *getConstantIntValue(sizes[3]), f},
+                                           f32);
+    Value part = allOfDy ? op.getOutputGrad()
+                         : tensor::ExtractSliceOp::create(b, loc, sliceType, op.getOutputGrad(), from, sizes, unit);
+    Value zeros = e.filled(RankedTensorType::get(shape, f32), 0.0);
+    return tensor::InsertSliceOp::create(b, loc, part, zeros, to, sizes, unit);
+  };
+
+  Value result;  // dx so far; zero-filled once a phase is inserted or none reads dy
+  for (int64_t rd = 0; rd < s[0]; ++rd)
+    for (int64_t rh = 0; rh < s[1]; ++rh)
+      for (int64_t rw = 0; rw < s[2]; ++rw) {
+        const int64_t r[3] = {rd, rh, rw};
+        AxisPhase axes[3];
+        bool empty = false;
+        for (int i = 0; i < 3; ++i) {
+          axes[i] = axisPhase(dx.getDimSize(i + 1), k[i], s[i], p[i], r[i]);
+          empty = empty || axes[i].taps == 0 || axes[i].count <= 0;
+        }
+        Value input = empty ? Value() : phaseInput(axes);
+        if (!input)
+          continue;  // nothing reaches these positions: their gradient stays 0
+        auto phaseType = RankedTensorType::get({n, axes[0].count, axes[1].count, axes[2].count, c}, f32);
+        Value taps = subFilter(axes);
+        Value init = e.filled(phaseType, 0.0);
+        Value phase = linalg::Conv3DNdhwcDhwcfOp::create(b, loc, TypeRange{phaseType}, ValueRange{input, taps},
+                                                         ValueRange{init}, ones, ones)
+                          .getResult(0);
+        if (phaseType == dx) {
+          result = phase;  // one phase covers dx (stride 1)
+          continue;
+        }
+        SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(rd), b.getIndexAttr(rh), b.getIndexAttr(rw),
+                                        b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n), b.getIndexAttr(axes[0].count),
+                                           b.getIndexAttr(axes[1].count), b.getIndexAttr(axes[2].count),
+                                           b.getIndexAttr(c)};
+        SmallVector<OpFoldResult> steps = {b.getIndexAttr(1), b.getIndexAttr(s[0]), b.getIndexAttr(s[1]),
+                                           b.getIndexAttr(s[2]), b.getIndexAttr(1)};
+        if (!result)
+          result = e.filled(dx, 0.0);
+        result = tensor::InsertSliceOp::create(b, loc, phase, result, at, sizes, steps);
+      }
+  b.replaceOp(op, result ? result : e.filled(dx, 0.0));
   return success();
 }
 

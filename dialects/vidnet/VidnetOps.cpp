@@ -179,11 +179,6 @@ LogicalResult vidnet::ConvBackwardDataOp::verify() {
   if (filter.getDimSize(3) != dx.getDimSize(4) || filter.getDimSize(4) != dy.getDimSize(4))
     return emitOpError("filter ") << shapeString(filter) << " does not map " << shapeString(dx)
            << " to " << shapeString(dy);
-  // The lowering pads dy by K - 1 - p, which must not be negative.
-  for (int i = 0; i < 3; ++i)
-    if (getPadding()[i] > filter.getDimSize(i) - 1)
-      return emitOpError("padding ") << getPadding()[i] << " wider than kernel " << filter.getDimSize(i)
-             << " - 1 has no backward yet";
   return verifyConvShape(*this, dx, filter.getShape().take_front(3), getStrides(), getPadding(), dy);
 }
 

@@ -284,9 +284,11 @@ case("softmax_cross_entropy (large logits)", {"l": logits, "lab": ({"shape": [3]
 # backward and optimizer ops (what vidnet-derive-train-step emits)
 # conv gradients: stride 1 and strided (2x1x2), paddings with an even kernel extent (2, padded
 # by 1 where it fits K - 1), and extents where (I + 2p - K) is not a multiple of the stride (the
-# last input rows get fewer taps).
+# last input rows get fewer taps); then stride 3 (phases no tap reaches in H and W) with
+# paddings wider than K - 1 (the input gradient crops dy instead of padding it).
 for dx_shape, kernel, strides, pads in [([2, 3, 4, 4, 2], (3, 3, 2), (1, 1, 1), (1, 1, 0)),
-                                        ([1, 6, 4, 6, 3], (3, 2, 2), (2, 1, 2), (1, 0, 1))]:
+                                        ([1, 6, 4, 6, 3], (3, 2, 2), (2, 1, 2), (1, 0, 1)),
+                                        ([1, 7, 5, 4, 2], (3, 1, 2), (3, 2, 3), (1, 1, 2))]:
     w = rand(list(kernel) + [dx_shape[4], 4])
     x = rand(dx_shape)
     dy = rand(conv_forward(x, w, strides, pads)["shape"])

@@ -4,17 +4,18 @@
 // test/lit/numerics/lowering_numerics.test.
 // --implicit-check-not=vidnet. checks that no vidnet op is left anywhere in the output.
 
-// Tests that the input gradient of a stride-1 conv is the stride-1 conv of dy, zero-padded by
-// K - 1 - p (an insert_slice with unit strides into a zero tensor of extent I + K - 1), with the
-// filter flipped in D, H, W and its C and F swapped.
+// Tests that the input gradient of a stride-1 conv is one phase: the stride-1 conv of dy,
+// zero-padded by K - 1 - p (an insert_slice with unit strides into a zero tensor of extent
+// I + K - 1), with the filter flipped in D, H, W and its C and F swapped.
 // CHECK: #[[FLIP:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 2, -d2 + 2, d4, d3)>
 // CHECK-LABEL: func.func @bwd_data_stride1(
 // CHECK-SAME: %[[DY:[^:]+]]: tensor<1x4x4x4x8xf32>, %[[W:[^:]+]]: tensor<3x3x3x4x8xf32>)
-// CHECK: %[[FLIPPED:[^ ]+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{[^]]+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[W]] : tensor<3x3x3x4x8xf32>) outs(%{{[^ ]+}} : tensor<3x3x3x8x4xf32>)
 // CHECK: %[[ZEROS:[^ ]+]] = linalg.fill ins(%{{[^ ]+}} : f32) outs(%{{[^ ]+}} : tensor<1x6x6x6x8xf32>)
 // CHECK: %[[SPREAD:[^ ]+]] = tensor.insert_slice %[[DY]] into %[[ZEROS]][0, 1, 1, 1, 0] [1, 4, 4, 4, 8] [1, 1, 1, 1, 1] : tensor<1x4x4x4x8xf32> into tensor<1x6x6x6x8xf32>
+// CHECK: %[[FLIPPED:[^ ]+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{[^]]+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[W]] : tensor<3x3x3x4x8xf32>) outs(%{{[^ ]+}} : tensor<3x3x3x8x4xf32>)
 // CHECK: %[[INIT:[^ ]+]] = linalg.fill ins(%{{[^ ]+}} : f32) outs(%{{[^ ]+}} : tensor<1x4x4x4x4xf32>)
 // CHECK: %[[DX:[^ ]+]] = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>} ins(%[[SPREAD]], %[[FLIPPED]] : tensor<1x6x6x6x8xf32>, tensor<3x3x3x8x4xf32>) outs(%[[INIT]] : tensor<1x4x4x4x4xf32>)
+// CHECK-NOT: tensor.insert_slice
 // CHECK: return %[[DX]] : tensor<1x4x4x4x4xf32>
 func.func @bwd_data_stride1(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x3x3x4x8xf32>) -> tensor<1x4x4x4x4xf32> {
   %dx = vidnet.conv_backward_data %dy, %w strides [1, 1, 1] padding [1, 1, 1] groups 1
@@ -24,16 +25,25 @@ func.func @bwd_data_stride1(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x3x3x4x8xf32
 
 // -----
 
-// Tests the strided path: dy is zero-inserted (insert_slice with the conv's strides) at offset
-// K - 1 - p per dimension, here with an even kernel extent (2) and unequal strides and paddings;
-// the convolution itself is always stride 1.
-// CHECK: #[[FLIP:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 1, -d2, d4, d3)>
+// Tests the strided path, one stride-1 conv per output phase and no zero insertion: strides
+// [2, 1, 2], padding [1, 0, 0], kernel 3x2x1, dx 8x5x7. D has phases r = 0 (tap 1 alone, J = 1)
+// and r = 1 (taps 2 and 0, J = 2), 4 positions each; H is stride 1 (both taps, dy shifted by
+// K - 1 - p = 1); W's phase r = 1 is reached by no tap (K = 1 < s), so it stays 0 and only 2 of
+// the 4 phases are computed. Each phase's result goes into dx with the strides at its offset.
+// CHECK-DAG: #[[SUB0:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0 * -2 + 1, -d1 + 1, d2 * -2, d4, d3)>
+// CHECK-DAG: #[[SUB1:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0 * -2 + 2, -d1 + 1, d2 * -2, d4, d3)>
 // CHECK-LABEL: func.func @bwd_data_stride2(
 // CHECK-SAME: %[[DY:[^:]+]]: tensor<1x4x4x4x8xf32>, %[[W:[^:]+]]: tensor<3x2x1x4x8xf32>)
-// CHECK: %[[FLIPPED:[^ ]+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{[^]]+}}], {{.*}} ins(%[[W]] : tensor<3x2x1x4x8xf32>) outs(%{{[^ ]+}} : tensor<3x2x1x8x4xf32>)
-// CHECK: %[[ZEROS:[^ ]+]] = linalg.fill ins(%{{[^ ]+}} : f32) outs(%{{[^ ]+}} : tensor<1x10x6x7x8xf32>)
-// CHECK: %[[SPREAD:[^ ]+]] = tensor.insert_slice %[[DY]] into %[[ZEROS]][0, 1, 1, 0, 0] [1, 4, 4, 4, 8] [1, 2, 1, 2, 1] : tensor<1x4x4x4x8xf32> into tensor<1x10x6x7x8xf32>
-// CHECK: %[[DX:[^ ]+]] = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>} ins(%[[SPREAD]], %[[FLIPPED]] : tensor<1x10x6x7x8xf32>, tensor<3x2x1x8x4xf32>) outs(%{{[^ ]+}} : tensor<1x8x5x7x4xf32>)
+// CHECK: %[[IN0:[^ ]+]] = tensor.insert_slice %[[DY]] into %{{[^[]+}}[0, 0, 1, 0, 0] [1, 4, 4, 4, 8] [1, 1, 1, 1, 1] : tensor<1x4x4x4x8xf32> into tensor<1x4x6x4x8xf32>
+// CHECK: %[[TAPS0:[^ ]+]] = linalg.generic {indexing_maps = [#[[SUB0]], {{.*}} ins(%[[W]] : tensor<3x2x1x4x8xf32>) outs(%{{[^ ]+}} : tensor<1x2x1x8x4xf32>)
+// CHECK: %[[P0:[^ ]+]] = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>} ins(%[[IN0]], %[[TAPS0]] : tensor<1x4x6x4x8xf32>, tensor<1x2x1x8x4xf32>) outs(%{{[^ ]+}} : tensor<1x4x5x4x4xf32>)
+// CHECK: %[[ZERO_DX:[^ ]+]] = linalg.fill ins(%{{[^ ]+}} : f32) outs(%{{[^ ]+}} : tensor<1x8x5x7x4xf32>)
+// CHECK: %[[DX0:[^ ]+]] = tensor.insert_slice %[[P0]] into %[[ZERO_DX]][0, 0, 0, 0, 0] [1, 4, 5, 4, 4] [1, 2, 1, 2, 1]
+// CHECK: %[[IN1:[^ ]+]] = tensor.insert_slice %[[DY]] into %{{[^[]+}}[0, 0, 1, 0, 0] [1, 4, 4, 4, 8] [1, 1, 1, 1, 1] : tensor<1x4x4x4x8xf32> into tensor<1x5x6x4x8xf32>
+// CHECK: %[[TAPS1:[^ ]+]] = linalg.generic {indexing_maps = [#[[SUB1]], {{.*}} outs(%{{[^ ]+}} : tensor<2x2x1x8x4xf32>)
+// CHECK: %[[P1:[^ ]+]] = linalg.conv_3d_ndhwc_dhwcf {{.*}} ins(%[[IN1]], %[[TAPS1]] : tensor<1x5x6x4x8xf32>, tensor<2x2x1x8x4xf32>) outs(%{{[^ ]+}} : tensor<1x4x5x4x4xf32>)
+// CHECK: %[[DX:[^ ]+]] = tensor.insert_slice %[[P1]] into %[[DX0]][0, 1, 0, 0, 0] [1, 4, 5, 4, 4] [1, 2, 1, 2, 1]
+// CHECK-NOT: linalg.conv_3d_ndhwc_dhwcf
 // CHECK: return %[[DX]] : tensor<1x8x5x7x4xf32>
 func.func @bwd_data_stride2(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x2x1x4x8xf32>) -> tensor<1x8x5x7x4xf32> {
   %dx = vidnet.conv_backward_data %dy, %w strides [2, 1, 2] padding [1, 0, 0] groups 1
@@ -43,10 +53,15 @@ func.func @bwd_data_stride2(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x2x1x4x8xf32
 
 // -----
 
-// Tests that an input gradient whose padding exceeds K - 1 is reported, not miscompiled (the
-// forward conv is valid; the backward op's verifier refuses it).
+// Tests that padding wider than K - 1 crops dy instead of padding it: kernel 1 with padding 1
+// in D reads dy[1..4] for dx[0..3] (an extract_slice, no zero tensor).
+// CHECK-LABEL: func.func @bwd_data_wide_padding(
+// CHECK-SAME: %[[DY:[^:]+]]: tensor<1x6x4x4x8xf32>
+// CHECK: %[[CROP:[^ ]+]] = tensor.extract_slice %[[DY]][0, 1, 0, 0, 0] [1, 4, 4, 4, 8] [1, 1, 1, 1, 1]
+// CHECK: tensor.insert_slice %[[CROP]] into %{{[^[]+}}[0, 0, 0, 0, 0] [1, 4, 4, 4, 8]
+// CHECK: linalg.conv_3d_ndhwc_dhwcf
+// CHECK-SAME: -> tensor<1x4x4x4x4xf32>
 func.func @bwd_data_wide_padding(%dy: tensor<1x6x4x4x8xf32>, %w: tensor<1x1x1x4x8xf32>) -> tensor<1x4x4x4x4xf32> {
-  // expected-error @+1 {{padding 1 wider than kernel 1 - 1 has no backward yet}}
   %dx = vidnet.conv_backward_data %dy, %w strides [1, 1, 1] padding [1, 0, 0] groups 1
       : tensor<1x6x4x4x8xf32>, tensor<1x1x1x4x8xf32> -> tensor<1x4x4x4x4xf32>
   return %dx : tensor<1x4x4x4x4xf32>
