@@ -73,14 +73,17 @@ def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
     - fold_time: linalg.transpose to N x H x W x D x C, then collapse and expand shapes;
     - softmax_cross_entropy: max, sum of exp, and the picked logit per row (max-subtracted,
       so it is stable), then the mean of log-sum-exp minus the picked logit.
-    - the backward ops: conv_backward_data as a stride-1 linalg.conv_3d_ndhwc_dhwcf of dy
-      zero-inserted into a zero tensor, against the flipped filter; conv_backward_filter as
+    - the backward ops: conv_backward_data as one stride-1 linalg.conv_3d_ndhwc_dhwcf per
+      output phase (s_d s_h s_w of them), each of the part of dy that phase reads against that
+      phase's taps of the flipped filter, inserted into dx with the strides (no zero
+      insertion); conv_backward_filter as
       an scf.for nest over the filter taps, each a matmul over the output positions written
       as a 1x1x1 linalg.conv_3d_ndhwc_dhwcf (so targets tile it like the forward's convs); the BN, dense and
       loss VJPs as reductions and elementwise generics; sgd_update as one generic with two
       results (parameter and momentum buffer).
-    conv2plus1d must have been decomposed first (vidnet-decompose-2plus1d); grouped
-    convolutions are reported as not lowered yet.
+    One conversion pattern per op, by family (compiler/transforms/Lower*.cpp); the target
+    makes the whole vidnet dialect illegal. conv2plus1d must have been decomposed first
+    (vidnet-decompose-2plus1d); grouped convolutions are reported as not lowered yet.
 
     Before:
     ```mlir
