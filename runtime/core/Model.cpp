@@ -4,6 +4,7 @@
 
 #include "runtime/cuda/CudaExecutor.h"
 
+#include "runtime/core/ParallelFor.h"
 #include "runtime/core/Random.h"
 #include "runtime/io/Safetensors.h"
 #include "runtime/io/ShapeText.h"
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -167,6 +169,7 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
     error = library + ": cannot load: " + (why ? why : "unknown error");
     return nullptr;
   }
+  connectParallelHook(b->library_);
   b->forward_ = reinterpret_cast<ForwardFn>(dlsym(b->library_, b->manifest_.forwardSymbol.c_str()));
   if (!b->forward_) {
     error = library + ": no entry point '" + b->manifest_.forwardSymbol + "'";
@@ -434,8 +437,13 @@ bool Model::forward(const float *clips, int64_t n, float *logits, float *feature
   std::mutex errorMutex;
   std::string firstError;
   // Each worker owns its staging buffers; chunks are claimed in order, results land in place.
-  // A failure stops every worker at its next chunk.
+  // A failure stops every worker at its next chunk. With several workers each runs its calls'
+  // loops in place; one worker (one chunk, or one thread) spreads them over the pool instead.
+  int64_t workers = bundle_.onGpu() ? 1 : std::min<int64_t>(threads(), chunks);
   auto worker = [&] {
+    std::optional<SerialScope> serial;
+    if (workers > 1)
+      serial.emplace();
     FloatBuffer staged(perCall * clip), out(perCall * m.classes), pooled(perCall * m.featureSize);
     for (int64_t chunk; (chunk = nextChunk++) < chunks;) {
       int64_t start = chunk * perCall, count = std::min(perCall, n - start);
@@ -455,7 +463,6 @@ bool Model::forward(const float *clips, int64_t n, float *logits, float *feature
                     sizeof(float) * static_cast<size_t>(count * m.featureSize));
     }
   };
-  int64_t workers = bundle_.onGpu() ? 1 : std::min<int64_t>(threads(), chunks);
   std::vector<std::thread> pool;
   for (int64_t i = 1; i < workers; ++i)
     pool.emplace_back(worker);

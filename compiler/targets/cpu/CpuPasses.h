@@ -3,8 +3,10 @@
 
 #include "dialects/vidnet/VidnetOps.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -12,6 +14,9 @@
 #include "mlir/Pass/Pass.h"
 
 namespace vidnet::cpu {
+
+// On a parallel dispatch declaration: the body function it runs per item.
+inline constexpr llvm::StringLiteral kParallelBodyAttr = "vidnet.parallel_body";
 
 #define GEN_PASS_DECL
 #include "compiler/targets/cpu/CpuPasses.h.inc"

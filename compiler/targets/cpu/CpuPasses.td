@@ -11,8 +11,11 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     A direct convolution as register-blocked matrix products, the schedule the CPU
     vectorizes well (and that handles strides without gathers):
 
-        for n, f-block, od, oh, ow-block:          acc[OWT x FT] = 0
+        forall (n, f-block, od, oh, ow-block):     acc[OWT x FT] = 0
           for kd, kh, kw, c-block:                 acc += X[OWT x CT] * W[CT x FT]
+
+    The forall is one-dimensional over the tiles in that order (affine.delinearize_index
+    inside), so vidnet-cpu-outline-parallel gives each thread contiguous runs of tiles.
 
     X is a rank-reduced extract_slice of the zero-padded input with stride s_w along W
     (rows ow*s_w + kw), W a slice of the D x H x W x C x F filter. The tile sizes are
@@ -23,7 +26,33 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     is already zero-padded there, and extra columns are folded into that tensor.pad.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
-                           "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect"];
+                           "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp"> {
+  let summary = "Rewrite each vidnet.conv_backward_filter as a chunked reduction of register tiles";
+  let description = [{
+    The filter gradient the way oneDNN's backward-weights kernels compute it: one reduction
+    over the P = N*OD*OH*OW output positions, chunked outermost so that a chunk's rows of the
+    input and of dy stay in cache while every tile of dW reads them:
+
+        for chunk of output rows (n, od, oh), about 256 positions:
+          forall tap (kd, kh, kw), c-block, f-block:             acc[CT x FT] = dW tile
+            for row in chunk, ow-block:                         acc += X[OWT x CT]^T * DY[OWT x FT]
+
+    X is a slice of the zero-padded input (rows ow*s_w + kw), read in place and broadcast: no
+    transposed copy; DY a slice of dy. CT = a divisor of C up to 8, FT = 32 or 16 with F
+    padded to 16, OWT = a divisor of OW up to 8; the transposed-A matmul tile is vectorized
+    by vidnet-cpu-vectorize-tiles like the forward's. Each element's sum runs over the
+    positions in the same order whatever the thread count (chunks in order), so results are
+    bit-identical across thread counts. Runs before vidnet-lower-to-linalg (the generic
+    lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
+    convolutions are left to it.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect"];
 }
 
 def VectorizeTiles : Pass<"vidnet-cpu-vectorize-tiles", "mlir::func::FuncOp"> {
@@ -37,6 +66,44 @@ def VectorizeTiles : Pass<"vidnet-cpu-vectorize-tiles", "mlir::func::FuncOp"> {
     hoisting afterwards so the accumulator stays in registers across the reduction loops.
   }];
   let dependentDialects = ["mlir::vector::VectorDialect"];
+}
+
+def OutlineParallel : Pass<"vidnet-cpu-outline-parallel", "mlir::ModuleOp"> {
+  let summary = "Move each bufferized scf.forall into a per-item function the runtime's threads call";
+  let description = [{
+    Threads without a threading library: the compiled library stays libc-only and the runtime
+    owns the threads. Each outermost one-dimensional scf.forall (the tile loops of
+    vidnet-cpu-tile-convs, after bufferization) becomes
+
+        func.func private @F_parallel(%item: index, captures...)      // the loop body
+        func.func private @F_parallel_dispatch(index, captures...)    // declared only
+            attributes {vidnet.parallel_body = @F_parallel}
+        func.call @F_parallel_dispatch(%count, captures...)           // where the loop was
+
+    Constants, index arithmetic and views used inside the loop are recomputed inside it, so
+    what is passed is only scalars and whole buffers (static shape, identity layout: a bare
+    pointer each). vidnet-cpu-parallel-for-abi defines the dispatch after lowering to LLVM.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
+def ParallelForAbi : Pass<"vidnet-cpu-parallel-for-abi", "mlir::ModuleOp"> {
+  let summary = "Define the parallel dispatches in the LLVM dialect over the runtime's hook";
+  let description = [{
+    For each llvm.func declaration with `vidnet.parallel_body = @B` (from
+    vidnet-cpu-outline-parallel), defines
+
+        @B_range(slots, begin, end): for i in [begin, end): @B(i, slot[0], slot[1], ...)
+        dispatch(count, args...):    slots = the args, one 8-byte slot each, on the stack;
+                                     vidnet_parallel_for(@B_range, slots, count), or
+                                     @B_range(slots, 0, count) while that is null
+
+    and the exported global `void (*vidnet_parallel_for)(void (*)(void *, int64_t, int64_t),
+    void *, int64_t)`, null until the runtime stores its parallel-for there after loading
+    the library. The runtime splits [0, count) into ranges over its workers and returns when
+    all are done.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
 #endif // VIDNET_CPU_PASSES_TD

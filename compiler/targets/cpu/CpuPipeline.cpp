@@ -44,7 +44,7 @@ std::string cpuLoweringToLLVM() {
   return p;
 }
 
-std::string cpuPipeline(Stage until, Entry entry) {
+std::string frontPipeline(Stage until, Entry entry) {
   std::string p;
   auto add = [&](const char *pass) { p += (p.empty() ? "" : ",") + std::string(pass); };
   // Target-independent: (2+1)D into its parts, then every vidnet op to linalg on tensors.
@@ -53,8 +53,20 @@ std::string cpuPipeline(Stage until, Entry entry) {
   // rest of the pipeline fuses and schedules like the forward.
   if (entry == Entry::TrainStep)
     add("vidnet-derive-train-step{keep-forward=false}");
+  if (until != Stage::Vidnet)
+    add("func.func(vidnet-lower-to-linalg)");
+  return p;
+}
+
+std::string cpuPipeline(Stage until, Entry entry) {
+  std::string p = frontPipeline(Stage::Vidnet, entry);
+  auto add = [&](const char *pass) { p += "," + std::string(pass); };
   if (until == Stage::Vidnet)
     return p;
+  // The CPU's own schedule for the filter gradient (a chunked reduction over the output
+  // positions, parallel over its register tiles), before the generic lowering would write it
+  // as a matmul per tap over a transposed copy of the input.
+  add("func.func(vidnet-cpu-tile-filter-grads)");
   add("func.func(vidnet-lower-to-linalg)");
   if (until == Stage::Linalg)
     return p;
@@ -75,7 +87,11 @@ std::string cpuPipeline(Stage until, Entry entry) {
   add("one-shot-bufferize");
   add("buffer-deallocation-pipeline");
   add("func.func(vidnet-memref-copy-to-linalg)");
+  // The conv tiles' foralls become functions the runtime's threads call; their dispatch is
+  // written once everything is in the LLVM dialect.
+  add("vidnet-cpu-outline-parallel");
   p += "," + cpuLoweringToLLVM();
+  add("vidnet-cpu-parallel-for-abi");
   return p;
 }
 

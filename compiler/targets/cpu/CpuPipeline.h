@@ -23,6 +23,10 @@ enum class Entry {
 // Every dialect, interface and translation the CPU pipeline touches.
 void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
 
+// The target-independent front up to `until` (Vidnet or Linalg): (2+1)D decomposition, the
+// derived training step, the generic lowering to linalg. The CUDA pipeline starts with it.
+std::string frontPipeline(Stage until, Entry entry = Entry::Forward);
+
 // The pipeline up to `until`, as the textual list parsePassPipeline takes (for people and
 // for `vidnet-opt --pass-pipeline`).
 std::string cpuPipeline(Stage until, Entry entry = Entry::Forward);

@@ -1,6 +1,7 @@
 // vidnet-cpu-tile-convs: vidnet.conv -> loop nest of static, register-sized linalg.matmul tiles.
 #include "compiler/targets/cpu/CpuPasses.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -117,46 +118,56 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
     auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
 
-    scf::LoopNest outer = scf::buildLoopNest(
-        b, loc, indices({0, 0, 0, 0, 0}), indices({out[0], paddedF, out[1], out[2], paddedOW}),
-        indices({1, fTile, 1, 1, owTile}), ValueRange{init},
-        [&](OpBuilder &ob, Location l, ValueRange ivs, ValueRange args) -> scf::ValueVector {
-          Value n = ivs[0], fb = ivs[1], od = ivs[2], oh = ivs[3], owb = ivs[4];
-          SmallVector<OpFoldResult> outOffsets = ofr({n, od, oh, owb, fb});
-          SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, owTile, fTile});
-          Value acc0 = tensor::ExtractSliceOp::create(ob, l, accType, args[0], outOffsets, tileSizes,
-                                                      attrs(ob, {1, 1, 1, 1, 1}));
-          auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
-            return c == 1 ? v : arith::MulIOp::create(nb, l, v, index(nb, c)).getResult();
-          };
-          auto zeroI = index(ob, 0), oneI = index(ob, 1);
-          scf::LoopNest inner = scf::buildLoopNest(
-              ob, l, ValueRange{zeroI, zeroI, zeroI, zeroI},
-              ValueRange{index(ob, k[0]), index(ob, k[1]), index(ob, k[2]), index(ob, C)},
-              ValueRange{oneI, oneI, oneI, index(ob, cTile)}, ValueRange{acc0},
-              [&](OpBuilder &ib, Location il, ValueRange kivs, ValueRange accs) -> scf::ValueVector {
-                Value id = arith::AddIOp::create(ib, il, times(ib, od, s[0]), kivs[0]);
-                Value ih = arith::AddIOp::create(ib, il, times(ib, oh, s[1]), kivs[1]);
-                Value iw = arith::AddIOp::create(ib, il, times(ib, owb, s[2]), kivs[2]);
-                Value lhs = tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, kivs[3]}),
-                                                           attrs(ib, {1, 1, 1, owTile, cTile}),
-                                                           attrs(ib, {1, 1, 1, s[2], 1}));
-                Value rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w,
-                                                           ofr({kivs[0], kivs[1], kivs[2], kivs[3], fb}),
-                                                           attrs(ib, {1, 1, 1, cTile, fTile}),
-                                                           attrs(ib, {1, 1, 1, 1, 1}));
-                return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs},
-                                                 ValueRange{accs[0]})
-                            .getResult(0)};
-              });
-          Value updated = tensor::InsertSliceOp::create(ob, l, inner.results[0], args[0], outOffsets, tileSizes,
-                                                        attrs(ob, {1, 1, 1, 1, 1}));
-          return {updated};
-        });
-    Value result = outer.results[0];
+    // Every output tile is one work item of a single scf.forall, in the order the serial nest
+    // had (n, f-block, od, oh, ow-block): vidnet-cpu-outline-parallel hands it to the runtime's
+    // threads, each taking a contiguous range, so a thread's tiles share filter blocks and rows.
+    // A tile's sums do not depend on which thread computes it: results are bit-identical for
+    // any thread count.
+    const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
+    const int64_t items = out[0] * fBlocks * out[1] * out[2] * owBlocks;
+    auto forall =
+        scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(items)}, ValueRange{init}, std::nullopt);
+    {
+      OpBuilder ob(forall.getTerminator());
+      Location l = loc;
+      Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+      auto split = affine::AffineDelinearizeIndexOp::create(
+          ob, l, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
+      auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
+        return c == 1 ? v : arith::MulIOp::create(nb, l, v, index(nb, c)).getResult();
+      };
+      Value n = split.getResult(0), fb = times(ob, split.getResult(1), fTile), od = split.getResult(2),
+            oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
+      SmallVector<OpFoldResult> outOffsets = ofr({n, od, oh, owb, fb});
+      SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, owTile, fTile});
+      Value acc0 =
+          tensor::ExtractSliceOp::create(ob, l, accType, shared, outOffsets, tileSizes, attrs(ob, {1, 1, 1, 1, 1}));
+      auto zeroI = index(ob, 0), oneI = index(ob, 1);
+      scf::LoopNest inner = scf::buildLoopNest(
+          ob, l, ValueRange{zeroI, zeroI, zeroI, zeroI},
+          ValueRange{index(ob, k[0]), index(ob, k[1]), index(ob, k[2]), index(ob, C)},
+          ValueRange{oneI, oneI, oneI, index(ob, cTile)}, ValueRange{acc0},
+          [&](OpBuilder &ib, Location il, ValueRange kivs, ValueRange accs) -> scf::ValueVector {
+            Value id = arith::AddIOp::create(ib, il, times(ib, od, s[0]), kivs[0]);
+            Value ih = arith::AddIOp::create(ib, il, times(ib, oh, s[1]), kivs[1]);
+            Value iw = arith::AddIOp::create(ib, il, times(ib, owb, s[2]), kivs[2]);
+            Value lhs =
+                tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, kivs[3]}),
+                                               attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+            Value rhs =
+                tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kivs[0], kivs[1], kivs[2], kivs[3], fb}),
+                                               attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+            return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]})
+                        .getResult(0)};
+          });
+      ob.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(ob, l, inner.results[0], shared, outOffsets, tileSizes,
+                                            attrs(ob, {1, 1, 1, 1, 1}));
+    }
+    Value result = forall.getResult(0);
     if (paddedOW != OW || paddedF != F)
-      result = tensor::ExtractSliceOp::create(b, loc, outType, result, attrs(b, {0, 0, 0, 0, 0}),
-                                              attrs(b, out), attrs(b, {1, 1, 1, 1, 1}));
+      result = tensor::ExtractSliceOp::create(b, loc, outType, result, attrs(b, {0, 0, 0, 0, 0}), attrs(b, out),
+                                              attrs(b, {1, 1, 1, 1, 1}));
     op->getResult(0).replaceAllUsesWith(result);
     op.erase();
   }

@@ -63,7 +63,7 @@ mlir::LogicalResult runPipeline(mlir::Operation *op, const std::string &pipeline
 std::string formPipeline(Entry entry) {
   // The same target-independent front as the CPU ((2+1)D split, training derived, linalg),
   // then elementwise chains fused (BN + ReLU + residual add as one generic).
-  std::string p = cpu::cpuPipeline(cpu::Stage::Linalg, entry);
+  std::string p = cpu::frontPipeline(cpu::Stage::Linalg, entry);
   auto add = [&](const std::string &pass) { p += "," + pass; };
   add("func.func(vidnet-fuse-elementwise)");
   // No CSE before bufferization: merged zero fills would be shared inits, each conv then

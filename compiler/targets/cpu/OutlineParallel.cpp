@@ -1,0 +1,129 @@
+// vidnet-cpu-outline-parallel: each bufferized scf.forall -> a body function per item and a
+// call to a dispatch declaration that vidnet-cpu-parallel-for-abi defines.
+#include "compiler/targets/cpu/CpuPasses.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace vidnet::cpu {
+#define GEN_PASS_DEF_OUTLINEPARALLEL
+#include "compiler/targets/cpu/CpuPasses.h.inc"
+} // namespace vidnet::cpu
+
+using namespace mlir;
+
+namespace {
+
+// Recomputed inside the body instead of passed in: constants, index arithmetic and views. A view
+// passed by bare pointer would lose its offset and strides; its root buffer keeps them.
+bool rematerializable(Operation *op) {
+  if (!op || op->getNumRegions() != 0 || !isPure(op))
+    return false;
+  if (op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface, memref::GetGlobalOp>(op))
+    return true;
+  return llvm::all_of(op->getResultTypes(), [](Type t) { return t.isIntOrIndex(); });
+}
+
+// What the parallel-for ABI can carry in one 8-byte slot: a scalar, or a buffer by its bare
+// pointer (static shape, identity layout).
+bool passable(Type type) {
+  if (type.isIntOrIndexOrFloat())
+    return type.isIndex() || type.getIntOrFloatBitWidth() <= 64;
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.hasStaticShape() && memref.getLayout().isIdentity() && !memref.getMemorySpace();
+}
+
+// Clones into the loop every rematerializable producer of a value it uses from above, until
+// only values that must be passed remain; returns those.
+SetVector<Value> sinkProducers(scf::ForallOp loop) {
+  Region &body = loop.getRegion();
+  for (bool changed = true; changed;) {
+    changed = false;
+    SetVector<Value> above;
+    getUsedValuesDefinedAbove(body, above);
+    for (Value v : above) {
+      Operation *producer = v.getDefiningOp();
+      if (!rematerializable(producer))
+        continue;
+      OpBuilder b(&body.front(), body.front().begin());
+      Operation *copy = b.clone(*producer);
+      for (auto [from, to] : llvm::zip(producer->getResults(), copy->getResults()))
+        replaceAllUsesInRegionWith(from, to, body);
+      changed = true;
+    }
+  }
+  SetVector<Value> captures;
+  getUsedValuesDefinedAbove(body, captures);
+  return captures;
+}
+
+struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<scf::ForallOp> loops;
+    module.walk([&](scf::ForallOp loop) {
+      if (!loop->getParentOfType<scf::ForallOp>())
+        loops.push_back(loop);
+    });
+    SymbolTable symbols(module);
+    for (scf::ForallOp loop : loops)
+      if (failed(outline(loop, symbols)))
+        return signalPassFailure();
+  }
+
+  LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols) {
+    if (loop.getRank() != 1 || !loop.getOutputs().empty() || !isZeroInteger(loop.getMixedLowerBound()[0]) ||
+        !isOneInteger(loop.getMixedStep()[0]))
+      return loop.emitError("vidnet-cpu-outline-parallel: expects a bufferized one-dimensional forall from 0 "
+                            "with step 1 (what vidnet-cpu-tile-convs makes)");
+    auto parent = loop->getParentOfType<func::FuncOp>();
+    SetVector<Value> captures = sinkProducers(loop);
+    SmallVector<Type> types = {IndexType::get(loop.getContext())};
+    for (Value v : captures) {
+      if (!passable(v.getType()))
+        return loop.emitError("vidnet-cpu-outline-parallel: the loop uses a ")
+               << v.getType() << " from outside, which cannot be passed to the runtime's threads";
+      types.push_back(v.getType());
+    }
+
+    OpBuilder b = OpBuilder::atBlockEnd(parent->getParentOfType<ModuleOp>().getBody());
+    Location loc = loop.getLoc();
+    auto bodyType = b.getFunctionType(types, {});
+    auto body = func::FuncOp::create(b, loc, parent.getName().str() + "_parallel", bodyType);
+    body.setPrivate();
+    symbols.insert(body); // renames on a clash, so every body is unique
+    Block *entry = body.addEntryBlock();
+    Block &from = loop.getRegion().front();
+    loop.getInductionVar(0).replaceAllUsesWith(entry->getArgument(0));
+    entry->getOperations().splice(entry->end(), from.getOperations());
+    entry->getTerminator()->erase(); // the empty scf.forall.in_parallel
+    OpBuilder end = OpBuilder::atBlockEnd(entry);
+    func::ReturnOp::create(end, loc);
+    for (auto [i, v] : llvm::enumerate(captures))
+      replaceAllUsesInRegionWith(v, entry->getArgument(i + 1), body.getBody());
+
+    // The dispatch is only declared here: it is LLVM-level code (a slot array, the runtime's
+    // hook), written after lowering to the LLVM dialect.
+    auto dispatch = func::FuncOp::create(b, loc, body.getName().str() + "_dispatch", bodyType);
+    dispatch.setPrivate();
+    dispatch->setAttr(vidnet::cpu::kParallelBodyAttr, FlatSymbolRefAttr::get(body.getNameAttr()));
+    symbols.insert(dispatch);
+
+    OpBuilder call(loop);
+    SmallVector<Value> operands = {getValueOrCreateConstantIndexOp(call, loc, loop.getMixedUpperBound()[0])};
+    operands.append(captures.begin(), captures.end());
+    func::CallOp::create(call, loc, dispatch, operands);
+    loop.erase();
+    return success();
+  }
+};
+
+} // namespace

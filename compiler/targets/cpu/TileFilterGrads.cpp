@@ -1,0 +1,144 @@
+// vidnet-cpu-tile-filter-grads: vidnet.conv_backward_filter -> one reduction over the output
+// positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient.
+#include "compiler/targets/cpu/CpuPasses.h"
+
+#include "compiler/transforms/LinalgBuilders.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace vidnet::cpu {
+#define GEN_PASS_DEF_TILEFILTERGRADS
+#include "compiler/targets/cpu/CpuPasses.h.inc"
+} // namespace vidnet::cpu
+
+using namespace mlir;
+
+namespace {
+
+int64_t largestDivisorUpTo(int64_t n, int64_t cap) {
+  for (int64_t d = std::min(n, cap); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+// Output positions per chunk: a chunk's rows of dy and x stay in L2 while every tile of the
+// filter gradient reads them.
+constexpr int64_t kChunkPositions = 256;
+
+struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads> {
+  void runOnOperation() override {
+    SmallVector<vidnet::ConvBackwardFilterOp> ops;
+    getOperation().walk([&](vidnet::ConvBackwardFilterOp op) {
+      if (op.getGroups() == 1)
+        ops.push_back(op);
+    });
+    for (vidnet::ConvBackwardFilterOp op : ops)
+      rewrite(op);
+  }
+
+  static void rewrite(vidnet::ConvBackwardFilterOp op) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    vidnet::Emitter e(b, loc);
+    auto dyType = cast<RankedTensorType>(op.getOutputGrad().getType());
+    auto dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
+    Type f32 = dyType.getElementType();
+    ArrayRef<int64_t> s = op.getStrides(), k = dwType.getShape(), out = dyType.getShape();
+    const int64_t C = k[3], F = k[4], OW = out[3];
+    const int64_t rows = out[0] * out[1] * out[2]; // (n, od, oh): each row is OW positions
+
+    // A tile is cT input channels x fT output channels of one tap, summed over OWT positions per
+    // matmul (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
+    const int64_t cTile = largestDivisorUpTo(C, 8), paddedF = roundUp(F, 16);
+    const int64_t fTile = paddedF % 32 == 0 ? 32 : 16, owTile = largestDivisorUpTo(OW, 8);
+    const int64_t chunkRows = largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
+    const int64_t chunks = rows / chunkRows, cBlocks = C / cTile, fBlocks = paddedF / fTile;
+
+    Value x = vidnet::padSpatial(e, op.getInput(), op.getPadding());
+    Value dy = op.getOutputGrad();
+    SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
+    if (paddedF != F) {
+      SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
+      high[4] = b.getIndexAttr(paddedF - F);
+      dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], OW, paddedF}, f32), dy, zeros,
+                                 high, e.f32(0.0));
+    }
+    auto paddedType = RankedTensorType::get({k[0], k[1], k[2], C, paddedF}, f32);
+    Value init = e.filled(paddedType, 0.0);
+
+    auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
+    auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
+      return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
+    };
+    auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) {
+      SmallVector<OpFoldResult> r;
+      for (int64_t v : vs)
+        r.push_back(nb.getIndexAttr(v));
+      return r;
+    };
+    auto accType = RankedTensorType::get({cTile, fTile}, f32);
+    auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
+    auto rhsType = RankedTensorType::get({owTile, fTile}, f32);
+    MLIRContext *ctx = b.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx);
+    Attribute maps = b.getAffineMapArrayAttr(
+        {AffineMap::get(3, 0, {p, m}, ctx), AffineMap::get(3, 0, {p, n}, ctx), AffineMap::get(3, 0, {m, n}, ctx)});
+
+    // for chunk (in order: each element's sum runs over the positions in the same order
+    // whatever the thread count):
+    //   forall tile (kd, kh, kw, c-block, f-block):  acc = dW tile
+    //     for row in chunk, ow-block:                acc += x[row, ow*s + kw, cb]^T * dy[row, ow, fb]
+    auto chunkLoop = scf::ForOp::create(
+        b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
+        [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
+          const int64_t items = k[0] * k[1] * k[2] * cBlocks * fBlocks;
+          auto forall = scf::ForallOp::create(cb, l, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
+          OpBuilder ob(forall.getTerminator());
+          Value shared = forall.getRegionIterArgs()[0];
+          auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, forall.getInductionVar(0),
+                                                               ArrayRef<int64_t>{k[0], k[1], k[2], cBlocks, fBlocks});
+          Value kd = tile.getResult(0), kh = tile.getResult(1), kw = tile.getResult(2);
+          Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
+          SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
+          SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, cTile, fTile}), unit = attrs(ob, {1, 1, 1, 1, 1});
+          Value acc0 = tensor::ExtractSliceOp::create(ob, l, accType, shared, tileAt, tileSizes, unit);
+          Value firstRow = times(ob, chunk, chunkRows);
+          scf::LoopNest positions = scf::buildLoopNest(
+              ob, l, ValueRange{index(ob, 0), index(ob, 0)}, ValueRange{index(ob, chunkRows), index(ob, OW)},
+              ValueRange{index(ob, 1), index(ob, owTile)}, ValueRange{acc0},
+              [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
+                Value row = arith::AddIOp::create(ib, il, firstRow, ivs[0]);
+                auto nOdOh =
+                    affine::AffineDelinearizeIndexOp::create(ib, il, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
+                Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2), ow = ivs[1];
+                Value id = arith::AddIOp::create(ib, il, times(ib, od, s[0]), kd);
+                Value ih = arith::AddIOp::create(ib, il, times(ib, oh, s[1]), kh);
+                Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
+                Value lhs =
+                    tensor::ExtractSliceOp::create(ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
+                                                   attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+                Value rhs =
+                    tensor::ExtractSliceOp::create(ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
+                                                   attrs(ib, {1, 1, 1, owTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+                auto matmul =
+                    linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]});
+                matmul->setAttr(matmul.getIndexingMapsAttrName(), maps);
+                return {matmul.getResult(0)};
+              });
+          ob.setInsertionPointToStart(forall.getTerminator().getBody());
+          tensor::ParallelInsertSliceOp::create(ob, l, positions.results[0], shared, tileAt, tileSizes, unit);
+          scf::YieldOp::create(cb, l, forall.getResult(0));
+        });
+    Value result = chunkLoop.getResult(0);
+    if (paddedF != F)
+      result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+};
+
+} // namespace

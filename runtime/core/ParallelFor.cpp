@@ -1,0 +1,143 @@
+// The worker pool behind parallelFor: workers spin briefly, then sleep on a condition variable
+// between loops, and claim chunks of items with an atomic counter; the caller claims chunks too.
+// A training step runs a hundred loops or more, many of them short: a sleeping worker's wake-up
+// (tens of microseconds on a VM) would cost more than the work it takes over.
+#include "runtime/core/ParallelFor.h"
+
+#include "runtime/core/Model.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <dlfcn.h>
+#include <mutex>
+#include <thread>
+#include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace vidnet::rt {
+namespace {
+
+thread_local bool inlineOnly = false; // inside an item, or in a SerialScope
+
+// About 10-20 microseconds of polling before sleeping: enough to bridge the serial code between
+// two loops, short enough not to starve another process of the core.
+constexpr int kSpins = 4000;
+
+void relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
+}
+
+class Pool {
+public:
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; ++i)
+      workers_.emplace_back([this] { work(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread &t : workers_)
+      t.join();
+  }
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // False when another loop holds the pool.
+  bool run(ParallelRange range, void *arguments, int64_t count) {
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock())
+      return false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      range_ = range;
+      arguments_ = arguments;
+      count_ = count;
+      // A few chunks per thread: balance without splitting rows of tiles too finely.
+      chunk_ = std::max<int64_t>(1, count / (4 * threads()));
+      next_ = 0;
+      active_ = static_cast<int>(workers_.size());
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    claim();
+    for (int i = 0; i < kSpins && active_.load(std::memory_order_acquire) != 0; ++i)
+      relax();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return active_.load() == 0; });
+    return true;
+  }
+
+private:
+  void claim() {
+    bool previous = inlineOnly;
+    inlineOnly = true;
+    for (int64_t begin; (begin = next_.fetch_add(chunk_)) < count_;)
+      range_(arguments_, begin, std::min(count_, begin + chunk_));
+    inlineOnly = previous;
+  }
+
+  void work() {
+    uint64_t seen = 0;
+    for (;;) {
+      for (int i = 0; i < kSpins && generation_.load(std::memory_order_acquire) == seen; ++i)
+        relax();
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || generation_.load() != seen; });
+        if (stopping_)
+          return;
+        seen = generation_.load();
+      }
+      claim();
+      if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex busy_;  // one loop at a time
+  std::mutex mutex_; // guards the loop description and stopping_; held to change generation_
+  std::condition_variable wake_, done_;
+  ParallelRange range_ = nullptr;
+  void *arguments_ = nullptr;
+  int64_t count_ = 0, chunk_ = 1;
+  std::atomic<int64_t> next_{0};
+  std::atomic<int> active_{0};
+  std::atomic<uint64_t> generation_{0};
+  bool stopping_ = false;
+};
+
+Pool &pool() {
+  static Pool instance(Model::threads());
+  return instance;
+}
+
+} // namespace
+
+void parallelFor(ParallelRange range, void *arguments, int64_t count) {
+  if (count <= 0)
+    return;
+  if (count == 1 || inlineOnly || pool().threads() == 1 || !pool().run(range, arguments, count))
+    range(arguments, 0, count);
+}
+
+void connectParallelHook(void *library) {
+  using Hook = void (*)(ParallelRange, void *, int64_t);
+  if (auto *slot = static_cast<Hook *>(dlsym(library, "vidnet_parallel_for")))
+    *slot = &parallelFor;
+}
+
+SerialScope::SerialScope() : previous_(inlineOnly) { inlineOnly = true; }
+SerialScope::~SerialScope() { inlineOnly = previous_; }
+
+} // namespace vidnet::rt

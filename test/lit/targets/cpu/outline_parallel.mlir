@@ -1,0 +1,65 @@
+// RUN: vidnet-opt --vidnet-cpu-outline-parallel --split-input-file --verify-diagnostics %s | FileCheck %s
+
+// Tests that a bufferized forall becomes a private body function per item and a call to a
+// declared dispatch: the view and the constants it uses are recomputed inside the body, so only
+// whole buffers (bare pointers) and scalars are passed.
+// CHECK-LABEL: func.func @step(
+// CHECK-SAME: %[[IN:.*]]: memref<4x8xf32>, %[[OUT:.*]]: memref<4x8xf32>, %[[SCALE:.*]]: f32)
+// CHECK-NOT: scf.forall
+// CHECK: %[[N:.*]] = arith.constant 4 : index
+// CHECK: call @step_parallel_dispatch(%[[N]], %[[OUT]], %[[IN]], %[[SCALE]]) : (index, memref<4x8xf32>, memref<4x8xf32>, f32) -> ()
+// CHECK: func.func private @step_parallel(%[[I:.*]]: index, %[[BOUT:.*]]: memref<4x8xf32>, %[[BIN:.*]]: memref<4x8xf32>, %[[BSCALE:.*]]: f32)
+// CHECK: %[[ROW:.*]] = memref.subview %[[BOUT]][%[[I]], 0] [1, 8] [1, 1]
+// CHECK: memref.load %[[BIN]][%[[I]], %{{.*}}]
+// CHECK: arith.mulf %{{.*}}, %[[BSCALE]]
+// CHECK: memref.store %{{.*}}, %[[ROW]]
+// CHECK: return
+// CHECK: func.func private @step_parallel_dispatch(index, memref<4x8xf32>, memref<4x8xf32>, f32) attributes {vidnet.parallel_body = @step_parallel}
+func.func @step(%in: memref<4x8xf32>, %out: memref<4x8xf32>, %scale: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.forall (%i) in (4) {
+    %row = memref.subview %out[%i, 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    scf.for %j = %c0 to %c8 step %c1 {
+      %v = memref.load %in[%i, %j] : memref<4x8xf32>
+      %s = arith.mulf %v, %scale : f32
+      memref.store %s, %row[%c0, %j] : memref<1x8xf32, strided<[8, 1], offset: ?>>
+    }
+  }
+  return
+}
+
+// -----
+
+// Tests that a view made outside the loop is recomputed inside it instead of passed (a bare
+// pointer would lose its offset), and that two loops get two bodies.
+// CHECK-LABEL: func.func @two
+// CHECK: call @two_parallel_dispatch(%{{.*}}, %arg0)
+// CHECK: call @two_parallel_0_dispatch(%{{.*}}, %arg0)
+// CHECK: func.func private @two_parallel(%{{.*}}: index, %[[B:.*]]: memref<16xf32>)
+// CHECK: memref.subview %[[B]][8] [8] [1]
+// CHECK: func.func private @two_parallel_0(
+func.func @two(%buf: memref<16xf32>) {
+  %half = memref.subview %buf[8] [8] [1] : memref<16xf32> to memref<8xf32, strided<[1], offset: 8>>
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) in (8) {
+    memref.store %zero, %half[%i] : memref<8xf32, strided<[1], offset: 8>>
+  }
+  scf.forall (%i) in (16) {
+    memref.store %zero, %buf[%i] : memref<16xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that a buffer that cannot travel as a bare pointer is refused with the reason.
+func.func @dynamic(%buf: memref<?xf32>, %n: index) {
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{the loop uses a 'memref<?xf32>' from outside, which cannot be passed to the runtime's threads}}
+  scf.forall (%i) in (%n) {
+    memref.store %zero, %buf[%i] : memref<?xf32>
+  }
+  return
+}

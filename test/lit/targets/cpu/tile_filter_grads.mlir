@@ -1,0 +1,32 @@
+// RUN: vidnet-opt --vidnet-cpu-tile-filter-grads --canonicalize %s | FileCheck %s
+
+// Tests that a strided filter gradient with 45 output channels becomes a chunked reduction:
+// dy padded to 48 channels, chunks of output rows (2 x 4 x 8 rows of 8 positions: 32 rows per
+// chunk, so 2 chunks) in order, each a forall over the 3x3x3 taps x 1 c-block x 3 f-blocks of
+// 8 x 16 tiles, every tile summing x (read in place with the W stride 2, transposed by the
+// matmul's maps: no copy) times dy over the chunk's rows; the padding sliced away at the end.
+// CHECK-LABEL: func.func @dw
+// CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0]
+// CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
+// CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<3x3x3x8x48xf32>
+// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1 iter_args(%[[DW:.*]] = %[[INIT]])
+// CHECK: scf.forall (%[[ITEM:.*]]) in (81) shared_outs(%[[OUT:.*]] = %[[DW]])
+// CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 3)
+// CHECK: %[[F0:.*]] = arith.muli %[[T]]#3, %c16
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
+// CHECK: arith.muli %[[CHUNK]], %c32
+// CHECK: scf.for {{.*}} to %c32 {{.*}} iter_args(%{{.*}} = %[[TILE]])
+// CHECK: affine.delinearize_index %{{.*}} into (2, 4, 8)
+// CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
+// CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x16xf32>
+// CHECK: linalg.matmul indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}] ins(%[[LHS]], %[[RHS]] : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: vidnet.conv_backward_filter
+func.func @dw(%x: tensor<2x4x16x16x8xf32>, %dy: tensor<2x4x8x8x45xf32>) -> tensor<3x3x3x8x45xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 2, 2] padding [1, 1, 1] groups 1
+      : tensor<2x4x16x16x8xf32>, tensor<2x4x8x8x45xf32> -> tensor<3x3x3x8x45xf32>
+  return %dw : tensor<3x3x3x8x45xf32>
+}
