@@ -15,6 +15,8 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
+#include <limits>
+#include <malloc.h>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -127,6 +129,22 @@ void drawInitial(const ManifestTensor &t, Random &rng, std::vector<float> &value
   permute(values.data(), t.shape, t.permutation, dst);
 }
 
+// The compiled entry points malloc their intermediate tensors on every call and free them before
+// returning. glibc serves blocks over its mmap threshold with fresh mappings and gives the top
+// of the heap back past its trim threshold, so every step would fault in and zero its
+// activations again (14% of an r3d_18 training step, measured with perf). Serving every block
+// from the heap and never trimming it keeps those pages between calls. Process-wide, once.
+void keepFreedMemory() {
+#if defined(__GLIBC__)
+  static const bool done = [] {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+    return true;
+  }();
+  (void)done;
+#endif
+}
+
 } // namespace
 
 std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error) {
@@ -162,6 +180,7 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
             " (rebuild it here, or with vidc build --cpu for an older CPU)";
     return nullptr;
   }
+  keepFreedMemory();
   std::string library = dir + "/" + b->manifest_.library;
   b->library_ = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!b->library_) {

@@ -55,6 +55,22 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
                            "mlir::affine::AffineDialect"];
 }
 
+def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Tile large elementwise linalg ops into an scf.forall over their leading dimensions";
+  let description = [{
+    The passes over memory between the convolutions (batch norm, ReLU and the residual add,
+    fused by vidnet-fuse-elementwise; batch norm's backward; the SGD updates; zero fills):
+    each linalg.generic whose loops are all parallel, and each linalg.fill, with static
+    shapes and at least 65536 elements, is tiled (TilingInterface) into an scf.forall over
+    its leading dimensions, one item per index of those dimensions, until there are at least
+    32 items; the innermost dimension (channels, contiguous) is never split. Reductions (the
+    batch statistics) are left serial. vidnet-cpu-outline-parallel then hands the items to
+    the runtime's threads; every element is still computed by the same scalar code, so
+    results do not depend on the thread count.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
+}
+
 def VectorizeTiles : Pass<"vidnet-cpu-vectorize-tiles", "mlir::func::FuncOp"> {
   let summary = "Vectorize the static linalg.matmul tiles, and only them";
   let description = [{
@@ -72,14 +88,16 @@ def OutlineParallel : Pass<"vidnet-cpu-outline-parallel", "mlir::ModuleOp"> {
   let summary = "Move each bufferized scf.forall into a per-item function the runtime's threads call";
   let description = [{
     Threads without a threading library: the compiled library stays libc-only and the runtime
-    owns the threads. Each outermost one-dimensional scf.forall (the tile loops of
-    vidnet-cpu-tile-convs, after bufferization) becomes
+    owns the threads. Each outermost scf.forall with static bounds (the loops of
+    vidnet-cpu-tile-convs, vidnet-cpu-tile-filter-grads and vidnet-cpu-parallelize-elementwise,
+    after bufferization) becomes
 
         func.func private @F_parallel(%item: index, captures...)      // the loop body
         func.func private @F_parallel_dispatch(index, captures...)    // declared only
             attributes {vidnet.parallel_body = @F_parallel}
         func.call @F_parallel_dispatch(%count, captures...)           // where the loop was
 
+    A multi-dimensional forall is numbered row-major (affine.delinearize_index in the body).
     Constants, index arithmetic and views used inside the loop are recomputed inside it, so
     what is passed is only scalars and whole buffers (static shape, identity layout: a bare
     pointer each). vidnet-cpu-parallel-for-abi defines the dispatch after lowering to LLVM.

@@ -76,6 +76,8 @@ std::string cpuPipeline(Stage until, Entry entry) {
   // BN, ReLU and the residual add into one pass over memory instead of three (measured: 5%
   // faster r3d_18 forward, and LLVM compiles less code); never into a bigger loop nest.
   add("func.func(vidnet-fuse-elementwise)");
+  // Those passes over memory, and the other large elementwise ops, as parallel loops too.
+  add("func.func(vidnet-cpu-parallelize-elementwise)");
   add("func.func(vidnet-cpu-tile-convs)");
   add("canonicalize");
   add("func.func(vidnet-cpu-vectorize-tiles)");

@@ -2,7 +2,7 @@
 // call to a dispatch declaration that vidnet-cpu-parallel-for-abi defines.
 #include "compiler/targets/cpu/CpuPasses.h"
 
-#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -80,10 +80,17 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
   }
 
   LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols) {
-    if (loop.getRank() != 1 || !loop.getOutputs().empty() || !isZeroInteger(loop.getMixedLowerBound()[0]) ||
-        !isOneInteger(loop.getMixedStep()[0]))
-      return loop.emitError("vidnet-cpu-outline-parallel: expects a bufferized one-dimensional forall from 0 "
-                            "with step 1 (what vidnet-cpu-tile-convs makes)");
+    // Items are numbered 0 .. count-1 over a static, normalized iteration space.
+    SmallVector<int64_t> extents;
+    for (auto [lb, ub, step] : llvm::zip(loop.getMixedLowerBound(), loop.getMixedUpperBound(), loop.getMixedStep())) {
+      std::optional<int64_t> extent = getConstantIntValue(ub);
+      if (!isZeroInteger(lb) || !isOneInteger(step) || !extent)
+        return loop.emitError("vidnet-cpu-outline-parallel: expects a forall from 0 with step 1 and static bounds "
+                              "(what vidnet-cpu-tile-convs and vidnet-cpu-parallelize-elementwise make)");
+      extents.push_back(*extent);
+    }
+    if (!loop.getOutputs().empty())
+      return loop.emitError("vidnet-cpu-outline-parallel: expects a bufferized forall (no shared outputs)");
     auto parent = loop->getParentOfType<func::FuncOp>();
     SetVector<Value> captures = sinkProducers(loop);
     SmallVector<Type> types = {IndexType::get(loop.getContext())};
@@ -102,8 +109,15 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     symbols.insert(body); // renames on a clash, so every body is unique
     Block *entry = body.addEntryBlock();
     Block &from = loop.getRegion().front();
-    loop.getInductionVar(0).replaceAllUsesWith(entry->getArgument(0));
     entry->getOperations().splice(entry->end(), from.getOperations());
+    if (extents.size() == 1) {
+      loop.getInductionVar(0).replaceAllUsesWith(entry->getArgument(0));
+    } else {
+      OpBuilder start = OpBuilder::atBlockBegin(entry);
+      auto ivs = affine::AffineDelinearizeIndexOp::create(start, loc, entry->getArgument(0), extents);
+      for (auto [i, iv] : llvm::enumerate(loop.getInductionVars()))
+        iv.replaceAllUsesWith(ivs.getResult(i));
+    }
     entry->getTerminator()->erase(); // the empty scf.forall.in_parallel
     OpBuilder end = OpBuilder::atBlockEnd(entry);
     func::ReturnOp::create(end, loc);
@@ -118,7 +132,10 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     symbols.insert(dispatch);
 
     OpBuilder call(loop);
-    SmallVector<Value> operands = {getValueOrCreateConstantIndexOp(call, loc, loop.getMixedUpperBound()[0])};
+    int64_t count = 1;
+    for (int64_t e : extents)
+      count *= e;
+    SmallVector<Value> operands = {arith::ConstantIndexOp::create(call, loc, count)};
     operands.append(captures.begin(), captures.end());
     func::CallOp::create(call, loc, dispatch, operands);
     loop.erase();

@@ -55,11 +55,41 @@ func.func @two(%buf: memref<16xf32>) {
 // -----
 
 // Tests that a buffer that cannot travel as a bare pointer is refused with the reason.
-func.func @dynamic(%buf: memref<?xf32>, %n: index) {
+func.func @dynamic(%buf: memref<?xf32>) {
   %zero = arith.constant 0.0 : f32
   // expected-error @+1 {{the loop uses a 'memref<?xf32>' from outside, which cannot be passed to the runtime's threads}}
-  scf.forall (%i) in (%n) {
+  scf.forall (%i) in (4) {
     memref.store %zero, %buf[%i] : memref<?xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that a loop whose item count is not known at compile time is refused.
+func.func @unknown_count(%buf: memref<8xf32>, %n: index) {
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{expects a forall from 0 with step 1 and static bounds}}
+  scf.forall (%i) in (%n) {
+    memref.store %zero, %buf[%i] : memref<8xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that a multi-dimensional forall is numbered row-major: one item index, split back into
+// the loop's indices inside the body.
+// CHECK-LABEL: func.func @grid
+// CHECK: %[[C6:.*]] = arith.constant 6 : index
+// CHECK: call @grid_parallel_dispatch(%[[C6]], %arg0)
+// CHECK: func.func private @grid_parallel(%[[ITEM:.*]]: index, %[[B:.*]]: memref<2x3xf32>)
+// CHECK: %[[IJ:.*]]:2 = affine.delinearize_index %[[ITEM]] into (2, 3)
+// CHECK: memref.store %{{.*}}, %[[B]][%[[IJ]]#0, %[[IJ]]#1]
+func.func @grid(%buf: memref<2x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i, %j) in (2, 3) {
+    memref.store %zero, %buf[%i, %j] : memref<2x3xf32>
   }
   return
 }

@@ -1,0 +1,70 @@
+// vidnet-cpu-parallelize-elementwise: large elementwise linalg ops (BN, ReLU, residual adds, the
+// fused chains, SGD updates, fills) -> an scf.forall over their leading dimensions.
+#include "compiler/targets/cpu/CpuPasses.h"
+
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace vidnet::cpu {
+#define GEN_PASS_DEF_PARALLELIZEELEMENTWISE
+#include "compiler/targets/cpu/CpuPasses.h.inc"
+} // namespace vidnet::cpu
+
+using namespace mlir;
+
+namespace {
+
+// Below this many elements a loop is done before a worker could wake up.
+constexpr int64_t kMinElements = 1 << 16;
+// Items per loop: enough for the threads to balance, each still a whole row or more.
+constexpr int64_t kMinItems = 32;
+
+// Tile sizes: 1 on leading dimensions until they make kMinItems items, 0 (whole) on the rest;
+// the innermost dimension (channels, contiguous) always stays whole. Empty: leave the op alone.
+SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumParallelLoops() != op.getNumLoops() || op.getNumLoops() < 2)
+    return {};
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return {};
+  int64_t elements = 1;
+  for (int64_t r : ranges)
+    elements *= r;
+  if (elements < kMinElements)
+    return {};
+  SmallVector<int64_t> tiles(ranges.size(), 0);
+  int64_t items = 1;
+  for (size_t d = 0; d + 1 < ranges.size() && items < kMinItems; ++d) {
+    tiles[d] = 1;
+    items *= ranges[d];
+  }
+  return items > 1 ? tiles : SmallVector<int64_t>{};
+}
+
+struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<ParallelizeElementwise> {
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> work;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!isa<linalg::GenericOp, linalg::FillOp>(op) || op->getParentOfType<scf::ForallOp>())
+        return;
+      if (SmallVector<int64_t> tiles = leadingTiles(op); !tiles.empty())
+        work.push_back({op, tiles});
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, tiles] : work) {
+      scf::SCFTilingOptions options;
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tiles));
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled)) {
+        op->emitError("vidnet-cpu-parallelize-elementwise: cannot tile this op");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(op, tiled->replacements);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,54 @@
+// RUN: vidnet-opt --vidnet-cpu-parallelize-elementwise --split-input-file %s | FileCheck %s
+
+// Tests that a large elementwise op (a per-channel affine map and ReLU over 2x8x16x16x64) becomes
+// a forall over its leading dimensions until there are at least 32 items (2 x 8 x 16 = 256),
+// each item a whole row of W x C with the channel vector sliced as the tiling interface does.
+// CHECK-LABEL: func.func @bn_relu
+// CHECK: scf.forall (%[[N:.*]], %[[D:.*]], %[[H:.*]]) in (2, 8, 16) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: tensor.extract_slice %{{.*}}[%[[N]], %[[D]], %[[H]], 0, 0] [1, 1, 1, 16, 64]
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x16x64xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[D]], %[[H]], 0, 0] [1, 1, 1, 16, 64]
+#act = affine_map<(n, d, h, w, c) -> (n, d, h, w, c)>
+#chan = affine_map<(n, d, h, w, c) -> (c)>
+func.func @bn_relu(%x: tensor<2x8x16x16x64xf32>, %scale: tensor<64xf32>) -> tensor<2x8x16x16x64xf32> {
+  %e = tensor.empty() : tensor<2x8x16x16x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %y = linalg.generic {indexing_maps = [#act, #chan, #act],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %scale : tensor<2x8x16x16x64xf32>, tensor<64xf32>) outs(%e : tensor<2x8x16x16x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %m = arith.mulf %a, %s : f32
+    %r = arith.maximumf %m, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x16x16x64xf32>
+  return %y : tensor<2x8x16x16x64xf32>
+}
+
+// -----
+
+// Tests that a large zero fill is parallel too, over its leading dimensions (3 x 3 x 3 = 27 is
+// not yet 32 items, so the fourth dimension is split as well), and that small ops and
+// reductions are left alone.
+// CHECK-LABEL: func.func @fill_and_small
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) in (3, 3, 3, 64)
+// CHECK: linalg.fill {{.*}} -> tensor<1x1x1x1x128xf32>
+// CHECK-NOT: scf.forall (
+// CHECK: linalg.fill {{.*}} -> tensor<4x64xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
+func.func @fill_and_small(%x: tensor<1024x64xf32>) -> (tensor<3x3x3x64x128xf32>, tensor<4x64xf32>, tensor<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %big = tensor.empty() : tensor<3x3x3x64x128xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%big : tensor<3x3x3x64x128xf32>) -> tensor<3x3x3x64x128xf32>
+  %small = tensor.empty() : tensor<4x64xf32>
+  %g = linalg.fill ins(%zero : f32) outs(%small : tensor<4x64xf32>) -> tensor<4x64xf32>
+  %acc0 = tensor.empty() : tensor<64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%acc0 : tensor<64xf32>) -> tensor<64xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(p, c) -> (p, c)>, affine_map<(p, c) -> (c)>],
+                         iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<1024x64xf32>) outs(%acc : tensor<64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  return %f, %g, %sum : tensor<3x3x3x64x128xf32>, tensor<4x64xf32>, tensor<64xf32>
+}
