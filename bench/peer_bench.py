@@ -158,6 +158,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="r3d_18, batch 2, 3x8x112x112, all cores")
     p.add_argument("--peers", action="store_true", help="every peer (default: vidnet and PyTorch eager only)")
+    p.add_argument("--only", help="comma-separated peers to run (default: see --peers)")
     p.add_argument("--models")
     p.add_argument("--batches")
     p.add_argument("--clips")
@@ -179,6 +180,11 @@ def main():
     cores = os.cpu_count()
     thread_counts = [cores if t == "all" else int(t) for t in (a.threads or defaults["threads"]).split(",")]
     peers = list(PEERS) if a.peers else ["vidnet", "torch-eager", "torch-eager-cl3d"]
+    if a.only:
+        peers = a.only.split(",")
+        unknown = [peer for peer in peers if peer not in PEERS]
+        if unknown:
+            sys.exit(f"peer_bench: unknown peer {unknown[0]} (known: {', '.join(PEERS)})")
     os.makedirs(a.out, exist_ok=True)
     a.build = os.path.abspath(a.build)
 

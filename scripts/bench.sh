@@ -4,7 +4,7 @@
 #   scripts/bench.sh --peers         ... and torch.compile, OpenVINO, IREE, ONNX Runtime
 #   scripts/bench.sh --peers --quick r3d_18, batch 2, 3x8x112x112, all cores (about 10 minutes)
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
-# Other options go to bench/peer_bench.py (--models, --batches, --clips, --threads, --runs,
+# Other options go to bench/peer_bench.py (--only PEERS, --models, --batches, --clips, --threads, --runs,
 # --step-runs, --out DIR, --resume). Tables on stdout; rows, report.json and tables.md in
 # build-bench/peers/. Builds the project and the peers' environment first (scripts/setup*.sh).
 set -euo pipefail
