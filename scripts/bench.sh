@@ -4,6 +4,8 @@
 #   scripts/bench.sh --peers         ... and torch.compile, OpenVINO, IREE, ONNX Runtime
 #   scripts/bench.sh --peers --quick r3d_18, batch 2, 3x8x112x112, all cores (about 10 minutes)
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
+#   scripts/bench.sh --precision     one SGD step of r3d_18 over six seeds: ours and PyTorch float32
+#                                    against float64 (Debian's torch; about 4 minutes)
 # Other options go to bench/peer_bench.py (--only PEERS, --models, --batches, --clips, --threads, --runs,
 # --step-runs, --out DIR, --resume). Tables on stdout; rows, report.json and tables.md in
 # build-bench/peers/. Builds the project and the peers' environment first (scripts/setup*.sh).
@@ -13,6 +15,10 @@ scripts/setup.sh
 build=${VIDNET_BUILD_DIR:-build}
 if [ "${1:-}" = "--loader" ]; then
   exec bench/loader_vs_ffmpeg.sh "$build/bin/vidnet-bench-loader"
+fi
+if [ "${1:-}" = "--precision" ]; then
+  scripts/setup-torch.sh
+  exec /usr/bin/python3 bench/step_precision.py "$build/bin/vidc" "$build/bin/vidrun" models "$build/bench-precision"
 fi
 python=$(scripts/setup-peers.sh | tail -1)
 exec "$python" bench/peer_bench.py --build "$build" "$@"

@@ -52,7 +52,8 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::func::FuncOp"> {

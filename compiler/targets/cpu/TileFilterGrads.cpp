@@ -5,6 +5,7 @@
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
 namespace vidnet::cpu {
@@ -69,6 +70,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     }
     auto paddedType = RankedTensorType::get({k[0], k[1], k[2], C, paddedF}, f32);
     Value init = e.filled(paddedType, 0.0);
+    Value padZero = e.f32(0.0);  // made here: inside the loop builders `b` points into their bodies
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
@@ -81,12 +83,18 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       return r;
     };
     auto accType = RankedTensorType::get({cTile, fTile}, f32);
+    auto accVector = VectorType::get({cTile, fTile}, f32);
+    auto lhsVector = VectorType::get({owTile, cTile}, f32);
+    auto rhsVector = VectorType::get({owTile, fTile}, f32);
     auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
     auto rhsType = RankedTensorType::get({owTile, fTile}, f32);
     MLIRContext *ctx = b.getContext();
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx);
-    Attribute maps = b.getAffineMapArrayAttr(
+    ArrayAttr maps = b.getAffineMapArrayAttr(
         {AffineMap::get(3, 0, {p, m}, ctx), AffineMap::get(3, 0, {p, n}, ctx), AffineMap::get(3, 0, {m, n}, ctx)});
+    ArrayAttr iterators = b.getArrayAttr({vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                                          vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                                          vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
 
     // for chunk (in order: each element's sum runs over the positions in the same order
     // whatever the thread count):
@@ -105,11 +113,15 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
           SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
           SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, cTile, fTile}), unit = attrs(ob, {1, 1, 1, 1, 1});
-          Value acc0 = tensor::ExtractSliceOp::create(ob, l, accType, shared, tileAt, tileSizes, unit);
+          Value dwTile = tensor::ExtractSliceOp::create(ob, l, accType, shared, tileAt, tileSizes, unit);
           Value firstRow = times(ob, chunk, chunkRows);
+          // The chunk's sum starts at zero in registers and is added to dW once: two short
+          // chains (positions of a chunk, then chunks) instead of one over every position.
+          Value zero2 = index(ob, 0);
+          Value zeroAcc = arith::ConstantOp::create(ob, l, DenseElementsAttr::get(accVector, 0.0f));
           scf::LoopNest positions = scf::buildLoopNest(
               ob, l, ValueRange{index(ob, 0), index(ob, 0)}, ValueRange{index(ob, chunkRows), index(ob, OW)},
-              ValueRange{index(ob, 1), index(ob, owTile)}, ValueRange{acc0},
+              ValueRange{index(ob, 1), index(ob, owTile)}, ValueRange{zeroAcc},
               [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
                 Value row = arith::AddIOp::create(ib, il, firstRow, ivs[0]);
                 auto nOdOh =
@@ -124,13 +136,23 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                 Value rhs =
                     tensor::ExtractSliceOp::create(ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
                                                    attrs(ib, {1, 1, 1, owTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
-                auto matmul =
-                    linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]});
-                matmul->setAttr(matmul.getIndexingMapsAttrName(), maps);
-                return {matmul.getResult(0)};
+                Value at = index(ib, 0);
+                Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{at, at}, padZero,
+                                                         ArrayRef<bool>{true, true});
+                Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{at, at}, padZero,
+                                                          ArrayRef<bool>{true, true});
+                // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products with
+                // each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+                return {vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
               });
+          Value old = vector::TransferReadOp::create(ob, l, accVector, dwTile, ValueRange{zero2, zero2}, padZero,
+                                                     ArrayRef<bool>{true, true});
+          Value sum = arith::AddFOp::create(ob, l, old, positions.results[0]);
+          Value updated = vector::TransferWriteOp::create(ob, l, sum, dwTile, ValueRange{zero2, zero2},
+                                                          ArrayRef<bool>{true, true})
+                              .getResult();
           ob.setInsertionPointToStart(forall.getTerminator().getBody());
-          tensor::ParallelInsertSliceOp::create(ob, l, positions.results[0], shared, tileAt, tileSizes, unit);
+          tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
           scf::YieldOp::create(cb, l, forall.getResult(0));
         });
     Value result = chunkLoop.getResult(0);

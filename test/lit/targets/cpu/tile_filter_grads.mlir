@@ -4,7 +4,10 @@
 // dy padded to 48 channels, chunks of output rows (2 x 4 x 8 rows of 8 positions: 32 rows per
 // chunk, so 2 chunks) in order, each a forall over the 3x3x3 taps x 1 c-block x 3 f-blocks of
 // 8 x 16 tiles, every tile summing x (read in place with the W stride 2, transposed by the
-// matmul's maps: no copy) times dy over the chunk's rows; the padding sliced away at the end.
+// contraction's maps: no copy) times dy over the chunk's rows into a register tile that starts
+// at zero, then added to dW once per chunk; the padding sliced away at the end.
+// CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
 // CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0]
 // CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
@@ -15,13 +18,18 @@
 // CHECK: %[[F0:.*]] = arith.muli %[[T]]#3, %c16
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
 // CHECK: arith.muli %[[CHUNK]], %c32
-// CHECK: scf.for {{.*}} to %c32 {{.*}} iter_args(%{{.*}} = %[[TILE]])
+// CHECK: %[[SUM:.*]] = scf.for {{.*}} to %c32 {{.*}} iter_args(%[[ACC:.*]] = %[[ZERO:.*]]) -> (vector<8x16xf32>)
 // CHECK: affine.delinearize_index %{{.*}} into (2, 4, 8)
 // CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
 // CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x16xf32>
-// CHECK: linalg.matmul indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}] ins(%[[LHS]], %[[RHS]] : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
+// CHECK: %[[B:.*]] = vector.transfer_read %[[RHS]]
+// CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
+// CHECK: %[[OLD:.*]] = vector.transfer_read %[[TILE]]
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]] : vector<8x16xf32>
+// CHECK: %[[W:.*]] = vector.transfer_write %[[NEW]], %[[TILE]]
 // CHECK: scf.forall.in_parallel
-// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
+// CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: vidnet.conv_backward_filter

@@ -5,10 +5,10 @@ randomize), one random batch, one SGD step (momentum 0.9, weight decay 1e-3, lr 
 `vidrun step` and through PyTorch in float32 and in float64 (training mode, torch.optim.SGD).
 The error of a step is the worst tensor's max |w - w64| / max |w64| after it. ReLU inputs that
 rounding puts on the other side of zero make single seeds noisy for any float32 code, so the
-claim is about the distribution: our median error must not exceed PyTorch float32's.
-Prints a line per seed and the medians; exits 1 when ours is the larger.
+goal is about the distribution: our median error at most PyTorch float32's. A measurement,
+not a test: prints a line per seed, the medians and one JSON line (scripts/bench.sh --precision).
 
-Needs Debian's python3-torch and python3-torchvision (test/interop/run.sh installs them).
+Needs Debian's python3-torch and python3-torchvision (scripts/setup-torch.sh installs them).
 usage: step_precision.py VIDC VIDRUN MODELS_DIR WORK_DIR [--seeds 1,2,3,4,5,6] [--input 3x8x48x48]
 """
 import argparse
@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torchvision.models.video as tvm
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "interop"))
 from torchvision_forward import randomize, save_safetensors
 from torchvision_step import NEAR_KINK, bundle_matches, load_safetensors, torch_steps
 
@@ -81,12 +82,12 @@ def main():
         print(f"seed {seed}: worst weight error vs float64: ours {ours_errors[-1]:.2e}, PyTorch float32 "
               f"{torch_errors[-1]:.2e} ({near[0]} float64 ReLU inputs within {NEAR_KINK:.0e} of 0)", flush=True)
     ours_median, torch_median = statistics.median(ours_errors), statistics.median(torch_errors)
-    verdict = "ok" if ours_median <= torch_median else "WORSE"
+    verdict = "at most PyTorch's" if ours_median <= torch_median else "above PyTorch's"
     print(json.dumps({"seeds": len(ours_errors), "ours_median": ours_median, "torch_float32_median": torch_median,
                       "ours": ours_errors, "torch_float32": torch_errors}))
     print(f"step precision: median worst weight error ours {ours_median:.2e}, PyTorch float32 {torch_median:.2e}: "
           f"{verdict}")
-    return 0 if ours_median <= torch_median else 1
+    return 0
 
 
 if __name__ == "__main__":
