@@ -60,12 +60,13 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
   let summary = "Tile large elementwise linalg ops into an scf.forall over their leading dimensions";
   let description = [{
     The passes over memory between the convolutions (batch norm, ReLU and the residual add,
-    fused by vidnet-fuse-elementwise; batch norm's backward; the SGD updates; zero fills):
-    each linalg.generic whose loops are all parallel, and each linalg.fill, with static
-    shapes and at least 65536 elements, is tiled (TilingInterface) into an scf.forall over
-    its leading dimensions, one item per index of those dimensions, until there are at least
-    32 items; the innermost dimension (channels, contiguous) is never split. Reductions (the
-    batch statistics) are left serial. vidnet-cpu-outline-parallel then hands the items to
+    fused by vidnet-fuse-elementwise; batch norm's backward; the SGD updates; zero fills;
+    the per-plane sums of the batch statistics): each linalg.generic and linalg.fill with
+    static shapes and at least 65536 iterations whose leading loops are parallel is tiled
+    (TilingInterface) into an scf.forall over those leading loops, one item per index,
+    until there are at least 32 items; the innermost dimension (channels, contiguous) and
+    every loop from the first reduction on are never split, so each item reduces its own
+    slice and no sum changes order. vidnet-cpu-outline-parallel then hands the items to
     the runtime's threads; every element is still computed by the same scalar code, so
     results do not depend on the thread count.
   }];

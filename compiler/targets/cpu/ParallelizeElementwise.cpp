@@ -1,5 +1,6 @@
 // vidnet-cpu-parallelize-elementwise: large elementwise linalg ops (BN, ReLU, residual adds, the
-// fused chains, SGD updates, fills) -> an scf.forall over their leading dimensions.
+// fused chains, SGD updates, fills) and the per-plane batch statistics -> an scf.forall over
+// their leading parallel dimensions.
 #include "compiler/targets/cpu/CpuPasses.h"
 
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -19,10 +20,12 @@ constexpr int64_t kMinElements = 1 << 16;
 // Items per loop: enough for the threads to balance, each still a whole row or more.
 constexpr int64_t kMinItems = 32;
 
-// Tile sizes: 1 on leading dimensions until they make kMinItems items, 0 (whole) on the rest;
-// the innermost dimension (channels, contiguous) always stays whole. Empty: leave the op alone.
+// Tile sizes: 1 on leading parallel dimensions until they make kMinItems items, 0 (whole) on
+// the rest; the innermost dimension (channels, contiguous) always stays whole, and so does
+// everything from the first reduction on (each item then reduces its own slice: the planes of
+// the batch statistics). Empty: leave the op alone.
 SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumParallelLoops() != op.getNumLoops() || op.getNumLoops() < 2)
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2)
     return {};
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -34,7 +37,8 @@ SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
     return {};
   SmallVector<int64_t> tiles(ranges.size(), 0);
   int64_t items = 1;
-  for (size_t d = 0; d + 1 < ranges.size() && items < kMinItems; ++d) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (size_t d = 0; d + 1 < ranges.size() && items < kMinItems && iterators[d] == utils::IteratorType::parallel; ++d) {
     tiles[d] = 1;
     items *= ranges[d];
   }

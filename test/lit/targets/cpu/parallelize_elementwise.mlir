@@ -27,8 +27,8 @@ func.func @bn_relu(%x: tensor<2x8x16x16x64xf32>, %scale: tensor<64xf32>) -> tens
 // -----
 
 // Tests that a large zero fill is parallel too, over its leading dimensions (3 x 3 x 3 = 27 is
-// not yet 32 items, so the fourth dimension is split as well), and that small ops and
-// reductions are left alone.
+// not yet 32 items, so the fourth dimension is split as well), and that small ops and a
+// reduction over the leading dimension are left alone.
 // CHECK-LABEL: func.func @fill_and_small
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) in (3, 3, 3, 64)
 // CHECK: linalg.fill {{.*}} -> tensor<1x1x1x1x128xf32>
@@ -51,4 +51,27 @@ func.func @fill_and_small(%x: tensor<1024x64xf32>) -> (tensor<3x3x3x64x128xf32>,
     linalg.yield %s : f32
   } -> tensor<64xf32>
   return %f, %g, %sum : tensor<3x3x3x64x128xf32>, tensor<4x64xf32>, tensor<64xf32>
+}
+
+// -----
+
+// Tests that per-plane sums (parallel over N and D, reducing H and W) are split over their
+// parallel leading dimensions only: each item sums its own planes, in the same order as before.
+// CHECK-LABEL: func.func @plane_sums
+// CHECK: scf.forall (%[[N:.*]], %[[D:.*]]) in (2, 8)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%{{.*}} : tensor<1x1x16x16x64xf32>) outs(%{{.*}} : tensor<1x1x64xf32>)
+#in = affine_map<(n, d, h, w, c) -> (n, d, h, w, c)>
+#plane = affine_map<(n, d, h, w, c) -> (n, d, c)>
+func.func @plane_sums(%x: tensor<2x8x16x16x64xf32>) -> tensor<2x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x8x64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
+  %s = linalg.generic {indexing_maps = [#in, #plane],
+                       iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%x : tensor<2x8x16x16x64xf32>) outs(%acc : tensor<2x8x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %a, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x64xf32>
+  return %s : tensor<2x8x64xf32>
 }
