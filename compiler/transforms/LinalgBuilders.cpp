@@ -69,43 +69,17 @@ Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
                  function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
   auto type = cast<RankedTensorType>(full[0].getType());
   unsigned rank = type.getRank();
-  Type f32 = type.getElementType();
-  int64_t channels = type.getShape().back();
-  auto vecType = RankedTensorType::get({channels}, f32);
-  // Activations (N x D x H x W x C) are summed in two levels: each (n, d) plane first, then the
-  // planes. Float32 rounding grows with the length of a chain; one chain over N*D*H*W (50176
-  // terms in r3d_18's first stage) made the batch statistics, and every ReLU input near zero
-  // after them, noisier than PyTorch's.
-  unsigned outer = rank >= 4 ? 2 : 0;
-  SmallVector<int64_t> partialShape(type.getShape().take_front(outer));
-  partialShape.push_back(channels);
-  auto partialType = RankedTensorType::get(partialShape, f32);
-  SmallVector<AffineExpr> partialDims;
-  for (unsigned d = 0; d < outer; ++d)
-    partialDims.push_back(e.b.getAffineDimExpr(d));
-  partialDims.push_back(e.b.getAffineDimExpr(rank - 1));
+  auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
   SmallVector<AffineMap> maps(full.size(), e.b.getMultiDimIdentityMap(rank));
-  maps.append(perChannel.size(), e.lastDimMap(rank));
-  maps.push_back(AffineMap::get(rank, 0, partialDims, e.b.getContext()));
+  maps.append(perChannel.size() + 1, e.lastDimMap(rank));
   SmallVector<IteratorType> iters(rank, IteratorType::reduction);
-  for (unsigned d = 0; d < outer; ++d)
-    iters[d] = IteratorType::parallel;
   iters.back() = IteratorType::parallel;
   SmallVector<Value> inputs(full.begin(), full.end());
   inputs.append(perChannel.begin(), perChannel.end());
-  auto accumulate = [&](OpBuilder &nb, Location l, ValueRange a) {
-    Value t = term(nb, l, a.drop_back());
-    return arith::AddFOp::create(nb, l, t, a.back()).getResult();
-  };
-  Value partial = e.generic(partialType, inputs, e.filled(partialType, 0.0), maps, iters, accumulate);
-  if (outer == 0)
-    return partial;
-  unsigned prank = outer + 1;
-  SmallVector<IteratorType> planeIters(prank, IteratorType::reduction);
-  planeIters.back() = IteratorType::parallel;
-  return e.generic(vecType, {partial}, e.filled(vecType, 0.0), {e.b.getMultiDimIdentityMap(prank), e.lastDimMap(prank)},
-                   planeIters, [](OpBuilder &nb, Location l, ValueRange a) {
-                     return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
+  return e.generic(vecType, inputs, e.filled(vecType, 0.0), maps, iters,
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     Value t = term(nb, l, a.drop_back());
+                     return arith::AddFOp::create(nb, l, t, a.back()).getResult();
                    });
 }
 

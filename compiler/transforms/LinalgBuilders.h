@@ -48,8 +48,7 @@ mlir::Value normalize(mlir::OpBuilder &nb, mlir::Location l, mlir::Value x, mlir
 // x zero-padded by p[i] on both sides of D, H and W (x itself when p is all zero).
 mlir::Value padSpatial(Emitter &e, mlir::Value x, llvm::ArrayRef<int64_t> p);
 
-// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors;
-// rank >= 4 sums each plane over the dimensions after the first two, then the planes.
+// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors.
 mlir::Value channelSum(Emitter &e, mlir::ValueRange full, mlir::ValueRange perChannel,
                        llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> term);
 
