@@ -61,7 +61,7 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
   let description = [{
     The passes over memory between the convolutions (batch norm, ReLU and the residual add,
     fused by vidnet-fuse-elementwise; batch norm's backward; the SGD updates; zero fills;
-    the per-plane sums of the batch statistics): each linalg.generic and linalg.fill with
+    reductions whose leading loops are parallel): each linalg.generic and linalg.fill with
     static shapes and at least 65536 iterations whose leading loops are parallel is tiled
     (TilingInterface) into an scf.forall over those leading loops, one item per index,
     until there are at least 32 items; the innermost dimension (channels, contiguous) and

@@ -1,5 +1,5 @@
 // vidnet-cpu-parallelize-elementwise: large elementwise linalg ops (BN, ReLU, residual adds, the
-// fused chains, SGD updates, fills) and the per-plane batch statistics -> an scf.forall over
+// fused chains, SGD updates, fills) and reductions with leading parallel loops -> an scf.forall over
 // their leading parallel dimensions.
 #include "compiler/targets/cpu/CpuPasses.h"
 
@@ -22,8 +22,8 @@ constexpr int64_t kMinItems = 32;
 
 // Tile sizes: 1 on leading parallel dimensions until they make kMinItems items, 0 (whole) on
 // the rest; the innermost dimension (channels, contiguous) always stays whole, and so does
-// everything from the first reduction on (each item then reduces its own slice: the planes of
-// the batch statistics). Empty: leave the op alone.
+// everything from the first reduction on (each item then reduces its own slice, in the same order). Empty: leave the op
+// alone.
 SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2)
     return {};
