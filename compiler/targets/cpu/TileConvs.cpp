@@ -1,5 +1,6 @@
 // vidnet-cpu-tile-convs: vidnet.conv -> loop nest of static, register-sized linalg.matmul tiles.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/TileSizes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -15,14 +16,8 @@ using namespace mlir;
 
 namespace {
 
-int64_t largestDivisorUpTo(int64_t n, int64_t cap) {
-  for (int64_t d = std::min(n, cap); d > 1; --d)
-    if (n % d == 0)
-      return d;
-  return 1;
-}
-
-int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+using vidnet::cpu::largestDivisorUpTo;
+using vidnet::cpu::roundUp;
 
 struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
   void runOnOperation() override {

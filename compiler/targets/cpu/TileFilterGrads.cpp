@@ -1,6 +1,7 @@
 // vidnet-cpu-tile-filter-grads: vidnet.conv_backward_filter -> one reduction over the output
 // positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/TileSizes.h"
 
 #include "compiler/transforms/LinalgBuilders.h"
 
@@ -17,14 +18,8 @@ using namespace mlir;
 
 namespace {
 
-int64_t largestDivisorUpTo(int64_t n, int64_t cap) {
-  for (int64_t d = std::min(n, cap); d > 1; --d)
-    if (n % d == 0)
-      return d;
-  return 1;
-}
-
-int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+using vidnet::cpu::largestDivisorUpTo;
+using vidnet::cpu::roundUp;
 
 // Output positions per chunk: a chunk's rows of dy and x stay in L2 while every tile of the
 // filter gradient reads them.
