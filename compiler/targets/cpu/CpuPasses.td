@@ -38,13 +38,15 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     input and of dy stay in cache while every tile of dW reads them:
 
         for chunk of output rows (n, od, oh), about 256 positions:
-          forall tap (kd, kh, kw), c-block, f-block:             acc[CT x FT] = dW tile
+          forall tap (kd, kh, kw), c-block, f-block:             acc[CT x FT] = 0
             for row in chunk, ow-block:                         acc += X[OWT x CT]^T * DY[OWT x FT]
+            dW tile += acc
 
     X is a slice of the zero-padded input (rows ow*s_w + kw), read in place and broadcast: no
     transposed copy; DY a slice of dy. CT = a divisor of C up to 8, FT = 32 or 16 with F
-    padded to 16, OWT = a divisor of OW up to 8; the transposed-A matmul tile is vectorized
-    by vidnet-cpu-vectorize-tiles like the forward's. Each element's sum runs over the
+    padded to 16, OWT = a divisor of OW up to 8; each step is a vector.contract that
+    vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
+    chunk from zero and adding it to dW once keeps each float32 chain short. Each element's sum runs over the
     positions in the same order whatever the thread count (chunks in order), so results are
     bit-identical across thread counts. Runs before vidnet-lower-to-linalg (the generic
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped

@@ -22,8 +22,8 @@ constexpr int64_t kMinItems = 32;
 
 // Tile sizes: 1 on leading parallel dimensions until they make kMinItems items, 0 (whole) on
 // the rest; the innermost dimension (channels, contiguous) always stays whole, and so does
-// everything from the first reduction on (each item then reduces its own slice, in the same order). Empty: leave the op
-// alone.
+// everything from the first reduction on (each item then reduces its own slice, in the same
+// order). Empty: leave the op alone.
 SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2)
     return {};

@@ -48,12 +48,13 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t rows = out[0] * out[1] * out[2]; // (n, od, oh): each row is OW positions
 
     // A tile is cT input channels x fT output channels of one tap, summed over OWT positions per
-    // matmul (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
+    // vector.contract (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
     const int64_t cTile = largestDivisorUpTo(C, 8), paddedF = roundUp(F, 16);
     const int64_t fTile = paddedF % 32 == 0 ? 32 : 16, owTile = largestDivisorUpTo(OW, 8);
     const int64_t chunkRows = largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
     const int64_t chunks = rows / chunkRows, cBlocks = C / cTile, fBlocks = paddedF / fTile;
 
+    Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
     Value x = vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
     SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
@@ -61,11 +62,10 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
       high[4] = b.getIndexAttr(paddedF - F);
       dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], OW, paddedF}, f32), dy, zeros,
-                                 high, e.f32(0.0));
+                                 high, padZero);
     }
     auto paddedType = RankedTensorType::get({k[0], k[1], k[2], C, paddedF}, f32);
     Value init = e.filled(paddedType, 0.0);
-    Value padZero = e.f32(0.0);  // made here: inside the loop builders `b` points into their bodies
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
@@ -93,8 +93,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
 
     // for chunk (in order: each element's sum runs over the positions in the same order
     // whatever the thread count):
-    //   forall tile (kd, kh, kw, c-block, f-block):  acc = dW tile
+    //   forall tile (kd, kh, kw, c-block, f-block):  acc = 0 (registers)
     //     for row in chunk, ow-block:                acc += x[row, ow*s + kw, cb]^T * dy[row, ow, fb]
+    //     dW tile += acc
     auto chunkLoop = scf::ForOp::create(
         b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
         [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
@@ -112,7 +113,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           Value firstRow = times(ob, chunk, chunkRows);
           // The chunk's sum starts at zero in registers and is added to dW once: two short
           // chains (positions of a chunk, then chunks) instead of one over every position.
-          Value zero2 = index(ob, 0);
+          Value zero = index(ob, 0);
           Value zeroAcc = arith::ConstantOp::create(ob, l, DenseElementsAttr::get(accVector, 0.0f));
           scf::LoopNest positions = scf::buildLoopNest(
               ob, l, ValueRange{index(ob, 0), index(ob, 0)}, ValueRange{index(ob, chunkRows), index(ob, OW)},
@@ -131,19 +132,18 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                 Value rhs =
                     tensor::ExtractSliceOp::create(ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
                                                    attrs(ib, {1, 1, 1, owTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
-                Value at = index(ib, 0);
-                Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{at, at}, padZero,
+                Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero}, padZero,
                                                          ArrayRef<bool>{true, true});
-                Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{at, at}, padZero,
+                Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
                                                           ArrayRef<bool>{true, true});
                 // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products with
                 // each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
                 return {vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
               });
-          Value old = vector::TransferReadOp::create(ob, l, accVector, dwTile, ValueRange{zero2, zero2}, padZero,
+          Value old = vector::TransferReadOp::create(ob, l, accVector, dwTile, ValueRange{zero, zero}, padZero,
                                                      ArrayRef<bool>{true, true});
           Value sum = arith::AddFOp::create(ob, l, old, positions.results[0]);
-          Value updated = vector::TransferWriteOp::create(ob, l, sum, dwTile, ValueRange{zero2, zero2},
+          Value updated = vector::TransferWriteOp::create(ob, l, sum, dwTile, ValueRange{zero, zero},
                                                           ArrayRef<bool>{true, true})
                               .getResult();
           ob.setInsertionPointToStart(forall.getTerminator().getBody());
