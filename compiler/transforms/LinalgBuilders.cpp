@@ -101,4 +101,17 @@ Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location,
                      return arith::MulFOp::create(nb, l, a[0], scale).getResult();
                    });
 }
+std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  std::string s;
+  for (int64_t d : shape)
+    s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s;
+}
+
+std::string describeConv(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides,
+                         llvm::ArrayRef<int64_t> out) {
+  return shapeString(filter.take_front(3)) + " " + std::to_string(filter[3]) + "->" + std::to_string(filter[4]) +
+         " /" + shapeString(strides) + ", out " + shapeString(out.drop_back());
+}
+
 } // namespace vidnet

@@ -14,6 +14,19 @@
 
 namespace vidnet {
 
+// On a linalg convolution that computes a gradient: which ("conv data gradient", "conv filter
+// gradient"), and the forward convolution's describeConv; for `vidrun profile`'s loop names.
+inline constexpr llvm::StringLiteral kConvRoleAttr = "vidnet.conv_role";
+inline constexpr llvm::StringLiteral kConvShapeAttr = "vidnet.conv_shape";
+
+// "AxBxC" for a shape.
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+
+// A forward convolution as `vidrun profile` names it: "3x3x3 64->128 /2x2x2, out 2x4x28x28"
+// (filter DHWCF, strides, output NDHWC).
+std::string describeConv(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides,
+                         llvm::ArrayRef<int64_t> out);
+
 // Builds at one builder's insertion point and location.
 class Emitter {
 public:

@@ -127,9 +127,11 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
         auto phaseType = RankedTensorType::get({n, axes[0].count, axes[1].count, axes[2].count, c}, f32);
         Value taps = subFilter(axes);
         Value init = e.filled(phaseType, 0.0);
-        Value phase = linalg::Conv3DNdhwcDhwcfOp::create(b, loc, TypeRange{phaseType}, ValueRange{input, taps},
-                                                         ValueRange{init}, ones, ones)
-                          .getResult(0);
+        auto phaseConv = linalg::Conv3DNdhwcDhwcfOp::create(b, loc, TypeRange{phaseType}, ValueRange{input, taps},
+                                                            ValueRange{init}, ones, ones);
+        phaseConv->setAttr(kConvRoleAttr, b.getStringAttr("conv data gradient"));
+        phaseConv->setAttr(kConvShapeAttr, b.getStringAttr(describeConv(k, s, dy.getShape())));
+        Value phase = phaseConv.getResult(0);
         if (phaseType == dx) {
           result = phase;  // one phase covers dx (stride 1)
           continue;
@@ -206,9 +208,11 @@ LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, Conversio
                                    .getResult()[0];
             Value lhs = tensor::ExpandShapeOp::create(bb, l, RankedTensorType::get({1, 1, 1, C, P}, f32), transposed,
                                                       positions);
-            Value tap = linalg::Conv3DNdhwcDhwcfOp::create(bb, l, TypeRange{tapType}, ValueRange{lhs, dyFilter},
-                                                           ValueRange{ie.filled(tapType, 0.0)}, ones, ones)
-                            .getResult(0);
+            auto tapConv = linalg::Conv3DNdhwcDhwcfOp::create(bb, l, TypeRange{tapType}, ValueRange{lhs, dyFilter},
+                                                              ValueRange{ie.filled(tapType, 0.0)}, ones, ones);
+            tapConv->setAttr(kConvRoleAttr, bb.getStringAttr("conv filter gradient"));
+            tapConv->setAttr(kConvShapeAttr, bb.getStringAttr(describeConv(k, s, dy.getShape())));
+            Value tap = tapConv.getResult(0);
             SmallVector<OpFoldResult> at = {taps[0], taps[1], taps[2], bb.getIndexAttr(0), bb.getIndexAttr(0)};
             SmallVector<OpFoldResult> tapSizes = {bb.getIndexAttr(1), bb.getIndexAttr(1), bb.getIndexAttr(1),
                                                   bb.getIndexAttr(C), bb.getIndexAttr(F)};

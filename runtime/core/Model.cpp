@@ -4,6 +4,7 @@
 
 #include "runtime/cuda/CudaExecutor.h"
 
+#include "runtime/core/LoopProfile.h"
 #include "runtime/core/ParallelFor.h"
 #include "runtime/core/Random.h"
 #include "runtime/io/Safetensors.h"
@@ -210,6 +211,18 @@ Bundle::~Bundle() {
 }
 
 std::string Bundle::deviceName() const { return cuda_ ? cuda_->deviceName() : "cpu (" + manifest_.cpu + ")"; }
+
+std::optional<std::vector<LoopRow>> Bundle::loops(bool trainStep, std::string &error) const {
+  if (cuda_) {
+    error = "a GPU bundle has no CPU loops to time";
+    return std::nullopt;
+  }
+  if (trainStep && !hasTrainStep()) {
+    error = "built with --forward-only (no train_step)";
+    return std::nullopt;
+  }
+  return readLoopTable(library_, trainStep ? manifest_.trainStepSymbol : manifest_.forwardSymbol, error);
+}
 
 bool Bundle::forward(const float *clips, const float *params, const float *state, float *logits, float *features,
                      std::string &error) const {

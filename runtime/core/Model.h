@@ -2,11 +2,13 @@
 // initialize as torchvision does, load/save safetensors in PyTorch layout, run forward.
 #pragma once
 
+#include "runtime/core/LoopProfile.h"
 #include "runtime/core/Manifest.h"
 
 #include <cstdlib>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,10 @@ public:
   bool onGpu() const { return cuda_ != nullptr; }
   std::string deviceName() const;  // "cpu (emeraldrapids)" or the GPU's name
   const CudaExecutor *gpu() const { return cuda_.get(); }  // null for a CPU bundle
+  // The parallel loops of a CPU bundle's forward or train_step (for LoopTimer and `vidrun
+  // profile`); nullopt with the reason in `error` for a GPU bundle, an entry point the bundle
+  // lacks, or a bundle compiled before vidc wrote loop tables.
+  std::optional<std::vector<LoopRow>> loops(bool trainStep, std::string &error) const;
 
   // The compiled entry points on compiled-layout buffers: the shared object's functions, or
   // the kernels on the GPU (inputs uploaded, outputs downloaded). Return false with the reason

@@ -4,10 +4,12 @@
 // (tens of microseconds on a VM) would cost more than the work it takes over.
 #include "runtime/core/ParallelFor.h"
 
+#include "runtime/core/LoopProfile.h"
 #include "runtime/core/Model.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <dlfcn.h>
 #include <mutex>
@@ -131,10 +133,24 @@ void parallelFor(ParallelRange range, void *arguments, int64_t count) {
     range(arguments, 0, count);
 }
 
+namespace {
+// What the compiled library's hook points at: `loop` numbers the loop's row in the library's
+// loop table, for a LoopTimer when one is active.
+void compiledLoop(ParallelRange range, void *arguments, int64_t count, int64_t loop) {
+  LoopTimer *timer = LoopTimer::active();
+  if (!timer)
+    return parallelFor(range, arguments, count);
+  auto start = std::chrono::steady_clock::now();
+  parallelFor(range, arguments, count);
+  timer->add(loop, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+                       .count());
+}
+} // namespace
+
 void connectParallelHook(void *library) {
-  using Hook = void (*)(ParallelRange, void *, int64_t);
+  using Hook = void (*)(ParallelRange, void *, int64_t, int64_t);
   if (auto *slot = static_cast<Hook *>(dlsym(library, "vidnet_parallel_for")))
-    *slot = &parallelFor;
+    *slot = &compiledLoop;
 }
 
 SerialScope::SerialScope() : previous_(inlineOnly) { inlineOnly = true; }

@@ -15,8 +15,9 @@ using ParallelRange = void (*)(void *arguments, int64_t begin, int64_t end);
 // (from another thread, or nested inside an item) or inside a SerialScope runs in place.
 void parallelFor(ParallelRange range, void *arguments, int64_t count);
 
-// Stores parallelFor in a loaded library's `vidnet_parallel_for` hook, if it has one (bundles
-// compiled before the hook existed run their loops serially).
+// Points a loaded library's `vidnet_parallel_for` hook at parallelFor (timed by the active
+// LoopTimer, if any), if it has one (bundles compiled before the hook existed run their loops
+// serially).
 void connectParallelHook(void *library);
 
 // While alive, this thread's parallelFor calls run in place: for callers that already run

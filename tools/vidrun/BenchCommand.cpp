@@ -20,12 +20,6 @@ namespace vidnet {
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // `warmup` untimed calls, then `iters` timed ones; each call returns false with a message on failure.
 bool timeCalls(const std::string &what, int64_t warmup, int64_t iters, const rt::Bundle &bundle, int64_t clips,
                const std::function<bool(std::string &)> &call, nlohmann::json &out, std::string &error) {

@@ -1,6 +1,7 @@
-// vidrun's shared option parser and the --device check.
+// vidrun's shared option parser, the --device check and the median of timed runs.
 #include "tools/vidrun/CommandLine.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,12 @@ std::string deviceMismatch(const std::string &bundleDir, const std::string &devi
            "cuda:sm_90 (or sm_80)";
   return "--device cpu: " + bundleDir + " was compiled for " + manifest["target"].value("arch", kind) +
          "; build a CPU bundle with vidc build (no --target)";
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 } // namespace vidnet

@@ -1,5 +1,5 @@
-// Option parsing shared by vidrun's data commands: named options, --set KEY=VALUE, positionals,
-// and the settings (TrainConfig) they build.
+// Option parsing shared by vidrun's commands: named options, --set KEY=VALUE, positionals,
+// and the settings (TrainConfig) they build; the median of timed runs.
 #pragma once
 
 #include "runtime/train/TrainConfig.h"
@@ -44,5 +44,8 @@ std::string deviceMismatch(const std::string &bundleDir, const std::string &devi
 // Defaults, then --config, then every --set, then the cross-setting checks. `usageProblem`
 // says whether a failure is the command line's (a bad --set) or the file's.
 bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::string &error, bool &usageProblem);
+
+// The median of timed runs (at least one).
+double median(std::vector<double> v);
 
 } // namespace vidnet

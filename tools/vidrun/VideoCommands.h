@@ -1,5 +1,5 @@
 // vidrun's commands beyond forward, init and step: the video commands (eval, features, clips,
-// make-motion-set), bench, compare and devices.
+// make-motion-set), bench, profile, compare and devices.
 #pragma once
 
 #include <string>
@@ -15,6 +15,7 @@ int featuresCommand(int argc, char **argv, Usage usage, Fail fail);
 int clipsCommand(int argc, char **argv, Usage usage, Fail fail);
 int makeMotionSetCommand(int argc, char **argv, Usage usage, Fail fail);
 int benchCommand(int argc, char **argv, Usage usage, Fail fail);
+int profileCommand(int argc, char **argv, Usage usage, Fail fail);
 int compareCommand(int argc, char **argv, Usage usage, Fail fail);
 int devicesCommand(int argc, char **argv, Usage usage, Fail fail);
 

@@ -37,6 +37,8 @@ constexpr const char *kUsage =
     "              [--frames L --crop S] [settings]\n"
     "       vidrun bench BUNDLE [--device D] [--iters 10] [--warmup 2] [--entry forward|train_step|all]\n"
     "              [--weights W.safetensors] [--input X.npy [--labels Y.npy]]\n"
+    "       vidrun profile BUNDLE [--entry forward|train_step] [--batch N] [--iters 5] [--warmup 1]\n"
+    "              [--top 25] [--json]\n"
     "       vidrun compare ACTUAL EXPECTED [--base W0.safetensors] [--tolerance T]\n"
     "       vidrun devices\n"
     "       vidrun make-motion-set DIR [--classes 4] [--train-per-class 40] [--test-per-class 10]\n"
@@ -67,6 +69,11 @@ constexpr const char *kUsage =
     "             seed 0's; one JSON line with seconds per call (median, min, max), clips/s and the\n"
     "             first step's loss, and for a CUDA bundle the kernels launched, kernel-only and\n"
     "             copy times and the device memory allocated\n"
+    "  profile    a CPU bundle's forward or train_step (default: train_step if built) timed loop by\n"
+    "             loop: per spec layer and kind of work (conv, conv data gradient, conv filter\n"
+    "             gradient, elementwise, fill), milliseconds, share, GFLOP/s and share of the FMA\n"
+    "             peak measured in the same run (GB/s for elementwise loops); the profiled total\n"
+    "             beside the untimed one; the forward runs --batch clips one after another\n"
     "  compare    max |actual - expected| / max |expected| of two .npy arrays, or of every tensor\n"
     "             of EXPECTED.safetensors (ACTUAL may hold more); with --base, also of the updates\n"
     "             since W0; one JSON line; exit 1 when --tolerance is exceeded\n"
@@ -155,7 +162,8 @@ int runSteps(vn_model *model, const std::vector<float> &clips, const std::vector
 
 int run(int argc, char **argv) {
   if (argc < 2)
-    return usage("say what to do: forward, init, step, train, eval, features, clips, bench, compare, devices or make-motion-set");
+    return usage("say what to do: forward, init, step, train, eval, features, clips, bench, profile, compare, devices or "
+                 "make-motion-set");
   std::string command = argv[1];
   if (command == "--help" || command == "-h") {
     std::cout << kUsage;
@@ -177,6 +185,8 @@ int run(int argc, char **argv) {
     return vidnet::makeMotionSetCommand(argc, argv, usage, fail);
   if (command == "bench")
     return vidnet::benchCommand(argc, argv, usage, fail);
+  if (command == "profile")
+    return vidnet::profileCommand(argc, argv, usage, fail);
   if (command == "compare")
     return vidnet::compareCommand(argc, argv, usage, fail);
   if (command == "devices")

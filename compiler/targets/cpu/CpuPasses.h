@@ -17,6 +17,8 @@ namespace vidnet::cpu {
 
 // On a parallel dispatch declaration: the body function it runs per item.
 inline constexpr llvm::StringLiteral kParallelBodyAttr = "vidnet.parallel_body";
+// On a parallel dispatch declaration: the function whose loop it was (vidnet_forward, ...).
+inline constexpr llvm::StringLiteral kParallelFunctionAttr = "vidnet.parallel_function";
 
 #define GEN_PASS_DECL
 #include "compiler/targets/cpu/CpuPasses.h.inc"

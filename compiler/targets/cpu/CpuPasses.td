@@ -117,13 +117,17 @@ def ParallelForAbi : Pass<"vidnet-cpu-parallel-for-abi", "mlir::ModuleOp"> {
 
         @B_range(slots, begin, end): for i in [begin, end): @B(i, slot[0], slot[1], ...)
         dispatch(count, args...):    slots = the args, one 8-byte slot each, on the stack;
-                                     vidnet_parallel_for(@B_range, slots, count), or
+                                     vidnet_parallel_for(@B_range, slots, count, loop), or
                                      @B_range(slots, 0, count) while that is null
 
-    and the exported global `void (*vidnet_parallel_for)(void (*)(void *, int64_t, int64_t),
-    void *, int64_t)`, null until the runtime stores its parallel-for there after loading
-    the library. The runtime splits [0, count) into ranges over its workers and returns when
-    all are done.
+    the exported global `void (*vidnet_parallel_for)(void (*)(void *, int64_t, int64_t),
+    void *, int64_t, int64_t)`, null until the runtime stores its parallel-for there after
+    loading the library (the runtime splits [0, count) into ranges over its workers and
+    returns when all are done); and for each exported function F the exported string
+    `F_loops`, a JSON array with one object per dispatch of F, numbered `loop` in module
+    order: the spec's layer and line, and the kind, shape, flops and bytes the tiling pass
+    put in the loop's location (`vidrun profile` times each loop through the hook and prints
+    this table beside it).
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

@@ -129,6 +129,7 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     auto dispatch = func::FuncOp::create(b, loc, body.getName().str() + "_dispatch", bodyType);
     dispatch.setPrivate();
     dispatch->setAttr(vidnet::cpu::kParallelBodyAttr, FlatSymbolRefAttr::get(body.getNameAttr()));
+    dispatch->setAttr(vidnet::cpu::kParallelFunctionAttr, parent.getNameAttr());
     symbols.insert(dispatch);
 
     OpBuilder call(loop);

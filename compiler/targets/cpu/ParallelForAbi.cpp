@@ -1,11 +1,18 @@
 // vidnet-cpu-parallel-for-abi: defines each parallel dispatch (from vidnet-cpu-outline-parallel)
 // in the LLVM dialect: its arguments packed into 8-byte slots, handed with a range function to
-// the runtime's parallel-for hook, or run in place when no runtime set one.
+// the runtime's parallel-for hook with the loop's number, or run in place when no runtime set
+// one; and for each exported function F, `F_loops`: what each of its numbered loops computes
+// (for `vidrun profile`).
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/LoopInfo.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <map>
 
 namespace vidnet::cpu {
 #define GEN_PASS_DEF_PARALLELFORABI
@@ -17,6 +24,7 @@ using namespace mlir;
 namespace {
 
 constexpr const char *kHook = "vidnet_parallel_for";
+constexpr llvm::StringLiteral kLoopTableSuffix = "_loops";
 
 struct ParallelForAbi : vidnet::cpu::impl::ParallelForAbiBase<ParallelForAbi> {
   void runOnOperation() override {
@@ -26,17 +34,55 @@ struct ParallelForAbi : vidnet::cpu::impl::ParallelForAbiBase<ParallelForAbi> {
       if (f->hasAttr(vidnet::cpu::kParallelBodyAttr))
         dispatches.push_back(f);
     });
-    if (dispatches.empty())
-      return;
     SymbolTable symbols(module);
-    LLVM::GlobalOp hook = declareHook(module, symbols);
-    for (LLVM::LLVMFuncOp dispatch : dispatches)
-      if (failed(define(dispatch, hook, symbols)))
-        return signalPassFailure();
+    // One table per exported function, its loops numbered from 0 in module order.
+    std::map<std::string, llvm::json::Array> tables; // ordered: the output does not depend on hashing
+    if (!dispatches.empty()) {
+      LLVM::GlobalOp hook = declareHook(module, symbols);
+      for (LLVM::LLVMFuncOp dispatch : dispatches) {
+        auto function = dispatch->getAttrOfType<StringAttr>(vidnet::cpu::kParallelFunctionAttr);
+        llvm::json::Array &table = tables[function ? function.str() : std::string()];
+        auto id = static_cast<int64_t>(table.size());
+        table.push_back(describe(dispatch, id));
+        if (failed(define(dispatch, id, hook, symbols)))
+          return signalPassFailure();
+      }
+    }
+    module.walk([&](LLVM::LLVMFuncOp f) { // after define(), which makes bodies internal
+      if (!f.isExternal() && f.getLinkage() == LLVM::Linkage::External)
+        tables[f.getName().str()];
+    });
+    for (auto &[function, table] : tables)
+      if (std::string name = function + kLoopTableSuffix.str(); !function.empty() && !symbols.lookup(name))
+        defineTable(module, name, std::move(table));
+  }
+
+  // One row of a loop table: the loop's number and what it computes.
+  static llvm::json::Object describe(LLVM::LLVMFuncOp dispatch, int64_t id) {
+    vidnet::cpu::LoopInfo info = vidnet::cpu::loopInfo(dispatch.getLoc());
+    return llvm::json::Object{{"id", id},
+                              {"layer", info.layer},
+                              {"line", info.line},
+                              {"kind", info.kind.empty() ? std::string("loop") : info.kind},
+                              {"shape", info.shape},
+                              {"flops", info.flops},
+                              {"bytes", info.bytes}};
+  }
+
+  // const char F_loops[] = "[{...}, ...]": exported, so the runtime finds it with dlsym.
+  static void defineTable(ModuleOp module, const std::string &name, llvm::json::Array table) {
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::json::Value(std::move(table));
+    text.push_back('\0');
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    auto type = LLVM::LLVMArrayType::get(IntegerType::get(module.getContext(), 8), text.size());
+    LLVM::GlobalOp::create(b, module.getLoc(), type, /*isConstant=*/true, LLVM::Linkage::External, name,
+                           b.getStringAttr(text));
   }
 
   // void (*vidnet_parallel_for)(void (*range)(void *slots, int64_t begin, int64_t end),
-  //                             void *slots, int64_t count) = 0;   set by the runtime after dlopen
+  //                             void *slots, int64_t count, int64_t loop) = 0;
+  // set by the runtime after dlopen; `loop` numbers the row in the calling function's table.
   static LLVM::GlobalOp declareHook(ModuleOp module, SymbolTable &symbols) {
     if (auto existing = symbols.lookup<LLVM::GlobalOp>(kHook))
       return existing;
@@ -50,7 +96,7 @@ struct ParallelForAbi : vidnet::cpu::impl::ParallelForAbiBase<ParallelForAbi> {
     return global;
   }
 
-  LogicalResult define(LLVM::LLVMFuncOp dispatch, LLVM::GlobalOp hook, SymbolTable &symbols) {
+  LogicalResult define(LLVM::LLVMFuncOp dispatch, int64_t id, LLVM::GlobalOp hook, SymbolTable &symbols) {
     auto bodyName = cast<FlatSymbolRefAttr>(dispatch->getAttr(vidnet::cpu::kParallelBodyAttr));
     auto body = symbols.lookup<LLVM::LLVMFuncOp>(bodyName.getValue());
     LLVM::LLVMFunctionType type = dispatch.getFunctionType();
@@ -97,7 +143,8 @@ struct ParallelForAbi : vidnet::cpu::impl::ParallelForAbiBase<ParallelForAbi> {
       LLVM::ReturnOp::create(b, loc, ValueRange{});
     }
 
-    // dispatch(count, args...): slots on the stack, then the hook, or the range in place.
+    // dispatch(count, args...): slots on the stack, then the hook with this loop's number, or
+    // the range in place.
     body.setLinkage(LLVM::Linkage::Internal);
     dispatch->removeAttr(vidnet::cpu::kParallelBodyAttr);
     dispatch.setLinkage(LLVM::Linkage::Internal);
@@ -119,8 +166,8 @@ struct ParallelForAbi : vidnet::cpu::impl::ParallelForAbiBase<ParallelForAbi> {
     LLVM::ReturnOp::create(b, loc, ValueRange{});
     b.setInsertionPointToStart(threads);
     Value rangeAddress = LLVM::AddressOfOp::create(b, loc, range);
-    LLVM::CallOp::create(b, loc, LLVM::LLVMFunctionType::get(voidType, {ptr, ptr, i64}),
-                         ValueRange{hookFn, rangeAddress, slots, entry->getArgument(0)});
+    LLVM::CallOp::create(b, loc, LLVM::LLVMFunctionType::get(voidType, {ptr, ptr, i64, i64}),
+                         ValueRange{hookFn, rangeAddress, slots, entry->getArgument(0), constant(b, id)});
     LLVM::ReturnOp::create(b, loc, ValueRange{});
     return success();
   }

@@ -2,6 +2,8 @@
 // fused chains, SGD updates, fills) and reductions with leading parallel loops -> an scf.forall over
 // their leading parallel dimensions.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/LoopInfo.h"
+#include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
@@ -45,6 +47,17 @@ SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
   return items > 1 ? tiles : SmallVector<int64_t>{};
 }
 
+// For `vidrun profile`: the iteration space and the bytes of every operand, read or written once.
+vidnet::cpu::LoopInfo describe(linalg::LinalgOp op) {
+  vidnet::cpu::LoopInfo info;
+  info.kind = isa<linalg::FillOp>(op) ? "fill" : "elementwise";
+  info.shape = vidnet::shapeString(op.getStaticLoopRanges());
+  for (OpOperand &operand : op->getOpOperands())
+    if (auto type = dyn_cast<ShapedType>(operand.get().getType()); type && type.hasStaticShape())
+      info.bytes += type.getNumElements() * static_cast<int64_t>(type.getElementTypeBitWidth() / 8);
+  return info;
+}
+
 struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<ParallelizeElementwise> {
   void runOnOperation() override {
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> work;
@@ -66,6 +79,7 @@ struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<Pa
         op->emitError("vidnet-cpu-parallelize-elementwise: cannot tile this op");
         return signalPassFailure();
       }
+      tiled->loops.front().getOperation()->setLoc(vidnet::cpu::describeLoop(op.getLoc(), describe(op)));
       rewriter.replaceOp(op, tiled->replacements);
     }
   }

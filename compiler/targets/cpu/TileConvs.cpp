@@ -1,6 +1,8 @@
 // vidnet-cpu-tile-convs: vidnet.conv -> loop nest of static, register-sized linalg.matmul tiles.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/TileSizes.h"
+#include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -16,6 +18,7 @@ using namespace mlir;
 
 namespace {
 
+using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
 using vidnet::cpu::roundUp;
 
@@ -51,6 +54,20 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     shape[3] += extraW;
     return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), source, low, high,
                                  zero);
+  }
+
+  // For `vidrun profile`: the conv's kind, the forward conv it belongs to, and its own flops.
+  static vidnet::cpu::LoopInfo describe(linalg::Conv3DNdhwcDhwcfOp op) {
+    ArrayRef<int64_t> k = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
+    ArrayRef<int64_t> out = cast<RankedTensorType>(op.getResultTypes()[0]).getShape();
+    SmallVector<int64_t> s(op.getStrides().getValues<int64_t>());
+    vidnet::cpu::LoopInfo info;
+    auto role = op->getAttrOfType<StringAttr>(vidnet::kConvRoleAttr);
+    auto shape = op->getAttrOfType<StringAttr>(vidnet::kConvShapeAttr);
+    info.kind = role ? role.str() : "conv";
+    info.shape = shape ? shape.str() : vidnet::describeConv(k, s, out);
+    info.flops = 2 * out[0] * out[1] * out[2] * out[3] * out[4] * k[0] * k[1] * k[2] * k[3];
+    return info;
   }
 
   static void rewrite(linalg::Conv3DNdhwcDhwcfOp op) {
@@ -120,8 +137,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // any thread count.
     const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
     const int64_t items = out[0] * fBlocks * out[1] * out[2] * owBlocks;
-    auto forall =
-        scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(items)}, ValueRange{init}, std::nullopt);
+    auto forall = scf::ForallOp::create(b, describeLoop(loc, describe(op)), ArrayRef<OpFoldResult>{b.getIndexAttr(items)},
+                                        ValueRange{init}, std::nullopt);
     {
       OpBuilder ob(forall.getTerminator());
       Location l = loc;

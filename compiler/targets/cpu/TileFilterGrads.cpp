@@ -1,6 +1,7 @@
 // vidnet-cpu-tile-filter-grads: vidnet.conv_backward_filter -> one reduction over the output
 // positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/TileSizes.h"
 
 #include "compiler/transforms/LinalgBuilders.h"
@@ -96,11 +97,18 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     //   forall tile (kd, kh, kw, c-block, f-block):  acc = 0 (registers)
     //     for row in chunk, ow-block:                acc += x[row, ow*s + kw, cb]^T * dy[row, ow, fb]
     //     dW tile += acc
+    // For `vidrun profile`: every chunk's loop is this filter gradient.
+    vidnet::cpu::LoopInfo info;
+    info.kind = "conv filter gradient";
+    info.shape = vidnet::describeConv(k, s, out);
+    info.flops = 2 * rows * OW * F * k[0] * k[1] * k[2] * C;
+    Location loopLoc = vidnet::cpu::describeLoop(loc, info);
     auto chunkLoop = scf::ForOp::create(
         b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
         [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
           const int64_t items = k[0] * k[1] * k[2] * cBlocks * fBlocks;
-          auto forall = scf::ForallOp::create(cb, l, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
+          auto forall = scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw,
+                                              std::nullopt);
           OpBuilder ob(forall.getTerminator());
           Value shared = forall.getRegionIterArgs()[0];
           auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, forall.getInductionVar(0),

@@ -14,7 +14,7 @@
 // CHECK: arith.mulf %{{.*}}, %[[BSCALE]]
 // CHECK: memref.store %{{.*}}, %[[ROW]]
 // CHECK: return
-// CHECK: func.func private @step_parallel_dispatch(index, memref<4x8xf32>, memref<4x8xf32>, f32) attributes {vidnet.parallel_body = @step_parallel}
+// CHECK: func.func private @step_parallel_dispatch(index, memref<4x8xf32>, memref<4x8xf32>, f32) attributes {vidnet.parallel_body = @step_parallel, vidnet.parallel_function = "step"}
 func.func @step(%in: memref<4x8xf32>, %out: memref<4x8xf32>, %scale: f32) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
