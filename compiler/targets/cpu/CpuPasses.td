@@ -17,6 +17,16 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     The forall is one-dimensional over the tiles in that order (affine.delinearize_index
     inside), so vidnet-cpu-outline-parallel gives each thread contiguous runs of tiles.
 
+    When a filter block's slice (taps x C x FT floats) exceeds 512 KB, half of a typical L2,
+    the reduction goes outside the tiles instead, so that the filter is read from memory once:
+
+        forall (n, f-block):                       block = out[n, :, :, :, f-block]
+          for kd, kh, kw, 64-channel block:        for od, oh, ow-block:
+                                                     block tile += X * W over those 64 channels
+
+    Both schedules add each output's products in the same order (taps, then channels), so
+    they give the same bits.
+
     X is a rank-reduced extract_slice of the zero-padded input with stride s_w along W
     (rows ow*s_w + kw), W a slice of the D x H x W x C x F filter. The tile sizes are
     static: OWT = a divisor of OW up to 8, CT = a divisor of C up to 8, FT = 32 or 16,

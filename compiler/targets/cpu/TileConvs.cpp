@@ -18,6 +18,11 @@ using namespace mlir;
 
 namespace {
 
+// A filter block's slice (all taps and channels, 32 lanes) above this size is not read from L2
+// by each output tile: about half of a 1 MB L2 (AMD Zen 4, Intel Skylake-SP), leaving room for
+// the input rows and the outputs.
+constexpr int64_t kFilterSliceL2Bytes = 512 * 1024;
+
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
 using vidnet::cpu::roundUp;
@@ -26,8 +31,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
   void runOnOperation() override {
     SmallVector<linalg::Conv3DNdhwcDhwcfOp> convs;
     getOperation().walk([&](linalg::Conv3DNdhwcDhwcfOp op) {
-      if (op.hasPureTensorSemantics() && llvm::all_of(op.getDilations().getValues<int64_t>(),
-                                                       [](int64_t d) { return d == 1; }))
+      if (op.hasPureTensorSemantics() &&
+          llvm::all_of(op.getDilations().getValues<int64_t>(), [](int64_t d) { return d == 1; }))
         convs.push_back(op);
     });
     for (linalg::Conv3DNdhwcDhwcfOp op : convs)
@@ -52,8 +57,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto type = cast<RankedTensorType>(input.getType());
     SmallVector<int64_t> shape(type.getShape());
     shape[3] += extraW;
-    return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), source, low, high,
-                                 zero);
+    return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), source, low, high, zero);
   }
 
   // For `vidrun profile`: the conv's kind, the forward conv it belongs to, and its own flops.
@@ -113,12 +117,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     }
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
-    auto indices = [&](std::initializer_list<int64_t> values) {
-      SmallVector<Value> r;
-      for (int64_t v : values)
-        r.push_back(index(b, v));
-      return r;
-    };
     auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
     auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) {
       SmallVector<OpFoldResult> r;
@@ -130,51 +128,111 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
     auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
 
-    // Every output tile is one work item of a single scf.forall, in the order the serial nest
-    // had (n, f-block, od, oh, ow-block): vidnet-cpu-outline-parallel hands it to the runtime's
-    // threads, each taking a contiguous range, so a thread's tiles share filter blocks and rows.
-    // A tile's sums do not depend on which thread computes it: results are bit-identical for
-    // any thread count.
-    const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
-    const int64_t items = out[0] * fBlocks * out[1] * out[2] * owBlocks;
-    auto forall = scf::ForallOp::create(b, describeLoop(loc, describe(op)), ArrayRef<OpFoldResult>{b.getIndexAttr(items)},
-                                        ValueRange{init}, std::nullopt);
-    {
-      OpBuilder ob(forall.getTerminator());
-      Location l = loc;
-      Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
-      auto split = affine::AffineDelinearizeIndexOp::create(
-          ob, l, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
-      auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
-        return c == 1 ? v : arith::MulIOp::create(nb, l, v, index(nb, c)).getResult();
-      };
-      Value n = split.getResult(0), fb = times(ob, split.getResult(1), fTile), od = split.getResult(2),
-            oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
-      SmallVector<OpFoldResult> outOffsets = ofr({n, od, oh, owb, fb});
-      SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, owTile, fTile});
-      Value acc0 =
-          tensor::ExtractSliceOp::create(ob, l, accType, shared, outOffsets, tileSizes, attrs(ob, {1, 1, 1, 1, 1}));
-      auto zeroI = index(ob, 0), oneI = index(ob, 1);
-      scf::LoopNest inner = scf::buildLoopNest(
-          ob, l, ValueRange{zeroI, zeroI, zeroI, zeroI},
-          ValueRange{index(ob, k[0]), index(ob, k[1]), index(ob, k[2]), index(ob, C)},
-          ValueRange{oneI, oneI, oneI, index(ob, cTile)}, ValueRange{acc0},
-          [&](OpBuilder &ib, Location il, ValueRange kivs, ValueRange accs) -> scf::ValueVector {
-            Value id = arith::AddIOp::create(ib, il, times(ib, od, s[0]), kivs[0]);
-            Value ih = arith::AddIOp::create(ib, il, times(ib, oh, s[1]), kivs[1]);
-            Value iw = arith::AddIOp::create(ib, il, times(ib, owb, s[2]), kivs[2]);
+    auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
+      return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
+    };
+    // acc += the products of one reduction range [c0, c0 + cCount) of tap (kd, kh, kw), in
+    // steps of cTile: the only place a tile's sums are made, so both schedules below add the
+    // same products in the same order (taps, then channels) and give the same bits.
+    auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
+                          Value kh, Value kw, Value c0, int64_t cCount) -> Value {
+      Value id = arith::AddIOp::create(nb, loc, times(nb, od, s[0]), kd);
+      Value ih = arith::AddIOp::create(nb, loc, times(nb, oh, s[1]), kh);
+      Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
+      scf::LoopNest channels = scf::buildLoopNest(
+          nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
+          ValueRange{index(nb, cTile)}, ValueRange{acc},
+          [&](OpBuilder &ib, Location il, ValueRange c, ValueRange accs) -> scf::ValueVector {
             Value lhs =
-                tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, kivs[3]}),
+                tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, c[0]}),
                                                attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
-            Value rhs =
-                tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kivs[0], kivs[1], kivs[2], kivs[3], fb}),
-                                               attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+            Value rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
+                                                       attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
             return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]})
                         .getResult(0)};
           });
+      return channels.results[0];
+    };
+    auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried,
+                        function_ref<Value(OpBuilder &, ValueRange, Value)> body) {
+      SmallVector<Value> lbs, ubs, st;
+      for (auto [e, step] : llvm::zip(extents, steps)) {
+        lbs.push_back(index(nb, 0));
+        ubs.push_back(index(nb, e));
+        st.push_back(index(nb, step));
+      }
+      return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
+                                [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
+                                  return {body(ib, ivs, c[0])};
+                                })
+          .results[0];
+    };
+    const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
+    const SmallVector<int64_t> taps = {k[0], k[1], k[2]};
+
+    // The filter slice one output tile reads: all taps and channels of its filter block. While it
+    // fits in L2 it is read from there by each of the block's tiles in turn (the tiles of one
+    // filter block are consecutive items). When it does not (512 channels x 27 taps x 32 lanes
+    // is 1.7 MB) every tile would stream it from L3 or memory, so the loops turn around: an item
+    // is a whole filter block of one clip, the reduction is outermost in blocks of 64 channels
+    // of one tap (8 KB of filter, read from L1 by every tile), and the tiles' sums wait in the
+    // item's output block (L1) between reduction blocks.
+    const int64_t sliceBytes = k[0] * k[1] * k[2] * C * fTile * 4;
+    const bool reductionOuter = sliceBytes > kFilterSliceL2Bytes;
+    const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, 64 / cTile);
+
+    // Every item of the single scf.forall is independent, in the order the serial nest had, so
+    // vidnet-cpu-outline-parallel's contiguous ranges give a thread tiles that share filter
+    // blocks and rows. A tile's sums do not depend on which thread computes it: results are
+    // bit-identical for any thread count.
+    const int64_t items = reductionOuter ? out[0] * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
+    auto forall = scf::ForallOp::create(b, describeLoop(loc, describe(op)),
+                                        ArrayRef<OpFoldResult>{b.getIndexAttr(items)}, ValueRange{init}, std::nullopt);
+    {
+      OpBuilder ob(forall.getTerminator());
+      Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+      SmallVector<OpFoldResult> offsets, sizes;
+      Value result;
+      if (!reductionOuter) {
+        // forall (n, f-block, od, oh, ow-block): acc = out tile; for taps, c-blocks: acc += ...
+        auto split = affine::AffineDelinearizeIndexOp::create(
+            ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
+        Value n = split.getResult(0), fb = times(ob, split.getResult(1), fTile), od = split.getResult(2),
+              oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
+        offsets = ofr({n, od, oh, owb, fb});
+        sizes = attrs(ob, {1, 1, 1, owTile, fTile});
+        Value acc0 =
+            tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+        result = loopOver(ob, taps, {1, 1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+          return accumulate(ib, acc, n, od, oh, owb, fb, tap[0], tap[1], tap[2], index(ib, 0), C);
+        });
+      } else {
+        // forall (n, f-block): block = out[n, :, :, :, f-block]
+        //   for taps, c-blocks of 64: for od, oh, ow-block: block tile += ... (64 channels)
+        auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks});
+        Value n = split.getResult(0), fb = times(ob, split.getResult(1), fTile);
+        offsets = ofr({n, index(ob, 0), index(ob, 0), index(ob, 0), fb});
+        sizes = attrs(ob, {1, out[1], out[2], paddedOW, fTile});
+        auto blockType = RankedTensorType::get({1, out[1], out[2], paddedOW, fTile}, f32);
+        Value block0 =
+            tensor::ExtractSliceOp::create(ob, loc, blockType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+        result = loopOver(
+            ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
+              return loopOver(
+                  rb, {out[1], out[2], paddedOW}, {1, 1, owTile}, block,
+                  [&](OpBuilder &tb, ValueRange pos, Value current) {
+                    SmallVector<OpFoldResult> at = ofr({index(tb, 0), pos[0], pos[1], pos[2], index(tb, 0)});
+                    SmallVector<OpFoldResult> tile = attrs(tb, {1, 1, 1, owTile, fTile});
+                    SmallVector<OpFoldResult> unit = attrs(tb, {1, 1, 1, 1, 1});
+                    Value acc = tensor::ExtractSliceOp::create(tb, loc, accType, current, at, tile, unit);
+                    Value sum =
+                        accumulate(tb, acc, n, pos[0], pos[1], pos[2], fb, red[0], red[1], red[2], red[3], cBlock);
+                    return tensor::InsertSliceOp::create(tb, loc, sum, current, at, tile, unit).getResult();
+                  });
+            });
+      }
       ob.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(ob, l, inner.results[0], shared, outOffsets, tileSizes,
-                                            attrs(ob, {1, 1, 1, 1, 1}));
+      tensor::ParallelInsertSliceOp::create(ob, loc, result, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
     }
     Value result = forall.getResult(0);
     if (paddedOW != OW || paddedF != F)

@@ -29,3 +29,31 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
        ins(%p, %w : tensor<1x6x18x18x8xf32>, tensor<3x3x3x8x45xf32>) outs(%i : tensor<1x4x8x8x45xf32>) -> tensor<1x4x8x8x45xf32>
   return %y : tensor<1x4x8x8x45xf32>
 }
+
+// Tests that a conv whose filter block (27 taps x 192 channels x 32 lanes, 648 KB) would not stay
+// in L2 is scheduled reduction-outer: one item per (clip, filter block), the reduction in blocks
+// of 64 channels of one tap outside the output tiles (7 rows of 7 x 32), each tile's sum read
+// from and written back to the item's output block between blocks.
+// CHECK-LABEL: func.func @wide
+// CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (2, 2)
+// CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#1, %c32
+// CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32] {{.*}} to tensor<1x1x7x7x32xf32>
+// CHECK: scf.for %[[KD:.*]] = %c0 to %c3
+// CHECK: scf.for %[[KH:.*]] = %c0 to %c3
+// CHECK: scf.for %[[KW:.*]] = %c0 to %c3
+// CHECK: scf.for %[[CB:.*]] = %c0 to %c192 step %c64
+// CHECK: scf.for %[[OH:.*]] = %c0 to %c7 step %c1 iter_args(%[[CUR:.*]] = %{{.*}})
+// CHECK: %[[ACC:.*]] = tensor.extract_slice %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32] {{.*}} to tensor<7x32xf32>
+// CHECK: scf.for %[[C:.*]] = %[[CB]] to %{{.*}} step %c8 iter_args(%{{.*}} = %[[ACC]])
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: tensor.insert_slice %{{.*}} into %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32]
+func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> tensor<2x1x7x7x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x1x7x7x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<2x1x7x7x64xf32>) -> tensor<2x1x7x7x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<2x3x9x9x192xf32>, tensor<3x3x3x192x64xf32>) outs(%i : tensor<2x1x7x7x64xf32>) -> tensor<2x1x7x7x64xf32>
+  return %y : tensor<2x1x7x7x64xf32>
+}
