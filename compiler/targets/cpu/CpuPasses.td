@@ -78,7 +78,10 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
     (TilingInterface) into an scf.forall over those leading loops, one item per index,
     until there are at least 32 items; the innermost dimension (channels, contiguous) and
     every loop from the first reduction on are never split, so each item reduces its own
-    slice and no sum changes order. vidnet-cpu-outline-parallel then hands the items to
+    slice and no sum changes order. A transpose (an input whose contiguous dimension is not
+    the output's, e.g. the data gradient's sub-filters) is also cut into 16 x 16 blocks of
+    those two dimensions, one item each, so that the input rows a block reads stay in L1.
+    vidnet-cpu-outline-parallel then hands the items to
     the runtime's threads; every element is still computed by the same scalar code, so
     results do not depend on the thread count.
   }];
@@ -111,7 +114,8 @@ def OutlineParallel : Pass<"vidnet-cpu-outline-parallel", "mlir::ModuleOp"> {
             attributes {vidnet.parallel_body = @F_parallel}
         func.call @F_parallel_dispatch(%count, captures...)           // where the loop was
 
-    A multi-dimensional forall is numbered row-major (affine.delinearize_index in the body).
+    A multi-dimensional forall is numbered row-major (affine.delinearize_index in the body);
+    a lower bound or step other than 0 and 1 is applied to the item's index in the body.
     Constants, index arithmetic and views used inside the loop are recomputed inside it, so
     what is passed is only scalars and whole buffers (static shape, identity layout: a bare
     pointer each). vidnet-cpu-parallel-for-abi defines the dispatch after lowering to LLVM.

@@ -80,14 +80,18 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
   }
 
   LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols) {
-    // Items are numbered 0 .. count-1 over a static, normalized iteration space.
-    SmallVector<int64_t> extents;
+    // Items are numbered 0 .. count-1 over the static iteration space; the body gets back
+    // each induction variable as lower + item index * step.
+    SmallVector<int64_t> extents, lowers, steps;
     for (auto [lb, ub, step] : llvm::zip(loop.getMixedLowerBound(), loop.getMixedUpperBound(), loop.getMixedStep())) {
-      std::optional<int64_t> extent = getConstantIntValue(ub);
-      if (!isZeroInteger(lb) || !isOneInteger(step) || !extent)
-        return loop.emitError("vidnet-cpu-outline-parallel: expects a forall from 0 with step 1 and static bounds "
+      std::optional<int64_t> lower = getConstantIntValue(lb), upper = getConstantIntValue(ub),
+                             stride = getConstantIntValue(step);
+      if (!lower || !upper || !stride || *stride <= 0)
+        return loop.emitError("vidnet-cpu-outline-parallel: expects a forall with static bounds and steps "
                               "(what vidnet-cpu-tile-convs and vidnet-cpu-parallelize-elementwise make)");
-      extents.push_back(*extent);
+      extents.push_back(std::max<int64_t>(0, (*upper - *lower + *stride - 1) / *stride));
+      lowers.push_back(*lower);
+      steps.push_back(*stride);
     }
     if (!loop.getOutputs().empty())
       return loop.emitError("vidnet-cpu-outline-parallel: expects a bufferized forall (no shared outputs)");
@@ -110,13 +114,19 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     Block *entry = body.addEntryBlock();
     Block &from = loop.getRegion().front();
     entry->getOperations().splice(entry->end(), from.getOperations());
-    if (extents.size() == 1) {
-      loop.getInductionVar(0).replaceAllUsesWith(entry->getArgument(0));
-    } else {
+    {
       OpBuilder start = OpBuilder::atBlockBegin(entry);
-      auto ivs = affine::AffineDelinearizeIndexOp::create(start, loc, entry->getArgument(0), extents);
-      for (auto [i, iv] : llvm::enumerate(loop.getInductionVars()))
-        iv.replaceAllUsesWith(ivs.getResult(i));
+      SmallVector<Value> indices = {entry->getArgument(0)};
+      if (extents.size() > 1)
+        indices = affine::AffineDelinearizeIndexOp::create(start, loc, entry->getArgument(0), extents).getResults();
+      for (auto [i, iv] : llvm::enumerate(loop.getInductionVars())) {
+        Value v = indices[i];
+        if (steps[i] != 1)
+          v = arith::MulIOp::create(start, loc, v, arith::ConstantIndexOp::create(start, loc, steps[i]));
+        if (lowers[i] != 0)
+          v = arith::AddIOp::create(start, loc, v, arith::ConstantIndexOp::create(start, loc, lowers[i]));
+        iv.replaceAllUsesWith(v);
+      }
     }
     entry->getTerminator()->erase(); // the empty scf.forall.in_parallel
     OpBuilder end = OpBuilder::atBlockEnd(entry);

@@ -69,9 +69,31 @@ func.func @dynamic(%buf: memref<?xf32>) {
 // Tests that a loop whose item count is not known at compile time is refused.
 func.func @unknown_count(%buf: memref<8xf32>, %n: index) {
   %zero = arith.constant 0.0 : f32
-  // expected-error @+1 {{expects a forall from 0 with step 1 and static bounds}}
+  // expected-error @+1 {{expects a forall with static bounds and steps}}
   scf.forall (%i) in (%n) {
     memref.store %zero, %buf[%i] : memref<8xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that a forall with a lower bound and a step (a tiled transpose's blocks) is numbered
+// 0 .. count-1, each item's index mapped back to lower + index * step in the body.
+// CHECK-LABEL: func.func @stepped
+// CHECK: %[[C4:.*]] = arith.constant 4 : index
+// CHECK: call @stepped_parallel_dispatch(%[[C4]], %arg0)
+// CHECK: func.func private @stepped_parallel(%[[ITEM:.*]]: index, %[[B:.*]]: memref<64xf32>)
+// CHECK: %[[SCALED:.*]] = arith.muli %[[ITEM]], %c16
+// CHECK: %[[AT:.*]] = arith.addi %[[SCALED]], %c2
+// CHECK: memref.store %{{.*}}, %[[B]][%[[AT]]]
+func.func @stepped(%buf: memref<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c2 = arith.constant 2 : index
+  %c64 = arith.constant 64 : index
+  %c16 = arith.constant 16 : index
+  scf.forall (%i) = (%c2) to (%c64) step (%c16) {
+    memref.store %zero, %buf[%i] : memref<64xf32>
   }
   return
 }

@@ -75,3 +75,25 @@ func.func @plane_sums(%x: tensor<2x8x16x16x64xf32>) -> tensor<2x8x64xf32> {
   } -> tensor<2x8x64xf32>
   return %s : tensor<2x8x64xf32>
 }
+
+// -----
+
+// Tests that a transpose (the data gradient's sub-filter: taps flipped, the two channel
+// dimensions swapped) is cut into 16 x 16 blocks of its channel dimensions, one tap each, so
+// that the input rows one block reads stay in L1.
+// CHECK-LABEL: func.func @sub_filter
+// CHECK: scf.forall (%[[KD:.*]], %[[KH:.*]], %[[KW:.*]], %[[F:.*]], %[[C:.*]]) = (0, 0, 0, 0, 0) to (3, 3, 3, 48, 64) step (1, 1, 1, 16, 16)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x16x16xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[KD]], %[[KH]], %[[KW]], %[[F]], %[[C]]] [1, 1, 1, 16, 16]
+#flip = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 2, -d2 + 2, d4, d3)>
+#same = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @sub_filter(%w: tensor<3x3x3x64x48xf32>) -> tensor<3x3x3x48x64xf32> {
+  %e = tensor.empty() : tensor<3x3x3x48x64xf32>
+  %t = linalg.generic {indexing_maps = [#flip, #same],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x3x64x48xf32>) outs(%e : tensor<3x3x3x48x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<3x3x3x48x64xf32>
+  return %t : tensor<3x3x3x48x64xf32>
+}
