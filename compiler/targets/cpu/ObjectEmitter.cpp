@@ -5,13 +5,10 @@
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/PassManager.h"
-#include "llvm/Passes/PassBuilder.h"
-#include "llvm/Transforms/IPO/LoopExtractor.h"
-#include "llvm/Transforms/Utils/LoopSimplify.h"
-#include "llvm/Transforms/Utils/Mem2Reg.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -19,8 +16,12 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/IPO/LoopExtractor.h"
+#include "llvm/Transforms/Utils/LoopSimplify.h"
+#include "llvm/Transforms/Utils/Mem2Reg.h"
 
 #include <memory>
+#include <vector>
 
 namespace vidnet::cpu {
 namespace {
@@ -28,7 +29,11 @@ namespace {
 // Moves every top-level loop nest of the entry points into its own never-inlined function.
 // LLVM's IndVarSimplify grows faster than linearly with function size: on a tiny model's
 // train_step (one 74k-line function) O3 took 65 s, after extraction 3.6 s. A call per loop
-// nest costs nothing next to the nest's work.
+// nest costs nothing next to the nest's work. The internal functions (the parallel loops'
+// bodies) are small already and stay whole: extracting a body's loop nest made each value
+// live out of it (a tile's accumulators) a store through a pointer argument on every
+// iteration, which no later pass could move out of the loop (16 stores per 128 FMAs in the
+// filter gradients).
 void extractLoopNests(llvm::Module &ir) {
   llvm::PassBuilder builder;
   llvm::LoopAnalysisManager lam;
@@ -46,7 +51,18 @@ void extractLoopNests(llvm::Module &ir) {
   llvm::ModulePassManager passes;
   passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(canonical)));
   passes.addPass(llvm::LoopExtractorPass());
+  // LoopExtractor leaves optnone functions alone: the internal ones are optnone (which needs
+  // noinline) while it runs.
+  std::vector<llvm::Function *> internal;
+  for (llvm::Function &f : ir)
+    if (!f.isDeclaration() && f.hasLocalLinkage() && !f.hasOptNone()) {
+      internal.push_back(&f);
+      f.addFnAttr(llvm::Attribute::NoInline);
+      f.addFnAttr(llvm::Attribute::OptimizeNone);
+    }
   passes.run(ir, mam);
+  for (llvm::Function *f : internal)
+    f->removeFnAttr(llvm::Attribute::OptimizeNone);
   for (llvm::Function &f : ir)
     if (!f.isDeclaration() && f.hasLocalLinkage())
       f.addFnAttr(llvm::Attribute::NoInline);
@@ -78,9 +94,9 @@ bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const st
   const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!llvmTarget)
     return false;
-  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      llvmTarget->createTargetMachine(triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+                                      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine) {
     error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
     return false;
@@ -128,8 +144,7 @@ bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const st
   return true;
 }
 
-bool linkSharedObject(const std::vector<std::string> &objectPaths, const std::string &sharedPath,
-                      std::string &error) {
+bool linkSharedObject(const std::vector<std::string> &objectPaths, const std::string &sharedPath, std::string &error) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc) {
     error = "no C compiler driver `cc` on PATH to link the shared object (install gcc or clang)";
