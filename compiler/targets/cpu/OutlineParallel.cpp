@@ -79,6 +79,23 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
         return signalPassFailure();
   }
 
+  // Bodies outlined so far, by type and size: a loop whose body is the same code as an earlier
+  // one (a stage's identical convolutions, forward and backward alike) calls that body, so LLVM
+  // optimizes and emits it once. Its dispatch stays its own (its loop number, its location).
+  DenseMap<std::pair<Type, size_t>, SmallVector<func::FuncOp>> bodies;
+
+  func::FuncOp sameBody(func::FuncOp body) {
+    size_t size = 0;
+    body.walk([&](Operation *) { ++size; });
+    SmallVector<func::FuncOp> &candidates = bodies[{body.getFunctionType(), size}];
+    for (func::FuncOp earlier : candidates)
+      if (OperationEquivalence::isRegionEquivalentTo(&earlier.getBody(), &body.getBody(),
+                                                     OperationEquivalence::IgnoreLocations))
+        return earlier;
+    candidates.push_back(body);
+    return body;
+  }
+
   LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols) {
     // Items are numbered 0 .. count-1 over the static iteration space; the body gets back
     // each induction variable as lower + item index * step.
@@ -137,6 +154,10 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     // The dispatch is only declared here: it is LLVM-level code (a slot array, the runtime's
     // hook), written after lowering to the LLVM dialect.
     auto dispatch = func::FuncOp::create(b, loc, body.getName().str() + "_dispatch", bodyType);
+    if (func::FuncOp earlier = sameBody(body); earlier != body) {
+      symbols.erase(body);
+      body = earlier;
+    }
     dispatch.setPrivate();
     dispatch->setAttr(vidnet::cpu::kParallelBodyAttr, FlatSymbolRefAttr::get(body.getNameAttr()));
     dispatch->setAttr(vidnet::cpu::kParallelFunctionAttr, parent.getNameAttr());

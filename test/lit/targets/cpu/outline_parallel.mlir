@@ -115,3 +115,34 @@ func.func @grid(%buf: memref<2x3xf32>) {
   }
   return
 }
+
+// -----
+
+// Tests that loops whose bodies are the same code on other buffers (a stage's identical
+// convolutions) share one body function, each keeping its own dispatch; a loop that differs
+// (here in a constant) gets its own body.
+// CHECK-LABEL: func.func @twins(
+// CHECK: call @twins_parallel_dispatch(%{{.*}}, %arg0)
+// CHECK: call @twins_parallel_0_dispatch(%{{.*}}, %arg1)
+// CHECK: call @twins_parallel_1_dispatch(%{{.*}}, %arg2)
+// CHECK: func.func private @twins_parallel(
+// CHECK: func.func private @twins_parallel_dispatch({{.*}}) attributes {vidnet.parallel_body = @twins_parallel,
+// CHECK: func.func private @twins_parallel_0_dispatch({{.*}}) attributes {vidnet.parallel_body = @twins_parallel,
+// CHECK: func.func private @twins_parallel_1(
+// CHECK: arith.constant 2.000000e+00 : f32
+// CHECK: func.func private @twins_parallel_1_dispatch({{.*}}) attributes {vidnet.parallel_body = @twins_parallel_1,
+func.func @twins(%a: memref<4xf32>, %b: memref<4xf32>, %c: memref<4xf32>) {
+  scf.forall (%i) in (4) {
+    %one = arith.constant 1.0 : f32
+    memref.store %one, %a[%i] : memref<4xf32>
+  }
+  scf.forall (%i) in (4) {
+    %one = arith.constant 1.0 : f32
+    memref.store %one, %b[%i] : memref<4xf32>
+  }
+  scf.forall (%i) in (4) {
+    %two = arith.constant 2.0 : f32
+    memref.store %two, %c[%i] : memref<4xf32>
+  }
+  return
+}
