@@ -4,7 +4,9 @@
 // filters padded to 48 (lanes in blocks of 16), 8 output columns x 16 channels per tile, input
 // rows read with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away.
 // Every tile is one item of a single forall (3 filter blocks x 4 x 8 output rows x 1 column
-// block), the items in the serial nest's order: filter block, then od, then oh.
+// block), the items in the serial nest's order: filter block, then od, then oh. Taps that would
+// only read the zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)),
+// kh in [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones).
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<1x4x8x8x48xf32>
@@ -12,7 +14,17 @@
 // CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (3, 4, 8)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#0, %c16
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#1, %[[IDX]]#2, 0, %[[FB]]] [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<1x4x8x8x48xf32> to tensor<8x16xf32>
-// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[TILE]])
+// CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#1
+// CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#1
+// CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
+// CHECK: %[[KDHI:.*]] = arith.minsi %[[DHI]], %c3
+// CHECK: %[[H2:.*]] = arith.muli %[[IDX]]#2, %c2
+// CHECK: %[[HLO:.*]] = arith.subi %c1, %[[H2]]
+// CHECK: %[[HHI:.*]] = arith.subi %c17, %[[H2]]
+// CHECK: %[[KHLO:.*]] = arith.maxsi %[[HLO]], %c0
+// CHECK: %[[KHHI:.*]] = arith.minsi %[[HHI]], %c3
+// CHECK: scf.for %{{.*}} = %[[KDLO]] to %[[KDHI]] step %c1 iter_args(%{{.*}} = %[[TILE]])
+// CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<8x8xf32>
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
 // CHECK: scf.forall.in_parallel
