@@ -20,9 +20,9 @@ LogicalResult lowerConv(vidnet::ConvOp op, ConversionPatternRewriter &b) {
   auto resultType = cast<RankedTensorType>(op.getType());
   auto strides = b.getI64TensorAttr(op.getStrides());
   auto dilations = b.getI64TensorAttr({1, 1, 1});
-  auto conv = linalg::Conv3DNdhwcDhwcfOp::create(b, op.getLoc(), TypeRange{resultType},
-                                                 ValueRange{input, op.getFilter()},
-                                                 ValueRange{e.filled(resultType, 0.0)}, strides, dilations);
+  auto conv =
+      linalg::Conv3DNdhwcDhwcfOp::create(b, op.getLoc(), TypeRange{resultType}, ValueRange{input, op.getFilter()},
+                                         ValueRange{e.filled(resultType, 0.0)}, strides, dilations);
   b.replaceOp(op, conv.getResult(0));
   return success();
 }
@@ -32,11 +32,11 @@ LogicalResult lowerConv(vidnet::ConvOp op, ConversionPatternRewriter &b) {
 // so the phase is a stride-1 correlation of dy with those J taps in reverse order, over dy
 // shifted by J - 1 - c: no zero is inserted and no product is by a known zero.
 struct AxisPhase {
-  int64_t phase;     // r: the phase covers dx[r], dx[r + s], ...
-  int64_t count;     // Q: how many positions that is
-  int64_t firstTap;  // k0
-  int64_t taps;      // J (0: nothing reaches this phase, its gradient is zero)
-  int64_t dyShift;   // J - 1 - c: dy[o] sits at o + dyShift of the phase's input
+  int64_t phase;    // r: the phase covers dx[r], dx[r + s], ...
+  int64_t count;    // Q: how many positions that is
+  int64_t firstTap; // k0
+  int64_t taps;     // J (0: nothing reaches this phase, its gradient is zero)
+  int64_t dyShift;  // J - 1 - c: dy[o] sits at o + dyShift of the phase's input
   int64_t extent() const { return count + taps - 1; }
 };
 
@@ -66,7 +66,7 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
   auto ones = b.getI64TensorAttr({1, 1, 1});
 
   // The phase's taps, flipped and transposed: sub[m, f, c] = filter[k0 + (J - 1 - m) s, c, f].
-  auto subFilter = [&](const AxisPhase (&axes)[3]) {
+  auto subFilter = [&](const AxisPhase(&axes)[3]) {
     auto type = RankedTensorType::get({axes[0].taps, axes[1].taps, axes[2].taps, f, c}, f32);
     SmallVector<AffineExpr> src;
     for (int i = 0; i < 3; ++i)
@@ -74,13 +74,14 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
                     b.getAffineDimExpr(i) * s[i]);
     src.push_back(b.getAffineDimExpr(4));
     src.push_back(b.getAffineDimExpr(3));
-    return e.generic(type, {op.getFilter()}, e.empty(type), {AffineMap::get(5, 0, src, ctx), b.getMultiDimIdentityMap(5)},
-                     SmallVector<IteratorType>(5, IteratorType::parallel),
-                     [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    return e.generic(
+        type, {op.getFilter()}, e.empty(type), {AffineMap::get(5, 0, src, ctx), b.getMultiDimIdentityMap(5)},
+        SmallVector<IteratorType>(5, IteratorType::parallel), [](OpBuilder &, Location, ValueRange a) { return a[0]; });
   };
-  // The part of dy the phase reads, at its shift in a zero tensor of the phase's input extent
-  // (dy itself when it fits exactly); null when the phase reads none of dy.
-  auto phaseInput = [&](const AxisPhase (&axes)[3]) -> Value {
+  // The part of dy the phase reads, zero-padded to the phase's input extent (dy itself when it
+  // fits exactly); null when the phase reads none of dy. A tensor.pad, so that the CPU's conv
+  // schedule sees the zero rows and skips the taps that would only read them.
+  auto phaseInput = [&](const AxisPhase(&axes)[3]) -> Value {
     SmallVector<int64_t> shape = {n, 0, 0, 0, f};
     SmallVector<OpFoldResult> from(5, b.getIndexAttr(0)), to(5, b.getIndexAttr(0)), sizes, unit(5, b.getIndexAttr(1));
     bool whole = true, allOfDy = true;
@@ -101,16 +102,22 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
     sizes.push_back(b.getIndexAttr(f));
     if (whole)
       return op.getOutputGrad();
-    auto sliceType = RankedTensorType::get({n, *getConstantIntValue(sizes[1]), *getConstantIntValue(sizes[2]),
-                                            *getConstantIntValue(sizes[3]), f},
-                                           f32);
+    auto sliceType = RankedTensorType::get(
+        {n, *getConstantIntValue(sizes[1]), *getConstantIntValue(sizes[2]), *getConstantIntValue(sizes[3]), f}, f32);
     Value part = allOfDy ? op.getOutputGrad()
                          : tensor::ExtractSliceOp::create(b, loc, sliceType, op.getOutputGrad(), from, sizes, unit);
-    Value zeros = e.filled(RankedTensorType::get(shape, f32), 0.0);
-    return tensor::InsertSliceOp::create(b, loc, part, zeros, to, sizes, unit);
+    SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
+    bool padded = false;
+    for (int i = 1; i <= 3; ++i) {
+      high[i] = b.getIndexAttr(shape[i] - *getConstantIntValue(to[i]) - *getConstantIntValue(sizes[i]));
+      padded = padded || !isZeroInteger(to[i]) || !isZeroInteger(high[i]);
+    }
+    if (!padded)
+      return part;
+    return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, f32), part, to, high, e.f32(0.0));
   };
 
-  Value result;  // dx so far; zero-filled once a phase is inserted or none reads dy
+  Value result; // dx so far; zero-filled once a phase is inserted or none reads dy
   for (int64_t rd = 0; rd < s[0]; ++rd)
     for (int64_t rh = 0; rh < s[1]; ++rh)
       for (int64_t rw = 0; rw < s[2]; ++rw) {
@@ -123,7 +130,7 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
         }
         Value input = empty ? Value() : phaseInput(axes);
         if (!input)
-          continue;  // nothing reaches these positions: their gradient stays 0
+          continue; // nothing reaches these positions: their gradient stays 0
         auto phaseType = RankedTensorType::get({n, axes[0].count, axes[1].count, axes[2].count, c}, f32);
         Value taps = subFilter(axes);
         Value init = e.filled(phaseType, 0.0);
@@ -133,7 +140,7 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
         phaseConv->setAttr(kConvShapeAttr, b.getStringAttr(describeConv(k, s, dy.getShape())));
         Value phase = phaseConv.getResult(0);
         if (phaseType == dx) {
-          result = phase;  // one phase covers dx (stride 1)
+          result = phase; // one phase covers dx (stride 1)
           continue;
         }
         SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(rd), b.getIndexAttr(rh), b.getIndexAttr(rw),
@@ -170,17 +177,17 @@ LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, Conversio
   int64_t P = dy.getNumElements() / F;
   Value input = padSpatial(e, op.getInput(), p);
   SmallVector<ReassociationIndices> positions = {{0, 1, 2, 3}, {4}};
-  Value dyFlat = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({P, F}, f32), op.getOutputGrad(),
-                                                 positions);
-  Value dyFilter = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1, 1, 1, P, F}, f32), dyFlat,
-                                                 positions);
+  Value dyFlat =
+      tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({P, F}, f32), op.getOutputGrad(), positions);
+  Value dyFilter =
+      tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1, 1, 1, P, F}, f32), dyFlat, positions);
   auto tapType = RankedTensorType::get({1, 1, 1, C, F}, f32);
   auto ones = b.getI64TensorAttr({1, 1, 1});
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
   auto bound = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
 
-  SmallVector<Value> taps;  // kd, kh, kw
+  SmallVector<Value> taps; // kd, kh, kw
   std::function<Value(OpBuilder &, Value, int)> loop = [&](OpBuilder &lb, Value acc, int dim) -> Value {
     auto forOp = scf::ForOp::create(
         lb, loc, zeroIndex, bound(k[dim]), oneIndex, ValueRange{acc},
@@ -199,8 +206,8 @@ LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, Conversio
             for (int i = 0; i < 3; ++i)
               strides.push_back(bb.getIndexAttr(s[i]));
             strides.push_back(bb.getIndexAttr(1));
-            auto sliceType = RankedTensorType::get({dy.getDimSize(0), dy.getDimSize(1), dy.getDimSize(2),
-                                                    dy.getDimSize(3), C}, f32);
+            auto sliceType =
+                RankedTensorType::get({dy.getDimSize(0), dy.getDimSize(1), dy.getDimSize(2), dy.getDimSize(3), C}, f32);
             Value slice = tensor::ExtractSliceOp::create(bb, l, sliceType, input, offsets, sizes, strides);
             Value flat = tensor::CollapseShapeOp::create(bb, l, RankedTensorType::get({P, C}, f32), slice, positions);
             Value transposed = linalg::TransposeOp::create(bb, l, flat, ie.empty(RankedTensorType::get({C, P}, f32)),
@@ -236,8 +243,7 @@ LogicalResult refuseConv2Plus1d(vidnet::Conv2Plus1dOp op, ConversionPatternRewri
 } // namespace
 
 void populateConvolutionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<LoweringPattern<ConvOp, lowerConv>,
-               LoweringPattern<ConvBackwardDataOp, lowerConvBackwardData>,
+  patterns.add<LoweringPattern<ConvOp, lowerConv>, LoweringPattern<ConvBackwardDataOp, lowerConvBackwardData>,
                LoweringPattern<ConvBackwardFilterOp, lowerConvBackwardFilter>,
                LoweringPattern<Conv2Plus1dOp, refuseConv2Plus1d>>(patterns.getContext());
 }
