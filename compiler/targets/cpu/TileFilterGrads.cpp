@@ -45,6 +45,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
     Type f32 = dyType.getElementType();
     ArrayRef<int64_t> s = op.getStrides(), k = dwType.getShape(), out = dyType.getShape();
+    ArrayRef<int64_t> pads = op.getPadding(), inShape = cast<RankedTensorType>(op.getInput().getType()).getShape();
     const int64_t C = k[3], F = k[4], OW = out[3];
     const int64_t rows = out[0] * out[1] * out[2]; // (n, od, oh): each row is OW positions
 
@@ -107,8 +108,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
         [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
           const int64_t items = k[0] * k[1] * k[2] * cBlocks * fBlocks;
-          auto forall = scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw,
-                                              std::nullopt);
+          auto forall =
+              scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
           OpBuilder ob(forall.getTerminator());
           Value shared = forall.getRegionIterArgs()[0];
           auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, forall.getInductionVar(0),
@@ -123,37 +124,58 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           // chains (positions of a chunk, then chunks) instead of one over every position.
           Value zero = index(ob, 0);
           Value zeroAcc = arith::ConstantOp::create(ob, l, DenseElementsAttr::get(accVector, 0.0f));
-          scf::LoopNest positions = scf::buildLoopNest(
-              ob, l, ValueRange{index(ob, 0), index(ob, 0)}, ValueRange{index(ob, chunkRows), index(ob, OW)},
-              ValueRange{index(ob, 1), index(ob, owTile)}, ValueRange{zeroAcc},
-              [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
-                Value row = arith::AddIOp::create(ib, il, firstRow, ivs[0]);
+          // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
+          // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
+          auto rowLoop = scf::ForOp::create(
+              ob, l, index(ob, 0), index(ob, chunkRows), index(ob, 1), ValueRange{zeroAcc},
+              [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
+                Value row = arith::AddIOp::create(rb, rl, firstRow, r);
                 auto nOdOh =
-                    affine::AffineDelinearizeIndexOp::create(ib, il, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
-                Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2), ow = ivs[1];
-                Value id = arith::AddIOp::create(ib, il, times(ib, od, s[0]), kd);
-                Value ih = arith::AddIOp::create(ib, il, times(ib, oh, s[1]), kh);
-                Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
-                Value lhs =
-                    tensor::ExtractSliceOp::create(ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
-                                                   attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
-                Value rhs =
-                    tensor::ExtractSliceOp::create(ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
-                                                   attrs(ib, {1, 1, 1, owTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
-                Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero}, padZero,
-                                                         ArrayRef<bool>{true, true});
-                Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
-                                                          ArrayRef<bool>{true, true});
-                // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products with
-                // each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
-                return {vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
+                    affine::AffineDelinearizeIndexOp::create(rb, rl, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
+                Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2);
+                Value id = arith::AddIOp::create(rb, rl, times(rb, od, s[0]), kd);
+                Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, s[1]), kh);
+                auto inside = [&](Value i, int64_t low, int64_t extent) {
+                  Value geLow = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::sge, i, index(rb, low));
+                  Value ltHigh = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::slt, i, index(rb, low + extent));
+                  return arith::AndIOp::create(rb, rl, geLow, ltHigh).getResult();
+                };
+                Value real =
+                    arith::AndIOp::create(rb, rl, inside(id, pads[0], inShape[1]), inside(ih, pads[1], inShape[2]));
+                auto ifReal = scf::IfOp::create(
+                    rb, rl, real,
+                    [&](OpBuilder &tb, Location tl) {
+                      scf::LoopNest columns = scf::buildLoopNest(
+                          tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
+                          ValueRange{rowAcc[0]},
+                          [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
+                            Value ow = ivs[0];
+                            Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
+                            Value lhs = tensor::ExtractSliceOp::create(
+                                ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
+                                attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+                            Value rhs = tensor::ExtractSliceOp::create(
+                                ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
+                                attrs(ib, {1, 1, 1, owTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+                            Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
+                                                                     padZero, ArrayRef<bool>{true, true});
+                            Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
+                                                                      padZero, ArrayRef<bool>{true, true});
+                            // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
+                            // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+                            return {vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
+                          });
+                      scf::YieldOp::create(tb, tl, columns.results[0]);
+                    },
+                    [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc[0]); });
+                scf::YieldOp::create(rb, rl, ifReal.getResult(0));
               });
           Value old = vector::TransferReadOp::create(ob, l, accVector, dwTile, ValueRange{zero, zero}, padZero,
                                                      ArrayRef<bool>{true, true});
-          Value sum = arith::AddFOp::create(ob, l, old, positions.results[0]);
-          Value updated = vector::TransferWriteOp::create(ob, l, sum, dwTile, ValueRange{zero, zero},
-                                                          ArrayRef<bool>{true, true})
-                              .getResult();
+          Value sum = arith::AddFOp::create(ob, l, old, rowLoop.getResult(0));
+          Value updated =
+              vector::TransferWriteOp::create(ob, l, sum, dwTile, ValueRange{zero, zero}, ArrayRef<bool>{true, true})
+                  .getResult();
           ob.setInsertionPointToStart(forall.getTerminator().getBody());
           tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
           scf::YieldOp::create(cb, l, forall.getResult(0));

@@ -5,7 +5,8 @@
 // chunk, so 2 chunks) in order, each a forall over the 3x3x3 taps x 1 c-block x 3 f-blocks of
 // 8 x 16 tiles, every tile summing x (read in place with the W stride 2, transposed by the
 // contraction's maps: no copy) times dy over the chunk's rows into a register tile that starts
-// at zero, then added to dW once per chunk; the padding sliced away at the end.
+// at zero, then added to dW once per chunk; the padding sliced away at the end. A row whose
+// input row for the tile's tap is zero padding (D in [1, 5), H in [1, 17) are real) is skipped.
 // CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
@@ -20,6 +21,11 @@
 // CHECK: arith.muli %[[CHUNK]], %c32
 // CHECK: %[[SUM:.*]] = scf.for {{.*}} to %c32 {{.*}} iter_args(%[[ACC:.*]] = %[[ZERO:.*]]) -> (vector<8x16xf32>)
 // CHECK: affine.delinearize_index %{{.*}} into (2, 4, 8)
+// CHECK: arith.cmpi sge, %{{.*}}, %c1
+// CHECK: arith.cmpi slt, %{{.*}}, %c17
+// CHECK: arith.cmpi sge, %{{.*}}, %c1
+// CHECK: arith.cmpi slt, %{{.*}}, %c5
+// CHECK: scf.if %{{.*}} -> (vector<8x16xf32>)
 // CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
 // CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x16xf32>
 // CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
