@@ -25,7 +25,9 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
                                                      block tile += X * W over those 64 channels
 
     Both schedules add each output's products in the same order (taps, then channels), so
-    they give the same bits.
+    they give the same bits. When the input is a zero tensor.pad, taps that would only read
+    its zero rows along D and H are skipped (the tap range of each tile, or the output range
+    of each tap); a sum that starts at +0 is unchanged by the +-0 products it skips.
 
     X is a rank-reduced extract_slice of the zero-padded input with stride s_w along W
     (rows ow*s_w + kw), W a slice of the D x H x W x C x F filter. The tile sizes are
@@ -49,7 +51,7 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
 
         for chunk of output rows (n, od, oh), about 256 positions:
           forall tap (kd, kh, kw), c-block, f-block:             acc[CT x FT] = 0
-            for row in chunk, ow-block:                         acc += X[OWT x CT]^T * DY[OWT x FT]
+            for row in chunk (its input row real), ow-block:    acc += X[OWT x CT]^T * DY[OWT x FT]
             dW tile += acc
 
     X is a slice of the zero-padded input (rows ow*s_w + kw), read in place and broadcast: no
@@ -58,7 +60,8 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
     chunk from zero and adding it to dW once keeps each float32 chain short. Each element's sum runs over the
     positions in the same order whatever the thread count (chunks in order), so results are
-    bit-identical across thread counts. Runs before vidnet-lower-to-linalg (the generic
+    bit-identical across thread counts. A row whose input row for the tile's tap is zero
+    padding (along D or H) is skipped. Runs before vidnet-lower-to-linalg (the generic
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
     convolutions are left to it.
   }];
@@ -116,6 +119,8 @@ def OutlineParallel : Pass<"vidnet-cpu-outline-parallel", "mlir::ModuleOp"> {
 
     A multi-dimensional forall is numbered row-major (affine.delinearize_index in the body);
     a lower bound or step other than 0 and 1 is applied to the item's index in the body.
+    A loop whose body is the same code as an earlier one's (OperationEquivalence, locations
+    aside) calls that body; its dispatch stays its own.
     Constants, index arithmetic and views used inside the loop are recomputed inside it, so
     what is passed is only scalars and whole buffers (static shape, identity layout: a bare
     pointer each). vidnet-cpu-parallel-for-abi defines the dispatch after lowering to LLVM.
