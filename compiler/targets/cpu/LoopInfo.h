@@ -13,11 +13,23 @@ namespace vidnet::cpu {
 struct LoopInfo {
   std::string kind;  // "conv", "conv data gradient", "conv filter gradient", "elementwise"
   std::string shape; // e.g. "3x3x3 64->64 /1x1x1, out 2x8x56x56"
-  int64_t flops = 0; // multiply and add counted apart; 0 when not a product
+  int64_t flops = 0; // multiply and add counted apart, products with padding left out; 0 when not a product
   int64_t bytes = 0; // what an elementwise loop reads and writes; 0 for products
   std::string layer;
   int64_t line = 0;
 };
+
+// Over all `outputs` positions of one axis, the (output, tap) pairs whose input row is real:
+// `low` zero rows, then `extent` real ones, read with `stride`. Times the other axes' pairs and
+// the channels, the products a convolution does that do not read padding: what GFLOP/s count,
+// as the peers' benchmarks do.
+inline int64_t realTapPairs(int64_t low, int64_t extent, int64_t stride, int64_t taps, int64_t outputs) {
+  int64_t pairs = 0;
+  for (int64_t o = 0; o < outputs; ++o)
+    for (int64_t k = 0; k < taps; ++k)
+      pairs += o * stride + k >= low && o * stride + k < low + extent;
+  return pairs;
+}
 
 // `loc` with `info`'s kind, shape, flops and bytes attached as FusedLoc metadata: the location
 // survives bufferization, outlining and the LLVM dialect, where a discardable attribute on the

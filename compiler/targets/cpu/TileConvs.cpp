@@ -70,7 +70,22 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto shape = op->getAttrOfType<StringAttr>(vidnet::kConvShapeAttr);
     info.kind = role ? role.str() : "conv";
     info.shape = shape ? shape.str() : vidnet::describeConv(k, s, out);
-    info.flops = 2 * out[0] * out[1] * out[2] * out[3] * out[4] * k[0] * k[1] * k[2] * k[3];
+    // Products that read padding rows are not work, whether skipped (D, H) or not (W).
+    int64_t low[3] = {0, 0, 0}, extent[3] = {0, 0, 0};
+    ArrayRef<int64_t> in = cast<RankedTensorType>(op.getInputs()[0].getType()).getShape();
+    for (int i = 0; i < 3; ++i)
+      extent[i] = in[i + 1];
+    if (auto pad = op.getInputs()[0].getDefiningOp<tensor::PadOp>()) {
+      ArrayRef<int64_t> l = pad.getStaticLow(), source = pad.getSourceType().getShape();
+      for (int i = 0; i < 3; ++i)
+        if (!ShapedType::isDynamic(l[i + 1]) && !ShapedType::isDynamic(source[i + 1])) {
+          low[i] = l[i + 1];
+          extent[i] = source[i + 1];
+        }
+    }
+    info.flops = 2 * out[0] * out[4] * k[3];
+    for (int i = 0; i < 3; ++i)
+      info.flops *= vidnet::cpu::realTapPairs(low[i], extent[i], s[i], k[i], out[i + 1]);
     return info;
   }
 

@@ -102,7 +102,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     vidnet::cpu::LoopInfo info;
     info.kind = "conv filter gradient";
     info.shape = vidnet::describeConv(k, s, out);
-    info.flops = 2 * rows * OW * F * k[0] * k[1] * k[2] * C;
+    info.flops = 2 * out[0] * F * C; // products that read padding rows are not work
+    for (int i = 0; i < 3; ++i)
+      info.flops *= vidnet::cpu::realTapPairs(pads[i], inShape[i + 1], s[i], k[i], out[i + 1]);
     Location loopLoc = vidnet::cpu::describeLoop(loc, info);
     auto chunkLoop = scf::ForOp::create(
         b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
