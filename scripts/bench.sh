@@ -3,6 +3,8 @@
 #   scripts/bench.sh                 vidnet against PyTorch 2 eager, every model x batch x clip x threads
 #   scripts/bench.sh --peers         ... and torch.compile, OpenVINO, IREE, ONNX Runtime
 #   scripts/bench.sh --peers --quick r3d_18, batch 2, 3x8x112x112, all cores (about 10 minutes)
+#   scripts/bench.sh --layers        every conv of r3d_18's step (forward, data and filter gradient),
+#                                    vidrun profile against PyTorch's kernel for the same shape
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
 #   scripts/bench.sh --precision     one SGD step of r3d_18 over six seeds: ours and PyTorch float32
 #                                    against float64 (Debian's torch; about 4 minutes)
@@ -21,4 +23,8 @@ if [ "${1:-}" = "--precision" ]; then
   exec /usr/bin/python3 bench/step_precision.py "$build/bin/vidc" "$build/bin/vidrun" models "$build/bench-precision"
 fi
 python=$(scripts/setup-peers.sh | tail -1)
+if [ "${1:-}" = "--layers" ]; then
+  shift
+  exec "$python" bench/layer_bench.py --build "$build" "$@"
+fi
 exec "$python" bench/peer_bench.py --build "$build" "$@"

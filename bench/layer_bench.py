@@ -1,0 +1,115 @@
+"""Per-layer ratios: every convolution of a bundle's training step (forward, data gradient and
+filter gradient), timed by `vidrun profile`, against PyTorch's own kernel for the same shape on
+the same threads in the same run (torch.nn.functional.conv3d, NCDHW or channels_last_3d, the
+faster; aten.convolution_backward with only the one gradient asked for). Measures, never
+asserts. Runs in the peers' environment (scripts/setup-peers.sh); scripts/bench.sh --layers
+starts it.
+
+A row's shape is what the profile prints ("3x3x3 64->128 /2x2x2, out 2x4x28x28"); the input is
+rebuilt from it with the models' padding (kernel // 2 per axis) and an input extent of
+output x stride, which is every convolution of the model zoo and of torchvision's (2+1)D split."""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import time
+
+import torch
+import torch.nn.functional as F
+
+SHAPE = re.compile(r"(\d+)x(\d+)x(\d+) (\d+)->(\d+) /(\d+)x(\d+)x(\d+), out (\d+)x(\d+)x(\d+)x(\d+)")
+
+
+def parse(shape):
+    k0, k1, k2, c, f, s0, s1, s2, n, d, h, w = (int(v) for v in SHAPE.fullmatch(shape).groups())
+    return {"kernel": (k0, k1, k2), "c": c, "f": f, "stride": (s0, s1, s2), "n": n, "out": (d, h, w)}
+
+
+def median_seconds(call, runs, warmup=2):
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def torch_seconds(conv, kind, runs):
+    """PyTorch's time for one direction of one convolution: the faster memory format."""
+    padding = tuple(k // 2 for k in conv["kernel"])
+    size = tuple(o * s for o, s in zip(conv["out"], conv["stride"]))
+    best = None
+    for cl3d in (False, True):
+        x = torch.randn(conv["n"], conv["c"], *size)
+        w = torch.randn(conv["f"], conv["c"], *conv["kernel"])
+        if cl3d:
+            x = x.contiguous(memory_format=torch.channels_last_3d)
+            w = w.contiguous(memory_format=torch.channels_last_3d)
+        y = F.conv3d(x, w, stride=conv["stride"], padding=padding)
+        dy = torch.randn_like(y)
+        mask = {"conv": None, "conv data gradient": [True, False, False],
+                "conv filter gradient": [False, True, False]}[kind]
+        if mask is None:
+            call = lambda: F.conv3d(x, w, stride=conv["stride"], padding=padding)
+        else:
+            call = lambda: torch.ops.aten.convolution_backward(dy, x, w, None, conv["stride"], padding, (1, 1, 1),
+                                                                False, (0, 0, 0), 1, mask)
+        with torch.inference_mode():
+            seconds = median_seconds(call, runs)
+        best = seconds if best is None else min(best, seconds)
+    return best
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default="build")
+    p.add_argument("--spec", default="models/r3d_18.vnet")
+    p.add_argument("--clip", default="3x8x112x112")
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--bundle", help="an existing bundle with train_step (else built under --out)")
+    p.add_argument("--out", default="build-bench/layers")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.set_float32_matmul_precision("highest")
+    os.makedirs(a.out, exist_ok=True)
+    bundle = a.bundle
+    if not bundle:
+        bundle = os.path.join(a.out, os.path.basename(a.spec).replace(".vnet", ".vbundle"))
+        subprocess.run([os.path.join(a.build, "bin", "vidc"), "build", a.spec, "--input", a.clip, "--batch",
+                        str(a.batch), "-o", bundle], check=True)
+    env = dict(os.environ, VIDNET_THREADS=str(a.threads))
+    profile = json.loads(subprocess.run([os.path.join(a.build, "bin", "vidrun"), "profile", bundle, "--json",
+                                         "--iters", str(a.runs)], check=True, capture_output=True, text=True,
+                                        env=env).stdout)
+    peak = profile["peak_gflops"]
+    rows, cache = [], {}
+    for row in profile["rows"]:
+        if not row["kind"].startswith("conv"):
+            continue
+        key = (row["kind"], row["shape"])
+        if key not in cache:
+            cache[key] = torch_seconds(parse(row["shape"]), row["kind"], a.runs)
+        rows.append(row | {"torch_s": cache[key], "ratio": cache[key] / row["seconds"]})
+
+    print(f"{profile['bundle']} train_step, batch {profile['batch']}, {a.threads} threads, FMA peak "
+          f"{peak:.1f} GFLOP/s; torch {torch.__version__} (faster of NCDHW and channels_last_3d)")
+    print(f"{'layer':22} {'kind':21} {'shape':37} {'ours ms':>8} {'torch ms':>9} {'ratio':>6} {'of peak':>8}")
+    for r in rows:
+        print(f"{r['layer']:22} {r['kind']:21} {r['shape']:37} {r['seconds'] * 1e3:8.2f} {r['torch_s'] * 1e3:9.2f} "
+              f"{r['ratio']:5.2f}x {100 * r['peak_fraction']:7.0f}%")
+    for kind in ("conv", "conv data gradient", "conv filter gradient"):
+        ours = sum(r["seconds"] for r in rows if r["kind"] == kind)
+        theirs = sum(r["torch_s"] for r in rows if r["kind"] == kind)
+        print(f"total {kind:21} ours {ours * 1e3:8.1f} ms, torch {theirs * 1e3:8.1f} ms: {theirs / ours:.2f}x")
+    with open(os.path.join(a.out, "layers.json"), "w") as f:
+        json.dump({"profile": profile, "rows": rows, "torch": torch.__version__, "threads": a.threads}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
