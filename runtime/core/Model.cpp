@@ -48,6 +48,18 @@ bool cpuLacksFeature(const std::string &features, std::string &missing) {
   return !missing.empty();
 }
 
+// NC(DHW) -> N(DHW)C: clips in the compiled code's layout, on every forward and step. A plain
+// copy loop; the general permute below recomputes a multi-dimensional index per element.
+void clipsToChannelsLast(const float *src, int64_t n, int64_t channels, int64_t spatial, float *dst) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float *from = src + (i * channels + c) * spatial;
+      float *to = dst + i * channels * spatial + c;
+      for (int64_t p = 0; p < spatial; ++p)
+        to[p * channels] = from[p];
+    }
+}
+
 // dst = src.permute(perm), both dense row-major; src has shape `shape`.
 template <typename T>
 void permute(const T *src, const std::vector<int64_t> &shape, const std::vector<int> &perm, T *dst) {
@@ -438,7 +450,7 @@ bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper 
   const int64_t spatial = m.frames * m.height * m.width;
   if (stagedClips_.size() != n * m.channels * spatial)
     stagedClips_ = FloatBuffer(n * m.channels * spatial);
-  permute(clips, {n, m.channels, spatial}, {0, 2, 1}, stagedClips_.data());  // NC(DHW) -> N(DHW)C
+  clipsToChannelsLast(clips, n, m.channels, spatial, stagedClips_.data());
   const float hyperValues[3] = {hyper.lr, hyper.momentum, hyper.weightDecay};
   if (!bundle_.trainStep(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
                          nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits, error))
@@ -480,7 +492,7 @@ bool Model::forward(const float *clips, int64_t n, float *logits, float *feature
     for (int64_t chunk; (chunk = nextChunk++) < chunks;) {
       int64_t start = chunk * perCall, count = std::min(perCall, n - start);
       std::memset(staged.data(), 0, sizeof(float) * static_cast<size_t>(staged.size()));
-      permute(clips + start * clip, {count, m.channels, spatial}, {0, 2, 1}, staged.data());  // NC(DHW) -> N(DHW)C
+      clipsToChannelsLast(clips + start * clip, count, m.channels, spatial, staged.data());
       std::string why;
       if (!bundle_.forward(staged.data(), params_.data(), state_.data(), out.data(), pooled.data(), why)) {
         std::lock_guard<std::mutex> lock(errorMutex);
