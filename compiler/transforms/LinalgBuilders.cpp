@@ -101,6 +101,7 @@ Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location,
                      return arith::MulFOp::create(nb, l, a[0], scale).getResult();
                    });
 }
+
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   std::string s;
   for (int64_t d : shape)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mlir/IR/Location.h"
+#include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
 #include <string>
@@ -29,6 +30,16 @@ inline int64_t realTapPairs(int64_t low, int64_t extent, int64_t stride, int64_t
     for (int64_t k = 0; k < taps; ++k)
       pairs += o * stride + k >= low && o * stride + k < low + extent;
   return pairs;
+}
+
+// 2 x the products of a convolution (filter DHWCF, output NDHWC) that read real input rows:
+// along axis i the input is `low[i]` zero rows, then `extent[i]` real ones.
+inline int64_t convFlops(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> out,
+                         llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> extent) {
+  int64_t flops = 2 * out[0] * out[4] * filter[3];
+  for (int i = 0; i < 3; ++i)
+    flops *= realTapPairs(low[i], extent[i], strides[i], filter[i], out[i + 1]);
+  return flops;
 }
 
 // `loc` with `info`'s kind, shape, flops and bytes attached as FusedLoc metadata: the location

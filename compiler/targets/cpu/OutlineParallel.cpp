@@ -74,17 +74,18 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
         loops.push_back(loop);
     });
     SymbolTable symbols(module);
+    Bodies bodies; // of this module only
     for (scf::ForallOp loop : loops)
-      if (failed(outline(loop, symbols)))
+      if (failed(outline(loop, symbols, bodies)))
         return signalPassFailure();
   }
 
   // Bodies outlined so far, by type and size: a loop whose body is the same code as an earlier
   // one (a stage's identical convolutions, forward and backward alike) calls that body, so LLVM
   // optimizes and emits it once. Its dispatch stays its own (its loop number, its location).
-  DenseMap<std::pair<Type, size_t>, SmallVector<func::FuncOp>> bodies;
+  using Bodies = DenseMap<std::pair<Type, size_t>, SmallVector<func::FuncOp>>;
 
-  func::FuncOp sameBody(func::FuncOp body) {
+  static func::FuncOp sameBody(func::FuncOp body, Bodies &bodies) {
     size_t size = 0;
     body.walk([&](Operation *) { ++size; });
     SmallVector<func::FuncOp> &candidates = bodies[{body.getFunctionType(), size}];
@@ -96,7 +97,7 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     return body;
   }
 
-  LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols) {
+  LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols, Bodies &bodies) {
     // Items are numbered 0 .. count-1 over the static iteration space; the body gets back
     // each induction variable as lower + item index * step.
     SmallVector<int64_t> extents, lowers, steps;
@@ -154,7 +155,7 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     // The dispatch is only declared here: it is LLVM-level code (a slot array, the runtime's
     // hook), written after lowering to the LLVM dialect.
     auto dispatch = func::FuncOp::create(b, loc, body.getName().str() + "_dispatch", bodyType);
-    if (func::FuncOp earlier = sameBody(body); earlier != body) {
+    if (func::FuncOp earlier = sameBody(body, bodies); earlier != body) {
       symbols.erase(body);
       body = earlier;
     }

@@ -60,6 +60,31 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), source, low, high, zero);
   }
 
+  // The conv's input along D, H and W: `low` zero rows, then `extent` real ones. `padded`
+  // when it comes from a zero tensor.pad that adds rows along that axis; otherwise every tap
+  // of every output reads a real row (low 0, extent the whole input).
+  struct InputAxes {
+    int64_t low[3] = {0, 0, 0}, extent[3] = {0, 0, 0};
+    bool padded[3] = {false, false, false};
+  };
+  static InputAxes inputAxes(Value input) {
+    InputAxes axes;
+    ArrayRef<int64_t> in = cast<RankedTensorType>(input.getType()).getShape();
+    for (int i = 0; i < 3; ++i)
+      axes.extent[i] = in[i + 1];
+    auto pad = input.getDefiningOp<tensor::PadOp>();
+    if (!pad || !pad.getConstantPaddingValue() || !matchPattern(pad.getConstantPaddingValue(), m_AnyZeroFloat()))
+      return axes;
+    ArrayRef<int64_t> low = pad.getStaticLow(), source = pad.getSourceType().getShape();
+    for (int i = 0; i < 3; ++i)
+      if (!ShapedType::isDynamic(low[i + 1]) && !ShapedType::isDynamic(source[i + 1])) {
+        axes.low[i] = low[i + 1];
+        axes.extent[i] = source[i + 1];
+        axes.padded[i] = source[i + 1] != in[i + 1];
+      }
+    return axes;
+  }
+
   // For `vidrun profile`: the conv's kind, the forward conv it belongs to, and its own flops.
   static vidnet::cpu::LoopInfo describe(linalg::Conv3DNdhwcDhwcfOp op) {
     ArrayRef<int64_t> k = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
@@ -71,21 +96,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     info.kind = role ? role.str() : "conv";
     info.shape = shape ? shape.str() : vidnet::describeConv(k, s, out);
     // Products that read padding rows are not work, whether skipped (D, H) or not (W).
-    int64_t low[3] = {0, 0, 0}, extent[3] = {0, 0, 0};
-    ArrayRef<int64_t> in = cast<RankedTensorType>(op.getInputs()[0].getType()).getShape();
-    for (int i = 0; i < 3; ++i)
-      extent[i] = in[i + 1];
-    if (auto pad = op.getInputs()[0].getDefiningOp<tensor::PadOp>()) {
-      ArrayRef<int64_t> l = pad.getStaticLow(), source = pad.getSourceType().getShape();
-      for (int i = 0; i < 3; ++i)
-        if (!ShapedType::isDynamic(l[i + 1]) && !ShapedType::isDynamic(source[i + 1])) {
-          low[i] = l[i + 1];
-          extent[i] = source[i + 1];
-        }
-    }
-    info.flops = 2 * out[0] * out[4] * k[3];
-    for (int i = 0; i < 3; ++i)
-      info.flops *= vidnet::cpu::realTapPairs(low[i], extent[i], s[i], k[i], out[i + 1]);
+    InputAxes axes = inputAxes(op.getInputs()[0]);
+    info.flops = vidnet::cpu::convFlops(k, s, out, axes.low, axes.extent);
     return info;
   }
 
@@ -117,18 +129,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // sum bit-identical: a sum that starts at +0 is never -0, and adding a +-0 product changes
     // no other value. (r3d_18 at 8 frames: 19% of the nominal products; layer4's one output
     // frame reads only its middle temporal tap.)
-    struct Axis {
-      int64_t low, extent;
-      bool padded; // otherwise every tap of every output reads a real row
-    };
-    Axis axes[2] = {{0, in[1], false}, {0, in[2], false}};
-    if (auto pad = input.getDefiningOp<tensor::PadOp>();
-        pad && pad.getConstantPaddingValue() && matchPattern(pad.getConstantPaddingValue(), m_AnyZeroFloat())) {
-      ArrayRef<int64_t> low = pad.getStaticLow(), source = pad.getSourceType().getShape();
-      for (int i = 0; i < 2; ++i)
-        if (!ShapedType::isDynamic(low[i + 1]) && !ShapedType::isDynamic(source[i + 1]))
-          axes[i] = {low[i + 1], source[i + 1], source[i + 1] != in[i + 1]};
-    }
+    // Along D and H, products with the input's zero rows are skipped (a whole tap per tile), as
+    // oneDNN does. Skipping them leaves every sum bit-identical: a sum that starts at +0 is
+    // never -0, and adding a +-0 product changes no other value. (r3d_18 at 8 frames: 19% of
+    // the nominal products; layer4's one output frame reads only its middle temporal tap.)
+    const InputAxes axes = inputAxes(input);
 
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
     Value x = padRight(b, loc, input, std::max<int64_t>(0, (paddedOW - 1) * s[2] + k[2] - in[3]), zero);
@@ -210,20 +215,20 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto minOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MinSIOp::create(nb, loc, a, c).getResult(); };
     // The taps of axis i that read real rows for output o: [max(0, low - o*s), min(K, low + extent - o*s)).
     auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
-      if (!axes[i].padded)
+      if (!axes.padded[i])
         return {index(nb, 0), index(nb, k[i])};
       Value first = times(nb, o, s[i]);
-      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes[i].low), first);
-      Value hi = arith::SubIOp::create(nb, loc, index(nb, axes[i].low + axes[i].extent), first);
+      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), first);
+      Value hi = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i]), first);
       return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, k[i]), hi)};
     };
     // The outputs of axis i whose tap t reads a real row:
     // [max(0, ceil((low - t) / s)), min(O, floor((low + extent - 1 - t) / s) + 1)).
     auto outputsFor = [&](OpBuilder &nb, int i, Value t) -> std::pair<Value, Value> {
-      if (!axes[i].padded)
+      if (!axes.padded[i])
         return {index(nb, 0), index(nb, out[i + 1])};
-      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes[i].low), t);
-      Value last = arith::SubIOp::create(nb, loc, index(nb, axes[i].low + axes[i].extent - 1), t);
+      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), t);
+      Value last = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i] - 1), t);
       lo = arith::CeilDivSIOp::create(nb, loc, lo, index(nb, s[i]));
       Value hi =
           arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));

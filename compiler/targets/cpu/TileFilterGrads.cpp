@@ -102,9 +102,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     vidnet::cpu::LoopInfo info;
     info.kind = "conv filter gradient";
     info.shape = vidnet::describeConv(k, s, out);
-    info.flops = 2 * out[0] * F * C; // products that read padding rows are not work
-    for (int i = 0; i < 3; ++i)
-      info.flops *= vidnet::cpu::realTapPairs(pads[i], inShape[i + 1], s[i], k[i], out[i + 1]);
+    info.flops = vidnet::cpu::convFlops(k, s, out, pads, inShape.slice(1, 3)); // padding rows are not work
     Location loopLoc = vidnet::cpu::describeLoop(loc, info);
     auto chunkLoop = scf::ForOp::create(
         b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
