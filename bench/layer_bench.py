@@ -12,12 +12,14 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
-import time
+import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from common import time_calls  # noqa: E402  the peers' timing: first call, warm-up, median
 
 SHAPE = re.compile(r"(\d+)x(\d+)x(\d+) (\d+)->(\d+) /(\d+)x(\d+)x(\d+), out (\d+)x(\d+)x(\d+)x(\d+)")
 
@@ -25,17 +27,6 @@ SHAPE = re.compile(r"(\d+)x(\d+)x(\d+) (\d+)->(\d+) /(\d+)x(\d+)x(\d+), out (\d+
 def parse(shape):
     k0, k1, k2, c, f, s0, s1, s2, n, d, h, w = (int(v) for v in SHAPE.fullmatch(shape).groups())
     return {"kernel": (k0, k1, k2), "c": c, "f": f, "stride": (s0, s1, s2), "n": n, "out": (d, h, w)}
-
-
-def median_seconds(call, runs, warmup=2):
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def torch_seconds(conv, kind, runs):
@@ -59,7 +50,7 @@ def torch_seconds(conv, kind, runs):
             call = lambda: torch.ops.aten.convolution_backward(dy, x, w, None, conv["stride"], padding, (1, 1, 1),
                                                                 False, (0, 0, 0), 1, mask)
         with torch.inference_mode():
-            seconds = median_seconds(call, runs)
+            seconds = time_calls(call, 2, runs)["median_s"]
         best = seconds if best is None else min(best, seconds)
     return best
 

@@ -1,7 +1,6 @@
 // `vidrun bench`: times a bundle's forward and train_step (synthetic or given clips) and prints one JSON line
 // (seconds per call, spread, clips/s; on a GPU the kernels launched, the kernel and copy times, device memory).
 #include "runtime/core/Model.h"
-#include "runtime/core/Random.h"
 #include "runtime/io/ClipArrays.h"
 #include "runtime/cuda/CudaExecutor.h"
 #include "tools/vidrun/CommandLine.h"
@@ -101,10 +100,7 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
   std::vector<float> clips;
   std::vector<int64_t> labels;
   if (input.empty()) {
-    clips.resize(static_cast<size_t>(batch * m.channels * m.frames * m.height * m.width));
-    rt::Random random(1);
-    for (float &v : clips)
-      v = static_cast<float>(random.normal(0, 1));
+    clips = syntheticClips(m, batch);
   } else {
     int64_t n = 0;
     if (!rt::readClipsNpy(input, {m.channels, m.frames, m.height, m.width}, clips, n, error))
@@ -117,8 +113,7 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
     if (!rt::readLabelsNpy(labelsPath, batch, labels, error))
       return fail(error);
   } else {
-    for (int64_t i = 0; i < batch; ++i)
-      labels.push_back(i % m.classes);
+    labels = syntheticLabels(m, batch);
   }
   std::vector<float> logits(static_cast<size_t>(batch * m.classes));
 

@@ -1,5 +1,8 @@
-// vidrun's shared option parser, the --device check and the median of timed runs.
+// vidrun's shared option parser, the --device check, the median of timed runs and the
+// synthetic batch.
 #include "tools/vidrun/CommandLine.h"
+
+#include "runtime/core/Random.h"
 
 #include <algorithm>
 #include <charconv>
@@ -107,6 +110,21 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::vector<float> syntheticClips(const rt::Manifest &m, int64_t n) {
+  std::vector<float> clips(static_cast<size_t>(n * m.channels * m.frames * m.height * m.width));
+  rt::Random random(1);
+  for (float &v : clips)
+    v = static_cast<float>(random.normal(0, 1));
+  return clips;
+}
+
+std::vector<int64_t> syntheticLabels(const rt::Manifest &m, int64_t n) {
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < n; ++i)
+    labels.push_back(i % m.classes);
+  return labels;
 }
 
 } // namespace vidnet

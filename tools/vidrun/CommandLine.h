@@ -1,7 +1,9 @@
 // Option parsing shared by vidrun's commands: named options, --set KEY=VALUE, positionals,
-// and the settings (TrainConfig) they build; the median of timed runs.
+// and the settings (TrainConfig) they build; the median of timed runs and the synthetic batch
+// that bench and profile time.
 #pragma once
 
+#include "runtime/core/Manifest.h"
 #include "runtime/train/TrainConfig.h"
 
 #include <cstdint>
@@ -47,5 +49,11 @@ bool buildSettings(const ParsedCommand &parsed, train::TrainConfig &out, std::st
 
 // The median of timed runs (at least one).
 double median(std::vector<double> v);
+
+// `n` clips of the bundle's shape, N(0, 1) values from seed 1, and labels 0, 1, 2, ... (mod the
+// classes): what vidrun bench and vidrun profile time when given no data (timing does not
+// depend on the values).
+std::vector<float> syntheticClips(const rt::Manifest &m, int64_t n);
+std::vector<int64_t> syntheticLabels(const rt::Manifest &m, int64_t n);
 
 } // namespace vidnet

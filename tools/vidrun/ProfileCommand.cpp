@@ -4,7 +4,6 @@
 #include "runtime/core/LoopProfile.h"
 #include "runtime/core/Model.h"
 #include "runtime/core/PeakFma.h"
-#include "runtime/core/Random.h"
 #include "tools/vidrun/CommandLine.h"
 #include "tools/vidrun/VideoCommands.h"
 
@@ -86,13 +85,8 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   rt::Model model(*bundle);
   model.initialize(0);
   const int64_t clipSize = m.channels * m.frames * m.height * m.width;
-  std::vector<float> clips(static_cast<size_t>(batch * clipSize));
-  rt::Random random(1);
-  for (float &v : clips)
-    v = static_cast<float>(random.normal(0, 1));
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < batch; ++i)
-    labels.push_back(i % m.classes);
+  const std::vector<float> clips = syntheticClips(m, batch);
+  const std::vector<int64_t> labels = syntheticLabels(m, batch);
   std::vector<float> logits(static_cast<size_t>(batch * m.classes));
   // The forward runs one clip after another, each on every thread (as for one clip), so that
   // each loop's time is the whole machine's; vidrun bench runs a batch's clips side by side.
@@ -165,15 +159,13 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   const double serialS = std::max(0.0, profiledS - inLoops);
   auto gflops = [](const Row &r) { return r.seconds > 0 ? static_cast<double>(r.flops) / r.seconds / 1e9 : 0.0; };
 
-  // Totals per kind, and the serial code between loops.
+  // Totals per kind (the serial code is serialS).
   std::map<std::string, Row> kinds;
   for (const Row &r : rows) {
     Row &k = kinds[r.kind];
-    k.kind = r.kind;
     k.seconds += r.seconds;
     k.flops += r.flops;
     k.bytes += r.bytes;
-    k.loops += r.loops;
   }
 
   if (json) {
