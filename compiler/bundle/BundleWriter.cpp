@@ -147,11 +147,12 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
     return false;
   start = std::chrono::steady_clock::now();
   std::vector<std::string> objects;
-  for (auto &module : modules) {
-    objects.push_back(staging.path("entry" + std::to_string(objects.size()) + ".o"));
-    if (!cpu::emitObjectFile(*module, request.target, objects.back(), error))
+  cpu::EmitOptions options;
+  options.threads = request.threads;
+  for (size_t i = 0; i < modules.size(); ++i)
+    if (!cpu::emitObjectFiles(*modules[i], request.target, staging.path("entry" + std::to_string(i)), options, objects,
+                              timings.emit, error))
       return false;
-  }
   timings.llvmSeconds = secondsSince(start);
   start = std::chrono::steady_clock::now();
   if (!cpu::linkSharedObject(objects, staging.path(kLibraryName), error))

@@ -19,12 +19,14 @@ struct BundleRequest {
   // Compile the CUDA target's kernels instead, every launch run as loops on the CPU: slow code,
   // for checking kernel formation against the reference on machines without a GPU.
   bool kernelsOnCpu = false;
+  unsigned threads = 1;  // LLVM parts compiled at once
 };
 
 struct BundleTimings {
   double mlirSeconds = 0;     // mlirgen and the MLIR pass pipeline
   double llvmSeconds = 0;     // translation, O3 and code generation
   double linkSeconds = 0;
+  cpu::EmitStats emit;        // the LLVM phase in detail
 };
 
 // The bundle is assembled in a sibling temporary directory and renamed into place, so an

@@ -23,6 +23,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 
 using namespace vidnet;
 
@@ -30,7 +31,7 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: vidc build [--target cpu|cuda:sm_XY] [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME]\n"
-    "                  [--forward-only] [-o DIR] SPEC.vnet\n"
+    "                  [--forward-only] [-j N] [--time] [-o DIR] SPEC.vnet\n"
     "       vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
     "       vidc kernels [--json] BUNDLE\n"
     "       vidc --emit=ast|graph|vidnet|linalg|llvm|gpu|nvvm|ptx [--entry forward|train_step]\n"
@@ -42,6 +43,8 @@ constexpr const char *kUsage =
     "                     -o defaults to MODEL.vbundle\n"
     "  --forward-only     build without train_step (compiles in about half the time)\n"
     "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
+    "  -j N               compile on N threads (default: every core); the bundle is the same\n"
+    "  --time             the build's phases: MLIR, LLVM optimisation, code generation, link\n"
     "  --target T         cpu (default) or cuda:sm_80, cuda:sm_90, ...: an NVIDIA GPU bundle\n"
     "                     (PTX + cubin from the CUDA toolkit's ptxas, launch plans; forward and\n"
     "                     train_step both at --batch)\n"
@@ -88,27 +91,46 @@ bool parseShape(std::string_view text, Shape &out) {
   return true;
 }
 
-int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep,
-          const std::string &cpuName, std::string outDir) {
+struct CpuBuildFlags {
+  std::string cpuName, outDir;
+  unsigned threads = 0; // 0: every core
+  bool time = false;
+};
+
+int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep, CpuBuildFlags flags) {
   cpu::MachineTarget target = cpu::hostTarget();
-  if (!cpuName.empty() && cpuName != "host") {
-    target.cpu = cpuName;
+  if (!flags.cpuName.empty() && flags.cpuName != "host") {
+    target.cpu = flags.cpuName;
     target.features.clear();  // LLVM derives them from the CPU name
   }
-  if (outDir.empty())
-    outDir = graph.name + ".vbundle";
+  if (flags.outDir.empty())
+    flags.outDir = graph.name + ".vbundle";
+  BundleRequest request{graph, specText, batch, trainStep, target, flags.outDir};
+  request.threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   BundleTimings t;
   std::string error;
-  if (!writeCpuBundle({graph, specText, batch, trainStep, target, outDir}, t, error)) {
+  if (!writeCpuBundle(request, t, error)) {
     std::cerr << "vidc: " << error << '\n';
     return 1;
   }
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "%s, batch %lld, %s, %s, %lld params; %.1f s (MLIR %.1f s, LLVM %.1f s, link %.1f s)",
                 graph.name.c_str(), static_cast<long long>(batch), toString(graph.input).c_str(),
                 target.cpu.c_str(), static_cast<long long>(graph.params),
                 t.mlirSeconds + t.llvmSeconds + t.linkSeconds, t.mlirSeconds, t.llvmSeconds, t.linkSeconds);
-  std::cout << "vidc: wrote " << outDir << ": " << line << '\n';
+  std::cout << "vidc: wrote " << flags.outDir << ": " << line << '\n';
+  if (flags.time) {
+    const cpu::EmitStats &e = t.emit;
+    std::snprintf(line, sizeof line,
+                  "  MLIR (mlirgen + pass pipeline)       %6.2f s\n"
+                  "  LLVM IR + loop extraction + parts    %6.2f s\n"
+                  "  LLVM O3 + codegen on %2u threads      %6.2f s  (O3 %.2f s + codegen %.2f s summed)\n"
+                  "  link                                 %6.2f s\n"
+                  "  %zu functions in %zu parts\n",
+                  t.mlirSeconds, e.translateSeconds, request.threads, e.parallelSeconds, e.optimizeSeconds,
+                  e.codegenSeconds, t.linkSeconds, e.functions, e.parts);
+    std::cout << line;
+  }
   return 0;
 }
 
@@ -172,6 +194,7 @@ int main(int argc, char **argv) {
   cuda::GpuTarget gpuTarget;
   bool json = false, forwardOnly = false;
   int64_t batch = 1;
+  CpuBuildFlags buildFlags;
   ElaborateOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -223,6 +246,14 @@ int main(int argc, char **argv) {
       options.classes = k;
     } else if (arg == "--forward-only") {
       forwardOnly = true;
+    } else if (arg == "--time") {
+      buildFlags.time = true;
+    } else if (is("-j")) {
+      int64_t n = 0;
+      auto v = value("-j");
+      if (!v || !parsePositive(*v, n) || n > 1024)
+        return usage("-j takes a thread count from 1 to 1024");
+      buildFlags.threads = static_cast<unsigned>(n);
     } else if (is("--entry")) {
       auto v = value("--entry");
       if (!v || (*v != "forward" && *v != "train_step"))
@@ -276,8 +307,10 @@ int main(int argc, char **argv) {
     return usage("--json goes with info (--emit=graph is JSON already)");
   if ((!outDir.empty() || !cpuName.empty()) && command != "build")
     return usage("-o and --cpu go with build");
-  if (forwardOnly && command != "build")
-    return usage("--forward-only goes with build");
+  if ((forwardOnly || buildFlags.time || buildFlags.threads) && command != "build")
+    return usage("--forward-only, -j and --time go with build");
+  if ((buildFlags.time || buildFlags.threads) && cudaTarget)
+    return usage("-j and --time go with the CPU target");
   if (entry != "forward" && (command == "build" || command == "info" || emit == "ast" || emit == "graph"))
     return usage("--entry goes with --emit=vidnet, linalg, llvm, gpu, nvvm or ptx");
   if (command == "info" && batch != 1)
@@ -293,7 +326,11 @@ int main(int argc, char **argv) {
   if (command == "build" && cudaTarget)
     return buildCuda(*r.graph, r.source->text(), batch, !forwardOnly, gpuTarget, outDir);
   if (command == "build")
-    return build(*r.graph, r.source->text(), batch, !forwardOnly, cpuName, outDir);
+  {
+    buildFlags.cpuName = cpuName;
+    buildFlags.outDir = outDir;
+    return build(*r.graph, r.source->text(), batch, !forwardOnly, buildFlags);
+  }
   if (cudaEmit)
     return emitCuda(*r.graph, batch, entry == "train_step" ? cuda::Entry::TrainStep : cuda::Entry::Forward, emit,
                     gpuTarget);

@@ -1,9 +1,13 @@
-// LLVM IR generation, O3 optimization and object emission for the host CPU, and linking.
+// LLVM IR generation, then O3 and object emission for the host CPU in parallel parts; linking.
 #include "compiler/targets/cpu/ObjectEmitter.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
@@ -17,10 +21,15 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/Transforms/IPO/LoopExtractor.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/LoopSimplify.h"
+#include "llvm/Transforms/Utils/LoopUtils.h"
 #include "llvm/Transforms/Utils/Mem2Reg.h"
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace vidnet::cpu {
@@ -60,12 +69,40 @@ void extractLoopNests(llvm::Module &ir) {
       f.addFnAttr(llvm::Attribute::NoInline);
       f.addFnAttr(llvm::Attribute::OptimizeNone);
     }
+  llvm::DenseSet<const llvm::Function *> before;
+  for (llvm::Function &f : ir)
+    before.insert(&f);
   passes.run(ir, mam);
   for (llvm::Function *f : internal)
     f->removeFnAttr(llvm::Attribute::OptimizeNone);
+  // The extracted nests are the serial code between parallel loops (BN sums, the optimizer,
+  // copies), scalar loops with small constant trip counts that O3 would vectorize and then
+  // unroll whole: r3d_18's train_step grew to 225k lines of IR, 30 of its 45 s of LLVM time.
+  // They stay vectorized, not unrolled.
+  for (llvm::Function &f : ir)
+    if (!before.contains(&f) && !f.isDeclaration()) {
+      llvm::DominatorTree dominators(f);
+      llvm::LoopInfo loops(dominators);
+      for (llvm::Loop *loop : loops.getLoopsInPreorder())
+        llvm::addStringMetadataToLoop(loop, "llvm.loop.unroll.disable", 1);
+    }
   for (llvm::Function &f : ir)
     if (!f.isDeclaration() && f.hasLocalLinkage())
       f.addFnAttr(llvm::Attribute::NoInline);
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct PartTimes {
+  double optimizeSeconds = 0, codegenSeconds = 0;
+};
+
+std::unique_ptr<llvm::TargetMachine> createMachine(const llvm::Target &llvmTarget, const MachineTarget &target) {
+  return std::unique_ptr<llvm::TargetMachine>(
+      llvmTarget.createTargetMachine(llvm::Triple(target.triple), target.cpu, target.features, llvm::TargetOptions(),
+                                     llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
 }
 
 } // namespace
@@ -81,35 +118,19 @@ MachineTarget hostTarget() {
   return t;
 }
 
-bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectPath,
-                    std::string &error) {
-  static const bool initialized = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
-  }();
-  (void)initialized;
-
-  llvm::Triple triple(target.triple);
-  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!llvmTarget)
-    return false;
-  std::unique_ptr<llvm::TargetMachine> machine(
-      llvmTarget->createTargetMachine(triple, target.cpu, target.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-                                      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-  if (!machine) {
-    error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
-    return false;
-  }
-
-  llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
+// The LLVM IR of `module` with the entry points' loop nests extracted, target attributes on
+// every function, and every symbol external (hidden) so that each function can be compiled in
+// a part of its own and the parts linked back together.
+static std::unique_ptr<llvm::Module> prepareModule(mlir::ModuleOp module, const MachineTarget &target,
+                                                   llvm::TargetMachine &machine, llvm::LLVMContext &context,
+                                                   std::string &error) {
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context, "vidnet");
   if (!ir) {
     error = "translation to LLVM IR failed";
-    return false;
+    return nullptr;
   }
-  ir->setTargetTriple(triple);
-  ir->setDataLayout(machine->createDataLayout());
+  ir->setTargetTriple(machine.getTargetTriple());
+  ir->setDataLayout(machine.createDataLayout());
   // Per-function attributes (also on the extracted loop nests), so that the O3 vectorizers
   // know the vector width.
   extractLoopNests(*ir);
@@ -118,29 +139,159 @@ bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const st
       f.addFnAttr("target-cpu", target.cpu);
       f.addFnAttr("target-features", target.features);
     }
-  if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine.get())(ir.get())) {
-    error = "LLVM O3 pipeline: " + llvm::toString(std::move(e));
-    return false;
-  }
+  for (llvm::GlobalValue &g : ir->global_values())
+    if (g.hasLocalLinkage()) {
+      g.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      g.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+  return ir;
+}
 
-  std::error_code ec;
-  llvm::raw_fd_ostream out(objectPath, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error = objectPath + ": " + ec.message();
+// Cuts `ir` into parts of whole functions, in module order, each at least `minInstructions`
+// long (the last may be shorter), as bitcode. Global variables go with the first part. The
+// cut depends on the module only, never on the number of threads, so the objects do not
+// either.
+static std::vector<std::string> splitIntoParts(llvm::Module &ir, size_t minInstructions) {
+  std::vector<std::vector<const llvm::Function *>> groups(1);
+  size_t size = 0;
+  for (const llvm::Function &f : ir) {
+    if (f.isDeclaration())
+      continue;
+    if (size >= minInstructions) {
+      groups.emplace_back();
+      size = 0;
+    }
+    groups.back().push_back(&f);
+    size += f.getInstructionCount();
+  }
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    llvm::DenseSet<const llvm::GlobalValue *> mine(groups[i].begin(), groups[i].end());
+    llvm::ValueToValueMapTy map;
+    std::unique_ptr<llvm::Module> part = llvm::CloneModule(ir, map, [&](const llvm::GlobalValue *g) {
+      return mine.contains(g) || (i == 0 && isa<llvm::GlobalVariable>(g));
+    });
+    part->setModuleIdentifier("vidnet.part" + std::to_string(i));
+    std::string bitcode;
+    llvm::raw_string_ostream out(bitcode);
+    llvm::WriteBitcodeToFile(*part, out);
+    parts.push_back(std::move(bitcode));
+  }
+  return parts;
+}
+
+namespace {
+
+// O3 and code generation of one part, in a context of its own (one per thread).
+struct PartCompiler {
+  const llvm::Target &target;
+  const MachineTarget &machineTarget;
+
+  bool compile(const std::string &bitcode, llvm::SmallVectorImpl<char> &object, PartTimes &times,
+               std::string &error) const {
+    auto start = std::chrono::steady_clock::now();
+    llvm::LLVMContext context;
+    llvm::Expected<std::unique_ptr<llvm::Module>> part =
+        llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, "part"), context);
+    if (!part) {
+      error = "reading back a part's bitcode: " + llvm::toString(part.takeError());
+      return false;
+    }
+    std::unique_ptr<llvm::TargetMachine> machine = createMachine(target, machineTarget);
+    if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine.get())(part->get())) {
+      error = "LLVM O3 pipeline: " + llvm::toString(std::move(e));
+      return false;
+    }
+    times.optimizeSeconds += secondsSince(start);
+    start = std::chrono::steady_clock::now();
+    llvm::raw_svector_ostream out(object);
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, out, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+      error = "the LLVM target cannot emit object files";
+      return false;
+    }
+    codegen.run(**part);
+    times.codegenSeconds += secondsSince(start);
+    return true;
+  }
+};
+
+} // namespace
+
+bool emitObjectFiles(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectStem,
+                     const EmitOptions &options, std::vector<std::string> &objectPaths, EmitStats &stats,
+                     std::string &error) {
+  static const bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+
+  auto start = std::chrono::steady_clock::now();
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return false;
+  std::unique_ptr<llvm::TargetMachine> machine = createMachine(*llvmTarget, target);
+  if (!machine) {
+    error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
     return false;
   }
-  llvm::legacy::PassManager codegen;
-  if (machine->addPassesToEmitFile(codegen, out, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-    error = "the LLVM target cannot emit object files";
-    return false;
+  std::vector<std::string> parts;
+  {
+    llvm::LLVMContext context;
+    std::unique_ptr<llvm::Module> ir = prepareModule(module, target, *machine, context, error);
+    if (!ir)
+      return false;
+    for (const llvm::Function &f : *ir)
+      stats.functions += !f.isDeclaration();
+    parts = splitIntoParts(*ir, options.minPartInstructions);
   }
-  codegen.run(*ir);
-  out.close();
-  if (out.has_error()) {
-    error = objectPath + ": " + out.error().message();
-    out.clear_error();
-    return false;
+  stats.translateSeconds += secondsSince(start);
+
+  start = std::chrono::steady_clock::now();
+  std::vector<llvm::SmallVector<char, 0>> objects(parts.size());
+  std::vector<PartTimes> times(parts.size());
+  std::vector<std::string> errors(parts.size());
+  std::atomic<size_t> next = 0;
+  PartCompiler compiler{*llvmTarget, target};
+  auto work = [&] {
+    for (size_t i; (i = next++) < parts.size();)
+      compiler.compile(parts[i], objects[i], times[i], errors[i]);
+  };
+  unsigned threads = std::max(1u, std::min<unsigned>(options.threads, parts.size()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
+    t.join();
+  stats.parallelSeconds += secondsSince(start);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!errors[i].empty()) {
+      error = errors[i];
+      return false;
+    }
+    stats.optimizeSeconds += times[i].optimizeSeconds;
+    stats.codegenSeconds += times[i].codegenSeconds;
+    std::string path = objectStem + ".part" + std::to_string(i) + ".o";
+    std::error_code ec;
+    llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      error = path + ": " + ec.message();
+      return false;
+    }
+    out.write(objects[i].data(), objects[i].size());
+    out.close();
+    if (out.has_error()) {
+      error = path + ": " + out.error().message();
+      out.clear_error();
+      return false;
+    }
+    objectPaths.push_back(path);
   }
+  stats.parts += parts.size();
   return true;
 }
 

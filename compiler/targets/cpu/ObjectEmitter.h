@@ -9,21 +9,38 @@
 namespace vidnet::cpu {
 
 struct MachineTarget {
-  std::string triple;    // e.g. x86_64-unknown-linux-gnu
-  std::string cpu;       // e.g. znver4; "host" asks LLVM for this machine's CPU
-  std::string features;  // LLVM -mattr form, e.g. +avx2,+fma,...; filled in for "host"
+  std::string triple;   // e.g. x86_64-unknown-linux-gnu
+  std::string cpu;      // e.g. znver4; "host" asks LLVM for this machine's CPU
+  std::string features; // LLVM -mattr form, e.g. +avx2,+fma,...; filled in for "host"
 };
 
 // The machine vidc runs on (the default target: bundles are built where they run).
 MachineTarget hostTarget();
 
-// Translates `module` (LLVM dialect) to LLVM IR, runs the O3 pipeline for `target` and
-// writes a position-independent object file. Returns false with a message on failure.
-bool emitObjectFile(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectPath,
-                    std::string &error);
+struct EmitOptions {
+  unsigned threads = 1;              // parts compiled at once
+  size_t minPartInstructions = 4000; // LLVM instructions per part, at least (the last excepted)
+};
+
+struct EmitStats {
+  size_t functions = 0;        // defined LLVM functions, after loop extraction
+  size_t parts = 0;            // objects written
+  double translateSeconds = 0; // LLVM IR, loop extraction and the cut into parts (one thread)
+  double optimizeSeconds = 0;  // O3, summed over the parts
+  double codegenSeconds = 0;   // instruction selection to object, summed over the parts
+  double parallelSeconds = 0;  // wall time of O3 and code generation on `threads` threads
+};
+
+// Translates `module` (LLVM dialect) to LLVM IR, cuts it into parts of whole functions, runs
+// the O3 pipeline for `target` and code generation on each part (`options.threads` at once),
+// and writes one position-independent object per part, OBJECTSTEM.partN.o, appended to
+// `objectPaths`. The objects are the same whatever the number of threads. Returns false
+// with a message on failure.
+bool emitObjectFiles(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectStem,
+                     const EmitOptions &options, std::vector<std::string> &objectPaths, EmitStats &stats,
+                     std::string &error);
 
 // Links the objects into one shared object with the system C compiler driver (cc).
-bool linkSharedObject(const std::vector<std::string> &objectPaths, const std::string &sharedPath,
-                      std::string &error);
+bool linkSharedObject(const std::vector<std::string> &objectPaths, const std::string &sharedPath, std::string &error);
 
 } // namespace vidnet::cpu
