@@ -6,6 +6,8 @@
 #   scripts/bench.sh --layers        every conv of r3d_18's step (forward, data and filter gradient),
 #                                    vidrun profile against PyTorch's kernel for the same shape
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
+#   scripts/bench.sh --compile-times every model in models/: vidc build cold and warm, forward-only and
+#                                    with train_step, the phases (about 10 minutes on 2 cores)
 #   scripts/bench.sh --precision     one SGD step of r3d_18 over six seeds: ours and PyTorch float32
 #                                    against float64 (Debian's torch; about 4 minutes)
 # Other options go to bench/peer_bench.py (--only PEERS, --models, --batches, --clips, --threads, --runs,
@@ -17,6 +19,10 @@ scripts/setup.sh
 build=${VIDNET_BUILD_DIR:-build}
 if [ "${1:-}" = "--loader" ]; then
   exec bench/loader_vs_ffmpeg.sh "$build/bin/vidnet-bench-loader"
+fi
+if [ "${1:-}" = "--compile-times" ]; then
+  shift
+  exec /usr/bin/python3 bench/compile_times.py --build "$build" "$@"
 fi
 if [ "${1:-}" = "--precision" ]; then
   scripts/setup-torch.sh

@@ -13,6 +13,9 @@ config.excludes = ["unit", "fuzz", "Inputs", "CMakeLists.txt"]
 
 config.environment["PATH"] = os.pathsep.join(
     [config.vidnet_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+# One cache of compiled code for the suite, in the build tree: tests that build the same bundle
+# compile it once (build_cache.test sets a cache of its own).
+config.environment["VIDNET_CACHE_DIR"] = os.path.join(config.vidnet_build_test_dir, "vidc-cache")
 config.substitutions.append(("%vidc", os.path.join(config.vidnet_tools_dir, "vidc")))
 config.substitutions.append(("%vidrun", os.path.join(config.vidnet_tools_dir, "vidrun")))
 config.substitutions.append(("%models", os.path.join(src, "models")))

@@ -1,9 +1,11 @@
 // Drives mlirgen, the CPU pipeline, object emission, linking and the manifest for one bundle.
 #include "compiler/bundle/BundleWriter.h"
 
+#include "compiler/GraphReport.h"
 #include "compiler/MLIRGen.h"
 #include "compiler/bundle/Manifest.h"
 #include "compiler/targets/cpu/CpuPipeline.h"
+#include "compiler/targets/cpu/ObjectCache.h"
 #include "compiler/targets/cuda/CudaPipeline.h"
 
 #include "mlir/IR/Verifier.h"
@@ -55,7 +57,6 @@ static bool publishBundle(const fs::path &staging, const fs::path &outDir, std::
   return true;
 }
 
-
 BundleStaging::~BundleStaging() {
   if (!dir_.empty()) {
     std::error_code ignored;
@@ -97,9 +98,8 @@ bool BundleStaging::commit(std::string &error) {
 
 // mlirgen at `batch` and the CPU pipeline for one entry point, down to the LLVM dialect.
 static mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const ModelGraph &graph,
-                                                      int64_t batch,
-                                               cpu::Entry entry, BufferLayout &layout, bool kernelsOnCpu,
-                                               std::string &error) {
+                                                      int64_t batch, cpu::Entry entry, BufferLayout &layout,
+                                                      bool kernelsOnCpu, std::string &error) {
   mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, graph, batch);
   if (mlir::failed(mlir::verify(*module))) {
     error = "internal error: the generated vidnet module does not verify";
@@ -114,12 +114,50 @@ static mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context
   return module;
 }
 
+// Everything that decides model.so's bytes, for the whole-library cache entry.
+static cpu::CacheKey libraryKey(const BundleRequest &request) {
+  return cpu::CacheKeyBuilder("library")
+      .add(cpu::compilerIdentity())
+      .add(request.specText)
+      .add(graphToJson(request.graph).dump())
+      .add(request.batch)
+      .add(request.trainStep)
+      .add(request.kernelsOnCpu)
+      .add(request.target.triple)
+      .add(request.target.cpu)
+      .add(request.target.features)
+      .key();
+}
+
 bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::string &error) {
   auto start = std::chrono::steady_clock::now();
   mlir::DialectRegistry registry;
   cuda::registerCudaPipelineDialects(registry);
   mlir::MLIRContext context(registry);
   loadMLIRGenDialects(context);
+  BundleStaging staging;
+  if (!staging.begin(request.outDir, error))
+    return false;
+  auto finish = [&](const BufferLayout &layout) {
+    nlohmann::ordered_json manifest = bundleManifest({request.graph, request.specText, request.batch, request.trainStep,
+                                                      kForwardClipsPerCall, layout, request.target, kLibraryName},
+                                                     error);
+    return !manifest.is_null() && staging.write("manifest.json", manifest.dump(2) + "\n", error) &&
+           staging.commit(error);
+  };
+
+  // A build of the same spec, shapes, target and compiler: the library from the cache, and
+  // from the compiler only the buffer layout (mlirgen of the forward, no pipeline).
+  cpu::CacheKey key = libraryKey(request);
+  if (request.cache)
+    if (std::optional<llvm::SmallVector<char, 0>> library = request.cache->read(key)) {
+      BufferLayout layout = layoutForwardArguments(
+          generateForward(context, request.graph, kForwardClipsPerCall)->lookupSymbol<mlir::func::FuncOp>("forward"));
+      timings.mlirSeconds = secondsSince(start);
+      timings.libraryFromCache = true;
+      return staging.write(kLibraryName, std::string(library->begin(), library->end()), error) && finish(layout);
+    }
+
   // Eval-mode forward is independent per clip: it is compiled for one clip per call and the
   // runtime runs clips on worker threads (both cores on these machines). train_step needs the
   // whole batch at once (BN batch statistics).
@@ -130,9 +168,8 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   if (!modules.back())
     return false;
   if (request.trainStep) {
-    modules.push_back(
-        compileEntry(context, request.graph, request.batch, cpu::Entry::TrainStep, trainLayout,
-                     request.kernelsOnCpu, error));
+    modules.push_back(compileEntry(context, request.graph, request.batch, cpu::Entry::TrainStep, trainLayout,
+                                   request.kernelsOnCpu, error));
     if (!modules.back())
       return false;
     if (trainLayout.paramElements != layout.paramElements || trainLayout.stateElements != layout.stateElements) {
@@ -142,13 +179,11 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   }
   timings.mlirSeconds = secondsSince(start);
 
-  BundleStaging staging;
-  if (!staging.begin(request.outDir, error))
-    return false;
   start = std::chrono::steady_clock::now();
   std::vector<std::string> objects;
   cpu::EmitOptions options;
   options.threads = request.threads;
+  options.cache = request.cache;
   for (size_t i = 0; i < modules.size(); ++i)
     if (!cpu::emitObjectFiles(*modules[i], request.target, staging.path("entry" + std::to_string(i)), options, objects,
                               timings.emit, error))
@@ -161,13 +196,14 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   for (const std::string &object : objects)
     fs::remove(object, ec);
   timings.linkSeconds = secondsSince(start);
-
-  nlohmann::ordered_json manifest = bundleManifest(
-      {request.graph, request.specText, request.batch, request.trainStep, kForwardClipsPerCall, layout,
-       request.target, kLibraryName},
-      error);
-  return !manifest.is_null() && staging.write("manifest.json", manifest.dump(2) + "\n", error) &&
-         staging.commit(error);
+  if (request.cache) {
+    std::ifstream in(staging.path(kLibraryName), std::ios::binary);
+    std::string library((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.good() || in.eof())
+      request.cache->write(key, llvm::ArrayRef<char>(library.data(), library.size()));
+    request.cache->trim();
+  }
+  return finish(layout);
 }
 
 } // namespace vidnet

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/ModelGraph.h"
+#include "compiler/targets/cpu/ObjectCache.h"
 #include "compiler/targets/cpu/ObjectEmitter.h"
 
 #include <filesystem>
@@ -11,22 +12,26 @@ namespace vidnet {
 
 struct BundleRequest {
   const ModelGraph &graph;
-  const std::string &specText;  // hashed into the manifest
-  int64_t batch = 1;             // train_step's batch (forward is compiled per clip)
-  bool trainStep = true;         // also compile vidnet_train_step
+  const std::string &specText; // hashed into the manifest
+  int64_t batch = 1;           // train_step's batch (forward is compiled per clip)
+  bool trainStep = true;       // also compile vidnet_train_step
   cpu::MachineTarget target;
   std::string outDir;
   // Compile the CUDA target's kernels instead, every launch run as loops on the CPU: slow code,
   // for checking kernel formation against the reference on machines without a GPU.
   bool kernelsOnCpu = false;
-  unsigned threads = 1;  // LLVM parts compiled at once
+  unsigned threads = 1; // LLVM parts compiled at once
+  // Compiled objects and whole libraries are looked up and stored here when given (vidc
+  // passes the user's cache unless --no-cache).
+  cpu::ObjectCache *cache = nullptr;
 };
 
 struct BundleTimings {
-  double mlirSeconds = 0;     // mlirgen and the MLIR pass pipeline
-  double llvmSeconds = 0;     // translation, O3 and code generation
+  double mlirSeconds = 0; // mlirgen and the MLIR pass pipeline
+  double llvmSeconds = 0; // translation, O3 and code generation
   double linkSeconds = 0;
-  cpu::EmitStats emit;        // the LLVM phase in detail
+  cpu::EmitStats emit;           // the LLVM phase in detail
+  bool libraryFromCache = false; // model.so came from the cache: no MLIR pipeline, no LLVM
 };
 
 // The bundle is assembled in a sibling temporary directory and renamed into place, so an

@@ -1,14 +1,14 @@
 // vidc: the vidnet compiler driver. Thin: argument parsing here, all work in the libraries.
 #include "compiler/Frontend.h"
-#include "compiler/bundle/BundleWriter.h"
 #include "compiler/GraphReport.h"
 #include "compiler/MLIRGen.h"
+#include "compiler/bundle/BundleWriter.h"
 #include "compiler/bundle/CudaBundleWriter.h"
 #include "compiler/targets/cpu/CpuPipeline.h"
 #include "compiler/targets/cuda/CudaPipeline.h"
 #include "compiler/targets/cuda/LaunchPlan.h"
-#include "tools/vidc/KernelsCommand.h"
 #include "dsl/Parser.h"
+#include "tools/vidc/KernelsCommand.h"
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -31,7 +31,8 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: vidc build [--target cpu|cuda:sm_XY] [--input CxLxHxW] [--classes K] [--batch N] [--cpu NAME]\n"
-    "                  [--forward-only] [-j N] [--time] [-o DIR] SPEC.vnet\n"
+    "                  [--forward-only] [-j N] [--time] [--no-cache] [--json] [-o DIR] SPEC.vnet\n"
+    "       vidc cache stats|clear [--json]\n"
     "       vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
     "       vidc kernels [--json] BUNDLE\n"
     "       vidc --emit=ast|graph|vidnet|linalg|llvm|gpu|nvvm|ptx [--entry forward|train_step]\n"
@@ -45,13 +46,16 @@ constexpr const char *kUsage =
     "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
     "  -j N               compile on N threads (default: every core); the bundle is the same\n"
     "  --time             the build's phases: MLIR, LLVM optimisation, code generation, link\n"
+    "  --no-cache         compile everything; neither read nor write the cache\n"
+    "  cache              the cache of compiled code (VIDNET_CACHE_DIR, else ~/.cache/vidnet;\n"
+    "                     at most VIDNET_CACHE_MAX_MB, default 1024): its size, or empty it\n"
     "  --target T         cpu (default) or cuda:sm_80, cuda:sm_90, ...: an NVIDIA GPU bundle\n"
     "                     (PTX + cubin from the CUDA toolkit's ptxas, launch plans; forward and\n"
     "                     train_step both at --batch)\n"
     "  kernels            a CUDA bundle's kernels: launch, registers, shared memory, spills, the\n"
     "                     ops each computes, and kernels per entry point beside vidnet ops\n"
     "  info               per-layer table: output shape, parameters, MACs, M_i; totals\n"
-    "  --json             the same as one JSON object\n"
+    "  --json             the same as one JSON object (for build: phases, parts, cache hits)\n"
     "  --emit=ast         the parsed spec with line:col of every node\n"
     "  --emit=graph       the elaborated model graph as JSON\n"
     "  --emit=vidnet      the forward function in the vidnet MLIR dialect, with spec locations\n"
@@ -75,8 +79,7 @@ int usage(const std::string &problem) {
 
 bool parsePositive(std::string_view text, int64_t &out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && out > 0 &&
-         out <= dsl::kMaxInteger;
+  return ec == std::errc() && end == text.data() + text.size() && out > 0 && out <= dsl::kMaxInteger;
 }
 
 bool parseShape(std::string_view text, Shape &out) {
@@ -94,42 +97,102 @@ bool parseShape(std::string_view text, Shape &out) {
 struct CpuBuildFlags {
   std::string cpuName, outDir;
   unsigned threads = 0; // 0: every core
-  bool time = false;
+  bool time = false, noCache = false, json = false;
 };
 
 int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep, CpuBuildFlags flags) {
   cpu::MachineTarget target = cpu::hostTarget();
   if (!flags.cpuName.empty() && flags.cpuName != "host") {
     target.cpu = flags.cpuName;
-    target.features.clear();  // LLVM derives them from the CPU name
+    target.features.clear(); // LLVM derives them from the CPU name
   }
   if (flags.outDir.empty())
     flags.outDir = graph.name + ".vbundle";
   BundleRequest request{graph, specText, batch, trainStep, target, flags.outDir};
   request.threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
+  cpu::ObjectCache cache(cpu::ObjectCache::defaultDirectory(), cpu::ObjectCache::defaultLimitBytes());
+  if (!flags.noCache)
+    request.cache = &cache;
   BundleTimings t;
   std::string error;
   if (!writeCpuBundle(request, t, error)) {
     std::cerr << "vidc: " << error << '\n';
     return 1;
   }
+  const cpu::EmitStats &e = t.emit;
+  if (flags.json) {
+    std::cout << nlohmann::ordered_json{{"bundle", flags.outDir},
+                                        {"model", graph.name},
+                                        {"batch", batch},
+                                        {"input", toString(graph.input)},
+                                        {"train_step", trainStep},
+                                        {"cpu", target.cpu},
+                                        {"threads", request.threads},
+                                        {"seconds", t.mlirSeconds + t.llvmSeconds + t.linkSeconds},
+                                        {"mlir_s", t.mlirSeconds},
+                                        {"llvm_ir_s", e.translateSeconds},
+                                        {"llvm_parallel_s", e.parallelSeconds},
+                                        {"optimize_s", e.optimizeSeconds},
+                                        {"codegen_s", e.codegenSeconds},
+                                        {"link_s", t.linkSeconds},
+                                        {"functions", e.functions},
+                                        {"parts", e.parts},
+                                        {"parts_from_cache", e.partsFromCache},
+                                        {"library_from_cache", t.libraryFromCache},
+                                        {"damaged_cache_entries", cache.corruptEntries()}}
+                     .dump()
+              << '\n';
+    return 0;
+  }
   char line[512];
-  std::snprintf(line, sizeof line, "%s, batch %lld, %s, %s, %lld params; %.1f s (MLIR %.1f s, LLVM %.1f s, link %.1f s)",
-                graph.name.c_str(), static_cast<long long>(batch), toString(graph.input).c_str(),
-                target.cpu.c_str(), static_cast<long long>(graph.params),
-                t.mlirSeconds + t.llvmSeconds + t.linkSeconds, t.mlirSeconds, t.llvmSeconds, t.linkSeconds);
-  std::cout << "vidc: wrote " << flags.outDir << ": " << line << '\n';
-  if (flags.time) {
-    const cpu::EmitStats &e = t.emit;
+  std::snprintf(line, sizeof line,
+                "%s, batch %lld, %s, %s, %lld params; %.1f s (MLIR %.1f s, LLVM %.1f s, link %.1f s)",
+                graph.name.c_str(), static_cast<long long>(batch), toString(graph.input).c_str(), target.cpu.c_str(),
+                static_cast<long long>(graph.params), t.mlirSeconds + t.llvmSeconds + t.linkSeconds, t.mlirSeconds,
+                t.llvmSeconds, t.linkSeconds);
+  std::cout << "vidc: wrote " << flags.outDir << ": " << line << (t.libraryFromCache ? " from the cache" : "") << '\n';
+  if (cache.corruptEntries())
+    std::cerr << "vidc: " << cache.corruptEntries() << " damaged cache entries in " << cache.directory()
+              << " were removed and rebuilt\n";
+  if (flags.time && t.libraryFromCache) {
+    std::cout << "  model.so from the cache in " << cache.directory() << "; MLIR only for the buffer layout\n";
+  } else if (flags.time) {
     std::snprintf(line, sizeof line,
                   "  MLIR (mlirgen + pass pipeline)       %6.2f s\n"
                   "  LLVM IR + loop extraction + parts    %6.2f s\n"
                   "  LLVM O3 + codegen on %2u threads      %6.2f s  (O3 %.2f s + codegen %.2f s summed)\n"
                   "  link                                 %6.2f s\n"
-                  "  %zu functions in %zu parts\n",
+                  "  %zu functions in %zu parts, %zu parts from the cache\n",
                   t.mlirSeconds, e.translateSeconds, request.threads, e.parallelSeconds, e.optimizeSeconds,
-                  e.codegenSeconds, t.linkSeconds, e.functions, e.parts);
+                  e.codegenSeconds, t.linkSeconds, e.functions, e.parts, e.partsFromCache);
     std::cout << line;
+  }
+  return 0;
+}
+
+int cacheCommand(const std::string &action, bool json) {
+  cpu::ObjectCache cache(cpu::ObjectCache::defaultDirectory(), cpu::ObjectCache::defaultLimitBytes());
+  if (action == "clear") {
+    size_t removed = cache.clear();
+    if (json)
+      std::cout << nlohmann::ordered_json{{"directory", cache.directory()}, {"removed", removed}}.dump() << '\n';
+    else
+      std::cout << "vidc: removed " << removed << " entries from " << cache.directory() << '\n';
+    return 0;
+  }
+  cpu::CacheStats s = cache.stats();
+  if (json) {
+    std::cout << nlohmann::ordered_json{{"directory", cache.directory()},
+                                        {"entries", s.entries},
+                                        {"bytes", s.bytes},
+                                        {"limit_bytes", cache.limitBytes()}}
+                     .dump()
+              << '\n';
+  } else {
+    char line[256];
+    std::snprintf(line, sizeof line, "%zu entries, %.1f MiB of %.0f MiB", s.entries, s.bytes / 1048576.0,
+                  cache.limitBytes() / 1048576.0);
+    std::cout << cache.directory() << ": " << line << '\n';
   }
   return 0;
 }
@@ -174,8 +237,8 @@ int emitCuda(const ModelGraph &graph, int64_t batch, cuda::Entry entry, const st
     return 0;
   }
   mlir::OwningOpRef<mlir::ModuleOp> kernels = mlir::ModuleOp::create(module->getLoc());
-  if (mlir::failed(cuda::extractLaunchPlan(*module, entry == cuda::Entry::Forward ? "forward" : "train_step",
-                                           *kernels)) ||
+  if (mlir::failed(
+          cuda::extractLaunchPlan(*module, entry == cuda::Entry::Forward ? "forward" : "train_step", *kernels)) ||
       mlir::failed(cuda::lowerKernels(*kernels, target, emit == "ptx" ? cuda::Stage::PTX : cuda::Stage::NVVM))) {
     std::cerr << "vidc: internal error: lowering the kernels failed (see above)\n";
     return 1;
@@ -200,8 +263,7 @@ int main(int argc, char **argv) {
     std::string_view arg = argv[i];
     // `--flag value` or `--flag=value`; `--flagx` is a different (unknown) flag.
     auto is = [&](std::string_view flag) {
-      return arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
-                             arg[flag.size()] == '=');
+      return arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag && arg[flag.size()] == '=');
     };
     auto value = [&](std::string_view flag) -> std::optional<std::string_view> {
       if (arg != flag)
@@ -221,8 +283,8 @@ int main(int argc, char **argv) {
       json = true;
     } else if (is("--emit")) {
       auto v = value("--emit");
-      static const std::set<std::string_view> stages = {"ast",    "graph", "vidnet", "linalg",
-                                                        "llvm",   "gpu",   "nvvm",   "ptx"};
+      static const std::set<std::string_view> stages = {"ast",  "graph", "vidnet", "linalg",
+                                                        "llvm", "gpu",   "nvvm",   "ptx"};
       if (!v || !stages.count(*v))
         return usage("--emit takes ast, graph, vidnet, linalg, llvm, gpu, nvvm or ptx");
       if (!emit.empty())
@@ -248,6 +310,8 @@ int main(int argc, char **argv) {
       forwardOnly = true;
     } else if (arg == "--time") {
       buildFlags.time = true;
+    } else if (arg == "--no-cache") {
+      buildFlags.noCache = true;
     } else if (is("-j")) {
       int64_t n = 0;
       auto v = value("-j");
@@ -277,7 +341,8 @@ int main(int argc, char **argv) {
       cpuName = *v;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage("unknown option '" + std::string(arg) + "'");
-    } else if (command.empty() && emit.empty() && specPath.empty() && (arg == "info" || arg == "build" || arg == "kernels")) {
+    } else if (command.empty() && emit.empty() && specPath.empty() &&
+               (arg == "info" || arg == "build" || arg == "kernels" || arg == "cache")) {
       command = arg;
     } else if (specPath.empty()) {
       specPath = arg;
@@ -286,8 +351,16 @@ int main(int argc, char **argv) {
     }
   }
   if (command.empty() == emit.empty())
-    return usage(command.empty() ? "say what to do: build, info, kernels or --emit=..."
+    return usage(command.empty() ? "say what to do: build, info, kernels, cache or --emit=..."
                                  : "use either " + command + " or --emit");
+  if (command == "cache") {
+    if (specPath != "stats" && specPath != "clear")
+      return usage("cache takes stats or clear");
+    if (buildFlags.time || buildFlags.threads || buildFlags.noCache || forwardOnly || !outDir.empty() ||
+        !cpuName.empty() || !targetName.empty() || options.input || options.classes || batch != 1)
+      return usage("cache takes only stats or clear and --json");
+    return cacheCommand(specPath, json);
+  }
   if (command == "kernels") {
     if (specPath.empty())
       return usage("kernels takes a bundle directory");
@@ -303,14 +376,15 @@ int main(int argc, char **argv) {
     return usage("--emit=" + emit + " is CUDA code; give --target cuda:sm_XY or leave --target out");
   if (cudaTarget && !cpuName.empty())
     return usage("--cpu goes with the CPU target, not " + targetName);
-  if (json && command != "info" && command != "kernels")
-    return usage("--json goes with info (--emit=graph is JSON already)");
+  if (json && command != "info" && command != "kernels" && !(command == "build" && !cudaTarget))
+    return usage("--json goes with info, kernels, cache and CPU builds (--emit=graph is JSON already)");
+  buildFlags.json = json;
   if ((!outDir.empty() || !cpuName.empty()) && command != "build")
     return usage("-o and --cpu go with build");
-  if ((forwardOnly || buildFlags.time || buildFlags.threads) && command != "build")
-    return usage("--forward-only, -j and --time go with build");
-  if ((buildFlags.time || buildFlags.threads) && cudaTarget)
-    return usage("-j and --time go with the CPU target");
+  if ((forwardOnly || buildFlags.time || buildFlags.threads || buildFlags.noCache) && command != "build")
+    return usage("--forward-only, -j, --time and --no-cache go with build");
+  if ((buildFlags.time || buildFlags.threads || buildFlags.noCache) && cudaTarget)
+    return usage("-j, --time and --no-cache go with the CPU target");
   if (entry != "forward" && (command == "build" || command == "info" || emit == "ast" || emit == "graph"))
     return usage("--entry goes with --emit=vidnet, linalg, llvm, gpu, nvvm or ptx");
   if (command == "info" && batch != 1)
@@ -325,8 +399,7 @@ int main(int argc, char **argv) {
     return 1;
   if (command == "build" && cudaTarget)
     return buildCuda(*r.graph, r.source->text(), batch, !forwardOnly, gpuTarget, outDir);
-  if (command == "build")
-  {
+  if (command == "build") {
     buildFlags.cpuName = cpuName;
     buildFlags.outDir = outDir;
     return build(*r.graph, r.source->text(), batch, !forwardOnly, buildFlags);
@@ -365,8 +438,7 @@ int main(int argc, char **argv) {
       llvm::outs() << "\n";
     }
   } else if (emit == "graph" || json) {
-    std::cout << graphToJson(*r.graph).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << '\n';
+    std::cout << graphToJson(*r.graph).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     printInfoTable(*r.graph, std::cout);
   }

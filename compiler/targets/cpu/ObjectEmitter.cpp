@@ -1,5 +1,6 @@
 // LLVM IR generation, then O3 and object emission for the host CPU in parallel parts; linking.
 #include "compiler/targets/cpu/ObjectEmitter.h"
+#include "compiler/targets/cpu/ObjectCache.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -256,9 +257,25 @@ bool emitObjectFiles(mlir::ModuleOp module, const MachineTarget &target, const s
   std::vector<std::string> errors(parts.size());
   std::atomic<size_t> next = 0;
   PartCompiler compiler{*llvmTarget, target};
+  std::vector<char> fromCache(parts.size(), 0);
   auto work = [&] {
-    for (size_t i; (i = next++) < parts.size();)
-      compiler.compile(parts[i], objects[i], times[i], errors[i]);
+    for (size_t i; (i = next++) < parts.size();) {
+      CacheKey key = CacheKeyBuilder("object")
+                         .add(compilerIdentity())
+                         .add(target.triple)
+                         .add(target.cpu)
+                         .add(target.features)
+                         .add(parts[i])
+                         .key();
+      if (options.cache)
+        if (std::optional<llvm::SmallVector<char, 0>> cached = options.cache->read(key)) {
+          objects[i] = std::move(*cached);
+          fromCache[i] = 1;
+          continue;
+        }
+      if (compiler.compile(parts[i], objects[i], times[i], errors[i]) && options.cache)
+        options.cache->write(key, objects[i]);
+    }
   };
   unsigned threads = std::max(1u, std::min<unsigned>(options.threads, parts.size()));
   std::vector<std::thread> pool;
@@ -273,6 +290,7 @@ bool emitObjectFiles(mlir::ModuleOp module, const MachineTarget &target, const s
       error = errors[i];
       return false;
     }
+    stats.partsFromCache += fromCache[i];
     stats.optimizeSeconds += times[i].optimizeSeconds;
     stats.codegenSeconds += times[i].codegenSeconds;
     std::string path = objectStem + ".part" + std::to_string(i) + ".o";

@@ -17,7 +17,10 @@ struct MachineTarget {
 // The machine vidc runs on (the default target: bundles are built where they run).
 MachineTarget hostTarget();
 
+class ObjectCache;
+
 struct EmitOptions {
+  ObjectCache *cache = nullptr;      // objects are looked up and stored here, when given
   unsigned threads = 1;              // parts compiled at once
   size_t minPartInstructions = 4000; // LLVM instructions per part, at least (the last excepted)
 };
@@ -25,6 +28,7 @@ struct EmitOptions {
 struct EmitStats {
   size_t functions = 0;        // defined LLVM functions, after loop extraction
   size_t parts = 0;            // objects written
+  size_t partsFromCache = 0;   // of those, read from the cache instead of compiled
   double translateSeconds = 0; // LLVM IR, loop extraction and the cut into parts (one thread)
   double optimizeSeconds = 0;  // O3, summed over the parts
   double codegenSeconds = 0;   // instruction selection to object, summed over the parts
