@@ -20,6 +20,10 @@ inline constexpr llvm::StringLiteral kParallelBodyAttr = "vidnet.parallel_body";
 // On a parallel dispatch declaration: the function whose loop it was (vidnet_forward, ...).
 inline constexpr llvm::StringLiteral kParallelFunctionAttr = "vidnet.parallel_function";
 
+// An LLVM function attribute on the functions of vidnet-cpu-outline-serial: serial code whose
+// loops the object emitter keeps vectorized but not unrolled.
+inline constexpr llvm::StringLiteral kSerialCodeAttr = "vidnet-serial";
+
 #define GEN_PASS_DECL
 #include "compiler/targets/cpu/CpuPasses.h.inc"
 

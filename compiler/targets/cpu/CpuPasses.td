@@ -128,6 +128,25 @@ def OutlineParallel : Pass<"vidnet-cpu-outline-parallel", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def OutlineSerial : Pass<"vidnet-cpu-outline-serial", "mlir::ModuleOp"> {
+  let summary = "Move each loop nest left in an exported function into a function of its own";
+  let description = [{
+    What remains of an exported function after vidnet-cpu-outline-parallel is serial code:
+    BN statistics and their gradients, the optimizer, copies into padded buffers, the
+    classifier. Each op with regions and no results at its top level (a linalg op, an scf.for)
+    becomes a private function called where it was; views and index arithmetic it uses are
+    recomputed inside from their root buffers, so only scalars and whole buffers are passed.
+    An op whose inputs cannot be passed so stays in place. Equal functions are shared, as in
+    vidnet-cpu-outline-parallel.
+
+    LLVM then optimizes many small functions instead of one with hundreds of loop nests (its
+    loop passes grow faster than linearly with function size), and MLIR lowers them in
+    parallel. The functions are internal and carry the LLVM attribute "vidnet-serial", on
+    which the object emitter keeps their loops vectorized but not unrolled.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 def ParallelForAbi : Pass<"vidnet-cpu-parallel-for-abi", "mlir::ModuleOp"> {
   let summary = "Define the parallel dispatches in the LLVM dialect over the runtime's hook";
   let description = [{

@@ -90,6 +90,8 @@ std::string cpuPipeline(Stage until, Entry entry) {
   // The conv tiles' foralls become functions the runtime's threads call; their dispatch is
   // written once everything is in the LLVM dialect.
   add("vidnet-cpu-outline-parallel");
+  // The serial code left between them, one function per loop nest.
+  add("vidnet-cpu-outline-serial");
   p += "," + cpuLoweringToLLVM();
   add("vidnet-cpu-parallel-for-abi");
   return p;

@@ -1,5 +1,6 @@
 // LLVM IR generation, then O3 and object emission for the host CPU in parallel parts; linking.
 #include "compiler/targets/cpu/ObjectEmitter.h"
+#include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/ObjectCache.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -76,12 +77,12 @@ void extractLoopNests(llvm::Module &ir) {
   passes.run(ir, mam);
   for (llvm::Function *f : internal)
     f->removeFnAttr(llvm::Attribute::OptimizeNone);
-  // The extracted nests are the serial code between parallel loops (BN sums, the optimizer,
-  // copies), scalar loops with small constant trip counts that O3 would vectorize and then
-  // unroll whole: r3d_18's train_step grew to 225k lines of IR, 30 of its 45 s of LLVM time.
-  // They stay vectorized, not unrolled.
+  // The extracted nests and vidnet-cpu-outline-serial's functions are the serial code between
+  // parallel loops (BN sums, the optimizer, copies), scalar loops with small constant trip
+  // counts that O3 would vectorize and then unroll whole: r3d_18's train_step grew to 225k
+  // lines of IR, 30 of its 45 s of LLVM time. They stay vectorized, not unrolled.
   for (llvm::Function &f : ir)
-    if (!before.contains(&f) && !f.isDeclaration()) {
+    if ((!before.contains(&f) || f.hasFnAttribute(kSerialCodeAttr)) && !f.isDeclaration()) {
       llvm::DominatorTree dominators(f);
       llvm::LoopInfo loops(dominators);
       for (llvm::Loop *loop : loops.getLoopsInPreorder())

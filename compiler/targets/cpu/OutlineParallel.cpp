@@ -1,6 +1,7 @@
 // vidnet-cpu-outline-parallel: each bufferized scf.forall -> a body function per item and a
 // call to a dispatch declaration that vidnet-cpu-parallel-for-abi defines.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/Outlining.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,48 +23,8 @@ using namespace mlir;
 
 namespace {
 
-// Recomputed inside the body instead of passed in: constants, index arithmetic and views. A view
-// passed by bare pointer would lose its offset and strides; its root buffer keeps them.
-bool rematerializable(Operation *op) {
-  if (!op || op->getNumRegions() != 0 || !isPure(op))
-    return false;
-  if (op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface, memref::GetGlobalOp>(op))
-    return true;
-  return llvm::all_of(op->getResultTypes(), [](Type t) { return t.isIntOrIndex(); });
-}
-
-// What the parallel-for ABI can carry in one 8-byte slot: a scalar, or a buffer by its bare
-// pointer (static shape, identity layout).
-bool passable(Type type) {
-  if (type.isIntOrIndexOrFloat())
-    return type.isIndex() || type.getIntOrFloatBitWidth() <= 64;
-  auto memref = dyn_cast<MemRefType>(type);
-  return memref && memref.hasStaticShape() && memref.getLayout().isIdentity() && !memref.getMemorySpace();
-}
-
-// Clones into the loop every rematerializable producer of a value it uses from above, until
-// only values that must be passed remain; returns those.
-SetVector<Value> sinkProducers(scf::ForallOp loop) {
-  Region &body = loop.getRegion();
-  for (bool changed = true; changed;) {
-    changed = false;
-    SetVector<Value> above;
-    getUsedValuesDefinedAbove(body, above);
-    for (Value v : above) {
-      Operation *producer = v.getDefiningOp();
-      if (!rematerializable(producer))
-        continue;
-      OpBuilder b(&body.front(), body.front().begin());
-      Operation *copy = b.clone(*producer);
-      for (auto [from, to] : llvm::zip(producer->getResults(), copy->getResults()))
-        replaceAllUsesInRegionWith(from, to, body);
-      changed = true;
-    }
-  }
-  SetVector<Value> captures;
-  getUsedValuesDefinedAbove(body, captures);
-  return captures;
-}
+using vidnet::cpu::passable;
+using vidnet::cpu::sinkProducers;
 
 struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel> {
   void runOnOperation() override {
@@ -74,30 +35,15 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
         loops.push_back(loop);
     });
     SymbolTable symbols(module);
-    Bodies bodies; // of this module only
+    vidnet::cpu::SharedBodies bodies; // of this module only: a loop whose body is the same code
+    // as an earlier one's (a stage's identical convolutions, forward and backward alike) calls
+    // that body; its dispatch stays its own (its loop number, its location).
     for (scf::ForallOp loop : loops)
       if (failed(outline(loop, symbols, bodies)))
         return signalPassFailure();
   }
 
-  // Bodies outlined so far, by type and size: a loop whose body is the same code as an earlier
-  // one (a stage's identical convolutions, forward and backward alike) calls that body, so LLVM
-  // optimizes and emits it once. Its dispatch stays its own (its loop number, its location).
-  using Bodies = DenseMap<std::pair<Type, size_t>, SmallVector<func::FuncOp>>;
-
-  static func::FuncOp sameBody(func::FuncOp body, Bodies &bodies) {
-    size_t size = 0;
-    body.walk([&](Operation *) { ++size; });
-    SmallVector<func::FuncOp> &candidates = bodies[{body.getFunctionType(), size}];
-    for (func::FuncOp earlier : candidates)
-      if (OperationEquivalence::isRegionEquivalentTo(&earlier.getBody(), &body.getBody(),
-                                                     OperationEquivalence::IgnoreLocations))
-        return earlier;
-    candidates.push_back(body);
-    return body;
-  }
-
-  LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols, Bodies &bodies) {
+  LogicalResult outline(scf::ForallOp loop, SymbolTable &symbols, vidnet::cpu::SharedBodies &bodies) {
     // Items are numbered 0 .. count-1 over the static iteration space; the body gets back
     // each induction variable as lower + item index * step.
     SmallVector<int64_t> extents, lowers, steps;
@@ -114,7 +60,7 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     if (!loop.getOutputs().empty())
       return loop.emitError("vidnet-cpu-outline-parallel: expects a bufferized forall (no shared outputs)");
     auto parent = loop->getParentOfType<func::FuncOp>();
-    SetVector<Value> captures = sinkProducers(loop);
+    SetVector<Value> captures = sinkProducers(loop.getRegion());
     SmallVector<Type> types = {IndexType::get(loop.getContext())};
     for (Value v : captures) {
       if (!passable(v.getType()))
@@ -155,7 +101,7 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     // The dispatch is only declared here: it is LLVM-level code (a slot array, the runtime's
     // hook), written after lowering to the LLVM dialect.
     auto dispatch = func::FuncOp::create(b, loc, body.getName().str() + "_dispatch", bodyType);
-    if (func::FuncOp earlier = sameBody(body, bodies); earlier != body) {
+    if (func::FuncOp earlier = bodies.find(body); earlier != body) {
       symbols.erase(body);
       body = earlier;
     }
