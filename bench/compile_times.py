@@ -54,8 +54,10 @@ def main():
     vidc = os.path.join(a.build, "bin", "vidc")
     if not os.access(vidc, os.X_OK):
         sys.exit(f"compile_times: no {vidc}: run scripts/setup.sh first")
+    models = os.path.join(ROOT, "models")
     names = a.models.split(",") if a.models else sorted(
-        f[:-5] for f in os.listdir(os.path.join(ROOT, "models")) if f.endswith(".vnet"))
+        os.path.relpath(os.path.join(d, f), models)[:-5]
+        for d, _, files in os.walk(models) for f in files if f.endswith(".vnet"))
     os.makedirs(a.out, exist_ok=True)
     rows = []
     header = (f"vidc build at {a.input}, batch {a.batch}, {a.threads or os.cpu_count()} threads, "
@@ -67,18 +69,19 @@ def main():
             if not os.path.exists(spec):
                 sys.exit(f"compile_times: no models/{name}.vnet")
             for train_step in (False, True):
-                cache = os.path.join(work, f"cache-{name}-{int(train_step)}")
-                out = os.path.join(work, f"{name}.vbundle")
+                tag = name.replace("/", "-")
+                cache = os.path.join(work, f"cache-{tag}-{int(train_step)}")
+                out = os.path.join(work, f"{tag}.vbundle")
                 cold = build(vidc, spec, a, cache, out, train_step)
                 warm = build(vidc, spec, a, cache, out, train_step)
                 row = {"model": name, "entries": "forward + train_step" if train_step else "forward",
                        "cold": cold, "warm": warm}
                 rows.append(row)
                 if "error" in cold or "error" in warm:
-                    print(f"  {name:14s} {row['entries']:22s} FAILED: {cold.get('error') or warm.get('error')}",
+                    print(f"  {name:25s} {row['entries']:22s} FAILED: {cold.get('error') or warm.get('error')}",
                           flush=True)
                 else:
-                    print(f"  {name:14s} {row['entries']:22s} cold {cold['seconds']:6.1f} s  "
+                    print(f"  {name:25s} {row['entries']:22s} cold {cold['seconds']:6.1f} s  "
                           f"warm {warm['seconds']:5.2f} s", flush=True)
     lines = [header, "",
              "| model | entry points | cold s | MLIR s | LLVM IR s | O3 + codegen s (wall) | O3 s | codegen s | "
