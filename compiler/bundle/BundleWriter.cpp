@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -160,35 +161,73 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
 
   // Eval-mode forward is independent per clip: it is compiled for one clip per call and the
   // runtime runs clips on worker threads (both cores on these machines). train_step needs the
-  // whole batch at once (BN batch statistics).
-  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
-  BufferLayout layout, trainLayout;
-  modules.push_back(compileEntry(context, request.graph, kForwardClipsPerCall, cpu::Entry::Forward, layout,
-                                 request.kernelsOnCpu, error));
-  if (!modules.back())
-    return false;
+  // whole batch at once (BN batch statistics). The two go through MLIR and into LLVM parts at
+  // the same time (one MLIR context, two modules), and their parts are compiled together.
+  struct EntryBuild {
+    cpu::Entry entry = cpu::Entry::Forward;
+    int64_t batch = 1;
+    mlir::OwningOpRef<mlir::ModuleOp> module;
+    BufferLayout layout;
+    std::vector<std::string> parts;
+    size_t functions = 0;
+    double mlirSeconds = 0, translateSeconds = 0;
+    std::string error;
+  };
+  std::vector<EntryBuild> entries;
+  entries.resize(request.trainStep ? 2 : 1);
+  entries[0].entry = cpu::Entry::Forward;
+  entries[0].batch = kForwardClipsPerCall;
   if (request.trainStep) {
-    modules.push_back(compileEntry(context, request.graph, request.batch, cpu::Entry::TrainStep, trainLayout,
-                                   request.kernelsOnCpu, error));
-    if (!modules.back())
-      return false;
-    if (trainLayout.paramElements != layout.paramElements || trainLayout.stateElements != layout.stateElements) {
-      error = "internal error: forward and train_step disagree on the buffer layout";
+    entries[1].entry = cpu::Entry::TrainStep;
+    entries[1].batch = request.batch;
+  }
+  auto buildEntry = [&](EntryBuild &e) {
+    auto begin = std::chrono::steady_clock::now();
+    e.module = compileEntry(context, request.graph, e.batch, e.entry, e.layout, request.kernelsOnCpu, e.error);
+    e.mlirSeconds = secondsSince(begin);
+    begin = std::chrono::steady_clock::now();
+    if (e.module &&
+        !cpu::cutIntoParts(*e.module, request.target, cpu::kPartInstructions, e.parts, e.functions, e.error))
+      e.module = nullptr;
+    e.translateSeconds = secondsSince(begin);
+  };
+  // A pass manager loads the dialects its passes depend on when it starts, which must not
+  // happen while another one runs in the same context: all of them are loaded here first.
+  context.loadAllAvailableDialects();
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < entries.size(); ++i)
+    helpers.emplace_back(buildEntry, std::ref(entries[i]));
+  buildEntry(entries[0]);
+  for (std::thread &t : helpers)
+    t.join();
+  std::vector<std::string> parts;
+  for (EntryBuild &e : entries) {
+    if (!e.module) {
+      error = e.error;
       return false;
     }
+    // Concurrent: the longer entry point's times are the phases' (train_step's when built).
+    timings.mlirSeconds = std::max(timings.mlirSeconds, e.mlirSeconds);
+    timings.emit.translateSeconds = std::max(timings.emit.translateSeconds, e.translateSeconds);
+    timings.emit.functions += e.functions;
+    for (std::string &part : e.parts)
+      parts.push_back(std::move(part));
   }
-  timings.mlirSeconds = secondsSince(start);
+  const BufferLayout &layout = entries[0].layout;
+  if (request.trainStep && (entries[1].layout.paramElements != layout.paramElements ||
+                            entries[1].layout.stateElements != layout.stateElements)) {
+    error = "internal error: forward and train_step disagree on the buffer layout";
+    return false;
+  }
 
   start = std::chrono::steady_clock::now();
   std::vector<std::string> objects;
   cpu::EmitOptions options;
   options.threads = request.threads;
   options.cache = request.cache;
-  for (size_t i = 0; i < modules.size(); ++i)
-    if (!cpu::emitObjectFiles(*modules[i], request.target, staging.path("entry" + std::to_string(i)), options, objects,
-                              timings.emit, error))
-      return false;
-  timings.llvmSeconds = secondsSince(start);
+  if (!cpu::compileParts(parts, request.target, staging.path("code"), options, objects, timings.emit, error))
+    return false;
+  timings.llvmSeconds = timings.emit.translateSeconds + secondsSince(start);
   start = std::chrono::steady_clock::now();
   if (!cpu::linkSharedObject(objects, staging.path(kLibraryName), error))
     return false;

@@ -220,19 +220,20 @@ struct PartCompiler {
 
 } // namespace
 
-bool emitObjectFiles(mlir::ModuleOp module, const MachineTarget &target, const std::string &objectStem,
-                     const EmitOptions &options, std::vector<std::string> &objectPaths, EmitStats &stats,
-                     std::string &error) {
+// The LLVM target for `target`, initialized once per process.
+static const llvm::Target *lookupTarget(const MachineTarget &target, std::string &error) {
   static const bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     return true;
   }();
   (void)initialized;
+  return llvm::TargetRegistry::lookupTarget(llvm::Triple(target.triple), error);
+}
 
-  auto start = std::chrono::steady_clock::now();
-  llvm::Triple triple(target.triple);
-  const llvm::Target *llvmTarget = llvm::TargetRegistry::lookupTarget(triple, error);
+bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, size_t minPartInstructions,
+                  std::vector<std::string> &parts, size_t &functions, std::string &error) {
+  const llvm::Target *llvmTarget = lookupTarget(target, error);
   if (!llvmTarget)
     return false;
   std::unique_ptr<llvm::TargetMachine> machine = createMachine(*llvmTarget, target);
@@ -240,19 +241,24 @@ bool emitObjectFiles(mlir::ModuleOp module, const MachineTarget &target, const s
     error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
     return false;
   }
-  std::vector<std::string> parts;
-  {
-    llvm::LLVMContext context;
-    std::unique_ptr<llvm::Module> ir = prepareModule(module, target, *machine, context, error);
-    if (!ir)
-      return false;
-    for (const llvm::Function &f : *ir)
-      stats.functions += !f.isDeclaration();
-    parts = splitIntoParts(*ir, options.minPartInstructions);
-  }
-  stats.translateSeconds += secondsSince(start);
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> ir = prepareModule(module, target, *machine, context, error);
+  if (!ir)
+    return false;
+  for (const llvm::Function &f : *ir)
+    functions += !f.isDeclaration();
+  for (std::string &part : splitIntoParts(*ir, minPartInstructions))
+    parts.push_back(std::move(part));
+  return true;
+}
 
-  start = std::chrono::steady_clock::now();
+bool compileParts(const std::vector<std::string> &parts, const MachineTarget &target, const std::string &objectStem,
+                  const EmitOptions &options, std::vector<std::string> &objectPaths, EmitStats &stats,
+                  std::string &error) {
+  const llvm::Target *llvmTarget = lookupTarget(target, error);
+  if (!llvmTarget)
+    return false;
+  auto start = std::chrono::steady_clock::now();
   std::vector<llvm::SmallVector<char, 0>> objects(parts.size());
   std::vector<PartTimes> times(parts.size());
   std::vector<std::string> errors(parts.size());
