@@ -42,7 +42,7 @@ constexpr const char *kUsage =
     "  build              compile for this machine's CPU into a bundle directory\n"
     "                     (manifest.json + model.so with forward and train_step);\n"
     "                     -o defaults to MODEL.vbundle\n"
-    "  --forward-only     build without train_step (compiles in about half the time)\n"
+    "  --forward-only     build without train_step (about a fifth of the compile time)\n"
     "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
     "  -j N               compile on N threads (default: every core); the bundle is the same\n"
     "  --time             the build's phases: MLIR, LLVM optimisation, code generation, link\n"
