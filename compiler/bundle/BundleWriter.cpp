@@ -115,12 +115,20 @@ static mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context
   return module;
 }
 
+// The elaborated graph as JSON, less where the spec was read from (which does not change the
+// code: the same spec built from another directory reads the same library).
+static std::string graphWithoutPath(const ModelGraph &graph) {
+  nlohmann::ordered_json j = graphToJson(graph);
+  j.erase("spec");
+  return j.dump();
+}
+
 // Everything that decides model.so's bytes, for the whole-library cache entry.
 static cpu::CacheKey libraryKey(const BundleRequest &request) {
   return cpu::CacheKeyBuilder("library")
       .add(cpu::compilerIdentity())
       .add(request.specText)
-      .add(graphToJson(request.graph).dump())
+      .add(graphWithoutPath(request.graph))
       .add(request.batch)
       .add(request.trainStep)
       .add(request.kernelsOnCpu)
@@ -166,6 +174,7 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   struct EntryBuild {
     cpu::Entry entry = cpu::Entry::Forward;
     int64_t batch = 1;
+    std::string localPrefix; // of its module-local symbols, unique in the library
     mlir::OwningOpRef<mlir::ModuleOp> module;
     BufferLayout layout;
     std::vector<std::string> parts;
@@ -177,17 +186,19 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   entries.resize(request.trainStep ? 2 : 1);
   entries[0].entry = cpu::Entry::Forward;
   entries[0].batch = kForwardClipsPerCall;
+  entries[0].localPrefix = "vidnet.forward.";
   if (request.trainStep) {
     entries[1].entry = cpu::Entry::TrainStep;
     entries[1].batch = request.batch;
+    entries[1].localPrefix = "vidnet.train_step.";
   }
   auto buildEntry = [&](EntryBuild &e) {
     auto begin = std::chrono::steady_clock::now();
     e.module = compileEntry(context, request.graph, e.batch, e.entry, e.layout, request.kernelsOnCpu, e.error);
     e.mlirSeconds = secondsSince(begin);
     begin = std::chrono::steady_clock::now();
-    if (e.module &&
-        !cpu::cutIntoParts(*e.module, request.target, cpu::kPartInstructions, e.parts, e.functions, e.error))
+    if (e.module && !cpu::cutIntoParts(*e.module, request.target, e.localPrefix, cpu::kPartInstructions, e.parts,
+                                       e.functions, e.error))
       e.module = nullptr;
     e.translateSeconds = secondsSince(begin);
   };
@@ -195,9 +206,13 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   // happen while another one runs in the same context: all of them are loaded here first.
   context.loadAllAvailableDialects();
   std::vector<std::thread> helpers;
-  for (size_t i = 1; i < entries.size(); ++i)
-    helpers.emplace_back(buildEntry, std::ref(entries[i]));
+  for (size_t i = 1; i < entries.size(); ++i) // one after the other in a single-threaded context
+    if (context.isMultithreadingEnabled())
+      helpers.emplace_back(buildEntry, std::ref(entries[i]));
   buildEntry(entries[0]);
+  if (!context.isMultithreadingEnabled())
+    for (size_t i = 1; i < entries.size(); ++i)
+      buildEntry(entries[i]);
   for (std::thread &t : helpers)
     t.join();
   std::vector<std::string> parts;

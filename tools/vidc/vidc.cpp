@@ -312,9 +312,9 @@ int main(int argc, char **argv) {
       buildFlags.time = true;
     } else if (arg == "--no-cache") {
       buildFlags.noCache = true;
-    } else if (is("-j")) {
+    } else if (is("-j") || (arg.size() > 2 && arg.substr(0, 2) == "-j" && arg[2] != '=')) {
       int64_t n = 0;
-      auto v = value("-j");
+      auto v = arg.size() > 2 && arg[2] != '=' ? std::optional<std::string_view>(arg.substr(2)) : value("-j");
       if (!v || !parsePositive(*v, n) || n > 1024)
         return usage("-j takes a thread count from 1 to 1024");
       buildFlags.threads = static_cast<unsigned>(n);

@@ -4,6 +4,10 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+
+#include <link.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -88,6 +92,15 @@ CacheKeyBuilder &CacheKeyBuilder::add(int64_t field) {
 
 CacheKey CacheKeyBuilder::key() { return hasher_.final(); }
 
+// Identifies a file by path, size, time and inode: a package upgrade or a rebuild changes it.
+static void hashFileStamp(llvm::BLAKE3 &hasher, const std::string &path) {
+  struct stat st {};
+  hasher.update(path);
+  if (::stat(path.c_str(), &st) == 0)
+    hasher.update(std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+                  std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino));
+}
+
 llvm::StringRef compilerIdentity() {
   static const std::string identity = [] {
     llvm::BLAKE3 hasher;
@@ -97,6 +110,20 @@ llvm::StringRef compilerIdentity() {
       hasher.update((*self)->getBuffer());
     else // no executable to hash: a key no other process shares, so nothing is reused
       hasher.update(std::to_string(std::random_device{}()) + std::to_string(reinterpret_cast<uintptr_t>(&hasher)));
+    // The shared libraries doing the work (libLLVM, libMLIR, ...): a point release of one
+    // changes the code without changing vidc.
+    ::dl_iterate_phdr(
+        [](struct dl_phdr_info *info, size_t, void *data) {
+          if (info->dlpi_name && *info->dlpi_name)
+            hashFileStamp(*static_cast<llvm::BLAKE3 *>(data), info->dlpi_name);
+          return 0;
+        },
+        &hasher);
+    // The linker `cc` runs, for the libraries.
+    if (llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc"))
+      hashFileStamp(hasher, *cc);
+    if (llvm::ErrorOr<std::string> ld = llvm::sys::findProgramByName("ld"))
+      hashFileStamp(hasher, *ld);
     return hex(hasher.final());
   }();
   return identity;
@@ -230,9 +257,14 @@ CacheStats ObjectCache::stats() const {
 
 size_t ObjectCache::clear() {
   size_t removed = 0;
-  for (const EntryFile &e : listEntries(directory_)) {
+  std::vector<EntryFile> leftovers;
+  for (const EntryFile &e : listEntries(directory_, &leftovers)) {
     std::error_code ec;
     removed += fs::remove(e.path, ec);
+  }
+  for (const EntryFile &e : leftovers) {
+    std::error_code ec;
+    fs::remove(e.path, ec);
   }
   return removed;
 }

@@ -27,8 +27,9 @@ private:
 };
 
 // What identifies the code generator: a hash of the running executable (vidc, or a test
-// binary linking the compiler) and the LLVM version, so that a rebuilt compiler never reads
-// entries an older one wrote.
+// binary linking the compiler), the LLVM version, and the path, size, time and inode of every
+// shared library it loaded and of the linker, so that a rebuilt compiler or an upgraded
+// libLLVM never reads entries an older one wrote.
 llvm::StringRef compilerIdentity();
 
 struct CacheStats {

@@ -121,11 +121,12 @@ MachineTarget hostTarget() {
 }
 
 // The LLVM IR of `module` with the entry points' loop nests extracted, target attributes on
-// every function, and every symbol external (hidden) so that each function can be compiled in
-// a part of its own and the parts linked back together.
+// every function, and every module-local symbol external (hidden) and renamed
+// `localPrefix`NAME, so that each function can be compiled in a part of its own and the parts
+// of several modules linked into one library without two local symbols meeting.
 static std::unique_ptr<llvm::Module> prepareModule(mlir::ModuleOp module, const MachineTarget &target,
-                                                   llvm::TargetMachine &machine, llvm::LLVMContext &context,
-                                                   std::string &error) {
+                                                   const std::string &localPrefix, llvm::TargetMachine &machine,
+                                                   llvm::LLVMContext &context, std::string &error) {
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context, "vidnet");
   if (!ir) {
     error = "translation to LLVM IR failed";
@@ -143,6 +144,7 @@ static std::unique_ptr<llvm::Module> prepareModule(mlir::ModuleOp module, const 
     }
   for (llvm::GlobalValue &g : ir->global_values())
     if (g.hasLocalLinkage()) {
+      g.setName(localPrefix + g.getName());
       g.setLinkage(llvm::GlobalValue::ExternalLinkage);
       g.setVisibility(llvm::GlobalValue::HiddenVisibility);
     }
@@ -200,6 +202,10 @@ struct PartCompiler {
       return false;
     }
     std::unique_ptr<llvm::TargetMachine> machine = createMachine(target, machineTarget);
+    if (!machine) {
+      error = "no LLVM target machine for " + machineTarget.triple + " / " + machineTarget.cpu;
+      return false;
+    }
     if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine.get())(part->get())) {
       error = "LLVM O3 pipeline: " + llvm::toString(std::move(e));
       return false;
@@ -231,8 +237,8 @@ static const llvm::Target *lookupTarget(const MachineTarget &target, std::string
   return llvm::TargetRegistry::lookupTarget(llvm::Triple(target.triple), error);
 }
 
-bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, size_t minPartInstructions,
-                  std::vector<std::string> &parts, size_t &functions, std::string &error) {
+bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, const std::string &localPrefix,
+                  size_t minPartInstructions, std::vector<std::string> &parts, size_t &functions, std::string &error) {
   const llvm::Target *llvmTarget = lookupTarget(target, error);
   if (!llvmTarget)
     return false;
@@ -242,7 +248,7 @@ bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, size_t min
     return false;
   }
   llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> ir = prepareModule(module, target, *machine, context, error);
+  std::unique_ptr<llvm::Module> ir = prepareModule(module, target, localPrefix, *machine, context, error);
   if (!ir)
     return false;
   for (const llvm::Function &f : *ir)

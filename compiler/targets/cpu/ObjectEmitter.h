@@ -41,9 +41,11 @@ struct EmitStats {
 // Translates `module` (LLVM dialect) to LLVM IR, moves the loop nests left in its exported
 // functions into functions of their own, and cuts it into parts of whole functions, in
 // module order, each at least `minPartInstructions` long: bitcode appended to `parts`. The
-// cut depends on the module only. `functions` counts the defined functions.
-bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, size_t minPartInstructions,
-                  std::vector<std::string> &parts, size_t &functions, std::string &error);
+// cut depends on the module only. Module-local symbols become hidden ones named
+// `localPrefix`NAME: give each module linked into one library a prefix of its own.
+// `functions` counts the defined functions.
+bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, const std::string &localPrefix,
+                  size_t minPartInstructions, std::vector<std::string> &parts, size_t &functions, std::string &error);
 
 // Runs the O3 pipeline for `target` and code generation on each part (`options.threads` at
 // once, objects from `options.cache` where it has them) and writes one position-independent

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMAttrs.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace vidnet::cpu {
@@ -39,7 +40,24 @@ struct OutlineSerial : vidnet::cpu::impl::OutlineSerialBase<OutlineSerial> {
   // Moves `op` into a new function when everything it uses from outside can be passed or
   // recomputed (views and index arithmetic are recomputed inside, from their root buffers);
   // otherwise leaves it in place.
+  // Whether `op` may free memory (or does something unknown). A buffer reaches an outlined
+  // function as its aligned pointer only, which is not what malloc returned when the buffer
+  // was over-aligned: a dealloc inside (e.g. the scf.if of an ownership-based dealloc) would
+  // free the wrong pointer.
+  static bool mayFree(Operation *op) {
+    WalkResult result = op->walk([](Operation *nested) {
+      if (auto effects = dyn_cast<MemoryEffectOpInterface>(nested))
+        return effects.hasEffect<MemoryEffects::Free>() ? WalkResult::interrupt() : WalkResult::advance();
+      if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || nested->hasTrait<OpTrait::IsTerminator>())
+        return WalkResult::advance();
+      return WalkResult::interrupt();
+    });
+    return result.wasInterrupted();
+  }
+
   static void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols, vidnet::cpu::SharedBodies &bodies) {
+    if (mayFree(op))
+      return;
     SetVector<Value> used(op->getOperands().begin(), op->getOperands().end());
     getUsedValuesDefinedAbove(op->getRegions(), used);
     SetVector<Operation *> recomputed; // in an order where producers come first

@@ -11,6 +11,8 @@
 // CHECK: call @helper(%[[OUT]])
 // CHECK: call @step_serial_0(%[[OUT]], %[[IN]])
 // CHECK: call @step_serial_0(%[[OUT]], %[[IN]])
+// CHECK: memref.alloc
+// CHECK-NEXT: memref.dealloc
 // CHECK: return
 // CHECK: func.func private @helper(
 // CHECK-NEXT: arith.constant
@@ -40,6 +42,8 @@ func.func @step(%in: memref<16xf32>, %out: memref<8xf32>, %scale: f32) {
   %low = memref.subview %in[0] [8] [1] : memref<16xf32> to memref<8xf32, strided<[1]>>
   linalg.copy ins(%out : memref<8xf32>) outs(%low : memref<8xf32, strided<[1]>>)
   linalg.copy ins(%out : memref<8xf32>) outs(%low : memref<8xf32, strided<[1]>>)
+  %tmp = memref.alloc() : memref<8xf32>
+  memref.dealloc %tmp : memref<8xf32>
   return
 }
 func.func private @helper(%buf: memref<8xf32>) {
@@ -51,14 +55,21 @@ func.func private @helper(%buf: memref<8xf32>) {
 // -----
 
 // Tests that a nest using a value that can neither be passed nor recomputed (a dynamic
-// buffer) stays where it is, and that a nest with results stays too.
+// buffer) stays where it is, that a nest with results stays too, and so does one that frees
+// a buffer (inside, the buffer's pointer would not be what malloc returned).
 // CHECK-LABEL: func.func @kept(
 // CHECK: linalg.fill
+// CHECK: scf.if
+// CHECK-NEXT: memref.dealloc
 // CHECK: scf.for
 // CHECK-NOT: func.func private
-func.func @kept(%dyn: memref<?xf32>, %n: index) -> f32 {
+func.func @kept(%dyn: memref<?xf32>, %n: index, %own: i1) -> f32 {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%dyn : memref<?xf32>)
+  %buf = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
+  scf.if %own {
+    memref.dealloc %buf : memref<8xf32>
+  }
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %zero) -> (f32) {
