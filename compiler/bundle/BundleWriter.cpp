@@ -8,12 +8,12 @@
 #include "compiler/targets/cpu/ObjectCache.h"
 #include "compiler/targets/cuda/CudaPipeline.h"
 
+#include "mlir/IR/Threading.h"
 #include "mlir/IR/Verifier.h"
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -157,9 +157,11 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
 
   // A build of the same spec, shapes, target and compiler: the library from the cache, and
   // from the compiler only the buffer layout (mlirgen of the forward, no pipeline).
-  cpu::CacheKey key = libraryKey(request);
+  std::optional<cpu::CacheKey> key;
   if (request.cache)
-    if (std::optional<llvm::SmallVector<char, 0>> library = request.cache->read(key)) {
+    key = libraryKey(request);
+  if (key)
+    if (std::optional<llvm::SmallVector<char, 0>> library = request.cache->read(*key)) {
       BufferLayout layout = layoutForwardArguments(
           generateForward(context, request.graph, kForwardClipsPerCall)->lookupSymbol<mlir::func::FuncOp>("forward"));
       timings.mlirSeconds = secondsSince(start);
@@ -204,17 +206,10 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   };
   // A pass manager loads the dialects its passes depend on when it starts, which must not
   // happen while another one runs in the same context: all of them are loaded here first.
+  // parallelForEach runs the entries on the context's threads (one after the other when the
+  // context is single-threaded).
   context.loadAllAvailableDialects();
-  std::vector<std::thread> helpers;
-  for (size_t i = 1; i < entries.size(); ++i) // one after the other in a single-threaded context
-    if (context.isMultithreadingEnabled())
-      helpers.emplace_back(buildEntry, std::ref(entries[i]));
-  buildEntry(entries[0]);
-  if (!context.isMultithreadingEnabled())
-    for (size_t i = 1; i < entries.size(); ++i)
-      buildEntry(entries[i]);
-  for (std::thread &t : helpers)
-    t.join();
+  mlir::parallelForEach(&context, entries, buildEntry);
   std::vector<std::string> parts;
   for (EntryBuild &e : entries) {
     if (!e.module) {
@@ -254,7 +249,7 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
     std::ifstream in(staging.path(kLibraryName), std::ios::binary);
     std::string library((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.good() || in.eof())
-      request.cache->write(key, llvm::ArrayRef<char>(library.data(), library.size()));
+      request.cache->write(*key, llvm::ArrayRef<char>(library.data(), library.size()));
     request.cache->trim();
   }
   return finish(layout);

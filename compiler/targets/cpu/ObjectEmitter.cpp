@@ -101,10 +101,15 @@ struct PartTimes {
   double optimizeSeconds = 0, codegenSeconds = 0;
 };
 
-std::unique_ptr<llvm::TargetMachine> createMachine(const llvm::Target &llvmTarget, const MachineTarget &target) {
-  return std::unique_ptr<llvm::TargetMachine>(
+// Null, with the reason in `error`, when LLVM has no machine for `target`.
+std::unique_ptr<llvm::TargetMachine> createMachine(const llvm::Target &llvmTarget, const MachineTarget &target,
+                                                   std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine(
       llvmTarget.createTargetMachine(llvm::Triple(target.triple), target.cpu, target.features, llvm::TargetOptions(),
                                      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
+  return machine;
 }
 
 } // namespace
@@ -201,11 +206,9 @@ struct PartCompiler {
       error = "reading back a part's bitcode: " + llvm::toString(part.takeError());
       return false;
     }
-    std::unique_ptr<llvm::TargetMachine> machine = createMachine(target, machineTarget);
-    if (!machine) {
-      error = "no LLVM target machine for " + machineTarget.triple + " / " + machineTarget.cpu;
+    std::unique_ptr<llvm::TargetMachine> machine = createMachine(target, machineTarget, error);
+    if (!machine)
       return false;
-    }
     if (llvm::Error e = mlir::makeOptimizingTransformer(3, 0, machine.get())(part->get())) {
       error = "LLVM O3 pipeline: " + llvm::toString(std::move(e));
       return false;
@@ -242,11 +245,9 @@ bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, const std:
   const llvm::Target *llvmTarget = lookupTarget(target, error);
   if (!llvmTarget)
     return false;
-  std::unique_ptr<llvm::TargetMachine> machine = createMachine(*llvmTarget, target);
-  if (!machine) {
-    error = "no LLVM target machine for " + target.triple + " / " + target.cpu;
+  std::unique_ptr<llvm::TargetMachine> machine = createMachine(*llvmTarget, target, error);
+  if (!machine)
     return false;
-  }
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> ir = prepareModule(module, target, localPrefix, *machine, context, error);
   if (!ir)
@@ -273,6 +274,10 @@ bool compileParts(const std::vector<std::string> &parts, const MachineTarget &ta
   std::vector<char> fromCache(parts.size(), 0);
   auto work = [&] {
     for (size_t i; (i = next++) < parts.size();) {
+      if (!options.cache) {
+        compiler.compile(parts[i], objects[i], times[i], errors[i]);
+        continue;
+      }
       CacheKey key = CacheKeyBuilder("object")
                          .add(compilerIdentity())
                          .add(target.triple)
@@ -280,14 +285,12 @@ bool compileParts(const std::vector<std::string> &parts, const MachineTarget &ta
                          .add(target.features)
                          .add(parts[i])
                          .key();
-      if (options.cache)
-        if (std::optional<llvm::SmallVector<char, 0>> cached = options.cache->read(key)) {
-          objects[i] = std::move(*cached);
-          fromCache[i] = 1;
-          continue;
-        }
-      if (compiler.compile(parts[i], objects[i], times[i], errors[i]) && options.cache)
+      if (std::optional<llvm::SmallVector<char, 0>> cached = options.cache->read(key)) {
+        objects[i] = std::move(*cached);
+        fromCache[i] = 1;
+      } else if (compiler.compile(parts[i], objects[i], times[i], errors[i])) {
         options.cache->write(key, objects[i]);
+      }
     }
   };
   unsigned threads = std::max(1u, std::min<unsigned>(options.threads, parts.size()));
