@@ -3,13 +3,16 @@
 For each seed: torchvision's r3d_18 with random weights and BN statistics (torchvision_forward's
 randomize), one random batch, one SGD step (momentum 0.9, weight decay 1e-3, lr 0.1) through
 `vidrun step` and through PyTorch in float32 and in float64 (training mode, torch.optim.SGD).
-The error of a step is the worst tensor's max |w - w64| / max |w64| after it. ReLU inputs that
-rounding puts on the other side of zero make single seeds noisy for any float32 code, so the
-goal is about the distribution: our median error at most PyTorch float32's. A measurement,
-not a test: prints a line per seed, the medians and one JSON line (scripts/bench.sh --precision).
+The error of a step is the worst tensor's max |w - w64| / max |w64| after it. Each seed has
+20-40 ReLU inputs within 1e-5 of zero in float64; any float32 code puts one on the other side
+of the kink now and then, and that seed's error jumps from about 1e-6 to 1e-4..1e-2. So besides
+the medians over all seeds (the goal: ours at most PyTorch float32's) the script counts the
+seeds that agree with float64 to rounding (< 1e-4: no ReLU decision differs) and gives the
+median error over the seeds where both agree. A measurement, not a test: a line per seed, the
+summary and one JSON line (scripts/bench.sh --precision).
 
 Needs Debian's python3-torch and python3-torchvision (scripts/setup-torch.sh installs them).
-usage: step_precision.py VIDC VIDRUN MODELS_DIR WORK_DIR [--seeds 1,2,3,4,5,6] [--input 3x8x48x48]
+usage: step_precision.py VIDC VIDRUN MODELS_DIR WORK_DIR [--seeds 1,...,12] [--input 3x8x48x48]
 """
 import argparse
 import json
@@ -27,6 +30,8 @@ from torchvision_forward import randomize, save_safetensors
 from torchvision_step import NEAR_KINK, bundle_matches, load_safetensors, torch_steps
 
 LR, MOMENTUM, WD = 0.1, 0.9, 1e-3
+# A step whose worst error is above this has a ReLU input on the other side of the kink.
+KINK_FLIP = 1e-4
 
 
 def worst_error(after, reference):
@@ -46,7 +51,7 @@ def main():
     p.add_argument("vidrun")
     p.add_argument("models")
     p.add_argument("work")
-    p.add_argument("--seeds", default="1,2,3,4,5,6")
+    p.add_argument("--seeds", default=",".join(str(i) for i in range(1, 13)))
     p.add_argument("--input", default="3x8x48x48")
     p.add_argument("--classes", type=int, default=400)
     p.add_argument("--batch", type=int, default=2)
@@ -83,10 +88,22 @@ def main():
               f"{torch_errors[-1]:.2e} ({near[0]} float64 ReLU inputs within {NEAR_KINK:.0e} of 0)", flush=True)
     ours_median, torch_median = statistics.median(ours_errors), statistics.median(torch_errors)
     verdict = "at most PyTorch's" if ours_median <= torch_median else "above PyTorch's"
+    ours_agree = [e < KINK_FLIP for e in ours_errors]
+    torch_agree = [e < KINK_FLIP for e in torch_errors]
+    both = [i for i in range(len(ours_errors)) if ours_agree[i] and torch_agree[i]]
+    ours_both = statistics.median([ours_errors[i] for i in both]) if both else None
+    torch_both = statistics.median([torch_errors[i] for i in both]) if both else None
     print(json.dumps({"seeds": len(ours_errors), "ours_median": ours_median, "torch_float32_median": torch_median,
+                      "ours_agreeing_seeds": sum(ours_agree), "torch_float32_agreeing_seeds": sum(torch_agree),
+                      "ours_median_where_both_agree": ours_both, "torch_float32_median_where_both_agree": torch_both,
                       "ours": ours_errors, "torch_float32": torch_errors}))
-    print(f"step precision: median worst weight error ours {ours_median:.2e}, PyTorch float32 {torch_median:.2e}: "
-          f"{verdict}")
+    print(f"step precision over {len(ours_errors)} seeds: median worst weight error ours {ours_median:.2e}, PyTorch "
+          f"float32 {torch_median:.2e}: {verdict}")
+    print(f"  seeds with every ReLU decision as in float64 (error < {KINK_FLIP:.0e}): ours {sum(ours_agree)}, "
+          f"PyTorch float32 {sum(torch_agree)}")
+    if both:
+        print(f"  median error over the {len(both)} seeds where both agree: ours {ours_both:.2e}, "
+              f"PyTorch float32 {torch_both:.2e}")
     return 0
 
 

@@ -22,10 +22,9 @@ AffineMap Emitter::lastDimMap(unsigned rank) {
 
 Value Emitter::generic(Type result, ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
                        ArrayRef<IteratorType> iterators, Body body) {
-  auto op = linalg::GenericOp::create(b, loc, TypeRange{result}, inputs, ValueRange{init}, maps, iterators, "", "",
-                                      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                                        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
-                                      });
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{result}, inputs, ValueRange{init}, maps, iterators, "", "",
+      [&](OpBuilder &nb, Location nloc, ValueRange args) { linalg::YieldOp::create(nb, nloc, body(nb, nloc, args)); });
   return op.getResult(0);
 }
 
@@ -39,16 +38,6 @@ Value Emitter::elementwise(ValueRange full, ValueRange perChannel, RankedTensorT
   SmallVector<Value> inputs(full.begin(), full.end());
   inputs.append(perChannel.begin(), perChannel.end());
   return generic(like, inputs, empty(like), maps, SmallVector<IteratorType>(rank, IteratorType::parallel), body);
-}
-
-
-Value normalize(OpBuilder &nb, Location l, Value x, Value mean, Value var, Value gamma, Value beta,
-                float eps) {
-  Value e = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(eps));
-  Value centered = arith::SubFOp::create(nb, l, x, mean);
-  Value inv = math::RsqrtOp::create(nb, l, arith::AddFOp::create(nb, l, var, e));
-  Value scaled = arith::MulFOp::create(nb, l, arith::MulFOp::create(nb, l, centered, inv), gamma);
-  return arith::AddFOp::create(nb, l, scaled, beta);
 }
 
 Value padSpatial(Emitter &e, Value x, ArrayRef<int64_t> p) {
@@ -65,22 +54,87 @@ Value padSpatial(Emitter &e, Value x, ArrayRef<int64_t> p) {
                                e.f32(0.0));
 }
 
-Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
-                 function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
+// The leading dimensions whose positions index the partial sums: the cut that makes the longer
+// of the two summation chains (within a chunk, across the chunks) shortest.
+static unsigned chunkDims(ArrayRef<int64_t> shape) {
+  int64_t total = 1;
+  for (int64_t s : shape.drop_back())
+    total *= s;
+  unsigned best = 0;
+  int64_t bestChain = total, chunks = 1;
+  for (unsigned k = 1; k + 1 < shape.size(); ++k) {
+    chunks *= shape[k - 1];
+    if (int64_t chain = std::max(chunks, total / chunks); chain < bestChain) {
+      best = k;
+      bestChain = chain;
+    }
+  }
+  return best;
+}
+
+// Sums in float64, in two levels: partial sums over chunks of the leading dimensions, then
+// their sum; scaled and rounded to float32 once at the end. PyTorch's CPU batch norm also
+// accumulates its statistics in double; a single float32 chain over N*D*H*W (50k terms in
+// r3d_18's first stage) loses about as many bits as its length, and a ReLU input that the
+// rounding moves across zero changes the step. The chunks are parallel loops, too.
+static Value channelReduce(Emitter &e, ValueRange full, ValueRange perChannel,
+                           function_ref<Value(OpBuilder &, Location, ValueRange)> term, double scale) {
+  OpBuilder &b = e.b;
   auto type = cast<RankedTensorType>(full[0].getType());
   unsigned rank = type.getRank();
-  auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
-  SmallVector<AffineMap> maps(full.size(), e.b.getMultiDimIdentityMap(rank));
-  maps.append(perChannel.size() + 1, e.lastDimMap(rank));
+  ArrayRef<int64_t> shape = type.getShape();
+  unsigned kept = chunkDims(shape);
+  Type f64 = b.getF64Type();
+  auto zeros = [&](RankedTensorType t) {
+    Value zero = arith::ConstantOp::create(b, e.loc, b.getF64FloatAttr(0.0));
+    return linalg::FillOp::create(b, e.loc, ValueRange{zero}, ValueRange{e.empty(t)}).getResult(0);
+  };
+
+  SmallVector<int64_t> partialShape(shape.take_front(kept));
+  partialShape.push_back(shape.back());
+  auto partialType = RankedTensorType::get(partialShape, f64);
+  SmallVector<AffineExpr> partialDims;
+  for (unsigned d = 0; d < kept; ++d)
+    partialDims.push_back(b.getAffineDimExpr(d));
+  partialDims.push_back(b.getAffineDimExpr(rank - 1));
+  SmallVector<AffineMap> maps(full.size(), b.getMultiDimIdentityMap(rank));
+  maps.append(perChannel.size(), e.lastDimMap(rank));
+  maps.push_back(AffineMap::get(rank, 0, partialDims, b.getContext()));
   SmallVector<IteratorType> iters(rank, IteratorType::reduction);
+  for (unsigned d = 0; d < kept; ++d)
+    iters[d] = IteratorType::parallel;
   iters.back() = IteratorType::parallel;
   SmallVector<Value> inputs(full.begin(), full.end());
   inputs.append(perChannel.begin(), perChannel.end());
-  return e.generic(vecType, inputs, e.filled(vecType, 0.0), maps, iters,
+  Value partial =
+      e.generic(partialType, inputs, zeros(partialType), maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value t = arith::ExtFOp::create(nb, l, nb.getF64Type(), term(nb, l, a.drop_back()));
+        return arith::AddFOp::create(nb, l, t, a.back()).getResult();
+      });
+
+  auto sumType = RankedTensorType::get({shape.back()}, f64);
+  Value sum = partial;
+  if (kept > 0) {
+    SmallVector<IteratorType> across(kept + 1, IteratorType::reduction);
+    across.back() = IteratorType::parallel;
+    sum = e.generic(
+        sumType, {partial}, zeros(sumType), {b.getMultiDimIdentityMap(kept + 1), e.lastDimMap(kept + 1)}, across,
+        [&](OpBuilder &nb, Location l, ValueRange a) { return arith::AddFOp::create(nb, l, a[0], a[1]).getResult(); });
+  }
+  auto vecType = RankedTensorType::get({shape.back()}, type.getElementType());
+  AffineMap vid = b.getMultiDimIdentityMap(1);
+  return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
                    [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value t = term(nb, l, a.drop_back());
-                     return arith::AddFOp::create(nb, l, t, a.back()).getResult();
+                     Value v = a[0];
+                     if (scale != 1.0)
+                       v = arith::MulFOp::create(nb, l, v, arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(scale)));
+                     return arith::TruncFOp::create(nb, l, nb.getF32Type(), v).getResult();
                    });
+}
+
+Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
+  return channelReduce(e, full, perChannel, term, 1.0);
 }
 
 Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location, Value, Value)> term,
@@ -90,16 +144,10 @@ Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location,
   SmallVector<Value> perChannel;
   if (centerOrNull)
     perChannel.push_back(centerOrNull);
-  Value sum = channelSum(e, {x}, perChannel, [&](OpBuilder &nb, Location l, ValueRange a) {
-    return term(nb, l, a[0], centerOrNull ? a[1] : Value());
-  });
-  auto vecType = cast<RankedTensorType>(sum.getType());
-  Value scale = e.f32(1.0 / static_cast<double>(count));
-  AffineMap vid = e.b.getMultiDimIdentityMap(1);
-  return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     return arith::MulFOp::create(nb, l, a[0], scale).getResult();
-                   });
+  return channelReduce(
+      e, {x}, perChannel,
+      [&](OpBuilder &nb, Location l, ValueRange a) { return term(nb, l, a[0], centerOrNull ? a[1] : Value()); },
+      1.0 / static_cast<double>(count));
 }
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
@@ -109,10 +157,9 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return s;
 }
 
-std::string describeConv(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides,
-                         llvm::ArrayRef<int64_t> out) {
-  return shapeString(filter.take_front(3)) + " " + std::to_string(filter[3]) + "->" + std::to_string(filter[4]) +
-         " /" + shapeString(strides) + ", out " + shapeString(out.drop_back());
+std::string describeConv(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> out) {
+  return shapeString(filter.take_front(3)) + " " + std::to_string(filter[3]) + "->" + std::to_string(filter[4]) + " /" +
+         shapeString(strides) + ", out " + shapeString(out.drop_back());
 }
 
 } // namespace vidnet

@@ -24,8 +24,7 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape);
 
 // A forward convolution as `vidrun profile` names it: "3x3x3 64->128 /2x2x2, out 2x4x28x28"
 // (filter DHWCF, strides, output NDHWC).
-std::string describeConv(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides,
-                         llvm::ArrayRef<int64_t> out);
+std::string describeConv(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> out);
 
 // Builds at one builder's insertion point and location.
 class Emitter {
@@ -54,21 +53,21 @@ public:
   mlir::Location loc;
 };
 
-// y = (x - mean) * rsqrt(var + eps) * gamma + beta, in a linalg body.
-mlir::Value normalize(mlir::OpBuilder &nb, mlir::Location l, mlir::Value x, mlir::Value mean, mlir::Value var,
-                      mlir::Value gamma, mlir::Value beta, float eps);
-
 // x zero-padded by p[i] on both sides of D, H and W (x itself when p is all zero).
 mlir::Value padSpatial(Emitter &e, mlir::Value x, llvm::ArrayRef<int64_t> p);
 
-// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors.
+// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors;
+// accumulated in float64 (partial sums over chunks of the leading dimensions, then theirs), the
+// result float32.
 mlir::Value channelSum(Emitter &e, mlir::ValueRange full, mlir::ValueRange perChannel,
                        llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> term);
 
-// Per-channel mean over every other dimension of term(x, center): sum, then scale by 1/count.
-mlir::Value channelMean(Emitter &e, mlir::Value x,
-                        llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)> term,
-                        mlir::Value centerOrNull);
+// Per-channel mean over every other dimension of term(x, center): channelSum's float64 sum scaled
+// by 1/count, then rounded to float32.
+mlir::Value
+channelMean(Emitter &e, mlir::Value x,
+            llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)> term,
+            mlir::Value centerOrNull);
 
 // A conversion pattern that lowers one op with one function; the function replaces the op
 // through the rewriter, or emits an error that says what is not supported and fails.

@@ -9,22 +9,45 @@ using utils::IteratorType;
 namespace vidnet {
 namespace {
 
+// y = (x - mean) * scale + beta with scale = gamma / sqrt(var + eps) per channel, all in float64
+// and rounded once. x - mean is exact in float64 (two float32 values within a factor 2^29 of each
+// other), so y is within an ulp of the exact value: the sign of a ReLU input near zero is
+// decided by the conv's rounding, not the normalization's (in float32 it was rounded four times,
+// with a square root and a division per element).
+Value batchNormalize(Emitter &e, Value x, Value mean, Value var, Value gamma, Value beta, float eps,
+                     RankedTensorType like) {
+  OpBuilder &b = e.b;
+  Type f64 = b.getF64Type();
+  auto vecType = cast<RankedTensorType>(gamma.getType());
+  auto scaleType = RankedTensorType::get(vecType.getShape(), f64);
+  AffineMap vid = b.getMultiDimIdentityMap(1);
+  Value scale = e.generic(scaleType, {gamma, var}, e.empty(scaleType), {vid, vid, vid}, {IteratorType::parallel},
+                          [&](OpBuilder &nb, Location l, ValueRange a) {
+                            ArithBuilder f(nb, l);
+                            Value g = arith::ExtFOp::create(nb, l, f64, a[0]);
+                            Value v = arith::ExtFOp::create(nb, l, f64, a[1]);
+                            Value epsilon = arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(eps));
+                            Value stddev = math::SqrtOp::create(nb, l, f.add(v, epsilon));
+                            return arith::DivFOp::create(nb, l, g, stddev).getResult();
+                          });
+  return e.elementwise({x}, {mean, scale, beta}, like, [&](OpBuilder &nb, Location l, ValueRange a) {
+    ArithBuilder f(nb, l);
+    Value centered = f.sub(arith::ExtFOp::create(nb, l, f64, a[0]), arith::ExtFOp::create(nb, l, f64, a[1]));
+    Value y = f.add(f.mul(centered, a[2]), arith::ExtFOp::create(nb, l, f64, a[3]));
+    return arith::TruncFOp::create(nb, l, nb.getF32Type(), y).getResult();
+  });
+}
+
 LogicalResult lowerBatchNorm(vidnet::BatchNormOp op, ConversionPatternRewriter &b) {
   Emitter e(b, op.getLoc());
-  float eps = op.getEpsilon().convertToFloat();
-  Value y = e.elementwise(
-      {op.getInput()}, {op.getGamma(), op.getBeta(), op.getRunningMean(), op.getRunningVar()},
-      cast<RankedTensorType>(op.getType()), [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value x = a[0], gamma = a[1], beta = a[2], mean = a[3], var = a[4];
-        return normalize(nb, l, x, mean, var, gamma, beta, eps);
-      });
+  Value y = batchNormalize(e, op.getInput(), op.getRunningMean(), op.getRunningVar(), op.getGamma(), op.getBeta(),
+                           op.getEpsilon().convertToFloat(), cast<RankedTensorType>(op.getType()));
   b.replaceOp(op, y);
   return success();
 }
 
 LogicalResult lowerBatchNormTrain(vidnet::BatchNormTrainOp op, ConversionPatternRewriter &b) {
   Emitter e(b, op.getLoc());
-  float eps = op.getEpsilon().convertToFloat();
   Value mean = channelMean(e, op.getInput(), [](OpBuilder &, Location, Value x, Value) { return x; }, {});
   Value var = channelMean(
       e, op.getInput(),
@@ -33,12 +56,8 @@ LogicalResult lowerBatchNormTrain(vidnet::BatchNormTrainOp op, ConversionPattern
         return arith::MulFOp::create(nb, l, d, d).getResult();
       },
       mean);
-  Value y = e.elementwise({op.getInput()}, {op.getGamma(), op.getBeta(), mean, var},
-                          cast<RankedTensorType>(op.getOutput().getType()),
-                          [&](OpBuilder &nb, Location l, ValueRange a) {
-                            Value x = a[0], gamma = a[1], beta = a[2], batchMean = a[3], batchVar = a[4];
-                            return normalize(nb, l, x, batchMean, batchVar, gamma, beta, eps);
-                          });
+  Value y = batchNormalize(e, op.getInput(), mean, var, op.getGamma(), op.getBeta(), op.getEpsilon().convertToFloat(),
+                           cast<RankedTensorType>(op.getOutput().getType()));
   b.replaceOp(op, ValueRange{y, mean, var});
   return success();
 }
@@ -65,20 +84,20 @@ LogicalResult lowerBatchNormTrainBackward(vidnet::BatchNormTrainBackwardOp op, C
                             });
   // dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M)
   Value invCount = e.f32(1.0 / count);
-  Value dx = e.elementwise(
-      {op.getOutputGrad(), op.getInput()}, {op.getBatchMean(), rstd, op.getGamma(), dbeta, dgamma}, type,
-      [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value dy = a[0], x = a[1], mean = a[2], rstdC = a[3], gamma = a[4], dbetaC = a[5], dgammaC = a[6];
-        ArithBuilder f(nb, l);
-        // One statement per op, so that the IR's op order does not depend on the C++ compiler's
-        // order of evaluating arguments.
-        Value xh = xhat(f, x, mean, rstdC);
-        Value meanDy = f.mul(dbetaC, invCount);
-        Value meanDyXhat = f.mul(f.mul(dgammaC, invCount), xh);
-        Value centered = f.sub(f.sub(dy, meanDy), meanDyXhat);
-        Value scale = f.mul(gamma, rstdC);
-        return f.mul(scale, centered);
-      });
+  Value dx = e.elementwise({op.getOutputGrad(), op.getInput()}, {op.getBatchMean(), rstd, op.getGamma(), dbeta, dgamma},
+                           type, [&](OpBuilder &nb, Location l, ValueRange a) {
+                             Value dy = a[0], x = a[1], mean = a[2], rstdC = a[3], gamma = a[4], dbetaC = a[5],
+                                   dgammaC = a[6];
+                             ArithBuilder f(nb, l);
+                             // One statement per op, so that the IR's op order does not depend on the C++ compiler's
+                             // order of evaluating arguments.
+                             Value xh = xhat(f, x, mean, rstdC);
+                             Value meanDy = f.mul(dbetaC, invCount);
+                             Value meanDyXhat = f.mul(f.mul(dgammaC, invCount), xh);
+                             Value centered = f.sub(f.sub(dy, meanDy), meanDyXhat);
+                             Value scale = f.mul(gamma, rstdC);
+                             return f.mul(scale, centered);
+                           });
   b.replaceOp(op, ValueRange{dx, dgamma, dbeta});
   return success();
 }
@@ -111,8 +130,7 @@ LogicalResult lowerRunningStatsUpdate(vidnet::RunningStatsUpdateOp op, Conversio
 } // namespace
 
 void populateBatchNormLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<LoweringPattern<BatchNormOp, lowerBatchNorm>,
-               LoweringPattern<BatchNormTrainOp, lowerBatchNormTrain>,
+  patterns.add<LoweringPattern<BatchNormOp, lowerBatchNorm>, LoweringPattern<BatchNormTrainOp, lowerBatchNormTrain>,
                LoweringPattern<BatchNormTrainBackwardOp, lowerBatchNormTrainBackward>,
                LoweringPattern<RunningStatsUpdateOp, lowerRunningStatsUpdate>>(patterns.getContext());
 }

@@ -1,4 +1,5 @@
-// vidnet-cpu-vectorize-tiles: static linalg.matmul tiles -> vector.contract -> outer products.
+// vidnet-cpu-vectorize-tiles: static linalg.matmul tiles -> vector.contract -> outer products; the
+// tiles' zero fills and adds -> vector ops.
 #include "compiler/targets/cpu/CpuPasses.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -16,23 +17,30 @@ using namespace mlir;
 
 namespace {
 
-// Register-sized: what vidnet-cpu-tile-convs makes. Anything larger stays scalar loops.
-bool isRegisterTile(linalg::MatmulOp op) {
+// Register-sized: what vidnet-cpu-tile-convs makes (matmul tiles, and the zero fills and adds of
+// its two-level sums). Anything larger stays scalar loops.
+bool isRegisterTile(linalg::LinalgOp op) {
   auto shapeOf = [](Value v) { return cast<ShapedType>(v.getType()); };
-  ShapedType lhs = shapeOf(op.getInputs()[0]), rhs = shapeOf(op.getInputs()[1]);
-  return lhs.hasStaticShape() && rhs.hasStaticShape() && lhs.getDimSize(0) <= 16 && lhs.getDimSize(1) <= 16 &&
-         rhs.getDimSize(1) <= 64;
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation())) {
+    ShapedType lhs = shapeOf(matmul.getInputs()[0]), rhs = shapeOf(matmul.getInputs()[1]);
+    return lhs.hasStaticShape() && rhs.hasStaticShape() && lhs.getDimSize(0) <= 16 && lhs.getDimSize(1) <= 16 &&
+           rhs.getDimSize(1) <= 64;
+  }
+  if (!isa<linalg::FillOp, linalg::AddOp>(op.getOperation()) || !op.hasPureTensorSemantics())
+    return false;
+  ShapedType out = shapeOf(op.getDpsInits()[0]);
+  return out.hasStaticShape() && out.getRank() == 2 && out.getDimSize(0) <= 16 && out.getDimSize(1) <= 64;
 }
 
 struct VectorizeTiles : vidnet::cpu::impl::VectorizeTilesBase<VectorizeTiles> {
   void runOnOperation() override {
-    SmallVector<linalg::MatmulOp> tiles;
-    getOperation().walk([&](linalg::MatmulOp op) {
+    SmallVector<linalg::LinalgOp> tiles;
+    getOperation().walk([&](linalg::LinalgOp op) {
       if (isRegisterTile(op))
         tiles.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::MatmulOp op : tiles) {
+    for (linalg::LinalgOp op : tiles) {
       rewriter.setInsertionPoint(op);
       FailureOr<linalg::VectorizationResult> result =
           linalg::vectorize(rewriter, op, {}, {}, false, false, false, /*createNamedContraction=*/true);

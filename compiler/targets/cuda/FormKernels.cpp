@@ -21,9 +21,7 @@ namespace {
 
 constexpr int64_t kThreadsPerBlock = 256;
 
-bool allParallel(linalg::GenericOp op) {
-  return llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator);
-}
+bool allParallel(linalg::GenericOp op) { return llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator); }
 
 // The scalar a fill-like generic writes everywhere (a linalg.fill or an input-less map after
 // generalization), or null.
@@ -60,7 +58,7 @@ bool isCopy(linalg::GenericOp op) {
 struct PaddedBuffer {
   Value source;
   SmallVector<int64_t> offsets;
-  SmallVector<Operation *> builders;  // fill, subview, copy: erased with the allocation
+  SmallVector<Operation *> builders; // fill, subview, copy: erased with the allocation
 };
 
 class KernelFormer {
@@ -118,8 +116,8 @@ private:
           if (fill || !isZero(filledValue(generic)))
             return;
           fill = generic;
-        } else if (!generic || llvm::any_of(generic.getDpsInitsMutable(),
-                                            [&](OpOperand &o) { return o.get() == buffer; })) {
+        } else if (!generic ||
+                   llvm::any_of(generic.getDpsInitsMutable(), [&](OpOperand &o) { return o.get() == buffer; })) {
           return;
         }
       }
@@ -142,8 +140,8 @@ private:
           for (OpOperand &init : writer.getDpsInitsMutable())
             if (rootOf(init.get()) == sourceRoot)
               return;
-      PaddedBuffer pad{copy.getDpsInputOperand(0)->get(), SmallVector<int64_t>(interior.getStaticOffsets()),
-                       {fill, interior, copy}};
+      PaddedBuffer pad{
+          copy.getDpsInputOperand(0)->get(), SmallVector<int64_t>(interior.getStaticOffsets()), {fill, interior, copy}};
       if (llvm::any_of(pad.offsets, ShapedType::isDynamic))
         return;
       padded_[buffer] = std::move(pad);
@@ -243,14 +241,32 @@ private:
     return {};
   }
 
-  // The elementwise generic right after `op` that reads its only output at the same index.
+  // Whether `other`, after `op` in the block, may run before it instead: it neither reads nor
+  // writes op's output, nor writes anything op reads.
+  static bool independentOf(linalg::GenericOp other, linalg::GenericOp op) {
+    Value outRoot = rootOf(op.getDpsInitOperand(0)->get());
+    if (llvm::any_of(other->getOperands(), [&](Value v) { return rootOf(v) == outRoot; }))
+      return false;
+    for (OpOperand &init : other.getDpsInitsMutable())
+      if (llvm::any_of(op->getOperands(), [&](Value v) { return rootOf(v) == rootOf(init.get()); }))
+        return false;
+    return true;
+  }
+
+  // The elementwise generic after `op` that reads its only output at the same index: the next
+  // generic, past allocations, views, constants and generics independent of `op` (a BN's
+  // per-channel scale sits between its conv and the normalization; it stays a kernel of its
+  // own, launched before the fused one, which takes the epilogue's place).
   linalg::GenericOp epilogueOf(linalg::GenericOp op, unsigned &producedOperand) {
     if (op.getNumDpsInits() != 1)
       return {};
     Value out = op.getDpsInitOperand(0)->get();
     Operation *next = op->getNextNode();
-    while (next && !isa<linalg::GenericOp>(next)) {
-      if (!isa<memref::AllocOp, arith::ConstantOp>(next) && !isView(next))
+    while (next) {
+      auto generic = dyn_cast<linalg::GenericOp>(next);
+      if (generic && !independentOf(generic, op))
+        break;
+      if (!generic && !isa<memref::AllocOp, arith::ConstantOp>(next) && !isView(next))
         return {};
       next = next->getNextNode();
     }
@@ -351,8 +367,8 @@ private:
 
     Value id = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, threads),
                                      launch.getThreadIds().x);
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id,
-                                          arith::ConstantIndexOp::create(b, loc, total));
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, arith::ConstantIndexOp::create(b, loc, total));
     auto guard = scf::IfOp::create(b, loc, TypeRange{}, inRange, /*addThenBlock=*/true, /*addElseBlock=*/false);
     b.setInsertionPointToStart(guard.thenBlock());
     scf::YieldOp::create(b, loc);
@@ -388,16 +404,16 @@ private:
         ubs.push_back(arith::ConstantIndexOp::create(b, loc, ranges[d]));
         steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
       }
-      scf::LoopNest nest = scf::buildLoopNest(
-          b, loc, lbs, ubs, steps, accs, [&](OpBuilder &nb, Location l, ValueRange rivs, ValueRange iterAccs) {
-            SmallVector<Value> all(ivs);
-            for (auto [d, iv] : llvm::zip(reduction, rivs))
-              all[d] = iv;
-            DenseMap<unsigned, Value> current;
-            for (auto [k, acc] : llvm::enumerate(iterAccs))
-              current[op.getNumDpsInputs() + k] = acc;
-            return scf::ValueVector(body(nb, l, op, all, current));
-          });
+      scf::LoopNest nest = scf::buildLoopNest(b, loc, lbs, ubs, steps, accs,
+                                              [&](OpBuilder &nb, Location l, ValueRange rivs, ValueRange iterAccs) {
+                                                SmallVector<Value> all(ivs);
+                                                for (auto [d, iv] : llvm::zip(reduction, rivs))
+                                                  all[d] = iv;
+                                                DenseMap<unsigned, Value> current;
+                                                for (auto [k, acc] : llvm::enumerate(iterAccs))
+                                                  current[op.getNumDpsInputs() + k] = acc;
+                                                return scf::ValueVector(body(nb, l, op, all, current));
+                                              });
       results = SmallVector<Value>(nest.results);
     }
 
@@ -454,7 +470,7 @@ private:
       Value &copy = sunk[def];
       if (!copy) {
         Operation *clone = b.clone(*def);
-        b.setInsertionPoint(clone);  // a load's index constants go before it
+        b.setInsertionPoint(clone); // a load's index constants go before it
         copy = clone->getResult(0);
         for (OpOperand &operand : clone->getOpOperands())
           if (sinkable(operand))
@@ -478,7 +494,7 @@ private:
 
   func::FuncOp func_;
   DenseMap<Value, PaddedBuffer> padded_;
-  DenseMap<OpOperand *, linalg::GenericOp> inits_;  // output -> the fill folded into it
+  DenseMap<OpOperand *, linalg::GenericOp> inits_; // output -> the fill folded into it
   DenseSet<Operation *> consumed_;
   SmallVector<Operation *> toErase_;
 };

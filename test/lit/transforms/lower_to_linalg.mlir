@@ -42,10 +42,17 @@ func.func @dense(%x: tensor<2x512xf32>, %w: tensor<512x400xf32>, %b: tensor<400x
 
 // -----
 
-// Tests that BN is one elementwise generic with per-channel operands and an rsqrt.
+// Tests that BN is a per-channel f64 scale, gamma / sqrt(var + eps), then one elementwise
+// generic (x - mean) * scale + beta in f64, rounded once to f32; the ReLU follows.
 // CHECK-LABEL: func.func @bn_relu
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x4x4x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
-// CHECK: math.rsqrt
+// CHECK: %[[SCALE:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.*}}, %{{.*}} : tensor<8xf32>, tensor<8xf32>) outs(%{{.*}} : tensor<8xf64>)
+// CHECK: math.sqrt %{{.*}} : f64
+// CHECK-NEXT: arith.divf %{{.*}} : f64
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}}, %[[SCALE]], %{{.*}} : tensor<1x2x4x4x8xf32>, tensor<8xf32>, tensor<8xf64>, tensor<8xf32>)
+// CHECK: arith.subf %{{.*}} : f64
+// CHECK: arith.mulf %{{.*}} : f64
+// CHECK: arith.addf %{{.*}} : f64
+// CHECK-NEXT: arith.truncf %{{.*}} : f64 to f32
 // CHECK: linalg.generic
 // CHECK: arith.maximumf
 func.func @bn_relu(%x: tensor<1x2x4x4x8xf32>, %g: tensor<8xf32>) -> tensor<1x2x4x4x8xf32> {
@@ -88,4 +95,26 @@ func.func @undecomposed(%x: tensor<1x4x8x8x3xf32>, %ws: tensor<1x3x3x3x4xf32>, %
       epsilon 1.0e-05 : (tensor<1x4x8x8x3xf32>, tensor<1x3x3x3x4xf32>, tensor<4xf32>, tensor<4xf32>,
       tensor<4xf32>, tensor<4xf32>, tensor<3x1x1x4x8xf32>) -> tensor<1x4x8x8x8xf32>
   return %y : tensor<1x4x8x8x8xf32>
+}
+
+// -----
+
+// Tests that the training BN's statistics are f64 sums in two levels (partials over the chunks
+// N x D = 2 x 4, whose longer chain, 64 terms, is the shortest cut of 512 positions, tied with
+// N x D x H and its 64 partials; then their sum), scaled by 1/512 in f64 and rounded once: the
+// mean, then the variance around it.
+// CHECK-LABEL: func.func @bn_train(
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%{{[^ ]+}} : tensor<2x4x8x8x16xf32>) outs(%{{[^ ]+}} : tensor<2x4x16xf64>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "parallel"]} ins(%{{[^ ]+}} : tensor<2x4x16xf64>) outs(%{{[^ ]+}} : tensor<16xf64>)
+// CHECK: %[[MEAN:[^ ]+]] = linalg.generic {{.*}} ins(%{{[^ ]+}} : tensor<16xf64>) outs(%{{[^ ]+}} : tensor<16xf32>)
+// CHECK: arith.constant 0.001953125 : f64
+// CHECK: arith.truncf %{{.*}} : f64 to f32
+// CHECK: linalg.generic {{.*}} ins(%{{[^ ]+}}, %[[MEAN]] : tensor<2x4x8x8x16xf32>, tensor<16xf32>) outs(%{{[^ ]+}} : tensor<2x4x16xf64>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.extf
+func.func @bn_train(%x: tensor<2x4x8x8x16xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>)
+    -> (tensor<2x4x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %y, %m, %v = vidnet.batch_norm_train %x, %g, %b epsilon 1.0e-05 : tensor<2x4x8x8x16xf32>, tensor<16xf32>
+  return %y, %m, %v : tensor<2x4x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>
 }

@@ -2,7 +2,8 @@
 
 // Tests that a strided 3x3x3 conv with 45 output channels becomes static register tiles:
 // filters padded to 48 (lanes in blocks of 16), 8 output columns x 16 channels per tile, input
-// rows read with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away.
+// rows read with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away. Sums
+// in two levels: each row of taps (kw x channels) into a zero tile, added to the output tile.
 // Every tile is one item of a single forall (3 filter blocks x 4 x 8 output rows x 1 column
 // block), the items in the serial nest's order: filter block, then od, then oh. Taps that would
 // only read the zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)),
@@ -24,9 +25,12 @@
 // CHECK: %[[KHLO:.*]] = arith.maxsi %[[HLO]], %c0
 // CHECK: %[[KHHI:.*]] = arith.minsi %[[HHI]], %c3
 // CHECK: scf.for %{{.*}} = %[[KDLO]] to %[[KDHI]] step %c1 iter_args(%{{.*}} = %[[TILE]])
-// CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1
+// CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}})
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: %[[ROW:.*]] = scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[ZERO]])
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<8x8xf32>
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: linalg.add ins(%[[ACC]], %[[ROW]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<8x16xf32>)
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#1, %[[IDX]]#2, 0, %[[FB]]] [1, 1, 1, 8, 16]
 // CHECK: tensor.extract_slice %[[ALL]][0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
@@ -44,8 +48,8 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 
 // Tests that a conv whose filter block (27 taps x 192 channels x 32 lanes, 648 KB) would not stay
 // in L2 is scheduled reduction-outer: one item per (clip, filter block), the reduction in blocks
-// of 64 channels of one tap outside the output tiles (7 rows of 7 x 32), each tile's sum read
-// from and written back to the item's output block between blocks.
+// of 64 channels of one tap outside the output tiles (7 rows of 7 x 32): each block's products
+// summed into a zero tile, which is added to the tile's sum in the item's output block.
 // CHECK-LABEL: func.func @wide
 // CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (2, 2)
@@ -57,9 +61,11 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // CHECK: scf.for %[[CB:.*]] = %c0 to %c192 step %c64
 // CHECK: scf.for %[[OH:.*]] = %c0 to %c7 step %c1 iter_args(%[[CUR:.*]] = %{{.*}})
 // CHECK: %[[ACC:.*]] = tensor.extract_slice %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32] {{.*}} to tensor<7x32xf32>
-// CHECK: scf.for %[[C:.*]] = %[[CB]] to %{{.*}} step %c8 iter_args(%{{.*}} = %[[ACC]])
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: %[[PART:.*]] = scf.for %[[C:.*]] = %[[CB]] to %{{.*}} step %c8 iter_args(%{{.*}} = %[[ZERO]])
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
-// CHECK: tensor.insert_slice %{{.*}} into %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32]
+// CHECK: %[[SUM:.*]] = linalg.add ins(%[[ACC]], %[[PART]] : tensor<7x32xf32>, tensor<7x32xf32>) outs(%[[ACC]] : tensor<7x32xf32>)
+// CHECK: tensor.insert_slice %[[SUM]] into %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32]
 // CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32]
 func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> tensor<2x1x7x7x64xf32> {
   %zero = arith.constant 0.0 : f32

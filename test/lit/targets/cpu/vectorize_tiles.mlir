@@ -37,3 +37,35 @@ func.func @tile(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %acc: tensor<8x32xf
   %big = linalg.matmul ins(%big_a, %big_b : tensor<64x64xf32>, tensor<64x64xf32>) outs(%big_c : tensor<64x64xf32>) -> tensor<64x64xf32>
   return %r, %big : tensor<8x32xf32>, tensor<64x64xf32>
 }
+
+// Tests that the two-level sum's register tiles are vectorized too: the zero tile a row of taps
+// starts from becomes a constant vector carried by its loop, and adding that row into the
+// output tile is one vector add; a large fill or add stays a linalg op.
+// HOIST-LABEL: func.func @two_level
+// HOIST: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
+// HOIST: %[[ROW:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]]) -> (vector<8x32xf32>)
+// HOIST: vector.fma
+// HOIST: %[[ACC:.*]] = vector.transfer_read %{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// HOIST: arith.addf %[[ACC]], %[[ROW]] : vector<8x32xf32>
+// HOIST: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<64x64xf32>)
+// HOIST: linalg.add ins(%{{.*}}, %{{.*}} : tensor<64x64xf32>, tensor<64x64xf32>)
+func.func @two_level(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %acc: tensor<8x32xf32>, %big: tensor<64x64xf32>)
+    -> (tensor<8x32xf32>, tensor<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x32xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %row = scf.for %k = %c0 to %c16 step %c4 iter_args(%c = %z) -> (tensor<8x32xf32>) {
+    %as = tensor.extract_slice %a[0, %k] [8, 4] [1, 1] : tensor<8x16xf32> to tensor<8x4xf32>
+    %bs = tensor.extract_slice %b[%k, 0] [4, 32] [1, 1] : tensor<16x32xf32> to tensor<4x32xf32>
+    %m = linalg.matmul ins(%as, %bs : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c : tensor<8x32xf32>) -> tensor<8x32xf32>
+    scf.yield %m : tensor<8x32xf32>
+  }
+  %sum = linalg.add ins(%acc, %row : tensor<8x32xf32>, tensor<8x32xf32>) outs(%acc : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %be = tensor.empty() : tensor<64x64xf32>
+  %bz = linalg.fill ins(%zero : f32) outs(%be : tensor<64x64xf32>) -> tensor<64x64xf32>
+  %bsum = linalg.add ins(%big, %bz : tensor<64x64xf32>, tensor<64x64xf32>) outs(%big : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %sum, %bsum : tensor<8x32xf32>, tensor<64x64xf32>
+}
