@@ -57,8 +57,7 @@ public:
 mlir::Value padSpatial(Emitter &e, mlir::Value x, llvm::ArrayRef<int64_t> p);
 
 // Per-channel sum over every other dimension of term(args), args full tensors or channel vectors;
-// accumulated in float64 (partial sums over chunks of the leading dimensions, then theirs), the
-// result float32.
+// accumulated in float64, the result float32.
 mlir::Value channelSum(Emitter &e, mlir::ValueRange full, mlir::ValueRange perChannel,
                        llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> term);
 

@@ -115,21 +115,18 @@ func.func @bwd_filter_unpadded(%x: tensor<1x4x4x4x4xf32>, %dy: tensor<1x4x4x4x8x
 // -----
 
 // Tests that the BN backward is rstd (elementwise over channels), two per-channel reductions
-// (dbeta = sum dy, dgamma = sum dy * xhat) and one elementwise generic for dx that reads both
-// sums, with 1/M = 1/36. Each reduction accumulates in f64, in two levels: partial sums over the
-// chunks N x D (2 x 2: the cut whose longer chain, 9 terms, is shortest), their sum, then one
-// rounding to f32.
+// (dbeta = sum dy, dgamma = sum dy * xhat: every dimension but the channel is a reduction, the
+// sums accumulated in f64 and rounded once to f32) and one elementwise generic for dx that reads
+// both sums, with 1/M = 1/36.
 // CHECK-LABEL: func.func @bn_bwd(
 // CHECK-SAME: %[[DY:[^:]+]]: tensor<2x2x3x3x4xf32>, %[[X:[^:]+]]: tensor<2x2x3x3x4xf32>, %[[M:[^:]+]]: tensor<4xf32>, %[[V:[^:]+]]: tensor<4xf32>, %[[G:[^:]+]]: tensor<4xf32>)
 // CHECK: %[[RSTD:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[V]] : tensor<4xf32>) outs(%{{[^ ]+}} : tensor<4xf32>)
 // CHECK: math.rsqrt
-// CHECK: %[[DBP:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%[[DY]] : tensor<2x2x3x3x4xf32>) outs(%{{[^ ]+}} : tensor<2x2x4xf64>)
+// CHECK: %[[DBS:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]} ins(%[[DY]] : tensor<2x2x3x3x4xf32>) outs(%{{[^ ]+}} : tensor<4xf64>)
 // CHECK: arith.extf %{{.*}} : f32 to f64
-// CHECK: %[[DBS:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "parallel"]} ins(%[[DBP]] : tensor<2x2x4xf64>) outs(%{{[^ ]+}} : tensor<4xf64>)
 // CHECK: %[[DB:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["parallel"]} ins(%[[DBS]] : tensor<4xf64>) outs(%{{[^ ]+}} : tensor<4xf32>)
 // CHECK: arith.truncf %{{.*}} : f64 to f32
-// CHECK: %[[DGP:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "reduction", "parallel"]} ins(%[[DY]], %[[X]], %[[M]], %[[RSTD]] : {{.*}}) outs(%{{[^ ]+}} : tensor<2x2x4xf64>)
-// CHECK: %[[DGS:[^ ]+]] = linalg.generic {{.*}} ins(%[[DGP]] : tensor<2x2x4xf64>) outs(%{{[^ ]+}} : tensor<4xf64>)
+// CHECK: %[[DGS:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]} ins(%[[DY]], %[[X]], %[[M]], %[[RSTD]] : {{.*}}) outs(%{{[^ ]+}} : tensor<4xf64>)
 // CHECK: %[[DG:[^ ]+]] = linalg.generic {{.*}} ins(%[[DGS]] : tensor<4xf64>) outs(%{{[^ ]+}} : tensor<4xf32>)
 // CHECK: arith.constant 0.027777778 : f32
 // CHECK: %[[DX:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[DY]], %[[X]], {{.*}}%[[G]], %[[DB]], %[[DG]] : {{.*}}) outs(%{{[^ ]+}} : tensor<2x2x3x3x4xf32>)
