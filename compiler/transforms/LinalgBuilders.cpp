@@ -13,7 +13,8 @@ Value Emitter::empty(RankedTensorType type) {
 }
 
 Value Emitter::filled(RankedTensorType type, double value) {
-  return linalg::FillOp::create(b, loc, ValueRange{f32(value)}, ValueRange{empty(type)}).getResult(0);
+  Value scalar = arith::ConstantOp::create(b, loc, b.getFloatAttr(type.getElementType(), value));
+  return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{empty(type)}).getResult(0);
 }
 
 AffineMap Emitter::lastDimMap(unsigned rank) {
@@ -67,18 +68,17 @@ static Value channelReduce(Emitter &e, ValueRange full, ValueRange perChannel,
   unsigned rank = type.getRank();
   Type f64 = b.getF64Type();
   auto sumType = RankedTensorType::get({type.getShape().back()}, f64);
-  Value zero = arith::ConstantOp::create(b, e.loc, b.getF64FloatAttr(0.0));
-  Value zeros = linalg::FillOp::create(b, e.loc, ValueRange{zero}, ValueRange{e.empty(sumType)}).getResult(0);
   SmallVector<AffineMap> maps(full.size(), b.getMultiDimIdentityMap(rank));
   maps.append(perChannel.size() + 1, e.lastDimMap(rank));
   SmallVector<IteratorType> iters(rank, IteratorType::reduction);
   iters.back() = IteratorType::parallel;
   SmallVector<Value> inputs(full.begin(), full.end());
   inputs.append(perChannel.begin(), perChannel.end());
-  Value sum = e.generic(sumType, inputs, zeros, maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
-    Value t = arith::ExtFOp::create(nb, l, nb.getF64Type(), term(nb, l, a.drop_back()));
-    return arith::AddFOp::create(nb, l, t, a.back()).getResult();
-  });
+  Value sum =
+      e.generic(sumType, inputs, e.filled(sumType, 0.0), maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value t = arith::ExtFOp::create(nb, l, nb.getF64Type(), term(nb, l, a.drop_back()));
+        return arith::AddFOp::create(nb, l, t, a.back()).getResult();
+      });
   auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
   AffineMap vid = b.getMultiDimIdentityMap(1);
   return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
