@@ -68,20 +68,24 @@ std::string cpuPipeline(Stage until, Entry entry) {
   add("func.func(vidnet-lower-to-linalg)");
   if (until == Stage::Linalg)
     return p;
-  // Convolutions as loop nests of register-sized matmul tiles; only those tiles are
-  // vectorized (never a whole untiled function: vectorizing an untiled fill made mlir-opt take
-  // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
   // BN, ReLU and the residual add into one pass over memory instead of three (measured: 5%
   // faster r3d_18 forward, and LLVM compiles less code); never into a bigger loop nest.
   add("func.func(vidnet-fuse-elementwise)");
+  // Convolutions as loop nests of register-sized matmul tiles; only those tiles are
+  // vectorized (never a whole untiled function: vectorizing an untiled fill made mlir-opt take
+  // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
+  // Before the zero fills the convs start from become parallel loops: it drops them.
+  add("func.func(vidnet-cpu-tile-convs)");
   // Those passes over memory, and the other large elementwise ops, as parallel loops too.
   add("func.func(vidnet-cpu-parallelize-elementwise)");
-  add("func.func(vidnet-cpu-tile-convs)");
   add("canonicalize");
   add("func.func(vidnet-cpu-vectorize-tiles)");
   add("func.func(loop-invariant-subset-hoisting)");
   add("canonicalize");
   add("cse");
+  // Producers write into the interior of the next conv's zero-padded input instead of a copy
+  // into it; after the last canonicalize, which would undo the border's slabs.
+  add("func.func(vidnet-cpu-pad-in-place)");
   // The bundle's C ABI: flat caller-owned buffers, so the code allocates only scratch.
   add("vidnet-export-abi");
   add("one-shot-bufferize");

@@ -10,11 +10,11 @@
 // kh in [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones).
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
-// CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<1x4x8x8x48xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x8x8x48xf32>
 // CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM:.*]]) in (96) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (3, 4, 8)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#0, %c16
-// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#1, %[[IDX]]#2, 0, %[[FB]]] [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<1x4x8x8x48xf32> to tensor<8x16xf32>
+// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x16xf32>)
 // CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#1
 // CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#1
 // CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
@@ -49,12 +49,14 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // Tests that a conv whose filter block (27 taps x 192 channels x 32 lanes, 648 KB) would not stay
 // in L2 is scheduled reduction-outer: one item per (clip, filter block), the reduction in blocks
 // of 64 channels of one tap outside the output tiles (7 rows of 7 x 32): each block's products
-// summed into a zero tile, which is added to the tile's sum in the item's output block.
+// summed into a zero tile, which is added to the tile's sum in the item's output block. The item
+// zeroes its own output block first.
 // CHECK-LABEL: func.func @wide
 // CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (2, 2)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#1, %c32
 // CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32] {{.*}} to tensor<1x1x7x7x32xf32>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[BLOCK]] : tensor<1x1x7x7x32xf32>)
 // CHECK: scf.for %[[KD:.*]] = %c0 to %c3
 // CHECK: scf.for %[[KH:.*]] = %c0 to %c3
 // CHECK: scf.for %[[KW:.*]] = %c0 to %c3
@@ -74,4 +76,18 @@ func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> te
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<2x3x9x9x192xf32>, tensor<3x3x3x192x64xf32>) outs(%i : tensor<2x1x7x7x64xf32>) -> tensor<2x1x7x7x64xf32>
   return %y : tensor<2x1x7x7x64xf32>
+}
+
+// Tests that a conv onto an init other than zeros (here an argument; 1x1x1, so the loops over taps
+// fold away) adds its products to that init's tile, and the loop writes into the init.
+// CHECK-LABEL: func.func @onto
+// CHECK-SAME: %[[B:[a-z0-9]+]]: tensor<1x2x4x8x16xf32>
+// CHECK: scf.forall (%{{.*}}) in (8) shared_outs(%[[OUT:.*]] = %[[B]])
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]]
+// CHECK: %[[ROW:.*]] = linalg.matmul
+// CHECK: linalg.add ins(%[[TILE]], %[[ROW]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%[[TILE]] : tensor<8x16xf32>)
+func.func @onto(%x: tensor<1x2x4x8x8xf32>, %w: tensor<1x1x1x8x16xf32>, %b: tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32> {
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x2x4x8x8xf32>, tensor<1x1x1x8x16xf32>) outs(%b : tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32>
+  return %y : tensor<1x2x4x8x16xf32>
 }

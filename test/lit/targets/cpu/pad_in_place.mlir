@@ -1,0 +1,73 @@
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-pad-in-place))' %s | FileCheck %s
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-pad-in-place),one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
+
+#id = affine_map<(a, b, c, d, e) -> (a, b, c, d, e)>
+
+// Tests that a ReLU whose result the next conv reads zero-padded writes into the interior of
+// the padded tensor, that only the border is zeroed (two slabs per padded axis: D, then H within
+// the real D rows, then W within the real D and H rows), and that its other reader (a residual
+// add) reads the same interior. Bufferized (and the self-copies of in-place insert_slices folded
+// away), nothing is copied.
+// CHECK-LABEL: func.func @relu_then_pad
+// CHECK: %[[P:.*]] = tensor.empty() : tensor<1x6x10x10x16xf32>
+// CHECK: %[[S0:.*]] = tensor.extract_slice %[[P]][0, 0, 0, 0, 0] [1, 1, 10, 10, 16]
+// CHECK: %[[F0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[S0]] : tensor<1x1x10x10x16xf32>)
+// CHECK: %[[P0:.*]] = tensor.insert_slice %[[F0]] into %[[P]][0, 0, 0, 0, 0] [1, 1, 10, 10, 16]
+// CHECK: tensor.extract_slice %[[P0]][0, 5, 0, 0, 0] [1, 1, 10, 10, 16]
+// CHECK: tensor.extract_slice %{{.*}}[0, 1, 0, 0, 0] [1, 4, 1, 10, 16]
+// CHECK: tensor.extract_slice %{{.*}}[0, 1, 9, 0, 0] [1, 4, 1, 10, 16]
+// CHECK: tensor.extract_slice %{{.*}}[0, 1, 1, 0, 0] [1, 4, 8, 1, 16]
+// CHECK: %[[S5:.*]] = tensor.extract_slice %{{.*}}[0, 1, 1, 9, 0] [1, 4, 8, 1, 16]
+// CHECK: %[[F5:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[S5]] : tensor<1x4x8x1x16xf32>)
+// CHECK: %[[BORDER:.*]] = tensor.insert_slice %[[F5]]
+// CHECK: %[[IN:.*]] = tensor.extract_slice %[[BORDER]][0, 1, 1, 1, 0] [1, 4, 8, 8, 16] [1, 1, 1, 1, 1]
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} outs(%[[IN]] : tensor<1x4x8x8x16xf32>)
+// CHECK: %[[WHOLE:.*]] = tensor.insert_slice %[[R]] into %[[BORDER]][0, 1, 1, 1, 0] [1, 4, 8, 8, 16] [1, 1, 1, 1, 1]
+// CHECK: %[[VIEW:.*]] = tensor.extract_slice %[[WHOLE]][0, 1, 1, 1, 0] [1, 4, 8, 8, 16] [1, 1, 1, 1, 1]
+// CHECK-NOT: tensor.pad
+// CHECK: return %[[WHOLE]], %[[VIEW]]
+// BUF-LABEL: func.func @relu_then_pad
+// BUF-NOT: memref.copy
+// BUF-NOT: linalg.copy
+// BUF: return
+func.func @relu_then_pad(%x: tensor<1x4x8x8x16xf32>) -> (tensor<1x6x10x10x16xf32>, tensor<1x4x8x8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x8x8x16xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+       ins(%x : tensor<1x4x8x8x16xf32>) outs(%e : tensor<1x4x8x8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x8x8x16xf32>
+  %p = tensor.pad %r low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index, %f: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x8x8x16xf32> to tensor<1x6x10x10x16xf32>
+  return %p, %r : tensor<1x6x10x10x16xf32>, tensor<1x4x8x8x16xf32>
+}
+
+// Tests that pads stay pads where the producer cannot write into them: the source is an
+// argument; the producer's init holds values (it accumulates); the padding value is not +0.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-3: tensor.pad
+// CHECK-NOT: tensor.insert_slice
+func.func @left_alone(%x: tensor<4x8xf32>, %acc: tensor<4x8xf32>) -> (tensor<6x10xf32>, tensor<6x10xf32>, tensor<6x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %negzero = arith.constant -0.0 : f32
+  %p0 = tensor.pad %x low[1, 1] high[1, 1] {
+  ^bb0(%a: index, %b: index):
+    tensor.yield %zero : f32
+  } : tensor<4x8xf32> to tensor<6x10xf32>
+  %sum = linalg.add ins(%x, %x : tensor<4x8xf32>, tensor<4x8xf32>) outs(%acc : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %p1 = tensor.pad %sum low[1, 1] high[1, 1] {
+  ^bb0(%a: index, %b: index):
+    tensor.yield %zero : f32
+  } : tensor<4x8xf32> to tensor<6x10xf32>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %twice = linalg.add ins(%x, %x : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %p2 = tensor.pad %twice low[1, 1] high[1, 1] {
+  ^bb0(%a: index, %b: index):
+    tensor.yield %negzero : f32
+  } : tensor<4x8xf32> to tensor<6x10xf32>
+  return %p0, %p1, %p2 : tensor<6x10xf32>, tensor<6x10xf32>, tensor<6x10xf32>
+}
