@@ -24,6 +24,10 @@ inline constexpr llvm::StringLiteral kParallelFunctionAttr = "vidnet.parallel_fu
 // loops the object emitter keeps vectorized but not unrolled.
 inline constexpr llvm::StringLiteral kSerialCodeAttr = "vidnet-serial";
 
+// On a linalg.fill of vidnet-cpu-pad-in-place: offsets, then sizes, of the interior its padded
+// tensor's producer overwrites; vidnet-cpu-zero-borders then fills only the rest.
+inline constexpr llvm::StringLiteral kInteriorAttr = "vidnet.interior";
+
 #define GEN_PASS_DECL
 #include "compiler/targets/cpu/CpuPasses.h.inc"
 

@@ -96,23 +96,36 @@ def PadInPlace : Pass<"vidnet-cpu-pad-in-place", "mlir::func::FuncOp"> {
   let description = [{
     Each convolution reads its input zero-padded (tensor.pad, from vidnet-lower-to-linalg and
     vidnet-cpu-tile-convs). Bufferized as it stands, a pad is an allocation, a fill of the
-    whole padded buffer and a copy of the source into its interior, all serial: about 15% of
-    r3d_18's forward outside the convs. When the op that produces the pad's source is in
-    destination style with a tensor.empty init (a BN/ReLU/residual-add pass, a conv's loop),
-    that init becomes the interior of the padded tensor instead:
+    whole padded buffer and a copy of the source into its interior, all serial: about 4% of
+    r3d_18's forward. When the op that produces the pad's source is in destination style with
+    a tensor.empty init (a BN/ReLU/residual-add pass, a conv's loop), that init becomes the
+    interior of the padded tensor instead:
 
-        %p = tensor.empty                          // padded shape
-        %p' = border slabs of %p filled with 0     // fill + insert_slice per slab
-        %r = producer outs(extract_slice %p' [low] [source shape])
-        %q = insert_slice %r into %p' [low] [source shape]   // in place: no copy
+        %p = linalg.fill 0 into tensor.empty {vidnet.interior = [low..., source shape...]}
+        %r = producer outs(extract_slice %p [low] [source shape])
+        %q = insert_slice %r into %p [low] [source shape]   // in place: no copy
 
-    and the pad's users read %q. Other users of the producer's result read the interior in
-    place. The border is zeroed as disjoint slabs, two per padded axis. Runs right before
-    bufferization, after the last canonicalization (which would fold the slabs' slices of
-    the empty tensor into empty tensors of their own, each then copied).
+    and the pad's users read %q; the producer's other users read extract_slice %q, the same
+    interior in place. After bufferization, vidnet-cpu-zero-borders fills only the border of
+    such a fill's buffer. Runs right before bufferization, after the last canonicalization
+    (which would fold the interior slice of the fill into a fill of its own, then copied).
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect"];
+}
+
+def ZeroBorders : Pass<"vidnet-cpu-zero-borders", "mlir::func::FuncOp"> {
+  let summary = "Fill only the border of a buffer whose interior is overwritten afterwards";
+  let description = [{
+    A linalg.fill on a buffer with `vidnet.interior = [offsets..., sizes...]` (from
+    vidnet-cpu-pad-in-place) becomes fills of memref.subviews of the border: two disjoint
+    slabs per axis with padding (the rows before and after the interior, spanning the
+    interior of the axes before it and the whole of the axes after it). The interior is
+    written afterwards by the padded tensor's producer, so the buffer's contents are those of
+    the whole fill. Runs right after one-shot bufferization: zeroing the border as slabs of the
+    tensor instead made the bufferization analysis 3x slower.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
 def VectorizeTiles : Pass<"vidnet-cpu-vectorize-tiles", "mlir::func::FuncOp"> {

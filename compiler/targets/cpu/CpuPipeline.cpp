@@ -89,6 +89,7 @@ std::string cpuPipeline(Stage until, Entry entry) {
   // The bundle's C ABI: flat caller-owned buffers, so the code allocates only scratch.
   add("vidnet-export-abi");
   add("one-shot-bufferize");
+  add("func.func(vidnet-cpu-zero-borders)");
   add("buffer-deallocation-pipeline");
   add("func.func(vidnet-memref-copy-to-linalg)");
   // The conv tiles' foralls become functions the runtime's threads call; their dispatch is

@@ -150,13 +150,24 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), filter, low,
                                 high, zero);
     }
-    // The conv accumulates onto its init. When that is lower-to-linalg's zeros, the loop writes
-    // an empty tensor instead and each tile starts from zero in registers (each block, in the
-    // reduction-outer schedule, is zeroed by its item): reading one zero tensor that CSE shares
-    // between convs made bufferization copy it before every conv, serially (6.4 MB for each of
-    // r3d_18's layer1 convs). The sums are the same bits.
+    // The filter slice one output tile reads: all taps and channels of its filter block. While it
+    // fits in L2 it is read from there by each of the block's tiles in turn (the tiles of one
+    // filter block are consecutive items). When it does not (512 channels x 27 taps x 32 lanes
+    // is 1.7 MB) every tile would stream it from L3 or memory, so the loops turn around: an item
+    // is a whole filter block of one clip, the reduction is outermost in blocks of 64 channels
+    // of one tap (8 KB of filter, read from L1 by every tile), and the tiles' sums wait in the
+    // item's output block (L1) between reduction blocks.
+    const int64_t sliceBytes = k[0] * k[1] * k[2] * C * fTile * 4;
+    const bool reductionOuter = sliceBytes > kFilterSliceL2Bytes;
+    // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
+    // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
+    // registers: reading one zero tensor that CSE shares between convs made bufferization copy it
+    // before every conv, serially (6.4 MB for each of r3d_18's layer1 convs). The sums are the
+    // same bits. (Reduction-outer blocks still start from the init: zeroing them in the item was
+    // unrolled by LLVM into up to 784 stores per conv, +60% code generation time, to save copies
+    // of 100-200 KB.)
     Value init = op.getOutputs()[0];
-    const bool fromZero = startsFromPositiveZero(init);
+    const bool fromZero = !reductionOuter && startsFromPositiveZero(init);
     if (fromZero) {
       init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out[0], out[1], out[2], paddedOW, paddedF}, f32);
     } else if (paddedOW != OW || paddedF != F) {
@@ -261,15 +272,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     };
     const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
 
-    // The filter slice one output tile reads: all taps and channels of its filter block. While it
-    // fits in L2 it is read from there by each of the block's tiles in turn (the tiles of one
-    // filter block are consecutive items). When it does not (512 channels x 27 taps x 32 lanes
-    // is 1.7 MB) every tile would stream it from L3 or memory, so the loops turn around: an item
-    // is a whole filter block of one clip, the reduction is outermost in blocks of 64 channels
-    // of one tap (8 KB of filter, read from L1 by every tile), and the tiles' sums wait in the
-    // item's output block (L1) between reduction blocks.
-    const int64_t sliceBytes = k[0] * k[1] * k[2] * C * fTile * 4;
-    const bool reductionOuter = sliceBytes > kFilterSliceL2Bytes;
     const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, 64 / cTile);
 
     // Every item of the single scf.forall is independent, in the order the serial nest had, so
@@ -314,8 +316,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         auto blockType = RankedTensorType::get({1, out[1], out[2], paddedOW, fTile}, f32);
         Value block0 =
             tensor::ExtractSliceOp::create(ob, loc, blockType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
-        if (fromZero)
-          block0 = linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{block0}).getResult(0);
         result = loopOver(
             ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
               auto [odLo, odHi] = outputsFor(rb, 0, red[0]);

@@ -49,14 +49,14 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // Tests that a conv whose filter block (27 taps x 192 channels x 32 lanes, 648 KB) would not stay
 // in L2 is scheduled reduction-outer: one item per (clip, filter block), the reduction in blocks
 // of 64 channels of one tap outside the output tiles (7 rows of 7 x 32): each block's products
-// summed into a zero tile, which is added to the tile's sum in the item's output block. The item
-// zeroes its own output block first.
+// summed into a zero tile, which is added to the tile's sum in the item's output block, which
+// starts as the init's (zeros).
 // CHECK-LABEL: func.func @wide
-// CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[INIT:.*]] = linalg.fill
+// CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (2, 2)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#1, %c32
 // CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32] {{.*}} to tensor<1x1x7x7x32xf32>
-// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[BLOCK]] : tensor<1x1x7x7x32xf32>)
 // CHECK: scf.for %[[KD:.*]] = %c0 to %c3
 // CHECK: scf.for %[[KH:.*]] = %c0 to %c3
 // CHECK: scf.for %[[KW:.*]] = %c0 to %c3
