@@ -15,7 +15,11 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
           for kd, kh, kw, c-block:                 acc += X[OWT x CT] * W[CT x FT]
 
     The forall is one-dimensional over the tiles in that order (affine.delinearize_index
-    inside), so vidnet-cpu-outline-parallel gives each thread contiguous runs of tiles.
+    inside), so vidnet-cpu-outline-parallel gives each thread contiguous runs of tiles. When
+    the whole filter is at most 256 KB (it stays in L2), the f-block goes innermost instead,
+    (n, od, oh, ow-block, f-block), so the tiles that read the same input rows are consecutive.
+    A conv that starts from lower-to-linalg's zeros writes into an empty tensor, each tile
+    starting from a zero tile.
 
     When a filter block's slice (taps x C x FT floats) exceeds 512 KB, half of a typical L2,
     the reduction goes outside the tiles instead, so that the filter is read from memory once:

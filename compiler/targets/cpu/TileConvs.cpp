@@ -22,6 +22,8 @@ namespace {
 // by each output tile: about half of a 1 MB L2 (AMD Zen 4, Intel Skylake-SP), leaving room for
 // the input rows and the outputs.
 constexpr int64_t kFilterSliceL2Bytes = 512 * 1024;
+// A whole filter this small stays in L2 while the tiles of all its filter blocks take turns.
+constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
 
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
@@ -288,10 +290,23 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       Value result;
       if (!reductionOuter) {
         // forall (n, f-block, od, oh, ow-block): acc = out tile; for taps, c-blocks: acc += ...
-        auto split = affine::AffineDelinearizeIndexOp::create(
-            ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
-        Value n = split.getResult(0), fb = times(ob, split.getResult(1), fTile), od = split.getResult(2),
-              oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
+        // or, when the whole filter stays in L2, forall (n, od, oh, ow-block, f-block): the
+        // tiles of one output position are consecutive and read the same input rows from L1
+        // (3x1x1 convs read each input row for one tap only, so with f-block outermost every
+        // f-block streamed the whole input again from L3).
+        const bool filterInner = k[0] * k[1] * k[2] * C * paddedF * 4 <= kWholeFilterL2Bytes;
+        Value n, fb, od, oh, owb;
+        if (filterInner) {
+          auto split = affine::AffineDelinearizeIndexOp::create(
+              ob, loc, item, ArrayRef<int64_t>{out[0], out[1], out[2], owBlocks, fBlocks});
+          n = split.getResult(0), od = split.getResult(1), oh = split.getResult(2);
+          owb = times(ob, split.getResult(3), owTile), fb = times(ob, split.getResult(4), fTile);
+        } else {
+          auto split = affine::AffineDelinearizeIndexOp::create(
+              ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
+          n = split.getResult(0), fb = times(ob, split.getResult(1), fTile), od = split.getResult(2);
+          oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
+        }
         offsets = ofr({n, od, oh, owb, fb});
         sizes = attrs(ob, {1, 1, 1, owTile, fTile});
         Value acc0 = fromZero ? zeroTile(ob)

@@ -4,22 +4,23 @@
 // filters padded to 48 (lanes in blocks of 16), 8 output columns x 16 channels per tile, input
 // rows read with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away. Sums
 // in two levels: each row of taps (kw x channels) into a zero tile, added to the output tile.
-// Every tile is one item of a single forall (3 filter blocks x 4 x 8 output rows x 1 column
-// block), the items in the serial nest's order: filter block, then od, then oh. Taps that would
+// Every tile is one item of a single forall (4 x 8 output rows x 1 column block x 3 filter
+// blocks): the filter (41 KB) stays in L2, so the filter blocks are innermost and the tiles of
+// one output row, consecutive, read the same input rows. Taps that would
 // only read the zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)),
 // kh in [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones).
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x8x8x48xf32>
 // CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM:.*]]) in (96) shared_outs(%[[OUT:.*]] = %[[INIT]])
-// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (3, 4, 8)
-// CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#0, %c16
+// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (4, 8, 3)
+// CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#2, %c16
 // CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x16xf32>)
-// CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#1
-// CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#1
+// CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#0
+// CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#0
 // CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
 // CHECK: %[[KDHI:.*]] = arith.minsi %[[DHI]], %c3
-// CHECK: %[[H2:.*]] = arith.muli %[[IDX]]#2, %c2
+// CHECK: %[[H2:.*]] = arith.muli %[[IDX]]#1, %c2
 // CHECK: %[[HLO:.*]] = arith.subi %c1, %[[H2]]
 // CHECK: %[[HHI:.*]] = arith.subi %c17, %[[H2]]
 // CHECK: %[[KHLO:.*]] = arith.maxsi %[[HLO]], %c0
@@ -32,7 +33,7 @@
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
 // CHECK: linalg.add ins(%[[ACC]], %[[ROW]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<8x16xf32>)
 // CHECK: scf.forall.in_parallel
-// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#1, %[[IDX]]#2, 0, %[[FB]]] [1, 1, 1, 8, 16]
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 16]
 // CHECK: tensor.extract_slice %[[ALL]][0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.conv_3d
 func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tensor<1x4x8x8x45xf32> {
@@ -90,4 +91,19 @@ func.func @onto(%x: tensor<1x2x4x8x8xf32>, %w: tensor<1x1x1x8x16xf32>, %b: tenso
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<1x2x4x8x8xf32>, tensor<1x1x1x8x16xf32>) outs(%b : tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32>
   return %y : tensor<1x2x4x8x16xf32>
+}
+
+// Tests that a conv whose whole filter (27 taps x 64 x 64, 442 KB) would not stay in L2 beside
+// the input, but one filter block's slice (221 KB) would, keeps the filter blocks outermost:
+// the tiles of one filter block are consecutive items.
+// CHECK-LABEL: func.func @filter_blocks_outer
+// CHECK: scf.forall (%[[ITEM:.*]]) in (16)
+// CHECK: affine.delinearize_index %[[ITEM]] into (2, 2, 4)
+func.func @filter_blocks_outer(%x: tensor<1x4x6x10x64xf32>, %w: tensor<3x3x3x64x64xf32>) -> tensor<1x2x4x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x4x6x10x64xf32>, tensor<3x3x3x64x64xf32>) outs(%i : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
+  return %y : tensor<1x2x4x8x64xf32>
 }
