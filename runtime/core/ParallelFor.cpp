@@ -22,7 +22,7 @@
 namespace vidnet::rt {
 namespace {
 
-thread_local bool inlineOnly = false; // inside an item, or in a SerialScope
+thread_local bool inlineOnly = false; // inside an item
 
 // About 10-20 microseconds of polling before sleeping: enough to bridge the serial code between
 // two loops, short enough not to starve another process of the core.
@@ -142,8 +142,8 @@ void compiledLoop(ParallelRange range, void *arguments, int64_t count, int64_t l
     return parallelFor(range, arguments, count);
   auto start = std::chrono::steady_clock::now();
   parallelFor(range, arguments, count);
-  timer->add(loop, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-                       .count());
+  timer->add(loop,
+             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
 }
 } // namespace
 
@@ -152,8 +152,5 @@ void connectParallelHook(void *library) {
   if (auto *slot = static_cast<Hook *>(dlsym(library, "vidnet_parallel_for")))
     *slot = &compiledLoop;
 }
-
-SerialScope::SerialScope() : previous_(inlineOnly) { inlineOnly = true; }
-SerialScope::~SerialScope() { inlineOnly = previous_; }
 
 } // namespace vidnet::rt

@@ -1,12 +1,12 @@
 // The runtime's parallelFor: every item runs exactly once, in contiguous ranges; nested calls
-// and calls inside a SerialScope run in place on the calling thread.
+// run in place on the calling thread.
 #include "runtime/core/ParallelFor.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -65,7 +65,7 @@ void outerItem(void *arguments, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
     ++n->outerItems;
     Record own(16);
-    parallelFor(&countItems, &own, 16);  // inside an item: runs in place on this thread
+    parallelFor(&countItems, &own, 16); // inside an item: runs in place on this thread
     EXPECT_EQ(own.threads.size(), 1u);
     EXPECT_EQ(*own.threads.begin(), std::this_thread::get_id());
     for (int64_t k = 0; k < 16; ++k)
@@ -77,18 +77,6 @@ TEST(ParallelForTest, NestedLoopsRunInPlace) {
   Nested n;
   parallelFor(&outerItem, &n, 8);
   EXPECT_EQ(n.outerItems.load(), 8);
-}
-
-TEST(ParallelForTest, SerialScopeKeepsTheLoopOnTheCallingThread) {
-  Record r(4096);
-  {
-    SerialScope serial;
-    parallelFor(&countItems, &r, 4096);
-  }
-  ASSERT_EQ(r.threads.size(), 1u);
-  EXPECT_EQ(*r.threads.begin(), std::this_thread::get_id());
-  for (int64_t i = 0; i < 4096; ++i)
-    ASSERT_EQ(r.hits[i].load(), 1);
 }
 
 TEST(ParallelForTest, ConcurrentCallersAllComplete) {
