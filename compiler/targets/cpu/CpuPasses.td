@@ -162,6 +162,10 @@ def OutlineParallel : Pass<"vidnet-cpu-outline-parallel", "mlir::ModuleOp"> {
     a lower bound or step other than 0 and 1 is applied to the item's index in the body.
     A loop whose body is the same code as an earlier one's (OperationEquivalence, locations
     aside) calls that body; its dispatch stays its own.
+    A body without vector code (a pass over memory: BN, ReLU, adds, fills, the optimizer)
+    carries the passthrough attribute "vidnet-serial", as vidnet-cpu-outline-serial's
+    functions do: the object emitter keeps its loops vectorized but not unrolled (unrolled, the
+    strided passes that write into padded buffers made r3d_18's step build 1 s slower).
     Constants, index arithmetic and views used inside the loop are recomputed inside it, so
     what is passed is only scalars and whole buffers (static shape, identity layout: a bare
     pointer each). vidnet-cpu-parallel-for-abi defines the dispatch after lowering to LLVM.

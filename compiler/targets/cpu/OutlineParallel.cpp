@@ -98,6 +98,19 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
     for (auto [i, v] : llvm::enumerate(captures))
       replaceAllUsesInRegionWith(v, entry->getArgument(i + 1), body.getBody());
 
+    // A body without vector code is a pass over memory (BN, ReLU, adds, fills, the optimizer):
+    // marked like the serial code, so that LLVM keeps its loops vectorized but not unrolled.
+    // Only the register tiles (vectorized already) gain from unrolling.
+    bool vectorized =
+        body.walk([](Operation *op) {
+              return isa<vector::VectorDialect>(op->getDialect()) ? WalkResult::interrupt() : WalkResult::advance();
+            })
+            .wasInterrupted();
+    if (!vectorized)
+      body->setAttr(
+          "passthrough",
+          b.getArrayAttr({b.getArrayAttr({b.getStringAttr(vidnet::cpu::kSerialCodeAttr), b.getStringAttr("1")})}));
+
     // The dispatch is only declared here: it is LLVM-level code (a slot array, the runtime's
     // hook), written after lowering to the LLVM dialect.
     auto dispatch = func::FuncOp::create(b, loc, body.getName().str() + "_dispatch", bodyType);

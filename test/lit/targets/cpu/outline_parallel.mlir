@@ -2,13 +2,14 @@
 
 // Tests that a bufferized forall becomes a private body function per item and a call to a
 // declared dispatch: the view and the constants it uses are recomputed inside the body, so only
-// whole buffers (bare pointers) and scalars are passed.
+// whole buffers (bare pointers) and scalars are passed. A body without vector code (a pass over
+// memory) is marked for the object emitter to keep its loops vectorized but not unrolled.
 // CHECK-LABEL: func.func @step(
 // CHECK-SAME: %[[IN:.*]]: memref<4x8xf32>, %[[OUT:.*]]: memref<4x8xf32>, %[[SCALE:.*]]: f32)
 // CHECK-NOT: scf.forall
 // CHECK: %[[N:.*]] = arith.constant 4 : index
 // CHECK: call @step_parallel_dispatch(%[[N]], %[[OUT]], %[[IN]], %[[SCALE]]) : (index, memref<4x8xf32>, memref<4x8xf32>, f32) -> ()
-// CHECK: func.func private @step_parallel(%[[I:.*]]: index, %[[BOUT:.*]]: memref<4x8xf32>, %[[BIN:.*]]: memref<4x8xf32>, %[[BSCALE:.*]]: f32)
+// CHECK: func.func private @step_parallel(%[[I:.*]]: index, %[[BOUT:.*]]: memref<4x8xf32>, %[[BIN:.*]]: memref<4x8xf32>, %[[BSCALE:.*]]: f32) attributes {passthrough = {{\[\["vidnet-serial", "1"\]\]}}}
 // CHECK: %[[ROW:.*]] = memref.subview %[[BOUT]][%[[I]], 0] [1, 8] [1, 1]
 // CHECK: memref.load %[[BIN]][%[[I]], %{{.*}}]
 // CHECK: arith.mulf %{{.*}}, %[[BSCALE]]
@@ -143,6 +144,20 @@ func.func @twins(%a: memref<4xf32>, %b: memref<4xf32>, %c: memref<4xf32>) {
   scf.forall (%i) in (4) {
     %two = arith.constant 2.0 : f32
     memref.store %two, %c[%i] : memref<4xf32>
+  }
+  return
+}
+
+// -----
+
+// Tests that a body with vector code (a register tile) is not marked: its loops are unrolled.
+// CHECK-LABEL: func.func @tile
+// CHECK: func.func private @tile_parallel(%{{.*}}: index, %{{.*}}: memref<4x16xf32>) {
+func.func @tile(%buf: memref<4x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant dense<0.0> : vector<16xf32>
+  scf.forall (%i) in (4) {
+    vector.store %zero, %buf[%i, %c0] : memref<4x16xf32>, vector<16xf32>
   }
   return
 }
