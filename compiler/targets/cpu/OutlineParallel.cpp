@@ -107,9 +107,7 @@ struct OutlineParallel : vidnet::cpu::impl::OutlineParallelBase<OutlineParallel>
             })
             .wasInterrupted();
     if (!vectorized)
-      body->setAttr(
-          "passthrough",
-          b.getArrayAttr({b.getArrayAttr({b.getStringAttr(vidnet::cpu::kSerialCodeAttr), b.getStringAttr("1")})}));
+      vidnet::cpu::markNotUnrolled(body);
 
     // The dispatch is only declared here: it is LLVM-level code (a slot array, the runtime's
     // hook), written after lowering to the LLVM dialect.

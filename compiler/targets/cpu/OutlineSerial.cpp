@@ -107,9 +107,7 @@ struct OutlineSerial : vidnet::cpu::impl::OutlineSerialBase<OutlineSerial> {
       // marked, so that it keeps these loops vectorized but not unrolled.
       MLIRContext *context = op->getContext();
       body->setAttr("llvm.linkage", LLVM::LinkageAttr::get(context, LLVM::Linkage::Internal));
-      body->setAttr(
-          "passthrough",
-          b.getArrayAttr({b.getArrayAttr({b.getStringAttr(vidnet::cpu::kSerialCodeAttr), b.getStringAttr("1")})}));
+      vidnet::cpu::markNotUnrolled(body);
     }
     OpBuilder call(op);
     func::CallOp::create(call, loc, body, arguments.getArrayRef());

@@ -1,5 +1,6 @@
 // What outline-parallel and outline-serial share: arguments, recomputed producers, shared bodies.
 #include "compiler/targets/cpu/Outlining.h"
+#include "compiler/targets/cpu/CpuPasses.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
@@ -11,6 +12,12 @@
 using namespace mlir;
 
 namespace vidnet::cpu {
+
+void markNotUnrolled(func::FuncOp body) {
+  Builder b(body.getContext());
+  body->setAttr("passthrough",
+                b.getArrayAttr({b.getArrayAttr({b.getStringAttr(kSerialCodeAttr), b.getStringAttr("1")})}));
+}
 
 bool rematerializable(Operation *op) {
   if (!op || op->getNumRegions() != 0 || !isPure(op))

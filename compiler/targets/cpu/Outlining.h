@@ -24,6 +24,10 @@ bool passable(mlir::Type type);
 // values that must be passed remain; returns those.
 llvm::SetVector<mlir::Value> sinkProducers(mlir::Region &body);
 
+// Marks an outlined function for the object emitter (LLVM attribute kSerialCodeAttr): its loops
+// stay vectorized but are not unrolled.
+void markNotUnrolled(mlir::func::FuncOp body);
+
 // Outlined functions by type and size: a function whose body is the same code as an earlier
 // one's (locations aside) is replaced by that one, so LLVM compiles it once.
 class SharedBodies {

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
@@ -54,12 +55,7 @@ struct PadInPlace : vidnet::cpu::impl::PadInPlaceBase<PadInPlace> {
 
     OpBuilder b(producer);
     Location loc = pad.getLoc();
-    auto attrs = [&](ArrayRef<int64_t> vs) {
-      SmallVector<OpFoldResult> r;
-      for (int64_t v : vs)
-        r.push_back(b.getIndexAttr(v));
-      return r;
-    };
+    auto attrs = [&](ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(b.getContext(), vs); };
     Value fillValue = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
     Value padded = tensor::EmptyOp::create(b, loc, outer, type.getElementType());
     // Filled whole as far as bufferization can tell, the interior only after it (the producer
