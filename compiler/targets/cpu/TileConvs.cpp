@@ -309,10 +309,12 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         }
         offsets = ofr({n, od, oh, owb, fb});
         sizes = attrs(ob, {1, 1, 1, owTile, fTile});
-        Value acc0 = fromZero ? zeroTile(ob)
-                              : tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes,
-                                                               attrs(ob, {1, 1, 1, 1, 1}))
-                                    .getResult();
+        // A zero tile filled into the output's own slice (not a fresh tensor), so that
+        // bufferization writes the tile in place instead of a malloc'd scratch tile per item.
+        Value slice =
+            tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+        Value acc0 =
+            fromZero ? linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
         auto [kdLo, kdHi] = tapsFor(ob, 0, od);
         auto [khLo, khHi] = tapsFor(ob, 1, oh);
         result = loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {

@@ -1,4 +1,5 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-convs --canonicalize %s | FileCheck %s
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 
 // Tests that a strided 3x3x3 conv with 45 output channels becomes static register tiles:
 // filters padded to 48 (lanes in blocks of 16), 8 output columns x 16 channels per tile, input
@@ -9,13 +10,17 @@
 // one output row, consecutive, read the same input rows. Taps that would
 // only read the zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)),
 // kh in [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones).
+// The conv starts from zeros: its loop writes an empty tensor, and each tile starts as a zero
+// fill of the output's own slice, which bufferizes in place: once vectorized, each tile is
+// written straight into the output buffer, with no scratch buffer and no copy per tile.
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x8x8x48xf32>
 // CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM:.*]]) in (96) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (4, 8, 3)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#2, %c16
-// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 16]
+// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x16xf32>)
 // CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#0
 // CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#0
 // CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
@@ -36,6 +41,15 @@
 // CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 16]
 // CHECK: tensor.extract_slice %[[ALL]][0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.conv_3d
+// BUF-LABEL: func.func @conv
+// BUF: %[[OUTBUF:.*]] = memref.alloc() {{.*}} : memref<1x4x8x8x48xf32>
+// BUF-NEXT: scf.forall
+// BUF-NOT: memref.alloc
+// BUF: %[[TILEBUF:.*]] = memref.subview %[[OUTBUF]]
+// BUF-NOT: memref.alloc
+// BUF: vector.transfer_write %{{.*}}, %[[TILEBUF]]
+// BUF-NOT: memref.copy
+// BUF: return
 func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tensor<1x4x8x8x45xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
