@@ -28,6 +28,10 @@ inline constexpr llvm::StringLiteral kSerialCodeAttr = "vidnet-serial";
 // tensor's producer overwrites; vidnet-cpu-zero-borders then fills only the rest.
 inline constexpr llvm::StringLiteral kInteriorAttr = "vidnet.interior";
 
+// On the elementwise op vidnet-cpu-tile-convs applies to each conv tile (ConvEpilogue.h): a
+// register tile that vidnet-cpu-vectorize-tiles vectorizes.
+inline constexpr llvm::StringLiteral kEpilogueAttr = "vidnet.epilogue";
+
 #define GEN_PASS_DECL
 #include "compiler/targets/cpu/CpuPasses.h.inc"
 

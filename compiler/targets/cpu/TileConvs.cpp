@@ -1,4 +1,5 @@
 // vidnet-cpu-tile-convs: vidnet.conv -> loop nest of static, register-sized linalg.matmul tiles.
+#include "compiler/targets/cpu/ConvEpilogue.h"
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/TileSizes.h"
@@ -137,21 +138,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // sum bit-identical: a sum that starts at +0 is never -0, and adding a +-0 product changes
     // no other value. (r3d_18 at 8 frames: 19% of the nominal products; layer4's one output
     // frame reads only its middle temporal tap.)
-    // Along D and H, products with the input's zero rows are skipped (a whole tap per tile), as
-    // oneDNN does. Skipping them leaves every sum bit-identical: a sum that starts at +0 is
-    // never -0, and adding a +-0 product changes no other value. (r3d_18 at 8 frames: 19% of
-    // the nominal products; layer4's one output frame reads only its middle temporal tap.)
     const InputAxes axes = inputAxes(input);
 
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value x = padRight(b, loc, input, std::max<int64_t>(0, (paddedOW - 1) * s[2] + k[2] - in[3]), zero);
-    Value w = filter;
-    if (paddedF != F) {
-      SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
-      high[4] = b.getIndexAttr(paddedF - F);
-      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), filter, low,
-                                high, zero);
-    }
     // The filter slice one output tile reads: all taps and channels of its filter block. While it
     // fits in L2 it is read from there by each of the block's tiles in turn (the tiles of one
     // filter block are consecutive items). When it does not (512 channels x 27 taps x 32 lanes
@@ -170,6 +158,25 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // of 100-200 KB.)
     Value init = op.getOutputs()[0];
     const bool fromZero = !reductionOuter && startsFromPositiveZero(init);
+    // BN (eval), ReLU and the residual add that read only this conv's output run on each tile in
+    // registers before its store, as oneDNN's post-ops do, instead of a pass over memory after
+    // it (the same scalar ops on each element: the same bits). Only where the tiles cover the
+    // output exactly, so that the other inputs need no padding; the tiles are then built where
+    // that op is, after everything it reads.
+    std::optional<vidnet::cpu::ConvEpilogue> epilogue;
+    if (fromZero && paddedOW == OW && paddedF == F)
+      epilogue = vidnet::cpu::matchConvEpilogue(op->getResult(0));
+    if (epilogue)
+      b.setInsertionPoint(epilogue->op);
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    Value x = padRight(b, loc, input, std::max<int64_t>(0, (paddedOW - 1) * s[2] + k[2] - in[3]), zero);
+    Value w = filter;
+    if (paddedF != F) {
+      SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
+      high[4] = b.getIndexAttr(paddedF - F);
+      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), filter, low,
+                                high, zero);
+    }
     if (fromZero) {
       init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out[0], out[1], out[2], paddedOW, paddedF}, f32);
     } else if (paddedOW != OW || paddedF != F) {
@@ -323,6 +330,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           });
           return addTiles(ib, acc, row);
         });
+        if (epilogue)
+          result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
       } else {
         // forall (n, f-block): block = out[n, :, :, :, f-block]
         //   for taps, c-blocks of 64: for od, oh, ow-block: block tile += ... (64 channels)
@@ -358,7 +367,12 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     if (paddedOW != OW || paddedF != F)
       result = tensor::ExtractSliceOp::create(b, loc, outType, result, attrs(b, {0, 0, 0, 0, 0}), attrs(b, out),
                                               attrs(b, {1, 1, 1, 1, 1}));
-    op->getResult(0).replaceAllUsesWith(result);
+    if (epilogue) {
+      epilogue->op->getResult(0).replaceAllUsesWith(result);
+      epilogue->op.erase();
+    } else {
+      op->getResult(0).replaceAllUsesWith(result);
+    }
     op.erase();
   }
 };

@@ -1,5 +1,5 @@
 // vidnet-cpu-vectorize-tiles: static linalg.matmul tiles -> vector.contract -> outer products; the
-// tiles' zero fills and adds -> vector ops.
+// tiles' zero fills, adds and epilogues -> vector ops.
 #include "compiler/targets/cpu/CpuPasses.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -17,8 +17,8 @@ using namespace mlir;
 
 namespace {
 
-// Register-sized: what vidnet-cpu-tile-convs makes (matmul tiles, and the zero fills and adds of
-// its two-level sums). Anything larger stays scalar loops.
+// Register-sized: what vidnet-cpu-tile-convs makes (matmul tiles, the zero fills and adds of its
+// two-level sums, the epilogues). Anything larger stays scalar loops.
 bool isRegisterTile(linalg::LinalgOp op) {
   auto shapeOf = [](Value v) { return cast<ShapedType>(v.getType()); };
   if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation())) {
@@ -26,7 +26,8 @@ bool isRegisterTile(linalg::LinalgOp op) {
     return lhs.hasStaticShape() && rhs.hasStaticShape() && lhs.getDimSize(0) <= 16 && lhs.getDimSize(1) <= 16 &&
            rhs.getDimSize(1) <= 64;
   }
-  if (!isa<linalg::FillOp, linalg::AddOp>(op.getOperation()) || !op.hasPureTensorSemantics())
+  const bool epilogue = isa<linalg::GenericOp>(op.getOperation()) && op->hasAttr(vidnet::cpu::kEpilogueAttr);
+  if (!(epilogue || isa<linalg::FillOp, linalg::AddOp>(op.getOperation())) || !op.hasPureTensorSemantics())
     return false;
   ShapedType out = shapeOf(op.getDpsInits()[0]);
   return out.hasStaticShape() && out.getRank() == 2 && out.getDimSize(0) <= 16 && out.getDimSize(1) <= 64;

@@ -62,3 +62,40 @@ func.func @left_alone(%x: tensor<4x8xf32>, %acc: tensor<4x8xf32>) -> (tensor<6x1
   } : tensor<4x8xf32> to tensor<6x10xf32>
   return %p0, %p1, %p2 : tensor<6x10xf32>, tensor<6x10xf32>, tensor<6x10xf32>
 }
+
+// Tests that a forall (a conv's tiles with their BN/ReLU epilogue; scf.forall is
+// destination-style) writes into the padded tensor's interior the same way: its shared output
+// becomes that interior, and bufferized nothing is copied.
+// CHECK-LABEL: func.func @forall_then_pad
+// CHECK: %[[P:.*]] = linalg.fill {vidnet.interior = array<i64: 1, 1, 4, 8>}
+// CHECK: %[[IN:.*]] = tensor.extract_slice %[[P]][1, 1] [4, 8] [1, 1]
+// CHECK: %[[R:.*]] = scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %[[IN]])
+// CHECK: %[[WHOLE:.*]] = tensor.insert_slice %[[R]] into %[[P]][1, 1] [4, 8] [1, 1]
+// CHECK-NOT: tensor.pad
+// CHECK: return %[[WHOLE]]
+// BUF-LABEL: func.func @forall_then_pad
+// BUF-NOT: memref.copy
+// BUF-NOT: linalg.copy
+// BUF: return
+func.func @forall_then_pad(%x: tensor<4x8xf32>) -> tensor<6x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %r = scf.forall (%i) in (4) shared_outs(%o = %e) -> (tensor<4x8xf32>) {
+    %row = tensor.extract_slice %x[%i, 0] [1, 8] [1, 1] : tensor<4x8xf32> to tensor<8xf32>
+    %dst = tensor.extract_slice %o[%i, 0] [1, 8] [1, 1] : tensor<4x8xf32> to tensor<8xf32>
+    %m = linalg.generic {indexing_maps = [affine_map<(d) -> (d)>, affine_map<(d) -> (d)>], iterator_types = ["parallel"]}
+         ins(%row : tensor<8xf32>) outs(%dst : tensor<8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %v = arith.maximumf %in, %zero : f32
+      linalg.yield %v : f32
+    } -> tensor<8xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i, 0] [1, 8] [1, 1] : tensor<8xf32> into tensor<4x8xf32>
+    }
+  }
+  %p = tensor.pad %r low[1, 1] high[1, 1] {
+  ^bb0(%a: index, %b: index):
+    tensor.yield %zero : f32
+  } : tensor<4x8xf32> to tensor<6x10xf32>
+  return %p : tensor<6x10xf32>
+}

@@ -121,3 +121,89 @@ func.func @filter_blocks_outer(%x: tensor<1x4x6x10x64xf32>, %w: tensor<3x3x3x64x
        ins(%x, %w : tensor<1x4x6x10x64xf32>, tensor<3x3x3x64x64xf32>) outs(%i : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
   return %y : tensor<1x2x4x8x64xf32>
 }
+
+// Tests that the conv's only reader, an elementwise op into an empty tensor (eval BN with one
+// float64 scale per channel, the residual add, ReLU), runs on each tile before it is stored: its
+// per-channel inputs sliced at the tile's filter block, the residual at the tile's place, the
+// same body, tagged for vidnet-cpu-vectorize-tiles; the loop's result replaces the op's.
+// CHECK-LABEL: func.func @epilogue
+// CHECK-SAME: %[[SCALE:[a-z0-9]+]]: tensor<64xf64>, %[[SHIFT:[a-z0-9]+]]: tensor<64xf32>, %[[RES:[a-z0-9]+]]: tensor<1x2x4x8x64xf32>
+// CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM:.*]]) in (16) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (2, 4, 2)
+// CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#2, %c32
+// CHECK: %[[SUM:.*]] = scf.for
+// CHECK: linalg.matmul
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[SCALE]][%[[FB]]] [32] [1] : tensor<64xf64> to tensor<32xf64>
+// CHECK: %[[B:.*]] = tensor.extract_slice %[[SHIFT]][%[[FB]]] [32] [1] : tensor<64xf32> to tensor<32xf32>
+// CHECK: %[[R:.*]] = tensor.extract_slice %[[RES]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x2x4x8x64xf32> to tensor<8x32xf32>
+// CHECK: %[[E:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[SUM]], %[[S]], %[[B]], %[[R]] : tensor<8x32xf32>, tensor<32xf64>, tensor<32xf32>, tensor<8x32xf32>) outs(%[[SUM]] : tensor<8x32xf32>) attrs = {vidnet.epilogue}
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.maximumf
+// CHECK: tensor.parallel_insert_slice %[[E]] into %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 32]
+// CHECK: return %[[ALL]]
+#id5 = affine_map<(a, b, c, d, e) -> (a, b, c, d, e)>
+#lane5 = affine_map<(a, b, c, d, e) -> (e)>
+func.func @epilogue(%x: tensor<1x4x6x10x8xf32>, %w: tensor<3x3x3x8x64xf32>, %scale: tensor<64xf64>, %shift: tensor<64xf32>,
+                    %res: tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x4x6x10x8xf32>, tensor<3x3x3x8x64xf32>) outs(%i : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
+  %o = tensor.empty() : tensor<1x2x4x8x64xf32>
+  %z = linalg.generic {indexing_maps = [#id5, #lane5, #lane5, #id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+       ins(%y, %scale, %shift, %res : tensor<1x2x4x8x64xf32>, tensor<64xf64>, tensor<64xf32>, tensor<1x2x4x8x64xf32>) outs(%o : tensor<1x2x4x8x64xf32>) {
+  ^bb0(%v: f32, %s: f64, %b: f32, %r: f32, %out: f32):
+    %vd = arith.extf %v : f32 to f64
+    %bd = arith.extf %b : f32 to f64
+    %m = arith.mulf %vd, %s : f64
+    %a = arith.addf %m, %bd : f64
+    %t = arith.truncf %a : f64 to f32
+    %sum = arith.addf %t, %r : f32
+    %relu = arith.maximumf %sum, %zero : f32
+    linalg.yield %relu : f32
+  } -> tensor<1x2x4x8x64xf32>
+  return %z : tensor<1x2x4x8x64xf32>
+}
+
+// Tests that an elementwise reader stays a pass of its own where it cannot run on the tiles: the
+// conv has a second reader (training-mode BN also sums it), or the op reads its output.
+// CHECK-LABEL: func.func @no_epilogue
+// CHECK: scf.forall
+// CHECK-NOT: vidnet.epilogue
+// CHECK: linalg.generic {{.*}} ins(%[[Y:[a-z0-9_]+]] : tensor<1x2x4x8x32xf32>)
+// CHECK: linalg.generic {{.*}} outs(%[[Y]] : tensor<1x2x4x8x32xf32>)
+// CHECK: scf.forall
+// CHECK-NOT: vidnet.epilogue
+// CHECK: linalg.generic {{.*}} outs(%{{[a-z0-9_]+}} : tensor<1x2x4x8x32xf32>)
+// CHECK-NOT: vidnet.epilogue
+func.func @no_epilogue(%x: tensor<1x4x6x10x8xf32>, %w: tensor<3x3x3x8x32xf32>, %acc: tensor<1x2x4x8x32xf32>)
+    -> (tensor<1x2x4x8x32xf32>, tensor<1x2x4x8x32xf32>, tensor<1x2x4x8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x8x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4x8x32xf32>) -> tensor<1x2x4x8x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x4x6x10x8xf32>, tensor<3x3x3x8x32xf32>) outs(%i : tensor<1x2x4x8x32xf32>) -> tensor<1x2x4x8x32xf32>
+  %o = tensor.empty() : tensor<1x2x4x8x32xf32>
+  %relu = linalg.generic {indexing_maps = [#id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+       ins(%y : tensor<1x2x4x8x32xf32>) outs(%o : tensor<1x2x4x8x32xf32>) {
+  ^bb0(%v: f32, %out: f32):
+    %m = arith.maximumf %v, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x4x8x32xf32>
+  %twice = linalg.generic {indexing_maps = [#id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+       outs(%y : tensor<1x2x4x8x32xf32>) {
+  ^bb0(%out: f32):
+    %m = arith.addf %out, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x4x8x32xf32>
+  %y2 = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x4x6x10x8xf32>, tensor<3x3x3x8x32xf32>) outs(%i : tensor<1x2x4x8x32xf32>) -> tensor<1x2x4x8x32xf32>
+  %sum = linalg.generic {indexing_maps = [#id5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+       ins(%y2 : tensor<1x2x4x8x32xf32>) outs(%acc : tensor<1x2x4x8x32xf32>) {
+  ^bb0(%v: f32, %out: f32):
+    %m = arith.addf %v, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x4x8x32xf32>
+  return %relu, %twice, %sum : tensor<1x2x4x8x32xf32>, tensor<1x2x4x8x32xf32>, tensor<1x2x4x8x32xf32>
+}

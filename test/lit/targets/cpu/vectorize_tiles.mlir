@@ -69,3 +69,41 @@ func.func @two_level(%a: tensor<8x16xf32>, %b: tensor<16x32xf32>, %acc: tensor<8
   %bsum = linalg.add ins(%big, %bz : tensor<64x64xf32>, tensor<64x64xf32>) outs(%big : tensor<64x64xf32>) -> tensor<64x64xf32>
   return %sum, %bsum : tensor<8x32xf32>, tensor<64x64xf32>
 }
+
+// Tests that a conv tile's epilogue (tagged by vidnet-cpu-tile-convs) becomes vector ops on the
+// whole tile, its per-channel inputs broadcast across the rows, in float64 where its body is,
+// while the same elementwise op without the tag stays a linalg op.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: vector.transfer_read %{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// CHECK: %[[S:.*]] = vector.transfer_read %{{.*}} : tensor<32xf64>, vector<32xf64>
+// CHECK: vector.broadcast %[[S]] : vector<32xf64> to vector<8x32xf64>
+// CHECK: arith.extf %{{.*}} : vector<8x32xf32> to vector<8x32xf64>
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : vector<8x32xf64>
+// CHECK: arith.truncf %{{.*}} : vector<8x32xf64> to vector<8x32xf32>
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<8x32xf32>
+// CHECK: vector.transfer_write %{{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+// CHECK: linalg.generic
+// CHECK-NOT: vidnet.epilogue
+#epi_row = affine_map<(r, l) -> (r, l)>
+#epi_lane = affine_map<(r, l) -> (l)>
+func.func @epilogue(%tile: tensor<8x32xf32>, %scale: tensor<32xf64>) -> (tensor<8x32xf32>, tensor<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = linalg.generic {indexing_maps = [#epi_row, #epi_lane, #epi_row], iterator_types = ["parallel", "parallel"]}
+       ins(%tile, %scale : tensor<8x32xf32>, tensor<32xf64>) outs(%tile : tensor<8x32xf32>) attrs = {vidnet.epilogue} {
+  ^bb0(%v: f32, %s: f64, %out: f32):
+    %vd = arith.extf %v : f32 to f64
+    %m = arith.mulf %vd, %s : f64
+    %t = arith.truncf %m : f64 to f32
+    %r = arith.maximumf %t, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<8x32xf32>
+  %plain = linalg.generic {indexing_maps = [#epi_row, #epi_lane, #epi_row], iterator_types = ["parallel", "parallel"]}
+       ins(%tile, %scale : tensor<8x32xf32>, tensor<32xf64>) outs(%tile : tensor<8x32xf32>) {
+  ^bb0(%v: f32, %s: f64, %out: f32):
+    %vd = arith.extf %v : f32 to f64
+    %m = arith.mulf %vd, %s : f64
+    %t = arith.truncf %m : f64 to f32
+    linalg.yield %t : f32
+  } -> tensor<8x32xf32>
+  return %e, %plain : tensor<8x32xf32>, tensor<8x32xf32>
+}
