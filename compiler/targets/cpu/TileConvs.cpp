@@ -25,6 +25,8 @@ namespace {
 constexpr int64_t kFilterSliceL2Bytes = 512 * 1024;
 // A whole filter this small stays in L2 while the tiles of all its filter blocks take turns.
 constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
+// Reduction-outer items (one filter block each) a conv keeps at least, for the threads.
+constexpr int64_t kMinReductionOuterItems = 8;
 
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
@@ -287,7 +289,17 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // vidnet-cpu-outline-parallel's contiguous ranges give a thread tiles that share filter
     // blocks and rows. A tile's sums do not depend on which thread computes it: results are
     // bit-identical for any thread count.
-    const int64_t items = reductionOuter ? out[0] * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
+    // Reduction-outer items take several clips each, so that a filter block streamed from memory
+    // serves all of them (oneDNN's batch-reduce kernels do the same): the largest divisor of the
+    // batch whose output block (clips x OD x OH x OW x fTile) stays within half of L2 and that
+    // leaves kMinReductionOuterItems items for the threads.
+    int64_t clipsPerItem = 1;
+    for (int64_t c = out[0]; c > 1 && clipsPerItem == 1; --c)
+      if (out[0] % c == 0 && c * out[1] * out[2] * paddedOW * fTile * 4 <= kFilterSliceL2Bytes &&
+          out[0] / c * fBlocks >= kMinReductionOuterItems)
+        clipsPerItem = c;
+    const int64_t items =
+        reductionOuter ? out[0] / clipsPerItem * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
     auto forall = scf::ForallOp::create(b, describeLoop(loc, describe(op)),
                                         ArrayRef<OpFoldResult>{b.getIndexAttr(items)}, ValueRange{init}, std::nullopt);
     {
@@ -333,31 +345,34 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         if (epilogue)
           result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
       } else {
-        // forall (n, f-block): block = out[n, :, :, :, f-block]
-        //   for taps, c-blocks of 64: for od, oh, ow-block: block tile += ... (64 channels)
-        auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks});
-        Value n = split.getResult(0), fb = times(ob, split.getResult(1), fTile);
-        offsets = ofr({n, index(ob, 0), index(ob, 0), index(ob, 0), fb});
-        sizes = attrs(ob, {1, out[1], out[2], paddedOW, fTile});
-        auto blockType = RankedTensorType::get({1, out[1], out[2], paddedOW, fTile}, f32);
+        // forall (clip group, f-block): block = out[clips, :, :, :, f-block]
+        //   for taps, c-blocks of 64: for clip, od, oh, ow-block: block tile += ... (64 channels)
+        auto split =
+            affine::AffineDelinearizeIndexOp::create(ob, loc, item, ArrayRef<int64_t>{out[0] / clipsPerItem, fBlocks});
+        Value n0 = times(ob, split.getResult(0), clipsPerItem), fb = times(ob, split.getResult(1), fTile);
+        offsets = ofr({n0, index(ob, 0), index(ob, 0), index(ob, 0), fb});
+        sizes = attrs(ob, {clipsPerItem, out[1], out[2], paddedOW, fTile});
+        auto blockType = RankedTensorType::get({clipsPerItem, out[1], out[2], paddedOW, fTile}, f32);
         Value block0 =
             tensor::ExtractSliceOp::create(ob, loc, blockType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
         result = loopOver(
             ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
               auto [odLo, odHi] = outputsFor(rb, 0, red[0]);
               auto [ohLo, ohHi] = outputsFor(rb, 1, red[1]);
-              return loopNest(
-                  rb, {odLo, ohLo, index(rb, 0)}, {odHi, ohHi, index(rb, paddedOW)}, {1, 1, owTile}, block,
-                  [&](OpBuilder &tb, ValueRange pos, Value current) {
-                    SmallVector<OpFoldResult> at = ofr({index(tb, 0), pos[0], pos[1], pos[2], index(tb, 0)});
-                    SmallVector<OpFoldResult> tile = attrs(tb, {1, 1, 1, owTile, fTile});
-                    SmallVector<OpFoldResult> unit = attrs(tb, {1, 1, 1, 1, 1});
-                    Value acc = tensor::ExtractSliceOp::create(tb, loc, accType, current, at, tile, unit);
-                    Value partial = accumulate(tb, zeroTile(tb), n, pos[0], pos[1], pos[2], fb, red[0], red[1], red[2],
-                                               red[3], cBlock);
-                    return tensor::InsertSliceOp::create(tb, loc, addTiles(tb, acc, partial), current, at, tile, unit)
-                        .getResult();
-                  });
+              return loopNest(rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},
+                              {index(rb, clipsPerItem), odHi, ohHi, index(rb, paddedOW)}, {1, 1, 1, owTile}, block,
+                              [&](OpBuilder &tb, ValueRange pos, Value current) {
+                                SmallVector<OpFoldResult> at = ofr({pos[0], pos[1], pos[2], pos[3], index(tb, 0)});
+                                Value n = arith::AddIOp::create(tb, loc, n0, pos[0]);
+                                SmallVector<OpFoldResult> tile = attrs(tb, {1, 1, 1, owTile, fTile});
+                                SmallVector<OpFoldResult> unit = attrs(tb, {1, 1, 1, 1, 1});
+                                Value acc = tensor::ExtractSliceOp::create(tb, loc, accType, current, at, tile, unit);
+                                Value partial = accumulate(tb, zeroTile(tb), n, pos[1], pos[2], pos[3], fb, red[0],
+                                                           red[1], red[2], red[3], cBlock);
+                                return tensor::InsertSliceOp::create(tb, loc, addTiles(tb, acc, partial), current, at,
+                                                                     tile, unit)
+                                    .getResult();
+                              });
             });
       }
       ob.setInsertionPointToStart(forall.getTerminator().getBody());

@@ -207,3 +207,26 @@ func.func @no_epilogue(%x: tensor<1x4x6x10x8xf32>, %w: tensor<3x3x3x8x32xf32>, %
   } -> tensor<1x2x4x8x32xf32>
   return %relu, %twice, %sum : tensor<1x2x4x8x32xf32>, tensor<1x2x4x8x32xf32>, tensor<1x2x4x8x32xf32>
 }
+
+// Tests that a reduction-outer conv with filter blocks enough for the threads (8 of 32 lanes)
+// gives each item both clips: the filter block streamed from memory serves the whole batch, the
+// clips a loop inside each reduction block, each clip's tiles reading its own input.
+// CHECK-LABEL: func.func @clips_per_item
+// CHECK: scf.forall (%[[ITEM:.*]]) in (8) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[FB:.*]] = arith.muli %[[ITEM]], %c32
+// CHECK: tensor.extract_slice %[[OUT]][0, 0, 0, 0, %[[FB]]] [2, 1, 7, 7, 32]
+// CHECK: scf.for %[[KD:.*]] = %c0 to %c3
+// CHECK: scf.for %[[CB:.*]] = %c0 to %c192 step %c64
+// CHECK: scf.for %[[N:.*]] = %c0 to %c2 step %c1
+// CHECK: scf.for %[[OH:.*]] = %c0 to %c7 step %c1
+// CHECK: tensor.extract_slice %{{.*}}[%[[N]], 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32]
+// CHECK: tensor.extract_slice %{{.*}}[%[[N]], %[[KD]], %{{.*}}, %{{.*}}, %{{.*}}] [1, 1, 1, 7, 8]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, 0, 0, %[[FB]]] [2, 1, 7, 7, 32]
+func.func @clips_per_item(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x256xf32>) -> tensor<2x1x7x7x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x1x7x7x256xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<2x1x7x7x256xf32>) -> tensor<2x1x7x7x256xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<2x3x9x9x192xf32>, tensor<3x3x3x192x256xf32>) outs(%i : tensor<2x1x7x7x256xf32>) -> tensor<2x1x7x7x256xf32>
+  return %y : tensor<2x1x7x7x256xf32>
+}
