@@ -174,10 +174,20 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     Value x = padRight(b, loc, input, std::max<int64_t>(0, (paddedOW - 1) * s[2] + k[2] - in[3]), zero);
     Value w = filter;
     if (paddedF != F) {
+      // Copied by an elementwise op, which vidnet-cpu-parallelize-elementwise spreads over the
+      // threads and vidnet-cpu-pad-in-place writes into the padded filter's interior (only the
+      // padding lanes are zeroed): a pad of the argument itself was a serial fill and copy of
+      // the whole filter on every call (34 MB per clip for torchvision r2plus1d_18).
+      SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(5, b.getContext()));
+      auto copy = linalg::GenericOp::create(
+          b, loc, TypeRange{filterType}, ValueRange{filter},
+          ValueRange{tensor::EmptyOp::create(b, loc, filterType.getShape(), f32)}, maps,
+          SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); });
       SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
       high[4] = b.getIndexAttr(paddedF - F);
-      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), filter, low,
-                                high, zero);
+      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32),
+                                copy.getResult(0), low, high, zero);
     }
     if (fromZero) {
       init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out[0], out[1], out[2], paddedOW, paddedF}, f32);

@@ -2,7 +2,9 @@
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 
 // Tests that a strided 3x3x3 conv with 45 output channels becomes static register tiles:
-// filters padded to 48 (lanes in blocks of 16), 8 output columns x 16 channels per tile, input
+// filters padded to 48 (lanes in blocks of 16; in the pipeline the filter is first copied by an
+// elementwise op, which parallelize-elementwise splits before canonicalize would fold it, and
+// which pad-in-place writes into the padded filter's interior), 8 output columns x 16 channels per tile, input
 // rows read with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away. Sums
 // in two levels: each row of taps (kw x channels) into a zero tile, added to the output tile.
 // Every tile is one item of a single forall (4 x 8 output rows x 1 column block x 3 filter
