@@ -21,7 +21,7 @@ Operand classify(AffineMap map, Type type, ArrayRef<int64_t> outShape) {
     return Operand::Output;
   const unsigned lanes = outShape.size() - 1;
   if (map.getNumResults() == 1 && map.getResult(0) == getAffineDimExpr(lanes, map.getContext()) &&
-      tensor.getShape() == ArrayRef<int64_t>{outShape[lanes]})
+      tensor.getShape() == outShape.take_back())
     return Operand::PerChannel;
   return Operand::Other;
 }
@@ -44,12 +44,11 @@ std::optional<ConvEpilogue> matchConvEpilogue(Value convResult) {
   for (Operation &op : g.getRegion().front().without_terminator())
     if (!isPure(&op) || op.getNumRegions() != 0)
       return std::nullopt;
+  // (The conv's result, shaped like the output, can only classify as Output: identity map. It is
+  // an input, since the init is an empty tensor.)
   for (OpOperand *input : g.getDpsInputOperands())
     if (classify(g.getMatchingIndexingMap(input), input->get().getType(), outType.getShape()) == Operand::Other)
       return std::nullopt;
-  if (use.getOperandNumber() >= static_cast<unsigned>(g.getNumDpsInputs()) ||
-      !g.getMatchingIndexingMap(&use).isIdentity())
-    return std::nullopt;
   return ConvEpilogue{g, use.getOperandNumber()};
 }
 

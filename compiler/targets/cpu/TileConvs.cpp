@@ -178,16 +178,12 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       // threads and vidnet-cpu-pad-in-place writes into the padded filter's interior (only the
       // padding lanes are zeroed): a pad of the argument itself was a serial fill and copy of
       // the whole filter on every call (34 MB per clip for torchvision r2plus1d_18).
-      SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(5, b.getContext()));
-      auto copy = linalg::GenericOp::create(
-          b, loc, TypeRange{filterType}, ValueRange{filter},
-          ValueRange{tensor::EmptyOp::create(b, loc, filterType.getShape(), f32)}, maps,
-          SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); });
+      Value copy = vidnet::Emitter(b, loc).elementwise({filter}, {}, filterType,
+                                                       [](OpBuilder &, Location, ValueRange in) { return in[0]; });
       SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
       high[4] = b.getIndexAttr(paddedF - F);
-      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32),
-                                copy.getResult(0), low, high, zero);
+      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), copy, low, high,
+                                zero);
     }
     if (fromZero) {
       init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out[0], out[1], out[2], paddedOW, paddedF}, f32);
@@ -201,12 +197,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
-    auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) {
-      SmallVector<OpFoldResult> r;
-      for (int64_t v : vs)
-        r.push_back(nb.getIndexAttr(v));
-      return r;
-    };
+    auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
     auto accType = RankedTensorType::get({owTile, fTile}, f32);
     auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
     auto rhsType = RankedTensorType::get({cTile, fTile}, f32);

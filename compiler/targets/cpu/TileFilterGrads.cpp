@@ -7,6 +7,7 @@
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
@@ -73,12 +74,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
       return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
     };
-    auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) {
-      SmallVector<OpFoldResult> r;
-      for (int64_t v : vs)
-        r.push_back(nb.getIndexAttr(v));
-      return r;
-    };
+    auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
     auto accType = RankedTensorType::get({cTile, fTile}, f32);
     auto accVector = VectorType::get({cTile, fTile}, f32);
     auto lhsVector = VectorType::get({owTile, cTile}, f32);
