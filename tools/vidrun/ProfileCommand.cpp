@@ -84,22 +84,17 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
 
   rt::Model model(*bundle);
   model.initialize(0);
-  const int64_t clipSize = m.channels * m.frames * m.height * m.width;
   const std::vector<float> clips = syntheticClips(m, batch);
   const std::vector<int64_t> labels = syntheticLabels(m, batch);
   std::vector<float> logits(static_cast<size_t>(batch * m.classes));
-  // The forward runs one clip after another, each on every thread (as for one clip), so that
-  // each loop's time is the whole machine's; vidrun bench runs a batch's clips side by side.
+  // The forward as Model::forward runs it: calls of the compiled batch, each on every thread.
   const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
   auto call = [&]() {
     if (trainStep) {
       float loss = 0;
       return model.trainStep(clips.data(), labels.data(), hyper, loss, logits.data(), error);
     }
-    for (int64_t i = 0; i < batch; ++i)
-      if (!model.forward(clips.data() + i * clipSize, 1, logits.data() + i * m.classes, error))
-        return false;
-    return true;
+    return model.forward(clips.data(), batch, logits.data(), error);
   };
   auto timedCalls = [&](std::vector<double> &seconds) {
     for (int64_t i = 0; i < iters; ++i) {
