@@ -12,6 +12,7 @@
 #include "mlir/IR/Verifier.h"
 
 #include <chrono>
+#include <set>
 
 namespace vidnet {
 
@@ -58,6 +59,14 @@ bool compileEntry(mlir::MLIRContext &context, const CudaBundleRequest &request, 
   }
   out.plan = std::move(*plan);
   return true;
+}
+
+// Launches of identical layers share a kernel (extractLaunchPlan).
+int64_t distinctKernels(const cuda::EntryPlan &plan) {
+  std::set<std::string> names;
+  for (const cuda::KernelLaunch &k : plan.launches)
+    names.insert(k.kernel);
+  return static_cast<int64_t>(names.size());
 }
 
 nlohmann::ordered_json kernelTable(const std::vector<CompiledEntry> &entries,
@@ -131,6 +140,7 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
     nlohmann::ordered_json plan = cuda::toJson(e.plan);
     plan["vidnet_ops"] = e.vidnetOps;
     plan["kernels"] = e.plan.launches.size();
+    plan["distinct_kernels"] = distinctKernels(e.plan);
     plan["unplanned_bytes"] = e.plan.unplannedBytes;
     cudaSection["entry_points"][e.plan.entry] = plan;
   }
@@ -139,6 +149,11 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
   if (!staging.write("manifest.json", manifest.dump(2) + "\n", error) || !staging.commit(error))
     return false;
 
+  std::set<std::string> compiled;
+  for (const CompiledEntry &e : entries)
+    for (const cuda::KernelLaunch &k : e.plan.launches)
+      compiled.insert(k.kernel);
+  summary.distinctKernels = static_cast<int>(compiled.size());
   summary.forwardKernels = static_cast<int>(entries[0].plan.launches.size());
   summary.forwardOps = entries[0].vidnetOps;
   if (request.trainStep) {

@@ -22,6 +22,7 @@ struct CudaBundleSummary {
   int forwardKernels = 0, forwardOps = 0;
   int trainKernels = 0, trainOps = 0;
   int maxRegisters = 0, spillingKernels = 0;
+  int distinctKernels = 0;  // compiled: the launches of identical layers share one
 };
 
 // Like writeCpuBundle: assembled aside and renamed into place. ptxas (found as findPtxas

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 namespace vidnet {
 namespace {
@@ -90,7 +91,15 @@ int printKernels(const std::string &bundleDir, bool asJson) {
       if (!(ok = r.integer(plan, "kernels", at, kernels) && r.integer(plan, "vidnet_ops", at, ops) &&
                  r.integer(plan, "arena_bytes", at, arena, 0, INT64_MAX)))
         break;
+      // Launches of identical layers share a kernel: how many the entry compiled.
+      std::set<std::string> distinct;
+      if (const json *launches = plan.is_object() && plan.contains("launches") ? &plan["launches"] : nullptr;
+          launches && launches->is_array())
+        for (const json &l : *launches)
+          if (l.is_object() && l.contains("kernel") && l["kernel"].is_string())
+            distinct.insert(l["kernel"].get<std::string>());
       out["entry_points"][entry] = {{"kernels", kernels},
+                                    {"distinct_kernels", distinct.size()},
                                     {"vidnet_ops", ops},
                                     {"ops_per_kernel", kernels ? static_cast<double>(ops) / static_cast<double>(kernels) : 0.0},
                                     {"arena_bytes", arena}};
@@ -109,8 +118,9 @@ int printKernels(const std::string &bundleDir, bool asJson) {
   }
   std::cout << manifest.value("model", "?") << " for " << arch << '\n';
   for (const auto &[entry, s] : out["entry_points"].items())
-    std::printf("%-10s %4lld kernels for %4lld vidnet ops (%.2f ops per kernel), arena %.1f MiB\n", entry.c_str(),
-                s["kernels"].get<long long>(), s["vidnet_ops"].get<long long>(), s["ops_per_kernel"].get<double>(),
+    std::printf("%-10s %4lld kernels for %4lld vidnet ops (%.2f ops per kernel; %lld distinct), arena %.1f MiB\n",
+                entry.c_str(), s["kernels"].get<long long>(), s["vidnet_ops"].get<long long>(),
+                s["ops_per_kernel"].get<double>(), s["distinct_kernels"].get<long long>(),
                 s["arena_bytes"].get<double>() / (1 << 20));
   std::printf("%-16s %-12s %-8s %4s %6s %6s  %s\n", "kernel", "grid", "block", "regs", "smem", "spill", "ops");
   for (const KernelRow &k : rows)

@@ -213,8 +213,8 @@ int buildCuda(const ModelGraph &graph, const std::string &specText, int64_t batc
   if (trainStep)
     std::cout << ", train_step " << s.trainKernels << " kernels for " << s.trainOps << " ops";
   char line[128];
-  std::snprintf(line, sizeof line, "; max %d registers, %d kernels spill; %.1f s", s.maxRegisters, s.spillingKernels,
-                s.seconds);
+  std::snprintf(line, sizeof line, "; %d distinct kernels, max %d registers, %d kernels spill; %.1f s",
+                s.distinctKernels, s.maxRegisters, s.spillingKernels, s.seconds);
   std::cout << line << '\n';
   return 0;
 }
