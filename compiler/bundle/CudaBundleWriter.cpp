@@ -61,12 +61,12 @@ bool compileEntry(mlir::MLIRContext &context, const CudaBundleRequest &request, 
   return true;
 }
 
-// Launches of identical layers share a kernel (extractLaunchPlan).
-int64_t distinctKernels(const cuda::EntryPlan &plan) {
+// The kernels an entry point launches: launches of identical layers share one (extractLaunchPlan).
+std::set<std::string> launchedKernels(const cuda::EntryPlan &plan) {
   std::set<std::string> names;
   for (const cuda::KernelLaunch &k : plan.launches)
     names.insert(k.kernel);
-  return static_cast<int64_t>(names.size());
+  return names;
 }
 
 nlohmann::ordered_json kernelTable(const std::vector<CompiledEntry> &entries,
@@ -140,7 +140,7 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
     nlohmann::ordered_json plan = cuda::toJson(e.plan);
     plan["vidnet_ops"] = e.vidnetOps;
     plan["kernels"] = e.plan.launches.size();
-    plan["distinct_kernels"] = distinctKernels(e.plan);
+    plan["distinct_kernels"] = launchedKernels(e.plan).size();
     plan["unplanned_bytes"] = e.plan.unplannedBytes;
     cudaSection["entry_points"][e.plan.entry] = plan;
   }
@@ -151,8 +151,7 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
 
   std::set<std::string> compiled;
   for (const CompiledEntry &e : entries)
-    for (const cuda::KernelLaunch &k : e.plan.launches)
-      compiled.insert(k.kernel);
+    compiled.merge(launchedKernels(e.plan));
   summary.distinctKernels = static_cast<int>(compiled.size());
   summary.forwardKernels = static_cast<int>(entries[0].plan.launches.size());
   summary.forwardOps = entries[0].vidnetOps;

@@ -294,11 +294,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // serves all of them (oneDNN's batch-reduce kernels do the same): the largest divisor of the
     // batch whose output block (clips x OD x OH x OW x fTile) stays within half of L2 and that
     // leaves kMinReductionOuterItems items for the threads.
-    int64_t clipsPerItem = 1;
-    for (int64_t c = out[0]; c > 1 && clipsPerItem == 1; --c)
-      if (out[0] % c == 0 && c * out[1] * out[2] * paddedOW * fTile * 4 <= kFilterSliceL2Bytes &&
-          out[0] / c * fBlocks >= kMinReductionOuterItems)
-        clipsPerItem = c;
+    const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
+    const int64_t clipsPerItem = largestDivisorUpTo(
+        out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
     const int64_t items =
         reductionOuter ? out[0] / clipsPerItem * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
     auto forall = scf::ForallOp::create(b, describeLoop(loc, describe(op)),
