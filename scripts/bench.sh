@@ -9,7 +9,7 @@
 #   scripts/bench.sh --compile-times every model in models/: vidc build cold and warm, forward-only and
 #                                    with train_step, the phases (about 10 minutes on 2 cores)
 #   scripts/bench.sh --precision     one SGD step of r3d_18 over forty seeds: ours and PyTorch float32
-#                                    against float64 (Debian's torch; about 4 minutes)
+#                                    against float64 (Debian's torch; about 15 minutes on 2 cores)
 # Other options go to bench/peer_bench.py (--only PEERS, --models, --batches, --clips, --threads, --runs,
 # --step-runs, --out DIR, --resume). Tables on stdout; rows, report.json and tables.md in
 # build-bench/peers/. Builds the project and the peers' environment first (scripts/setup*.sh).
