@@ -7,6 +7,7 @@
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -22,7 +23,8 @@ bool parseGpuTarget(const std::string &text, GpuTarget &target, std::string &err
   static const std::regex form("cuda:sm_([0-9])([0-9])a?");
   std::smatch m;
   if (!std::regex_match(text, m, form) || m[1].str()[0] < '8') {
-    error = "unknown target '" + text + "': expected cpu or cuda:sm_XY with compute capability 8.0 or newer "
+    error = "unknown target '" + text +
+            "': expected cpu or cuda:sm_XY with compute capability 8.0 or newer "
             "(cuda:sm_80, cuda:sm_86, cuda:sm_89, cuda:sm_90)";
     return false;
   }
@@ -133,17 +135,86 @@ mlir::LogicalResult formKernels(mlir::ModuleOp module, Entry entry) {
   return runPipeline(module, cudaKernelPipeline(entry));
 }
 
+namespace {
+
+// NVPTX code generation of one LLVM module is serial (r3d_18's 1128 kernels at sm_90: 6.2 s on
+// one core), so the kernels are serialized in this many parts at once, each part a gpu.module of
+// its own. A fixed count, not the number of cores: the PTX is then the same on every machine.
+constexpr int kPtxParts = 8;
+
+bool isKernel(mlir::Operation &op) {
+  return op.hasAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName()) || op.hasAttr("nvvm.kernel");
+}
+
+// Every gpu.module of `module` (at Stage::NVVM) -> kPtxParts modules (fewer when there are fewer
+// kernels) of every kPtxParts-th kernel each, the rest of the gpu.module (declarations, globals)
+// in every part, serialized to PTX on the context's threads; their gpu.binary ops replace the
+// gpu.module, in part order.
+mlir::LogicalResult serializeInParts(mlir::ModuleOp module) {
+  mlir::MLIRContext *context = module.getContext();
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> parts;
+  for (auto gpuModule : llvm::make_early_inc_range(module.getOps<mlir::gpu::GPUModuleOp>())) {
+    const int kernels = llvm::count_if(gpuModule.getBody()->getOperations(), isKernel);
+    const int used = std::clamp(kernels, 1, kPtxParts);
+    for (int part = 0; part < used; ++part) {
+      mlir::OpBuilder b(context);
+      mlir::OwningOpRef<mlir::ModuleOp> holder = mlir::ModuleOp::create(gpuModule.getLoc());
+      b.setInsertionPointToEnd(holder->getBody());
+      auto copy = mlir::cast<mlir::gpu::GPUModuleOp>(b.clone(*gpuModule));
+      copy.setName((gpuModule.getName() + "_part" + llvm::Twine(part)).str());
+      int kernel = 0;
+      for (mlir::Operation &op : llvm::make_early_inc_range(copy.getBody()->getOperations()))
+        if (isKernel(op) && kernel++ % used != part)
+          op.erase();
+      parts.push_back(std::move(holder));
+    }
+    gpuModule.erase();
+  }
+  // Pass managers load their dialects when they start, which must not happen while another runs.
+  context->loadAllAvailableDialects();
+  std::vector<char> failed(parts.size(), 0);
+  mlir::parallelFor(context, 0, parts.size(), [&](size_t i) {
+    failed[i] = mlir::failed(runPipeline(*parts[i], "gpu-module-to-binary{format=isa}"));
+  });
+  if (llvm::is_contained(failed, 1))
+    return mlir::failure();
+  for (mlir::OwningOpRef<mlir::ModuleOp> &part : parts)
+    for (mlir::Operation &op : llvm::make_early_inc_range(part->getBody()->getOperations()))
+      op.moveBefore(module.getBody(), module.getBody()->end());
+  return mlir::success();
+}
+
+// The PTX header: blank lines, the generator comment, .version, .target and .address_size.
+bool isHeaderLine(llvm::StringRef line) {
+  line = line.trim();
+  return line.empty() || line.starts_with("//") || line.starts_with(".version") || line.starts_with(".target") ||
+         line.starts_with(".address_size");
+}
+
+} // namespace
+
 mlir::LogicalResult lowerKernels(mlir::ModuleOp module, const GpuTarget &target, Stage until) {
   for (auto func : llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
     func.erase();
-  return runPipeline(module, cudaDevicePipeline(target, until));
+  if (mlir::failed(runPipeline(module, cudaDevicePipeline(target, std::min(until, Stage::NVVM)))))
+    return mlir::failure();
+  return until == Stage::PTX ? serializeInParts(module) : mlir::success();
 }
 
 std::string ptxOf(mlir::ModuleOp module) {
+  // One PTX module out of the parts': the first part's header, then every part's body (the
+  // kernels are all .entry functions with distinct names; libdevice's are inlined).
   std::string ptx;
+  bool first = true;
   module.walk([&](mlir::gpu::BinaryOp binary) {
-    for (mlir::Attribute object : binary.getObjects())
-      ptx += mlir::cast<mlir::gpu::ObjectAttr>(object).getObject().getValue().str();
+    for (mlir::Attribute object : binary.getObjects()) {
+      llvm::StringRef text = mlir::cast<mlir::gpu::ObjectAttr>(object).getObject().getValue();
+      if (!first)
+        while (!text.empty() && isHeaderLine(text.take_until([](char c) { return c == '\n'; })))
+          text = text.drop_until([](char c) { return c == '\n'; }).drop_front();
+      ptx += text.str();
+      first = false;
+    }
   });
   return ptx;
 }
