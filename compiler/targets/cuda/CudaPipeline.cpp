@@ -157,26 +157,26 @@ mlir::LogicalResult serializeInParts(mlir::ModuleOp module) {
     const int kernels = llvm::count_if(gpuModule.getBody()->getOperations(), isKernel);
     const int used = std::clamp(kernels, 1, kPtxParts);
     for (int part = 0; part < used; ++part) {
-      mlir::OpBuilder b(context);
+      // The module's attributes (its target) and an empty body; then only this part's ops.
       mlir::OwningOpRef<mlir::ModuleOp> holder = mlir::ModuleOp::create(gpuModule.getLoc());
-      b.setInsertionPointToEnd(holder->getBody());
-      auto copy = mlir::cast<mlir::gpu::GPUModuleOp>(b.clone(*gpuModule));
+      auto copy = mlir::cast<mlir::gpu::GPUModuleOp>(gpuModule->cloneWithoutRegions());
+      copy.getBodyRegion().emplaceBlock();
       copy.setName((gpuModule.getName() + "_part" + llvm::Twine(part)).str());
+      holder->getBody()->push_back(copy);
+      mlir::OpBuilder b = mlir::OpBuilder::atBlockEnd(copy.getBody());
       int kernel = 0;
-      for (mlir::Operation &op : llvm::make_early_inc_range(copy.getBody()->getOperations()))
-        if (isKernel(op) && kernel++ % used != part)
-          op.erase();
+      for (mlir::Operation &op : gpuModule.getBody()->getOperations())
+        if (!isKernel(op) || kernel++ % used == part)
+          b.clone(op);
       parts.push_back(std::move(holder));
     }
     gpuModule.erase();
   }
   // Pass managers load their dialects when they start, which must not happen while another runs.
   context->loadAllAvailableDialects();
-  std::vector<char> failed(parts.size(), 0);
-  mlir::parallelFor(context, 0, parts.size(), [&](size_t i) {
-    failed[i] = mlir::failed(runPipeline(*parts[i], "gpu-module-to-binary{format=isa}"));
-  });
-  if (llvm::is_contained(failed, 1))
+  if (mlir::failed(mlir::failableParallelForEach(context, parts, [](mlir::OwningOpRef<mlir::ModuleOp> &part) {
+        return runPipeline(*part, "gpu-module-to-binary{format=isa}");
+      })))
     return mlir::failure();
   for (mlir::OwningOpRef<mlir::ModuleOp> &part : parts)
     for (mlir::Operation &op : llvm::make_early_inc_range(part->getBody()->getOperations()))
