@@ -5,6 +5,8 @@
 #   scripts/bench.sh --peers --quick r3d_18, batch 2, 3x8x112x112, all cores (about 10 minutes)
 #   scripts/bench.sh --layers        every conv of r3d_18's step (forward, data and filter gradient),
 #                                    vidrun profile against PyTorch's kernel for the same shape
+#   scripts/bench.sh --layers-openvino [--model M --batch N --clip CxLxHxW --threads T]
+#                                    every conv of a model's forward against OpenVINO's (PERF_COUNT)
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
 #   scripts/bench.sh --compile-times every model in models/: vidc build cold and warm, forward-only and
 #                                    with train_step, the phases (about 10 minutes on 2 cores)
@@ -29,6 +31,10 @@ if [ "${1:-}" = "--precision" ]; then
   exec /usr/bin/python3 bench/step_precision.py "$build/bin/vidc" "$build/bin/vidrun" models "$build/bench-precision"
 fi
 python=$(scripts/setup-peers.sh | tail -1)
+if [ "${1:-}" = "--layers-openvino" ]; then
+  shift
+  exec "$python" bench/layers_vs_openvino.py --build "$build" "$@"
+fi
 if [ "${1:-}" = "--layers" ]; then
   shift
   exec "$python" bench/layer_bench.py --build "$build" "$@"
