@@ -309,7 +309,7 @@ bool compileParts(const std::vector<std::string> &parts, const MachineTarget &ta
     stats.partsFromCache += fromCache[i];
     stats.optimizeSeconds += times[i].optimizeSeconds;
     stats.codegenSeconds += times[i].codegenSeconds;
-    std::string path = objectStem + ".part" + std::to_string(i) + ".o";
+    std::string path = objectStem + ".part" + std::to_string(options.firstPart + i) + ".o";
     std::error_code ec;
     llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
     if (ec) {

@@ -26,6 +26,7 @@ inline constexpr size_t kPartInstructions = 4000;
 struct EmitOptions {
   ObjectCache *cache = nullptr; // objects are looked up and stored here, when given
   unsigned threads = 1;         // parts compiled at once
+  size_t firstPart = 0;         // number of the first part's object file (objectStem.partN.o)
 };
 
 struct EmitStats {
