@@ -14,6 +14,8 @@ packages=(
   # Libraries.
   libgtest-dev libgmock-dev nlohmann-json3-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
+  # vidc's allocator (tools/CMakeLists.txt).
+  libjemalloc-dev
 )
 
 missing=()
