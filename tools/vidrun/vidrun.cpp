@@ -74,6 +74,7 @@ constexpr const char *kUsage =
     "             gradient, elementwise, fill), milliseconds, share, GFLOP/s and share of the FMA\n"
     "             peak measured in the same run (GB/s for elementwise loops); the profiled total\n"
     "             beside the untimed one; the forward runs --batch clips one after another\n"
+    "             (default: the batch the bundle was built for)\n"
     "  compare    max |actual - expected| / max |expected| of two .npy arrays, or of every tensor\n"
     "             of EXPECTED.safetensors (ACTUAL may hold more); with --base, also of the updates\n"
     "             since W0; one JSON line; exit 1 when --tolerance is exceeded\n"
