@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "peers"))
 sys.path.insert(0, HERE)
 from layer_bench import parse  # noqa: E402  the profile's shape string, read back
 from vidnet_peer import SPECS  # noqa: E402  model name -> spec file
+import openvino_peer  # noqa: E402  the peer's compile settings, read back the same way
 
 
 def onnx_convs(path):
@@ -46,11 +47,8 @@ def onnx_convs(path):
 def openvino_layers(onnx_path, x, threads, runs):
     """OpenVINO's convolutions in execution order: (ONNX name, median ms, kernel implementation), and
     its untimed inference in ms."""
-    compiled = ov.Core().compile_model(onnx_path, "CPU", {
-        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
-        "INFERENCE_NUM_THREADS": threads, "PERF_COUNT": True})
-    precision = compiled.get_property("INFERENCE_PRECISION_HINT")
-    precision = precision.to_string() if hasattr(precision, "to_string") else str(precision)
+    compiled = ov.Core().compile_model(onnx_path, "CPU", openvino_peer.config(threads, PERF_COUNT=True))
+    precision = openvino_peer.setting(compiled, "INFERENCE_PRECISION_HINT")
     if precision != "f32":
         sys.exit(f"layers_vs_openvino: OpenVINO runs in {precision}, not f32")
     request = compiled.create_infer_request()

@@ -10,13 +10,23 @@ import openvino as ov
 from common import peer_args, report, time_calls
 
 
+def config(threads, **extra):
+    """The settings every OpenVINO measurement here compiles with."""
+    return {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
+            "INFERENCE_NUM_THREADS": threads, **extra}
+
+
+def setting(compiled, key):
+    """A property of the compiled model as text (the precision it really compiled with, ...)."""
+    value = compiled.get_property(key)
+    return value.to_string() if hasattr(value, "to_string") else str(value)
+
+
 def main():
     a = peer_args(__doc__)
     core = ov.Core()
-    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
-              "INFERENCE_NUM_THREADS": a.threads}
     start = time.perf_counter()
-    compiled = core.compile_model(os.path.join(a.onnx_dir, "model.onnx"), "CPU", config)
+    compiled = core.compile_model(os.path.join(a.onnx_dir, "model.onnx"), "CPU", config(a.threads))
     compile_s = time.perf_counter() - start
     request = compiled.create_infer_request()
     x = np.load(a.case.x)
@@ -29,8 +39,7 @@ def main():
     np.save(os.path.join(a.out, "logits.npy"), logits[0])
     settings = {"openvino": ov.__version__}
     for key in ("INFERENCE_PRECISION_HINT", "INFERENCE_NUM_THREADS", "NUM_STREAMS", "PERFORMANCE_HINT"):
-        value = compiled.get_property(key)
-        settings[key] = value.to_string() if hasattr(value, "to_string") else str(value)
+        settings[key] = setting(compiled, key)
     report(status="ok", compile_s=compile_s, settings=settings, **timing)
 
 

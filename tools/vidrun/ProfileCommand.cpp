@@ -82,7 +82,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   // The forward's default is the batch the bundle was built for (vidc build --batch), also when
   // it has no train_step: profiling one clip of a batch-2 build read as half its time.
   if (batch == 0)
-    batch = trainStep ? m.trainBatch : std::max({m.batch, m.trainBatch, m.forwardBatch});
+    batch = trainStep ? m.trainBatch : std::max(m.batch, m.forwardBatch);
 
   rt::Model model(*bundle);
   model.initialize(0);
