@@ -84,14 +84,16 @@ std::string cpuPipeline(Stage until, Entry entry) {
   add("canonicalize");
   add("cse");
   // Producers write into the interior of the next conv's zero-padded input instead of a copy
-  // into it; after the last canonicalize, which would undo the border's slabs.
+  // into it; after the last canonicalize on tensors, which would undo the border's slabs.
   add("func.func(vidnet-cpu-pad-in-place)");
   // The bundle's C ABI: flat caller-owned buffers, so the code allocates only scratch.
   add("vidnet-export-abi");
   add("one-shot-bufferize");
   add("func.func(vidnet-cpu-zero-borders)");
-  add("buffer-deallocation-pipeline");
-  add("func.func(vidnet-memref-copy-to-linalg)");
+  // Folds the tile loops that accumulate into a view and yield it unchanged, so that the
+  // copy of their result back into that view is seen to be a copy onto itself and dropped.
+  add("canonicalize");
+  add("func.func(vidnet-memref-copy-to-linalg,vidnet-free-buffers)");
   // The conv tiles' foralls become functions the runtime's threads call; their dispatch is
   // written once everything is in the LLVM dialect.
   add("vidnet-cpu-outline-parallel");

@@ -100,7 +100,7 @@ std::string kernelsOnCpuPipeline(Entry entry) {
   auto add = [&](const std::string &pass) { p += "," + pass; };
   add("func.func(vidnet-cuda-launches-to-loops)");
   add("canonicalize");
-  add("buffer-deallocation-pipeline");
+  add("func.func(vidnet-free-buffers)");
   add(cpu::cpuLoweringToLLVM());
   return p;
 }
