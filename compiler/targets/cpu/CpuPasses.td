@@ -22,14 +22,18 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     starting from a zero tile.
 
     When a filter block's slice (taps x C x FT floats) exceeds 512 KB, half of a typical L2,
-    the reduction goes outside the tiles instead, so that the filter is read from memory once:
+    or 256 KB when one clip's output block fits in 512 KB and C comes in blocks of at least
+    32 channels, the reduction goes outside the tiles instead, so that the filter is read
+    from memory once and from L1 by every tile:
 
         forall (n, f-block):                       block = out[n, :, :, :, f-block]
           for kd, kh, kw, 64-channel block:        for od, oh, ow-block:
                                                      block tile += X * W over those 64 channels
 
-    Both schedules add each output's products in the same order (taps, then channels), so
-    they give the same bits. When the input is a zero tensor.pad, taps that would only read
+    Both schedules add each output's products in the same order (taps, then channels), in
+    partial sums that start at zero: one row of taps (kw x C products) in a tile-outer tile,
+    one 64-channel block of one tap reduction-outer; the two agree to float rounding, and
+    each gives the same bits on any number of threads. When the input is a zero tensor.pad, taps that would only read
     its zero rows along D and H are skipped (the tap range of each tile, or the output range
     of each tap); a sum that starts at +0 is unchanged by the +-0 products it skips.
 

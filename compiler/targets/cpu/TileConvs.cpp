@@ -150,7 +150,19 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // of one tap (8 KB of filter, read from L1 by every tile), and the tiles' sums wait in the
     // item's output block (L1) between reduction blocks.
     const int64_t sliceBytes = k[0] * k[1] * k[2] * C * fTile * 4;
-    const bool reductionOuter = sliceBytes > kFilterSliceL2Bytes;
+    // Channels per reduction block when the reduction is outer: a divisor of C up to 64.
+    const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, 64 / cTile);
+    // Below half of L2 the slice still fits, yet streaming it from there once per tile beside
+    // the input rows fell short above a quarter of L2 (on a Zen 5, r3d_18's 3x3x3 128-channel
+    // convs, 442 KB: 77-80% of the peak, 87-89% reduction-outer; the forward of r3d_18 3% and of
+    // mc3_18, whose 1x3x3 256-channel convs have 295 KB, 8% faster). There the loops turn around
+    // too when one clip's output block (the item's sums) fits in half of L2 (layer1's 3 MB
+    // blocks would stream from memory: 93% -> 69-81%) and the reduction blocks are whole (921
+    // channels come in blocks of 3, each a load and store of the sums: 4x slower).
+    const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
+    const bool reductionOuter =
+        sliceBytes > kFilterSliceL2Bytes || (sliceBytes > kFilterSliceL2Bytes / 2 &&
+                                             clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32);
     // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
     // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
     // registers: reading one zero tensor that CSE shares between convs made bufferization copy it
@@ -284,8 +296,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     };
     const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
 
-    const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, 64 / cTile);
-
     // Every item of the single scf.forall is independent, in the order the serial nest had, so
     // vidnet-cpu-outline-parallel's contiguous ranges give a thread tiles that share filter
     // blocks and rows. A tile's sums do not depend on which thread computes it: results are
@@ -294,7 +304,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // serves all of them (oneDNN's batch-reduce kernels do the same): the largest divisor of the
     // batch whose output block (clips x OD x OH x OW x fTile) stays within half of L2 and that
     // leaves kMinReductionOuterItems items for the threads.
-    const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
     const int64_t clipsPerItem = largestDivisorUpTo(
         out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
     const int64_t items =

@@ -95,6 +95,48 @@ func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> te
   return %y : tensor<2x1x7x7x64xf32>
 }
 
+// Tests the band between a quarter and a half of L2: a filter block's slice of 442 KB (27 taps x
+// 128 channels x 32 lanes) goes reduction-outer when one clip's output block fits in 512 KB and
+// the channels come in 64-channel blocks (one item per clip and filter block, the reduction in
+// 64-channel blocks outside the tiles); stays tile-outer when that block is 640 KB (items per
+// output tile); and a 1x3x3 slice of 291 channels (335 KB), whose reduction blocks would be 3
+// channels, stays tile-outer too.
+// CHECK-LABEL: func.func @near_l2
+// CHECK: scf.forall (%[[ITEM:.*]]) in (4)
+// CHECK: affine.delinearize_index %[[ITEM]] into (2, 2)
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
+// CHECK-LABEL: func.func @near_l2_large_block
+// CHECK: scf.forall (%[[ITEM:.*]]) in (640)
+// CHECK: affine.delinearize_index %[[ITEM]] into (5, 32, 4)
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c8
+// CHECK-LABEL: func.func @near_l2_ragged_channels
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: scf.for %{{.*}} = %c0 to %c291 step %c3 iter_args(%{{.*}}) -> (tensor<8x32xf32>)
+func.func @near_l2(%x: tensor<2x4x6x10x128xf32>, %w: tensor<3x3x3x128x64xf32>) -> tensor<2x2x4x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x2x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2x4x8x64xf32>) -> tensor<2x2x4x8x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<2x4x6x10x128xf32>, tensor<3x3x3x128x64xf32>) outs(%i : tensor<2x2x4x8x64xf32>) -> tensor<2x2x4x8x64xf32>
+  return %y : tensor<2x2x4x8x64xf32>
+}
+func.func @near_l2_large_block(%x: tensor<1x7x34x34x128xf32>, %w: tensor<3x3x3x128x32xf32>) -> tensor<1x5x32x32x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x5x32x32x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x5x32x32x32xf32>) -> tensor<1x5x32x32x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x7x34x34x128xf32>, tensor<3x3x3x128x32xf32>) outs(%i : tensor<1x5x32x32x32xf32>) -> tensor<1x5x32x32x32xf32>
+  return %y : tensor<1x5x32x32x32xf32>
+}
+func.func @near_l2_ragged_channels(%x: tensor<1x1x6x10x291xf32>, %w: tensor<1x3x3x291x32xf32>) -> tensor<1x1x4x8x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x4x8x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x8x32xf32>) -> tensor<1x1x4x8x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x1x6x10x291xf32>, tensor<1x3x3x291x32xf32>) outs(%i : tensor<1x1x4x8x32xf32>) -> tensor<1x1x4x8x32xf32>
+  return %y : tensor<1x1x4x8x32xf32>
+}
+
 // Tests that a conv onto an init other than zeros (here an argument; 1x1x1, so the loops over taps
 // fold away) adds its products to that init's tile, and the loop writes into the init.
 // CHECK-LABEL: func.func @onto
