@@ -161,8 +161,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // channels come in blocks of 3, each a load and store of the sums: 4x slower).
     const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
     const bool reductionOuter =
-        sliceBytes > kFilterSliceL2Bytes || (sliceBytes > kFilterSliceL2Bytes / 2 &&
-                                             clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32);
+        sliceBytes > kFilterSliceL2Bytes ||
+        (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32);
     // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
     // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
     // registers: reading one zero tensor that CSE shares between convs made bufferization copy it
