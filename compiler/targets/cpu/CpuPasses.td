@@ -39,9 +39,10 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
 
     X is a rank-reduced extract_slice of the zero-padded input with stride s_w along W
     (rows ow*s_w + kw), W a slice of the D x H x W x C x F filter. The tile sizes are
-    static: OWT = a divisor of OW up to 8, CT = a divisor of C up to 8, FT = 32 or 16,
-    with F padded to a multiple of 16 (zero filters) and W padded when OW has no divisor
-    of at least 4; the padded outputs are sliced away. 8 x 32 f32 accumulators are 16
+    static: OWT = a divisor of OW up to 8, CT = a divisor of C up to 8, FT = 32, with F
+    padded to a multiple of 16 (zero filters) and W padded when OW has no divisor of at
+    least 4; the padded outputs are sliced away. When the padded F is not a multiple of 32,
+    its last 16 lanes are a second forall of FT = 16 tiles (F = 144: 4 x 32 + 16). 8 x 32 f32 accumulators are 16
     AVX-512 registers. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
     is already zero-padded there, and extra columns are folded into that tensor.pad.
   }];

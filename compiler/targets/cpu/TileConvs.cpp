@@ -133,7 +133,18 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     }
     int64_t cTile = largestDivisorUpTo(C, 8);
     int64_t paddedF = roundUp(F, 16);
-    int64_t fTile = paddedF % 32 == 0 ? 32 : 16;
+    // Lanes in 32-lane blocks, and one 16-lane block at the end when F needs it (F = 144: four
+    // 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8 accumulators wait on a
+    // broadcast load per FMA). Each part of F is a forall of its own.
+    struct LaneBlocks {
+      int64_t base, lanes, fTile;
+    };
+    SmallVector<LaneBlocks> laneBlocks;
+    if (paddedF >= 32)
+      laneBlocks.push_back({0, paddedF / 32 * 32, 32});
+    if (paddedF % 32 != 0)
+      laneBlocks.push_back({paddedF / 32 * 32, 16, 16});
+    const int64_t fTile = laneBlocks.front().fTile;
 
     // Along D and H the input is `low` zero rows, then `extent` real ones: products with the
     // zero rows are skipped (a whole tap per tile), as oneDNN does. Skipping them leaves every
@@ -210,183 +221,198 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
     auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
-    auto accType = RankedTensorType::get({owTile, fTile}, f32);
-    auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
-    auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
+    for (const LaneBlocks &part : laneBlocks) {
+      const int64_t fTile = part.fTile;
+      auto accType = RankedTensorType::get({owTile, fTile}, f32);
+      auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
+      auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
 
-    auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
-      return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
-    };
-    // acc += the products of one reduction range [c0, c0 + cCount) of tap (kd, kh, kw), in
-    // steps of cTile: the only place a tile's products are summed.
-    auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
-                          Value kh, Value kw, Value c0, int64_t cCount) -> Value {
-      Value id = arith::AddIOp::create(nb, loc, times(nb, od, s[0]), kd);
-      Value ih = arith::AddIOp::create(nb, loc, times(nb, oh, s[1]), kh);
-      Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
-      scf::LoopNest channels = scf::buildLoopNest(
-          nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
-          ValueRange{index(nb, cTile)}, ValueRange{acc},
-          [&](OpBuilder &ib, Location il, ValueRange c, ValueRange accs) -> scf::ValueVector {
-            Value lhs =
-                tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, c[0]}),
-                                               attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
-            Value rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
-                                                       attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
-            return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]})
-                        .getResult(0)};
-          });
-      return channels.results[0];
-    };
-    // Sums in two levels: each row of taps (kw x C products) or reduction block (64 channels of one
-    // tap) into a tile that starts at zero, then that tile into the output tile. One float32
-    // chain over all 27 x C products (oneDNN's direct conv, and ours before) has about
-    // sqrt(27 x C / (kw x C + 9)) times its error: measured 2-5x the rms error of two levels
-    // against float64 for C = 64..512. One add per accumulator per row costs about 1%.
-    auto zeroTile = [&](OpBuilder &nb) -> Value {
-      Value empty = tensor::EmptyOp::create(nb, loc, accType.getShape(), f32);
-      return linalg::FillOp::create(nb, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
-    };
-    // In place: the loop that carries acc yields a value that bufferizes into acc's buffer.
-    auto addTiles = [&](OpBuilder &nb, Value acc, Value partial) -> Value {
-      return linalg::AddOp::create(nb, loc, TypeRange{accType}, ValueRange{acc, partial}, ValueRange{acc}).getResult(0);
-    };
-    using Body = function_ref<Value(OpBuilder &, ValueRange, Value)>;
-    auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps, Value carried,
-                        Body body) {
-      SmallVector<Value> st;
-      for (int64_t step : steps)
-        st.push_back(index(nb, step));
-      return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
-                                [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
-                                  return {body(ib, ivs, c[0])};
-                                })
-          .results[0];
-    };
-    auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried, Body body) {
-      SmallVector<Value> lbs, ubs;
-      for (int64_t e : extents) {
-        lbs.push_back(index(nb, 0));
-        ubs.push_back(index(nb, e));
-      }
-      return loopNest(nb, lbs, ubs, steps, carried, body);
-    };
-    auto maxOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MaxSIOp::create(nb, loc, a, c).getResult(); };
-    auto minOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MinSIOp::create(nb, loc, a, c).getResult(); };
-    // The taps of axis i that read real rows for output o: [max(0, low - o*s), min(K, low + extent - o*s)).
-    auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
-      if (!axes.padded[i])
-        return {index(nb, 0), index(nb, k[i])};
-      Value first = times(nb, o, s[i]);
-      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), first);
-      Value hi = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i]), first);
-      return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, k[i]), hi)};
-    };
-    // The outputs of axis i whose tap t reads a real row:
-    // [max(0, ceil((low - t) / s)), min(O, floor((low + extent - 1 - t) / s) + 1)).
-    auto outputsFor = [&](OpBuilder &nb, int i, Value t) -> std::pair<Value, Value> {
-      if (!axes.padded[i])
-        return {index(nb, 0), index(nb, out[i + 1])};
-      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), t);
-      Value last = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i] - 1), t);
-      lo = arith::CeilDivSIOp::create(nb, loc, lo, index(nb, s[i]));
-      Value hi =
-          arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
-      return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
-    };
-    const int64_t fBlocks = paddedF / fTile, owBlocks = paddedOW / owTile;
-
-    // Every item of the single scf.forall is independent, in the order the serial nest had, so
-    // vidnet-cpu-outline-parallel's contiguous ranges give a thread tiles that share filter
-    // blocks and rows. A tile's sums do not depend on which thread computes it: results are
-    // bit-identical for any thread count.
-    // Reduction-outer items take several clips each, so that a filter block streamed from memory
-    // serves all of them (oneDNN's batch-reduce kernels do the same): the largest divisor of the
-    // batch whose output block (clips x OD x OH x OW x fTile) stays within half of L2 and that
-    // leaves kMinReductionOuterItems items for the threads.
-    const int64_t clipsPerItem = largestDivisorUpTo(
-        out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
-    const int64_t items =
-        reductionOuter ? out[0] / clipsPerItem * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
-    auto forall = scf::ForallOp::create(b, describeLoop(loc, describe(op)),
-                                        ArrayRef<OpFoldResult>{b.getIndexAttr(items)}, ValueRange{init}, std::nullopt);
-    {
-      OpBuilder ob(forall.getTerminator());
-      Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
-      SmallVector<OpFoldResult> offsets, sizes;
-      Value result;
-      if (!reductionOuter) {
-        // forall (n, f-block, od, oh, ow-block): acc = out tile; for taps, c-blocks: acc += ...
-        // or, when the whole filter stays in L2, forall (n, od, oh, ow-block, f-block): the
-        // tiles of one output position are consecutive and read the same input rows from L1
-        // (3x1x1 convs read each input row for one tap only, so with f-block outermost every
-        // f-block streamed the whole input again from L3).
-        const bool filterInner = k[0] * k[1] * k[2] * C * paddedF * 4 <= kWholeFilterL2Bytes;
-        Value n, fb, od, oh, owb;
-        if (filterInner) {
-          auto split = affine::AffineDelinearizeIndexOp::create(
-              ob, loc, item, ArrayRef<int64_t>{out[0], out[1], out[2], owBlocks, fBlocks});
-          n = split.getResult(0), od = split.getResult(1), oh = split.getResult(2);
-          owb = times(ob, split.getResult(3), owTile), fb = times(ob, split.getResult(4), fTile);
-        } else {
-          auto split = affine::AffineDelinearizeIndexOp::create(
-              ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
-          n = split.getResult(0), fb = times(ob, split.getResult(1), fTile), od = split.getResult(2);
-          oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
-        }
-        offsets = ofr({n, od, oh, owb, fb});
-        sizes = attrs(ob, {1, 1, 1, owTile, fTile});
-        // A zero tile filled into the output's own slice (not a fresh tensor), so that
-        // bufferization writes the tile in place instead of a malloc'd scratch tile per item.
-        Value slice =
-            tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
-        Value acc0 =
-            fromZero ? linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
-        auto [kdLo, kdHi] = tapsFor(ob, 0, od);
-        auto [khLo, khHi] = tapsFor(ob, 1, oh);
-        result = loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
-          Value row = loopOver(ib, {k[2]}, {1}, zeroTile(ib), [&](OpBuilder &rb, ValueRange kw, Value partial) {
-            return accumulate(rb, partial, n, od, oh, owb, fb, tap[0], tap[1], kw[0], index(rb, 0), C);
-          });
-          return addTiles(ib, acc, row);
-        });
-        if (epilogue)
-          result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
-      } else {
-        // forall (clip group, f-block): block = out[clips, :, :, :, f-block]
-        //   for taps, c-blocks of 64: for clip, od, oh, ow-block: block tile += ... (64 channels)
-        auto split =
-            affine::AffineDelinearizeIndexOp::create(ob, loc, item, ArrayRef<int64_t>{out[0] / clipsPerItem, fBlocks});
-        Value n0 = times(ob, split.getResult(0), clipsPerItem), fb = times(ob, split.getResult(1), fTile);
-        offsets = ofr({n0, index(ob, 0), index(ob, 0), index(ob, 0), fb});
-        sizes = attrs(ob, {clipsPerItem, out[1], out[2], paddedOW, fTile});
-        auto blockType = RankedTensorType::get({clipsPerItem, out[1], out[2], paddedOW, fTile}, f32);
-        Value block0 =
-            tensor::ExtractSliceOp::create(ob, loc, blockType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
-        result = loopOver(
-            ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
-              auto [odLo, odHi] = outputsFor(rb, 0, red[0]);
-              auto [ohLo, ohHi] = outputsFor(rb, 1, red[1]);
-              return loopNest(rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},
-                              {index(rb, clipsPerItem), odHi, ohHi, index(rb, paddedOW)}, {1, 1, 1, owTile}, block,
-                              [&](OpBuilder &tb, ValueRange pos, Value current) {
-                                SmallVector<OpFoldResult> at = ofr({pos[0], pos[1], pos[2], pos[3], index(tb, 0)});
-                                Value n = arith::AddIOp::create(tb, loc, n0, pos[0]);
-                                SmallVector<OpFoldResult> tile = attrs(tb, {1, 1, 1, owTile, fTile});
-                                SmallVector<OpFoldResult> unit = attrs(tb, {1, 1, 1, 1, 1});
-                                Value acc = tensor::ExtractSliceOp::create(tb, loc, accType, current, at, tile, unit);
-                                Value partial = accumulate(tb, zeroTile(tb), n, pos[1], pos[2], pos[3], fb, red[0],
-                                                           red[1], red[2], red[3], cBlock);
-                                return tensor::InsertSliceOp::create(tb, loc, addTiles(tb, acc, partial), current, at,
-                                                                     tile, unit)
-                                    .getResult();
-                              });
+      auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
+        return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
+      };
+      // acc += the products of one reduction range [c0, c0 + cCount) of tap (kd, kh, kw), in
+      // steps of cTile: the only place a tile's products are summed.
+      auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
+                            Value kh, Value kw, Value c0, int64_t cCount) -> Value {
+        Value id = arith::AddIOp::create(nb, loc, times(nb, od, s[0]), kd);
+        Value ih = arith::AddIOp::create(nb, loc, times(nb, oh, s[1]), kh);
+        Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
+        scf::LoopNest channels = scf::buildLoopNest(
+            nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
+            ValueRange{index(nb, cTile)}, ValueRange{acc},
+            [&](OpBuilder &ib, Location il, ValueRange c, ValueRange accs) -> scf::ValueVector {
+              Value lhs =
+                  tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, c[0]}),
+                                                 attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+              Value rhs =
+                  tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
+                                                 attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+              return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]})
+                          .getResult(0)};
             });
+        return channels.results[0];
+      };
+      // Sums in two levels: each row of taps (kw x C products) or reduction block (64 channels of one
+      // tap) into a tile that starts at zero, then that tile into the output tile. One float32
+      // chain over all 27 x C products (oneDNN's direct conv, and ours before) has about
+      // sqrt(27 x C / (kw x C + 9)) times its error: measured 2-5x the rms error of two levels
+      // against float64 for C = 64..512. One add per accumulator per row costs about 1%.
+      auto zeroTile = [&](OpBuilder &nb) -> Value {
+        Value empty = tensor::EmptyOp::create(nb, loc, accType.getShape(), f32);
+        return linalg::FillOp::create(nb, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
+      };
+      // In place: the loop that carries acc yields a value that bufferizes into acc's buffer.
+      auto addTiles = [&](OpBuilder &nb, Value acc, Value partial) -> Value {
+        return linalg::AddOp::create(nb, loc, TypeRange{accType}, ValueRange{acc, partial}, ValueRange{acc})
+            .getResult(0);
+      };
+      using Body = function_ref<Value(OpBuilder &, ValueRange, Value)>;
+      auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
+                          Value carried, Body body) {
+        SmallVector<Value> st;
+        for (int64_t step : steps)
+          st.push_back(index(nb, step));
+        return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
+                                  [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
+                                    return {body(ib, ivs, c[0])};
+                                  })
+            .results[0];
+      };
+      auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried, Body body) {
+        SmallVector<Value> lbs, ubs;
+        for (int64_t e : extents) {
+          lbs.push_back(index(nb, 0));
+          ubs.push_back(index(nb, e));
+        }
+        return loopNest(nb, lbs, ubs, steps, carried, body);
+      };
+      auto maxOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MaxSIOp::create(nb, loc, a, c).getResult(); };
+      auto minOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MinSIOp::create(nb, loc, a, c).getResult(); };
+      // The taps of axis i that read real rows for output o: [max(0, low - o*s), min(K, low + extent - o*s)).
+      auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
+        if (!axes.padded[i])
+          return {index(nb, 0), index(nb, k[i])};
+        Value first = times(nb, o, s[i]);
+        Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), first);
+        Value hi = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i]), first);
+        return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, k[i]), hi)};
+      };
+      // The outputs of axis i whose tap t reads a real row:
+      // [max(0, ceil((low - t) / s)), min(O, floor((low + extent - 1 - t) / s) + 1)).
+      auto outputsFor = [&](OpBuilder &nb, int i, Value t) -> std::pair<Value, Value> {
+        if (!axes.padded[i])
+          return {index(nb, 0), index(nb, out[i + 1])};
+        Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), t);
+        Value last = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i] - 1), t);
+        lo = arith::CeilDivSIOp::create(nb, loc, lo, index(nb, s[i]));
+        Value hi =
+            arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
+        return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
+      };
+      const int64_t fBlocks = part.lanes / fTile, owBlocks = paddedOW / owTile;
+      // The first lane of f-block `i` of this part.
+      auto laneOf = [&](OpBuilder &nb, Value i) -> Value {
+        Value lane = times(nb, i, fTile);
+        return part.base == 0 ? lane : arith::AddIOp::create(nb, loc, lane, index(nb, part.base)).getResult();
+      };
+
+      // Every item of the single scf.forall is independent, in the order the serial nest had, so
+      // vidnet-cpu-outline-parallel's contiguous ranges give a thread tiles that share filter
+      // blocks and rows. A tile's sums do not depend on which thread computes it: results are
+      // bit-identical for any thread count.
+      // Reduction-outer items take several clips each, so that a filter block streamed from memory
+      // serves all of them (oneDNN's batch-reduce kernels do the same): the largest divisor of the
+      // batch whose output block (clips x OD x OH x OW x fTile) stays within half of L2 and that
+      // leaves kMinReductionOuterItems items for the threads.
+      const int64_t clipsPerItem = largestDivisorUpTo(
+          out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
+      const int64_t items =
+          reductionOuter ? out[0] / clipsPerItem * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
+      // The part's share of the conv's products (its real lanes), for the profile.
+      vidnet::cpu::LoopInfo info = describe(op);
+      info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
+      auto forall = scf::ForallOp::create(b, describeLoop(loc, info), ArrayRef<OpFoldResult>{b.getIndexAttr(items)},
+                                          ValueRange{init}, std::nullopt);
+      {
+        OpBuilder ob(forall.getTerminator());
+        Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+        SmallVector<OpFoldResult> offsets, sizes;
+        Value result;
+        if (!reductionOuter) {
+          // forall (n, f-block, od, oh, ow-block): acc = out tile; for taps, c-blocks: acc += ...
+          // or, when the whole filter stays in L2, forall (n, od, oh, ow-block, f-block): the
+          // tiles of one output position are consecutive and read the same input rows from L1
+          // (3x1x1 convs read each input row for one tap only, so with f-block outermost every
+          // f-block streamed the whole input again from L3).
+          const bool filterInner = k[0] * k[1] * k[2] * C * paddedF * 4 <= kWholeFilterL2Bytes;
+          Value n, fb, od, oh, owb;
+          if (filterInner) {
+            auto split = affine::AffineDelinearizeIndexOp::create(
+                ob, loc, item, ArrayRef<int64_t>{out[0], out[1], out[2], owBlocks, fBlocks});
+            n = split.getResult(0), od = split.getResult(1), oh = split.getResult(2);
+            owb = times(ob, split.getResult(3), owTile), fb = laneOf(ob, split.getResult(4));
+          } else {
+            auto split = affine::AffineDelinearizeIndexOp::create(
+                ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
+            n = split.getResult(0), fb = laneOf(ob, split.getResult(1)), od = split.getResult(2);
+            oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
+          }
+          offsets = ofr({n, od, oh, owb, fb});
+          sizes = attrs(ob, {1, 1, 1, owTile, fTile});
+          // A zero tile filled into the output's own slice (not a fresh tensor), so that
+          // bufferization writes the tile in place instead of a malloc'd scratch tile per item.
+          Value slice =
+              tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          Value acc0 =
+              fromZero ? linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
+          auto [kdLo, kdHi] = tapsFor(ob, 0, od);
+          auto [khLo, khHi] = tapsFor(ob, 1, oh);
+          result =
+              loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                Value row = loopOver(ib, {k[2]}, {1}, zeroTile(ib), [&](OpBuilder &rb, ValueRange kw, Value partial) {
+                  return accumulate(rb, partial, n, od, oh, owb, fb, tap[0], tap[1], kw[0], index(rb, 0), C);
+                });
+                return addTiles(ib, acc, row);
+              });
+          if (epilogue)
+            result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
+        } else {
+          // forall (clip group, f-block): block = out[clips, :, :, :, f-block]
+          //   for taps, c-blocks of 64: for clip, od, oh, ow-block: block tile += ... (64 channels)
+          auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item,
+                                                                ArrayRef<int64_t>{out[0] / clipsPerItem, fBlocks});
+          Value n0 = times(ob, split.getResult(0), clipsPerItem), fb = laneOf(ob, split.getResult(1));
+          offsets = ofr({n0, index(ob, 0), index(ob, 0), index(ob, 0), fb});
+          sizes = attrs(ob, {clipsPerItem, out[1], out[2], paddedOW, fTile});
+          auto blockType = RankedTensorType::get({clipsPerItem, out[1], out[2], paddedOW, fTile}, f32);
+          Value block0 =
+              tensor::ExtractSliceOp::create(ob, loc, blockType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          result = loopOver(
+              ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
+                auto [odLo, odHi] = outputsFor(rb, 0, red[0]);
+                auto [ohLo, ohHi] = outputsFor(rb, 1, red[1]);
+                return loopNest(rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},
+                                {index(rb, clipsPerItem), odHi, ohHi, index(rb, paddedOW)}, {1, 1, 1, owTile}, block,
+                                [&](OpBuilder &tb, ValueRange pos, Value current) {
+                                  SmallVector<OpFoldResult> at = ofr({pos[0], pos[1], pos[2], pos[3], index(tb, 0)});
+                                  Value n = arith::AddIOp::create(tb, loc, n0, pos[0]);
+                                  SmallVector<OpFoldResult> tile = attrs(tb, {1, 1, 1, owTile, fTile});
+                                  SmallVector<OpFoldResult> unit = attrs(tb, {1, 1, 1, 1, 1});
+                                  Value acc = tensor::ExtractSliceOp::create(tb, loc, accType, current, at, tile, unit);
+                                  Value partial = accumulate(tb, zeroTile(tb), n, pos[1], pos[2], pos[3], fb, red[0],
+                                                             red[1], red[2], red[3], cBlock);
+                                  return tensor::InsertSliceOp::create(tb, loc, addTiles(tb, acc, partial), current, at,
+                                                                       tile, unit)
+                                      .getResult();
+                                });
+              });
+        }
+        ob.setInsertionPointToStart(forall.getTerminator().getBody());
+        tensor::ParallelInsertSliceOp::create(ob, loc, result, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
       }
-      ob.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(ob, loc, result, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+      init = forall.getResult(0);
     }
-    Value result = forall.getResult(0);
+    Value result = init;
     if (paddedOW != OW || paddedF != F)
       result = tensor::ExtractSliceOp::create(b, loc, outType, result, attrs(b, {0, 0, 0, 0, 0}), attrs(b, out),
                                               attrs(b, {1, 1, 1, 1, 1}));

@@ -2,27 +2,26 @@
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 
 // Tests that a strided 3x3x3 conv with 45 output channels becomes static register tiles:
-// filters padded to 48 (lanes in blocks of 16; in the pipeline the filter is first copied by an
-// elementwise op, which parallelize-elementwise splits before canonicalize would fold it, and
-// which pad-in-place writes into the padded filter's interior), 8 output columns x 16 channels per tile, input
-// rows read with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away. Sums
-// in two levels: each row of taps (kw x channels) into a zero tile, added to the output tile.
-// Every tile is one item of a single forall (4 x 8 output rows x 1 column block x 3 filter
-// blocks): the filter (41 KB) stays in L2, so the filter blocks are innermost and the tiles of
-// one output row, consecutive, read the same input rows. Taps that would
-// only read the zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)),
-// kh in [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones).
-// The conv starts from zeros: its loop writes an empty tensor, and each tile starts as a zero
-// fill of the output's own slice, which bufferizes in place: once vectorized, each tile is
-// written straight into the output buffer, with no scratch buffer and no copy per tile.
+// filters padded to 48 (in the pipeline the filter is first copied by an elementwise op, which
+// parallelize-elementwise splits before canonicalize would fold it, and which pad-in-place
+// writes into the padded filter's interior), lanes in a block of 32 and a block of 16, each a
+// forall of its own (8 output columns x 32 channels per tile, then 8 x 16), input rows read
+// with the W stride (2), a matmul per (kd, kh, kw), and the padding sliced away. Sums in two
+// levels: each row of taps (kw x channels) into a zero tile, added to the output tile. Every
+// tile is one item of its forall (4 x 8 output rows x 1 column block x 1 filter block): the
+// filter (41 KB) stays in L2, so the filter blocks are innermost. Taps that would only read the
+// zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)), kh in
+// [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones). The conv starts
+// from zeros: its loop writes an empty tensor, and each tile starts as a zero fill of the
+// output's own slice, which bufferizes in place: once vectorized, each tile is written straight
+// into the output buffer, with no scratch buffer and no copy per tile.
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x8x8x48xf32>
-// CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM:.*]]) in (96) shared_outs(%[[OUT:.*]] = %[[INIT]])
-// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (4, 8, 3)
-// CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#2, %c16
-// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 16]
-// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x16xf32>)
+// CHECK: %[[WIDE:.*]] = scf.forall (%[[ITEM:.*]]) in (32) shared_outs(%[[OUT:.*]] = %[[INIT]])
+// CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (4, 8)
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x32xf32>)
 // CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#0
 // CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#0
 // CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
@@ -34,13 +33,19 @@
 // CHECK: %[[KHHI:.*]] = arith.minsi %[[HHI]], %c3
 // CHECK: scf.for %{{.*}} = %[[KDLO]] to %[[KDHI]] step %c1 iter_args(%{{.*}} = %[[TILE]])
 // CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}})
-// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x32xf32>)
 // CHECK: %[[ROW:.*]] = scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[ZERO]])
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<8x8xf32>
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
-// CHECK: linalg.add ins(%[[ACC]], %[[ROW]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<8x16xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<8x32xf32>)
+// CHECK: linalg.add ins(%[[ACC]], %[[ROW]] : tensor<8x32xf32>, tensor<8x32xf32>) outs(%[[ACC]] : tensor<8x32xf32>)
 // CHECK: scf.forall.in_parallel
-// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, %[[FB]]] [1, 1, 1, 8, 16]
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM2:.*]]) in (32) shared_outs(%[[OUT2:.*]] = %[[WIDE]])
+// CHECK: %[[IDX2:.*]]:2 = affine.delinearize_index %[[ITEM2]] into (4, 8)
+// CHECK: tensor.extract_slice %[[OUT2]][0, %[[IDX2]]#0, %[[IDX2]]#1, 0, 32] [1, 1, 1, 8, 16]
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, %[[IDX2]]#0, %[[IDX2]]#1, 0, 32] [1, 1, 1, 8, 16]
 // CHECK: tensor.extract_slice %[[ALL]][0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.conv_3d
 // BUF-LABEL: func.func @conv
