@@ -135,7 +135,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     int64_t paddedF = roundUp(F, 16);
     // Lanes in 32-lane blocks, and one 16-lane block at the end when F needs it (F = 144: four
     // 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8 accumulators wait on a
-    // broadcast load per FMA). Each part of F is a forall of its own.
+    // broadcast load per FMA). Each part of F is a forall of its own. torchvision r2plus1d_18 on
+    // a Zen 5, alternating runs: forward 5% and step 3% faster on 1 thread; on 2 threads (a clip
+    // per thread) the step 1.5% faster and the forward 0-2% slower.
     struct LaneBlocks {
       int64_t base, lanes, fTile;
     };
