@@ -80,8 +80,6 @@ struct FreeBuffers : vidnet::impl::FreeBuffersBase<FreeBuffers> {
       alloc.erase();
       return success();
     }
-    if (last == block->getTerminator())
-      return last->emitError("vidnet-free-buffers: the function's terminator uses its buffer");
     OpBuilder b(last->getContext());
     b.setInsertionPointAfter(last);
     memref::DeallocOp::create(b, alloc.getLoc(), alloc.getResult());

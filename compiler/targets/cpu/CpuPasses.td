@@ -33,17 +33,18 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     Both schedules add each output's products in the same order (taps, then channels), in
     partial sums that start at zero: one row of taps (kw x C products) in a tile-outer tile,
     one 64-channel block of one tap reduction-outer; the two agree to float rounding, and
-    each gives the same bits on any number of threads. When the input is a zero tensor.pad, taps that would only read
-    its zero rows along D and H are skipped (the tap range of each tile, or the output range
-    of each tap); a sum that starts at +0 is unchanged by the +-0 products it skips.
+    each gives the same bits on any number of threads. When the input is a zero tensor.pad,
+    taps that would only read its zero rows along D and H are skipped (the tap range of each
+    tile, or the output range of each tap); a sum that starts at +0 is unchanged by the +-0
+    products it skips.
 
     X is a rank-reduced extract_slice of the zero-padded input with stride s_w along W
     (rows ow*s_w + kw), W a slice of the D x H x W x C x F filter. The tile sizes are
     static: OWT = a divisor of OW up to 8, CT = a divisor of C up to 8, FT = 32, with F
     padded to a multiple of 16 (zero filters) and W padded when OW has no divisor of at
     least 4; the padded outputs are sliced away. When the padded F is not a multiple of 32,
-    its last 16 lanes are a second forall of FT = 16 tiles (F = 144: 4 x 32 + 16). 8 x 32 f32 accumulators are 16
-    AVX-512 registers. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
+    its last 16 lanes are a second forall of FT = 16 tiles (F = 144: 4 x 32 + 16). 8 x 32
+    f32 accumulators are 16 AVX-512 registers. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
     is already zero-padded there, and extra columns are folded into that tensor.pad.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",

@@ -223,15 +223,58 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
     auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
+    auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
+    auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
+      return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
+    };
+    using Body = function_ref<Value(OpBuilder &, ValueRange, Value)>;
+    auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps, Value carried,
+                        Body body) {
+      SmallVector<Value> st;
+      for (int64_t step : steps)
+        st.push_back(index(nb, step));
+      return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
+                                [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
+                                  return {body(ib, ivs, c[0])};
+                                })
+          .results[0];
+    };
+    auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried, Body body) {
+      SmallVector<Value> lbs, ubs;
+      for (int64_t e : extents) {
+        lbs.push_back(index(nb, 0));
+        ubs.push_back(index(nb, e));
+      }
+      return loopNest(nb, lbs, ubs, steps, carried, body);
+    };
+    auto maxOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MaxSIOp::create(nb, loc, a, c).getResult(); };
+    auto minOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MinSIOp::create(nb, loc, a, c).getResult(); };
+    // The taps of axis i that read real rows for output o: [max(0, low - o*s), min(K, low + extent - o*s)).
+    auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
+      if (!axes.padded[i])
+        return {index(nb, 0), index(nb, k[i])};
+      Value first = times(nb, o, s[i]);
+      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), first);
+      Value hi = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i]), first);
+      return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, k[i]), hi)};
+    };
+    // The outputs of axis i whose tap t reads a real row:
+    // [max(0, ceil((low - t) / s)), min(O, floor((low + extent - 1 - t) / s) + 1)).
+    auto outputsFor = [&](OpBuilder &nb, int i, Value t) -> std::pair<Value, Value> {
+      if (!axes.padded[i])
+        return {index(nb, 0), index(nb, out[i + 1])};
+      Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), t);
+      Value last = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i] - 1), t);
+      lo = arith::CeilDivSIOp::create(nb, loc, lo, index(nb, s[i]));
+      Value hi =
+          arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
+      return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
+    };
     for (const LaneBlocks &part : laneBlocks) {
       const int64_t fTile = part.fTile;
       auto accType = RankedTensorType::get({owTile, fTile}, f32);
-      auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
       auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
 
-      auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
-        return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
-      };
       // acc += the products of one reduction range [c0, c0 + cCount) of tap (kd, kh, kw), in
       // steps of cTile: the only place a tile's products are summed.
       auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
@@ -267,49 +310,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       auto addTiles = [&](OpBuilder &nb, Value acc, Value partial) -> Value {
         return linalg::AddOp::create(nb, loc, TypeRange{accType}, ValueRange{acc, partial}, ValueRange{acc})
             .getResult(0);
-      };
-      using Body = function_ref<Value(OpBuilder &, ValueRange, Value)>;
-      auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
-                          Value carried, Body body) {
-        SmallVector<Value> st;
-        for (int64_t step : steps)
-          st.push_back(index(nb, step));
-        return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
-                                  [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
-                                    return {body(ib, ivs, c[0])};
-                                  })
-            .results[0];
-      };
-      auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried, Body body) {
-        SmallVector<Value> lbs, ubs;
-        for (int64_t e : extents) {
-          lbs.push_back(index(nb, 0));
-          ubs.push_back(index(nb, e));
-        }
-        return loopNest(nb, lbs, ubs, steps, carried, body);
-      };
-      auto maxOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MaxSIOp::create(nb, loc, a, c).getResult(); };
-      auto minOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MinSIOp::create(nb, loc, a, c).getResult(); };
-      // The taps of axis i that read real rows for output o: [max(0, low - o*s), min(K, low + extent - o*s)).
-      auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
-        if (!axes.padded[i])
-          return {index(nb, 0), index(nb, k[i])};
-        Value first = times(nb, o, s[i]);
-        Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), first);
-        Value hi = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i]), first);
-        return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, k[i]), hi)};
-      };
-      // The outputs of axis i whose tap t reads a real row:
-      // [max(0, ceil((low - t) / s)), min(O, floor((low + extent - 1 - t) / s) + 1)).
-      auto outputsFor = [&](OpBuilder &nb, int i, Value t) -> std::pair<Value, Value> {
-        if (!axes.padded[i])
-          return {index(nb, 0), index(nb, out[i + 1])};
-        Value lo = arith::SubIOp::create(nb, loc, index(nb, axes.low[i]), t);
-        Value last = arith::SubIOp::create(nb, loc, index(nb, axes.low[i] + axes.extent[i] - 1), t);
-        lo = arith::CeilDivSIOp::create(nb, loc, lo, index(nb, s[i]));
-        Value hi =
-            arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
-        return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
       };
       const int64_t fBlocks = part.lanes / fTile, owBlocks = paddedOW / owTile;
       // The first lane of f-block `i` of this part.
