@@ -99,3 +99,54 @@ func.func @forall_then_pad(%x: tensor<4x8xf32>) -> tensor<6x10xf32> {
   } : tensor<4x8xf32> to tensor<6x10xf32>
   return %p : tensor<6x10xf32>
 }
+
+// Tests that the chain is followed through a loop that continues another's writes (a conv's
+// 32-lane tiles, then its 16-lane tiles into their result): the first loop's init becomes the
+// interior, the second writes on into it, and bufferized nothing is copied.
+// CHECK-LABEL: func.func @two_foralls_then_pad
+// CHECK: %[[P:.*]] = linalg.fill {vidnet.interior = array<i64: 1, 0, 4, 48>}
+// CHECK: %[[IN:.*]] = tensor.extract_slice %[[P]][1, 0] [4, 48] [1, 1]
+// CHECK: %[[A:.*]] = scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %[[IN]])
+// CHECK: %[[B:.*]] = scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %[[A]])
+// CHECK: %[[WHOLE:.*]] = tensor.insert_slice %[[B]] into %[[P]][1, 0] [4, 48] [1, 1]
+// CHECK-NOT: tensor.pad
+// CHECK: return %[[WHOLE]]
+// BUF-LABEL: func.func @two_foralls_then_pad
+// BUF-NOT: memref.copy
+// BUF-NOT: linalg.copy
+// BUF: return
+func.func @two_foralls_then_pad(%x: tensor<4x48xf32>) -> tensor<6x48xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x48xf32>
+  %a = scf.forall (%i) in (4) shared_outs(%o = %e) -> (tensor<4x48xf32>) {
+    %row = tensor.extract_slice %x[%i, 0] [1, 32] [1, 1] : tensor<4x48xf32> to tensor<32xf32>
+    %dst = tensor.extract_slice %o[%i, 0] [1, 32] [1, 1] : tensor<4x48xf32> to tensor<32xf32>
+    %m = linalg.generic {indexing_maps = [affine_map<(d) -> (d)>, affine_map<(d) -> (d)>], iterator_types = ["parallel"]}
+         ins(%row : tensor<32xf32>) outs(%dst : tensor<32xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %v = arith.maximumf %in, %zero : f32
+      linalg.yield %v : f32
+    } -> tensor<32xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i, 0] [1, 32] [1, 1] : tensor<32xf32> into tensor<4x48xf32>
+    }
+  }
+  %b = scf.forall (%i) in (4) shared_outs(%o = %a) -> (tensor<4x48xf32>) {
+    %row = tensor.extract_slice %x[%i, 32] [1, 16] [1, 1] : tensor<4x48xf32> to tensor<16xf32>
+    %dst = tensor.extract_slice %o[%i, 32] [1, 16] [1, 1] : tensor<4x48xf32> to tensor<16xf32>
+    %m = linalg.generic {indexing_maps = [affine_map<(d) -> (d)>, affine_map<(d) -> (d)>], iterator_types = ["parallel"]}
+         ins(%row : tensor<16xf32>) outs(%dst : tensor<16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %v = arith.maximumf %in, %zero : f32
+      linalg.yield %v : f32
+    } -> tensor<16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i, 32] [1, 16] [1, 1] : tensor<16xf32> into tensor<4x48xf32>
+    }
+  }
+  %p = tensor.pad %b low[1, 0] high[1, 0] {
+  ^bb0(%r: index, %c: index):
+    tensor.yield %zero : f32
+  } : tensor<4x48xf32> to tensor<6x48xf32>
+  return %p : tensor<6x48xf32>
+}
