@@ -30,6 +30,10 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
           for kd, kh, kw, 64-channel block:        for od, oh, ow-block:
                                                      block tile += X * W over those 64 channels
 
+    Where a block serves at most 16 tiles (7x7 outputs), each block first prefetches the next
+    block's filter rows into L2 (memref.prefetch on the filter read in place), skipping taps
+    that no output reads: there the filter streams from memory about as fast as it is used.
+
     Both schedules add each output's products in the same order (taps, then channels), in
     partial sums that start at zero: one row of taps (kw x C products) in a tile-outer tile,
     one 64-channel block of one tap reduction-outer; the two agree to float rounding, and
@@ -49,7 +53,8 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp"> {

@@ -6,6 +6,8 @@
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -27,6 +29,9 @@ constexpr int64_t kFilterSliceL2Bytes = 512 * 1024;
 constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
 // Reduction-outer items (one filter block each) a conv keeps at least, for the threads.
 constexpr int64_t kMinReductionOuterItems = 8;
+// Reduction-outer blocks of the filter are prefetched (into L2) for items of at most this many
+// tiles: layer4's 7x7 outputs are 7.
+constexpr int64_t kMaxTilesPrefetched = 16;
 
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
@@ -270,6 +275,50 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
       return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
     };
+    // The filter as a buffer, read in place (any strides: bufferization casts, never copies), for
+    // prefetches.
+    auto filterBufferType = MemRefType::get(
+        {k[0], k[1], k[2], k[3], paddedF}, f32,
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(5, ShapedType::kDynamic)));
+    // Reduction-outer with few tiles per item (7x7 outputs): while one block of the reduction
+    // (cBlock channels of one tap) runs over the item's tiles, the filter rows of the next block
+    // are prefetched into L2. Each block is used by only a few tiles there, so the filter streams
+    // from memory, one short row of lanes per F floats (2-4.6 KB apart), and the tiles waited on
+    // it: torchvision r2plus1d_18's 1x3x3 512->1152 convs at 7x7 went from 49-52% to 60% of the
+    // peak (1 thread, Zen 5). The next block is the next cBlock rows of the D x H x W x C filter,
+    // crossing into the next tap at the end of C; past the last tap it is the last one again.
+    auto prefetchNextBlock = [&](OpBuilder &nb, Value filterBuffer, ValueRange red, Value fb, int64_t lanes) {
+      const int64_t taps = k[0] * k[1] * k[2];
+      Value tap = affine::AffineLinearizeIndexOp::create(nb, loc, ValueRange{red[0], red[1], red[2]},
+                                                         ArrayRef<int64_t>{k[0], k[1], k[2]}, /*disjoint=*/true);
+      Value nextC = arith::AddIOp::create(nb, loc, red[3], index(nb, cBlock));
+      Value wraps = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, nextC, index(nb, C));
+      Value nextTap =
+          arith::AddIOp::create(nb, loc, tap, arith::IndexCastOp::create(nb, loc, nb.getIndexType(), wraps));
+      nextTap = minOf(nb, nextTap, index(nb, taps - 1));
+      nextC = arith::SelectOp::create(nb, loc, wraps, index(nb, 0), nextC);
+      auto at = affine::AffineDelinearizeIndexOp::create(nb, loc, nextTap, ArrayRef<int64_t>{k[0], k[1], k[2]});
+      // Not for a tap whose rows no output reads (skipped along D or H, e.g. the outer temporal taps
+      // of layer4's one output frame): those prefetches only took bandwidth from the real ones.
+      auto [odLo, odHi] = outputsFor(nb, 0, at.getResult(0));
+      auto [ohLo, ohHi] = outputsFor(nb, 1, at.getResult(1));
+      Value read = arith::AndIOp::create(nb, loc, arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, odLo, odHi),
+                                         arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, ohLo, ohHi));
+      auto ifRead = scf::IfOp::create(nb, loc, read, /*withElseRegion=*/false);
+      OpBuilder tb = ifRead.getThenBodyBuilder();
+      scf::buildLoopNest(tb, loc, ValueRange{index(tb, 0)}, ValueRange{index(tb, cBlock)}, ValueRange{index(tb, 1)},
+                         [&](OpBuilder &pb, Location pl, ValueRange i) {
+                           Value c = arith::AddIOp::create(pb, pl, nextC, i[0]);
+                           // 32 lanes are two 64-byte lines.
+                           for (int64_t lane = 0; lane < lanes; lane += 16) {
+                             Value f = lane == 0 ? fb : arith::AddIOp::create(pb, pl, fb, index(pb, lane)).getResult();
+                             memref::PrefetchOp::create(
+                                 pb, pl, filterBuffer,
+                                 ValueRange{at.getResult(0), at.getResult(1), at.getResult(2), c, f},
+                                 pb.getBoolAttr(false), pb.getI32IntegerAttr(2), pb.getBoolAttr(true));
+                           }
+                         });
+    };
     for (const LaneBlocks &part : laneBlocks) {
       const int64_t fTile = part.fTile;
       auto accType = RankedTensorType::get({owTile, fTile}, f32);
@@ -389,8 +438,17 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           auto blockType = RankedTensorType::get({clipsPerItem, out[1], out[2], paddedOW, fTile}, f32);
           Value block0 =
               tensor::ExtractSliceOp::create(ob, loc, blockType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          // Only where each block serves a few tiles: there a block is read from memory about as
+          // fast as it is used. With more tiles, the next block's lines in L2 only crowded the
+          // caches (torchvision r2plus1d_18's 3x1x1 convs at 14x14: 10-20% slower).
+          const int64_t tilesPerBlock = clipsPerItem * out[1] * out[2] * owBlocks;
+          Value filterBuffer;
+          if (tilesPerBlock <= kMaxTilesPrefetched)
+            filterBuffer = bufferization::ToBufferOp::create(ob, loc, filterBufferType, w, /*read_only=*/true);
           result = loopOver(
               ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
+                if (filterBuffer)
+                  prefetchNextBlock(rb, filterBuffer, red, fb, fTile);
                 auto [odLo, odHi] = outputsFor(rb, 0, red[0]);
                 auto [ohLo, ohHi] = outputsFor(rb, 1, red[1]);
                 return loopNest(rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},

@@ -72,17 +72,22 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // in L2 is scheduled reduction-outer: one item per (clip, filter block), the reduction in blocks
 // of 64 channels of one tap outside the output tiles (7 rows of 7 x 32): each block's products
 // summed into a zero tile, which is added to the tile's sum in the item's output block, which
-// starts as the init's (zeros).
+// starts as the init's (zeros). With 7 tiles per block, each block first prefetches the next
+// block's 64 filter rows (two 64-byte lines of 32 lanes each), from the filter read in place.
 // CHECK-LABEL: func.func @wide
 // CHECK: %[[INIT:.*]] = linalg.fill
 // CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (2, 2)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#1, %c32
 // CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32] {{.*}} to tensor<1x1x7x7x32xf32>
+// CHECK: %[[FILTER:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<3x3x3x192x64xf32> to memref<3x3x3x192x64xf32, strided<[?, ?, ?, ?, ?], offset: ?>>
 // CHECK: scf.for %[[KD:.*]] = %c0 to %c3
 // CHECK: scf.for %[[KH:.*]] = %c0 to %c3
 // CHECK: scf.for %[[KW:.*]] = %c0 to %c3
 // CHECK: scf.for %[[CB:.*]] = %c0 to %c192 step %c64
+// CHECK: scf.for %[[ROW:.*]] = %c0 to %c64 step %c1
+// CHECK: memref.prefetch %[[FILTER]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[FB]]], read, locality<2>, data
+// CHECK: memref.prefetch %[[FILTER]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], read, locality<2>, data
 // CHECK: scf.for %[[OH:.*]] = %c0 to %c7 step %c1 iter_args(%[[CUR:.*]] = %{{.*}})
 // CHECK: %[[ACC:.*]] = tensor.extract_slice %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32] {{.*}} to tensor<7x32xf32>
 // CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<7x32xf32>)
@@ -91,6 +96,11 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // CHECK: %[[SUM:.*]] = linalg.add ins(%[[ACC]], %[[PART]] : tensor<7x32xf32>, tensor<7x32xf32>) outs(%[[ACC]] : tensor<7x32xf32>)
 // CHECK: tensor.insert_slice %[[SUM]] into %[[CUR]][0, 0, %[[OH]], 0, 0] [1, 1, 1, 7, 32]
 // CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[IDX]]#0, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 32]
+// BUF-LABEL: func.func @wide
+// BUF-NOT: memref.copy
+// BUF: memref.prefetch
+// BUF-NOT: memref.copy
+// BUF: return
 func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> tensor<2x1x7x7x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x1x7x7x64xf32>
@@ -278,4 +288,20 @@ func.func @clips_per_item(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x256x
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<2x3x9x9x192xf32>, tensor<3x3x3x192x256xf32>) outs(%i : tensor<2x1x7x7x256xf32>) -> tensor<2x1x7x7x256xf32>
   return %y : tensor<2x1x7x7x256xf32>
+}
+
+// Tests that a reduction-outer conv whose blocks serve many tiles (2 x 14 rows of 2 x 7 x 32:
+// 56) prefetches nothing.
+// CHECK-LABEL: func.func @many_tiles_no_prefetch
+// CHECK: scf.for %{{.*}} = %c0 to %c576 step %c64
+// CHECK-NOT: memref.prefetch
+// CHECK-NOT: bufferization.to_buffer
+// CHECK: return
+func.func @many_tiles_no_prefetch(%x: tensor<1x2x16x16x576xf32>, %w: tensor<1x3x3x576x32xf32>) -> tensor<1x2x14x14x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x14x14x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x14x14x32xf32>) -> tensor<1x2x14x14x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x2x16x16x576xf32>, tensor<1x3x3x576x32xf32>) outs(%i : tensor<1x2x14x14x32xf32>) -> tensor<1x2x14x14x32xf32>
+  return %y : tensor<1x2x14x14x32xf32>
 }
