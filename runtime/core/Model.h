@@ -5,8 +5,8 @@
 #include "runtime/core/LoopProfile.h"
 #include "runtime/core/Manifest.h"
 
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,8 +14,7 @@
 
 namespace vidnet::rt {
 
-using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits,
-                           float *features);
+using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits, float *features);
 using TrainStepFn = void (*)(const float *clips, const int64_t *labels, const float *params, const float *state,
                              const float *momentum, const float *hyper, float *newParams, float *newState,
                              float *newMomentum, float *loss, float *logits);
@@ -37,8 +36,8 @@ public:
   const std::string &dir() const { return dir_; }
   bool hasTrainStep() const { return !manifest_.trainStepSymbol.empty(); }
   bool onGpu() const { return cuda_ != nullptr; }
-  std::string deviceName() const;  // "cpu (emeraldrapids)" or the GPU's name
-  const CudaExecutor *gpu() const { return cuda_.get(); }  // null for a CPU bundle
+  std::string deviceName() const;                         // "cpu (emeraldrapids)" or the GPU's name
+  const CudaExecutor *gpu() const { return cuda_.get(); } // null for a CPU bundle
   // The parallel loops of a CPU bundle's forward or train_step (for LoopTimer and `vidrun
   // profile`); nullopt with the reason in `error` for a GPU bundle, an entry point the bundle
   // lacks, or a bundle compiled before vidc wrote loop tables.
@@ -105,9 +104,10 @@ public:
 
   // clips: n x C x L x H x W float32 (torchvision's layout), logits: n x classes. Any n >= 1:
   // chunks of the compiled forward's batch (the last one zero-padded) run on up to
-  // `threads()` worker threads (one on the GPU). Eval-mode BN. `features`, when given, receives the n x
-  // manifest().featureSize pooled vectors the classifier reads. Fails (with the reason) only
-  // when the GPU does.
+  // `threads()` worker threads (one on the GPU). On the CPU, whole groups of `threads()` clips run
+  // one clip per thread, the rest one at a time on every thread (the same bits either way).
+  // Eval-mode BN. `features`, when given, receives the n x manifest().featureSize pooled vectors
+  // the classifier reads. Fails (with the reason) only when the GPU does.
   bool forward(const float *clips, int64_t n, float *logits, float *features, std::string &error);
   bool forward(const float *clips, int64_t n, float *logits, std::string &error) {
     return forward(clips, n, logits, nullptr, error);
@@ -122,6 +122,9 @@ public:
 
   // Worker threads for forward: VIDNET_THREADS if set, else the hardware's.
   static int threads();
+  // Whether forward may run a batch's clips one per thread (the default). `vidrun profile` runs
+  // them one at a time, so that its per-loop times add up to the call.
+  void setClipPerThread(bool on) { clipPerThread_ = on; }
 
   const Bundle &bundle() const { return bundle_; }
   float *params() { return params_.data(); }
@@ -131,8 +134,12 @@ public:
 private:
   const Bundle &bundle_;
   FloatBuffer params_, state_, momentum_;
-  FloatBuffer nextParams_, nextState_, nextMomentum_, stagedClips_;  // train_step's outputs, swapped in
-  std::vector<int64_t> counters_;  // one per host tensor (num_batches_tracked), manifest order
+  FloatBuffer nextParams_, nextState_, nextMomentum_, stagedClips_; // train_step's outputs, swapped in
+  std::vector<int64_t> counters_; // one per host tensor (num_batches_tracked), manifest order
+  bool clipPerThread_ = true;
+
+  // Clips [0, n) one per thread, n a multiple of threads().
+  void forwardClipPerThread(const float *clips, int64_t n, float *logits, float *features) const;
 };
 
 } // namespace vidnet::rt

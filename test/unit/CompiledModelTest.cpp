@@ -10,6 +10,7 @@
 #include "test/support/ReferenceModel.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <random>
@@ -241,6 +242,17 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
               spec.c_str(), kernelsOnCpu ? " (CUDA kernels on the CPU)" : "", maxDiff, maxRef, featureDiff, timings.mlirSeconds + timings.llvmSeconds + timings.linkSeconds);
   EXPECT_GT(maxRef, 0.0) << "all-zero logits test nothing";
   EXPECT_LE(maxDiff, 1e-4 * std::max(1.0, maxRef));
+
+  // The forward above ran two of the clips one per thread (on a machine of several threads);
+  // one clip at a time on every thread gives the same bits.
+  model.setClipPerThread(false);
+  std::vector<float> oneAtATime(logits.size()), oneAtATimeFeatures(features.size());
+  ASSERT_TRUE(model.forward(clips.data(), clipsCount, oneAtATime.data(), oneAtATimeFeatures.data(), forwardError))
+      << forwardError;
+  model.setClipPerThread(true);
+  EXPECT_EQ(0, std::memcmp(logits.data(), oneAtATime.data(), sizeof(float) * logits.size())) << "logits";
+  EXPECT_EQ(0, std::memcmp(features.data(), oneAtATimeFeatures.data(), sizeof(float) * features.size()))
+      << "features";
 
   if (train)
     checkTrainStep(graph, model, x, tensor);

@@ -86,10 +86,12 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
 
   rt::Model model(*bundle);
   model.initialize(0);
+  model.setClipPerThread(false);
   const std::vector<float> clips = syntheticClips(m, batch);
   const std::vector<int64_t> labels = syntheticLabels(m, batch);
   std::vector<float> logits(static_cast<size_t>(batch * m.classes));
-  // The forward as Model::forward runs it: calls of the compiled batch, each on every thread.
+  // The forward one clip at a time, each on every thread: clips run one per thread would time
+  // the same loop on both threads at once.
   const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
   auto call = [&]() {
     if (trainStep) {
