@@ -30,6 +30,9 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
           for kd, kh, kw, 64-channel block:        for od, oh, ow-block:
                                                      block tile += X * W over those 64 channels
 
+    The blocks are 64 channels for 27-tap kernels and up to 128 for kernels of at most 9 taps
+    (1x3x3, 3x1x1, and the phases of a strided data gradient).
+
     Where a block serves at most 16 tiles (7x7 outputs), each block first prefetches the next
     block's filter rows into L2 (memref.prefetch on the filter read in place), skipping taps
     that no output reads: there the filter streams from memory about as fast as it is used.

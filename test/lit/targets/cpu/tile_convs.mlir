@@ -291,9 +291,10 @@ func.func @clips_per_item(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x256x
 }
 
 // Tests that a reduction-outer conv whose blocks serve many tiles (2 x 14 rows of 2 x 7 x 32:
-// 56) prefetches nothing.
+// 56) prefetches nothing, and that a kernel of 9 taps takes its reduction in blocks of up to 128
+// channels (96, a divisor of 576), where the 27-tap @wide above takes 64.
 // CHECK-LABEL: func.func @many_tiles_no_prefetch
-// CHECK: scf.for %{{.*}} = %c0 to %c576 step %c64
+// CHECK: scf.for %{{.*}} = %c0 to %c576 step %c96
 // CHECK-NOT: memref.prefetch
 // CHECK-NOT: bufferization.to_buffer
 // CHECK: return
