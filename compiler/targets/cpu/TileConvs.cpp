@@ -171,8 +171,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // Channels per reduction block when the reduction is outer: a divisor of C up to 64, or up to
     // 128 for kernels of at most 9 taps (1x3x3, 3x1x1), whose blocks then read longer runs of each
     // input position's channels and load and store the item's sums half as often. Alternating runs
-    // on a Zen 5: mc3_18's forward 2.7% and torchvision r2plus1d_18's 1.2% faster (its 1x3x3
-    // 512-channel convs at 8x7x7 5% per conv, 1 thread); r3d_18's 3x3x3 256-channel convs 5% slower
+    // on a Zen 5, 2 threads: mc3_18's forward 1-3% and torchvision r2plus1d_18's 1-2% faster
+    // (mc3_18's 1x3x3 512-channel convs at 8x7x7 5% per conv, 1 thread); r3d_18's 3x3x3 256-channel convs 5% slower
     // with 128, so 27-tap kernels keep 64.
     const int64_t maxCBlock = k[0] * k[1] * k[2] <= 9 ? 128 : 64;
     const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, maxCBlock / cTile);
