@@ -5,8 +5,8 @@
 #include "runtime/core/LoopProfile.h"
 #include "runtime/core/Manifest.h"
 
-#include <cstdint>
 #include <cstdlib>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +14,8 @@
 
 namespace vidnet::rt {
 
-using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits, float *features);
+using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits,
+                           float *features);
 using TrainStepFn = void (*)(const float *clips, const int64_t *labels, const float *params, const float *state,
                              const float *momentum, const float *hyper, float *newParams, float *newState,
                              float *newMomentum, float *loss, float *logits);
@@ -36,8 +37,8 @@ public:
   const std::string &dir() const { return dir_; }
   bool hasTrainStep() const { return !manifest_.trainStepSymbol.empty(); }
   bool onGpu() const { return cuda_ != nullptr; }
-  std::string deviceName() const;                         // "cpu (emeraldrapids)" or the GPU's name
-  const CudaExecutor *gpu() const { return cuda_.get(); } // null for a CPU bundle
+  std::string deviceName() const;  // "cpu (emeraldrapids)" or the GPU's name
+  const CudaExecutor *gpu() const { return cuda_.get(); }  // null for a CPU bundle
   // The parallel loops of a CPU bundle's forward or train_step (for LoopTimer and `vidrun
   // profile`); nullopt with the reason in `error` for a GPU bundle, an entry point the bundle
   // lacks, or a bundle compiled before vidc wrote loop tables.
@@ -134,10 +135,14 @@ public:
 private:
   const Bundle &bundle_;
   FloatBuffer params_, state_, momentum_;
-  FloatBuffer nextParams_, nextState_, nextMomentum_, stagedClips_; // train_step's outputs, swapped in
-  std::vector<int64_t> counters_; // one per host tensor (num_batches_tracked), manifest order
+  FloatBuffer nextParams_, nextState_, nextMomentum_, stagedClips_;  // train_step's outputs, swapped in
+  std::vector<int64_t> counters_;  // one per host tensor (num_batches_tracked), manifest order
   bool clipPerThread_ = true;
 
+  // One call of the compiled forward on count <= manifest().forwardBatch clips (the rest of its
+  // batch zeros), through buffers of that batch; logits and features of those clips only.
+  bool forwardCall(const float *clips, int64_t count, FloatBuffer &staged, FloatBuffer &out, FloatBuffer &pooled,
+                   float *logits, float *features, std::string &error) const;
   // Clips [0, n) one per thread, n a multiple of threads().
   void forwardClipPerThread(const float *clips, int64_t n, float *logits, float *features) const;
 };

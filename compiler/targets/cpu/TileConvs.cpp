@@ -141,8 +141,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // Lanes in 32-lane blocks, and one 16-lane block at the end when F needs it (F = 144: four
     // 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8 accumulators wait on a
     // broadcast load per FMA). Each part of F is a forall of its own. torchvision r2plus1d_18 on
-    // a Zen 5, alternating runs: forward 5% and step 3% faster on 1 thread; on 2 threads (a clip
-    // per thread) the step 1.5% faster and the forward 0-2% slower.
+    // a Zen 5, alternating runs: forward 5% and step 3% faster on 1 thread, step 1.5% faster on 2
+    // (the 2-thread forward gained only once vidnet-cpu-pad-in-place followed both foralls).
     struct LaneBlocks {
       int64_t base, lanes, fTile;
     };
@@ -167,14 +167,15 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // is a whole filter block of one clip, the reduction is outermost in blocks of 64 channels
     // of one tap (8 KB of filter, read from L1 by every tile), and the tiles' sums wait in the
     // item's output block (L1) between reduction blocks.
-    const int64_t sliceBytes = k[0] * k[1] * k[2] * C * fTile * 4;
+    const int64_t taps = k[0] * k[1] * k[2];
+    const int64_t sliceBytes = taps * C * fTile * 4;
     // Channels per reduction block when the reduction is outer: a divisor of C up to 64, or up to
     // 128 for kernels of at most 9 taps (1x3x3, 3x1x1), whose blocks then read longer runs of each
-    // input position's channels and load and store the item's sums half as often. Alternating runs
-    // on a Zen 5, 2 threads: mc3_18's forward 1-3% and torchvision r2plus1d_18's 1-2% faster
-    // (mc3_18's 1x3x3 512-channel convs at 8x7x7 5% per conv, 1 thread); r3d_18's 3x3x3 256-channel convs 5% slower
-    // with 128, so 27-tap kernels keep 64.
-    const int64_t maxCBlock = k[0] * k[1] * k[2] <= 9 ? 128 : 64;
+    // input position's channels and load and store the item's sums half as often. Alternating
+    // runs on a Zen 5, 2 threads: mc3_18's forward 1-3% and torchvision r2plus1d_18's 1-2% faster
+    // (mc3_18's 1x3x3 512-channel convs at 8x7x7 5% per conv, 1 thread); r3d_18's 3x3x3
+    // 256-channel convs 5% slower with 128, so 27-tap kernels keep 64.
+    const int64_t maxCBlock = taps <= 9 ? 128 : 64;
     const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, maxCBlock / cTile);
     // Below half of L2 the slice still fits, yet streaming it from there once per tile beside
     // the input rows fell short above a quarter of L2 (on a Zen 5, r3d_18's 3x3x3 128-channel
@@ -290,11 +291,10 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // (cBlock channels of one tap) runs over the item's tiles, the filter rows of the next block
     // are prefetched into L2. Each block is used by only a few tiles there, so the filter streams
     // from memory, one short row of lanes per F floats (2-4.6 KB apart), and the tiles waited on
-    // it: torchvision r2plus1d_18's 1x3x3 512->1152 convs at 7x7 went from 49-52% to 60% of the
-    // peak (1 thread, Zen 5). The next block is the next cBlock rows of the D x H x W x C filter,
+    // it: torchvision r2plus1d_18's 1x3x3 512->1152 convs at 7x7 went from 49-52% to 56-60% of
+    // the peak (1 thread, Zen 5). The next block is the next cBlock rows of the D x H x W x C filter,
     // crossing into the next tap at the end of C; past the last tap it is the last one again.
     auto prefetchNextBlock = [&](OpBuilder &nb, Value filterBuffer, ValueRange red, Value fb, int64_t lanes) {
-      const int64_t taps = k[0] * k[1] * k[2];
       Value tap = affine::AffineLinearizeIndexOp::create(nb, loc, ValueRange{red[0], red[1], red[2]},
                                                          ArrayRef<int64_t>{k[0], k[1], k[2]}, /*disjoint=*/true);
       Value nextC = arith::AddIOp::create(nb, loc, red[3], index(nb, cBlock));
@@ -352,8 +352,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             });
         return channels.results[0];
       };
-      // Sums in two levels: each row of taps (kw x C products) or reduction block (64 channels of one
-      // tap) into a tile that starts at zero, then that tile into the output tile. One float32
+      // Sums in two levels: each row of taps (kw x C products) or reduction block (cBlock channels of
+      // one tap) into a tile that starts at zero, then that tile into the output tile. One float32
       // chain over all 27 x C products (oneDNN's direct conv, and ours before) has about
       // sqrt(27 x C / (kw x C + 9)) times its error: measured 2-5x the rms error of two levels
       // against float64 for C = 64..512. One add per accumulator per row costs about 1%.
@@ -401,7 +401,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           // tiles of one output position are consecutive and read the same input rows from L1
           // (3x1x1 convs read each input row for one tap only, so with f-block outermost every
           // f-block streamed the whole input again from L3).
-          const bool filterInner = k[0] * k[1] * k[2] * C * paddedF * 4 <= kWholeFilterL2Bytes;
+          const bool filterInner = taps * C * paddedF * 4 <= kWholeFilterL2Bytes;
           Value n, fb, od, oh, owb;
           if (filterInner) {
             auto split = affine::AffineDelinearizeIndexOp::create(
@@ -435,7 +435,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
         } else {
           // forall (clip group, f-block): block = out[clips, :, :, :, f-block]
-          //   for taps, c-blocks of 64: for clip, od, oh, ow-block: block tile += ... (64 channels)
+          //   for taps, c-blocks: for clip, od, oh, ow-block: block tile += ... (cBlock channels)
           auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item,
                                                                 ArrayRef<int64_t>{out[0] / clipsPerItem, fBlocks});
           Value n0 = times(ob, split.getResult(0), clipsPerItem), fb = laneOf(ob, split.getResult(1));
