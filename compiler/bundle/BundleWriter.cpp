@@ -149,7 +149,8 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
     return false;
   auto finish = [&](const BufferLayout &layout) {
     nlohmann::ordered_json manifest = bundleManifest({request.graph, request.specText, request.batch, request.trainStep,
-                                                      kForwardClipsPerCall, layout, request.target, kLibraryName},
+                                                      kForwardClipsPerCall, layout, request.target, kLibraryName,
+                                                      /*prepare=*/true},
                                                      error);
     return !manifest.is_null() && staging.write("manifest.json", manifest.dump(2) + "\n", error) &&
            staging.commit(error);

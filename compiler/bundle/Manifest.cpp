@@ -92,6 +92,16 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
         {"logits", {in.forwardClipsPerCall, g.classes}},
         {"features", {in.forwardClipsPerCall, g.featureWidth()}},
         {"bn", "eval"}}}};
+  if (in.prepare) {
+    nlohmann::ordered_json &forward = m["entry_points"]["forward"];
+    forward["signature"] = "void(const float *clips, const float *params, const float *state, const float *prepared, "
+                           "float *logits, float *features)";
+    // Filters packed for the forward's tiles: computed from the weights once, not per clip.
+    forward["prepare"] = {{"symbol", "vidnet_forward_prepare"},
+                          {"signature", "void(const float *params, const float *state, float *prepared)"},
+                          {"elements_symbol", "vidnet_forward_prepared_elements"},
+                          {"elements_signature", "int64_t(void)"}};
+  }
   if (in.trainStep) {
     m["buffers"]["momentum"] = {{"elements", in.layout.paramElements}, {"layout", "params"}};
     m["entry_points"]["train_step"] = {

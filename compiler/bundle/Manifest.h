@@ -10,7 +10,8 @@
 
 namespace vidnet {
 
-constexpr int kManifestVersion = 1;
+// 2: the CPU forward takes a buffer of prepared weights (entry_points.forward.prepare).
+constexpr int kManifestVersion = 2;
 
 struct ManifestInputs {
   const ModelGraph &graph;
@@ -21,6 +22,7 @@ struct ManifestInputs {
   const BufferLayout &layout;
   const cpu::MachineTarget &target;
   std::string library;  // the shared object's file name inside the bundle
+  bool prepare = false;  // forward reads prepared weights that vidnet_forward_prepare writes (CPU)
 };
 
 // Fails (returns a null json and sets `error`) only on a compiler bug: a float tensor of the

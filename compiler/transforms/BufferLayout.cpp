@@ -22,8 +22,15 @@ BufferLayout layoutArguments(mlir::func::FuncOp func, unsigned first, unsigned e
   return layout;
 }
 
+unsigned firstPreparedArgument(mlir::func::FuncOp forward) {
+  unsigned first = forward.getNumArguments();
+  while (first > 1 && forward.getArgAttr(first - 1, kPreparedAttr))
+    --first;
+  return first;
+}
+
 BufferLayout layoutForwardArguments(mlir::func::FuncOp forward) {
-  return layoutArguments(forward, 1, forward.getNumArguments());
+  return layoutArguments(forward, 1, firstPreparedArgument(forward));
 }
 
 } // namespace vidnet

@@ -54,8 +54,8 @@ public:
       b_.setInsertionPoint(ret);
       for (const Store &s : stores_) {
         Value dest = s.slot ? view(s.buffer, *s.slot) : buffers_[s.buffer];
-        auto store = bufferization::MaterializeInDestinationOp::create(b_, ret.getLoc(), ret.getOperand(s.result),
-                                                                       dest);
+        auto store =
+            bufferization::MaterializeInDestinationOp::create(b_, ret.getLoc(), ret.getOperand(s.result), dest);
         store.setRestrict(true);
         store.setWritable(true);
       }
@@ -85,8 +85,7 @@ private:
     SmallVector<int64_t> strides = rowMajorStrides(slot.shape);
     auto type = MemRefType::get(slot.shape, Float32Type::get(func_.getContext()),
                                 StridedLayoutAttr::get(func_.getContext(), slot.offset, strides));
-    return memref::ReinterpretCastOp::create(b_, func_.getLoc(), type, buffers_[b], slot.offset, slot.shape,
-                                             strides);
+    return memref::ReinterpretCastOp::create(b_, func_.getLoc(), type, buffers_[b], slot.offset, slot.shape, strides);
   }
 
   func::FuncOp func_;
@@ -101,30 +100,83 @@ MemRefType memrefOf(Type tensor) {
   return MemRefType::get(t.getShape(), t.getElementType());
 }
 
-LogicalResult exportForward(func::FuncOp forward) {
+// The prepared tensors (forward's trailing `vidnet.prepared` arguments) in one flat buffer, in
+// argument order, 64-byte aligned like the others.
+SmallVector<vidnet::BufferSlot> layoutPrepared(func::FuncOp forward, int64_t &elements) {
+  SmallVector<vidnet::BufferSlot> slots;
+  elements = 0;
+  for (unsigned i = vidnet::firstPreparedArgument(forward); i < forward.getNumArguments(); ++i) {
+    vidnet::BufferSlot slot;
+    auto type = cast<RankedTensorType>(forward.getArgumentTypes()[i]);
+    slot.shape.assign(type.getShape().begin(), type.getShape().end());
+    slot.offset = (elements + vidnet::kBufferAlignment - 1) / vidnet::kBufferAlignment * vidnet::kBufferAlignment;
+    elements = slot.offset + type.getNumElements();
+    slots.push_back(std::move(slot));
+  }
+  return slots;
+}
+
+// With `prepare` (the CPU target's @forward_prepare), forward takes the prepared buffer after
+// the state: void vidnet_forward(clips, params, state, prepared, logits[, features]).
+LogicalResult exportForward(func::FuncOp forward, func::FuncOp prepare) {
   FunctionType type = forward.getFunctionType();
   if (type.getNumInputs() < 1 || type.getNumResults() < 1 || type.getNumResults() > 2 ||
       !llvm::all_of(type.getInputs(), llvm::IsaPred<RankedTensorType>) ||
       !llvm::all_of(type.getResults(), llvm::IsaPred<RankedTensorType>))
     return forward.emitError("vidnet-export-abi expects forward(tensor...) -> (logits[, features])");
   vidnet::BufferLayout layout = vidnet::layoutForwardArguments(forward);
+  int64_t preparedElements = 0;
+  SmallVector<vidnet::BufferSlot> prepared = layoutPrepared(forward, preparedElements);
+  if (!prepare && !prepared.empty())
+    return forward.emitError("forward has prepared arguments but the module has no @forward_prepare");
   Type f32 = Float32Type::get(forward.getContext());
-  enum { Clips, Params, State, Logits, Features };
   SmallVector<Type> buffers = {memrefOf(type.getInput(0)), MemRefType::get({layout.paramElements}, f32),
-                               MemRefType::get({layout.stateElements}, f32), memrefOf(type.getResult(0))};
-  SmallVector<const char *> names = {"clips", "params", "state", "logits"};
+                               MemRefType::get({layout.stateElements}, f32)};
+  SmallVector<const char *> names = {"clips", "params", "state"};
+  const unsigned clips = 0, params = 1, state = 2, preparedBuffer = 3;
+  if (prepare) {
+    buffers.push_back(MemRefType::get({preparedElements}, f32));
+    names.push_back("prepared");
+  }
+  const unsigned logits = buffers.size(), features = logits + 1;
+  buffers.push_back(memrefOf(type.getResult(0)));
+  names.push_back("logits");
   if (type.getNumResults() == 2) {
     buffers.push_back(memrefOf(type.getResult(1)));
     names.push_back("features");
   }
   AbiRewriter abi(forward, buffers);
-  abi.argFromBuffer(0, Clips);
+  abi.argFromBuffer(0, clips);
   for (auto [i, slot] : llvm::enumerate(layout.slots))
-    abi.argFromSlot(i + 1, slot.state ? State : Params, slot);
-  abi.resultToBuffer(0, Logits);
+    abi.argFromSlot(i + 1, slot.state ? state : params, slot);
+  for (auto [i, slot] : llvm::enumerate(prepared))
+    abi.argFromSlot(i + 1 + layout.slots.size(), preparedBuffer, slot);
+  abi.resultToBuffer(0, logits);
   if (type.getNumResults() == 2)
-    abi.resultToBuffer(1, Features);
+    abi.resultToBuffer(1, features);
   abi.finish(names, "vidnet_forward");
+  if (!prepare)
+    return success();
+
+  // void vidnet_forward_prepare(const float *params, const float *state, float *prepared), and
+  // int64_t vidnet_forward_prepared_elements(): the size of that buffer, for the runtime.
+  if (prepare.getNumArguments() != layout.slots.size() || prepare.getNumResults() != prepared.size())
+    return prepare.emitError("@forward_prepare does not match @forward's weights and prepared arguments");
+  AbiRewriter prep(prepare, {MemRefType::get({layout.paramElements}, f32), MemRefType::get({layout.stateElements}, f32),
+                             MemRefType::get({preparedElements}, f32)});
+  for (auto [i, slot] : llvm::enumerate(layout.slots))
+    prep.argFromSlot(i, slot.state ? 1 : 0, slot);
+  for (auto [i, slot] : llvm::enumerate(prepared))
+    prep.resultToSlot(i, 2, slot);
+  prep.finish({"params", "state", "prepared"}, "vidnet_forward_prepare");
+  OpBuilder b(prepare);
+  b.setInsertionPointAfter(prepare);
+  auto size = func::FuncOp::create(b, prepare.getLoc(), "vidnet_forward_prepared_elements",
+                                   b.getFunctionType({}, {b.getI64Type()}));
+  b.setInsertionPointToStart(size.addEntryBlock());
+  func::ReturnOp::create(
+      b, prepare.getLoc(),
+      ValueRange{arith::ConstantOp::create(b, prepare.getLoc(), b.getI64IntegerAttr(preparedElements)).getResult()});
   return success();
 }
 
@@ -160,13 +212,12 @@ LogicalResult exportTrainStep(func::FuncOp step) {
     }
   }
   if (momentum != momenta)
-    return step.emitError("train_step has ") << momenta << " momentum buffers for " << momentum
-                                             << " trainable tensors";
+    return step.emitError("train_step has ") << momenta << " momentum buffers for " << momentum << " trainable tensors";
   abi.argFromBuffer(type.getNumInputs() - 1, Hyper);
   abi.resultToBuffer(tensors + momenta, Loss);
   abi.resultToBuffer(tensors + momenta + 1, Logits);
-  abi.finish({"clips", "labels", "params", "state", "momentum", "hyper", "new_params", "new_state",
-              "new_momentum", "loss", "logits"},
+  abi.finish({"clips", "labels", "params", "state", "momentum", "hyper", "new_params", "new_state", "new_momentum",
+              "loss", "logits"},
              "vidnet_train_step");
   return success();
 }
@@ -174,7 +225,7 @@ LogicalResult exportTrainStep(func::FuncOp step) {
 struct ExportAbi : vidnet::impl::ExportAbiBase<ExportAbi> {
   void runOnOperation() override {
     if (auto forward = getOperation().lookupSymbol<func::FuncOp>("forward"))
-      if (failed(exportForward(forward)))
+      if (failed(exportForward(forward, getOperation().lookupSymbol<func::FuncOp>(vidnet::kForwardPrepareName))))
         return signalPassFailure();
     if (auto step = getOperation().lookupSymbol<func::FuncOp>("train_step"))
       if (failed(exportTrainStep(step)))

@@ -126,6 +126,15 @@ def ExportAbi : Pass<"vidnet-export-abi", "mlir::ModuleOp"> {
     with the same layout in the old and new buffers (momentum buffers at their parameter's
     offset): the runtime swaps the buffers after a step. Functions not present are skipped.
 
+    When the module has `@forward_prepare` (the CPU target's vidnet-cpu-hoist-weight-packing),
+    forward's trailing `vidnet.prepared` arguments are read from a fourth buffer, after the
+    state, laid out like the others in argument order:
+
+        void vidnet_forward(const float *clips, const float *params, const float *state,
+                            const float *prepared, float *logits[, float *features]);
+        void vidnet_forward_prepare(const float *params, const float *state, float *prepared);
+        int64_t vidnet_forward_prepared_elements(void);
+
     Before:
     ```mlir
     func.func @forward(%x: tensor<1x4x8x8x3xf32>, %w: tensor<3x3x3x3x8xf32> {vidnet.name = "stem.0.weight"}) -> tensor<1x5xf32>
@@ -136,7 +145,8 @@ def ExportAbi : Pass<"vidnet-export-abi", "mlir::ModuleOp"> {
       %w = memref.reinterpret_cast %p to offset: [0], sizes: [3, 3, 3, 3, 8], strides: [...]
     ```
   }];
-  let dependentDialects = ["mlir::bufferization::BufferizationDialect", "mlir::memref::MemRefDialect"];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 def MemrefCopyToLinalg : Pass<"vidnet-memref-copy-to-linalg", "mlir::func::FuncOp"> {

@@ -110,8 +110,8 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
     return r.fail("format", "'" + format + "'; this is not a vidnet bundle manifest");
   if (!r.integer(j, "version", "", version, 0, 1000))
     return false;
-  if (version != 1)
-    return r.fail("version", std::to_string(version) + "; this runtime reads version 1 (rebuild the bundle with this vidc)");
+  if (version != 2)
+    return r.fail("version", std::to_string(version) + "; this runtime reads version 2 (rebuild the bundle with this vidc)");
   m.version = static_cast<int>(version);
   const json *spec = r.member(j, "spec", "");
   const json *target = r.member(j, "target", "");
@@ -152,6 +152,12 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
       !r.string(*forward, "symbol", "entry_points.forward", m.forwardSymbol) ||
       !r.integer(*forward, "batch", "entry_points.forward", m.forwardBatch, 1, 1 << 20))
     return false;
+  if (m.targetKind == "cpu") {
+    const json *prepare = r.member(*forward, "prepare", "entry_points.forward");
+    if (!prepare || !r.string(*prepare, "symbol", "entry_points.forward.prepare", m.prepareSymbol) ||
+        !r.string(*prepare, "elements_symbol", "entry_points.forward.prepare", m.preparedElementsSymbol))
+      return false;
+  }
   std::vector<int64_t> featureShape;
   if (!r.dims(*forward, "features", "entry_points.forward", featureShape, 2))
     return false;

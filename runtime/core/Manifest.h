@@ -34,6 +34,9 @@ struct Manifest {
   int64_t parameters = 0, macsPerClip = 0;
   std::string library;  // cpu: the shared object
   std::string forwardSymbol;
+  // cpu: forward reads weights prepared by this function (filters packed for its tiles), whose
+  // buffer size the second one returns.
+  std::string prepareSymbol, preparedElementsSymbol;
   int64_t forwardBatch = 0;  // clips per call of the compiled forward
   int64_t featureSize = 0;   // width of the pooled vector forward also returns (fc's input)
   std::string trainStepSymbol;  // empty: built with --forward-only

@@ -209,6 +209,18 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
     error = library + ": no entry point '" + b->manifest_.forwardSymbol + "'";
     return nullptr;
   }
+  b->prepare_ = reinterpret_cast<PrepareFn>(dlsym(b->library_, b->manifest_.prepareSymbol.c_str()));
+  auto elements = reinterpret_cast<PreparedElementsFn>(dlsym(b->library_, b->manifest_.preparedElementsSymbol.c_str()));
+  if (!b->prepare_ || !elements) {
+    error = library + ": no entry point '" +
+            (b->prepare_ ? b->manifest_.preparedElementsSymbol : b->manifest_.prepareSymbol) + "'";
+    return nullptr;
+  }
+  b->preparedElements_ = elements();
+  if (b->preparedElements_ < 0) {
+    error = library + ": " + b->manifest_.preparedElementsSymbol + "() is negative";
+    return nullptr;
+  }
   if (!b->manifest_.trainStepSymbol.empty()) {
     b->trainStep_ = reinterpret_cast<TrainStepFn>(dlsym(b->library_, b->manifest_.trainStepSymbol.c_str()));
     if (!b->trainStep_) {
@@ -238,10 +250,15 @@ std::optional<std::vector<LoopRow>> Bundle::loops(bool trainStep, std::string &e
   return readLoopTable(library_, trainStep ? manifest_.trainStepSymbol : manifest_.forwardSymbol, error);
 }
 
-bool Bundle::forward(const float *clips, const float *params, const float *state, float *logits, float *features,
-                     std::string &error) const {
+void Bundle::prepare(const float *params, const float *state, float *prepared) const {
+  if (prepare_)
+    prepare_(params, state, prepared);
+}
+
+bool Bundle::forward(const float *clips, const float *params, const float *state, const float *prepared, float *logits,
+                     float *features, std::string &error) const {
   if (!cuda_) {
-    forward_(clips, params, state, logits, features);
+    forward_(clips, params, state, prepared, logits, features);
     return true;
   }
   std::string why;
@@ -281,7 +298,7 @@ FloatBuffer::FloatBuffer(int64_t elements) : size_(elements) {
 
 Model::Model(const Bundle &bundle)
     : bundle_(bundle), params_(bundle.manifest().paramElements), state_(bundle.manifest().stateElements),
-      momentum_(bundle.manifest().paramElements) {
+      momentum_(bundle.manifest().paramElements), prepared_(bundle.preparedElements()) {
   const Manifest &m = bundle.manifest();
   for (const ManifestTensor &t : m.tensors)
     if (t.buffer == BufferKind::Host)
@@ -290,6 +307,7 @@ Model::Model(const Bundle &bundle)
 }
 
 void Model::initialize(uint64_t seed) {
+  preparedStale_ = true;
   Random rng(seed);
   std::vector<float> values;
   size_t counter = 0;
@@ -393,6 +411,7 @@ bool Model::loadWeights(const std::string &path, std::string &error, bool replac
   for (Pending &p : pending)
     permute(p.values.data(), p.tensor->shape, p.tensor->permutation, p.buffer->data() + p.tensor->offset);
   counters_ = counters;
+  preparedStale_ = true;
   return true;
 }
 
@@ -458,6 +477,7 @@ bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper 
   std::swap(params_, nextParams_);
   std::swap(state_, nextState_);
   std::swap(momentum_, nextMomentum_);
+  preparedStale_ = true;
   // PyTorch counts every training-mode forward of a BN layer.
   for (int64_t &c : counters_)
     ++c;
@@ -480,7 +500,8 @@ bool Model::forwardCall(const float *clips, int64_t count, FloatBuffer &staged, 
   // The clips past `count` are zeros; clipsToChannelsLast overwrites the others whole.
   std::memset(staged.data() + count * clip, 0, sizeof(float) * static_cast<size_t>(staged.size() - count * clip));
   clipsToChannelsLast(clips, count, m.channels, spatial, staged.data());
-  if (!bundle_.forward(staged.data(), params_.data(), state_.data(), out.data(), pooled.data(), error))
+  if (!bundle_.forward(staged.data(), params_.data(), state_.data(), prepared_.data(), out.data(), pooled.data(),
+                       error))
     return false;
   std::memcpy(logits, out.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
   if (features)
@@ -509,7 +530,15 @@ void Model::forwardClipPerThread(const float *clips, int64_t n, float *logits, f
   parallelFor(run, &job, n);
 }
 
+void Model::prepareWeights() {
+  if (!preparedStale_)
+    return;
+  bundle_.prepare(params_.data(), state_.data(), prepared_.data());
+  preparedStale_ = false;
+}
+
 bool Model::forward(const float *clips, int64_t n, float *logits, float *features, std::string &error) {
+  prepareWeights();
   const Manifest &m = bundle_.manifest();
   const int64_t perCall = m.forwardBatch, clip = m.channels * m.frames * m.height * m.width;
   // Whole groups of threads() clips one clip per thread, the rest one call at a time with its

@@ -14,8 +14,10 @@
 
 namespace vidnet::rt {
 
-using ForwardFn = void (*)(const float *clips, const float *params, const float *state, float *logits,
-                           float *features);
+using ForwardFn = void (*)(const float *clips, const float *params, const float *state, const float *prepared,
+                           float *logits, float *features);
+using PrepareFn = void (*)(const float *params, const float *state, float *prepared);
+using PreparedElementsFn = int64_t (*)();
 using TrainStepFn = void (*)(const float *clips, const int64_t *labels, const float *params, const float *state,
                              const float *momentum, const float *hyper, float *newParams, float *newState,
                              float *newMomentum, float *loss, float *logits);
@@ -47,8 +49,13 @@ public:
   // The compiled entry points on compiled-layout buffers: the shared object's functions, or
   // the kernels on the GPU (inputs uploaded, outputs downloaded). Return false with the reason
   // when the GPU fails (a CPU entry point cannot fail). Not reentrant on the GPU.
-  bool forward(const float *clips, const float *params, const float *state, float *logits, float *features,
-               std::string &error) const;
+  // `prepared`: what prepare() wrote from these params and state (CPU; ignored on the GPU).
+  bool forward(const float *clips, const float *params, const float *state, const float *prepared, float *logits,
+               float *features, std::string &error) const;
+  // The weights the CPU forward reads in a layout of its own (filters packed for its tiles),
+  // computed from params and state into preparedElements() floats; nothing on the GPU.
+  void prepare(const float *params, const float *state, float *prepared) const;
+  int64_t preparedElements() const { return preparedElements_; }
   bool trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                  const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
                  float *loss, float *logits, std::string &error) const;
@@ -59,6 +66,8 @@ private:
   Manifest manifest_;
   void *library_ = nullptr;
   ForwardFn forward_ = nullptr;
+  PrepareFn prepare_ = nullptr;
+  int64_t preparedElements_ = 0;
   TrainStepFn trainStep_ = nullptr;
   std::unique_ptr<CudaExecutor> cuda_;
 };
@@ -128,8 +137,17 @@ public:
   void setClipPerThread(bool on) { clipPerThread_ = on; }
 
   const Bundle &bundle() const { return bundle_; }
-  float *params() { return params_.data(); }
-  float *state() { return state_.data(); }
+  // Writable: the prepared weights are recomputed before the next forward.
+  float *params() {
+    preparedStale_ = true;
+    return params_.data();
+  }
+  float *state() {
+    preparedStale_ = true;
+    return state_.data();
+  }
+  const float *params() const { return params_.data(); }
+  const float *state() const { return state_.data(); }
   float *momentum() { return momentum_.data(); }
 
 private:
@@ -138,6 +156,12 @@ private:
   FloatBuffer nextParams_, nextState_, nextMomentum_, stagedClips_;  // train_step's outputs, swapped in
   std::vector<int64_t> counters_;  // one per host tensor (num_batches_tracked), manifest order
   bool clipPerThread_ = true;
+  // The bundle's prepared weights, computed from params_ and state_ by the first forward after
+  // they change (initialize, loadWeights, trainStep, a caller writing through params() or
+  // state()), not by every call: mc3_18 packs 41 MB of filters.
+  FloatBuffer prepared_;
+  bool preparedStale_ = true;
+  void prepareWeights();
 
   // One call of the compiled forward on count <= manifest().forwardBatch clips (the rest of its
   // batch zeros), through buffers of that batch; logits and features of those clips only.

@@ -38,7 +38,13 @@ std::string testName(const testing::TestParamInfo<std::string> &info) {
   return name;
 }
 
+// Writable: the model then recomputes its prepared weights before the next forward.
 float *slot(rt::Model &model, const rt::ManifestTensor &t) {
+  return (t.buffer == rt::BufferKind::Params ? model.params() : model.state()) + t.offset;
+}
+// Read-only: leaves the prepared weights as they are, so that a test can see whether the model
+// itself knows when they are stale.
+const float *slot(const rt::Model &model, const rt::ManifestTensor &t) {
   return (t.buffer == rt::BufferKind::Params ? model.params() : model.state()) + t.offset;
 }
 
@@ -122,7 +128,7 @@ void checkTrainStep(const ModelGraph &graph, rt::Model &model, const ref::Tensor
     if (t.buffer == rt::BufferKind::Host)
       continue;
     const ref::Tensor &w = before.at(t.name);
-    float *now = slot(model, t);
+    const float *now = slot(std::as_const(model), t);
     if (t.buffer == rt::BufferKind::Params) {
       ASSERT_TRUE(expected.grads.count(t.name)) << t.name;
       ref::Tensor buf = expected.grads.at(t.name);
@@ -213,7 +219,7 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
     for (const rt::ManifestTensor &t : m.tensors)
       if (t.name == name) {
         ref::Tensor v(t.compiledShape);
-        const float *p = slot(model, t);
+        const float *p = slot(std::as_const(model), t);
         v.data.assign(p, p + t.elements());
         return v;
       }
@@ -254,8 +260,19 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
   EXPECT_EQ(0, std::memcmp(features.data(), oneAtATimeFeatures.data(), sizeof(float) * features.size()))
       << "features";
 
-  if (train)
+  if (train) {
     checkTrainStep(graph, model, x, tensor);
+    // The forward after a step reads the new weights and BN statistics: the CPU forward's
+    // prepared (packed) filters are recomputed from them, not those of the first forward.
+    ASSERT_TRUE(model.forward(clips.data(), clipsCount, logits.data(), forwardError)) << forwardError;
+    ref::Tensor afterStep = test::referenceForward(graph, x, tensor, nullptr);
+    double stepDiff = 0, stepMax = 0;
+    for (size_t i = 0; i < logits.size(); ++i) {
+      stepDiff = std::max(stepDiff, std::abs(double(logits[i]) - afterStep.data[i]));
+      stepMax = std::max(stepMax, std::abs(double(afterStep.data[i])));
+    }
+    EXPECT_LE(stepDiff, 1e-4 * std::max(1.0, stepMax)) << "forward after a train step";
+  }
   fs::remove_all(dir);
 }
 

@@ -32,6 +32,10 @@ inline constexpr llvm::StringLiteral kInteriorAttr = "vidnet.interior";
 // register tile that vidnet-cpu-vectorize-tiles vectorizes.
 inline constexpr llvm::StringLiteral kEpilogueAttr = "vidnet.epilogue";
 
+// On the op of vidnet-cpu-tile-convs that packs a filter into its blocked layout: a function of
+// the weights alone, which vidnet-cpu-hoist-weight-packing moves out of the forward.
+inline constexpr llvm::StringLiteral kWeightPackAttr = "vidnet.weight_pack";
+
 #define GEN_PASS_DECL
 #include "compiler/targets/cpu/CpuPasses.h.inc"
 

@@ -21,7 +21,15 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     A conv that starts from lower-to-linalg's zeros writes into an empty tensor, each tile
     starting from a zero tile.
 
-    When a filter block's slice (taps x C x FT floats) exceeds 512 KB, half of a typical L2,
+    When the whole filter exceeds 256 KB but the part of a tile's slice it reads (the taps
+    it reads x C x 32 lanes, padding rows skipped) is at most 640 KB, and F is one part of
+    32-lane blocks, the filter is first packed as [F/32][kd][kh][kw][C][32] (a linalg.generic
+    tagged `vidnet.weight_pack`, which vidnet-cpu-hoist-weight-packing moves out of the
+    forward) and the tiles read it there, tile-outer: each slice is contiguous, so it streams
+    from L2 (in the D x H x W x C x F layout it is 128 bytes of every 4F and uses only a
+    fraction of L2's sets).
+
+    Otherwise, when a filter block's slice (taps x C x FT floats) exceeds 512 KB, half of a typical L2,
     or 256 KB when one clip's output block fits in 512 KB and C comes in blocks of at least
     32 channels, the reduction goes outside the tiles instead, so that the filter is read
     from memory once and from L1 by every tile:
@@ -58,6 +66,29 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect"];
+}
+
+def HoistWeightPacking : Pass<"vidnet-cpu-hoist-weight-packing", "mlir::ModuleOp"> {
+  let summary = "Move the forward's weight packing into @forward_prepare, called once per set of weights";
+  let description = [{
+    vidnet-cpu-tile-convs packs some filters into a blocked layout (ops tagged
+    `vidnet.weight_pack`). In @forward, which runs once per clip, that would repack every
+    such filter for every clip (mc3_18: 41 MB per clip). Each pack that depends only on the
+    weight arguments (not the clips) and on constants, through top-level ops, moves with
+    those ops into
+
+        func.func @forward_prepare(weights...) -> (packed...)
+
+    whose arguments are @forward's after the clips, with the same attributes, and @forward
+    gets one trailing argument per pack, marked `vidnet.prepared`, instead of the pack's
+    result. What only the packs read is erased from @forward. @forward_prepare is created
+    even when nothing moves, so that the CPU bundle's ABI is the same for every model:
+    vidnet-export-abi gives @forward a third flat buffer of prepared tensors and exports
+    @forward_prepare as vidnet_forward_prepare(params, state, prepared). The runtime calls it
+    whenever the weights have changed since its last call. @train_step is left alone: it
+    runs once per batch and its weights change every step.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
 def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp"> {

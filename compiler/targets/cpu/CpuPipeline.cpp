@@ -76,6 +76,9 @@ std::string cpuPipeline(Stage until, Entry entry) {
   // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
   // Before the zero fills the convs start from become parallel loops: it drops them.
   add("func.func(vidnet-cpu-tile-convs)");
+  // The filters tile-convs packs, out of the per-clip forward into a call per set of weights;
+  // before the packs become parallel loops, so that they become loops of forward_prepare.
+  add("vidnet-cpu-hoist-weight-packing");
   // Those passes over memory, and the other large elementwise ops, as parallel loops too.
   add("func.func(vidnet-cpu-parallelize-elementwise)");
   add("canonicalize");

@@ -27,6 +27,11 @@ namespace {
 constexpr int64_t kFilterSliceL2Bytes = 512 * 1024;
 // A whole filter this small stays in L2 while the tiles of all its filter blocks take turns.
 constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
+// A tile's filter slice (the taps it reads x C x 32 lanes) packed contiguously streams from L2
+// up to this size: 5/8 of a 1 MB L2 (AMD Zen 4 and 5, Intel Skylake-SP). In the D x H x W x C x F
+// layout the slice is 128 bytes of every 4F, which uses a 4F/128th of L2's sets: r3d_18's
+// 3x3x3 256-channel convs (885 KB packed) were no faster packed.
+constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
 // Reduction-outer items (one filter block each) a conv keeps at least, for the threads.
 constexpr int64_t kMinReductionOuterItems = 8;
 // Reduction-outer blocks of the filter are prefetched (into L2) for items of at most this many
@@ -93,6 +98,22 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         axes.padded[i] = source[i + 1] != in[i + 1];
       }
     return axes;
+  }
+
+  // The most taps any output reads along D, H and W together (padding rows skipped along D and
+  // H): what a tile reads of its filter slice.
+  static int64_t mostTapsRead(const InputAxes &axes, ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> out) {
+    int64_t taps = 1;
+    for (int i = 0; i < 3; ++i) {
+      int64_t most = 0;
+      for (int64_t o = 0; o < out[i + 1]; ++o) {
+        int64_t lo = axes.padded[i] ? std::max<int64_t>(0, axes.low[i] - o * s[i]) : 0;
+        int64_t hi = axes.padded[i] ? std::min<int64_t>(k[i], axes.low[i] + axes.extent[i] - o * s[i]) : k[i];
+        most = std::max(most, hi - lo);
+      }
+      taps *= most;
+    }
+    return taps;
   }
 
   // A +0 fill, not -0: a sum that starts at -0 and only adds -0 stays -0.
@@ -185,9 +206,20 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // blocks would stream from memory: 93% -> 69-81%) and the reduction blocks are whole (921
     // channels come in blocks of 3, each a load and store of the sums: 4x slower).
     const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
+    // Where the filter does not stay in L2 whole but the part of a tile's slice that it reads
+    // does when contiguous, the filter is packed as [F/32][kd][kh][kw][C][32] and each tile sums
+    // all of its products in registers (the oneDNN way: blocked weights, batch-reduce over taps
+    // and channels). One clip on 1 thread, Zen 5: mc3_18's 1x3x3 256-channel convs at 8x14x14
+    // 85% -> 93% of the peak, the 512-channel ones at 8x7x7 80% -> 84%, r3d_18's 3x3x3
+    // 128-channel convs at 8x28x28 20% faster. The packing is an elementwise op of its own, which
+    // vidnet-cpu-hoist-weight-packing moves out of the forward into a call made once per set of
+    // weights. Only for F in one part of 32-lane blocks (not torchvision r2plus1d_18's 144, 230
+    // and 460); packed reduction-outer convs measured 5-20% slower.
+    const bool packed = laneBlocks.size() == 1 && fTile == 32 && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
+                        mostTapsRead(axes, k, s, out) * C * fTile * 4 <= kPackedSliceL2Bytes;
     const bool reductionOuter =
-        sliceBytes > kFilterSliceL2Bytes ||
-        (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32);
+        !packed && (sliceBytes > kFilterSliceL2Bytes ||
+                    (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32));
     // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
     // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
     // registers: reading one zero tensor that CSE shares between convs made bufferization copy it
@@ -221,6 +253,17 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       high[4] = b.getIndexAttr(paddedF - F);
       w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), copy, low, high,
                                 zero);
+    }
+    if (packed) {
+      auto packedType = RankedTensorType::get({paddedF / fTile, k[0], k[1], k[2], C, fTile}, f32);
+      MLIRContext *ctx = b.getContext();
+      auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+      AffineMap read = AffineMap::get(6, 0, {d(1), d(2), d(3), d(4), d(0) * fTile + d(5)}, ctx);
+      vidnet::Emitter e(b, loc);
+      w = e.generic(packedType, ValueRange{w}, e.empty(packedType), {read, b.getMultiDimIdentityMap(6)},
+                    SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                    [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      w.getDefiningOp()->setAttr(vidnet::cpu::kWeightPackAttr, b.getUnitAttr());
     }
     if (fromZero) {
       init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out[0], out[1], out[2], paddedOW, paddedF}, f32);
@@ -344,9 +387,16 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
               Value lhs =
                   tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, c[0]}),
                                                  attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
-              Value rhs =
-                  tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
-                                                 attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+              Value rhs;
+              if (packed) {
+                Value block = arith::DivUIOp::create(ib, il, fb, index(ib, fTile));
+                rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({block, kd, kh, kw, c[0], index(ib, 0)}),
+                                                     attrs(ib, {1, 1, 1, 1, cTile, fTile}),
+                                                     attrs(ib, {1, 1, 1, 1, 1, 1}));
+              } else {
+                rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
+                                                     attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
+              }
               return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]})
                           .getResult(0)};
             });

@@ -46,6 +46,7 @@ void registerPasses() {
     mlir::registerAllPasses();
     registerVidnetPasses();
     registerVidnetCudaPasses();
+    cpu::registerVidnetCpuPasses();
     return true;
   }();
   (void)registered;
@@ -61,8 +62,9 @@ mlir::LogicalResult runPipeline(mlir::Operation *op, const std::string &pipeline
   return pm.run(op);
 }
 
-// From the vidnet dialect to kernels (gpu.launch) in the host function.
-std::string formPipeline(Entry entry) {
+// From the vidnet dialect to kernels (gpu.launch) in the host function. `cpuAbi`: the kernels
+// run as loops in a CPU bundle, whose forward takes a prepared-weights buffer (empty here).
+std::string formPipeline(Entry entry, bool cpuAbi) {
   // The same target-independent front as the CPU ((2+1)D split, training derived, linalg),
   // then elementwise chains fused (BN + ReLU + residual add as one generic).
   std::string p = cpu::frontPipeline(cpu::Stage::Linalg, entry);
@@ -71,6 +73,8 @@ std::string formPipeline(Entry entry) {
   // No CSE before bufferization: merged zero fills would be shared inits, each conv then
   // copying one in before accumulating (a whole extra kernel per conv).
   add("canonicalize");
+  if (cpuAbi)
+    add("vidnet-cpu-hoist-weight-packing");
   add("vidnet-export-abi");
   add("one-shot-bufferize");
   add("func.func(vidnet-memref-copy-to-linalg)");
@@ -85,7 +89,7 @@ std::string formPipeline(Entry entry) {
 } // namespace
 
 std::string cudaKernelPipeline(Entry entry) {
-  std::string p = formPipeline(entry);
+  std::string p = formPipeline(entry, /*cpuAbi=*/false);
   auto add = [&](const std::string &pass) { p += "," + pass; };
   // Outline before any canonicalization: the host function is not isolated from above, so
   // it would hoist the kernels' constants out of them and make each a kernel argument.
@@ -96,7 +100,7 @@ std::string cudaKernelPipeline(Entry entry) {
 }
 
 std::string kernelsOnCpuPipeline(Entry entry) {
-  std::string p = formPipeline(entry);
+  std::string p = formPipeline(entry, /*cpuAbi=*/true);
   auto add = [&](const std::string &pass) { p += "," + pass; };
   add("func.func(vidnet-cuda-launches-to-loops)");
   add("canonicalize");

@@ -110,15 +110,14 @@ func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> te
   return %y : tensor<2x1x7x7x64xf32>
 }
 
-// Tests the band between a quarter and a half of L2: a filter block's slice of 442 KB (27 taps x
-// 128 channels x 32 lanes) goes reduction-outer when one clip's output block fits in 512 KB and
-// the channels come in 64-channel blocks (one item per clip and filter block, the reduction in
-// 64-channel blocks outside the tiles); stays tile-outer when that block is 640 KB (items per
-// output tile); and a 1x3x3 slice of 291 channels (335 KB), whose reduction blocks would be 3
-// channels, stays tile-outer too.
+// Tests the band between a quarter and a half of L2, for filters that are not packed (48 lanes:
+// a part of 32 and one of 16): a filter block's slice of 442 KB (27 taps x 128 channels x 32
+// lanes) goes reduction-outer when one clip's output block fits in 512 KB and the channels come
+// in 64-channel blocks (one item per clip, the reduction in 64-channel blocks outside the
+// tiles); stays tile-outer when that block is 640 KB (items per output tile); and a 1x3x3 slice
+// of 291 channels (335 KB), whose reduction blocks would be 3 channels, stays tile-outer too.
 // CHECK-LABEL: func.func @near_l2
-// CHECK: scf.forall (%[[ITEM:.*]]) in (4)
-// CHECK: affine.delinearize_index %[[ITEM]] into (2, 2)
+// CHECK: scf.forall (%{{.*}}) in (2)
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
 // CHECK-LABEL: func.func @near_l2_large_block
 // CHECK: scf.forall (%[[ITEM:.*]]) in (640)
@@ -127,21 +126,21 @@ func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> te
 // CHECK-LABEL: func.func @near_l2_ragged_channels
 // CHECK: scf.forall (%{{.*}}) in (4)
 // CHECK: scf.for %{{.*}} = %c0 to %c291 step %c3 iter_args(%{{.*}}) -> (tensor<8x32xf32>)
-func.func @near_l2(%x: tensor<2x4x6x10x128xf32>, %w: tensor<3x3x3x128x64xf32>) -> tensor<2x2x4x8x64xf32> {
+func.func @near_l2(%x: tensor<2x4x6x10x128xf32>, %w: tensor<3x3x3x128x48xf32>) -> tensor<2x2x4x8x48xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<2x2x4x8x64xf32>
-  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2x4x8x64xf32>) -> tensor<2x2x4x8x64xf32>
+  %e = tensor.empty() : tensor<2x2x4x8x48xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2x4x8x48xf32>) -> tensor<2x2x4x8x48xf32>
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
-       ins(%x, %w : tensor<2x4x6x10x128xf32>, tensor<3x3x3x128x64xf32>) outs(%i : tensor<2x2x4x8x64xf32>) -> tensor<2x2x4x8x64xf32>
-  return %y : tensor<2x2x4x8x64xf32>
+       ins(%x, %w : tensor<2x4x6x10x128xf32>, tensor<3x3x3x128x48xf32>) outs(%i : tensor<2x2x4x8x48xf32>) -> tensor<2x2x4x8x48xf32>
+  return %y : tensor<2x2x4x8x48xf32>
 }
-func.func @near_l2_large_block(%x: tensor<1x7x34x34x128xf32>, %w: tensor<3x3x3x128x32xf32>) -> tensor<1x5x32x32x32xf32> {
+func.func @near_l2_large_block(%x: tensor<1x7x34x34x128xf32>, %w: tensor<3x3x3x128x48xf32>) -> tensor<1x5x32x32x48xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<1x5x32x32x32xf32>
-  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x5x32x32x32xf32>) -> tensor<1x5x32x32x32xf32>
+  %e = tensor.empty() : tensor<1x5x32x32x48xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x5x32x32x48xf32>) -> tensor<1x5x32x32x48xf32>
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
-       ins(%x, %w : tensor<1x7x34x34x128xf32>, tensor<3x3x3x128x32xf32>) outs(%i : tensor<1x5x32x32x32xf32>) -> tensor<1x5x32x32x32xf32>
-  return %y : tensor<1x5x32x32x32xf32>
+       ins(%x, %w : tensor<1x7x34x34x128xf32>, tensor<3x3x3x128x48xf32>) outs(%i : tensor<1x5x32x32x48xf32>) -> tensor<1x5x32x32x48xf32>
+  return %y : tensor<1x5x32x32x48xf32>
 }
 func.func @near_l2_ragged_channels(%x: tensor<1x1x6x10x291xf32>, %w: tensor<1x3x3x291x32xf32>) -> tensor<1x1x4x8x32xf32> {
   %zero = arith.constant 0.0 : f32
@@ -150,6 +149,31 @@ func.func @near_l2_ragged_channels(%x: tensor<1x1x6x10x291xf32>, %w: tensor<1x3x
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<1x1x6x10x291xf32>, tensor<1x3x3x291x32xf32>) outs(%i : tensor<1x1x4x8x32xf32>) -> tensor<1x1x4x8x32xf32>
   return %y : tensor<1x1x4x8x32xf32>
+}
+
+// Tests that a filter that does not stay in L2 whole (1x3x3 x 256 x 64, 590 KB), but of which a
+// tile's slice does when contiguous (295 KB), is packed as [F/32][kd][kh][kw][C][32] by an op
+// tagged for vidnet-cpu-hoist-weight-packing, and that each tile sums all of its products in
+// registers (tile-outer, not reduction-outer) reading contiguous 8 x 32 blocks of the packed
+// filter.
+// CHECK-LABEL: func.func @packed
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<1x3x3x256x64xf32>
+// CHECK: %[[PACKED:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[W]] : tensor<1x3x3x256x64xf32>) outs(%{{.*}} : tensor<2x1x3x3x256x32xf32>)
+// CHECK-SAME: vidnet.weight_pack
+// CHECK: scf.forall (%[[ITEM:.*]]) in (8)
+// CHECK: affine.delinearize_index %[[ITEM]] into (2, 4)
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c8 iter_args(%{{.*}}) -> (tensor<8x32xf32>)
+// CHECK: tensor.extract_slice %[[PACKED]][%{{.*}}, 0, %{{.*}}, %{{.*}}, %{{.*}}, 0] [1, 1, 1, 1, 8, 32] [1, 1, 1, 1, 1, 1] : tensor<2x1x3x3x256x32xf32> to tensor<8x32xf32>
+// CHECK-NOT: scf.for %{{.*}} step %c64
+// CHECK: return
+func.func @packed(%x: tensor<1x1x6x10x256xf32>, %w: tensor<1x3x3x256x64xf32>) -> tensor<1x1x4x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x1x6x10x256xf32>, tensor<1x3x3x256x64xf32>) outs(%i : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
+  return %y : tensor<1x1x4x8x64xf32>
 }
 
 // Tests that a conv onto an init other than zeros (here an argument; 1x1x1, so the loops over taps
