@@ -54,8 +54,8 @@ public:
       b_.setInsertionPoint(ret);
       for (const Store &s : stores_) {
         Value dest = s.slot ? view(s.buffer, *s.slot) : buffers_[s.buffer];
-        auto store =
-            bufferization::MaterializeInDestinationOp::create(b_, ret.getLoc(), ret.getOperand(s.result), dest);
+        auto store = bufferization::MaterializeInDestinationOp::create(b_, ret.getLoc(), ret.getOperand(s.result),
+                                                                       dest);
         store.setRestrict(true);
         store.setWritable(true);
       }
@@ -85,7 +85,8 @@ private:
     SmallVector<int64_t> strides = rowMajorStrides(slot.shape);
     auto type = MemRefType::get(slot.shape, Float32Type::get(func_.getContext()),
                                 StridedLayoutAttr::get(func_.getContext(), slot.offset, strides));
-    return memref::ReinterpretCastOp::create(b_, func_.getLoc(), type, buffers_[b], slot.offset, slot.shape, strides);
+    return memref::ReinterpretCastOp::create(b_, func_.getLoc(), type, buffers_[b], slot.offset, slot.shape,
+                                             strides);
   }
 
   func::FuncOp func_;
@@ -100,22 +101,6 @@ MemRefType memrefOf(Type tensor) {
   return MemRefType::get(t.getShape(), t.getElementType());
 }
 
-// The prepared tensors (forward's trailing `vidnet.prepared` arguments) in one flat buffer, in
-// argument order, 64-byte aligned like the others.
-SmallVector<vidnet::BufferSlot> layoutPrepared(func::FuncOp forward, int64_t &elements) {
-  SmallVector<vidnet::BufferSlot> slots;
-  elements = 0;
-  for (unsigned i = vidnet::firstPreparedArgument(forward); i < forward.getNumArguments(); ++i) {
-    vidnet::BufferSlot slot;
-    auto type = cast<RankedTensorType>(forward.getArgumentTypes()[i]);
-    slot.shape.assign(type.getShape().begin(), type.getShape().end());
-    slot.offset = (elements + vidnet::kBufferAlignment - 1) / vidnet::kBufferAlignment * vidnet::kBufferAlignment;
-    elements = slot.offset + type.getNumElements();
-    slots.push_back(std::move(slot));
-  }
-  return slots;
-}
-
 // With `prepare` (the CPU target's @forward_prepare), forward takes the prepared buffer after
 // the state: void vidnet_forward(clips, params, state, prepared, logits[, features]).
 LogicalResult exportForward(func::FuncOp forward, func::FuncOp prepare) {
@@ -125,8 +110,11 @@ LogicalResult exportForward(func::FuncOp forward, func::FuncOp prepare) {
       !llvm::all_of(type.getResults(), llvm::IsaPred<RankedTensorType>))
     return forward.emitError("vidnet-export-abi expects forward(tensor...) -> (logits[, features])");
   vidnet::BufferLayout layout = vidnet::layoutForwardArguments(forward);
-  int64_t preparedElements = 0;
-  SmallVector<vidnet::BufferSlot> prepared = layoutPrepared(forward, preparedElements);
+  // The prepared tensors in a buffer of their own, laid out like the weights (none is state).
+  vidnet::BufferLayout preparedLayout =
+      vidnet::layoutArguments(forward, vidnet::firstPreparedArgument(forward), forward.getNumArguments());
+  const std::vector<vidnet::BufferSlot> &prepared = preparedLayout.slots;
+  const int64_t preparedElements = preparedLayout.paramElements;
   if (!prepare && !prepared.empty())
     return forward.emitError("forward has prepared arguments but the module has no @forward_prepare");
   Type f32 = Float32Type::get(forward.getContext());

@@ -81,13 +81,13 @@ struct HoistWeightPacking : vidnet::cpu::impl::HoistWeightPackingBase<HoistWeigh
       map.map(forward.getArgument(i), entry->getArgument(i - 1));
 
     SmallVector<Value> packed;
-    llvm::SmallPtrSet<Operation *, 16> cloned, hoisted;
+    llvm::SetVector<Operation *> hoisted; // every pack's slice, each op cloned once
     for (Operation *pack : packs) {
       SmallVector<Operation *> slice = weightSlice(forward, pack);
       if (slice.empty())
         continue;
       for (Operation *op : slice)
-        if (cloned.insert(op).second)
+        if (hoisted.insert(op))
           inside.clone(*op, map);
       packed.push_back(map.lookup(pack->getResult(0)));
       // The pack's result becomes an argument of forward.
@@ -100,7 +100,6 @@ struct HoistWeightPacking : vidnet::cpu::impl::HoistWeightPackingBase<HoistWeigh
         return signalPassFailure();
       }
       result.replaceAllUsesWith(forward.getArgument(index));
-      hoisted.insert(slice.begin(), slice.end());
     }
     func::ReturnOp::create(inside, forward.getLoc(), packed);
     prepare.setType(b.getFunctionType(weightTypes, ValueRange(packed).getTypes()));
