@@ -51,7 +51,11 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     each gives the same bits on any number of threads. When the input is a zero tensor.pad,
     taps that would only read its zero rows along D and H are skipped (the tap range of each
     tile, or the output range of each tap); a sum that starts at +0 is unchanged by the +-0
-    products it skips.
+    products it skips. Along W, where the products that read zero columns are at least 3% of
+    the conv's (14x14 outputs and smaller), the edge column blocks skip them by row: an
+    scf.index_switch on the column block (tile-outer) or on the block and kw
+    (reduction-outer) picks, for each tap, a tile of only the rows that read real columns;
+    tile-outer, an edge tile's rows come in pieces, each a register tile of its own.
 
     X is a rank-reduced extract_slice of the zero-padded input with stride s_w along W
     (rows ow*s_w + kw), W a slice of the D x H x W x C x F filter. The tile sizes are
@@ -65,7 +69,7 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect", "mlir::vector::VectorDialect"];
 }
 
 def HoistWeightPacking : Pass<"vidnet-cpu-hoist-weight-packing", "mlir::ModuleOp"> {

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 
@@ -32,6 +33,11 @@ constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
 // layout the slice is 128 bytes of every 4F, which uses a 4F/128th of L2's sets: r3d_18's
 // 3x3x3 256-channel convs (885 KB packed) were no faster packed.
 constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
+// Edge tiles skip the products that read W padding when they are at least this share of a conv's
+// products: 4.8% at 14x14 outputs and 9.5% at 7x7 (mc3_18's 1x3x3 convs there 3-4% and 5-8%
+// faster), not 2.4% at 28x28 (no faster) or 1.2% at 56x56, which are not worth more copies of the
+// tile's loops to compile.
+constexpr double kMinSkippedWShare = 0.03;
 // Reduction-outer items (one filter block each) a conv keeps at least, for the threads.
 constexpr int64_t kMinReductionOuterItems = 8;
 // Reduction-outer blocks of the filter are prefetched (into L2) for items of at most this many
@@ -132,7 +138,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto shape = op->getAttrOfType<StringAttr>(vidnet::kConvShapeAttr);
     info.kind = role ? role.str() : "conv";
     info.shape = shape ? shape.str() : vidnet::describeConv(k, s, out);
-    // Products that read padding rows are not work, whether skipped (D, H) or not (W).
+    // Products that read padding rows are not work, whether skipped (D, H, edge tiles along W) or not.
     InputAxes axes = inputAxes(op.getInputs()[0]);
     info.flops = vidnet::cpu::convFlops(k, s, out, axes.low, axes.extent);
     return info;
@@ -278,21 +284,27 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
     auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
-    auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
       return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
     };
     using Body = function_ref<Value(OpBuilder &, ValueRange, Value)>;
-    auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps, Value carried,
-                        Body body) {
+    using BodyN = function_ref<SmallVector<Value>(OpBuilder &, ValueRange, ValueRange)>;
+    auto loopNestN = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
+                         ValueRange carried, BodyN body) -> SmallVector<Value> {
       SmallVector<Value> st;
       for (int64_t step : steps)
         st.push_back(index(nb, step));
-      return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
+      return scf::buildLoopNest(nb, loc, lbs, ubs, st, carried,
                                 [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
-                                  return {body(ib, ivs, c[0])};
+                                  return body(ib, ivs, c);
                                 })
-          .results[0];
+          .results;
+    };
+    auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps, Value carried,
+                        Body body) {
+      return loopNestN(
+          nb, lbs, ubs, steps, ValueRange{carried},
+          [&](OpBuilder &ib, ValueRange ivs, ValueRange c) -> SmallVector<Value> { return {body(ib, ivs, c[0])}; })[0];
     };
     auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried, Body body) {
       SmallVector<Value> lbs, ubs;
@@ -324,6 +336,72 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       Value hi =
           arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
       return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
+    };
+    // Along W the zero columns are skipped by row: an edge tile (the first or last ow block) computes
+    // for each tap only the rows that read a real input column, as oneDNN and OpenVINO do. Its rows
+    // come in pieces that each tap reads whole or not at all (7x7 outputs, 3-wide kernel: row 0, rows
+    // 1-5, row 6), each a register tile of its own, and its taps in runs that read the same pieces.
+    // The products skipped are zero, so the sums are the same bits (as along D and H).
+    struct Rows {
+      int64_t begin, end;
+      int64_t size() const { return std::max<int64_t>(0, end - begin); }
+    };
+    const int64_t owBlocks = paddedOW / owTile;
+    auto rowsRead = [&](int64_t block, int64_t kw) -> Rows {
+      if (!axes.padded[2])
+        return {0, owTile};
+      int64_t first = llvm::divideCeilSigned(axes.low[2] - kw, s[2]) - block * owTile;
+      int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1 - block * owTile;
+      return {std::clamp<int64_t>(first, 0, owTile), std::clamp<int64_t>(end, 0, owTile)};
+    };
+    SmallVector<int64_t> edgeBlocks;
+    int64_t skippedRows = 0;
+    for (int64_t block = 0; block < owBlocks; ++block) {
+      int64_t skipped = 0;
+      for (int64_t kw = 0; kw < k[2]; ++kw)
+        skipped += owTile - rowsRead(block, kw).size();
+      if (skipped > 0)
+        edgeBlocks.push_back(block);
+      skippedRows += skipped;
+    }
+    if (skippedRows < kMinSkippedWShare * owBlocks * k[2] * owTile || edgeBlocks.size() > 2)
+      edgeBlocks.clear();
+    struct EdgeTile {
+      SmallVector<Rows> pieces;
+      struct Run {
+        int64_t kwBegin, kwEnd;
+        SmallVector<int64_t> pieces;
+      };
+      SmallVector<Run> runs;
+    };
+    auto edgeTile = [&](int64_t block) {
+      SmallVector<int64_t> cuts{0, owTile};
+      for (int64_t kw = 0; kw < k[2]; ++kw)
+        if (Rows r = rowsRead(block, kw); r.size() > 0)
+          cuts.append({r.begin, r.end});
+      llvm::sort(cuts);
+      cuts.erase(llvm::unique(cuts), cuts.end());
+      auto reads = [](Rows r, Rows piece) { return r.size() > 0 && r.begin <= piece.begin && piece.end <= r.end; };
+      EdgeTile tile;
+      for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+        Rows piece{cuts[i], cuts[i + 1]};
+        // Rows no tap reads keep the tile's initial value.
+        if (llvm::any_of(llvm::seq<int64_t>(k[2]), [&](int64_t kw) { return reads(rowsRead(block, kw), piece); }))
+          tile.pieces.push_back(piece);
+      }
+      for (int64_t kw = 0; kw < k[2]; ++kw) {
+        SmallVector<int64_t> read;
+        for (auto [i, piece] : llvm::enumerate(tile.pieces))
+          if (reads(rowsRead(block, kw), piece))
+            read.push_back(i);
+        if (read.empty())
+          continue;
+        if (!tile.runs.empty() && tile.runs.back().kwEnd == kw && tile.runs.back().pieces == read)
+          tile.runs.back().kwEnd = kw + 1;
+        else
+          tile.runs.push_back({kw, kw + 1, read});
+      }
+      return tile;
     };
     // The filter as a buffer, read in place (any strides: bufferization casts, never copies), for
     // prefetches.
@@ -373,20 +451,27 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       auto accType = RankedTensorType::get({owTile, fTile}, f32);
       auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
 
-      // acc += the products of one reduction range [c0, c0 + cCount) of tap (kd, kh, kw), in
-      // steps of cTile: the only place a tile's products are summed.
-      auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
-                            Value kh, Value kw, Value c0, int64_t cCount) -> Value {
+      // accs[i] += the products of rows pieces[i] of the tile at one reduction range [c0, c0 + cCount)
+      // of tap (kd, kh, kw), in steps of cTile: the only place a tile's products are summed.
+      auto accumulateRows = [&](OpBuilder &nb, ArrayRef<Rows> pieces, ValueRange accs, Value n, Value od, Value oh,
+                                Value owb, Value fb, Value kd, Value kh, Value kw, Value c0,
+                                int64_t cCount) -> SmallVector<Value> {
         Value id = arith::AddIOp::create(nb, loc, times(nb, od, s[0]), kd);
         Value ih = arith::AddIOp::create(nb, loc, times(nb, oh, s[1]), kh);
         Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
+        SmallVector<Value> pieceColumns;
+        for (Rows piece : pieces)
+          pieceColumns.push_back(
+              piece.begin == 0 ? iw : arith::AddIOp::create(nb, loc, iw, index(nb, piece.begin * s[2])).getResult());
         scf::LoopNest channels = scf::buildLoopNest(
             nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
-            ValueRange{index(nb, cTile)}, ValueRange{acc},
+            ValueRange{index(nb, cTile)}, accs,
             [&](OpBuilder &ib, Location il, ValueRange c, ValueRange accs) -> scf::ValueVector {
-              Value lhs =
-                  tensor::ExtractSliceOp::create(ib, il, lhsType, x, ofr({n, id, ih, iw, c[0]}),
-                                                 attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+              SmallVector<Value> lhs;
+              for (auto [piece, column] : llvm::zip(pieces, pieceColumns))
+                lhs.push_back(tensor::ExtractSliceOp::create(
+                    ib, il, RankedTensorType::get({piece.size(), cTile}, f32), x, ofr({n, id, ih, column, c[0]}),
+                    attrs(ib, {1, 1, 1, piece.size(), cTile}), attrs(ib, {1, 1, 1, s[2], 1})));
               Value rhs;
               if (packed) {
                 Value block = arith::DivUIOp::create(ib, il, fb, index(ib, fTile));
@@ -397,26 +482,34 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                 rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
                                                      attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
               }
-              return {linalg::MatmulOp::create(ib, il, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{accs[0]})
-                          .getResult(0)};
+              scf::ValueVector sums;
+              for (auto [a, acc] : llvm::zip(lhs, accs))
+                sums.push_back(
+                    linalg::MatmulOp::create(ib, il, TypeRange{acc.getType()}, ValueRange{a, rhs}, ValueRange{acc})
+                        .getResult(0));
+              return sums;
             });
-        return channels.results[0];
+        return channels.results;
+      };
+      auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
+                            Value kh, Value kw, Value c0, int64_t cCount) -> Value {
+        return accumulateRows(nb, {Rows{0, owTile}}, ValueRange{acc}, n, od, oh, owb, fb, kd, kh, kw, c0, cCount)[0];
       };
       // Sums in two levels: each row of taps (kw x C products) or reduction block (cBlock channels of
       // one tap) into a tile that starts at zero, then that tile into the output tile. One float32
       // chain over all 27 x C products (oneDNN's direct conv, and ours before) has about
       // sqrt(27 x C / (kw x C + 9)) times its error: measured 2-5x the rms error of two levels
       // against float64 for C = 64..512. One add per accumulator per row costs about 1%.
-      auto zeroTile = [&](OpBuilder &nb) -> Value {
-        Value empty = tensor::EmptyOp::create(nb, loc, accType.getShape(), f32);
+      auto zeroTile = [&](OpBuilder &nb, int64_t rows) -> Value {
+        Value empty = tensor::EmptyOp::create(nb, loc, ArrayRef<int64_t>{rows, fTile}, f32);
         return linalg::FillOp::create(nb, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
       };
       // In place: the loop that carries acc yields a value that bufferizes into acc's buffer.
       auto addTiles = [&](OpBuilder &nb, Value acc, Value partial) -> Value {
-        return linalg::AddOp::create(nb, loc, TypeRange{accType}, ValueRange{acc, partial}, ValueRange{acc})
+        return linalg::AddOp::create(nb, loc, TypeRange{acc.getType()}, ValueRange{acc, partial}, ValueRange{acc})
             .getResult(0);
       };
-      const int64_t fBlocks = part.lanes / fTile, owBlocks = paddedOW / owTile;
+      const int64_t fBlocks = part.lanes / fTile;
       // The first lane of f-block `i` of this part.
       auto laneOf = [&](OpBuilder &nb, Value i) -> Value {
         Value lane = times(nb, i, fTile);
@@ -452,18 +545,19 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           // (3x1x1 convs read each input row for one tap only, so with f-block outermost every
           // f-block streamed the whole input again from L3).
           const bool filterInner = taps * C * paddedF * 4 <= kWholeFilterL2Bytes;
-          Value n, fb, od, oh, owb;
+          Value n, fb, od, oh, owBlock;
           if (filterInner) {
             auto split = affine::AffineDelinearizeIndexOp::create(
                 ob, loc, item, ArrayRef<int64_t>{out[0], out[1], out[2], owBlocks, fBlocks});
             n = split.getResult(0), od = split.getResult(1), oh = split.getResult(2);
-            owb = times(ob, split.getResult(3), owTile), fb = laneOf(ob, split.getResult(4));
+            owBlock = split.getResult(3), fb = laneOf(ob, split.getResult(4));
           } else {
             auto split = affine::AffineDelinearizeIndexOp::create(
                 ob, loc, item, ArrayRef<int64_t>{out[0], fBlocks, out[1], out[2], owBlocks});
             n = split.getResult(0), fb = laneOf(ob, split.getResult(1)), od = split.getResult(2);
-            oh = split.getResult(3), owb = times(ob, split.getResult(4), owTile);
+            oh = split.getResult(3), owBlock = split.getResult(4);
           }
+          Value owb = times(ob, owBlock, owTile);
           offsets = ofr({n, od, oh, owb, fb});
           sizes = attrs(ob, {1, 1, 1, owTile, fTile});
           // A zero tile filled into the output's own slice (not a fresh tensor), so that
@@ -474,13 +568,76 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
               fromZero ? linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
           auto [kdLo, kdHi] = tapsFor(ob, 0, od);
           auto [khLo, khHi] = tapsFor(ob, 1, oh);
-          result =
-              loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
-                Value row = loopOver(ib, {k[2]}, {1}, zeroTile(ib), [&](OpBuilder &rb, ValueRange kw, Value partial) {
-                  return accumulate(rb, partial, n, od, oh, owb, fb, tap[0], tap[1], kw[0], index(rb, 0), C);
+          auto wholeTile = [&](OpBuilder &nb) {
+            return loopNest(
+                nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                  Value row =
+                      loopOver(ib, {k[2]}, {1}, zeroTile(ib, owTile), [&](OpBuilder &rb, ValueRange kw, Value partial) {
+                        return accumulate(rb, partial, n, od, oh, owb, fb, tap[0], tap[1], kw[0], index(rb, 0), C);
+                      });
+                  return addTiles(ib, acc, row);
                 });
-                return addTiles(ib, acc, row);
-              });
+          };
+          // The rows of each (kd, kh) tap row are added into the tile piece by piece, as vectors:
+          // with slices of the tile carried instead, bufferization copied all but the first.
+          auto edgeTileSums = [&](OpBuilder &nb, int64_t block) {
+            EdgeTile tile = edgeTile(block);
+            return loopNest(nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0,
+                            [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                              SmallVector<Value> rows;
+                              for (Rows piece : tile.pieces)
+                                rows.push_back(zeroTile(ib, piece.size()));
+                              for (const EdgeTile::Run &run : tile.runs) {
+                                SmallVector<Rows> pieces;
+                                SmallVector<Value> partials;
+                                for (int64_t i : run.pieces)
+                                  pieces.push_back(tile.pieces[i]), partials.push_back(rows[i]);
+                                SmallVector<Value> summed =
+                                    loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
+                                              [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
+                                                return accumulateRows(rb, pieces, partials, n, od, oh, owb, fb, tap[0],
+                                                                      tap[1], kw[0], index(rb, 0), C);
+                                              });
+                                for (auto [i, sum] : llvm::zip(run.pieces, summed))
+                                  rows[i] = sum;
+                              }
+                              for (auto [piece, row] : llvm::zip(tile.pieces, rows)) {
+                                auto type = VectorType::get({piece.size(), fTile}, f32);
+                                auto read = [&](Value from, int64_t at) {
+                                  return vector::TransferReadOp::create(ib, loc, type, from,
+                                                                        ValueRange{index(ib, at), index(ib, 0)}, zero,
+                                                                        ArrayRef<bool>{true, true})
+                                      .getResult();
+                                };
+                                Value sum = arith::AddFOp::create(ib, loc, read(acc, piece.begin), read(row, 0));
+                                acc = vector::TransferWriteOp::create(ib, loc, sum, acc,
+                                                                      ValueRange{index(ib, piece.begin), index(ib, 0)},
+                                                                      ArrayRef<bool>{true, true})
+                                          .getResult();
+                              }
+                              return acc;
+                            });
+          };
+          if (edgeBlocks.empty()) {
+            result = wholeTile(ob);
+          } else if (owBlocks == 1) {
+            result = edgeTileSums(ob, 0);
+          } else {
+            // One case per edge block; the others (or the last edge block, when every block is one)
+            // are the default.
+            const bool allEdges = edgeBlocks.size() == static_cast<size_t>(owBlocks);
+            ArrayRef<int64_t> cases = allEdges ? ArrayRef(edgeBlocks).drop_back() : ArrayRef(edgeBlocks);
+            auto edges = scf::IndexSwitchOp::create(ob, loc, TypeRange{accType}, owBlock, cases, cases.size());
+            auto build = [&](Region &region, function_ref<Value(OpBuilder &)> body) {
+              OpBuilder rb = OpBuilder::atBlockBegin(&region.emplaceBlock());
+              scf::YieldOp::create(rb, loc, body(rb));
+            };
+            for (auto [block, region] : llvm::zip(cases, edges.getCaseRegions()))
+              build(region, [&](OpBuilder &rb) { return edgeTileSums(rb, block); });
+            build(edges.getDefaultRegion(),
+                  [&](OpBuilder &rb) { return allEdges ? edgeTileSums(rb, edgeBlocks.back()) : wholeTile(rb); });
+            result = edges.getResult(0);
+          }
           if (epilogue)
             result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
         } else {
@@ -507,20 +664,60 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                   prefetchNextBlock(rb, filterBuffer, red, fb, fTile);
                 auto [odLo, odHi] = outputsFor(rb, 0, red[0]);
                 auto [ohLo, ohHi] = outputsFor(rb, 1, red[1]);
-                return loopNest(rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},
-                                {index(rb, clipsPerItem), odHi, ohHi, index(rb, paddedOW)}, {1, 1, 1, owTile}, block,
-                                [&](OpBuilder &tb, ValueRange pos, Value current) {
-                                  SmallVector<OpFoldResult> at = ofr({pos[0], pos[1], pos[2], pos[3], index(tb, 0)});
-                                  Value n = arith::AddIOp::create(tb, loc, n0, pos[0]);
-                                  SmallVector<OpFoldResult> tile = attrs(tb, {1, 1, 1, owTile, fTile});
-                                  SmallVector<OpFoldResult> unit = attrs(tb, {1, 1, 1, 1, 1});
-                                  Value acc = tensor::ExtractSliceOp::create(tb, loc, accType, current, at, tile, unit);
-                                  Value partial = accumulate(tb, zeroTile(tb), n, pos[1], pos[2], pos[3], fb, red[0],
-                                                             red[1], red[2], red[3], cBlock);
-                                  return tensor::InsertSliceOp::create(tb, loc, addTiles(tb, acc, partial), current, at,
-                                                                       tile, unit)
-                                      .getResult();
-                                });
+                return loopNest(
+                    rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},
+                    {index(rb, clipsPerItem), odHi, ohHi, index(rb, paddedOW)}, {1, 1, 1, owTile}, block,
+                    [&](OpBuilder &tb, ValueRange pos, Value current) {
+                      Value n = arith::AddIOp::create(tb, loc, n0, pos[0]);
+                      // The tile's rows that read real columns += their products in
+                      // this reduction block.
+                      auto addRows = [&](OpBuilder &cb, Rows rows) -> Value {
+                        if (rows.size() == 0)
+                          return current;
+                        Value column = pos[3];
+                        if (rows.begin != 0)
+                          column = arith::AddIOp::create(cb, loc, column, index(cb, rows.begin));
+                        SmallVector<OpFoldResult> at = ofr({pos[0], pos[1], pos[2], column, index(cb, 0)});
+                        SmallVector<OpFoldResult> tile = attrs(cb, {1, 1, 1, rows.size(), fTile});
+                        SmallVector<OpFoldResult> unit = attrs(cb, {1, 1, 1, 1, 1});
+                        Value acc = tensor::ExtractSliceOp::create(
+                            cb, loc, RankedTensorType::get({rows.size(), fTile}, f32), current, at, tile, unit);
+                        Value partial = accumulateRows(cb, {rows}, ValueRange{zeroTile(cb, rows.size())}, n, pos[1],
+                                                       pos[2], pos[3], fb, red[0], red[1], red[2], red[3], cBlock)[0];
+                        return tensor::InsertSliceOp::create(cb, loc, addTiles(cb, acc, partial), current, at, tile,
+                                                             unit)
+                            .getResult();
+                      };
+                      if (edgeBlocks.empty())
+                        return addRows(tb, Rows{0, owTile});
+                      // One case per edge block and tap that reads fewer rows:
+                      // edge * kw + tap, where edge counts the edge blocks and is
+                      // their number for the others.
+                      Value edge = index(tb, edgeBlocks.size());
+                      for (int64_t i = edgeBlocks.size() - 1; i >= 0; --i) {
+                        Value at = arith::CmpIOp::create(tb, loc, arith::CmpIPredicate::eq, pos[3],
+                                                         index(tb, edgeBlocks[i] * owTile));
+                        edge = arith::SelectOp::create(tb, loc, at, index(tb, i), edge);
+                      }
+                      Value which = arith::AddIOp::create(tb, loc, times(tb, edge, k[2]), red[2]);
+                      SmallVector<int64_t> cases;
+                      SmallVector<Rows> caseRows;
+                      for (auto [i, block] : llvm::enumerate(edgeBlocks))
+                        for (int64_t kw = 0; kw < k[2]; ++kw)
+                          if (Rows rows = rowsRead(block, kw); rows.size() < owTile) {
+                            cases.push_back(static_cast<int64_t>(i) * k[2] + kw);
+                            caseRows.push_back(rows);
+                          }
+                      auto edges =
+                          scf::IndexSwitchOp::create(tb, loc, TypeRange{current.getType()}, which, cases, cases.size());
+                      for (auto [rows, region] : llvm::zip(caseRows, edges.getCaseRegions())) {
+                        OpBuilder cb = OpBuilder::atBlockBegin(&region.emplaceBlock());
+                        scf::YieldOp::create(cb, loc, addRows(cb, rows));
+                      }
+                      OpBuilder cb = OpBuilder::atBlockBegin(&edges.getDefaultRegion().emplaceBlock());
+                      scf::YieldOp::create(cb, loc, addRows(cb, Rows{0, owTile}));
+                      return edges.getResult(0);
+                    });
               });
         }
         ob.setInsertionPointToStart(forall.getTerminator().getBody());

@@ -11,7 +11,10 @@
 // tile is one item of its forall (4 x 8 output rows x 1 column block x 1 filter block): the
 // filter (41 KB) stays in L2, so the filter blocks are innermost. Taps that would only read the
 // zero padding along D and H are skipped: kd in [max(0, 1 - od), min(3, 5 - od)), kh in
-// [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones). The conv starts
+// [max(0, 1 - 2 oh), min(3, 17 - 2 oh)) (1 zero row, then 4 and 16 real ones). Along W the one
+// column block is an edge tile: output column 0 reads the zero column at kw = 0, so rows 0 and
+// 1-7 are register tiles of their own (the sums of rows 1-7 start with kw = 0, row 0's with
+// kw = 1), each added into its rows of the output tile as vectors. The conv starts
 // from zeros: its loop writes an empty tensor, and each tile starts as a zero fill of the
 // output's own slice, which bufferizes in place: once vectorized, each tile is written straight
 // into the output buffer, with no scratch buffer and no copy per tile.
@@ -33,17 +36,29 @@
 // CHECK: %[[KHHI:.*]] = arith.minsi %[[HHI]], %c3
 // CHECK: scf.for %{{.*}} = %[[KDLO]] to %[[KDHI]] step %c1 iter_args(%{{.*}} = %[[TILE]])
 // CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}})
-// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x32xf32>)
-// CHECK: %[[ROW:.*]] = scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[ZERO]])
-// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<8x8xf32>
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<8x32xf32>)
-// CHECK: linalg.add ins(%[[ACC]], %[[ROW]] : tensor<8x32xf32>, tensor<8x32xf32>) outs(%[[ACC]] : tensor<8x32xf32>)
+// CHECK: %[[ROW0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x32xf32>)
+// CHECK: %[[ROWS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, 2, 0] [1, 1, 1, 7, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<7x8xf32>
+// CHECK: %[[KW0:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%[[ROWS]] : tensor<7x32xf32>)
+// CHECK: %[[SUMS:.*]]:2 = scf.for %{{.*}} = %c1 to %c3 step %c1 iter_args(%{{.*}} = %[[ROW0]], %{{.*}} = %[[KW0]])
+// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 1, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<1x8xf32>
+// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 7, 8] [1, 1, 1, 2, 1] : tensor<1x6x18x18x8xf32> to tensor<7x8xf32>
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<1x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: vector.transfer_read %[[SUMS]]#0[%c0, %c0]
+// CHECK: vector.transfer_read %[[ACC]][%c0, %c0]{{.*}} vector<1x32xf32>
+// CHECK: arith.addf
+// CHECK: %[[ACC1:.*]] = vector.transfer_write %{{.*}}, %[[ACC]][%c0, %c0]
+// CHECK: vector.transfer_read %[[SUMS]]#1[%c0, %c0]
+// CHECK: vector.transfer_read %[[ACC1]][%c1, %c0]{{.*}} vector<7x32xf32>
+// CHECK: arith.addf
+// CHECK: vector.transfer_write %{{.*}}, %[[ACC1]][%c1, %c0]
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, 0] [1, 1, 1, 8, 32]
 // CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM2:.*]]) in (32) shared_outs(%[[OUT2:.*]] = %[[WIDE]])
 // CHECK: %[[IDX2:.*]]:2 = affine.delinearize_index %[[ITEM2]] into (4, 8)
 // CHECK: tensor.extract_slice %[[OUT2]][0, %[[IDX2]]#0, %[[IDX2]]#1, 0, 32] [1, 1, 1, 8, 16]
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<7x16xf32>)
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, %[[IDX2]]#0, %[[IDX2]]#1, 0, 32] [1, 1, 1, 8, 16]
 // CHECK: tensor.extract_slice %[[ALL]][0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
@@ -329,4 +344,80 @@ func.func @many_tiles_no_prefetch(%x: tensor<1x2x16x16x576xf32>, %w: tensor<1x3x
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<1x2x16x16x576xf32>, tensor<1x3x3x576x32xf32>) outs(%i : tensor<1x2x14x14x32xf32>) -> tensor<1x2x14x14x32xf32>
   return %y : tensor<1x2x14x14x32xf32>
+}
+
+// Tests that only the edge column blocks are edge tiles: 21 output columns in three blocks of 7,
+// 1 zero column on each side (3-wide kernel). Block 0 reads the left zero column at kw = 0 (its
+// rows 1-6 start there), block 2 the right one at kw = 2 (rows 0-5 only); block 1 is the default,
+// the whole tile for every tap. Once bufferized, nothing is allocated or copied per tile.
+// CHECK-LABEL: func.func @edge_tiles
+// CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (21, 3)
+// CHECK: %[[OWB:.*]] = arith.muli %[[IDX]]#1, %c7
+// CHECK: scf.index_switch %[[IDX]]#1 -> tensor<7x32xf32>
+// CHECK: case 0 {
+// CHECK: %[[COL:.*]] = arith.addi %[[OWB]], %c1
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, %[[COL]], 0] [1, 1, 1, 6, 8]
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: scf.for %{{.*}} = %c1 to %c3 step %c1
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<1x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: case 2 {
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<1x32xf32>)
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, 2, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: default {
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: linalg.add
+// BUF-LABEL: func.func @edge_tiles
+// BUF: memref.alloc() {{.*}} : memref<1x1x21x21x32xf32>
+// BUF-NEXT: scf.forall
+// BUF-NOT: memref.alloc
+// BUF-NOT: memref.copy
+// BUF: return
+func.func @edge_tiles(%x: tensor<1x1x21x21x8xf32>, %w: tensor<1x3x3x8x32xf32>) -> tensor<1x1x21x21x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x1x21x21x8xf32> to tensor<1x1x23x23x8xf32>
+  %e = tensor.empty() : tensor<1x1x21x21x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x21x21x32xf32>) -> tensor<1x1x21x21x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x1x23x23x8xf32>, tensor<1x3x3x8x32xf32>) outs(%i : tensor<1x1x21x21x32xf32>) -> tensor<1x1x21x21x32xf32>
+  return %y : tensor<1x1x21x21x32xf32>
+}
+
+// Tests edge tiles reduction-outer (27 taps x 384 channels x 32 lanes do not fit in L2): the
+// reduction is outermost, so each tile of a (tap, channel block) step is summed for the rows that
+// tap reads: with 7 output columns in one block, 6 rows from column 1 at kw = 0, 6 from column 0
+// at kw = 2, and the whole tile at kw = 1.
+// CHECK-LABEL: func.func @reduction_outer_edges
+// CHECK: scf.for %{{.*}} = %c0 to %c3
+// CHECK: scf.for %{{.*}} = %c0 to %c3
+// CHECK: scf.for %[[KW:.*]] = %c0 to %c3
+// CHECK: scf.index_switch %[[KW]] -> tensor<1x2x7x7x32xf32>
+// CHECK: case 0 {
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, 1, 0] [1, 1, 1, 6, 32]
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: tensor.insert_slice %{{.*}}[0, %{{.*}}, %{{.*}}, 1, 0] [1, 1, 1, 6, 32]
+// CHECK: case 2 {
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, 0, 0] [1, 1, 1, 6, 32]
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: default {
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
+// BUF-LABEL: func.func @reduction_outer_edges
+// BUF: memref.alloc() {{.*}} : memref<1x2x7x7x32xf32>
+// BUF-NOT: memref.alloc
+// BUF-NOT: memref.copy
+// BUF: return
+func.func @reduction_outer_edges(%x: tensor<1x2x7x7x384xf32>, %w: tensor<3x3x3x384x32xf32>) -> tensor<1x2x7x7x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x2x7x7x384xf32> to tensor<1x4x9x9x384xf32>
+  %e = tensor.empty() : tensor<1x2x7x7x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x7x7x32xf32>) -> tensor<1x2x7x7x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x4x9x9x384xf32>, tensor<3x3x3x384x32xf32>) outs(%i : tensor<1x2x7x7x32xf32>) -> tensor<1x2x7x7x32xf32>
+  return %y : tensor<1x2x7x7x32xf32>
 }
