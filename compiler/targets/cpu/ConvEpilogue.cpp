@@ -3,6 +3,9 @@
 
 #include "compiler/targets/cpu/CpuPasses.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -93,6 +96,35 @@ Value applyConvEpilogue(OpBuilder &b, Location loc, const ConvEpilogue &epilogue
   g.getRegion().cloneInto(&tiled.getRegion(), mapping);
   tiled->setAttr(kEpilogueAttr, b.getUnitAttr());
   return tiled.getResult(0);
+}
+
+void prefetchConvEpilogueInputs(OpBuilder &b, Location loc, const ConvEpilogue &epilogue, int64_t rows, int64_t lanes,
+                                ArrayRef<OpFoldResult> offsets) {
+  linalg::GenericOp g = epilogue.op;
+  ArrayRef<int64_t> outShape = cast<RankedTensorType>(g.getResultTypes()[0]).getShape();
+  const unsigned rank = outShape.size();
+  for (OpOperand *input : g.getDpsInputOperands()) {
+    Value v = input->get();
+    if (input->getOperandNumber() == epilogue.convInput ||
+        classify(g.getMatchingIndexingMap(input), v.getType(), outShape) != Operand::Output)
+      continue;
+    auto type = cast<RankedTensorType>(v.getType());
+    auto bufferType = MemRefType::get(
+        type.getShape(), type.getElementType(),
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(rank, ShapedType::kDynamic)));
+    Value buffer = bufferization::ToBufferOp::create(b, loc, bufferType, v, /*read_only=*/true);
+    SmallVector<Value> at;
+    for (OpFoldResult o : offsets)
+      at.push_back(getValueOrCreateConstantIndexOp(b, loc, o));
+    const Value firstRow = at[rank - 2], firstLane = at[rank - 1];
+    // One prefetch per 64-byte line: 16 lanes of float32.
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t lane = 0; lane < lanes; lane += 16) {
+        at[rank - 2] = arith::AddIOp::create(b, loc, firstRow, arith::ConstantIndexOp::create(b, loc, row));
+        at[rank - 1] = arith::AddIOp::create(b, loc, firstLane, arith::ConstantIndexOp::create(b, loc, lane));
+        memref::PrefetchOp::create(b, loc, buffer, at, /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+      }
+  }
 }
 
 } // namespace vidnet::cpu

@@ -25,4 +25,9 @@ std::optional<ConvEpilogue> matchConvEpilogue(mlir::Value convResult);
 mlir::Value applyConvEpilogue(mlir::OpBuilder &b, mlir::Location loc, const ConvEpilogue &epilogue, mlir::Value tile,
                               llvm::ArrayRef<mlir::OpFoldResult> offsets);
 
+// Prefetches (into L2) the tile of every input shaped like the output (the residual), at the
+// tile's start: it is read from memory by the epilogue at the tile's end.
+void prefetchConvEpilogueInputs(mlir::OpBuilder &b, mlir::Location loc, const ConvEpilogue &epilogue, int64_t rows,
+                                int64_t lanes, llvm::ArrayRef<mlir::OpFoldResult> offsets);
+
 } // namespace vidnet::cpu

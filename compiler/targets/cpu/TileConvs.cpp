@@ -564,6 +564,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           // bufferization writes the tile in place instead of a malloc'd scratch tile per item.
           Value slice =
               tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          // The residual's tile is read from memory at the tile's end, after all its products:
+          // asked for at the start, it is in L2 by then. One clip on 1 thread, Zen 5: mc3_18's
+          // convs with a residual add 3-9% faster, its forward 2.4%.
+          if (epilogue)
+            vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, owTile, fTile, offsets);
           Value acc0 =
               fromZero ? linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
           auto [kdLo, kdHi] = tapsFor(ob, 0, od);

@@ -223,12 +223,17 @@ func.func @filter_blocks_outer(%x: tensor<1x4x6x10x64xf32>, %w: tensor<3x3x3x64x
 // Tests that the conv's only reader, an elementwise op into an empty tensor (eval BN with one
 // float64 scale per channel, the residual add, ReLU), runs on each tile before it is stored: its
 // per-channel inputs sliced at the tile's filter block, the residual at the tile's place, the
-// same body, tagged for vidnet-cpu-vectorize-tiles; the loop's result replaces the op's.
+// same body, tagged for vidnet-cpu-vectorize-tiles; the loop's result replaces the op's. The
+// residual's tile (8 rows of two 64-byte lines) is prefetched at the tile's start.
 // CHECK-LABEL: func.func @epilogue
 // CHECK-SAME: %[[SCALE:[a-z0-9]+]]: tensor<64xf64>, %[[SHIFT:[a-z0-9]+]]: tensor<64xf32>, %[[RES:[a-z0-9]+]]: tensor<1x2x4x8x64xf32>
 // CHECK: %[[ALL:.*]] = scf.forall (%[[ITEM:.*]]) in (16) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (2, 4, 2)
 // CHECK: %[[FB:.*]] = arith.muli %[[IDX]]#2, %c32
+// CHECK: %[[RESBUF:.*]] = bufferization.to_buffer %[[RES]] read_only
+// CHECK: memref.prefetch %[[RESBUF]][%c0, %[[IDX]]#0, %[[IDX]]#1, %c0, %[[FB]]], read, locality<2>, data
+// CHECK-COUNT-15: memref.prefetch %[[RESBUF]]
+// CHECK-NOT: memref.prefetch
 // CHECK: %[[SUM:.*]] = scf.for
 // CHECK: linalg.matmul
 // CHECK: %[[S:.*]] = tensor.extract_slice %[[SCALE]][%[[FB]]] [32] [1] : tensor<64xf64> to tensor<32xf64>
