@@ -117,9 +117,10 @@ void prefetchConvEpilogueInputs(OpBuilder &b, Location loc, const ConvEpilogue &
     for (OpFoldResult o : offsets)
       at.push_back(getValueOrCreateConstantIndexOp(b, loc, o));
     const Value firstRow = at[rank - 2], firstLane = at[rank - 1];
-    // One prefetch per 64-byte line: 16 lanes of float32.
+    // One prefetch per 64-byte line.
+    const int64_t lanesPerLine = 512 / type.getElementTypeBitWidth();
     for (int64_t row = 0; row < rows; ++row)
-      for (int64_t lane = 0; lane < lanes; lane += 16) {
+      for (int64_t lane = 0; lane < lanes; lane += lanesPerLine) {
         at[rank - 2] = arith::AddIOp::create(b, loc, firstRow, arith::ConstantIndexOp::create(b, loc, row));
         at[rank - 1] = arith::AddIOp::create(b, loc, firstLane, arith::ConstantIndexOp::create(b, loc, lane));
         memref::PrefetchOp::create(b, loc, buffer, at, /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);

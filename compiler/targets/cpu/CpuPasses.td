@@ -109,8 +109,8 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
 
     X is a slice of the zero-padded input (rows ow*s_w + kw), read in place and broadcast: no
     transposed copy; DY a slice of dy. CT = a divisor of C up to 8, or 8 with C padded with
-    zero channels to a multiple of 8 when C has no divisor from 4 to 8 and that adds at most an
-    eighth (83 -> 88); FT = 32 with F padded to 32 when that adds at most an eighth (144 -> 160),
+    zero channels to a multiple of 8 when C is not one and that adds at most an eighth
+    (83 -> 88, 230 -> 232); FT = 32 with F padded to 32 when that adds at most an eighth (144 -> 160),
     else 32 or 16 with F padded to 16; OWT = a divisor of OW up to 8; each step is a vector.contract that
     vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
     chunk from zero and adding it to dW once keeps each float32 chain short. Each element's sum runs over the

@@ -337,7 +337,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           arith::AddIOp::create(nb, loc, arith::FloorDivSIOp::create(nb, loc, last, index(nb, s[i])), index(nb, 1));
       return {maxOf(nb, index(nb, 0), lo), minOf(nb, index(nb, out[i + 1]), hi)};
     };
-    // Along W the zero columns are skipped by row: an edge tile (the first or last ow block) computes
+    // Along W the zero columns are skipped by row: an edge tile (a column block with a tap that
+    // reads W padding; at most two: the first and last, or the last two of a phase with no low
+    // padding) computes
     // for each tap only the rows that read a real input column, as oneDNN and OpenVINO do. Its rows
     // come in pieces that each tap reads whole or not at all (7x7 outputs, 3-wide kernel: row 0, rows
     // 1-5, row 6), each a register tile of its own, and its taps in runs that read the same pieces.
@@ -381,7 +383,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           cuts.append({r.begin, r.end});
       llvm::sort(cuts);
       cuts.erase(llvm::unique(cuts), cuts.end());
-      auto reads = [](Rows r, Rows piece) { return r.size() > 0 && r.begin <= piece.begin && piece.end <= r.end; };
+      auto reads = [](Rows r, Rows piece) { return r.begin <= piece.begin && piece.end <= r.end; };
       EdgeTile tile;
       for (size_t i = 0; i + 1 < cuts.size(); ++i) {
         Rows piece{cuts[i], cuts[i + 1]};
@@ -696,8 +698,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                       if (edgeBlocks.empty())
                         return addRows(tb, Rows{0, owTile});
                       // One case per edge block and tap that reads fewer rows:
-                      // edge * kw + tap, where edge counts the edge blocks and is
-                      // their number for the others.
+                      // edge * k[2] + kw, where edge is the block's index in
+                      // edgeBlocks, and edgeBlocks.size() for the other blocks.
                       Value edge = index(tb, edgeBlocks.size());
                       for (int64_t i = edgeBlocks.size() - 1; i >= 0; --i) {
                         Value at = arith::CmpIOp::create(tb, loc, arith::CmpIPredicate::eq, pos[3],

@@ -52,11 +52,12 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
 
     // A tile is cT input channels x fT output channels of one tap, summed over OWT positions per
     // vector.contract (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
-    // C without a divisor from 4 to 8 (torchvision r2plus1d_18's 83, 230, 460 and 921) is padded
-    // with zero channels to a multiple of 8 where that adds at most an eighth: a 1 x 32 tile (83
-    // channels) is two accumulators, each a chain of dependent FMAs (18% of the peak).
+    // C not a multiple of 8 (torchvision r2plus1d_18's 83, 230, 460 and 921) is padded with zero
+    // channels to one where that adds at most an eighth: a 1 x 32 tile (83 channels) is two
+    // accumulators, each a chain of dependent FMAs (18% of the peak), and a 5 x 32 tile (230)
+    // ten.
     int64_t cTile = largestDivisorUpTo(C, 8), paddedC = C;
-    if (cTile < 8 && C > 8 && roundUp(C, 8) - C <= C / 8) {
+    if (cTile < 8 && roundUp(C, 8) - C <= C / 8) {
       paddedC = roundUp(C, 8);
       cTile = 8;
     }

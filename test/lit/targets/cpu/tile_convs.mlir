@@ -366,6 +366,7 @@ func.func @many_tiles_no_prefetch(%x: tensor<1x2x16x16x576xf32>, %w: tensor<1x3x
 // CHECK: scf.for %{{.*}} = %c1 to %c3 step %c1
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<1x32xf32>)
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK-NOT: case 1
 // CHECK: case 2 {
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
@@ -425,4 +426,37 @@ func.func @reduction_outer_edges(%x: tensor<1x2x7x7x384xf32>, %w: tensor<3x3x3x3
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%p, %w : tensor<1x4x9x9x384xf32>, tensor<3x3x3x384x32xf32>) outs(%i : tensor<1x2x7x7x32xf32>) -> tensor<1x2x7x7x32xf32>
   return %y : tensor<1x2x7x7x32xf32>
+}
+
+// Tests the reduction-outer case selector with two edge blocks (14 output columns, blocks of 7):
+// edge * 3 + kw, edge 0 for the block at column 0, 1 at column 7, 2 for any other; cases 0
+// (block 0 at kw = 0: 6 rows from column 1) and 5 (block 1 at kw = 2: its first 6 rows).
+// CHECK-LABEL: func.func @reduction_outer_two_edges
+// CHECK: scf.for %{{.*}} = %c0 to %c3
+// CHECK: scf.for %{{.*}} = %c0 to %c3
+// CHECK: scf.for %[[KW:.*]] = %c0 to %c3
+// CHECK: scf.for %[[OW:.*]] = %c0 to %c14 step %c7
+// CHECK: %[[AT7:.*]] = arith.cmpi eq, %[[OW]], %c7
+// CHECK: %[[E1:.*]] = arith.select %[[AT7]], %c1, %c2
+// CHECK: %[[AT0:.*]] = arith.cmpi eq, %[[OW]], %c0
+// CHECK: %[[E0:.*]] = arith.select %[[AT0]], %c0, %[[E1]]
+// CHECK: %[[E3:.*]] = arith.muli %[[E0]], %c3
+// CHECK: %[[WHICH:.*]] = arith.addi %[[E3]], %[[KW]]
+// CHECK: scf.index_switch %[[WHICH]]
+// CHECK: case 0 {
+// CHECK: %[[COL1:.*]] = arith.addi %[[OW]], %c1
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[COL1]], 0] [1, 1, 1, 6, 32]
+// CHECK: case 5 {
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[OW]], 0] [1, 1, 1, 6, 32]
+// CHECK: default {
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[OW]], 0] [1, 1, 1, 7, 32]
+func.func @reduction_outer_two_edges(%x: tensor<1x2x14x14x384xf32>, %w: tensor<3x3x3x384x32xf32>) -> tensor<1x2x14x14x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x2x14x14x384xf32> to tensor<1x4x16x16x384xf32>
+  %e = tensor.empty() : tensor<1x2x14x14x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x14x14x32xf32>) -> tensor<1x2x14x14x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x4x16x16x384xf32>, tensor<3x3x3x384x32xf32>) outs(%i : tensor<1x2x14x14x32xf32>) -> tensor<1x2x14x14x32xf32>
+  return %y : tensor<1x2x14x14x32xf32>
 }
