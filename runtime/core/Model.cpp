@@ -204,29 +204,31 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &dir, std::string &error)
     return nullptr;
   }
   connectParallelHook(b->library_);
-  b->forward_ = reinterpret_cast<ForwardFn>(dlsym(b->library_, b->manifest_.forwardSymbol.c_str()));
-  if (!b->forward_) {
-    error = library + ": no entry point '" + b->manifest_.forwardSymbol + "'";
+  // The entry point `symbol`, or null with the error set.
+  auto entryPoint = [&](const std::string &symbol) -> void * {
+    void *found = dlsym(b->library_, symbol.c_str());
+    if (!found)
+      error = library + ": no entry point '" + symbol + "'";
+    return found;
+  };
+  b->forward_ = reinterpret_cast<ForwardFn>(entryPoint(b->manifest_.forwardSymbol));
+  if (!b->forward_)
     return nullptr;
-  }
-  b->prepare_ = reinterpret_cast<PrepareFn>(dlsym(b->library_, b->manifest_.prepareSymbol.c_str()));
-  auto elements = reinterpret_cast<PreparedElementsFn>(dlsym(b->library_, b->manifest_.preparedElementsSymbol.c_str()));
-  if (!b->prepare_ || !elements) {
-    error = library + ": no entry point '" +
-            (b->prepare_ ? b->manifest_.preparedElementsSymbol : b->manifest_.prepareSymbol) + "'";
+  b->prepare_ = reinterpret_cast<PrepareFn>(entryPoint(b->manifest_.prepareSymbol));
+  if (!b->prepare_)
     return nullptr;
-  }
+  auto elements = reinterpret_cast<PreparedElementsFn>(entryPoint(b->manifest_.preparedElementsSymbol));
+  if (!elements)
+    return nullptr;
   b->preparedElements_ = elements();
   if (b->preparedElements_ < 0) {
     error = library + ": " + b->manifest_.preparedElementsSymbol + "() is negative";
     return nullptr;
   }
   if (!b->manifest_.trainStepSymbol.empty()) {
-    b->trainStep_ = reinterpret_cast<TrainStepFn>(dlsym(b->library_, b->manifest_.trainStepSymbol.c_str()));
-    if (!b->trainStep_) {
-      error = library + ": no entry point '" + b->manifest_.trainStepSymbol + "'";
+    b->trainStep_ = reinterpret_cast<TrainStepFn>(entryPoint(b->manifest_.trainStepSymbol));
+    if (!b->trainStep_)
       return nullptr;
-    }
   }
   return b;
 }
