@@ -1,6 +1,8 @@
 // Small builders the vidnet-lower-to-linalg patterns share.
 #include "compiler/transforms/LinalgBuilders.h"
 
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
+
 using namespace mlir;
 using utils::IteratorType;
 
@@ -106,6 +108,14 @@ Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location,
       e, {x}, perChannel,
       [&](OpBuilder &nb, Location l, ValueRange a) { return term(nb, l, a[0], centerOrNull ? a[1] : Value()); },
       1.0 / static_cast<double>(count));
+}
+
+bool movesElements(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      !llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator))
+    return false;
+  Operation *yield = op.getBlock()->getTerminator();
+  return yield->getNumOperands() == 1 && yield->getOperand(0) == op.getBlock()->getArgument(0);
 }
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {

@@ -19,6 +19,10 @@ namespace vidnet {
 inline constexpr llvm::StringLiteral kConvRoleAttr = "vidnet.conv_role";
 inline constexpr llvm::StringLiteral kConvShapeAttr = "vidnet.conv_shape";
 
+// A linalg.generic that only moves elements: one input, one init, all loops parallel, the body
+// yields the input's element (a copy, transpose, flip or pack, whatever its maps).
+bool movesElements(mlir::linalg::GenericOp op);
+
 // "AxBxC" for a shape.
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 

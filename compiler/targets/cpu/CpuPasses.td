@@ -138,12 +138,16 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
     every loop from the first reduction on are never split, so each item reduces its own
     slice and no sum changes order. A transpose (an input whose contiguous dimension is not
     the output's, e.g. the data gradient's sub-filters) is also cut into 16 x 16 blocks of
-    those two dimensions, one item each, so that the input rows a block reads stay in L1.
+    those two dimensions, one item each, so that the input rows a block reads stay in L1;
+    when both are 16 and the op only copies (indices that step with those two dimensions by
+    one), a block is one vector.transfer_read whose permutation map transposes it and one
+    transfer_write of its rows.
     vidnet-cpu-outline-parallel then hands the items to
     the runtime's threads; every element is still computed by the same scalar code, so
     results do not depend on the thread count.
   }];
-  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect", "mlir::vector::VectorDialect"];
 }
 
 def PadInPlace : Pass<"vidnet-cpu-pad-in-place", "mlir::func::FuncOp"> {

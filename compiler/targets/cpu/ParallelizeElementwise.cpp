@@ -6,7 +6,9 @@
 #include "compiler/targets/cpu/TileSizes.h"
 #include "compiler/transforms/LinalgBuilders.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace vidnet::cpu {
@@ -85,6 +87,101 @@ SmallVector<int64_t> leadingTiles(linalg::LinalgOp op) {
   return items > 1 ? tiles : SmallVector<int64_t>{};
 }
 
+// The coefficient of loop dimension `d` in `e` when `e` is a sum of dimensions times constants
+// (the maps of flips, transposes and packs); nullopt for a floordiv, ceildiv or mod.
+std::optional<int64_t> coefficient(AffineExpr e, unsigned d, unsigned dims) {
+  bool linear = true;
+  e.walk([&](AffineExpr sub) {
+    linear = linear && sub.getKind() != AffineExprKind::FloorDiv && sub.getKind() != AffineExprKind::CeilDiv &&
+             sub.getKind() != AffineExprKind::Mod;
+  });
+  if (!linear)
+    return std::nullopt;
+  auto at = [&](int64_t v) -> std::optional<int64_t> {
+    SmallVector<AffineExpr> values(dims, getAffineConstantExpr(0, e.getContext()));
+    values[d] = getAffineConstantExpr(v, e.getContext());
+    if (auto c = dyn_cast<AffineConstantExpr>(e.replaceDims(values)))
+      return c.getValue();
+    return std::nullopt;
+  };
+  std::optional<int64_t> one = at(1), zero = at(0);
+  if (!one || !zero)
+    return std::nullopt;
+  return *one - *zero;
+}
+
+// A transpose whose blocks are 16 x 16 (`rows` is the dimension the input reads contiguously,
+// `cols` the output's innermost) and that only copies: for each block, the input indices that
+// step with those two dimensions (`inputRows`, `inputCols`).
+struct TransposeBlocks {
+  unsigned rows, cols, inputRows, inputCols;
+};
+std::optional<TransposeBlocks> vectorTranspose(linalg::LinalgOp op, ArrayRef<int64_t> tiles) {
+  std::optional<unsigned> rows = transposedDim(op);
+  const unsigned dims = op.getNumLoops(), cols = dims - 1;
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!rows || !generic || !vidnet::movesElements(generic) || tiles[*rows] != kTransposeBlock ||
+      tiles[cols] != kTransposeBlock || !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return std::nullopt;
+  // Each of the two dimensions steps one input index by one and no other index.
+  AffineMap read = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  std::optional<unsigned> inputRows, inputCols;
+  for (auto [i, e] : llvm::enumerate(read.getResults())) {
+    for (auto [d, found] : {std::pair{*rows, &inputRows}, std::pair{cols, &inputCols}}) {
+      std::optional<int64_t> c = coefficient(e, d, dims);
+      if (!c || (*c != 0 && (*c != 1 || *found)))
+        return std::nullopt;
+      if (*c == 1)
+        *found = i;
+    }
+  }
+  if (!inputRows || !inputCols || *inputRows == *inputCols)
+    return std::nullopt;
+  return TransposeBlocks{*rows, cols, *inputRows, *inputCols};
+}
+
+// The transpose as an scf.forall over its blocks, each read as one vector with the transposition
+// in the read's permutation map (vidnet-cpu-vectorize-tiles lowers it to AVX-512 shuffles) and
+// written as 16 contiguous rows. Copied element by element, r3d_18's 512 x 512 sub-filters ran
+// at 7.3 GB/s, a third of a plain copy's speed.
+Value emitVectorTranspose(OpBuilder &b, linalg::LinalgOp op, ArrayRef<int64_t> tiles, const TransposeBlocks &t) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  Value input = op.getDpsInputOperand(0)->get(), init = op.getDpsInitOperand(0)->get();
+  Type element = getElementTypeOrSelf(init.getType());
+  auto forall = scf::ForallOp::create(b, loc, getAsIndexOpFoldResult(ctx, SmallVector<int64_t>(ranges.size(), 0)),
+                                      getAsIndexOpFoldResult(ctx, ranges), getAsIndexOpFoldResult(ctx, tiles),
+                                      ValueRange{init}, std::nullopt);
+  OpBuilder ib(forall.getTerminator());
+  ValueRange ivs = forall.getInductionVars();
+  AffineMap read = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  SmallVector<Value> from;
+  for (AffineExpr e : read.getResults())
+    from.push_back(affine::AffineApplyOp::create(ib, loc, AffineMap::get(read.getNumDims(), 0, e), ivs));
+  auto blockType = VectorType::get({tiles[t.rows], tiles[t.cols]}, element);
+  Value padding = arith::ConstantOp::create(ib, loc, ib.getZeroAttr(element));
+  Value block = vector::TransferReadOp::create(
+      ib, loc, blockType, input, from, padding,
+      AffineMap::get(read.getNumResults(), 0, {getAffineDimExpr(t.inputRows, ctx), getAffineDimExpr(t.inputCols, ctx)},
+                     ctx),
+      ArrayRef<bool>{true, true});
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> at(ivs.begin(), ivs.end()), sizes = getAsIndexOpFoldResult(ctx, tiles),
+                                                        unit(ranges.size(), ib.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(ib, loc, shared, at, sizes, unit);
+  SmallVector<Value> origin(ranges.size(), arith::ConstantIndexOp::create(ib, loc, 0));
+  Value written =
+      vector::TransferWriteOp::create(
+          ib, loc, block, slice, origin,
+          AffineMap::get(ranges.size(), 0, {getAffineDimExpr(t.rows, ctx), getAffineDimExpr(t.cols, ctx)}, ctx),
+          ArrayRef<bool>{true, true})
+          .getResult();
+  ib.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(ib, loc, written, shared, at, sizes, unit);
+  return forall.getResult(0);
+}
+
 // For `vidrun profile`: the iteration space and the bytes of every operand, read or written once.
 vidnet::cpu::LoopInfo describe(linalg::LinalgOp op) {
   vidnet::cpu::LoopInfo info;
@@ -107,6 +204,13 @@ struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<Pa
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, tiles] : work) {
+      if (std::optional<TransposeBlocks> blocks = vectorTranspose(op, tiles)) {
+        rewriter.setInsertionPoint(op);
+        Value result = emitVectorTranspose(rewriter, op, tiles, *blocks);
+        result.getDefiningOp()->setLoc(vidnet::cpu::describeLoop(op.getLoc(), describe(op)));
+        rewriter.replaceOp(op, result);
+        continue;
+      }
       scf::SCFTilingOptions options;
       options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
       options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tiles));

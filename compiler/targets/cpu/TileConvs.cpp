@@ -106,6 +106,16 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     return axes;
   }
 
+  // The taps [first, end) that output `o` reads along axis `i`: those on real rows where the
+  // axis is padded (empty when all of them read padding), else all of them.
+  static std::pair<int64_t, int64_t> tapsRead(const InputAxes &axes, ArrayRef<int64_t> k, ArrayRef<int64_t> s, int i,
+                                              int64_t o) {
+    if (!axes.padded[i])
+      return {0, k[i]};
+    return {std::max<int64_t>(0, axes.low[i] - o * s[i]),
+            std::min<int64_t>(k[i], axes.low[i] + axes.extent[i] - o * s[i])};
+  }
+
   // The most taps any output reads along D, H and W together (padding rows skipped along D and
   // H): what a tile reads of its filter slice.
   static int64_t mostTapsRead(const InputAxes &axes, ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> out) {
@@ -113,13 +123,26 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     for (int i = 0; i < 3; ++i) {
       int64_t most = 0;
       for (int64_t o = 0; o < out[i + 1]; ++o) {
-        int64_t lo = axes.padded[i] ? std::max<int64_t>(0, axes.low[i] - o * s[i]) : 0;
-        int64_t hi = axes.padded[i] ? std::min<int64_t>(k[i], axes.low[i] + axes.extent[i] - o * s[i]) : k[i];
-        most = std::max(most, hi - lo);
+        auto [first, end] = tapsRead(axes, k, s, i, o);
+        most = std::max(most, end - first);
       }
       taps *= most;
     }
     return taps;
+  }
+
+  // The taps [first, end) that some output reads along axis `i` (all of them when none does).
+  static std::pair<int64_t, int64_t> anyTapsRead(const InputAxes &axes, ArrayRef<int64_t> k, ArrayRef<int64_t> s,
+                                                 ArrayRef<int64_t> out, int i) {
+    int64_t first = k[i], end = 0;
+    for (int64_t o = 0; o < out[i + 1]; ++o) {
+      auto [f, e] = tapsRead(axes, k, s, i, o);
+      if (f < e) {
+        first = std::min(first, f);
+        end = std::max(end, e);
+      }
+    }
+    return first < end ? std::pair{first, end} : std::pair<int64_t, int64_t>{0, k[i]};
   }
 
   // A +0 fill, not -0: a sum that starts at -0 and only adds -0 stays -0.
@@ -213,7 +236,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // channels come in blocks of 3, each a load and store of the sums: 4x slower).
     const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
     // Where the filter does not stay in L2 whole but the part of a tile's slice that it reads
-    // does when contiguous, the filter is packed as [F/32][kd][kh][kw][C][32] and each tile sums
+    // does when contiguous, the filter is packed as [F/32][kd][kh][kw][C][32] (the taps read) and each tile sums
     // all of its products in registers (the oneDNN way: blocked weights, batch-reduce over taps
     // and channels). One clip on 1 thread, Zen 5: mc3_18's 1x3x3 256-channel convs at 8x14x14
     // 85% -> 93% of the peak, the 512-channel ones at 8x7x7 80% -> 84%, r3d_18's 3x3x3
@@ -260,11 +283,41 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), copy, low, high,
                                 zero);
     }
+    // Only the taps along D and H that some output reads are packed (r3d_18's layer4 at 8 frames
+    // has one output frame, which reads only the middle temporal tap: a third of its filters).
+    const std::pair<int64_t, int64_t> packedTapsD = anyTapsRead(axes, k, s, out, 0),
+                                      packedTapsH = anyTapsRead(axes, k, s, out, 1);
+    const int64_t firstD = packedTapsD.first, firstH = packedTapsH.first;
     if (packed) {
-      auto packedType = RankedTensorType::get({paddedF / fTile, k[0], k[1], k[2], C, fTile}, f32);
+      const int64_t tapsD = packedTapsD.second - firstD, tapsH = packedTapsH.second - firstH;
+      auto packedType = RankedTensorType::get({paddedF / fTile, tapsD, tapsH, k[2], C, fTile}, f32);
       MLIRContext *ctx = b.getContext();
       auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
       AffineMap read = AffineMap::get(6, 0, {d(1), d(2), d(3), d(4), d(0) * fTile + d(5)}, ctx);
+      // A data gradient's sub-filter (taps flipped, C and F swapped) is packed straight from the
+      // filter: one transposing pass over it instead of a transposed copy and a copy of that
+      // (r3d_18's 512 x 512 filters: 2.2 + 2.5 ms per step on 1 thread). Linalg infers the loop
+      // ranges from the results that are a bare dimension, so each such one must fit.
+      auto moved = w.getDefiningOp<linalg::GenericOp>();
+      AffineMap fused;
+      if (moved && vidnet::movesElements(moved) &&
+          moved.getMatchingIndexingMap(moved.getDpsInitOperand(0)).isIdentity())
+        fused = simplifyAffineMap(
+            moved.getMatchingIndexingMap(moved.getDpsInputOperand(0))
+                .compose(AffineMap::get(6, 0, {d(1) + firstD, d(2) + firstH, d(3), d(4), d(0) * fTile + d(5)}, ctx)));
+      ArrayRef<int64_t> sourceShape =
+          moved ? cast<RankedTensorType>(moved.getDpsInputOperand(0)->get().getType()).getShape() : ArrayRef<int64_t>{};
+      if (fused && llvm::all_of(llvm::enumerate(fused.getResults()), [&](auto r) {
+            auto dim = dyn_cast<AffineDimExpr>(r.value());
+            return !dim || sourceShape[r.index()] == packedType.getDimSize(dim.getPosition());
+          })) {
+        read = fused;
+        w = moved.getDpsInputOperand(0)->get();
+      } else if (tapsD != k[0] || tapsH != k[1]) {
+        w = tensor::ExtractSliceOp::create(b, loc, w, getAsIndexOpFoldResult(ctx, {firstD, firstH, 0, 0, 0}),
+                                           getAsIndexOpFoldResult(ctx, {tapsD, tapsH, k[2], C, paddedF}),
+                                           getAsIndexOpFoldResult(ctx, {1, 1, 1, 1, 1}));
+      }
       vidnet::Emitter e(b, loc);
       w = e.generic(packedType, ValueRange{w}, e.empty(packedType), {read, b.getMultiDimIdentityMap(6)},
                     SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
@@ -477,9 +530,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
               Value rhs;
               if (packed) {
                 Value block = arith::DivUIOp::create(ib, il, fb, index(ib, fTile));
-                rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({block, kd, kh, kw, c[0], index(ib, 0)}),
-                                                     attrs(ib, {1, 1, 1, 1, cTile, fTile}),
-                                                     attrs(ib, {1, 1, 1, 1, 1, 1}));
+                Value packedD = firstD == 0 ? kd : arith::SubIOp::create(ib, il, kd, index(ib, firstD)).getResult();
+                Value packedH = firstH == 0 ? kh : arith::SubIOp::create(ib, il, kh, index(ib, firstH)).getResult();
+                rhs = tensor::ExtractSliceOp::create(
+                    ib, il, rhsType, w, ofr({block, packedD, packedH, kw, c[0], index(ib, 0)}),
+                    attrs(ib, {1, 1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1, 1}));
               } else {
                 rhs = tensor::ExtractSliceOp::create(ib, il, rhsType, w, ofr({kd, kh, kw, c[0], fb}),
                                                      attrs(ib, {1, 1, 1, cTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));

@@ -2,6 +2,7 @@
 // with zero padding read in place, constant inits folded and elementwise epilogues fused.
 #include "compiler/targets/cuda/BufferViews.h"
 #include "compiler/targets/cuda/CudaPasses.h"
+#include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
@@ -46,12 +47,8 @@ bool isZero(Value v) { return v && matchPattern(v, m_AnyZeroFloat()); }
 
 // An identity copy of one shaped input into one output.
 bool isCopy(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 || !allParallel(op))
-    return false;
-  if (!llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
-    return false;
-  Value yielded = op.getBlock()->getTerminator()->getOperand(0);
-  return yielded == op.getBlock()->getArgument(0);
+  return vidnet::movesElements(op) &&
+         llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); });
 }
 
 // A zero-padded buffer never materialized: reads at `offsets + i` come from source[i].

@@ -80,11 +80,18 @@ func.func @plane_sums(%x: tensor<2x8x16x16x64xf32>) -> tensor<2x8x64xf32> {
 
 // Tests that a transpose (the data gradient's sub-filter: taps flipped, the two channel
 // dimensions swapped) is cut into 16 x 16 blocks of its channel dimensions, one tap each, so
-// that the input rows one block reads stay in L1.
+// that the input rows one block reads stay in L1, and that each block is one vector read whose
+// permutation map transposes it (from the flipped tap) and one write of its rows.
+// CHECK: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2)>
+// CHECK: #[[SWAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>
 // CHECK-LABEL: func.func @sub_filter
 // CHECK: scf.forall (%[[KD:.*]], %[[KH:.*]], %[[KW:.*]], %[[F:.*]], %[[C:.*]]) = (0, 0, 0, 0, 0) to (3, 3, 3, 48, 64) step (1, 1, 1, 16, 16)
-// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x16x16xf32>)
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[KD]], %[[KH]], %[[KW]], %[[F]], %[[C]]] [1, 1, 1, 16, 16]
+// CHECK-NOT: linalg.generic
+// CHECK: %[[FD:.*]] = affine.apply #[[FLIP]](%[[KD]], %[[KH]], %[[KW]], %[[F]], %[[C]])
+// CHECK: %[[BLOCK:.*]] = vector.transfer_read %{{.*}}[%[[FD]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true, true], permutation_map = #[[SWAP]]} : tensor<3x3x3x64x48xf32>, vector<16x16xf32>
+// CHECK: %[[OUT:.*]] = tensor.extract_slice %{{.*}}[%[[KD]], %[[KH]], %[[KW]], %[[F]], %[[C]]] [1, 1, 1, 16, 16]
+// CHECK: %[[ROWS:.*]] = vector.transfer_write %[[BLOCK]], %[[OUT]]{{.*}} : vector<16x16xf32>, tensor<1x1x1x16x16xf32>
+// CHECK: tensor.parallel_insert_slice %[[ROWS]] into %{{.*}}[%[[KD]], %[[KH]], %[[KW]], %[[F]], %[[C]]] [1, 1, 1, 16, 16]
 #flip = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 2, -d2 + 2, d4, d3)>
 #same = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 func.func @sub_filter(%w: tensor<3x3x3x64x48xf32>) -> tensor<3x3x3x48x64xf32> {
@@ -96,4 +103,50 @@ func.func @sub_filter(%w: tensor<3x3x3x64x48xf32>) -> tensor<3x3x3x48x64xf32> {
     linalg.yield %a : f32
   } -> tensor<3x3x3x48x64xf32>
   return %t : tensor<3x3x3x48x64xf32>
+}
+
+// -----
+
+// Tests that a transpose whose blocks are not 16 x 16 (120 x 40 channels: 15 x 10) is tiled
+// into blocks that copy element by element (a generic per block), not vectorized.
+// CHECK-LABEL: func.func @odd_transpose
+// CHECK: scf.forall ({{.*}}) = (0, 0, 0, 0, 0) to (3, 3, 3, 40, 120) step (1, 1, 1, 10, 15)
+// CHECK-NOT: vector.transfer_read
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x10x15xf32>)
+#flip2 = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 2, -d2 + 2, d4, d3)>
+#same2 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @odd_transpose(%w: tensor<3x3x3x120x40xf32>) -> tensor<3x3x3x40x120xf32> {
+  %e = tensor.empty() : tensor<3x3x3x40x120xf32>
+  %t = linalg.generic {indexing_maps = [#flip2, #same2],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x3x120x40xf32>) outs(%e : tensor<3x3x3x40x120xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<3x3x3x40x120xf32>
+  return %t : tensor<3x3x3x40x120xf32>
+}
+
+// -----
+
+// Tests that a transposing pack (the data gradient's packed sub-filter, read straight from the
+// filter: [C/32][taps][F][32] from [taps][C][F], C at 32 * block + lane) is vectorized too: the
+// lane dimension steps the filter's C index by one, the F dimension its F index.
+// CHECK: #[[LANE:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0 * 32 + d5)>
+// CHECK: #[[SWAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>
+// CHECK-LABEL: func.func @transposing_pack
+// CHECK: scf.forall (%[[B:.*]], %[[KD:.*]], %[[KH:.*]], %[[KW:.*]], %[[F:.*]], %[[L:.*]]) = (0, 0, 0, 0, 0, 0) to (4, 3, 3, 3, 64, 32) step (1, 1, 1, 1, 16, 16)
+// CHECK: %[[C:.*]] = affine.apply #[[LANE]](%[[B]], %[[KD]], %[[KH]], %[[KW]], %[[F]], %[[L]])
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[C]], %{{.*}}], %{{.*}} {in_bounds = [true, true], permutation_map = #[[SWAP]]} : tensor<3x3x3x128x64xf32>, vector<16x16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16x16xf32>, tensor<1x1x1x1x16x16xf32>
+#pack_read = affine_map<(d0, d1, d2, d3, d4, d5) -> (-d1 + 2, -d2 + 2, -d3 + 2, d0 * 32 + d5, d4)>
+#pack_same = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @transposing_pack(%w: tensor<3x3x3x128x64xf32>) -> tensor<4x3x3x3x64x32xf32> {
+  %e = tensor.empty() : tensor<4x3x3x3x64x32xf32>
+  %t = linalg.generic {indexing_maps = [#pack_read, #pack_same],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x3x128x64xf32>) outs(%e : tensor<4x3x3x3x64x32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<4x3x3x3x64x32xf32>
+  return %t : tensor<4x3x3x3x64x32xf32>
 }

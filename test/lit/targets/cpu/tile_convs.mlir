@@ -1,6 +1,9 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-convs --canonicalize %s | FileCheck %s
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 
+// The map of @packed_sub_filter's pack (the module's maps come first):
+// CHECK-DAG: #[[READ:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (-d1 + 1, -d2 + 2, -d3 + 2, d0 * 32 + d5, d4)>
+
 // Tests that a strided 3x3x3 conv with 45 output channels becomes static register tiles:
 // filters padded to 48 (in the pipeline the filter is first copied by an elementwise op, which
 // parallelize-elementwise splits before canonicalize would fold it, and which pad-in-place
@@ -188,6 +191,62 @@ func.func @packed(%x: tensor<1x1x6x10x256xf32>, %w: tensor<1x3x3x256x64xf32>) ->
   %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<1x1x6x10x256xf32>, tensor<1x3x3x256x64xf32>) outs(%i : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
+  return %y : tensor<1x1x4x8x64xf32>
+}
+
+// Tests that only the taps some output reads are packed: one output frame from one real input
+// frame (padded by 1 on each side) reads only the middle temporal tap, so the pack reads that
+// tap's slice of the filter and the tiles index the packed filter's only frame.
+// CHECK-LABEL: func.func @packed_taps_read
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<3x3x3x256x64xf32>
+// CHECK: %[[MIDDLE:.*]] = tensor.extract_slice %[[W]][1, 0, 0, 0, 0] [1, 3, 3, 256, 64] [1, 1, 1, 1, 1]
+// CHECK: %[[PACKED:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[MIDDLE]] : tensor<1x3x3x256x64xf32>) outs(%{{.*}} : tensor<2x1x3x3x256x32xf32>)
+// CHECK-SAME: vidnet.weight_pack
+// CHECK: tensor.extract_slice %[[PACKED]][%{{.*}}, 0, %{{.*}}, %{{.*}}, %{{.*}}, 0] [1, 1, 1, 1, 8, 32]
+func.func @packed_taps_read(%x: tensor<1x1x6x10x256xf32>, %w: tensor<3x3x3x256x64xf32>) -> tensor<1x1x4x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index, %e2: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x6x10x256xf32> to tensor<1x3x6x10x256xf32>
+  %e = tensor.empty() : tensor<1x1x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x3x6x10x256xf32>, tensor<3x3x3x256x64xf32>) outs(%i : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
+  return %y : tensor<1x1x4x8x64xf32>
+}
+
+// Tests that a data gradient's sub-filter (taps flipped, C and F swapped) is packed straight
+// from the filter: the pack reads %W through the sub-filter's map composed with its own (only
+// the middle temporal tap, as above: -(d1 + 1) + 2), and the transposed copy is gone.
+// CHECK-LABEL: func.func @packed_sub_filter
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<3x3x3x64x256xf32>
+// CHECK-NOT: tensor<3x3x3x256x64xf32>
+// CHECK: %[[PACKED:.*]] = linalg.generic {indexing_maps = [#[[READ]], #{{.*}}]
+// CHECK-SAME: ins(%[[W]] : tensor<3x3x3x64x256xf32>) outs(%{{.*}} : tensor<2x1x3x3x256x32xf32>)
+// CHECK-SAME: vidnet.weight_pack
+// CHECK-NOT: tensor<3x3x3x256x64xf32>
+// CHECK: return
+#flip = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 2, -d2 + 2, d4, d3)>
+#same = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @packed_sub_filter(%x: tensor<1x1x6x10x256xf32>, %w: tensor<3x3x3x64x256xf32>) -> tensor<1x1x4x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %se = tensor.empty() : tensor<3x3x3x256x64xf32>
+  %sub = linalg.generic {indexing_maps = [#flip, #same],
+                         iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x3x64x256xf32>) outs(%se : tensor<3x3x3x256x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<3x3x3x256x64xf32>
+  %p = tensor.pad %x low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index, %e2: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x6x10x256xf32> to tensor<1x3x6x10x256xf32>
+  %e = tensor.empty() : tensor<1x1x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %sub : tensor<1x3x6x10x256xf32>, tensor<3x3x3x256x64xf32>) outs(%i : tensor<1x1x4x8x64xf32>) -> tensor<1x1x4x8x64xf32>
   return %y : tensor<1x1x4x8x64xf32>
 }
 

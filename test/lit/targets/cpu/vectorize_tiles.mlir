@@ -107,3 +107,20 @@ func.func @epilogue(%tile: tensor<8x32xf32>, %scale: tensor<32xf64>) -> (tensor<
   } -> tensor<8x32xf32>
   return %e, %plain : tensor<8x32xf32>, tensor<8x32xf32>
 }
+
+// Tests that a 16 x 16 block read transposed (vidnet-cpu-parallelize-elementwise's transposes)
+// becomes a row read and AVX-512-style shuffles, not 256 lane extracts and inserts.
+// CHECK-LABEL: func.func @transpose_block
+// CHECK-NOT: vector.transpose
+// CHECK-NOT: vector.extract {{.*}} : f32 from
+// CHECK: vector.shuffle
+// CHECK-NOT: vector.transpose
+// CHECK: vector.transfer_write {{.*}} : vector<16x16xf32>, tensor<16x16xf32>
+func.func @transpose_block(%w: tensor<64x64xf32>, %out: tensor<16x16xf32>, %i: index, %j: index) -> tensor<16x16xf32> {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %block = vector.transfer_read %w[%i, %j], %pad {in_bounds = [true, true], permutation_map = affine_map<(d0, d1) -> (d1, d0)>}
+      : tensor<64x64xf32>, vector<16x16xf32>
+  %r = vector.transfer_write %block, %out[%c0, %c0] {in_bounds = [true, true]} : vector<16x16xf32>, tensor<16x16xf32>
+  return %r : tensor<16x16xf32>
+}
