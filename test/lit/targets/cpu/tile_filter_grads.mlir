@@ -5,14 +5,15 @@
 // chunk, so 2 chunks) in order, each a forall over the 3x3x3 taps x 1 c-block x 3 f-blocks of
 // 8 x 16 tiles, every tile summing x (read in place with the W stride 2, transposed by the
 // contraction's maps: no copy) times dy over the chunk's rows into a register tile that starts
-// at zero, then added to dW once per chunk; the padding sliced away at the end. A row whose
+// at zero, then written to dW by the first chunk (no zero fill of dW) and added to it by the
+// others, once per chunk; the padding sliced away at the end. A row whose
 // input row for the tile's tap is zero padding (D in [1, 5), H in [1, 17) are real) is skipped.
 // CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
 // CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0]
 // CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
-// CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<3x3x3x8x48xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<3x3x3x8x48xf32>
 // CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1 iter_args(%[[DW:.*]] = %[[INIT]])
 // CHECK: scf.forall (%[[ITEM:.*]]) in (81) shared_outs(%[[OUT:.*]] = %[[DW]])
 // CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 3)
@@ -31,8 +32,13 @@
 // CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
 // CHECK: %[[B:.*]] = vector.transfer_read %[[RHS]]
 // CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
-// CHECK: %[[OLD:.*]] = vector.transfer_read %[[TILE]]
-// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]] : vector<8x16xf32>
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
+// CHECK: %[[NEW:.*]] = scf.if %[[FIRST]] -> (vector<8x16xf32>) {
+// CHECK-NEXT: scf.yield %[[SUM]]
+// CHECK-NEXT: } else {
+// CHECK-NEXT: %[[OLD:.*]] = vector.transfer_read %[[TILE]]
+// CHECK-NEXT: %[[ADDED:.*]] = arith.addf %[[OLD]], %[[SUM]] : vector<8x16xf32>
+// CHECK-NEXT: scf.yield %[[ADDED]]
 // CHECK: %[[W:.*]] = vector.transfer_write %[[NEW]], %[[TILE]]
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
@@ -54,7 +60,7 @@ func.func @dw(%x: tensor<2x4x16x16x8xf32>, %dy: tensor<2x4x8x8x45xf32>) -> tenso
 // CHECK-NEXT: tensor.yield
 // CHECK-NEXT: } : tensor<1x4x4x8x83xf32> to tensor<1x6x4x8x88xf32>
 // CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 16]
-// CHECK: linalg.fill {{.*}} -> tensor<3x1x1x88x160xf32>
+// CHECK: tensor.empty() : tensor<3x1x1x88x160xf32>
 // CHECK: scf.forall (%{{.*}}) in (165)
 // CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
 // CHECK: tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x4x4x8x160xf32> to tensor<8x32xf32>
