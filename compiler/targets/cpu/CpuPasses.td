@@ -23,7 +23,9 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
 
     When the whole filter exceeds 256 KB but the part of a tile's slice it reads (the taps
     it reads x C x 32 lanes, padding rows skipped) is at most 640 KB, and F is one part of
-    32-lane blocks, the filter is first packed as [F/32][kd][kh][kw][C][32] (a linalg.generic
+    32-lane blocks, the filter is first packed as [F/32][kd][kh][kw][C][32] (only the taps along
+    D and H that some output reads; a data gradient's flipped, transposed sub-filter straight
+    from the filter, through the composed maps: a linalg.generic
     tagged `vidnet.weight_pack`, which vidnet-cpu-hoist-weight-packing moves out of the
     forward) and the tiles read it there, tile-outer: each slice is contiguous, so it streams
     from L2 (in the D x H x W x C x F layout it is 128 bytes of every 4F and uses only a
@@ -105,7 +107,7 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
         for chunk of output rows (n, od, oh), about 256 positions:
           forall tap (kd, kh, kw), c-block, f-block:             acc[CT x FT] = 0
             for row in chunk (its input row real), ow-block:    acc += X[OWT x CT]^T * DY[OWT x FT]
-            dW tile += acc
+            dW tile = acc (first chunk) or dW tile + acc   (no zero fill of dW)
 
     X is a slice of the zero-padded input (rows ow*s_w + kw), read in place and broadcast: no
     transposed copy; DY a slice of dy. CT = a divisor of C up to 8, or 8 with C padded with
@@ -113,7 +115,7 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     (83 -> 88, 230 -> 232); FT = 32 with F padded to 32 when that adds at most an eighth (144 -> 160),
     else 32 or 16 with F padded to 16; OWT = a divisor of OW up to 8; each step is a vector.contract that
     vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
-    chunk from zero and adding it to dW once keeps each float32 chain short. Each element's sum runs over the
+    chunk from zero and adding it to dW once per chunk keeps each float32 chain short. Each element's sum runs over the
     positions in the same order whatever the thread count (chunks in order), so results are
     bit-identical across thread counts. A row whose input row for the tile's tap is zero
     padding (along D or H) is skipped. Runs before vidnet-lower-to-linalg (the generic
@@ -143,8 +145,8 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
     one), a block is one vector.transfer_read whose permutation map transposes it and one
     transfer_write of its rows.
     vidnet-cpu-outline-parallel then hands the items to
-    the runtime's threads; every element is still computed by the same scalar code, so
-    results do not depend on the thread count.
+    the runtime's threads; every element is computed by the same code whichever thread runs
+    its item, so results do not depend on the thread count.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect", "mlir::vector::VectorDialect"];

@@ -140,8 +140,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, cTile, fTile}), unit = attrs(ob, {1, 1, 1, 1, 1});
           Value dwTile = tensor::ExtractSliceOp::create(ob, l, accType, shared, tileAt, tileSizes, unit);
           Value firstRow = times(ob, chunk, chunkRows);
-          // The chunk's sum starts at zero in registers and is added to dW once: two short
-          // chains (positions of a chunk, then chunks) instead of one over every position.
+          // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
+          // added to it once: two short chains (positions of a chunk, then chunks) instead of
+          // one over every position.
           Value zero = index(ob, 0);
           Value zeroAcc = arith::ConstantOp::create(ob, l, DenseElementsAttr::get(accVector, 0.0f));
           // Rows whose input row for this tap is zero padding (along D or H) add nothing and are

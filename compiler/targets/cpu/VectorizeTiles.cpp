@@ -56,7 +56,9 @@ struct VectorizeTiles : vidnet::cpu::impl::VectorizeTilesBase<VectorizeTiles> {
     vector::populateVectorOuterProductLoweringPatterns(patterns);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     // The 16 x 16 blocks of vidnet-cpu-parallelize-elementwise's transposes: 64 shuffles, as
-    // oneDNN's reorders do, instead of 256 lane extracts and inserts.
+    // oneDNN's reorders do, instead of 256 lane extracts and inserts. (This lowers every 2-D
+    // vector.transpose in the function here, other shapes to one flat shuffle; the matmul tiles'
+    // A reads still become scalar broadcasts: lit @tile, and the same conv speeds and bits.)
     vector::populateVectorTransposeLoweringPatterns(patterns, vector::VectorTransposeLowering::Shuffle16x16);
     // A-tile elements are only ever broadcast: read each as a scalar (a broadcast load on
     // x86) instead of loading rows into vectors and extracting lanes with shuffles, which

@@ -150,3 +150,36 @@ func.func @transposing_pack(%w: tensor<3x3x3x128x64xf32>) -> tensor<4x3x3x3x64x3
   } -> tensor<4x3x3x3x64x32xf32>
   return %t : tensor<4x3x3x3x64x32xf32>
 }
+
+// -----
+
+// Tests that copies whose indices do not step by one with the blocked dimensions stay copies
+// element by element: a flipped channel dimension (-d3 + 63, then not a transpose: tiled row by
+// row) and a strided one (2 * d4, in 16 x 16 blocks).
+// CHECK-LABEL: func.func @not_unit_steps
+// CHECK-NOT: vector.transfer_read
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x1x64xf32>)
+// CHECK-NOT: vector.transfer_read
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x16x16xf32>)
+// CHECK-NOT: vector.transfer_read
+// CHECK: return
+#flip_c = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4, -d3 + 63)>
+#stride_c = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4 * 2, d3)>
+#same3 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @not_unit_steps(%w: tensor<3x3x3x64x64xf32>, %v: tensor<3x3x3x128x64xf32>)
+    -> (tensor<3x3x3x64x64xf32>, tensor<3x3x3x64x64xf32>) {
+  %e = tensor.empty() : tensor<3x3x3x64x64xf32>
+  %a = linalg.generic {indexing_maps = [#flip_c, #same3],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<3x3x3x64x64xf32>) outs(%e : tensor<3x3x3x64x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<3x3x3x64x64xf32>
+  %b = linalg.generic {indexing_maps = [#stride_c, #same3],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%v : tensor<3x3x3x128x64xf32>) outs(%e : tensor<3x3x3x64x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<3x3x3x64x64xf32>
+  return %a, %b : tensor<3x3x3x64x64xf32>, tensor<3x3x3x64x64xf32>
+}
