@@ -284,12 +284,14 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                                 zero);
     }
     // Only the taps along D and H that some output reads are packed (r3d_18's layer4 at 8 frames
-    // has one output frame, which reads only the middle temporal tap: a third of its filters).
-    const std::pair<int64_t, int64_t> packedTapsD = anyTapsRead(axes, k, s, out, 0),
-                                      packedTapsH = anyTapsRead(axes, k, s, out, 1);
-    const int64_t firstD = packedTapsD.first, firstH = packedTapsH.first;
+    // has one output frame, which reads only the middle temporal tap: a third of its filters);
+    // the tiles index the packed filter from the first of them.
+    int64_t firstD = 0, firstH = 0;
     if (packed) {
-      const int64_t tapsD = packedTapsD.second - firstD, tapsH = packedTapsH.second - firstH;
+      const auto [fromD, endD] = anyTapsRead(axes, k, s, out, 0);
+      const auto [fromH, endH] = anyTapsRead(axes, k, s, out, 1);
+      firstD = fromD, firstH = fromH;
+      const int64_t tapsD = endD - firstD, tapsH = endH - firstH;
       auto packedType = RankedTensorType::get({paddedF / fTile, tapsD, tapsH, k[2], C, fTile}, f32);
       MLIRContext *ctx = b.getContext();
       auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
