@@ -38,6 +38,8 @@ constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
 // faster), not 2.4% at 28x28 (no faster) or 1.2% at 56x56, which are not worth more copies of the
 // tile's loops to compile.
 constexpr double kMinSkippedWShare = 0.03;
+// Reduction-outer blocks shorter than this many channels (C with no divisor that large) pad C.
+constexpr int64_t kMinReductionBlock = 32;
 // Reduction-outer items (one filter block each) a conv keeps at least, for the threads.
 constexpr int64_t kMinReductionOuterItems = 8;
 // Reduction-outer blocks of the filter are prefetched (into L2) for items of at most this many
@@ -61,9 +63,10 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
   }
 
   // The conv's input is already zero-padded (vidnet-lower-to-linalg); `extraW` more columns
-  // are added on the right, folded into that tensor.pad where there is one.
-  static Value padRight(OpBuilder &b, Location loc, Value input, int64_t extraW, Value zero) {
-    if (extraW == 0)
+  // are added on the right and `extraC` zero channels at the end, folded into that tensor.pad
+  // where there is one.
+  static Value padRight(OpBuilder &b, Location loc, Value input, int64_t extraW, int64_t extraC, Value zero) {
+    if (extraW == 0 && extraC == 0)
       return input;
     Value source = input;
     SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
@@ -73,11 +76,12 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       low = pad.getMixedLowPad();
       high = pad.getMixedHighPad();
     }
-    int64_t w = getConstantIntValue(high[3]).value_or(0);
-    high[3] = b.getIndexAttr(w + extraW);
+    high[3] = b.getIndexAttr(getConstantIntValue(high[3]).value_or(0) + extraW);
+    high[4] = b.getIndexAttr(getConstantIntValue(high[4]).value_or(0) + extraC);
     auto type = cast<RankedTensorType>(input.getType());
     SmallVector<int64_t> shape(type.getShape());
     shape[3] += extraW;
+    shape[4] += extraC;
     return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), source, low, high, zero);
   }
 
@@ -145,6 +149,26 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     return first < end ? std::pair{first, end} : std::pair<int64_t, int64_t>{0, k[i]};
   }
 
+  // Channels per reduction block when the reduction is outer: a multiple of C's tile (its largest
+  // divisor up to 8) that divides C, up to maxCBlock.
+  static int64_t reductionBlock(int64_t C, int64_t maxCBlock) {
+    const int64_t cTile = largestDivisorUpTo(C, 8);
+    return cTile * largestDivisorUpTo(C / cTile, maxCBlock / cTile);
+  }
+
+  // C padded for reduction-outer blocks: the smallest multiple of 8 up to C + C/8 whose blocks
+  // reach 64 channels, else the one whose blocks are longest (921 -> 936, blocks of 104).
+  static int64_t paddedReduction(int64_t C, int64_t maxCBlock) {
+    int64_t best = roundUp(C, 8);
+    for (int64_t p = best; p <= std::max(best, C + C / 8); p += 8) {
+      if (reductionBlock(p, maxCBlock) >= std::min<int64_t>(64, maxCBlock))
+        return p;
+      if (reductionBlock(p, maxCBlock) > reductionBlock(best, maxCBlock))
+        best = p;
+    }
+    return best;
+  }
+
   // A +0 fill, not -0: a sum that starts at -0 and only adds -0 stays -0.
   static bool startsFromPositiveZero(Value init) {
     auto fill = init.getDefiningOp<linalg::FillOp>();
@@ -187,6 +211,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       paddedOW = roundUp(OW, 8);
     }
     int64_t cTile = largestDivisorUpTo(C, 8);
+    const int64_t realC = C;
     int64_t paddedF = roundUp(F, 16);
     // Lanes in 32-lane blocks, and one 16-lane block at the end when F needs it (F = 144: four
     // 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8 accumulators wait on a
@@ -226,7 +251,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // (mc3_18's 1x3x3 512-channel convs at 8x7x7 5% per conv, 1 thread); r3d_18's 3x3x3
     // 256-channel convs 5% slower with 128, so 27-tap kernels keep 64.
     const int64_t maxCBlock = taps <= 9 ? 128 : 64;
-    const int64_t cBlock = cTile * largestDivisorUpTo(C / cTile, maxCBlock / cTile);
+    int64_t cBlock = reductionBlock(C, maxCBlock);
     // Below half of L2 the slice still fits, yet streaming it from there once per tile beside
     // the input rows fell short above a quarter of L2 (on a Zen 5, r3d_18's 3x3x3 128-channel
     // convs, 442 KB: 77-80% of the peak, 87-89% reduction-outer; the forward of r3d_18 3% and of
@@ -249,6 +274,15 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     const bool reductionOuter =
         !packed && (sliceBytes > kFilterSliceL2Bytes ||
                     (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32));
+    // Reduction-outer blocks of a few channels each load and store the item's sums: 921 channels
+    // (3 x 307, torchvision r2plus1d_18's layer4.0 data gradient) came in blocks of 3, at 10% of
+    // the peak. There C is padded with zero channels (on the input and the filter) to a size whose
+    // blocks are long; the zero products leave every sum's value as it was.
+    if (reductionOuter && cBlock < kMinReductionBlock) {
+      C = paddedReduction(C, maxCBlock);
+      cTile = largestDivisorUpTo(C, 8);
+      cBlock = reductionBlock(C, maxCBlock);
+    }
     // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
     // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
     // registers: reading one zero tensor that CSE shares between convs made bufferization copy it
@@ -269,18 +303,23 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     if (epilogue)
       b.setInsertionPoint(epilogue->op);
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value x = padRight(b, loc, input, std::max<int64_t>(0, (paddedOW - 1) * s[2] + k[2] - in[3]), zero);
+    Value x = padRight(b, loc, input, std::max<int64_t>(0, (paddedOW - 1) * s[2] + k[2] - in[3]), C - realC, zero);
     Value w = filter;
-    if (paddedF != F) {
-      // Copied by an elementwise op, which vidnet-cpu-parallelize-elementwise spreads over the
-      // threads and vidnet-cpu-pad-in-place writes into the padded filter's interior (only the
-      // padding lanes are zeroed): a pad of the argument itself was a serial fill and copy of
-      // the whole filter on every call (34 MB per clip for torchvision r2plus1d_18).
-      Value copy = vidnet::Emitter(b, loc).elementwise({filter}, {}, filterType,
-                                                       [](OpBuilder &, Location, ValueRange in) { return in[0]; });
+    if (paddedF != F || C != realC) {
+      // The filter is written into the padded one's interior by the elementwise op that makes it
+      // (a data gradient's sub-filter) or else by a copy, which vidnet-cpu-parallelize-elementwise
+      // spreads over the threads and vidnet-cpu-pad-in-place writes there (only the padding is
+      // zeroed): a pad of the argument itself was a serial fill and copy of the whole filter on
+      // every call (34 MB per clip for torchvision r2plus1d_18).
+      auto producer = filter.getDefiningOp<linalg::GenericOp>();
+      Value source = filter;
+      if (!producer || !producer.getDpsInitOperand(0)->get().getDefiningOp<tensor::EmptyOp>())
+        source = vidnet::Emitter(b, loc).elementwise({filter}, {}, filterType,
+                                                     [](OpBuilder &, Location, ValueRange in) { return in[0]; });
       SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
+      high[3] = b.getIndexAttr(C - realC);
       high[4] = b.getIndexAttr(paddedF - F);
-      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], k[3], paddedF}, f32), copy, low, high,
+      w = tensor::PadOp::create(b, loc, RankedTensorType::get({k[0], k[1], k[2], C, paddedF}, f32), source, low, high,
                                 zero);
     }
     // Only the taps along D and H that some output reads are packed (r3d_18's layer4 at 8 frames
@@ -463,7 +502,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // The filter as a buffer, read in place (any strides: bufferization casts, never copies), for
     // prefetches.
     auto filterBufferType = MemRefType::get(
-        {k[0], k[1], k[2], k[3], paddedF}, f32,
+        {k[0], k[1], k[2], C, paddedF}, f32,
         StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(5, ShapedType::kDynamic)));
     // Reduction-outer with few tiles per item (7x7 outputs): while one block of the reduction
     // (cBlock channels of one tap) runs over the item's tiles, the filter rows of the next block

@@ -519,3 +519,21 @@ func.func @reduction_outer_two_edges(%x: tensor<1x2x14x14x384xf32>, %w: tensor<3
        ins(%p, %w : tensor<1x4x16x16x384xf32>, tensor<3x3x3x384x32xf32>) outs(%i : tensor<1x2x14x14x32xf32>) -> tensor<1x2x14x14x32xf32>
   return %y : tensor<1x2x14x14x32xf32>
 }
+
+// Tests that a reduction-outer conv whose channels have no divisor that makes long blocks (571 is
+// prime: blocks of 1 channel, each a load and store of the item's sums) pads C with zero channels,
+// on the input and the filter, to the smallest multiple of 8 whose blocks reach 64 channels: 576,
+// in blocks of 96.
+// CHECK-LABEL: func.func @ragged_reduction_outer
+// CHECK-DAG: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 5]
+// CHECK-DAG: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 5, 0]
+// CHECK: scf.for %{{.*}} = %c0 to %c576 step %c96
+// CHECK: return
+func.func @ragged_reduction_outer(%x: tensor<1x1x9x9x571xf32>, %w: tensor<1x3x3x571x32xf32>) -> tensor<1x1x7x7x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x7x7x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x7x7x32xf32>) -> tensor<1x1x7x7x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x1x9x9x571xf32>, tensor<1x3x3x571x32xf32>) outs(%i : tensor<1x1x7x7x32xf32>) -> tensor<1x1x7x7x32xf32>
+  return %y : tensor<1x1x7x7x32xf32>
+}
