@@ -164,7 +164,7 @@ void checkTrainStep(const ModelGraph &graph, rt::Model &model, const ref::Tensor
 // ReLU input within float rounding of 0 taking the other side (a float32 implementation
 // may; PyTorch's float32 does too, see test/interop/torchvision_step.py), not of a wrong rule.
 bool trainsInTests(const std::string &spec) {
-  for (const char *s : {"examples/tiny_fr2d.vnet", "examples/tiny_r2plus1d.vnet", "models/r3d_18.vnet",
+  for (const char *s : {"examples/tiny_fr2d.vnet", "examples/tiny_r2plus1d.vnet", "examples/tiny_ragged.vnet", "models/r3d_18.vnet",
                         "models/mc3_18.vnet", "models/rmc3_18.vnet", "models/r2d_18.vnet"})
     if (spec == s)
       return true;
