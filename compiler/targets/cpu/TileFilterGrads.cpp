@@ -61,10 +61,14 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       paddedC = roundUp(C, 8);
       cTile = 8;
     }
-    // F in 32-lane tiles, padded to a multiple of 32 where that adds at most an eighth (144, 230,
-    // 460), else 16-lane tiles: a 16-lane tile loads one vector of dy and broadcasts cT inputs for
-    // only cT FMAs.
-    const int64_t paddedF = roundUp(F, 32) - F <= F / 8 ? roundUp(F, 32) : roundUp(F, 16);
+    // F in 32-lane tiles (a 16-lane tile loads one vector of dy and broadcasts cT inputs for only
+    // cT FMAs). dy's lanes are padded to a multiple of 16; where that leaves half a block (144 =
+    // 4 x 32 + 16, 230 -> 240, 460 -> 464, 45 -> 48) the last tile sums 16 lanes and is stored
+    // as a 32-lane one whose upper half is zero, into dW's lanes padded to a multiple of 32. Both
+    // padded to 32 before (torchvision r2plus1d_18's 144: a ninth of the products were by zero).
+    const int64_t dyLanes = roundUp(F, 16);
+    const bool halfBlock = dyLanes % 32 != 0 && dyLanes > 16;
+    const int64_t paddedF = halfBlock ? dyLanes + 16 : dyLanes;
     const int64_t fTile = paddedF % 32 == 0 ? 32 : 16, owTile = largestDivisorUpTo(OW, 8);
     const int64_t chunkRows = largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
     const int64_t chunks = rows / chunkRows, cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
@@ -82,10 +86,10 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       high[4] = b.getIndexAttr(paddedC - C);
       x = tensor::PadOp::create(b, loc, RankedTensorType::get(shape, f32), x, zeros, high, padZero);
     }
-    if (paddedF != F) {
+    if (dyLanes != F) {
       SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
-      high[4] = b.getIndexAttr(paddedF - F);
-      dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], OW, paddedF}, f32), dy, zeros,
+      high[4] = b.getIndexAttr(dyLanes - F);
+      dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], OW, dyLanes}, f32), dy, zeros,
                                  high, padZero);
     }
     // No zero fill: the first chunk's sums are written, the later ones added (0 + s is s, bit for
@@ -102,9 +106,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto accType = RankedTensorType::get({cTile, fTile}, f32);
     auto accVector = VectorType::get({cTile, fTile}, f32);
     auto lhsVector = VectorType::get({owTile, cTile}, f32);
-    auto rhsVector = VectorType::get({owTile, fTile}, f32);
     auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
-    auto rhsType = RankedTensorType::get({owTile, fTile}, f32);
     MLIRContext *ctx = b.getContext();
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx);
     ArrayAttr maps = b.getAffineMapArrayAttr(
@@ -144,60 +146,85 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           // added to it once: two short chains (positions of a chunk, then chunks) instead of
           // one over every position.
           Value zero = index(ob, 0);
-          Value zeroAcc = arith::ConstantOp::create(ob, l, DenseElementsAttr::get(accVector, 0.0f));
-          // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
-          // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
-          auto rowLoop = scf::ForOp::create(
-              ob, l, index(ob, 0), index(ob, chunkRows), index(ob, 1), ValueRange{zeroAcc},
-              [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
-                Value row = arith::AddIOp::create(rb, rl, firstRow, r);
-                auto nOdOh =
-                    affine::AffineDelinearizeIndexOp::create(rb, rl, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
-                Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2);
-                Value id = arith::AddIOp::create(rb, rl, times(rb, od, s[0]), kd);
-                Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, s[1]), kh);
-                auto inside = [&](Value i, int64_t low, int64_t extent) {
-                  Value geLow = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::sge, i, index(rb, low));
-                  Value ltHigh = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::slt, i, index(rb, low + extent));
-                  return arith::AndIOp::create(rb, rl, geLow, ltHigh).getResult();
-                };
-                Value real =
-                    arith::AndIOp::create(rb, rl, inside(id, pads[0], inShape[1]), inside(ih, pads[1], inShape[2]));
-                auto ifReal = scf::IfOp::create(
-                    rb, rl, real,
-                    [&](OpBuilder &tb, Location tl) {
-                      scf::LoopNest columns = scf::buildLoopNest(
-                          tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
-                          ValueRange{rowAcc[0]},
-                          [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
-                            Value ow = ivs[0];
-                            Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
-                            Value lhs = tensor::ExtractSliceOp::create(
-                                ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
-                                attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
-                            Value rhs = tensor::ExtractSliceOp::create(
-                                ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
-                                attrs(ib, {1, 1, 1, owTile, fTile}), attrs(ib, {1, 1, 1, 1, 1}));
-                            Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
-                                                                     padZero, ArrayRef<bool>{true, true});
-                            Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
-                                                                      padZero, ArrayRef<bool>{true, true});
-                            // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
-                            // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
-                            return {vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
-                          });
-                      scf::YieldOp::create(tb, tl, columns.results[0]);
-                    },
-                    [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc[0]); });
-                scf::YieldOp::create(rb, rl, ifReal.getResult(0));
-              });
+          // The chunk's sums of the tile's first `lanes` lanes, in registers from zero.
+          auto chunkSum = [&](OpBuilder &sb, int64_t lanes) -> Value {
+            auto sumVector = VectorType::get({cTile, lanes}, f32);
+            auto rhsVector = VectorType::get({owTile, lanes}, f32);
+            auto rhsType = RankedTensorType::get({owTile, lanes}, f32);
+            Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
+            // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
+            // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
+            auto rowLoop = scf::ForOp::create(
+                sb, l, index(sb, 0), index(sb, chunkRows), index(sb, 1), ValueRange{zeroAcc},
+                [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
+                  Value row = arith::AddIOp::create(rb, rl, firstRow, r);
+                  auto nOdOh =
+                      affine::AffineDelinearizeIndexOp::create(rb, rl, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
+                  Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2);
+                  Value id = arith::AddIOp::create(rb, rl, times(rb, od, s[0]), kd);
+                  Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, s[1]), kh);
+                  auto inside = [&](Value i, int64_t low, int64_t extent) {
+                    Value geLow = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::sge, i, index(rb, low));
+                    Value ltHigh = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::slt, i, index(rb, low + extent));
+                    return arith::AndIOp::create(rb, rl, geLow, ltHigh).getResult();
+                  };
+                  Value real =
+                      arith::AndIOp::create(rb, rl, inside(id, pads[0], inShape[1]), inside(ih, pads[1], inShape[2]));
+                  auto ifReal = scf::IfOp::create(
+                      rb, rl, real,
+                      [&](OpBuilder &tb, Location tl) {
+                        scf::LoopNest columns = scf::buildLoopNest(
+                            tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
+                            ValueRange{rowAcc[0]},
+                            [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
+                              Value ow = ivs[0];
+                              Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
+                              Value lhs = tensor::ExtractSliceOp::create(
+                                  ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
+                                  attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+                              Value rhs = tensor::ExtractSliceOp::create(
+                                  ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
+                                  attrs(ib, {1, 1, 1, owTile, lanes}), attrs(ib, {1, 1, 1, 1, 1}));
+                              Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
+                                                                       padZero, ArrayRef<bool>{true, true});
+                              Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
+                                                                        padZero, ArrayRef<bool>{true, true});
+                              // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
+                              // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+                              return {
+                                  vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
+                            });
+                        scf::YieldOp::create(tb, tl, columns.results[0]);
+                      },
+                      [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc[0]); });
+                  scf::YieldOp::create(rb, rl, ifReal.getResult(0));
+                });
+            return rowLoop.getResult(0);
+          };
+          Value chunkTotal;
+          if (halfBlock) {
+            Value last =
+                arith::CmpIOp::create(ob, l, arith::CmpIPredicate::eq, tile.getResult(4), index(ob, fBlocks - 1));
+            auto lanes = scf::IfOp::create(
+                ob, l, last,
+                [&](OpBuilder &tb, Location tl) {
+                  Value zeros = arith::ConstantOp::create(tb, tl, DenseElementsAttr::get(accVector, 0.0f));
+                  Value half = vector::InsertStridedSliceOp::create(tb, tl, chunkSum(tb, fTile / 2), zeros,
+                                                                    ArrayRef<int64_t>{0, 0}, ArrayRef<int64_t>{1, 1});
+                  scf::YieldOp::create(tb, tl, half);
+                },
+                [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, chunkSum(eb, fTile)); });
+            chunkTotal = lanes.getResult(0);
+          } else {
+            chunkTotal = chunkSum(ob, fTile);
+          }
           Value first = arith::CmpIOp::create(ob, l, arith::CmpIPredicate::eq, chunk, zero);
           auto sum = scf::IfOp::create(
-              ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, rowLoop.getResult(0)); },
+              ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotal); },
               [&](OpBuilder &eb, Location el) {
                 Value old = vector::TransferReadOp::create(eb, el, accVector, dwTile, ValueRange{zero, zero}, padZero,
                                                            ArrayRef<bool>{true, true});
-                scf::YieldOp::create(eb, el, arith::AddFOp::create(eb, el, old, rowLoop.getResult(0)).getResult());
+                scf::YieldOp::create(eb, el, arith::AddFOp::create(eb, el, old, chunkTotal).getResult());
               });
           Value updated = vector::TransferWriteOp::create(ob, l, sum.getResult(0), dwTile, ValueRange{zero, zero},
                                                           ArrayRef<bool>{true, true})

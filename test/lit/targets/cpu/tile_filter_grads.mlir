@@ -1,47 +1,57 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-filter-grads --canonicalize %s | FileCheck %s
 
 // Tests that a strided filter gradient with 45 output channels becomes a chunked reduction:
-// dy padded to 48 channels, chunks of output rows (2 x 4 x 8 rows of 8 positions: 32 rows per
-// chunk, so 2 chunks) in order, each a forall over the 3x3x3 taps x 1 c-block x 3 f-blocks of
-// 8 x 16 tiles, every tile summing x (read in place with the W stride 2, transposed by the
-// contraction's maps: no copy) times dy over the chunk's rows into a register tile that starts
-// at zero, then written to dW by the first chunk (no zero fill of dW) and added to it by the
-// others, once per chunk; the padding sliced away at the end. A row whose
-// input row for the tile's tap is zero padding (D in [1, 5), H in [1, 17) are real) is skipped.
+// dy padded to 48 channels (a 32-lane block and half of one), chunks of output rows (2 x 4 x 8
+// rows of 8 positions: 32 rows per chunk, so 2 chunks) in order, each a forall over the 3x3x3
+// taps x 1 c-block x 2 f-blocks of 8 x 32 tiles of dW (padded to 64 lanes). Every tile sums x
+// (read in place with the W stride 2, transposed by the contraction's maps: no copy) times dy
+// over the chunk's rows into a register tile that starts at zero; the last f-block sums only
+// its 16 lanes of dy and widens them with zeros to 32. The sums are written to dW by the first
+// chunk (no zero fill of dW) and added to it by the others, once per chunk; the padding sliced
+// away at the end. A row whose input row for the tile's tap is zero padding (D in [1, 5), H in
+// [1, 17) are real) is skipped.
 // CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
 // CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0]
 // CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
-// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<3x3x3x8x48xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<3x3x3x8x64xf32>
 // CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1 iter_args(%[[DW:.*]] = %[[INIT]])
-// CHECK: scf.forall (%[[ITEM:.*]]) in (81) shared_outs(%[[OUT:.*]] = %[[DW]])
-// CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 3)
-// CHECK: %[[F0:.*]] = arith.muli %[[T]]#3, %c16
-// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
+// CHECK: scf.forall (%[[ITEM:.*]]) in (54) shared_outs(%[[OUT:.*]] = %[[DW]])
+// CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 2)
+// CHECK: %[[F0:.*]] = arith.muli %[[T]]#3, %c32
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 32]
 // CHECK: arith.muli %[[CHUNK]], %c32
-// CHECK: %[[SUM:.*]] = scf.for {{.*}} to %c32 {{.*}} iter_args(%[[ACC:.*]] = %[[ZERO:.*]]) -> (vector<8x16xf32>)
+// CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[T]]#3, %c1
+// CHECK: %[[SUM:.*]] = scf.if %[[LAST]] -> (vector<8x32xf32>)
+// CHECK: %[[HALF:.*]] = scf.for {{.*}} to %c32 {{.*}} -> (vector<8x16xf32>)
+// CHECK: tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x16xf32>
+// CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
+// CHECK: %[[WIDE:.*]] = vector.insert_strided_slice %[[HALF]], %{{.*}} {offsets = [0, 0], strides = [1, 1]} : vector<8x16xf32> into vector<8x32xf32>
+// CHECK-NEXT: scf.yield %[[WIDE]]
+// CHECK-NEXT: } else {
+// CHECK: scf.for {{.*}} to %c32 {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8x32xf32>)
 // CHECK: affine.delinearize_index %{{.*}} into (2, 4, 8)
 // CHECK: arith.cmpi sge, %{{.*}}, %c1
 // CHECK: arith.cmpi slt, %{{.*}}, %c17
 // CHECK: arith.cmpi sge, %{{.*}}, %c1
 // CHECK: arith.cmpi slt, %{{.*}}, %c5
-// CHECK: scf.if %{{.*}} -> (vector<8x16xf32>)
+// CHECK: scf.if %{{.*}} -> (vector<8x32xf32>)
 // CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
-// CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x16xf32>
+// CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x32xf32>
 // CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
 // CHECK: %[[B:.*]] = vector.transfer_read %[[RHS]]
-// CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
+// CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
-// CHECK: %[[NEW:.*]] = scf.if %[[FIRST]] -> (vector<8x16xf32>) {
+// CHECK: %[[NEW:.*]] = scf.if %[[FIRST]] -> (vector<8x32xf32>) {
 // CHECK-NEXT: scf.yield %[[SUM]]
 // CHECK-NEXT: } else {
 // CHECK-NEXT: %[[OLD:.*]] = vector.transfer_read %[[TILE]]
-// CHECK-NEXT: %[[ADDED:.*]] = arith.addf %[[OLD]], %[[SUM]] : vector<8x16xf32>
+// CHECK-NEXT: %[[ADDED:.*]] = arith.addf %[[OLD]], %[[SUM]] : vector<8x32xf32>
 // CHECK-NEXT: scf.yield %[[ADDED]]
 // CHECK: %[[W:.*]] = vector.transfer_write %[[NEW]], %[[TILE]]
 // CHECK: scf.forall.in_parallel
-// CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 16]
+// CHECK-NEXT: tensor.parallel_insert_slice %[[W]] into %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 32]
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: vidnet.conv_backward_filter
@@ -52,22 +62,26 @@ func.func @dw(%x: tensor<2x4x16x16x8xf32>, %dy: tensor<2x4x8x8x45xf32>) -> tenso
 }
 
 // Tests that 83 input channels (no divisor from 4 to 8) are padded with zero channels to 88, for
-// 8-channel tiles instead of 1-channel ones, and 144 output channels to 160 for 32-lane tiles
-// (each adds at most an eighth); the gradient's padded rows and lanes are sliced away. One chunk
-// (16 positions): its sums are written to dW, which is never read.
+// 8-channel tiles instead of 1-channel ones (at most an eighth more), and that 144 output
+// channels (4 x 32 + 16) are not padded in dy: the last f-block's tiles read its 16 lanes, and
+// dW's lanes are padded to 160 for its widened 32-lane tiles; the gradient's padded rows and
+// lanes are sliced away. One chunk (16 positions): its sums are written to dW, never read.
 // CHECK-LABEL: func.func @padded_channels
 // CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 5]
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: tensor.yield
 // CHECK-NEXT: } : tensor<1x4x4x8x83xf32> to tensor<1x6x4x8x88xf32>
-// CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 16]
+// CHECK-NOT: tensor.pad
 // CHECK: tensor.empty() : tensor<3x1x1x88x160xf32>
 // CHECK: scf.forall (%{{.*}}) in (165)
 // CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
-// CHECK: tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x4x4x8x160xf32> to tensor<8x32xf32>
+// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<1x4x4x8x144xf32> to tensor<8x16xf32>
+// CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
+// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
+// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x4x4x8x144xf32> to tensor<8x32xf32>
 // CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CHECK-NOT: arith.addf
-// CHECK-NOT: vector.transfer_read
+// CHECK-NOT: vector.transfer_read %{{.*}} : tensor<8x32xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 1, 1, 83, 144] [1, 1, 1, 1, 1]
 func.func @padded_channels(%x: tensor<1x4x4x8x83xf32>, %dy: tensor<1x4x4x8x144xf32>) -> tensor<3x1x1x83x144xf32> {
