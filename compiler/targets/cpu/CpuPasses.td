@@ -41,7 +41,10 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
                                                      block tile += X * W over those 64 channels
 
     The blocks are 64 channels for 27-tap kernels and up to 128 for kernels of at most 9 taps
-    (1x3x3, 3x1x1, and the phases of a strided data gradient).
+    (1x3x3, 3x1x1, and the phases of a strided data gradient), a divisor of C. Where C has no
+    divisor of at least 32 (921 = 3 x 307), C is padded with zero channels, on the input and
+    the filter, to the smallest multiple of 8 up to C + C/8 whose blocks reach 64 channels
+    (936, blocks of 104), or else the one with the longest blocks.
 
     Where a block serves at most 16 tiles (7x7 outputs), each block first prefetches the next
     block's filter rows into L2 (memref.prefetch on the filter read in place), skipping taps
@@ -112,8 +115,10 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     X is a slice of the zero-padded input (rows ow*s_w + kw), read in place and broadcast: no
     transposed copy; DY a slice of dy. CT = a divisor of C up to 8, or 8 with C padded with
     zero channels to a multiple of 8 when C is not one and that adds at most an eighth
-    (83 -> 88, 230 -> 232); FT = 32 with F padded to 32 when that adds at most an eighth (144 -> 160),
-    else 32 or 16 with F padded to 16; OWT = a divisor of OW up to 8; each step is a vector.contract that
+    (83 -> 88, 230 -> 232); FT = 32, with dy's lanes padded to a multiple of 16 and dW's to 32:
+    where dy's end in half a block (144 = 4 x 32 + 16, 230 -> 240, 45 -> 48), the last f-block's
+    tiles sum those 16 lanes and widen them with zeros (FT = 16 only when F <= 16); OWT = a
+    divisor of OW up to 8; each step is a vector.contract that
     vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
     chunk from zero and adding it to dW once per chunk keeps each float32 chain short. Each element's sum runs over the
     positions in the same order whatever the thread count (chunks in order), so results are
