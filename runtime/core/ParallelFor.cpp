@@ -1,5 +1,6 @@
 // The worker pool behind parallelFor: workers spin briefly, then sleep on a condition variable
-// between loops, and claim chunks of items with an atomic counter; the caller claims chunks too.
+// between loops. Each thread (the caller too) claims chunks from the front of its own share of
+// the items, then takes chunks from the back of the others' shares.
 // A training step runs a hundred loops or more, many of them short: a sleeping worker's wake-up
 // (tens of microseconds on a VM) would cost more than the work it takes over.
 #include "runtime/core/ParallelFor.h"
@@ -30,6 +31,26 @@ constexpr int kSpins = 4000;
 
 constexpr int64_t kChunksPerThread = 64;
 
+// A thread's share of a loop's chunks, [first, end) packed in one word (first in the low half):
+// its owner claims from the front and the others from the back, each with a compare-and-swap.
+struct alignas(64) Share {
+  std::atomic<uint64_t> span{0};
+
+  void set(uint64_t first, uint64_t end) { span.store(first | end << 32, std::memory_order_relaxed); }
+  // The claimed chunk, or -1 when the share is empty.
+  int64_t take(bool fromFront) {
+    uint64_t old = span.load(std::memory_order_relaxed);
+    for (;;) {
+      uint64_t first = old & 0xffffffffu, end = old >> 32;
+      if (first >= end)
+        return -1;
+      uint64_t rest = fromFront ? (first + 1) | end << 32 : first | (end - 1) << 32;
+      if (span.compare_exchange_weak(old, rest, std::memory_order_acq_rel, std::memory_order_relaxed))
+        return static_cast<int64_t>(fromFront ? first : end - 1);
+    }
+  }
+};
+
 void relax() {
 #if defined(__x86_64__)
   _mm_pause();
@@ -38,9 +59,9 @@ void relax() {
 
 class Pool {
 public:
-  explicit Pool(int threads) {
+  explicit Pool(int threads) : shares_(threads) {
     for (int i = 1; i < threads; ++i)
-      workers_.emplace_back([this] { work(); });
+      workers_.emplace_back([this, i] { work(i); });
   }
   ~Pool() {
     {
@@ -71,12 +92,19 @@ public:
       // r3d_18's step 2.5% slower (filter gradients 169.6 -> 160.8 ms); an atomic per chunk of
       // tens of tiles costs nothing measurable.
       chunk_ = std::max<int64_t>(1, count / (kChunksPerThread * threads()));
-      next_ = 0;
+      // Thread t starts on the t-th share of the chunks, so a loop run again and again (a filter
+      // gradient's loop, once per chunk of positions) gives each thread mostly the same items,
+      // whose sums stay in its own cache. Claimed from one counter before, each call sent about
+      // half of r3d_18's 442 KB layer1 filter gradient from one core's L2 to the other's.
+      const int64_t chunks = (count + chunk_ - 1) / chunk_;
+      for (int t = 0; t < threads(); ++t)
+        shares_[t].set(static_cast<uint64_t>(chunks * t / threads()),
+                       static_cast<uint64_t>(chunks * (t + 1) / threads()));
       active_ = static_cast<int>(workers_.size());
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    claim();
+    claim(0);
     for (int i = 0; i < kSpins && active_.load(std::memory_order_acquire) != 0; ++i)
       relax();
     std::unique_lock<std::mutex> lock(mutex_);
@@ -85,15 +113,19 @@ public:
   }
 
 private:
-  void claim() {
+  void claim(int self) {
     bool previous = inlineOnly;
     inlineOnly = true;
-    for (int64_t begin; (begin = next_.fetch_add(chunk_)) < count_;)
-      range_(arguments_, begin, std::min(count_, begin + chunk_));
+    const int n = threads();
+    for (int k = 0; k < n; ++k) {
+      Share &share = shares_[(self + k) % n];
+      for (int64_t c; (c = share.take(k == 0)) >= 0;)
+        range_(arguments_, c * chunk_, std::min(count_, (c + 1) * chunk_));
+    }
     inlineOnly = previous;
   }
 
-  void work() {
+  void work(int self) {
     uint64_t seen = 0;
     for (;;) {
       for (int i = 0; i < kSpins && generation_.load(std::memory_order_acquire) == seen; ++i)
@@ -105,7 +137,7 @@ private:
           return;
         seen = generation_.load();
       }
-      claim();
+      claim(self);
       if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_one();
@@ -120,7 +152,7 @@ private:
   ParallelRange range_ = nullptr;
   void *arguments_ = nullptr;
   int64_t count_ = 0, chunk_ = 1;
-  std::atomic<int64_t> next_{0};
+  std::vector<Share> shares_; // one per thread, the caller's first
   std::atomic<int> active_{0};
   std::atomic<uint64_t> generation_{0};
   bool stopping_ = false;
