@@ -28,14 +28,14 @@ func.func @bn_relu(%x: tensor<2x8x16x16x64xf32>, %scale: tensor<64xf32>) -> tens
 
 // Tests that a large zero fill is parallel too, over its leading dimensions (3 x 3 x 3 = 27 is
 // not yet 32 items, so the fourth dimension is split as well), and that small ops and a
-// reduction over the leading dimension are left alone.
+// small sum over the leading dimension (32k elements) are left alone.
 // CHECK-LABEL: func.func @fill_and_small
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) in (3, 3, 3, 64)
 // CHECK: linalg.fill {{.*}} -> tensor<1x1x1x1x128xf32>
 // CHECK-NOT: scf.forall (
 // CHECK: linalg.fill {{.*}} -> tensor<4x64xf32>
 // CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
-func.func @fill_and_small(%x: tensor<1024x64xf32>) -> (tensor<3x3x3x64x128xf32>, tensor<4x64xf32>, tensor<64xf32>) {
+func.func @fill_and_small(%x: tensor<512x64xf32>) -> (tensor<3x3x3x64x128xf32>, tensor<4x64xf32>, tensor<64xf32>) {
   %zero = arith.constant 0.0 : f32
   %big = tensor.empty() : tensor<3x3x3x64x128xf32>
   %f = linalg.fill ins(%zero : f32) outs(%big : tensor<3x3x3x64x128xf32>) -> tensor<3x3x3x64x128xf32>
@@ -45,7 +45,7 @@ func.func @fill_and_small(%x: tensor<1024x64xf32>) -> (tensor<3x3x3x64x128xf32>,
   %acc = linalg.fill ins(%zero : f32) outs(%acc0 : tensor<64xf32>) -> tensor<64xf32>
   %sum = linalg.generic {indexing_maps = [affine_map<(p, c) -> (p, c)>, affine_map<(p, c) -> (c)>],
                          iterator_types = ["reduction", "parallel"]}
-      ins(%x : tensor<1024x64xf32>) outs(%acc : tensor<64xf32>) {
+      ins(%x : tensor<512x64xf32>) outs(%acc : tensor<64xf32>) {
   ^bb0(%a: f32, %o: f32):
     %s = arith.addf %a, %o : f32
     linalg.yield %s : f32
@@ -74,6 +74,51 @@ func.func @plane_sums(%x: tensor<2x8x16x16x64xf32>) -> tensor<2x8x64xf32> {
     linalg.yield %r : f32
   } -> tensor<2x8x64xf32>
   return %s : tensor<2x8x64xf32>
+}
+
+// -----
+
+// Tests that a per-channel sum over every position (dgamma's form: float32 dy and x, a per-channel
+// mean, float64 sums) becomes 32 partial sums over contiguous blocks of positions (2x8x16x16 =
+// 4096 positions, 128 each), one item of a parallel loop each with the original body, whose
+// partials are then added to the original init in order.
+// CHECK-LABEL: func.func @channel_sums
+// CHECK-SAME: (%[[DY:.*]]: tensor<2x8x16x16x64xf32>, %[[X:.*]]: tensor<2x8x16x16x64xf32>, %[[MEAN:.*]]: tensor<64xf32>)
+// CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<64xf64>
+// CHECK: %[[DY1:.*]] = tensor.collapse_shape %[[DY]] {{\[}}[0, 1, 2, 3], [4]] : tensor<2x8x16x16x64xf32> into tensor<4096x64xf32>
+// CHECK: %[[DY2:.*]] = tensor.expand_shape %[[DY1]] {{\[}}[0, 1], [2]] output_shape [32, 128, 64]
+// CHECK: %[[X1:.*]] = tensor.collapse_shape %[[X]]
+// CHECK: %[[X2:.*]] = tensor.expand_shape %[[X1]]
+// CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<32x64xf64>
+// CHECK: %[[PARTS:.*]] = scf.forall (%[[P:.*]]) in (32) shared_outs(%{{.*}} = %[[ZERO]])
+// CHECK-DAG: tensor.extract_slice %[[DY2]][%[[P]], 0, 0] [1, 128, 64]
+// CHECK-DAG: tensor.extract_slice %[[X2]][%[[P]], 0, 0] [1, 128, 64]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]} ins({{.*}} : tensor<1x128x64xf32>, tensor<1x128x64xf32>, tensor<64xf32>) outs(%{{.*}} : tensor<1x64xf64>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.extf
+// CHECK: arith.addf
+// CHECK: %[[TOTAL:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]} ins(%[[PARTS]] : tensor<32x64xf64>) outs(%[[INIT]] : tensor<64xf64>)
+// CHECK: return %[[TOTAL]]
+#pos = affine_map<(n, d, h, w, c) -> (n, d, h, w, c)>
+#ch = affine_map<(n, d, h, w, c) -> (c)>
+func.func @channel_sums(%dy: tensor<2x8x16x16x64xf32>, %x: tensor<2x8x16x16x64xf32>, %mean: tensor<64xf32>)
+    -> tensor<64xf64> {
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<64xf64>
+  %acc = linalg.fill ins(%zero : f64) outs(%e : tensor<64xf64>) -> tensor<64xf64>
+  %s = linalg.generic {indexing_maps = [#pos, #pos, #ch, #ch],
+                       iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]}
+      ins(%dy, %x, %mean : tensor<2x8x16x16x64xf32>, tensor<2x8x16x16x64xf32>, tensor<64xf32>)
+      outs(%acc : tensor<64xf64>) {
+  ^bb0(%g: f32, %a: f32, %m: f32, %o: f64):
+    %c = arith.subf %a, %m : f32
+    %t = arith.mulf %g, %c : f32
+    %w = arith.extf %t : f32 to f64
+    %r = arith.addf %w, %o : f64
+    linalg.yield %r : f64
+  } -> tensor<64xf64>
+  return %s : tensor<64xf64>
 }
 
 // -----
