@@ -1,10 +1,11 @@
-// The runtime's parallelFor: every item runs exactly once, in contiguous ranges; nested calls
-// run in place on the calling thread.
+// The runtime's parallelFor: every item runs exactly once, in contiguous ranges, also when
+// threads take items from each other's shares; nested calls run in place on the calling thread.
 #include "runtime/core/ParallelFor.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -33,6 +34,21 @@ TEST(ParallelForTest, RunsEveryItemExactlyOnce) {
   for (int64_t n : {1, 2, 3, 7, 64, 1000, 100003}) {
     Record r(n);
     parallelFor(&countItems, &r, n);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(r.hits[i].load(), 1) << "item " << i << " of " << n;
+  }
+}
+
+void slowFirstItem(void *arguments, int64_t begin, int64_t end) {
+  if (begin == 0) // the caller's share: the other threads finish theirs and take from its back
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  countItems(arguments, begin, end);
+}
+
+TEST(ParallelForTest, ItemsTakenFromASlowThreadRunOnce) {
+  for (int64_t n : {2, 5, 640, 100003}) {
+    Record r(n);
+    parallelFor(&slowFirstItem, &r, n);
     for (int64_t i = 0; i < n; ++i)
       ASSERT_EQ(r.hits[i].load(), 1) << "item " << i << " of " << n;
   }

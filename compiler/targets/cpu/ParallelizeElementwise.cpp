@@ -1,6 +1,7 @@
 // vidnet-cpu-parallelize-elementwise: large elementwise linalg ops (BN, ReLU, residual adds, the
 // fused chains, SGD updates, fills) and reductions with leading parallel loops -> an scf.forall over
-// their leading parallel dimensions.
+// their leading parallel dimensions; per-channel sums over every position -> partial sums over
+// blocks of positions, in parallel, then their total.
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/TileSizes.h"
@@ -214,6 +215,12 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
   for (OpOperand *input : op.getDpsInputOperands())
     if (AffineMap map = op.getMatchingIndexingMap(input); map != identity && map != channel)
       return;
+  // A float sum: the body yields term + out, and uses out nowhere else (a max, a product or
+  // anything else starting from zero per block would change the result).
+  BlockArgument out = op.getBody()->getArguments().back();
+  auto add = op.getBody()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!isa<FloatType>(out.getType()) || !add || !out.hasOneUse() || (add.getLhs() != out && add.getRhs() != out))
+    return;
   const int64_t channels = ranges[innermost];
   int64_t positions = 1;
   for (int64_t n : ArrayRef(ranges).drop_back())

@@ -123,6 +123,39 @@ func.func @channel_sums(%dy: tensor<2x8x16x16x64xf32>, %x: tensor<2x8x16x16x64xf
 
 // -----
 
+// Tests that a rank-2 sum over the leading dimension (1024 x 64) is split too (32 blocks of 32
+// rows), and that a per-channel max over every position is left alone: started from zero per
+// block and added up, its partials would not be its result.
+// CHECK-LABEL: func.func @rows_and_max
+// CHECK: %[[PARTS:.*]] = scf.forall (%{{.*}}) in (32) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<32x64xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.*}} : tensor<1x32x64xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]} ins(%[[PARTS]] : tensor<32x64xf32>)
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]} ins(%{{.*}} : tensor<1024x64xf32>)
+// CHECK: arith.maximumf
+func.func @rows_and_max(%x: tensor<1024x64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<64xf32>) -> tensor<64xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(p, c) -> (p, c)>, affine_map<(p, c) -> (c)>],
+                         iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<1024x64xf32>) outs(%acc : tensor<64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  %max = linalg.generic {indexing_maps = [affine_map<(p, c) -> (p, c)>, affine_map<(p, c) -> (c)>],
+                         iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<1024x64xf32>) outs(%acc : tensor<64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %o : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  return %sum, %max : tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
 // Tests that a transpose (the data gradient's sub-filter: taps flipped, the two channel
 // dimensions swapped) is cut into 16 x 16 blocks of its channel dimensions, one tap each, so
 // that the input rows one block reads stay in L1, and that each block is one vector read whose
