@@ -208,8 +208,9 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
                     [](utils::IteratorType t) { return t == utils::IteratorType::reduction; }))
     return;
   MLIRContext *ctx = op.getContext();
+  vidnet::Emitter e(rewriter, op.getLoc());
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(innermost, ctx), ctx);
+  AffineMap channel = e.lastDimMap(rank);
   if (op.getMatchingIndexingMap(op.getDpsInitOperand(0)) != channel)
     return;
   for (OpOperand *input : op.getDpsInputOperands())
@@ -229,12 +230,11 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
   if (positions * channels < kMinElements || parts < 2)
     return;
 
-  Location loc = op.getLoc();
+  Location loc = e.loc;
   rewriter.setInsertionPoint(op);
   ReassociationIndices leading = llvm::to_vector(llvm::seq<int64_t>(0, innermost));
   SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
-  AffineExpr p = getAffineDimExpr(0, ctx), r = getAffineDimExpr(1, ctx), c = getAffineDimExpr(2, ctx);
   for (OpOperand *input : op.getDpsInputOperands()) {
     Value v = input->get();
     if (op.getMatchingIndexingMap(input) == identity) {
@@ -244,34 +244,26 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
       v = tensor::ExpandShapeOp::create(
           rewriter, loc, RankedTensorType::get({parts, positions / parts, channels}, type.getElementType()), flat,
           {{0, 1}, {2}});
-      maps.push_back(AffineMap::get(3, 0, {p, r, c}, ctx));
+      maps.push_back(rewriter.getMultiDimIdentityMap(3));
     } else {
-      maps.push_back(AffineMap::get(3, 0, {c}, ctx));
+      maps.push_back(e.lastDimMap(3));
     }
     inputs.push_back(v);
   }
   Value init = op.getDpsInitOperand(0)->get();
-  Type element = getElementTypeOrSelf(init.getType());
-  auto partialsType = RankedTensorType::get({parts, channels}, element);
-  Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
-  Value partialsInit =
-      linalg::FillOp::create(rewriter, loc, ValueRange{zero},
-                             ValueRange{tensor::EmptyOp::create(rewriter, loc, partialsType, ValueRange{}).getResult()})
-          .getResult(0);
-  maps.push_back(AffineMap::get(3, 0, {p, c}, ctx));
+  auto partialsType = RankedTensorType::get({parts, channels}, getElementTypeOrSelf(init.getType()));
+  maps.push_back(AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx));
   auto partials = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{partialsType}, inputs, ValueRange{partialsInit}, maps,
+      rewriter, loc, TypeRange{partialsType}, inputs, ValueRange{e.filled(partialsType, 0.0)}, maps,
       {utils::IteratorType::parallel, utils::IteratorType::reduction, utils::IteratorType::parallel});
   rewriter.cloneRegionBefore(op.getRegion(), partials.getRegion(), partials.getRegion().end());
-  AffineMap rows = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
-  AffineMap columns = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
-  auto total = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{init.getType()}, ValueRange{partials.getResult(0)}, ValueRange{init},
-      ArrayRef<AffineMap>{rows, columns}, {utils::IteratorType::reduction, utils::IteratorType::parallel},
-      [](OpBuilder &nb, Location l, ValueRange a) {
-        linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]).getResult());
-      });
-  rewriter.replaceOp(op, total.getResult(0));
+  Value total = e.generic(init.getType(), {partials.getResult(0)}, init,
+                          {rewriter.getMultiDimIdentityMap(2), e.lastDimMap(2)},
+                          {utils::IteratorType::reduction, utils::IteratorType::parallel},
+                          [](OpBuilder &nb, Location l, ValueRange a) {
+                            return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
+                          });
+  rewriter.replaceOp(op, total);
 }
 
 // For `vidrun profile`: the iteration space and the bytes of every operand, read or written once.
