@@ -1,6 +1,7 @@
 // vidnet-cpu-pad-in-place: the producer of a zero-padded tensor writes straight into the interior of
 // the padded tensor, which is zero-filled with its interior marked (see vidnet-cpu-zero-borders).
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/PadInPlace.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -16,14 +17,7 @@ namespace vidnet::cpu {
 
 using namespace mlir;
 
-namespace {
-
-// The tensor.empty init that the ops producing `source` write into, when there is one: its
-// contents are undefined, so any tensor of its shape may take its place. The chain runs through
-// ops that continue another's writes into the same tensor, where that tensor has no other reader
-// (vidnet-cpu-tile-convs' second lane block: F = 144 is a forall of 32-lane tiles, then one of
-// 16-lane tiles into its result).
-OpOperand *emptyInitOf(Value source) {
+OpOperand *vidnet::cpu::emptyInitOf(Value source) {
   for (;;) {
     auto result = dyn_cast<OpResult>(source);
     if (!result)
@@ -42,6 +36,8 @@ OpOperand *emptyInitOf(Value source) {
   }
 }
 
+namespace {
+
 struct PadInPlace : vidnet::cpu::impl::PadInPlaceBase<PadInPlace> {
   void runOnOperation() override {
     SmallVector<tensor::PadOp> pads;
@@ -57,7 +53,7 @@ struct PadInPlace : vidnet::cpu::impl::PadInPlaceBase<PadInPlace> {
     if (!zero || !matchPattern(zero, m_PosZeroFloat()) || !type.hasStaticShape() || !sourceType.hasStaticShape() ||
         ShapedType::isDynamicShape(pad.getStaticLow()) || ShapedType::isDynamicShape(pad.getStaticHigh()))
       return;
-    OpOperand *init = emptyInitOf(pad.getSource());
+    OpOperand *init = vidnet::cpu::emptyInitOf(pad.getSource());
     if (!init)
       return;
     Operation *producer = init->getOwner();

@@ -2,6 +2,7 @@
 #include "compiler/targets/cpu/ConvEpilogue.h"
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
+#include "compiler/targets/cpu/PadInPlace.h"
 #include "compiler/targets/cpu/TileSizes.h"
 #include "compiler/transforms/LinalgBuilders.h"
 
@@ -311,9 +312,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       // spreads over the threads and vidnet-cpu-pad-in-place writes there (only the padding is
       // zeroed): a pad of the argument itself was a serial fill and copy of the whole filter on
       // every call (34 MB per clip for torchvision r2plus1d_18).
-      auto producer = filter.getDefiningOp<linalg::GenericOp>();
       Value source = filter;
-      if (!producer || !producer.getDpsInitOperand(0)->get().getDefiningOp<tensor::EmptyOp>())
+      if (!vidnet::cpu::emptyInitOf(filter))
         source = vidnet::Emitter(b, loc).elementwise({filter}, {}, filterType,
                                                      [](OpBuilder &, Location, ValueRange in) { return in[0]; });
       SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high(5, b.getIndexAttr(0));
