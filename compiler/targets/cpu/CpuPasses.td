@@ -118,7 +118,10 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     (83 -> 88, 230 -> 232); FT = 32, with dy's lanes padded to a multiple of 16 and dW's to 32:
     where dy's end in half a block (144 = 4 x 32 + 16, 230 -> 240, 45 -> 48), the last f-block's
     tiles sum those 16 lanes and widen them with zeros (FT = 16 only when F <= 16); OWT = a
-    divisor of OW up to 8; each step is a vector.contract that
+    divisor of OW up to 8. Where CT is only a few channels (a stem's 3), a tile takes several
+    taps along W, up to 12 rows of CT x taps (7 taps in groups of 4 and 3, dW's W taps padded
+    to a whole number of groups), so that each dy vector serves them all and the accumulators
+    are not a few chains of dependent FMAs. Each step is a vector.contract that
     vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
     chunk from zero and adding it to dW once per chunk keeps each float32 chain short. Each element's sum runs over the
     positions in the same order whatever the thread count (chunks in order), so results are

@@ -26,6 +26,9 @@ using vidnet::cpu::roundUp;
 // Output positions per chunk: a chunk's rows of dy and x stay in L2 while every tile of the
 // filter gradient reads them.
 constexpr int64_t kChunkPositions = 256;
+// Rows (input channels x taps along W) of a tile whose C tile is only a few channels: 12 x 32
+// lanes is 24 accumulators.
+constexpr int64_t kGroupedTileRows = 12;
 
 struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads> {
   void runOnOperation() override {
@@ -72,6 +75,16 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t fTile = paddedF % 32 == 0 ? 32 : 16, owTile = largestDivisorUpTo(OW, 8);
     const int64_t chunkRows = largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
     const int64_t chunks = rows / chunkRows, cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
+    // Where C's tile is only a few channels (a stem's 3 colours), a cT x 32 tile is 2 x cT
+    // accumulators, each a chain of dependent FMAs over the positions: r3d_18's 3x7x7 stem ran
+    // at 58% of the peak, torchvision r2plus1d_18's 1x7x7 (3 -> 45, a 16-lane half block: 3
+    // accumulators) at 43-46%. There a tile takes several taps along W, (taps x cT) x FT, up to
+    // kGroupedTileRows rows: the same dy vectors serve every tap. 7 taps come in groups of 4 and
+    // 3; dW's taps along W are padded to a whole number of groups (the last group's padding tap
+    // stays zero and is sliced away).
+    const int64_t kwGroups = llvm::divideCeil(k[2], std::max<int64_t>(1, kGroupedTileRows / cTile));
+    const int64_t kwTaps = llvm::divideCeil(k[2], kwGroups), lastKwTaps = k[2] - (kwGroups - 1) * kwTaps;
+    const int64_t paddedKW = kwGroups * kwTaps;
 
     Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
     Value x = vidnet::padSpatial(e, op.getInput(), op.getPadding());
@@ -95,7 +108,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // No zero fill: the first chunk's sums are written, the later ones added (0 + s is s, bit for
     // bit: a sum from +0 is never -0). r3d_18's 28 MB 512 x 512 gradients at 8 frames are one
     // chunk, whose fill and read were most of their time (4.4 -> 2.7 ms each on 1 thread).
-    auto paddedType = RankedTensorType::get({k[0], k[1], k[2], paddedC, paddedF}, f32);
+    auto paddedType = RankedTensorType::get({k[0], k[1], paddedKW, paddedC, paddedF}, f32);
     Value init = e.empty(paddedType);
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
@@ -103,7 +116,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
     };
     auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
-    auto accType = RankedTensorType::get({cTile, fTile}, f32);
+    // An item's slice of dW: kwTaps taps along W of cT x FT (rank-reduced to cT x FT for one).
+    auto tileType = kwTaps == 1 ? RankedTensorType::get({cTile, fTile}, f32)
+                                : RankedTensorType::get({kwTaps, cTile, fTile}, f32);
     auto accVector = VectorType::get({cTile, fTile}, f32);
     auto lhsVector = VectorType::get({owTile, cTile}, f32);
     auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
@@ -129,25 +144,26 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto chunkLoop = scf::ForOp::create(
         b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
         [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
-          const int64_t items = k[0] * k[1] * k[2] * cBlocks * fBlocks;
+          const int64_t items = k[0] * k[1] * kwGroups * cBlocks * fBlocks;
           auto forall =
               scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
           OpBuilder ob(forall.getTerminator());
           Value shared = forall.getRegionIterArgs()[0];
           auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, forall.getInductionVar(0),
-                                                               ArrayRef<int64_t>{k[0], k[1], k[2], cBlocks, fBlocks});
-          Value kd = tile.getResult(0), kh = tile.getResult(1), kw = tile.getResult(2);
+                                                               ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
+          Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), kwTaps);
           Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
           SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
-          SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, 1, cTile, fTile}), unit = attrs(ob, {1, 1, 1, 1, 1});
-          Value dwTile = tensor::ExtractSliceOp::create(ob, l, accType, shared, tileAt, tileSizes, unit);
+          SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, kwTaps, cTile, fTile}), unit = attrs(ob, {1, 1, 1, 1, 1});
+          Value dwTile = tensor::ExtractSliceOp::create(ob, l, tileType, shared, tileAt, tileSizes, unit);
           Value firstRow = times(ob, chunk, chunkRows);
           // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
           // added to it once: two short chains (positions of a chunk, then chunks) instead of
           // one over every position.
           Value zero = index(ob, 0);
-          // The chunk's sums of the tile's first `lanes` lanes, in registers from zero.
-          auto chunkSum = [&](OpBuilder &sb, int64_t lanes) -> Value {
+          // The chunk's sums of the tile's first `lanes` lanes for its first `taps` taps along W,
+          // in registers from zero.
+          auto chunkSums = [&](OpBuilder &sb, int64_t lanes, int64_t taps) -> SmallVector<Value> {
             auto sumVector = VectorType::get({cTile, lanes}, f32);
             auto rhsVector = VectorType::get({owTile, lanes}, f32);
             auto rhsType = RankedTensorType::get({owTile, lanes}, f32);
@@ -155,7 +171,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
             // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
             // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
             auto rowLoop = scf::ForOp::create(
-                sb, l, index(sb, 0), index(sb, chunkRows), index(sb, 1), ValueRange{zeroAcc},
+                sb, l, index(sb, 0), index(sb, chunkRows), index(sb, 1), SmallVector<Value>(taps, zeroAcc),
                 [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
                   Value row = arith::AddIOp::create(rb, rl, firstRow, r);
                   auto nOdOh =
@@ -175,66 +191,99 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                       [&](OpBuilder &tb, Location tl) {
                         scf::LoopNest columns = scf::buildLoopNest(
                             tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
-                            ValueRange{rowAcc[0]},
-                            [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
+                            rowAcc, [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
                               Value ow = ivs[0];
-                              Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
-                              Value lhs = tensor::ExtractSliceOp::create(
-                                  ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
-                                  attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
                               Value rhs = tensor::ExtractSliceOp::create(
                                   ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
                                   attrs(ib, {1, 1, 1, owTile, lanes}), attrs(ib, {1, 1, 1, 1, 1}));
-                              Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
-                                                                       padZero, ArrayRef<bool>{true, true});
                               Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
                                                                         padZero, ArrayRef<bool>{true, true});
-                              // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
-                              // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
-                              return {
-                                  vector::ContractionOp::create(ib, il, a, bv, accs[0], maps, iterators).getResult()};
+                              scf::ValueVector sums;
+                              for (auto [tap, acc] : llvm::enumerate(accs)) {
+                                Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
+                                if (tap > 0)
+                                  iw = arith::AddIOp::create(ib, il, iw, index(ib, tap));
+                                Value lhs = tensor::ExtractSliceOp::create(
+                                    ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
+                                    attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+                                Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
+                                                                         padZero, ArrayRef<bool>{true, true});
+                                // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
+                                // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+                                sums.push_back(
+                                    vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
+                              }
+                              return sums;
                             });
-                        scf::YieldOp::create(tb, tl, columns.results[0]);
+                        scf::YieldOp::create(tb, tl, columns.results);
                       },
-                      [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc[0]); });
-                  scf::YieldOp::create(rb, rl, ifReal.getResult(0));
+                      [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc); });
+                  scf::YieldOp::create(rb, rl, ifReal.getResults());
                 });
-            return rowLoop.getResult(0);
+            return SmallVector<Value>(rowLoop.getResults());
           };
-          Value chunkTotal;
-          if (halfBlock) {
-            Value last =
-                arith::CmpIOp::create(ob, l, arith::CmpIPredicate::eq, tile.getResult(4), index(ob, fBlocks - 1));
-            auto lanes = scf::IfOp::create(
-                ob, l, last,
-                [&](OpBuilder &tb, Location tl) {
-                  Value zeros = arith::ConstantOp::create(tb, tl, DenseElementsAttr::get(accVector, 0.0f));
-                  Value half = vector::InsertStridedSliceOp::create(tb, tl, chunkSum(tb, fTile / 2), zeros,
-                                                                    ArrayRef<int64_t>{0, 0}, ArrayRef<int64_t>{1, 1});
-                  scf::YieldOp::create(tb, tl, half);
-                },
-                [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, chunkSum(eb, fTile)); });
-            chunkTotal = lanes.getResult(0);
-          } else {
-            chunkTotal = chunkSum(ob, fTile);
-          }
+          // kwTaps vectors of cT x FT from `then` or `otherwise`, whichever `cond` picks.
+          auto select = [&](OpBuilder &sb, Value cond, function_ref<SmallVector<Value>(OpBuilder &)> then,
+                            function_ref<SmallVector<Value>(OpBuilder &)> otherwise) -> SmallVector<Value> {
+            auto choice = scf::IfOp::create(
+                sb, l, cond, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, then(tb)); },
+                [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, otherwise(eb)); });
+            return SmallVector<Value>(choice.getResults());
+          };
+          auto isLast = [&](OpBuilder &sb, Value i, int64_t count) {
+            return arith::CmpIOp::create(sb, l, arith::CmpIPredicate::eq, i, index(sb, count - 1)).getResult();
+          };
+          // The chunk's kwTaps sums of `lanes` lanes, widened to FT lanes with zeros, and zero for
+          // the taps past the last group's end.
+          auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
+            auto widened = [&](OpBuilder &wb, int64_t taps) {
+              SmallVector<Value> sums = chunkSums(wb, lanes, taps);
+              Value zeros = arith::ConstantOp::create(wb, l, DenseElementsAttr::get(accVector, 0.0f));
+              for (Value &sum : sums)
+                if (lanes != fTile)
+                  sum = vector::InsertStridedSliceOp::create(wb, l, sum, zeros, ArrayRef<int64_t>{0, 0},
+                                                             ArrayRef<int64_t>{1, 1});
+              sums.resize(kwTaps, zeros);
+              return sums;
+            };
+            if (lastKwTaps == kwTaps)
+              return widened(sb, kwTaps);
+            return select(
+                sb, isLast(sb, tile.getResult(2), kwGroups), [&](OpBuilder &tb) { return widened(tb, lastKwTaps); },
+                [&](OpBuilder &eb) { return widened(eb, kwTaps); });
+          };
+          SmallVector<Value> chunkTotals =
+              halfBlock ? select(
+                              ob, isLast(ob, tile.getResult(4), fBlocks),
+                              [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
+                              [&](OpBuilder &eb) { return laneSums(eb, fTile); })
+                        : laneSums(ob, fTile);
+          // Tap `tap` of the item's slice of dW.
+          auto tapAt = [&](OpBuilder &sb, int64_t tap) {
+            return kwTaps == 1 ? SmallVector<Value>{zero, zero} : SmallVector<Value>{index(sb, tap), zero, zero};
+          };
           Value first = arith::CmpIOp::create(ob, l, arith::CmpIPredicate::eq, chunk, zero);
           auto sum = scf::IfOp::create(
-              ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotal); },
+              ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotals); },
               [&](OpBuilder &eb, Location el) {
-                Value old = vector::TransferReadOp::create(eb, el, accVector, dwTile, ValueRange{zero, zero}, padZero,
-                                                           ArrayRef<bool>{true, true});
-                scf::YieldOp::create(eb, el, arith::AddFOp::create(eb, el, old, chunkTotal).getResult());
+                SmallVector<Value> added;
+                for (auto [tap, total] : llvm::enumerate(chunkTotals)) {
+                  Value old = vector::TransferReadOp::create(eb, el, accVector, dwTile, tapAt(eb, tap), padZero,
+                                                             ArrayRef<bool>{true, true});
+                  added.push_back(arith::AddFOp::create(eb, el, old, total).getResult());
+                }
+                scf::YieldOp::create(eb, el, added);
               });
-          Value updated = vector::TransferWriteOp::create(ob, l, sum.getResult(0), dwTile, ValueRange{zero, zero},
-                                                          ArrayRef<bool>{true, true})
-                              .getResult();
+          Value updated = dwTile;
+          for (auto [tap, total] : llvm::enumerate(sum.getResults()))
+            updated = vector::TransferWriteOp::create(ob, l, total, updated, tapAt(ob, tap), ArrayRef<bool>{true, true})
+                          .getResult();
           ob.setInsertionPointToStart(forall.getTerminator().getBody());
           tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
           scf::YieldOp::create(cb, l, forall.getResult(0));
         });
     Value result = chunkLoop.getResult(0);
-    if (paddedF != F || paddedC != C)
+    if (paddedF != F || paddedC != C || paddedKW != k[2])
       result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
     op.getResult().replaceAllUsesWith(result);
     op.erase();

@@ -37,10 +37,10 @@
 // CHECK: arith.cmpi sge, %{{.*}}, %c1
 // CHECK: arith.cmpi slt, %{{.*}}, %c5
 // CHECK: scf.if %{{.*}} -> (vector<8x32xf32>)
-// CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
 // CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x32xf32>
-// CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
 // CHECK: %[[B:.*]] = vector.transfer_read %[[RHS]]
+// CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
+// CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
 // CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
 // CHECK: %[[NEW:.*]] = scf.if %[[FIRST]] -> (vector<8x32xf32>) {
@@ -74,11 +74,11 @@ func.func @dw(%x: tensor<2x4x16x16x8xf32>, %dy: tensor<2x4x8x8x45xf32>) -> tenso
 // CHECK-NOT: tensor.pad
 // CHECK: tensor.empty() : tensor<3x1x1x88x160xf32>
 // CHECK: scf.forall (%{{.*}}) in (165)
-// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<1x4x4x8x144xf32> to tensor<8x16xf32>
-// CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
 // CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
+// CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x4x4x8x144xf32> to tensor<8x32xf32>
+// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
 // CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CHECK-NOT: arith.addf
 // CHECK-NOT: vector.transfer_read %{{.*}} : tensor<8x32xf32>
@@ -88,4 +88,44 @@ func.func @padded_channels(%x: tensor<1x4x4x8x83xf32>, %dy: tensor<1x4x4x8x144xf
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 0, 0] groups 1
       : tensor<1x4x4x8x83xf32>, tensor<1x4x4x8x144xf32> -> tensor<3x1x1x83x144xf32>
   return %dw : tensor<3x1x1x83x144xf32>
+}
+
+// Tests that a stem's 3 input channels take several taps along W per tile: 7 taps in groups of 4
+// and 3 (4 x 3 and 3 x 3 rows of 32 lanes), dW's W taps padded to 8. Each group's tile reads
+// dy once per column block and x at every tap of the group (W stride 2); the last group sums
+// 3 taps and leaves its fourth tile zero; each tap's tile is written to dW on its own. The
+// padding tap is sliced away.
+// CHECK-LABEL: func.func @stem_taps
+// CHECK: tensor.empty() : tensor<1x7x8x3x64xf32>
+// CHECK: scf.forall (%{{.*}}) in (28)
+// CHECK: %[[G:.*]]:3 = affine.delinearize_index %{{.*}} into (7, 2, 2)
+// CHECK: %[[KW:.*]] = arith.muli %[[G]]#1, %c4
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %{{.*}}[0, %[[G]]#0, %[[KW]], 0, %{{.*}}] [1, 1, 4, 3, 32] [1, 1, 1, 1, 1] : tensor<1x7x8x3x64xf32> to tensor<4x3x32xf32>
+// CHECK: %[[LASTG:.*]] = arith.cmpi eq, %[[G]]#1, %c1
+// CHECK: %[[SUMS:.*]]:4 = scf.if %[[LASTG]]
+// CHECK: scf.for {{.*}} -> (vector<3x32xf32>, vector<3x32xf32>, vector<3x32xf32>) {
+// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x2x5x8x64xf32> to tensor<8x32xf32>
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[KW]], 0] [1, 1, 1, 8, 3] [1, 1, 1, 2, 1]
+// CHECK: vector.contract {{.*}} : vector<8x3xf32>, vector<8x32xf32> into vector<3x32xf32>
+// CHECK: %[[KW1:.*]] = arith.addi %[[KW]], %c1
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[KW1]], 0] [1, 1, 1, 8, 3] [1, 1, 1, 2, 1]
+// CHECK: vector.contract
+// CHECK: %[[KW2:.*]] = arith.addi %[[KW]], %c2
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[KW2]], 0] [1, 1, 1, 8, 3] [1, 1, 1, 2, 1]
+// CHECK: vector.contract
+// CHECK-NOT: vector.contract
+// CHECK: scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %cst
+// CHECK: } else {
+// CHECK: scf.for {{.*}} -> (vector<3x32xf32>, vector<3x32xf32>, vector<3x32xf32>, vector<3x32xf32>) {
+// CHECK-COUNT-4: vector.contract
+// CHECK: vector.transfer_write %[[SUMS]]#0, %[[TILE]][%c0, %c0, %c0]
+// CHECK: vector.transfer_write %[[SUMS]]#1, %{{.*}}[%c1, %c0, %c0]
+// CHECK: vector.transfer_write %[[SUMS]]#2, %{{.*}}[%c2, %c0, %c0]
+// CHECK: vector.transfer_write %[[SUMS]]#3, %{{.*}}[%c3, %c0, %c0]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[G]]#0, %[[KW]], 0, %{{.*}}] [1, 1, 4, 3, 32]
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [1, 7, 7, 3, 64] [1, 1, 1, 1, 1] : tensor<1x7x8x3x64xf32> to tensor<1x7x7x3x64xf32>
+func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -> tensor<1x7x7x3x64xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 2, 2] padding [0, 3, 3] groups 1
+      : tensor<1x2x10x16x3xf32>, tensor<1x2x5x8x64xf32> -> tensor<1x7x7x3x64xf32>
+  return %dw : tensor<1x7x7x3x64xf32>
 }
