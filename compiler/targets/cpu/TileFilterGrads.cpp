@@ -198,11 +198,13 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                                   attrs(ib, {1, 1, 1, owTile, lanes}), attrs(ib, {1, 1, 1, 1, 1}));
                               Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
                                                                         padZero, ArrayRef<bool>{true, true});
+                              // The input column of the group's first tap; tap t reads t columns on.
+                              Value firstColumn = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
                               scf::ValueVector sums;
                               for (auto [tap, acc] : llvm::enumerate(accs)) {
-                                Value iw = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
-                                if (tap > 0)
-                                  iw = arith::AddIOp::create(ib, il, iw, index(ib, tap));
+                                Value iw = tap == 0 ? firstColumn
+                                                    : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap))
+                                                          .getResult();
                                 Value lhs = tensor::ExtractSliceOp::create(
                                     ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
                                     attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
