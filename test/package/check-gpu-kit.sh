@@ -28,10 +28,17 @@ done
 manifest=$(tar -xzOf "$work/kit/cases/tiny_r2plus1d/sm_90.vbundle.tar.gz" sm_90.vbundle/manifest.json)
 grep -q '"arch": "sm_90"' <<<"$manifest" || fail "sm_90.vbundle.tar.gz is not an sm_90 bundle"
 # The expected logits are the CPU bundle's: the same as a fresh development build's forward of those clips.
-"$build/bin/vidc" build "$root/examples/tiny_r2plus1d.vnet" --batch 2 -o "$work/cpu.vbundle" >/dev/null
-"$build/bin/vidrun" forward "$work/cpu.vbundle" --seed 1 --input "$work/kit/cases/tiny_r2plus1d/clips.npy" \
-  --output "$work/logits.npy" 2>/dev/null
-cmp "$work/logits.npy" "$work/kit/cases/tiny_r2plus1d/logits.npy" || fail "the kit's expected logits are not the CPU bundle's"
+case=$work/kit/cases/tiny_r2plus1d
+"$build/bin/vidc" build "$root/examples/tiny_r2plus1d.vnet" --input 3x4x32x32 --batch 2 -o "$work/cpu.vbundle" >/dev/null
+"$build/bin/vidrun" forward "$work/cpu.vbundle" --seed 1 --input "$case/clips.npy" --output "$work/logits.npy" 2>/dev/null
+cmp "$work/logits.npy" "$case/logits.npy" || fail "the kit's expected logits are not the CPU bundle's"
+# The step case's clips keep every ReLU input of the reference step at least 3e-6 from 0, so that a GPU step
+# that differs from the CPU's is a bug, not float32 rounding across a kink.
+grep -q '"name": "tiny_r2plus1d"[^}]*"step_checked": true' "$work/kit/kit.json" || fail "the tiny case's step is not a check"
+"$build/bin/vidrun" init "$work/cpu.vbundle" --seed 1 --out "$work/w0.safetensors" >/dev/null
+margin=$("$build/bin/vidnet-relu-margin" "$root/examples/tiny_r2plus1d.vnet" "$work/cpu.vbundle" "$work/w0.safetensors" \
+  "$case/clips.npy" "$case/labels.npy" | sed 's/.*"smallest_relu_input": \([^}]*\)}.*/\1/')
+awk -v m="$margin" 'BEGIN { exit !(m + 0 >= 3e-6) }' || fail "the tiny case's smallest |ReLU input| is $margin, under 3e-6"
 
 set +e
 (cd "$work" && kit/gpu-check.sh --quick --no-torch -o "$work/results") >"$work/stdout" 2>"$work/stderr"
@@ -44,5 +51,5 @@ else
   [ $status -eq 2 ] || fail "gpu-check.sh without a GPU: exit $status, expected 2"
   [ "$(wc -l <"$work/stderr")" -eq 1 ] && [ ! -s "$work/stdout" ] && grep -q "^gpu-check: no CUDA device" "$work/stderr" ||
     fail "gpu-check.sh without a GPU: expected one line, got: $(cat "$work/stdout" "$work/stderr")"
-  echo "check-gpu-kit: kit $((kib / 1024)) MiB; without a GPU gpu-check.sh says: $(cat "$work/stderr")"
+  echo "check-gpu-kit: kit $((kib / 1024)) MiB, smallest |ReLU input| of the step case $margin; without a GPU gpu-check.sh says: $(cat "$work/stderr")"
 fi
