@@ -42,6 +42,11 @@ rm -rf "$out"
 mkdir -p "$out/cases" "$out/bench"
 scripts/package.sh -o "$work" >/dev/null
 tar -C "$out" -xzf "$work"/vidnet-runtime-*.tar.gz
+# The CUDA runtime's own tests, built beside the tarball's vidrun (no MLIR, LLVM or FFmpeg).
+package_build=${VIDNET_PACKAGE_BUILD_DIR:-build-runtime}
+cmake --build "$package_build" --target vidnet-gpu-tests >/dev/null ||
+  { echo "make-gpu-kit: cannot build vidnet-gpu-tests in $package_build (GoogleTest: scripts/setup.sh)" >&2; exit 1; }
+strip -o "$out/vidnet-gpu-tests" "$package_build/bin/vidnet-gpu-tests"
 cp scripts/gpu-kit/gpu-check.sh scripts/gpu-kit/torch_check.py "$out/"
 
 # name spec input batch torchvision-name step-checked

@@ -49,6 +49,17 @@ kit_number() { sed -n "s/.*\"$1\": \([0-9.e-]*\).*/\1/p" "$kit/kit.json" | head 
 unpack() { mkdir -p "$2" && tar -C "$2" -xzf "$1"; }
 
 failures=0 rows=() records=()
+# The CUDA runtime's own tests (driver, executor); on a machine with a GPU none may skip.
+if "$kit/vidnet-gpu-tests" --gtest_brief=1 --gtest_output="json:$out/gpu-tests.json" >"$out/gpu-tests.log" 2>&1 &&
+  ! grep -q '^\[  SKIPPED \]' "$out/gpu-tests.log"; then
+  tests_verdict=pass
+else
+  tests_verdict=FAIL failures=$((failures + 1))
+fi
+rows+=("$(printf '%-20s %-26s %10s %8s  %s' runtime "vidnet-gpu-tests" \
+  "$(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$out/gpu-tests.log" | cut -d' ' -f1) tests" - "$tests_verdict")")
+[ $tests_verdict = pass ] || tail -20 "$out/gpu-tests.log" >&2
+
 check() {  # name, what, value, tolerance [, info] -> row; counts a failure unless the 5th argument is "info"
   local ok=pass value=$3
   # Anything but a number (a comparison that produced nothing) fails too.

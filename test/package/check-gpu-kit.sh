@@ -19,11 +19,15 @@ VIDNET_BUILD_DIR=$build VIDNET_PACKAGE_BUILD_DIR=$build/package-runtime "$root/s
   -o "$work/kit"
 kib=$(du -sk "$work/kit" | cut -f1)
 ((kib <= 60 * 1024)) || fail "the kit is $kib KiB, over 60 MiB"
-for f in gpu-check.sh torch_check.py kit.json vidnet-runtime/bin/vidrun cases/tiny_r2plus1d/clips.npy \
+for f in gpu-check.sh torch_check.py kit.json vidnet-runtime/bin/vidrun vidnet-gpu-tests cases/tiny_r2plus1d/clips.npy \
   cases/tiny_r2plus1d/labels.npy cases/tiny_r2plus1d/logits.npy cases/tiny_r2plus1d/step.safetensors \
   cases/tiny_r2plus1d/sm_80.vbundle.tar.gz cases/tiny_r2plus1d/sm_90.vbundle.tar.gz; do
   [ -s "$work/kit/$f" ] || fail "the kit has no $f"
 done
+# The runtime tests need nothing but glibc and libgcc_s, and run here (their GPU parts skip, saying why).
+needed=$(objdump -p "$work/kit/vidnet-gpu-tests" | awk '/NEEDED/ {print $2}' | sort | tr '\n' ' ')
+[ "$needed" = "ld-linux-x86-64.so.2 libc.so.6 libgcc_s.so.1 libm.so.6 " ] || fail "vidnet-gpu-tests needs $needed"
+"$work/kit/vidnet-gpu-tests" --gtest_brief=1 >"$work/gpu-tests.log" 2>&1 || fail "vidnet-gpu-tests: $(cat "$work/gpu-tests.log")"
 # The shipped bundles are CUDA bundles for their arch with kernels.
 manifest=$(tar -xzOf "$work/kit/cases/tiny_r2plus1d/sm_90.vbundle.tar.gz" sm_90.vbundle/manifest.json)
 grep -q '"arch": "sm_90"' <<<"$manifest" || fail "sm_90.vbundle.tar.gz is not an sm_90 bundle"
