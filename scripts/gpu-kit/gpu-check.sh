@@ -2,20 +2,22 @@
 # The vidnet GPU check, run from the kit on a machine with an NVIDIA GPU and driver and nothing else: the CUDA
 # bundles' forward and SGD step against the CPU bundles' outputs shipped in the kit, their times (and, where
 # python3 has torch and torchvision with CUDA, torchvision on this GPU as a second reference and its times).
-#   gpu-check.sh [-o DIR] [--iters N] [--quick] [--no-bench] [--no-torch]
+#   gpu-check.sh [-o DIR] [--iters N] [--quick] [--no-bench] [--no-torch] [--arch sm_XY]
 #     --quick     the tiny R(2+1)D's checks only; --no-bench: every check, no timing
+#     --arch      the kit's bundles for that arch (not newer than the GPU's): an older one's PTX is JIT-compiled
 # Prints one table; DIR (default: ./gpu-check-results) gets results.json and every command's output.
 # Exit: 0 all checks pass, 1 a check failed, 2 no usable NVIDIA GPU here. Never uses the network.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
-out=$PWD/gpu-check-results iters=10 quick=0 bench=1 torch=1
-usage() { echo "usage: gpu-check.sh [-o DIR] [--iters N] [--quick] [--no-bench] [--no-torch]" >&2; exit 2; }
+out=$PWD/gpu-check-results iters=10 quick=0 bench=1 torch=1 want_arch=""
+usage() { echo "usage: gpu-check.sh [-o DIR] [--iters N] [--quick] [--no-bench] [--no-torch] [--arch sm_XY]" >&2; exit 2; }
 while (($#)); do
   case "$1" in
     -o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --iters) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage; iters=$2; shift 2 ;;
     --quick) quick=1 bench=0; shift ;;
     --no-bench) bench=0; shift ;;
+    --arch) [[ ${2:-} =~ ^sm_[0-9]+$ ]] || usage; want_arch=$2; shift 2 ;;
     --no-torch) torch=0; shift ;;
     *) usage ;;
   esac
@@ -34,9 +36,13 @@ trap 'rm -rf "$work"' EXIT
 # The kit's arch for this device: the same one (its cubin), else the newest older one (the driver JITs its PTX).
 arch_number() { echo "${1#sm_}"; }
 pick=""
-for a in $(grep -o '"sm_[0-9]*"' "$kit/kit.json" | head -20 | tr -d '"' | sort -u); do
-  (( $(arch_number "$a") <= $(arch_number "$device_arch") )) && pick=$a
+for a in $(grep -o '"sm_[0-9]*"' "$kit/kit.json" | head -20 | tr -d '"' | sort -uV); do
+  (( $(arch_number "$a") <= $(arch_number "$device_arch") )) && [ -z "$want_arch" ] || [ "$a" = "$want_arch" ] && pick=$a
 done
+if [ -n "$want_arch" ] && { [ "$pick" != "$want_arch" ] || (( $(arch_number "$pick") > $(arch_number "$device_arch") )); }; then
+  echo "gpu-check: --arch $want_arch: the kit has no such bundles, or they are newer than this $device_arch GPU" >&2
+  exit 2
+fi
 [ -n "$pick" ] || { echo "gpu-check: $device_name is $device_arch; the kit's bundles need a newer GPU" >&2; exit 2; }
 echo "gpu-check: $device_name ($device_arch), bundles for $pick; results in $out"
 
