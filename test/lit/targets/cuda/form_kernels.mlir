@@ -264,6 +264,74 @@ func.func @column_sums(%x: memref<5x40xf32>, %s: memref<40xf32>) {
 
 // -----
 
+// Tests that a sum with few outputs and many terms (4 channels of 2 x 1024 positions, as BN
+// statistics and filter gradients are) is split: a first kernel of 16 parts x 4 outputs sums
+// each part's 128 terms (the flattened first two reduction dimensions, 2 x 1024, in 16 ranges)
+// from zero into a 16 x 4 buffer, and the op's own kernel adds the 16 parts to the output's
+// value in order.
+// CHECK-LABEL: func.func @split_sum(
+// CHECK-SAME: %[[X:[^:]+]]: memref<2x1024x4xf32>, %[[S:[^:]+]]: memref<4xf32>)
+// CHECK: %[[P:[^ ]+]] = memref.alloc() : memref<16x4xf32>
+// CHECK: gpu.launch
+// CHECK: %[[ID:[^ ]+]] = arith.addi
+// CHECK: arith.cmpi ult, %[[ID]], %c64{{[_0-9]*}} : index
+// CHECK: %[[PART:[^ ]+]] = arith.divui %[[ID]], %c4{{[_0-9]*}} : index
+// CHECK: %[[ELEMENT:[^ ]+]] = arith.remui %[[ID]], %c4{{[_0-9]*}} : index
+// CHECK: %[[COL:[^ ]+]] = arith.remui %[[ELEMENT]], %c4{{[_0-9]*}} : index
+// CHECK: %[[ZERO:[^ ]+]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[FIRST:[^ ]+]] = arith.muli %[[PART]], %c128{{[_0-9]*}} : index
+// CHECK: %[[END:[^ ]+]] = arith.addi %[[FIRST]], %c128{{[_0-9]*}} : index
+// CHECK: %[[SUM:[^ ]+]] = scf.for %[[Q:[^ ]+]] = %[[FIRST]] to %[[END]] step %c1{{[_0-9]*}} iter_args(%[[ACC:[^ ]+]] = %[[ZERO]]) -> (f32) {
+// CHECK: %[[POS:[^ ]+]] = arith.remui %[[Q]], %c1024{{[_0-9]*}} : index
+// CHECK: %[[REST:[^ ]+]] = arith.divui %[[Q]], %c1024{{[_0-9]*}} : index
+// CHECK: %[[N:[^ ]+]] = arith.remui %[[REST]], %c2{{[_0-9]*}} : index
+// CHECK: %[[E:[^ ]+]] = memref.load %[[X]][%[[N]], %[[POS]], %[[COL]]] : memref<2x1024x4xf32>
+// CHECK: arith.addf %[[ACC]], %[[E]] : f32
+// CHECK: memref.store %[[SUM]], %[[P]][%[[PART]], %[[ELEMENT]]] : memref<16x4xf32>
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: %[[ID2:[^ ]+]] = arith.addi
+// CHECK: %[[COL2:[^ ]+]] = arith.remui %[[ID2]], %c4{{[_0-9]*}} : index
+// CHECK: %[[OLD:[^ ]+]] = memref.load %[[S]][%[[COL2]]] : memref<4xf32>
+// CHECK: %[[TOTAL:[^ ]+]] = scf.for %[[I:[^ ]+]] = %c0{{[_0-9]*}} to %c16{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(%[[T:[^ ]+]] = %[[OLD]]) -> (f32) {
+// CHECK-NEXT: %[[PS:[^ ]+]] = memref.load %[[P]][%[[I]], %[[ID2]]] : memref<16x4xf32>
+// CHECK-NEXT: %[[NEXT:[^ ]+]] = arith.addf %[[T]], %[[PS]] : f32
+// CHECK-NEXT: scf.yield %[[NEXT]] : f32
+// CHECK: memref.store %[[TOTAL]], %[[S]][%[[COL2]]] : memref<4xf32>
+// CHECK: gpu.terminator
+func.func @split_sum(%x: memref<2x1024x4xf32>, %s: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d2)>],
+                  iterator_types = ["reduction", "reduction", "parallel"]}
+      ins(%x : memref<2x1024x4xf32>) outs(%s : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = arith.addf %acc, %in : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a reduction that is not a sum (a maximum) stays one thread per output, however
+// many terms: parts of it could not be combined by adding.
+// CHECK-LABEL: func.func @max_not_split(
+// CHECK-NOT: memref.alloc
+// CHECK: gpu.launch
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @max_not_split(%x: memref<2x1024x4xf32>, %s: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d2)>],
+                  iterator_types = ["reduction", "reduction", "parallel"]}
+      ins(%x : memref<2x1024x4xf32>) outs(%s : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = arith.maximumf %acc, %in : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
 // Tests that a scalar the host loads (train_step's learning rate from the hyper buffer, which
 // lives in device memory) is loaded inside the kernel instead, with its index constant, and
 // nothing but the launch is left on the host.
