@@ -252,9 +252,34 @@ std::optional<std::vector<LoopRow>> Bundle::loops(bool trainStep, std::string &e
   return readLoopTable(library_, trainStep ? manifest_.trainStepSymbol : manifest_.forwardSymbol, error);
 }
 
-void Bundle::prepare(const float *params, const float *state, float *prepared) const {
+namespace {
+
+// VIDNET_CUDA_UPLOAD_ALL=1: every GPU call copies every input from the host, as before weights stayed on the
+// device between calls; the same results, bit for bit (gpu-check.sh compares the two).
+bool uploadAll() {
+  static const bool all = [] {
+    const char *v = std::getenv("VIDNET_CUDA_UPLOAD_ALL");
+    return v && std::string(v) == "1";
+  }();
+  return all;
+}
+
+} // namespace
+
+bool Bundle::prepare(const float *params, const float *state, float *prepared, std::string &error) const {
   if (prepare_)
     prepare_(params, state, prepared);
+  if (!cuda_ || uploadAll())
+    return true;
+  std::string why;
+  const int paramsArg = cuda_->argIndex("forward", "params"), stateArg = cuda_->argIndex("forward", "state");
+  if (paramsArg >= 0 && stateArg >= 0 && cuda_->upload("forward", static_cast<size_t>(paramsArg), params, why) &&
+      cuda_->upload("forward", static_cast<size_t>(stateArg), state, why))
+    return true;
+  if (why.empty())
+    why = "the bundle's forward has no params or state argument";
+  error = "forward on " + cuda_->deviceName() + ": " + why;
+  return false;
 }
 
 bool Bundle::forward(const float *clips, const float *params, const float *state, const float *prepared, float *logits,
@@ -264,9 +289,14 @@ bool Bundle::forward(const float *clips, const float *params, const float *state
     return true;
   }
   std::string why;
-  if (cuda_->run(
-          "forward",
-          {const_cast<float *>(clips), const_cast<float *>(params), const_cast<float *>(state), logits, features}, why))
+  const std::vector<void *> host = {const_cast<float *>(clips), const_cast<float *>(params),
+                                    const_cast<float *>(state), logits, features};
+  // params and state stay as prepare() uploaded them.
+  std::vector<CudaInput> inputs(host.size());
+  for (const char *weights : {"params", "state"})
+    if (int i = cuda_->argIndex("forward", weights); i >= 0 && static_cast<size_t>(i) < inputs.size() && !uploadAll())
+      inputs[static_cast<size_t>(i)].from = CudaInput::From::Device;
+  if (cuda_->run("forward", host, why, inputs))
     return true;
   error = "forward on " + cuda_->deviceName() + ": " + why;
   return false;
@@ -274,17 +304,26 @@ bool Bundle::forward(const float *clips, const float *params, const float *state
 
 bool Bundle::trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                        const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
-                       float *loss, float *logits, std::string &error) const {
+                       float *loss, float *logits, bool continuesOnDevice, std::string &error) const {
   if (!cuda_) {
     trainStep_(clips, labels, params, state, momentum, hyper, newParams, newState, newMomentum, loss, logits);
     return true;
   }
   std::string why;
-  if (cuda_->run("train_step",
-                 {const_cast<float *>(clips), const_cast<int64_t *>(labels), const_cast<float *>(params),
-                  const_cast<float *>(state), const_cast<float *>(momentum), const_cast<float *>(hyper), newParams,
-                  newState, newMomentum, loss, logits},
-                 why))
+  const std::vector<void *> host = {const_cast<float *>(clips),  const_cast<int64_t *>(labels),
+                                    const_cast<float *>(params), const_cast<float *>(state),
+                                    const_cast<float *>(momentum), const_cast<float *>(hyper),
+                                    newParams, newState, newMomentum, loss, logits};
+  std::vector<CudaInput> inputs;
+  if (continuesOnDevice && !uploadAll()) {
+    inputs.resize(host.size());
+    for (const char *name : {"params", "state", "momentum"}) {
+      int in = cuda_->argIndex("train_step", name), out = cuda_->argIndex("train_step", std::string("new_") + name);
+      if (in >= 0 && out >= 0 && static_cast<size_t>(in) < inputs.size())
+        inputs[static_cast<size_t>(in)] = {CudaInput::From::Output, static_cast<size_t>(out)};
+    }
+  }
+  if (cuda_->run("train_step", host, why, inputs))
     return true;
   error = "train_step on " + cuda_->deviceName() + ": " + why;
   return false;
@@ -310,6 +349,7 @@ Model::Model(const Bundle &bundle)
 
 void Model::initialize(uint64_t seed) {
   preparedStale_ = true;
+  stepOnDevice_ = false;
   Random rng(seed);
   std::vector<float> values;
   size_t counter = 0;
@@ -414,6 +454,7 @@ bool Model::loadWeights(const std::string &path, std::string &error, bool replac
     permute(p.values.data(), p.tensor->shape, p.tensor->permutation, p.buffer->data() + p.tensor->offset);
   counters_ = counters;
   preparedStale_ = true;
+  stepOnDevice_ = false;
   return true;
 }
 
@@ -447,7 +488,10 @@ bool Model::saveWeights(const std::string &path, std::string &error, bool withMo
   return writeSafetensors(path, file, error);
 }
 
-void Model::resetMomentum() { std::memset(momentum_.data(), 0, sizeof(float) * static_cast<size_t>(momentum_.size())); }
+void Model::resetMomentum() {
+  std::memset(momentum_.data(), 0, sizeof(float) * static_cast<size_t>(momentum_.size()));
+  stepOnDevice_ = false;
+}
 
 bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper &hyper, float &loss, float *logits,
                       std::string &error) {
@@ -474,12 +518,16 @@ bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper 
   clipsToChannelsLast(clips, n, m.channels, spatial, stagedClips_.data());
   const float hyperValues[3] = {hyper.lr, hyper.momentum, hyper.weightDecay};
   if (!bundle_.trainStep(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
-                         nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits, error))
-    return false; // the model is unchanged: the outputs were not swapped in
+                         nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits, stepOnDevice_,
+                         error)) {
+    stepOnDevice_ = false; // the device's outputs may be half written; the host's model is unchanged
+    return false;          // (the outputs were not swapped in)
+  }
   std::swap(params_, nextParams_);
   std::swap(state_, nextState_);
   std::swap(momentum_, nextMomentum_);
   preparedStale_ = true;
+  stepOnDevice_ = bundle_.onGpu();
   // PyTorch counts every training-mode forward of a BN layer.
   for (int64_t &c : counters_)
     ++c;
@@ -532,15 +580,18 @@ void Model::forwardClipPerThread(const float *clips, int64_t n, float *logits, f
   parallelFor(run, &job, n);
 }
 
-void Model::prepareWeights() {
+bool Model::prepareWeights(std::string &error) {
   if (!preparedStale_)
-    return;
-  bundle_.prepare(params_.data(), state_.data(), prepared_.data());
+    return true;
+  if (!bundle_.prepare(params_.data(), state_.data(), prepared_.data(), error))
+    return false;
   preparedStale_ = false;
+  return true;
 }
 
 bool Model::forward(const float *clips, int64_t n, float *logits, float *features, std::string &error) {
-  prepareWeights();
+  if (!prepareWeights(error))
+    return false;
   const Manifest &m = bundle_.manifest();
   const int64_t perCall = m.forwardBatch, clip = m.channels * m.frames * m.height * m.width;
   // Whole groups of threads() clips one clip per thread, the rest one call at a time with its

@@ -49,16 +49,20 @@ public:
   // The compiled entry points on compiled-layout buffers: the shared object's functions, or
   // the kernels on the GPU (inputs uploaded, outputs downloaded). Return false with the reason
   // when the GPU fails (a CPU entry point cannot fail). Not reentrant on the GPU.
-  // `prepared`: what prepare() wrote from these params and state (CPU; ignored on the GPU).
+  // `params`, `state`: what prepare() was last given; the CPU reads `prepared`, what prepare()
+  // wrote from them, and the GPU the copies prepare() uploaded.
   bool forward(const float *clips, const float *params, const float *state, const float *prepared, float *logits,
                float *features, std::string &error) const;
-  // The weights the CPU forward reads in a layout of its own (filters packed for its tiles),
-  // computed from params and state into preparedElements() floats; nothing on the GPU.
-  void prepare(const float *params, const float *state, float *prepared) const;
+  // The weights the forward reads, made ready from params and state: on the CPU, packed for its
+  // tiles into preparedElements() floats; on the GPU, uploaded once for every forward after it
+  // (133 MB for r3d_18: 40% of a batch-2 forward when copied per call). Fails only on the GPU.
+  bool prepare(const float *params, const float *state, float *prepared, std::string &error) const;
   int64_t preparedElements() const { return preparedElements_; }
+  // `continuesOnDevice`: on the GPU, params, state and momentum equal the outputs of the last
+  // train step, which are still on the device and are taken from there instead of the host.
   bool trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                  const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
-                 float *loss, float *logits, std::string &error) const;
+                 float *loss, float *logits, bool continuesOnDevice, std::string &error) const;
 
 private:
   Bundle() = default;
@@ -137,18 +141,24 @@ public:
   void setClipPerThread(bool on) { clipPerThread_ = on; }
 
   const Bundle &bundle() const { return bundle_; }
-  // Writable: the prepared weights are recomputed before the next forward.
+  // Writable: the prepared weights are recomputed before the next forward, and a GPU step reads
+  // them from the host again.
   float *params() {
     preparedStale_ = true;
+    stepOnDevice_ = false;
     return params_.data();
   }
   float *state() {
     preparedStale_ = true;
+    stepOnDevice_ = false;
     return state_.data();
   }
   const float *params() const { return params_.data(); }
   const float *state() const { return state_.data(); }
-  float *momentum() { return momentum_.data(); }
+  float *momentum() {
+    stepOnDevice_ = false;
+    return momentum_.data();
+  }
 
 private:
   const Bundle &bundle_;
@@ -161,7 +171,10 @@ private:
   // state()), not by every call: mc3_18 packs 41 MB of filters.
   FloatBuffer prepared_;
   bool preparedStale_ = true;
-  void prepareWeights();
+  bool prepareWeights(std::string &error);
+  // Whether params_, state_ and momentum_ are what the last GPU train step left on the device,
+  // so that the next step starts from there (saves uploading the weights and momentum).
+  bool stepOnDevice_ = false;
 
   // One call of the compiled forward on count <= manifest().forwardBatch clips (the rest of its
   // batch zeros), through buffers of that batch; logits and features of those clips only.

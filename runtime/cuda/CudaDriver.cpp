@@ -36,6 +36,7 @@ bool bindAll(void *l, CudaDriver &d, std::string &e) {
          bind(l, d.cuCtxSetCurrent, {"cuCtxSetCurrent"}, e) && bind(l, d.cuCtxSynchronize, {"cuCtxSynchronize"}, e) &&
          bind(l, d.cuMemAlloc, {"cuMemAlloc_v2"}, e) && bind(l, d.cuMemFree, {"cuMemFree_v2"}, e) &&
          bind(l, d.cuMemcpyHtoD, {"cuMemcpyHtoD_v2"}, e) && bind(l, d.cuMemcpyDtoH, {"cuMemcpyDtoH_v2"}, e) &&
+         bind(l, d.cuMemcpyDtoD, {"cuMemcpyDtoD_v2"}, e) &&
          bind(l, d.cuMemsetD8, {"cuMemsetD8_v2"}, e) && bind(l, d.cuModuleLoadData, {"cuModuleLoadData"}, e) &&
          bind(l, d.cuModuleLoadDataEx, {"cuModuleLoadDataEx"}, e) &&
          bind(l, d.cuModuleUnload, {"cuModuleUnload"}, e) &&

@@ -36,6 +36,7 @@ struct CudaDriver {
   CUresult (*cuMemFree)(CUdeviceptr pointer);
   CUresult (*cuMemcpyHtoD)(CUdeviceptr device, const void *host, size_t bytes);
   CUresult (*cuMemcpyDtoH)(void *host, CUdeviceptr device, size_t bytes);
+  CUresult (*cuMemcpyDtoD)(CUdeviceptr to, CUdeviceptr from, size_t bytes);
   CUresult (*cuMemsetD8)(CUdeviceptr device, unsigned char value, size_t bytes);
   CUresult (*cuModuleLoadData)(CUmodule *module, const void *image);
   CUresult (*cuModuleLoadDataEx)(CUmodule *module, const void *image, unsigned count, int *options, void **values);

@@ -301,7 +301,30 @@ bool CudaExecutor::launchAll(const CudaEntryPlan &plan, Entry &entry, std::strin
   return true;
 }
 
-bool CudaExecutor::run(const std::string &name, const std::vector<void *> &host, std::string &error) {
+int CudaExecutor::argIndex(const std::string &entry, const std::string &name) const {
+  auto found = plan_.entries.find(entry);
+  if (found == plan_.entries.end())
+    return -1;
+  for (size_t i = 0; i < found->second.abi.size(); ++i)
+    if (found->second.abi[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+bool CudaExecutor::upload(const std::string &name, size_t arg, const void *host, std::string &error) {
+  auto found = entries_.find(name);
+  if (found == entries_.end() || arg >= found->second.abi.size() || plan_.entries.at(name).abi[arg].output) {
+    error = "no input " + std::to_string(arg) + " of entry point \"" + name + "\" in the CUDA bundle";
+    return false;
+  }
+  const CudaArgSpec &spec = plan_.entries.at(name).abi[arg];
+  return check(cu_.cuCtxSetCurrent(context_), name + ": cuCtxSetCurrent", error) &&
+         check(cu_.cuMemcpyHtoD(found->second.abi[arg], host, spec.bytes), name + ": copying in " + spec.name, error) &&
+         check(cu_.cuCtxSynchronize(), name + ": copying in " + spec.name, error);
+}
+
+bool CudaExecutor::run(const std::string &name, const std::vector<void *> &host, std::string &error,
+                       const std::vector<CudaInput> &inputs) {
   auto found = entries_.find(name);
   if (found == entries_.end()) {
     error = "no entry point \"" + name + "\" in the CUDA bundle";
@@ -309,11 +332,19 @@ bool CudaExecutor::run(const std::string &name, const std::vector<void *> &host,
   }
   Entry &entry = found->second;
   const CudaEntryPlan &plan = plan_.entries.at(name);
-  if (host.size() != plan.abi.size()) {
-    error = name + ": " + std::to_string(host.size()) + " host buffers for " + std::to_string(plan.abi.size()) +
-            " arguments";
+  if (host.size() != plan.abi.size() || (!inputs.empty() && inputs.size() != plan.abi.size())) {
+    error = name + ": " + std::to_string(host.size()) + " host buffers and " + std::to_string(inputs.size()) +
+            " input sources for " + std::to_string(plan.abi.size()) + " arguments";
     return false;
   }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!plan.abi[i].output && inputs[i].from == CudaInput::From::Output &&
+        (inputs[i].output >= plan.abi.size() || !plan.abi[inputs[i].output].output ||
+         plan.abi[inputs[i].output].bytes != plan.abi[i].bytes)) {
+      error = name + ": input " + plan.abi[i].name + " cannot be taken from argument " +
+              std::to_string(inputs[i].output) + " (not an output of its size)";
+      return false;
+    }
   if (!check(cu_.cuCtxSetCurrent(context_), name + ": cuCtxSetCurrent", error))
     return false;
   using Clock = std::chrono::steady_clock;
@@ -323,11 +354,16 @@ bool CudaExecutor::run(const std::string &name, const std::vector<void *> &host,
   lastRun_ = {};
   lastRun_.launches = static_cast<int64_t>(plan.launches.size());
   const Clock::time_point start = Clock::now();
-  for (size_t i = 0; i < host.size(); ++i)
-    if (!plan.abi[i].output &&
-        !check(cu_.cuMemcpyHtoD(entry.abi[i], host[i], plan.abi[i].bytes), name + ": copying in " + plan.abi[i].name,
-               error))
+  for (size_t i = 0; i < host.size(); ++i) {
+    if (plan.abi[i].output)
+      continue;
+    const CudaInput::From from = inputs.empty() ? CudaInput::From::Host : inputs[i].from;
+    const std::string what = name + ": copying in " + plan.abi[i].name;
+    if ((from == CudaInput::From::Host && !check(cu_.cuMemcpyHtoD(entry.abi[i], host[i], plan.abi[i].bytes), what, error)) ||
+        (from == CudaInput::From::Output &&
+         !check(cu_.cuMemcpyDtoD(entry.abi[i], entry.abi[inputs[i].output], plan.abi[i].bytes), what, error)))
       return false;
+  }
   // Copies from pageable host memory return once the data has left the host buffer, not when it has landed.
   if (!check(cu_.cuCtxSynchronize(), name + ": copying in", error))
     return false;

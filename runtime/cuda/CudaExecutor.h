@@ -48,6 +48,15 @@ struct CudaRunStats {
   double copyInSeconds = 0, kernelSeconds = 0, copyOutSeconds = 0;
 };
 
+// Where run() takes an input from: the host buffer (copied in), its device buffer as it is (what upload() or an
+// earlier run left there), or an output buffer of the same entry point as the last run left it (copied on the
+// device: a training step's new weights become the next step's weights without a round trip through the host).
+struct CudaInput {
+  enum class From { Host, Device, Output };
+  From from = From::Host;
+  size_t output = 0;  // the output's ABI index, for From::Output
+};
+
 class CudaExecutor {
 public:
   // Loads the bundle's cubin (or JIT-compiles its PTX when the device is another architecture), resolves every
@@ -59,7 +68,13 @@ public:
 
   // host[i] holds ABI argument i (its plan's byte size): inputs are copied in, the kernels run in order on the
   // default stream, outputs are copied back. Not reentrant: the entry point's device buffers are shared.
-  bool run(const std::string &entry, const std::vector<void *> &host, std::string &error);
+  // `inputs`, when given, says per ABI argument where an input comes from (outputs ignore it).
+  bool run(const std::string &entry, const std::vector<void *> &host, std::string &error,
+           const std::vector<CudaInput> &inputs = {});
+  // Copies `host` into input `arg` of `entry` now, for runs that take it as it is (CudaInput::From::Device).
+  bool upload(const std::string &entry, size_t arg, const void *host, std::string &error);
+  // The ABI index of the argument called `name` ("params", "new_params", ...) of `entry`; -1 if there is none.
+  int argIndex(const std::string &entry, const std::string &name) const;
   std::string deviceName() const { return name_; }
   const CudaRunStats &lastRun() const { return lastRun_; }
   // Device memory this executor allocated: every entry point's buffers and arena.

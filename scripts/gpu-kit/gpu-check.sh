@@ -96,6 +96,15 @@ for case_dir in "$kit"/cases/*/; do
       --wd "$(kit_number weight_decay)" \
       --out "$out/$name.step.safetensors" >"$out/$name.step.json"
   } >"$log" 2>&1 || { echo "gpu-check: $name failed on the GPU:" >&2; tail -3 "$log" >&2; failures=$((failures + 1)); continue; }
+  # Three steps with the weights kept on the device between them give the bits of copying every input each time.
+  resident=unequal
+  for mode in resident copied; do
+    env $([ $mode = copied ] && echo VIDNET_CUDA_UPLOAD_ALL=1) "$vidrun" step "$bundle" --device cuda \
+      --weights "$out/$name.w0.safetensors" --input "$case_dir/clips.npy" --labels "$case_dir/labels.npy" \
+      --lr "$(kit_number lr)" --momentum "$(kit_number momentum)" --wd "$(kit_number weight_decay)" --steps 3 \
+      --out "$work/$name.3steps.$mode.safetensors" >>"$log" 2>&1
+  done
+  cmp -s "$work/$name.3steps.resident.safetensors" "$work/$name.3steps.copied.safetensors" && resident=equal
   sha=$(sha256sum "$out/$name.w0.safetensors" | cut -d' ' -f1)
   [ "$sha" = "$(kit_field "$name" w0_sha256)" ] || echo "gpu-check: $name: vidrun init gave other weights than on the build machine (sha256)" >&2
   logits=$("$vidrun" compare "$out/$name.logits.npy" "$case_dir/logits.npy" 2>>"$log")
@@ -106,6 +115,7 @@ for case_dir in "$kit"/cases/*/; do
   loss_err=$(awk -v a="$gpu_loss" -v b="$cpu_loss" 'BEGIN { d = a - b; if (d < 0) d = -d; print d / (b < 0 ? -b : b) }')
   check "$name" "forward logits" "$(field "$logits" error)" $LOGIT_TOL
   check "$name" "step loss" "$loss_err" $LOSS_TOL
+  check "$name" "3 steps, weights on device" "$([ $resident = equal ] && echo 0 || echo 1)" 0
   # The step's weights are a check where the kit's clips keep every ReLU input away from 0 (kit.json).
   mode=$([ "$(kit_field "$name" step_checked)" = true ] || echo info)
   check "$name" "step weights (worst)" "$(grep -o '"worst":{"error":[^,]*' <<<"$weights" | cut -d: -f3)" $WEIGHT_TOL $mode
