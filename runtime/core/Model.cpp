@@ -266,7 +266,8 @@ bool uploadAll() {
 
 } // namespace
 
-bool Bundle::prepare(const float *params, const float *state, float *prepared, std::string &error) const {
+bool Bundle::prepare(const float *params, const float *state, float *prepared, const void *owner,
+                     std::string &error) const {
   if (prepare_)
     prepare_(params, state, prepared);
   if (!cuda_ || uploadAll())
@@ -274,8 +275,11 @@ bool Bundle::prepare(const float *params, const float *state, float *prepared, s
   std::string why;
   const int paramsArg = cuda_->argIndex("forward", "params"), stateArg = cuda_->argIndex("forward", "state");
   if (paramsArg >= 0 && stateArg >= 0 && cuda_->upload("forward", static_cast<size_t>(paramsArg), params, why) &&
-      cuda_->upload("forward", static_cast<size_t>(stateArg), state, why))
+      cuda_->upload("forward", static_cast<size_t>(stateArg), state, why)) {
+    forwardOwner_ = owner;
     return true;
+  }
+  forwardOwner_ = nullptr;
   if (why.empty())
     why = "the bundle's forward has no params or state argument";
   error = "forward on " + cuda_->deviceName() + ": " + why;
@@ -283,7 +287,7 @@ bool Bundle::prepare(const float *params, const float *state, float *prepared, s
 }
 
 bool Bundle::forward(const float *clips, const float *params, const float *state, const float *prepared, float *logits,
-                     float *features, std::string &error) const {
+                     float *features, const void *owner, std::string &error) const {
   if (!cuda_) {
     forward_(clips, params, state, prepared, logits, features);
     return true;
@@ -291,20 +295,25 @@ bool Bundle::forward(const float *clips, const float *params, const float *state
   std::string why;
   const std::vector<void *> host = {const_cast<float *>(clips), const_cast<float *>(params),
                                     const_cast<float *>(state), logits, features};
-  // params and state stay as prepare() uploaded them.
+  // params and state stay as prepare() uploaded them, if they are this owner's.
   std::vector<CudaInput> inputs(host.size());
-  for (const char *weights : {"params", "state"})
-    if (int i = cuda_->argIndex("forward", weights); i >= 0 && static_cast<size_t>(i) < inputs.size() && !uploadAll())
-      inputs[static_cast<size_t>(i)].from = CudaInput::From::Device;
-  if (cuda_->run("forward", host, why, inputs))
+  if (owner && owner == forwardOwner_ && !uploadAll())
+    for (const char *weights : {"params", "state"})
+      if (int i = cuda_->argIndex("forward", weights); i >= 0 && static_cast<size_t>(i) < inputs.size())
+        inputs[static_cast<size_t>(i)].from = CudaInput::From::Device;
+  if (cuda_->run("forward", host, why, inputs)) {
+    forwardOwner_ = owner; // the device holds what this call copied or found there
     return true;
+  }
+  forwardOwner_ = nullptr;
   error = "forward on " + cuda_->deviceName() + ": " + why;
   return false;
 }
 
 bool Bundle::trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                        const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
-                       float *loss, float *logits, bool continuesOnDevice, std::string &error) const {
+                       float *loss, float *logits, bool continuesOnDevice, const void *owner,
+                       std::string &error) const {
   if (!cuda_) {
     trainStep_(clips, labels, params, state, momentum, hyper, newParams, newState, newMomentum, loss, logits);
     return true;
@@ -315,7 +324,7 @@ bool Bundle::trainStep(const float *clips, const int64_t *labels, const float *p
                                     const_cast<float *>(momentum), const_cast<float *>(hyper),
                                     newParams, newState, newMomentum, loss, logits};
   std::vector<CudaInput> inputs;
-  if (continuesOnDevice && !uploadAll()) {
+  if (continuesOnDevice && owner && owner == stepOwner_ && !uploadAll()) {
     inputs.resize(host.size());
     for (const char *name : {"params", "state", "momentum"}) {
       int in = cuda_->argIndex("train_step", name), out = cuda_->argIndex("train_step", std::string("new_") + name);
@@ -323,8 +332,11 @@ bool Bundle::trainStep(const float *clips, const int64_t *labels, const float *p
         inputs[static_cast<size_t>(in)] = {CudaInput::From::Output, static_cast<size_t>(out)};
     }
   }
-  if (cuda_->run("train_step", host, why, inputs))
+  if (cuda_->run("train_step", host, why, inputs)) {
+    stepOwner_ = owner;
     return true;
+  }
+  stepOwner_ = nullptr;
   error = "train_step on " + cuda_->deviceName() + ": " + why;
   return false;
 }
@@ -518,7 +530,7 @@ bool Model::trainStep(const float *clips, const int64_t *labels, const SgdHyper 
   clipsToChannelsLast(clips, n, m.channels, spatial, stagedClips_.data());
   const float hyperValues[3] = {hyper.lr, hyper.momentum, hyper.weightDecay};
   if (!bundle_.trainStep(stagedClips_.data(), labels, params_.data(), state_.data(), momentum_.data(), hyperValues,
-                         nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits, stepOnDevice_,
+                         nextParams_.data(), nextState_.data(), nextMomentum_.data(), &loss, logits, stepOnDevice_, this,
                          error)) {
     stepOnDevice_ = false; // the device's outputs may be half written; the host's model is unchanged
     return false;          // (the outputs were not swapped in)
@@ -550,7 +562,7 @@ bool Model::forwardCall(const float *clips, int64_t count, FloatBuffer &staged, 
   // The clips past `count` are zeros; clipsToChannelsLast overwrites the others whole.
   std::memset(staged.data() + count * clip, 0, sizeof(float) * static_cast<size_t>(staged.size() - count * clip));
   clipsToChannelsLast(clips, count, m.channels, spatial, staged.data());
-  if (!bundle_.forward(staged.data(), params_.data(), state_.data(), prepared_.data(), out.data(), pooled.data(),
+  if (!bundle_.forward(staged.data(), params_.data(), state_.data(), prepared_.data(), out.data(), pooled.data(), this,
                        error))
     return false;
   std::memcpy(logits, out.data(), sizeof(float) * static_cast<size_t>(count * m.classes));
@@ -583,7 +595,7 @@ void Model::forwardClipPerThread(const float *clips, int64_t n, float *logits, f
 bool Model::prepareWeights(std::string &error) {
   if (!preparedStale_)
     return true;
-  if (!bundle_.prepare(params_.data(), state_.data(), prepared_.data(), error))
+  if (!bundle_.prepare(params_.data(), state_.data(), prepared_.data(), this, error))
     return false;
   preparedStale_ = false;
   return true;

@@ -50,19 +50,21 @@ public:
   // the kernels on the GPU (inputs uploaded, outputs downloaded). Return false with the reason
   // when the GPU fails (a CPU entry point cannot fail). Not reentrant on the GPU.
   // `params`, `state`: what prepare() was last given; the CPU reads `prepared`, what prepare()
-  // wrote from them, and the GPU the copies prepare() uploaded.
+  // wrote from them, and the GPU the copies prepare() uploaded, unless another `owner` (a
+  // Model: several may share one bundle) uploaded its own since, when they are copied again.
   bool forward(const float *clips, const float *params, const float *state, const float *prepared, float *logits,
-               float *features, std::string &error) const;
+               float *features, const void *owner, std::string &error) const;
   // The weights the forward reads, made ready from params and state: on the CPU, packed for its
   // tiles into preparedElements() floats; on the GPU, uploaded once for every forward after it
   // (133 MB for r3d_18: 40% of a batch-2 forward when copied per call). Fails only on the GPU.
-  bool prepare(const float *params, const float *state, float *prepared, std::string &error) const;
+  bool prepare(const float *params, const float *state, float *prepared, const void *owner,
+               std::string &error) const;
   int64_t preparedElements() const { return preparedElements_; }
   // `continuesOnDevice`: on the GPU, params, state and momentum equal the outputs of the last
-  // train step, which are still on the device and are taken from there instead of the host.
+  // train step, which are taken from the device instead of the host if `owner` ran that step.
   bool trainStep(const float *clips, const int64_t *labels, const float *params, const float *state,
                  const float *momentum, const float *hyper, float *newParams, float *newState, float *newMomentum,
-                 float *loss, float *logits, bool continuesOnDevice, std::string &error) const;
+                 float *loss, float *logits, bool continuesOnDevice, const void *owner, std::string &error) const;
 
 private:
   Bundle() = default;
@@ -74,6 +76,8 @@ private:
   int64_t preparedElements_ = 0;
   TrainStepFn trainStep_ = nullptr;
   std::unique_ptr<CudaExecutor> cuda_;
+  // Whose weights the GPU's forward buffers hold, and whose step its train_step outputs are.
+  mutable const void *forwardOwner_ = nullptr, *stepOwner_ = nullptr;
 };
 
 // torch.optim.SGD's hyper-parameters (dampening 0, no Nesterov).
