@@ -151,7 +151,10 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
     those two dimensions, one item each, so that the input rows a block reads stay in L1;
     when both are 16 and the op only copies (indices that step with those two dimensions by
     one), a block is one vector.transfer_read whose permutation map transposes it and one
-    transfer_write of its rows.
+    transfer_write of its rows. Such a copying transpose whose two dimensions are not both
+    multiples of 16 (torchvision r2plus1d_18's 921 and 460 channels) is first split into the
+    part that is, on slices of its input and output, and the strips left over (under 16 rows
+    or columns each), inserted into the result one after the other.
     A per-channel float sum over every position (the batch statistics, the BN backward's
     dbeta and dgamma: every loop but the channels' a reduction, inputs read with the identity
     or the channel's map, the output with the channel's, a body yielding term + out) is first

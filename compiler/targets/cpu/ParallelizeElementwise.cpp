@@ -185,6 +185,85 @@ Value emitVectorTranspose(OpBuilder &b, linalg::LinalgOp op, ArrayRef<int64_t> t
   return forall.getResult(0);
 }
 
+// A transpose whose two blocked dimensions are not both multiples of kTransposeBlock (the data
+// gradient's sub-filters of torchvision r2plus1d_18's 921 and 460 channels) got blocks of their
+// largest divisor up to 16 (921 = 3 x 307: 3 x 16 blocks, copied element by element at 9-14
+// GB/s). Split instead into the part whose dimensions are multiples of 16, which then takes the
+// vector transpose, and the strips left over (at most 15 rows or columns, element by element).
+// Each output element is still the same input element: a move, bit for bit.
+void peelTranspose(IRRewriter &rewriter, linalg::GenericOp op) {
+  std::optional<unsigned> rows = transposedDim(op);
+  if (!rows || !op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 || !vidnet::movesElements(op) ||
+      !llvm::all_of(op.getIteratorTypesArray(),
+                    [](utils::IteratorType t) { return t == utils::IteratorType::parallel; }))
+    return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  const unsigned cols = ranges.size() - 1;
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges[*rows] < kTransposeBlock ||
+      ranges[cols] < kTransposeBlock || (ranges[*rows] % kTransposeBlock == 0 && ranges[cols] % kTransposeBlock == 0))
+    return;
+  // Only where the bulk is a transpose the vector path takes (blocks of 16 x 16, no other tiles).
+  SmallVector<int64_t> probe(ranges.size(), 1);
+  probe[*rows] = probe[cols] = kTransposeBlock;
+  std::optional<TransposeBlocks> blocks = vectorTranspose(op, probe);
+  if (!blocks)
+    return;
+  AffineMap read = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (read.getResult(blocks->inputRows) != getAffineDimExpr(*rows, op.getContext()) ||
+      read.getResult(blocks->inputCols) != getAffineDimExpr(cols, op.getContext()))
+    return;
+  const int64_t bulkRows = ranges[*rows] / kTransposeBlock * kTransposeBlock;
+  const int64_t bulkCols = ranges[cols] / kTransposeBlock * kTransposeBlock;
+  struct Region {
+    int64_t rowBegin, rowEnd, colBegin, colEnd;
+  };
+  const Region regions[] = {{0, bulkRows, 0, bulkCols},
+                            {bulkRows, ranges[*rows], 0, ranges[cols]},
+                            {0, bulkRows, bulkCols, ranges[cols]}};
+  // Each part is the op over a sub-range of the two dimensions, on slices of its input (where
+  // each of the two is one whole index) and of the result (tiling would slice the sub-filters'
+  // flipped taps wrongly).
+  rewriter.setInsertionPoint(op);
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = op.getLoc();
+  Value result = op.getDpsInitOperand(0)->get();
+  for (const Region &r : regions) {
+    if (r.rowBegin == r.rowEnd || r.colBegin == r.colEnd)
+      continue;
+    SmallVector<int64_t> offsets(ranges.size(), 0), sizes(ranges);
+    offsets[*rows] = r.rowBegin;
+    sizes[*rows] = r.rowEnd - r.rowBegin;
+    offsets[cols] = r.colBegin;
+    sizes[cols] = r.colEnd - r.colBegin;
+    SmallVector<AffineMap> maps;
+    SmallVector<Value> inputs;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      auto type = cast<RankedTensorType>(input->get().getType());
+      SmallVector<int64_t> inOffsets(type.getRank(), 0), inSizes(type.getShape());
+      for (auto [i, e] : llvm::enumerate(map.getResults()))
+        for (unsigned d : {*rows, cols})
+          if (e == getAffineDimExpr(d, ctx)) {
+            inOffsets[i] = offsets[d];
+            inSizes[i] = sizes[d];
+          }
+      inputs.push_back(tensor::ExtractSliceOp::create(rewriter, loc, input->get(), getAsIndexOpFoldResult(ctx, inOffsets),
+                                                      getAsIndexOpFoldResult(ctx, inSizes),
+                                                      SmallVector<OpFoldResult>(type.getRank(), rewriter.getIndexAttr(1))));
+      maps.push_back(map);
+    }
+    maps.push_back(rewriter.getMultiDimIdentityMap(ranges.size()));
+    SmallVector<OpFoldResult> at = getAsIndexOpFoldResult(ctx, offsets), extent = getAsIndexOpFoldResult(ctx, sizes),
+                              unit(ranges.size(), rewriter.getIndexAttr(1));
+    Value out = tensor::ExtractSliceOp::create(rewriter, loc, result, at, extent, unit);
+    auto part = linalg::GenericOp::create(rewriter, loc, TypeRange{out.getType()}, inputs, ValueRange{out}, maps,
+                                          op.getIteratorTypesArray());
+    rewriter.cloneRegionBefore(op.getRegion(), part.getRegion(), part.getRegion().end());
+    result = tensor::InsertSliceOp::create(rewriter, loc, part.getResult(0), result, at, extent, unit);
+  }
+  rewriter.replaceOp(op, result);
+}
+
 // A per-channel sum over every position (batch statistics, the BN backward's dbeta and dgamma):
 // out[c] = init[c] + term(x[p, c], ...) summed over the positions p in order. Serial, those sums
 // were 7-10% of a 2-thread step, each a pass over an activation at one core's memory bandwidth;
@@ -287,6 +366,13 @@ struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<Pa
     });
     for (linalg::GenericOp op : sums)
       splitChannelSum(rewriter, op);
+    SmallVector<linalg::GenericOp> transposes;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (!op->getParentOfType<scf::ForallOp>())
+        transposes.push_back(op);
+    });
+    for (linalg::GenericOp op : transposes)
+      peelTranspose(rewriter, op);
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> work;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!isa<linalg::GenericOp, linalg::FillOp>(op) || op->getParentOfType<scf::ForallOp>())
