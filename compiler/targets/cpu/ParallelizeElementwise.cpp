@@ -359,19 +359,18 @@ vidnet::cpu::LoopInfo describe(linalg::LinalgOp op) {
 struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<ParallelizeElementwise> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    SmallVector<linalg::GenericOp> sums;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (!op->getParentOfType<scf::ForallOp>())
-        sums.push_back(op);
-    });
-    for (linalg::GenericOp op : sums)
+    // Each rewrite below walks the generics not yet inside a loop, as the one before left them.
+    auto outsideLoops = [&] {
+      SmallVector<linalg::GenericOp> ops;
+      getOperation().walk([&](linalg::GenericOp op) {
+        if (!op->getParentOfType<scf::ForallOp>())
+          ops.push_back(op);
+      });
+      return ops;
+    };
+    for (linalg::GenericOp op : outsideLoops())
       splitChannelSum(rewriter, op);
-    SmallVector<linalg::GenericOp> transposes;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (!op->getParentOfType<scf::ForallOp>())
-        transposes.push_back(op);
-    });
-    for (linalg::GenericOp op : transposes)
+    for (linalg::GenericOp op : outsideLoops())
       peelTranspose(rewriter, op);
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> work;
     getOperation().walk([&](linalg::LinalgOp op) {
