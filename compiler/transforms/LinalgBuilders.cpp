@@ -119,6 +119,14 @@ bool movesElements(linalg::GenericOp op) {
   return yield->getNumOperands() == 1 && yield->getOperand(0) == op.getBlock()->getArgument(0);
 }
 
+bool isFloatSum(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1)
+    return false;
+  BlockArgument out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  auto add = op.getBlock()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  return isa<FloatType>(out.getType()) && add && out.hasOneUse() && (add.getLhs() == out || add.getRhs() == out);
+}
+
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   std::string s;
   for (int64_t d : shape)

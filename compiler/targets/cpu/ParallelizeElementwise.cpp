@@ -193,9 +193,7 @@ Value emitVectorTranspose(OpBuilder &b, linalg::LinalgOp op, ArrayRef<int64_t> t
 // Each output element is still the same input element: a move, bit for bit.
 void peelTranspose(IRRewriter &rewriter, linalg::GenericOp op) {
   std::optional<unsigned> rows = transposedDim(op);
-  if (!rows || !op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 || !vidnet::movesElements(op) ||
-      !llvm::all_of(op.getIteratorTypesArray(),
-                    [](utils::IteratorType t) { return t == utils::IteratorType::parallel; }))
+  if (!rows || !op.hasPureTensorSemantics() || !vidnet::movesElements(op)) // one input, one init, all parallel
     return;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   const unsigned cols = ranges.size() - 1;
@@ -295,11 +293,7 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
   for (OpOperand *input : op.getDpsInputOperands())
     if (AffineMap map = op.getMatchingIndexingMap(input); map != identity && map != channel)
       return;
-  // A float sum: the body yields term + out, and uses out nowhere else (a max, a product or
-  // anything else starting from zero per block would change the result).
-  BlockArgument out = op.getBody()->getArguments().back();
-  auto add = op.getBody()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!isa<FloatType>(out.getType()) || !add || !out.hasOneUse() || (add.getLhs() != out && add.getRhs() != out))
+  if (!vidnet::isFloatSum(op))
     return;
   const int64_t channels = ranges[innermost];
   int64_t positions = 1;

@@ -52,16 +52,6 @@ Value filledValue(linalg::GenericOp op) {
 
 bool isZero(Value v) { return v && matchPattern(v, m_AnyZeroFloat()); }
 
-// A float sum into its one output: the body yields term + out and uses out nowhere else, so the
-// terms may be summed in parts from zero and the parts added to the output in order.
-bool isSum(linalg::GenericOp op) {
-  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
-    return false;
-  BlockArgument out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
-  auto add = op.getBlock()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  return isa<FloatType>(out.getType()) && add && out.hasOneUse() && (add.getLhs() == out || add.getRhs() == out);
-}
-
 // How a sum is split: `parts` threads per output element, each over a contiguous range of the
 // first `prefix` reduction dimensions flattened (and all of the others).
 struct Split {
@@ -74,7 +64,7 @@ Split splitOf(linalg::GenericOp op, ArrayRef<int64_t> ranges, ArrayRef<unsigned>
   int64_t terms = 1;
   for (unsigned d : reduction)
     terms *= ranges[d];
-  if (outputs >= kSplitBelowThreads || !isSum(op) || terms < 2 * kMinSplitIterations)
+  if (outputs >= kSplitBelowThreads || !vidnet::isFloatSum(op) || terms < 2 * kMinSplitIterations)
     return {};
   const int64_t target =
       std::min<int64_t>(llvm::divideCeil(kSplitTargetThreads, outputs), terms / kMinSplitIterations);
@@ -357,6 +347,34 @@ private:
     return FusedLoc::get(locs.front()->getContext(), locs);
   }
 
+  // A one-dimensional launch of `threads` threads at the host builder's point (blocks of up to
+  // kThreadsPerBlock, a multiple of a warp): `body` is a builder inside it, past the guard that
+  // leaves out the ids from `threads` up, and `id` the thread's id.
+  struct Kernel {
+    gpu::LaunchOp launch;
+    OpBuilder body;
+    Value id;
+  };
+  static Kernel beginKernel(OpBuilder &host, Location launchLoc, Location loc, int64_t threads) {
+    const int64_t block = std::min<int64_t>(kThreadsPerBlock, (threads + 31) / 32 * 32);
+    Value one = arith::ConstantIndexOp::create(host, loc, 1);
+    Value grid = arith::ConstantIndexOp::create(host, loc, (threads + block - 1) / block);
+    Value blockSize = arith::ConstantIndexOp::create(host, loc, block);
+    auto launch = gpu::LaunchOp::create(host, launchLoc, grid, one, one, blockSize, one, one);
+    OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&launch.getBody().front());
+    Value id = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, blockSize),
+                                     launch.getThreadIds().x);
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, arith::ConstantIndexOp::create(b, loc, threads));
+    auto guard = scf::IfOp::create(b, loc, TypeRange{}, inRange, /*addThenBlock=*/true, /*addElseBlock=*/false);
+    b.setInsertionPointToStart(guard.thenBlock());
+    scf::YieldOp::create(b, loc);
+    b.setInsertionPointToStart(guard.thenBlock());
+    return {launch, b, id};
+  }
+
   // The loop indices of output element `id`: threads walk the output in row-major order.
   static SmallVector<Value> outputIndices(OpBuilder &b, Location loc, Value id, unsigned loops,
                                           ArrayRef<unsigned> order, ArrayRef<int64_t> ranges) {
@@ -377,20 +395,8 @@ private:
     Location loc = op.getLoc();
     Type elementType = cast<MemRefType>(op.getDpsInitOperand(0)->get().getType()).getElementType();
     Value partials = memref::AllocOp::create(host, loc, MemRefType::get({split.parts, outputs}, elementType));
-    const int64_t threadsTotal = split.parts * outputs, block = kThreadsPerBlock;
-    Value one = arith::ConstantIndexOp::create(host, loc, 1);
-    Value grid = arith::ConstantIndexOp::create(host, loc, llvm::divideCeil(threadsTotal, block));
-    auto launch =
-        gpu::LaunchOp::create(host, loc, grid, one, one, arith::ConstantIndexOp::create(host, loc, block), one, one);
-    OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
+    auto [launch, b, id] = beginKernel(host, loc, loc, split.parts * outputs);
     auto index = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, loc, v); };
-    Value id = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, index(block)),
-                                     launch.getThreadIds().x);
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, index(threadsTotal));
-    auto guard = scf::IfOp::create(b, loc, TypeRange{}, inRange, /*addThenBlock=*/true, /*addElseBlock=*/false);
-    b.setInsertionPointToStart(guard.thenBlock());
     // Consecutive threads take consecutive output elements of one part (coalesced as before).
     Value part = arith::DivUIOp::create(b, loc, id, index(outputs));
     Value element = arith::RemUIOp::create(b, loc, id, index(outputs));
@@ -425,7 +431,6 @@ private:
           scf::YieldOp::create(pb, l, nest.results);
         });
     memref::StoreOp::create(b, loc, prefixLoop.getResult(0), partials, ValueRange{part, element});
-    scf::YieldOp::create(b, loc);
     sinkHostScalars(launch);
     return partials;
   }
@@ -468,28 +473,11 @@ private:
     OpBuilder host(epilogue ? epilogue.getOperation() : op.getOperation());
     const Split split = splitOf(op, ranges, reduction, total);
     Value partials = split.parts > 1 ? partialSums(host, op, ranges, order, reduction, split, total) : Value();
-    int64_t block = std::min<int64_t>(kThreadsPerBlock, (total + 31) / 32 * 32);
-    Value one = arith::ConstantIndexOp::create(host, loc, 1);
-    Value grid = arith::ConstantIndexOp::create(host, loc, (total + block - 1) / block);
-    Value threads = arith::ConstantIndexOp::create(host, loc, block);
     SmallVector<Operation *> covered{op};
     for (linalg::GenericOp init : inits)
       covered.push_back(init);
     covered.push_back(epilogue);
-    auto launch = gpu::LaunchOp::create(host, fusedLoc(covered), grid, one, one, threads, one, one);
-    OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
-
-    Value id = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, launch.getBlockIds().x, threads),
-                                     launch.getThreadIds().x);
-    Value inRange =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, id, arith::ConstantIndexOp::create(b, loc, total));
-    auto guard = scf::IfOp::create(b, loc, TypeRange{}, inRange, /*addThenBlock=*/true, /*addElseBlock=*/false);
-    b.setInsertionPointToStart(guard.thenBlock());
-    scf::YieldOp::create(b, loc);
-    b.setInsertionPointToStart(guard.thenBlock());
-
+    auto [launch, b, id] = beginKernel(host, fusedLoc(covered), loc, total);
     SmallVector<Value> ivs = outputIndices(b, loc, id, op.getNumLoops(), order, ranges);
 
     // Accumulators start at the folded fill's scalar, else at the output's current value.
