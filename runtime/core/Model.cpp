@@ -7,6 +7,7 @@
 #include "runtime/core/LoopProfile.h"
 #include "runtime/core/ParallelFor.h"
 #include "runtime/core/Random.h"
+#include "runtime/io/ClipArrays.h"
 #include "runtime/io/Safetensors.h"
 #include "runtime/io/ShapeText.h"
 
@@ -43,18 +44,6 @@ bool cpuLacksFeature(const std::string &features, std::string &missing) {
   (void)features;
 #endif
   return !missing.empty();
-}
-
-// NC(DHW) -> N(DHW)C: clips in the compiled code's layout, on every forward and step. A plain
-// copy loop; the general permute below recomputes a multi-dimensional index per element.
-void clipsToChannelsLast(const float *src, int64_t n, int64_t channels, int64_t spatial, float *dst) {
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t c = 0; c < channels; ++c) {
-      const float *from = src + (i * channels + c) * spatial;
-      float *to = dst + i * channels * spatial + c;
-      for (int64_t p = 0; p < spatial; ++p)
-        to[p * channels] = from[p];
-    }
 }
 
 // dst = src.permute(perm), both dense row-major; src has shape `shape`.

@@ -41,4 +41,14 @@ bool readLabelsNpy(const std::string &path, int64_t count, std::vector<int64_t> 
   return true;
 }
 
+void clipsToChannelsLast(const float *src, int64_t n, int64_t channels, int64_t spatial, float *dst) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float *from = src + (i * channels + c) * spatial;
+      float *to = dst + i * channels * spatial + c;
+      for (int64_t p = 0; p < spatial; ++p)
+        to[p * channels] = from[p];
+    }
+}
+
 } // namespace vidnet::rt

@@ -15,4 +15,9 @@ bool readClipsNpy(const std::string &path, const std::vector<int64_t> &clipShape
 // `count` int64 or int32 (converted) labels, shape [count]. Their range is the caller's to check.
 bool readLabelsNpy(const std::string &path, int64_t count, std::vector<int64_t> &labels, std::string &error);
 
+// NC(DHW) -> N(DHW)C: clips in the compiled code's layout (n clips of `channels` x `spatial`). A
+// plain copy loop, on every forward and step; a general permute recomputes a multi-dimensional
+// index per element.
+void clipsToChannelsLast(const float *src, int64_t n, int64_t channels, int64_t spatial, float *dst);
+
 } // namespace vidnet::rt

@@ -4,7 +4,7 @@
 // implementations may take different sides of the kink and their steps legitimately differ.
 #include "compiler/Frontend.h"
 #include "runtime/core/Model.h"
-#include "runtime/io/Npy.h"
+#include "runtime/io/ClipArrays.h"
 #include "test/support/ReferenceModel.h"
 
 #include <cstdio>
@@ -46,24 +46,24 @@ int main(int argc, char **argv) {
   if (!r.ok() || !r.graph)
     return fail(std::string(argv[1]) + " does not elaborate at the bundle's input shape");
 
-  rt::NpyArray clipsFile, labelsFile;
   std::vector<float> clips;
   std::vector<int64_t> labels;
-  if (!rt::readNpy(argv[4], clipsFile, error) || !rt::readNpy(argv[5], labelsFile, error))
+  int64_t n = 0;
+  if (!rt::readClipsNpy(argv[4], {m.channels, m.frames, m.height, m.width}, clips, n, error))
     return fail(error);
-  const int64_t n = m.trainBatch, spatial = m.frames * m.height * m.width;
-  if (!rt::npyAsFloat32(clipsFile, clips) || static_cast<int64_t>(clips.size()) != n * m.channels * spatial)
-    return fail(std::string(argv[4]) + ": expected " + std::to_string(n) + " float clips of the bundle's shape");
-  if (!rt::npyAsInt64(labelsFile, labels) || static_cast<int64_t>(labels.size()) != n)
-    return fail(std::string(argv[5]) + ": expected " + std::to_string(n) + " integer labels");
+  if (n != m.trainBatch)
+    return fail(std::string(argv[4]) + ": " + std::to_string(n) + " clips, the bundle's train step takes " +
+                std::to_string(m.trainBatch));
+  if (!rt::readLabelsNpy(argv[5], n, labels, error))
+    return fail(error);
+  for (int64_t label : labels)
+    if (label < 0 || label >= m.classes)
+      return fail(std::string(argv[5]) + ": label " + std::to_string(label) + " is outside [0, " +
+                  std::to_string(m.classes) + ")");
 
   // The reference reads N x D x H x W x C clips and compiled-layout tensors.
   ref::Tensor x({n, m.frames, m.height, m.width, m.channels});
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t c = 0; c < m.channels; ++c)
-      for (int64_t s = 0; s < spatial; ++s)
-        x.data[static_cast<size_t>((i * spatial + s) * m.channels + c)] =
-            clips[static_cast<size_t>((i * m.channels + c) * spatial + s)];
+  rt::clipsToChannelsLast(clips.data(), n, m.channels, m.frames * m.height * m.width, x.data.data());
   bool missing = false;
   auto tensor = [&](const std::string &name) {
     for (const rt::ManifestTensor &t : m.tensors)
