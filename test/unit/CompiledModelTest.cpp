@@ -5,6 +5,7 @@
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/bundle/CudaBundleWriter.h"
 #include "runtime/cuda/CudaDriver.h"
+#include "runtime/core/LoopProfile.h"
 #include "runtime/core/Model.h"
 #include "runtime/reference/Backward.h"
 #include "test/support/ReferenceModel.h"
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <map>
 #include <random>
 
 namespace fs = std::filesystem;
@@ -172,16 +174,17 @@ bool trainsInTests(const std::string &spec) {
   return false;
 }
 
-// Compiles `spec` at 3x4x32x32, 5 classes, and compares forward (and, for trainsInTests specs,
-// one SGD step) with the reference interpreter. `kernelsOnCpu`: the CUDA target's kernels,
-// each launch run as loops on the CPU.
-void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool train) {
+// Compiles `spec` at `input` (3x4x32x32 unless given), 5 classes, and compares forward (and,
+// for trainsInTests specs, one SGD step) with the reference interpreter. `kernelsOnCpu`: the
+// CUDA target's kernels, each launch run as loops on the CPU.
+void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool train,
+                Shape input = Shape{3, 4, 32, 32}) {
   const int64_t batch = 2, clipsCount = 3;  // 3 clips: the second chunk is zero-padded
   ElaborateOptions options;
-  options.input = Shape{3, 4, 32, 32};
+  options.input = input;
   options.classes = 5;
   FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / spec).string(), options);
-  ASSERT_TRUE(r.ok()) << spec << " does not elaborate at 3x4x32x32";
+  ASSERT_TRUE(r.ok()) << spec << " does not elaborate at the test's input";
   const ModelGraph &graph = *r.graph;
 
   fs::path dir = fs::path(testing::TempDir()) /
@@ -280,6 +283,58 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
 class CompiledModel : public testing::TestWithParam<std::string> {};
 TEST_P(CompiledModel, MatchesReference) { checkModel(GetParam(), false, 2018, trainsInTests(GetParam())); }
 INSTANTIATE_TEST_SUITE_P(Models, CompiledModel, testing::ValuesIn(modelSpecs()), testName);
+
+// At 3x16x64x64 the stem's and layer1's filter gradients of the small R3D have many chunks of
+// positions per element of dW: vidnet-cpu-tile-filter-grads sums them in parts, each part one
+// item of a single parallel loop, the parts added in order at the end. The step against the
+// reference (the other models' inputs are too small for parts), then which loops took parts.
+const Shape kPartsInput{3, 16, 64, 64};
+
+TEST(CompiledModelParts, FilterGradientsInPartsMatchReference) {
+  checkModel("examples/tiny_r3d.vnet", false, 2018, true, kPartsInput);
+}
+
+TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
+  ElaborateOptions options;
+  options.input = kPartsInput;
+  options.classes = 5;
+  FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / "examples/tiny_r3d.vnet").string(), options);
+  ASSERT_TRUE(r.ok());
+  fs::path dir = fs::path(testing::TempDir()) / "vidnet-parts.vbundle";
+  BundleTimings timings;
+  std::string error;
+  ASSERT_TRUE(writeCpuBundle({*r.graph, r.source->text(), 2, true, cpu::hostTarget(), dir.string(), false}, timings,
+                             error))
+      << error;
+  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(dir.string(), error);
+  ASSERT_TRUE(bundle) << error;
+  std::optional<std::vector<rt::LoopRow>> loops = bundle->loops(true, error);
+  ASSERT_TRUE(loops) << error;
+  rt::Model model(*bundle);
+  model.initialize(3);
+  const rt::Manifest &m = bundle->manifest();
+  std::vector<float> clips(static_cast<size_t>(2 * m.channels * m.frames * m.height * m.width), 0.5f);
+  std::vector<int64_t> labels = {0, 1};
+  std::vector<float> logits(static_cast<size_t>(2 * m.classes));
+  float loss = 0;
+  std::map<std::string, int64_t> calls; // per filter gradient's layer
+  {
+    rt::LoopTimer timer(loops->size());
+    ASSERT_TRUE(model.trainStep(clips.data(), labels.data(), rt::SgdHyper{0.01f, 0.9f, 0.0f}, loss, logits.data(),
+                                error))
+        << error;
+    for (size_t i = 0; i < loops->size(); ++i)
+      if ((*loops)[i].kind == "conv filter gradient")
+        calls[(*loops)[i].layer] += timer.calls(i);
+  }
+  // 2 x 16 x 32 rows of 32 positions: 64 chunks of 8 rows, in 16 parts.
+  EXPECT_EQ(calls["stem.0"], 1);
+  EXPECT_EQ(calls["layer1.0.conv1.0"], 1);
+  EXPECT_EQ(calls["layer1.0.conv2.0"], 1);
+  // 128 channels x 27 taps of dW against 2 x 8 x 16 x 16 positions: one loop call per chunk.
+  EXPECT_EQ(calls["layer2.0.conv2.0"], 16);
+  fs::remove_all(dir);
+}
 
 // The CUDA target's kernel formation (padding read in place, folded inits, fused epilogues,
 // the train step's moved host loads), checked where no GPU is: one model per kind of layer

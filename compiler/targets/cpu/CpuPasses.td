@@ -126,7 +126,18 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     chunk from zero and adding it to dW once per chunk keeps each float32 chain short. Each element's sum runs over the
     positions in the same order whatever the thread count (chunks in order), so results are
     bit-identical across thread counts. A row whose input row for the tile's tap is zero
-    padding (along D or H) is skipped. Runs before vidnet-lower-to-linalg (the generic
+    padding (along D or H) is skipped.
+
+    Where there are many chunks per element of dW (16 or more, and the products at least 320
+    times the bytes of 16 copies of dW: the stems and the first stages), the chunks are summed
+    in 16 parts at once instead, so that the threads do not wait for each other once per chunk:
+
+        forall part (16 runs of consecutive chunks):
+          for chunk in part: for tile: partial[part] tile = acc (part's first chunk) or += acc
+        dW = partial[0] + partial[1] + ... + partial[15]   (elementwise, in order)
+
+    The parts depend on the shape only, so the bits still do not change with the thread count.
+    Runs before vidnet-lower-to-linalg (the generic
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
     convolutions are left to it.
   }];

@@ -350,6 +350,14 @@ vidnet::cpu::LoopInfo describe(linalg::LinalgOp op) {
   return info;
 }
 
+// The op's loop location for `vidrun profile`: as described where the op was made (a filter
+// gradient's total of its parts is timed with it), else as an elementwise loop.
+Location loopLocation(linalg::LinalgOp op) {
+  if (!vidnet::cpu::loopInfo(op.getLoc()).kind.empty())
+    return op.getLoc();
+  return vidnet::cpu::describeLoop(op.getLoc(), describe(op));
+}
+
 struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<ParallelizeElementwise> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
@@ -377,7 +385,7 @@ struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<Pa
       if (std::optional<TransposeBlocks> blocks = vectorTranspose(op, tiles)) {
         rewriter.setInsertionPoint(op);
         Value result = emitVectorTranspose(rewriter, op, tiles, *blocks);
-        result.getDefiningOp()->setLoc(vidnet::cpu::describeLoop(op.getLoc(), describe(op)));
+        result.getDefiningOp()->setLoc(loopLocation(op));
         rewriter.replaceOp(op, result);
         continue;
       }
@@ -391,7 +399,7 @@ struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<Pa
         op->emitError("vidnet-cpu-parallelize-elementwise: cannot tile this op");
         return signalPassFailure();
       }
-      tiled->loops.front().getOperation()->setLoc(vidnet::cpu::describeLoop(op.getLoc(), describe(op)));
+      tiled->loops.front().getOperation()->setLoc(loopLocation(op));
       rewriter.replaceOp(op, tiled->replacements);
     }
   }

@@ -1,5 +1,6 @@
 // vidnet-cpu-tile-filter-grads: vidnet.conv_backward_filter -> one reduction over the output
-// positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient.
+// positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient
+// (or, with many chunks, runs of chunks summed in parts at once, the parts added at the end).
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/TileSizes.h"
@@ -29,6 +30,23 @@ constexpr int64_t kChunkPositions = 256;
 // Rows (input channels x taps along W) of a tile whose C tile is only a few channels: 12 x 32
 // lanes is 24 accumulators.
 constexpr int64_t kGroupedTileRows = 12;
+
+// Filter gradients with many chunks per element of dW (the first stages' and the stems') sum
+// their chunks in kParts parts at once, each part one item of the parallel loop with its own
+// copy of dW, added in order at the end: one loop instead of one per chunk, whose every call
+// made both threads wait for the slower one (r3d_18's layer1 at 81% of the peak on 2 threads,
+// 91% on one), and each thread reads only its own positions. The parts are fixed by the shape,
+// so the bits do not change with the thread count.
+constexpr int64_t kParts = 16;
+// The parts' copies are written and read once more: only where the products are at least this
+// many times their bytes (r3d_18's layer1, 64 -> 64: 780; layer2, 128 -> 128: 97).
+constexpr int64_t kMinFlopsPerPartialByte = 320;
+
+int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
+  const int64_t parts = largestDivisorUpTo(chunks, kParts);
+  const int64_t bytes = 2 * parts * paddedDw.getNumElements() * 4;
+  return parts >= kParts / 2 && flops >= kMinFlopsPerPartialByte * bytes ? parts : 1;
+}
 
 struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads> {
   void runOnOperation() override {
@@ -141,152 +159,221 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     info.shape = vidnet::describeConv(k, s, out);
     info.flops = vidnet::cpu::convFlops(k, s, out, pads, inShape.slice(1, 3)); // padding rows are not work
     Location loopLoc = vidnet::cpu::describeLoop(loc, info);
-    auto chunkLoop = scf::ForOp::create(
-        b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
-        [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
-          const int64_t items = k[0] * k[1] * kwGroups * cBlocks * fBlocks;
-          auto forall =
-              scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
-          OpBuilder ob(forall.getTerminator());
-          Value shared = forall.getRegionIterArgs()[0];
-          auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, forall.getInductionVar(0),
-                                                               ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
-          Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), kwTaps);
-          Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
-          SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
-          SmallVector<OpFoldResult> tileSizes = attrs(ob, {1, 1, kwTaps, cTile, fTile}), unit = attrs(ob, {1, 1, 1, 1, 1});
-          Value dwTile = tensor::ExtractSliceOp::create(ob, l, tileType, shared, tileAt, tileSizes, unit);
-          Value firstRow = times(ob, chunk, chunkRows);
-          // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
-          // added to it once: two short chains (positions of a chunk, then chunks) instead of
-          // one over every position.
-          Value zero = index(ob, 0);
-          // The chunk's sums of the tile's first `lanes` lanes for its first `taps` taps along W,
-          // in registers from zero.
-          auto chunkSums = [&](OpBuilder &sb, int64_t lanes, int64_t taps) -> SmallVector<Value> {
-            auto sumVector = VectorType::get({cTile, lanes}, f32);
-            auto rhsVector = VectorType::get({owTile, lanes}, f32);
-            auto rhsType = RankedTensorType::get({owTile, lanes}, f32);
-            Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
-            // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
-            // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
-            auto rowLoop = scf::ForOp::create(
-                sb, l, index(sb, 0), index(sb, chunkRows), index(sb, 1), SmallVector<Value>(taps, zeroAcc),
-                [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
-                  Value row = arith::AddIOp::create(rb, rl, firstRow, r);
-                  auto nOdOh =
-                      affine::AffineDelinearizeIndexOp::create(rb, rl, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
-                  Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2);
-                  Value id = arith::AddIOp::create(rb, rl, times(rb, od, s[0]), kd);
-                  Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, s[1]), kh);
-                  auto inside = [&](Value i, int64_t low, int64_t extent) {
-                    Value geLow = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::sge, i, index(rb, low));
-                    Value ltHigh = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::slt, i, index(rb, low + extent));
-                    return arith::AndIOp::create(rb, rl, geLow, ltHigh).getResult();
-                  };
-                  Value real =
-                      arith::AndIOp::create(rb, rl, inside(id, pads[0], inShape[1]), inside(ih, pads[1], inShape[2]));
-                  auto ifReal = scf::IfOp::create(
-                      rb, rl, real,
-                      [&](OpBuilder &tb, Location tl) {
-                        scf::LoopNest columns = scf::buildLoopNest(
-                            tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
-                            rowAcc, [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
-                              Value ow = ivs[0];
-                              Value rhs = tensor::ExtractSliceOp::create(
-                                  ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
-                                  attrs(ib, {1, 1, 1, owTile, lanes}), attrs(ib, {1, 1, 1, 1, 1}));
-                              Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
-                                                                        padZero, ArrayRef<bool>{true, true});
-                              // The input column of the group's first tap; tap t reads t columns on.
-                              Value firstColumn = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
-                              scf::ValueVector sums;
-                              for (auto [tap, acc] : llvm::enumerate(accs)) {
-                                Value iw = tap == 0 ? firstColumn
-                                                    : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap))
-                                                          .getResult();
-                                Value lhs = tensor::ExtractSliceOp::create(
-                                    ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
-                                    attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
-                                Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
-                                                                         padZero, ArrayRef<bool>{true, true});
-                                // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
-                                // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
-                                sums.push_back(
-                                    vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
-                              }
-                              return sums;
-                            });
-                        scf::YieldOp::create(tb, tl, columns.results);
-                      },
-                      [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc); });
-                  scf::YieldOp::create(rb, rl, ifReal.getResults());
+    const int64_t items = k[0] * k[1] * kwGroups * cBlocks * fBlocks;
+    SmallVector<OpFoldResult> tileSizes = attrs(b, {1, 1, kwTaps, cTile, fTile}), unit = attrs(b, {1, 1, 1, 1, 1});
+    // Item `item` of chunk `chunk`: its tile of `shared` (dW or a part's partial sums) with the
+    // chunk's sums written (`first`) or added, and where that tile goes.
+    auto buildItem = [&](OpBuilder &ob, Location l, Value shared, Value item, Value chunk,
+                         Value first) -> std::pair<Value, SmallVector<OpFoldResult>> {
+      auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, item,
+                                                           ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
+      Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), kwTaps);
+      Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
+      SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
+      Value dwTile = tensor::ExtractSliceOp::create(ob, l, tileType, shared, tileAt, tileSizes, unit);
+      Value firstRow = times(ob, chunk, chunkRows);
+      // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
+      // added to it once: two short chains (positions of a chunk, then chunks) instead of
+      // one over every position.
+      Value zero = index(ob, 0);
+      // The chunk's sums of the tile's first `lanes` lanes for its first `taps` taps along W,
+      // in registers from zero.
+      auto chunkSums = [&](OpBuilder &sb, int64_t lanes, int64_t taps) -> SmallVector<Value> {
+        auto sumVector = VectorType::get({cTile, lanes}, f32);
+        auto rhsVector = VectorType::get({owTile, lanes}, f32);
+        auto rhsType = RankedTensorType::get({owTile, lanes}, f32);
+        Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
+        // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
+        // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
+        auto rowLoop = scf::ForOp::create(
+            sb, l, index(sb, 0), index(sb, chunkRows), index(sb, 1), SmallVector<Value>(taps, zeroAcc),
+            [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
+              Value row = arith::AddIOp::create(rb, rl, firstRow, r);
+              auto nOdOh =
+                  affine::AffineDelinearizeIndexOp::create(rb, rl, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
+              Value nIdx = nOdOh.getResult(0), od = nOdOh.getResult(1), oh = nOdOh.getResult(2);
+              Value id = arith::AddIOp::create(rb, rl, times(rb, od, s[0]), kd);
+              Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, s[1]), kh);
+              auto inside = [&](Value i, int64_t low, int64_t extent) {
+                Value geLow = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::sge, i, index(rb, low));
+                Value ltHigh = arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::slt, i, index(rb, low + extent));
+                return arith::AndIOp::create(rb, rl, geLow, ltHigh).getResult();
+              };
+              Value real =
+                  arith::AndIOp::create(rb, rl, inside(id, pads[0], inShape[1]), inside(ih, pads[1], inShape[2]));
+              auto ifReal = scf::IfOp::create(
+                  rb, rl, real,
+                  [&](OpBuilder &tb, Location tl) {
+                    scf::LoopNest columns = scf::buildLoopNest(
+                        tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
+                        rowAcc, [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
+                          Value ow = ivs[0];
+                          Value rhs = tensor::ExtractSliceOp::create(
+                              ib, il, rhsType, dy, SmallVector<OpFoldResult>{nIdx, od, oh, ow, f0},
+                              attrs(ib, {1, 1, 1, owTile, lanes}), attrs(ib, {1, 1, 1, 1, 1}));
+                          Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
+                                                                    padZero, ArrayRef<bool>{true, true});
+                          // The input column of the group's first tap; tap t reads t columns on.
+                          Value firstColumn = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
+                          scf::ValueVector sums;
+                          for (auto [tap, acc] : llvm::enumerate(accs)) {
+                            Value iw = tap == 0 ? firstColumn
+                                                : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap))
+                                                      .getResult();
+                            Value lhs = tensor::ExtractSliceOp::create(
+                                ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
+                                attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+                            Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
+                                                                     padZero, ArrayRef<bool>{true, true});
+                            // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
+                            // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+                            sums.push_back(
+                                vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
+                          }
+                          return sums;
+                        });
+                    scf::YieldOp::create(tb, tl, columns.results);
+                  },
+                  [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc); });
+              scf::YieldOp::create(rb, rl, ifReal.getResults());
+            });
+        return SmallVector<Value>(rowLoop.getResults());
+      };
+      // kwTaps vectors of cT x FT from `then` or `otherwise`, whichever `cond` picks.
+      auto select = [&](OpBuilder &sb, Value cond, function_ref<SmallVector<Value>(OpBuilder &)> then,
+                        function_ref<SmallVector<Value>(OpBuilder &)> otherwise) -> SmallVector<Value> {
+        auto choice = scf::IfOp::create(
+            sb, l, cond, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, then(tb)); },
+            [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, otherwise(eb)); });
+        return SmallVector<Value>(choice.getResults());
+      };
+      auto isLast = [&](OpBuilder &sb, Value i, int64_t count) {
+        return arith::CmpIOp::create(sb, l, arith::CmpIPredicate::eq, i, index(sb, count - 1)).getResult();
+      };
+      // The chunk's kwTaps sums of `lanes` lanes, widened to FT lanes with zeros, and zero for
+      // the taps past the last group's end.
+      auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
+        auto widened = [&](OpBuilder &wb, int64_t taps) {
+          SmallVector<Value> sums = chunkSums(wb, lanes, taps);
+          Value zeros = arith::ConstantOp::create(wb, l, DenseElementsAttr::get(accVector, 0.0f));
+          for (Value &sum : sums)
+            if (lanes != fTile)
+              sum = vector::InsertStridedSliceOp::create(wb, l, sum, zeros, ArrayRef<int64_t>{0, 0},
+                                                         ArrayRef<int64_t>{1, 1});
+          sums.resize(kwTaps, zeros);
+          return sums;
+        };
+        if (lastKwTaps == kwTaps)
+          return widened(sb, kwTaps);
+        return select(
+            sb, isLast(sb, tile.getResult(2), kwGroups), [&](OpBuilder &tb) { return widened(tb, lastKwTaps); },
+            [&](OpBuilder &eb) { return widened(eb, kwTaps); });
+      };
+      SmallVector<Value> chunkTotals =
+          halfBlock ? select(
+                          ob, isLast(ob, tile.getResult(4), fBlocks),
+                          [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
+                          [&](OpBuilder &eb) { return laneSums(eb, fTile); })
+                    : laneSums(ob, fTile);
+      // Tap `tap` of the item's slice of dW.
+      auto tapAt = [&](OpBuilder &sb, int64_t tap) {
+        return kwTaps == 1 ? SmallVector<Value>{zero, zero} : SmallVector<Value>{index(sb, tap), zero, zero};
+      };
+      auto sum = scf::IfOp::create(
+          ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotals); },
+          [&](OpBuilder &eb, Location el) {
+            SmallVector<Value> added;
+            for (auto [tap, total] : llvm::enumerate(chunkTotals)) {
+              Value old = vector::TransferReadOp::create(eb, el, accVector, dwTile, tapAt(eb, tap), padZero,
+                                                         ArrayRef<bool>{true, true});
+              added.push_back(arith::AddFOp::create(eb, el, old, total).getResult());
+            }
+            scf::YieldOp::create(eb, el, added);
+          });
+      Value updated = dwTile;
+      for (auto [tap, total] : llvm::enumerate(sum.getResults()))
+        updated = vector::TransferWriteOp::create(ob, l, total, updated, tapAt(ob, tap), ArrayRef<bool>{true, true})
+                      .getResult();
+      return {updated, tileAt};
+    };
+    auto isZero = [&](OpBuilder &nb, Value v) {
+      return arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, v, index(nb, 0)).getResult();
+    };
+
+    const int64_t parts = partsFor(info.flops, paddedType, chunks);
+    Value result;
+    if (parts == 1) {
+      // for chunk: forall item: dW tile (+)= the chunk's sums
+      auto chunkLoop = scf::ForOp::create(
+          b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
+          [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
+            auto forall =
+                scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
+            OpBuilder ob(forall.getTerminator());
+            Value shared = forall.getRegionIterArgs()[0];
+            auto [updated, tileAt] = buildItem(ob, l, shared, forall.getInductionVar(0), chunk, isZero(ob, chunk));
+            ob.setInsertionPointToStart(forall.getTerminator().getBody());
+            tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
+            scf::YieldOp::create(cb, l, forall.getResult(0));
+          });
+      result = chunkLoop.getResult(0);
+      if (paddedF != F || paddedC != C || paddedKW != k[2])
+        result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
+    } else {
+      // forall part: for chunk of the part: for item: partial[part] tile (+)= the chunk's sums;
+      // then dW = partial[0] + partial[1] + ... in order.
+      const int64_t chunksPerPart = chunks / parts;
+      SmallVector<int64_t> partialsShape = {parts};
+      llvm::append_range(partialsShape, paddedType.getShape());
+      auto partialsType = RankedTensorType::get(partialsShape, f32);
+      SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0)), partSizes = attrs(b, partialsShape), units(6, b.getIndexAttr(1));
+      partSizes[0] = b.getIndexAttr(1);
+      auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(parts)},
+                                          ValueRange{e.empty(partialsType)}, std::nullopt);
+      OpBuilder pb(forall.getTerminator());
+      Value part = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+      partAt[0] = part;
+      Value partial = tensor::ExtractSliceOp::create(pb, loc, paddedType, shared, partAt, partSizes, units);
+      auto chunkLoop = scf::ForOp::create(
+          pb, loc, index(pb, 0), index(pb, chunksPerPart), index(pb, 1), ValueRange{partial},
+          [&](OpBuilder &cb, Location l, Value nth, ValueRange sums) {
+            Value chunk = arith::AddIOp::create(cb, l, times(cb, part, chunksPerPart), nth);
+            Value first = isZero(cb, nth);
+            auto itemLoop = scf::ForOp::create(
+                cb, l, index(cb, 0), index(cb, items), index(cb, 1), sums,
+                [&](OpBuilder &ib, Location il, Value item, ValueRange current) {
+                  auto [updated, tileAt] = buildItem(ib, il, current[0], item, chunk, first);
+                  Value inserted = tensor::InsertSliceOp::create(ib, il, updated, current[0], tileAt, tileSizes, unit);
+                  scf::YieldOp::create(ib, il, inserted);
                 });
-            return SmallVector<Value>(rowLoop.getResults());
-          };
-          // kwTaps vectors of cT x FT from `then` or `otherwise`, whichever `cond` picks.
-          auto select = [&](OpBuilder &sb, Value cond, function_ref<SmallVector<Value>(OpBuilder &)> then,
-                            function_ref<SmallVector<Value>(OpBuilder &)> otherwise) -> SmallVector<Value> {
-            auto choice = scf::IfOp::create(
-                sb, l, cond, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, then(tb)); },
-                [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, otherwise(eb)); });
-            return SmallVector<Value>(choice.getResults());
-          };
-          auto isLast = [&](OpBuilder &sb, Value i, int64_t count) {
-            return arith::CmpIOp::create(sb, l, arith::CmpIPredicate::eq, i, index(sb, count - 1)).getResult();
-          };
-          // The chunk's kwTaps sums of `lanes` lanes, widened to FT lanes with zeros, and zero for
-          // the taps past the last group's end.
-          auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
-            auto widened = [&](OpBuilder &wb, int64_t taps) {
-              SmallVector<Value> sums = chunkSums(wb, lanes, taps);
-              Value zeros = arith::ConstantOp::create(wb, l, DenseElementsAttr::get(accVector, 0.0f));
-              for (Value &sum : sums)
-                if (lanes != fTile)
-                  sum = vector::InsertStridedSliceOp::create(wb, l, sum, zeros, ArrayRef<int64_t>{0, 0},
-                                                             ArrayRef<int64_t>{1, 1});
-              sums.resize(kwTaps, zeros);
-              return sums;
-            };
-            if (lastKwTaps == kwTaps)
-              return widened(sb, kwTaps);
-            return select(
-                sb, isLast(sb, tile.getResult(2), kwGroups), [&](OpBuilder &tb) { return widened(tb, lastKwTaps); },
-                [&](OpBuilder &eb) { return widened(eb, kwTaps); });
-          };
-          SmallVector<Value> chunkTotals =
-              halfBlock ? select(
-                              ob, isLast(ob, tile.getResult(4), fBlocks),
-                              [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
-                              [&](OpBuilder &eb) { return laneSums(eb, fTile); })
-                        : laneSums(ob, fTile);
-          // Tap `tap` of the item's slice of dW.
-          auto tapAt = [&](OpBuilder &sb, int64_t tap) {
-            return kwTaps == 1 ? SmallVector<Value>{zero, zero} : SmallVector<Value>{index(sb, tap), zero, zero};
-          };
-          Value first = arith::CmpIOp::create(ob, l, arith::CmpIPredicate::eq, chunk, zero);
-          auto sum = scf::IfOp::create(
-              ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotals); },
-              [&](OpBuilder &eb, Location el) {
-                SmallVector<Value> added;
-                for (auto [tap, total] : llvm::enumerate(chunkTotals)) {
-                  Value old = vector::TransferReadOp::create(eb, el, accVector, dwTile, tapAt(eb, tap), padZero,
-                                                             ArrayRef<bool>{true, true});
-                  added.push_back(arith::AddFOp::create(eb, el, old, total).getResult());
-                }
-                scf::YieldOp::create(eb, el, added);
-              });
-          Value updated = dwTile;
-          for (auto [tap, total] : llvm::enumerate(sum.getResults()))
-            updated = vector::TransferWriteOp::create(ob, l, total, updated, tapAt(ob, tap), ArrayRef<bool>{true, true})
-                          .getResult();
-          ob.setInsertionPointToStart(forall.getTerminator().getBody());
-          tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
-          scf::YieldOp::create(cb, l, forall.getResult(0));
-        });
-    Value result = chunkLoop.getResult(0);
-    if (paddedF != F || paddedC != C || paddedKW != k[2])
-      result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
+            scf::YieldOp::create(cb, l, itemLoop.getResults());
+          });
+      pb.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(pb, loc, chunkLoop.getResult(0), shared, partAt, partSizes, units);
+      // Each part's unpadded sums, added in the parts' order (the same bits whatever the thread
+      // count). Described as the filter gradient's loop; where vidnet-fuse-elementwise folds it
+      // into the optimizer's update (SGD reads dW once anyway) it is timed with that instead.
+      SmallVector<Value> partials;
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+      llvm::append_range(sizes, attrs(b, k));
+      for (int64_t p = 0; p < parts; ++p) {
+        SmallVector<OpFoldResult> at(6, b.getIndexAttr(0));
+        at[0] = b.getIndexAttr(p);
+        partials.push_back(tensor::ExtractSliceOp::create(b, loc, dwType, forall.getResult(0), at, sizes, units));
+      }
+      vidnet::cpu::LoopInfo totals = info;
+      totals.flops = 0;
+      vidnet::Emitter te(b, vidnet::cpu::describeLoop(loc, totals));
+      SmallVector<AffineMap> maps(parts + 1, b.getMultiDimIdentityMap(5));
+      result = te.generic(dwType, partials, te.empty(dwType), maps,
+                          SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+                          [](OpBuilder &nb, Location l, ValueRange a) {
+                            Value total = a[0];
+                            for (Value v : a.drop_front().drop_back())
+                              total = arith::AddFOp::create(nb, l, total, v);
+                            return total;
+                          });
+    }
     op.getResult().replaceAllUsesWith(result);
     op.erase();
   }

@@ -18,6 +18,7 @@
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<3x3x3x8x64xf32>
 // CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1 iter_args(%[[DW:.*]] = %[[INIT]])
 // CHECK: scf.forall (%[[ITEM:.*]]) in (54) shared_outs(%[[OUT:.*]] = %[[DW]])
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
 // CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 2)
 // CHECK: %[[F0:.*]] = arith.muli %[[T]]#3, %c32
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 32]
@@ -42,7 +43,6 @@
 // CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
 // CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
 // CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
-// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
 // CHECK: %[[NEW:.*]] = scf.if %[[FIRST]] -> (vector<8x32xf32>) {
 // CHECK-NEXT: scf.yield %[[SUM]]
 // CHECK-NEXT: } else {
@@ -128,4 +128,41 @@ func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 2, 2] padding [0, 3, 3] groups 1
       : tensor<1x2x10x16x3xf32>, tensor<1x2x5x8x64xf32> -> tensor<1x7x7x3x64xf32>
   return %dw : tensor<1x7x7x3x64xf32>
+}
+
+// Tests that a filter gradient with many chunks per element of dW (24 x 32 rows of 32 positions:
+// 96 chunks of 8 rows, 36.7 MFLOP against a 3 KB dW) sums its chunks in 16 parts at once: one
+// forall over the parts, each summing its 6 chunks in order, every tile of each, into its own
+// copy of dW (written by the part's first chunk, added by the others); then dW is the parts'
+// sum in order, one elementwise op.
+// CHECK-LABEL: func.func @parts
+// CHECK: %[[PARTIALS:.*]] = tensor.empty() : tensor<16x3x1x1x8x32xf32>
+// CHECK: %[[SUMS:.*]] = scf.forall (%[[PART:.*]]) in (16) shared_outs(%[[OUT:.*]] = %[[PARTIALS]])
+// CHECK: %[[MINE:.*]] = tensor.extract_slice %[[OUT]][%[[PART]], 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
+// CHECK: %[[DONE:.*]] = scf.for %[[NTH:.*]] = %c0 to %c6 step %c1 iter_args(%[[MY:.*]] = %[[MINE]])
+// CHECK: %[[BASE:.*]] = arith.muli %[[PART]], %c6
+// CHECK: %[[CHUNK:.*]] = arith.addi %[[BASE]], %[[NTH]]
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[NTH]], %c0
+// CHECK: scf.for %[[ITEM:.*]] = %c0 to %c3 step %c1 iter_args(%[[CUR:.*]] = %[[MY]])
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[CUR]][%[[ITEM]], 0, 0, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: arith.muli %[[CHUNK]], %c8
+// CHECK: vector.contract
+// CHECK: scf.if %[[FIRST]] -> (vector<8x32xf32>)
+// CHECK: arith.addf
+// CHECK: %[[W:.*]] = vector.transfer_write %{{.*}}, %[[TILE]]
+// CHECK: tensor.insert_slice %[[W]] into %[[CUR]][%[[ITEM]], 0, 0, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[DONE]] into %[[OUT]][%[[PART]], 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
+// CHECK: %[[P0:.*]] = tensor.extract_slice %[[SUMS]][0, 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
+// CHECK: %[[P1:.*]] = tensor.extract_slice %[[SUMS]][1, 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
+// CHECK: %[[P15:.*]] = tensor.extract_slice %[[SUMS]][15, 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
+// CHECK: linalg.generic {{.*}} ins(%[[P0]], %[[P1]], {{.*}}, %[[P15]] : {{.*}}) outs(%{{.*}} : tensor<3x1x1x8x32xf32>)
+// CHECK: ^bb0(%[[A0:[^:]*]]: f32, %[[A1:[^:]*]]: f32,
+// CHECK-NEXT: %[[S1:.*]] = arith.addf %[[A0]], %[[A1]] : f32
+// CHECK-COUNT-14: arith.addf
+// CHECK-NEXT: linalg.yield
+func.func @parts(%x: tensor<1x24x32x32x8xf32>, %dy: tensor<1x24x32x32x32xf32>) -> tensor<3x1x1x8x32xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 0, 0] groups 1
+      : tensor<1x24x32x32x8xf32>, tensor<1x24x32x32x32xf32> -> tensor<3x1x1x8x32xf32>
+  return %dw : tensor<3x1x1x8x32xf32>
 }
