@@ -36,7 +36,8 @@ constexpr int64_t kGroupedTileRows = 12;
 // copy of dW, added in order at the end: one loop instead of one per chunk, whose every call
 // made both threads wait for the slower one (r3d_18's layer1 at 81% of the peak on 2 threads,
 // 91% on one), and each thread reads only its own positions. The parts are fixed by the shape,
-// so the bits do not change with the thread count.
+// so the bits do not change with the thread count. 8 parts balanced worse (r3d_18's layer1 on
+// 2 threads: 83-92% of the peak against 91-95%).
 constexpr int64_t kParts = 16;
 // The parts' copies are written and read once more: only where the products are at least this
 // many times their bytes (r3d_18's layer1, 64 -> 64: 780; layer2, 128 -> 128: 97).
