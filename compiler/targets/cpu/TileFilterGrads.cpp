@@ -327,7 +327,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       SmallVector<int64_t> partialsShape = {parts};
       llvm::append_range(partialsShape, paddedType.getShape());
       auto partialsType = RankedTensorType::get(partialsShape, f32);
-      SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0)), partSizes = attrs(b, partialsShape), units(6, b.getIndexAttr(1));
+      // Part `part`'s copy of dW: [part, 0, ...] sized [1, dW's padded shape].
+      SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0)), partSizes = attrs(b, partialsShape);
+      SmallVector<OpFoldResult> units(6, b.getIndexAttr(1));
       partSizes[0] = b.getIndexAttr(1);
       auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(parts)},
                                           ValueRange{e.empty(partialsType)}, std::nullopt);
