@@ -12,7 +12,8 @@ namespace vidnet::cpu {
 
 // The work of one parallel loop. `layer` and `line` come from the spec's location.
 struct LoopInfo {
-  std::string kind;  // "conv", "conv data gradient", "conv filter gradient", "elementwise"
+  std::string kind;  // "conv", "conv data gradient", "conv filter gradient", "filter packing",
+                     // "sub-filter packing", "elementwise", "fill"
   std::string shape; // e.g. "3x3x3 64->64 /1x1x1, out 2x8x56x56"
   int64_t flops = 0; // multiply and add counted apart, products with padding left out; 0 when not a product
   int64_t bytes = 0; // what an elementwise loop reads and writes; 0 for products

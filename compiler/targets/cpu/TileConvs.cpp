@@ -364,6 +364,14 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                     SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
                     [](OpBuilder &, Location, ValueRange args) { return args[0]; });
       w.getDefiningOp()->setAttr(vidnet::cpu::kWeightPackAttr, b.getUnitAttr());
+      // For `vidrun profile`: a row of its own beside its conv (a layer's forward and data
+      // gradient packs have the same packed shape, and as elementwise rows they were merged),
+      // counting the bytes it moves rather than the whole filter it reads from.
+      vidnet::cpu::LoopInfo packInfo = describe(op);
+      packInfo.kind = packInfo.kind == "conv data gradient" ? "sub-filter packing" : "filter packing";
+      packInfo.flops = 0;
+      packInfo.bytes = 2 * packedType.getNumElements() * 4;
+      w.getDefiningOp()->setLoc(vidnet::cpu::describeLoop(loc, packInfo));
     }
     if (fromZero) {
       init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out[0], out[1], out[2], paddedOW, paddedF}, f32);
