@@ -1,7 +1,11 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-convs --canonicalize %s | FileCheck %s
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 
-// The map of @packed_sub_filter's pack (the module's maps come first):
+// The maps of the packs (the module's maps come first): @packed's loops run in the filter's
+// order (taps, channels, lane blocks, lanes) and write [F/32][kd][kh][kw][C][32], so that each
+// filter row is read whole; @packed_sub_filter's reads the filter through the sub-filter's map.
+// CHECK-DAG: #[[PACKREAD:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4 * 32 + d5)>
+// CHECK-DAG: #[[PACKWRITE:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d0, d1, d2, d3, d5)>
 // CHECK-DAG: #[[READ:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (-d1 + 1, -d2 + 2, -d3 + 2, d0 * 32 + d5, d4)>
 
 // Tests that a strided 3x3x3 conv with 45 output channels becomes static register tiles:
@@ -176,7 +180,7 @@ func.func @near_l2_ragged_channels(%x: tensor<1x1x6x10x291xf32>, %w: tensor<1x3x
 // filter.
 // CHECK-LABEL: func.func @packed
 // CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<1x3x3x256x64xf32>
-// CHECK: %[[PACKED:.*]] = linalg.generic
+// CHECK: %[[PACKED:.*]] = linalg.generic {indexing_maps = [#[[PACKREAD]], #[[PACKWRITE]]]
 // CHECK-SAME: ins(%[[W]] : tensor<1x3x3x256x64xf32>) outs(%{{.*}} : tensor<2x1x3x3x256x32xf32>)
 // CHECK-SAME: vidnet.weight_pack
 // CHECK: scf.forall (%[[ITEM:.*]]) in (8)
