@@ -334,14 +334,18 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       auto packedType = RankedTensorType::get({paddedF / fTile, tapsD, tapsH, k[2], C, fTile}, f32);
       MLIRContext *ctx = b.getContext();
       auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-      AffineMap read = AffineMap::get(6, 0, {d(1), d(2), d(3), d(4), d(0) * fTile + d(5)}, ctx);
+      // Loops in the filter's order (taps, channels, then the lane blocks): each source row is
+      // read whole, its 32-lane blocks written to their packed places. In the packed order each
+      // item read 128 bytes every 2 KB of the filter (512 lanes), too sparse for the
+      // prefetchers: r3d_18's 512 x 512 packs at 27-29 GB/s.
+      AffineMap read = AffineMap::get(6, 0, {d(0), d(1), d(2), d(3), d(4) * fTile + d(5)}, ctx);
+      AffineMap write = AffineMap::get(6, 0, {d(4), d(0), d(1), d(2), d(3), d(5)}, ctx);
       // A data gradient's sub-filter (taps flipped, C and F swapped) is packed straight from the
       // filter: one transposing pass over it instead of a transposed copy and a copy of that
       // (r3d_18's 512 x 512 filters: 2.2 + 2.5 ms per step on 1 thread). Linalg infers the loop
       // ranges from the results that are a bare dimension, so each such one must fit.
       auto moved = w.getDefiningOp<linalg::GenericOp>();
       AffineMap fused;
-      bool fromTransposed = false;
       if (moved && vidnet::movesElements(moved) &&
           moved.getMatchingIndexingMap(moved.getDpsInitOperand(0)).isIdentity())
         fused = simplifyAffineMap(
@@ -353,22 +357,14 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             auto dim = dyn_cast<AffineDimExpr>(r.value());
             return !dim || sourceShape[r.index()] == packedType.getDimSize(dim.getPosition());
           })) {
+        // The fused read walks the packed order (its loop ranges are the packed dimensions').
         read = fused;
+        write = b.getMultiDimIdentityMap(6);
         w = moved.getDpsInputOperand(0)->get();
-        fromTransposed = true;
       } else if (tapsD != k[0] || tapsH != k[1]) {
         w = tensor::ExtractSliceOp::create(b, loc, w, getAsIndexOpFoldResult(ctx, {firstD, firstH, 0, 0, 0}),
                                            getAsIndexOpFoldResult(ctx, {tapsD, tapsH, k[2], C, paddedF}),
                                            getAsIndexOpFoldResult(ctx, {1, 1, 1, 1, 1}));
-      }
-      AffineMap write = b.getMultiDimIdentityMap(6);
-      if (!fromTransposed) {
-        // Loops in the filter's order (taps, channels, then the lane blocks): each source row
-        // is read whole, its 32-lane blocks written to their packed places. In the packed order
-        // each item read 128 bytes every 2 KB of the filter (512 lanes), too sparse for the
-        // prefetchers: r3d_18's 512 x 512 packs at 27-29 GB/s.
-        read = AffineMap::get(6, 0, {d(0), d(1), d(2), d(3), d(4) * fTile + d(5)}, ctx);
-        write = AffineMap::get(6, 0, {d(4), d(0), d(1), d(2), d(3), d(5)}, ctx);
       }
       vidnet::Emitter e(b, loc);
       w = e.generic(packedType, ValueRange{w}, e.empty(packedType), {read, write},

@@ -128,7 +128,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // bit: a sum from +0 is never -0). r3d_18's 28 MB 512 x 512 gradients at 8 frames are one
     // chunk, whose fill and read were most of their time (4.4 -> 2.7 ms each on 1 thread).
     auto paddedType = RankedTensorType::get({k[0], k[1], paddedKW, paddedC, paddedF}, f32);
-    Value init = e.empty(paddedType);
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
@@ -306,7 +305,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     if (parts == 1) {
       // for chunk: forall item: dW tile (+)= the chunk's sums
       auto chunkLoop = scf::ForOp::create(
-          b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{init},
+          b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{e.empty(paddedType)},
           [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
             auto forall =
                 scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
