@@ -269,18 +269,21 @@ func.func @onto(%x: tensor<1x2x4x8x8xf32>, %w: tensor<1x1x1x8x16xf32>, %b: tenso
 }
 
 // Tests that a conv whose whole filter (27 taps x 64 x 64, 442 KB) would not stay in L2 beside
-// the input, but one filter block's slice (221 KB) would, keeps the filter blocks outermost:
-// the tiles of one filter block are consecutive items.
+// the input, but one filter block's slice (221 KB) would, walks the filter blocks inside each
+// output frame: (n, od, f-block, oh, ow-block), so the tiles of one filter block are consecutive
+// items for a whole frame, and a frame's input rows are read again by each filter block while
+// they are still in cache.
 // CHECK-LABEL: func.func @filter_blocks_outer
-// CHECK: scf.forall (%[[ITEM:.*]]) in (16)
-// CHECK: affine.delinearize_index %[[ITEM]] into (2, 2, 4)
-func.func @filter_blocks_outer(%x: tensor<1x4x6x10x64xf32>, %w: tensor<3x3x3x64x64xf32>) -> tensor<1x2x4x8x64xf32> {
+// CHECK: scf.forall (%[[ITEM:.*]]) in (24)
+// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %[[ITEM]] into (3, 2, 4)
+// CHECK: arith.muli %[[IDX]]#1, %c32
+func.func @filter_blocks_outer(%x: tensor<1x5x6x10x64xf32>, %w: tensor<3x3x3x64x64xf32>) -> tensor<1x3x4x8x64xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<1x2x4x8x64xf32>
-  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
+  %e = tensor.empty() : tensor<1x3x4x8x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x3x4x8x64xf32>) -> tensor<1x3x4x8x64xf32>
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
-       ins(%x, %w : tensor<1x4x6x10x64xf32>, tensor<3x3x3x64x64xf32>) outs(%i : tensor<1x2x4x8x64xf32>) -> tensor<1x2x4x8x64xf32>
-  return %y : tensor<1x2x4x8x64xf32>
+       ins(%x, %w : tensor<1x5x6x10x64xf32>, tensor<3x3x3x64x64xf32>) outs(%i : tensor<1x3x4x8x64xf32>) -> tensor<1x3x4x8x64xf32>
+  return %y : tensor<1x3x4x8x64xf32>
 }
 
 // Tests that the conv's only reader, an elementwise op into an empty tensor (eval BN with one
