@@ -284,11 +284,13 @@ class CompiledModel : public testing::TestWithParam<std::string> {};
 TEST_P(CompiledModel, MatchesReference) { checkModel(GetParam(), false, 2018, trainsInTests(GetParam())); }
 INSTANTIATE_TEST_SUITE_P(Models, CompiledModel, testing::ValuesIn(modelSpecs()), testName);
 
-// At 3x16x64x64 the stem's and layer1's filter gradients of the small R3D have many chunks of
+// At 3x16x96x96 the stem's and layer1's filter gradients of the small R3D have many chunks of
 // positions per element of dW: vidnet-cpu-tile-filter-grads sums them in parts, each part one
-// item of a single parallel loop, the parts added in order at the end. The step against the
-// reference (the other models' inputs are too small for parts), then which loops took parts.
-const Shape kPartsInput{3, 16, 64, 64};
+// item of a single parallel loop, the parts added in order at the end; layer2.0.conv2.0's dy
+// (9216 positions x 32 lanes, 1.2 MB) is more than L2, and its chunks are too few products per
+// byte of dW for parts: one loop call per chunk. The step against the reference (the other
+// models' inputs are small enough for one chunk), then which loops took parts.
+const Shape kPartsInput{3, 16, 96, 96};
 
 TEST(CompiledModelParts, FilterGradientsInPartsMatchReference) {
   checkModel("examples/tiny_r3d.vnet", false, 2018, true, kPartsInput);
@@ -327,12 +329,15 @@ TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
       if ((*loops)[i].kind == "conv filter gradient")
         calls[(*loops)[i].layer] += timer.calls(i);
   }
-  // 2 x 16 x 32 rows of 32 positions: 64 chunks of 8 rows, in 16 parts.
+  // 2 x 16 x 48 rows of 48 positions: 384 chunks of 4 rows, in 16 parts.
   EXPECT_EQ(calls["stem.0"], 1);
   EXPECT_EQ(calls["layer1.0.conv1.0"], 1);
   EXPECT_EQ(calls["layer1.0.conv2.0"], 1);
-  // 128 channels x 27 taps of dW against 2 x 8 x 16 x 16 positions: one loop call per chunk.
-  EXPECT_EQ(calls["layer2.0.conv2.0"], 16);
+  // 32 channels x 27 taps of dW against 2 x 8 x 24 rows of 24 positions: 48 chunks of 8 rows,
+  // one loop call each.
+  EXPECT_EQ(calls["layer2.0.conv2.0"], 48);
+  // 2 x 4 x 12 x 12 positions x 64 lanes (147 KB) fit in L2: one chunk.
+  EXPECT_EQ(calls["layer3.0.conv2.0"], 1);
   fs::remove_all(dir);
 }
 

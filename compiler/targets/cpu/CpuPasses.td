@@ -107,7 +107,8 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     over the P = N*OD*OH*OW output positions, chunked outermost so that a chunk's rows of the
     input and of dy stay in cache while every tile of dW reads them:
 
-        for chunk of output rows (n, od, oh), about 256 positions:
+        for chunk of output rows (n, od, oh), about 256 positions (all of them when dy
+                                                    fits in 1 MB, an L2):
           forall tap (kd, kh, kw), c-block, f-block:             acc[CT x FT] = 0
             for row in chunk (its input row real), ow-block:    acc += X[OWT x CT]^T * DY[OWT x FT]
             dW tile = acc (first chunk) or dW tile + acc   (no zero fill of dW)

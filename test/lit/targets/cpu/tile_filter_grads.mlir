@@ -1,22 +1,22 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-filter-grads --canonicalize %s | FileCheck %s
 
 // Tests that a strided filter gradient with 45 output channels becomes a chunked reduction:
-// dy padded to 48 channels (a 32-lane block and half of one), chunks of output rows (2 x 4 x 8
-// rows of 8 positions: 32 rows per chunk, so 2 chunks) in order, each a forall over the 3x3x3
+// dy padded to 48 channels (a 32-lane block and half of one), chunks of output rows (2 x 4 x 96
+// rows of 8 positions, dy 2.4 MB, more than L2: 32 rows per chunk, so 24 chunks) in order, each a forall over the 3x3x3
 // taps x 1 c-block x 2 f-blocks of 8 x 32 tiles of dW (padded to 64 lanes). Every tile sums x
 // (read in place with the W stride 2, transposed by the contraction's maps: no copy) times dy
 // over the chunk's rows into a register tile that starts at zero; the last f-block sums only
 // its 16 lanes of dy and widens them with zeros to 32. The sums are written to dW by the first
 // chunk (no zero fill of dW) and added to it by the others, once per chunk; the padding sliced
 // away at the end. A row whose input row for the tile's tap is zero padding (D in [1, 5), H in
-// [1, 17) are real) is skipped.
+// [1, 193) are real) is skipped.
 // CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
 // CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0]
 // CHECK: %[[DY:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<3x3x3x8x64xf32>
-// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1 iter_args(%[[DW:.*]] = %[[INIT]])
+// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c24 step %c1 iter_args(%[[DW:.*]] = %[[INIT]])
 // CHECK: scf.forall (%[[ITEM:.*]]) in (54) shared_outs(%[[OUT:.*]] = %[[DW]])
 // CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
 // CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 2)
@@ -26,21 +26,21 @@
 // CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[T]]#3, %c1
 // CHECK: %[[SUM:.*]] = scf.if %[[LAST]] -> (vector<8x32xf32>)
 // CHECK: %[[HALF:.*]] = scf.for {{.*}} to %c32 {{.*}} -> (vector<8x16xf32>)
-// CHECK: tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x16xf32>
+// CHECK: tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x96x8x48xf32> to tensor<8x16xf32>
 // CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
 // CHECK: %[[WIDE:.*]] = vector.insert_strided_slice %[[HALF]], %{{.*}} {offsets = [0, 0], strides = [1, 1]} : vector<8x16xf32> into vector<8x32xf32>
 // CHECK-NEXT: scf.yield %[[WIDE]]
 // CHECK-NEXT: } else {
 // CHECK: scf.for {{.*}} to %c32 {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8x32xf32>)
-// CHECK: affine.delinearize_index %{{.*}} into (2, 4, 8)
+// CHECK: affine.delinearize_index %{{.*}} into (2, 4, 96)
 // CHECK: arith.cmpi sge, %{{.*}}, %c1
-// CHECK: arith.cmpi slt, %{{.*}}, %c17
+// CHECK: arith.cmpi slt, %{{.*}}, %c193
 // CHECK: arith.cmpi sge, %{{.*}}, %c1
 // CHECK: arith.cmpi slt, %{{.*}}, %c5
 // CHECK: scf.if %{{.*}} -> (vector<8x32xf32>)
-// CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<2x4x8x8x48xf32> to tensor<8x32xf32>
+// CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<2x4x96x8x48xf32> to tensor<8x32xf32>
 // CHECK: %[[B:.*]] = vector.transfer_read %[[RHS]]
-// CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x18x18x8xf32> to tensor<8x8xf32>
+// CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x194x18x8xf32> to tensor<8x8xf32>
 // CHECK: %[[A:.*]] = vector.transfer_read %[[LHS]]
 // CHECK: vector.contract {indexing_maps = [#[[MA]], #[[MB]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CHECK: %[[NEW:.*]] = scf.if %[[FIRST]] -> (vector<8x32xf32>) {
@@ -55,10 +55,25 @@
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: vidnet.conv_backward_filter
-func.func @dw(%x: tensor<2x4x16x16x8xf32>, %dy: tensor<2x4x8x8x45xf32>) -> tensor<3x3x3x8x45xf32> {
+func.func @dw(%x: tensor<2x4x192x16x8xf32>, %dy: tensor<2x4x96x8x45xf32>) -> tensor<3x3x3x8x45xf32> {
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 2, 2] padding [1, 1, 1] groups 1
-      : tensor<2x4x16x16x8xf32>, tensor<2x4x8x8x45xf32> -> tensor<3x3x3x8x45xf32>
+      : tensor<2x4x192x16x8xf32>, tensor<2x4x96x8x45xf32> -> tensor<3x3x3x8x45xf32>
   return %dw : tensor<3x3x3x8x45xf32>
+}
+
+// Tests that a filter gradient whose dy fits in L2 whole (512 positions x 32 lanes, 64 KB) sums
+// all of its positions in one chunk, however many there are: no loop over chunks around the
+// tiles' forall, whose sums are written to dW once.
+// CHECK-LABEL: func.func @whole_reduction
+// CHECK-NOT: scf.for
+// CHECK: scf.forall (%{{.*}}) in (9)
+// CHECK: scf.for {{.*}} to %c32 {{.*}} -> (vector<8x32xf32>)
+// CHECK-NOT: arith.addf
+// CHECK: scf.forall.in_parallel
+func.func @whole_reduction(%x: tensor<1x2x18x18x8xf32>, %dy: tensor<1x2x16x16x32xf32>) -> tensor<1x3x3x8x32xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [0, 0, 0] groups 1
+      : tensor<1x2x18x18x8xf32>, tensor<1x2x16x16x32xf32> -> tensor<1x3x3x8x32xf32>
+  return %dw : tensor<1x3x3x8x32xf32>
 }
 
 // Tests that 83 input channels (no divisor from 4 to 8) are padded with zero channels to 88, for
