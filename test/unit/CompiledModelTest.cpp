@@ -336,7 +336,7 @@ TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
   // 32 channels x 27 taps of dW against 2 x 8 x 24 rows of 24 positions: 48 chunks of 8 rows,
   // one loop call each.
   EXPECT_EQ(calls["layer2.0.conv2.0"], 48);
-  // 2 x 4 x 12 x 12 positions x 64 lanes (147 KB) fit in L2: one chunk.
+  // 2 x 4 x 12 x 12 positions x 64 lanes (295 KB) fit in L2: one chunk.
   EXPECT_EQ(calls["layer3.0.conv2.0"], 1);
   fs::remove_all(dir);
 }
