@@ -11,11 +11,14 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     A direct convolution as register-blocked matrix products, the schedule the CPU
     vectorizes well (and that handles strides without gathers):
 
-        forall (n, f-block, od, oh, ow-block):     acc[OWT x FT] = 0
+        forall (n, od, f-block, oh, ow-block):     acc[OWT x FT] = 0
           for kd, kh, kw, c-block:                 acc += X[OWT x CT] * W[CT x FT]
 
     The forall is one-dimensional over the tiles in that order (affine.delinearize_index
-    inside), so vidnet-cpu-outline-parallel gives each thread contiguous runs of tiles. When
+    inside), so vidnet-cpu-outline-parallel gives each thread contiguous runs of tiles; the
+    filter blocks take turns within each output frame, whose input rows each block reads
+    again from L3 (with the f-block above od, a thread holding one clip streamed it from
+    memory once per filter block). When
     the whole filter is at most 256 KB (it stays in L2), the f-block goes innermost instead,
     (n, od, oh, ow-block, f-block), so the tiles that read the same input rows are consecutive.
     A conv that starts from lower-to-linalg's zeros writes into an empty tensor, each tile

@@ -238,11 +238,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
 
     // The filter slice one output tile reads: all taps and channels of its filter block. While it
     // fits in L2 it is read from there by each of the block's tiles in turn (the tiles of one
-    // filter block are consecutive items for each output frame). When it does not (512 channels x 27 taps x 32 lanes
-    // is 1.7 MB) every tile would stream it from L3 or memory, so the loops turn around: an item
-    // is a whole filter block of one clip, the reduction is outermost in blocks of 64 channels
-    // of one tap (8 KB of filter, read from L1 by every tile), and the tiles' sums wait in the
-    // item's output block (L1) between reduction blocks.
+    // filter block are consecutive items for each output frame). When it does not (512 channels
+    // x 27 taps x 32 lanes is 1.7 MB) every tile would stream it from L3 or memory, so the loops
+    // turn around: an item is a whole filter block of one clip, the reduction is outermost in
+    // blocks of 64 channels of one tap (8 KB of filter, read from L1 by every tile), and the
+    // tiles' sums wait in the item's output block (L1) between reduction blocks.
     const int64_t taps = k[0] * k[1] * k[2];
     const int64_t sliceBytes = taps * C * fTile * 4;
     // Channels per reduction block when the reduction is outer: a divisor of C up to 64, or up to

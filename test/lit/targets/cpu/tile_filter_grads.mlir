@@ -2,14 +2,14 @@
 
 // Tests that a strided filter gradient with 45 output channels becomes a chunked reduction:
 // dy padded to 48 channels (a 32-lane block and half of one), chunks of output rows (2 x 4 x 96
-// rows of 8 positions, dy 2.4 MB, more than L2: 32 rows per chunk, so 24 chunks) in order, each a forall over the 3x3x3
-// taps x 1 c-block x 2 f-blocks of 8 x 32 tiles of dW (padded to 64 lanes). Every tile sums x
-// (read in place with the W stride 2, transposed by the contraction's maps: no copy) times dy
-// over the chunk's rows into a register tile that starts at zero; the last f-block sums only
-// its 16 lanes of dy and widens them with zeros to 32. The sums are written to dW by the first
-// chunk (no zero fill of dW) and added to it by the others, once per chunk; the padding sliced
-// away at the end. A row whose input row for the tile's tap is zero padding (D in [1, 5), H in
-// [1, 193) are real) is skipped.
+// rows of 8 positions, dy 2.4 MB, more than L2: 32 rows per chunk, so 24 chunks) in order,
+// each a forall over the 3x3x3 taps x 1 c-block x 2 f-blocks of 8 x 32 tiles of dW (padded to
+// 64 lanes). Every tile sums x (read in place with the W stride 2, transposed by the
+// contraction's maps: no copy) times dy over the chunk's rows into a register tile that starts
+// at zero; the last f-block sums only its 16 lanes of dy and widens them with zeros to 32. The
+// sums are written to dW by the first chunk (no zero fill of dW) and added to it by the others,
+// once per chunk; the padding sliced away at the end. A row whose input row for the tile's tap
+// is zero padding (D in [1, 5), H in [1, 193) are real) is skipped.
 // CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
