@@ -174,11 +174,12 @@ bool trainsInTests(const std::string &spec) {
   return false;
 }
 
-// Compiles `spec` at `input` (3x4x32x32 unless given), 5 classes, and compares forward (and,
-// for trainsInTests specs, one SGD step) with the reference interpreter. `kernelsOnCpu`: the
-// CUDA target's kernels, each launch run as loops on the CPU.
+// Compiles `spec` at `input` (3x4x32x32 unless given), 5 classes, for `target` (this machine's
+// CPU unless given), and compares forward (and, for trainsInTests specs, one SGD step) with the
+// reference interpreter. `kernelsOnCpu`: the CUDA target's kernels, each launch run as loops on
+// the CPU.
 void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool train,
-                Shape input = Shape{3, 4, 32, 32}) {
+                Shape input = Shape{3, 4, 32, 32}, const cpu::MachineTarget &target = cpu::hostTarget()) {
   const int64_t batch = 2, clipsCount = 3;  // 3 clips: the second chunk is zero-padded
   ElaborateOptions options;
   options.input = input;
@@ -188,11 +189,11 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
   const ModelGraph &graph = *r.graph;
 
   fs::path dir = fs::path(testing::TempDir()) /
-                 ("vidnet-" + testName({spec, 0}) + (kernelsOnCpu ? "-kernels" : "") + ".vbundle");
+                 ("vidnet-" + testName({spec, 0}) + (kernelsOnCpu ? "-kernels" : "") + "-" + target.cpu + ".vbundle");
   BundleTimings timings;
   std::string error;
-  ASSERT_TRUE(writeCpuBundle({graph, r.source->text(), batch, train, cpu::hostTarget(), dir.string(), kernelsOnCpu},
-                             timings, error))
+  ASSERT_TRUE(writeCpuBundle({graph, r.source->text(), batch, train, target, dir.string(), kernelsOnCpu}, timings,
+                             error))
       << error;
   std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(dir.string(), error);
   ASSERT_TRUE(bundle) << error;
@@ -283,6 +284,34 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
 class CompiledModel : public testing::TestWithParam<std::string> {};
 TEST_P(CompiledModel, MatchesReference) { checkModel(GetParam(), false, 2018, trainsInTests(GetParam())); }
 INSTANTIATE_TEST_SUITE_P(Models, CompiledModel, testing::ValuesIn(modelSpecs()), testName);
+
+// The models above are compiled for this machine's CPU, whose vector registers size the register
+// tiles (8 x 32 lanes with AVX-512, 6 x 16 with AVX2). These compile two of them for a named CPU
+// of each width, so that both tile families are checked against the reference on whichever
+// machine runs the tests (an AVX2 bundle runs on AVX-512 CPUs too).
+cpu::MachineTarget namedCpu(const std::string &name) {
+  cpu::MachineTarget target = cpu::hostTarget();
+  target.cpu = name;
+  target.features.clear();
+  return target;
+}
+
+TEST(CompiledModelVectorWidths, Avx2TilesMatchReference) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "this CPU has no AVX2 and FMA to run an x86-64-v3 bundle";
+  ASSERT_EQ(cpu::vectorBits(namedCpu("x86-64-v3")), 256);
+  checkModel("examples/tiny_ragged.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v3"));
+  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v3"));
+}
+
+TEST(CompiledModelVectorWidths, Avx512TilesMatchReference) {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+      !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
+    GTEST_SKIP() << "this CPU has no AVX-512 (F, BW, DQ, VL) to run an x86-64-v4 bundle";
+  ASSERT_EQ(cpu::vectorBits(namedCpu("x86-64-v4")), 512);
+  checkModel("examples/tiny_ragged.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v4"));
+  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v4"));
+}
 
 // At 3x16x96x96 the stem's and layer1's filter gradients of the small R3D have many chunks of
 // positions per element of dW: vidnet-cpu-tile-filter-grads sums them in parts, each part one

@@ -36,14 +36,16 @@ constexpr const char *kUsage =
     "       vidc info [--json] [--input CxLxHxW] [--classes K] SPEC.vnet\n"
     "       vidc kernels [--json] BUNDLE\n"
     "       vidc --emit=ast|graph|vidnet|linalg|llvm|gpu|nvvm|ptx [--entry forward|train_step]\n"
-    "            [--target cuda:sm_XY] [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
+    "            [--target cuda:sm_XY] [--cpu NAME] [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
     "\n"
     "  build              compile for this machine's CPU into a bundle directory\n"
     "                     (manifest.json + model.so with forward and train_step);\n"
     "                     -o defaults to MODEL.vbundle\n"
     "  --forward-only     build without train_step (about a fifth of the compile time)\n"
-    "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4\n"
+    "  --cpu NAME         LLVM CPU to compile for (default: host), e.g. x86-64-v3, znver4; its\n"
+    "                     vector registers size the tiles (AVX-512: 8x32, AVX2: 6x16); also\n"
+    "                     for --emit=llvm\n"
     "  -j N               compile on N threads (default: every core); the bundle is the same\n"
     "  --time             the build's phases: MLIR, LLVM optimisation, code generation, link\n"
     "  --no-cache         compile everything; neither read nor write the cache\n"
@@ -100,12 +102,18 @@ struct CpuBuildFlags {
   bool time = false, noCache = false, json = false;
 };
 
-int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep, CpuBuildFlags flags) {
+// This machine's CPU, or the one `--cpu` names.
+cpu::MachineTarget cpuTarget(const std::string &cpuName) {
   cpu::MachineTarget target = cpu::hostTarget();
-  if (!flags.cpuName.empty() && flags.cpuName != "host") {
-    target.cpu = flags.cpuName;
+  if (!cpuName.empty() && cpuName != "host") {
+    target.cpu = cpuName;
     target.features.clear(); // LLVM derives them from the CPU name
   }
+  return target;
+}
+
+int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep, CpuBuildFlags flags) {
+  cpu::MachineTarget target = cpuTarget(flags.cpuName);
   if (flags.outDir.empty())
     flags.outDir = graph.name + ".vbundle";
   BundleRequest request{graph, specText, batch, trainStep, target, flags.outDir};
@@ -379,8 +387,10 @@ int main(int argc, char **argv) {
   if (json && command != "info" && command != "kernels" && !(command == "build" && !cudaTarget))
     return usage("--json goes with info, kernels, cache and CPU builds (--emit=graph is JSON already)");
   buildFlags.json = json;
-  if ((!outDir.empty() || !cpuName.empty()) && command != "build")
-    return usage("-o and --cpu go with build");
+  if (!outDir.empty() && command != "build")
+    return usage("-o goes with build");
+  if (!cpuName.empty() && command != "build" && emit != "llvm")
+    return usage("--cpu goes with build and --emit=llvm");
   if ((forwardOnly || buildFlags.time || buildFlags.threads || buildFlags.noCache) && command != "build")
     return usage("--forward-only, -j, --time and --no-cache go with build");
   if ((buildFlags.time || buildFlags.threads || buildFlags.noCache) && cudaTarget)
@@ -421,7 +431,8 @@ int main(int argc, char **argv) {
     bool runPipeline = emit != "vidnet" || compiled == cpu::Entry::TrainStep;
     // A verifier or pass failure here is a compiler bug: the front end accepted the spec.
     if (mlir::failed(mlir::verify(*module)) ||
-        (runPipeline && mlir::failed(cpu::runCpuPipeline(*module, stage, compiled)))) {
+        (runPipeline &&
+         mlir::failed(cpu::runCpuPipeline(*module, stage, compiled, cpu::vectorBits(cpuTarget(cpuName)))))) {
       std::cerr << "vidc: internal error: compiling the spec failed (see above)\n";
       return 1;
     }

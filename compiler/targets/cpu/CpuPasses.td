@@ -71,9 +71,15 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     padded to a multiple of 16 (zero filters) and W padded when OW has no divisor of at
     least 4; the padded outputs are sliced away. When the padded F is not a multiple of 32,
     its last 16 lanes are a second forall of FT = 16 tiles (F = 144: 4 x 32 + 16). 8 x 32
-    f32 accumulators are 16 AVX-512 registers. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
+    f32 accumulators are 16 AVX-512 registers. Those are the sizes for vector-bits=512; with
+    vector-bits=256 (AVX2: 8 lanes, 16 registers) FT = 16 (8 for F's last lanes, F padded to a
+    multiple of 8) and OWT = a divisor of OW up to 6, or, where OW has none of at least 3, the
+    size from 3 to 6 that pads W with the fewest columns (OW = 7: 2 x 4): 6 x 16 is 12
+    accumulators. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
     is already zero-padded there, and extra columns are folded into that tensor.pad.
   }];
+  let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",
@@ -122,9 +128,11 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     (83 -> 88, 230 -> 232); FT = 32, with dy's lanes padded to a multiple of 16 and dW's to 32:
     where dy's end in half a block (144 = 4 x 32 + 16, 230 -> 240, 45 -> 48), the last f-block's
     tiles sum those 16 lanes and widen them with zeros (FT = 16 only when F <= 16); OWT = a
-    divisor of OW up to 8. Where CT is only a few channels (a stem's 3), a tile takes several
+    divisor of OW up to 8. With vector-bits=256 (AVX2) the lanes are in vectors of 8: FT = 16,
+    dy's lanes padded to a multiple of 8, and CT up to 4 (4 x 16 is 8 of its 16 registers).
+    Where CT is only a few channels (a stem's 3), a tile takes several
     taps along W, up to 12 rows of CT x taps (7 taps in groups of 4 and 3, dW's W taps padded
-    to a whole number of groups), so that each dy vector serves them all and the accumulators
+    to a whole number of groups; 6 rows with vector-bits=256), so that each dy vector serves them all and the accumulators
     are not a few chains of dependent FMAs. Each step is a vector.contract that
     vidnet-cpu-vectorize-tiles' patterns lower to outer products like the forward's. Summing a
     chunk from zero and adding it to dW once per chunk keeps each float32 chain short. Each element's sum runs over the
@@ -145,6 +153,8 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
     convolutions are left to it.
   }];
+  let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect",

@@ -56,15 +56,16 @@ std::string frontPipeline(Stage until, Entry entry) {
   return p;
 }
 
-std::string cpuPipeline(Stage until, Entry entry) {
+std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   std::string p = frontPipeline(Stage::Vidnet, entry);
-  auto add = [&](const char *pass) { p += "," + std::string(pass); };
+  auto add = [&](const std::string &pass) { p += "," + pass; };
+  const std::string vectors = "{vector-bits=" + std::to_string(vectorBits) + "}";
   if (until == Stage::Vidnet)
     return p;
   // The CPU's own schedule for the filter gradient (a chunked reduction over the output
   // positions, parallel over its register tiles), before the generic lowering would write it
   // as a matmul per tap over a transposed copy of the input.
-  add("func.func(vidnet-cpu-tile-filter-grads)");
+  add("func.func(vidnet-cpu-tile-filter-grads" + vectors + ")");
   add("func.func(vidnet-lower-to-linalg)");
   if (until == Stage::Linalg)
     return p;
@@ -75,7 +76,7 @@ std::string cpuPipeline(Stage until, Entry entry) {
   // vectorized (never a whole untiled function: vectorizing an untiled fill made mlir-opt take
   // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
   // Before the zero fills the convs start from become parallel loops: it drops them.
-  add("func.func(vidnet-cpu-tile-convs)");
+  add("func.func(vidnet-cpu-tile-convs" + vectors + ")");
   // The filters tile-convs packs, out of the per-clip forward into a call per set of weights;
   // before the packs become parallel loops, so that they become loops of forward_prepare.
   add("vidnet-cpu-hoist-weight-packing");
@@ -107,7 +108,7 @@ std::string cpuPipeline(Stage until, Entry entry) {
   return p;
 }
 
-mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry) {
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry, int64_t vectorBits) {
   static const bool registered = [] {
     mlir::registerAllPasses();
     registerVidnetPasses();
@@ -118,7 +119,7 @@ mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry ent
   mlir::PassManager pm(module.getContext());
   std::string error;
   llvm::raw_string_ostream errors(error);
-  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until, entry), pm, errors))) {
+  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until, entry, vectorBits), pm, errors))) {
     module.emitError("internal error: bad CPU pipeline: ") << error;
     return mlir::failure();
   }

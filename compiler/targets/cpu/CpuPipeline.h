@@ -28,14 +28,16 @@ void registerCpuPipelineDialects(mlir::DialectRegistry &registry);
 std::string frontPipeline(Stage until, Entry entry = Entry::Forward);
 
 // The pipeline up to `until`, as the textual list parsePassPipeline takes (for people and
-// for `vidnet-opt --pass-pipeline`).
-std::string cpuPipeline(Stage until, Entry entry = Entry::Forward);
+// for `vidnet-opt --pass-pipeline`), with register tiles sized for `vectorBits`-bit vector
+// registers (vectorBits(MachineTarget) in ObjectEmitter.h says the target's).
+std::string cpuPipeline(Stage until, Entry entry = Entry::Forward, int64_t vectorBits = 512);
 
 // The pipeline's last part: bufferized loops (and vectors) to the LLVM dialect with the
 // bundle's bare-pointer C ABI. Also the tail of the CUDA kernels-on-CPU check.
 std::string cpuLoweringToLLVM();
 
 // Runs the pipeline on `module` in place; diagnostics go to the context's handlers.
-mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry = Entry::Forward);
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry = Entry::Forward,
+                                   int64_t vectorBits = 512);
 
 } // namespace vidnet::cpu

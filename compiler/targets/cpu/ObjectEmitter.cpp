@@ -13,6 +13,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -238,6 +239,18 @@ static const llvm::Target *lookupTarget(const MachineTarget &target, std::string
   }();
   (void)initialized;
   return llvm::TargetRegistry::lookupTarget(llvm::Triple(target.triple), error);
+}
+
+int64_t vectorBits(const MachineTarget &target) {
+  std::string error;
+  const llvm::Target *llvmTarget = lookupTarget(target, error);
+  if (!llvmTarget || !llvm::Triple(target.triple).isX86())
+    return 128;
+  std::unique_ptr<llvm::TargetMachine> machine = createMachine(*llvmTarget, target, error);
+  if (!machine)
+    return 128;
+  const llvm::MCSubtargetInfo *info = machine->getMCSubtargetInfo();
+  return info->checkFeatures("+avx512f") ? 512 : info->checkFeatures("+avx") ? 256 : 128;
 }
 
 bool cutIntoParts(mlir::ModuleOp module, const MachineTarget &target, const std::string &localPrefix,

@@ -50,8 +50,18 @@ constexpr int64_t kMaxTilesPrefetched = 16;
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
 using vidnet::cpu::roundUp;
+using vidnet::cpu::VectorRegisters;
+
+// Output columns (rows of a register tile) at most, each row two vectors of lanes: 8 x 2 of the
+// 32 AVX-512 registers accumulate, 6 x 2 of AVX2's 16, and the rest hold the filter's vectors
+// and the broadcasts. r3d_18 at batch 2 on a Zen 3 (AVX2), 2 threads: 8-row tiles (32
+// accumulators) spilled beside every FMA, forward 1235 -> 533 ms and step 4085 -> 1670 ms with
+// 6 rows; 7 rows (14 accumulators, one register short) spilled again: 800 and 2465 ms.
+int64_t convTileRows(const VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
 
 struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
+  using TileConvsBase::TileConvsBase;
+
   void runOnOperation() override {
     SmallVector<linalg::Conv3DNdhwcDhwcfOp> convs;
     getOperation().walk([&](linalg::Conv3DNdhwcDhwcfOp op) {
@@ -59,8 +69,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           llvm::all_of(op.getDilations().getValues<int64_t>(), [](int64_t d) { return d == 1; }))
         convs.push_back(op);
     });
+    const VectorRegisters regs = VectorRegisters::forBits(vectorBits);
     for (linalg::Conv3DNdhwcDhwcfOp op : convs)
-      rewrite(op);
+      rewrite(op, regs);
   }
 
   // The conv's input is already zero-padded (vidnet-lower-to-linalg); `extraW` more columns
@@ -192,7 +203,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     return info;
   }
 
-  static void rewrite(linalg::Conv3DNdhwcDhwcfOp op) {
+  static void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const VectorRegisters &regs) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     Value input = op.getInputs()[0], filter = op.getInputs()[1];
@@ -205,28 +216,35 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     int64_t C = in[4], F = out[4], OW = out[3];
 
     // Static tiles: rows (output columns) and the reduction block are unrolled, so any size
-    // works; the lanes (output channels) must be full vectors, so F is padded to 16.
-    int64_t owTile = largestDivisorUpTo(OW, 8), paddedOW = OW;
-    if (owTile < 4 && OW > 8) {
-      owTile = 8;
-      paddedOW = roundUp(OW, 8);
+    // works; the lanes (output channels) must be full vectors, so F is padded to a vector.
+    const int64_t maxRows = convTileRows(regs);
+    int64_t owTile = largestDivisorUpTo(OW, maxRows), paddedOW = OW;
+    if (owTile < maxRows / 2 && OW > maxRows) {
+      // W padded with the fewest columns, by tiles of at least half the rows (the longer on a
+      // tie): OW = 7 as 2 x 4 rather than 2 x 6 with 5 columns of zeros (AVX2's 6-row tiles).
+      owTile = maxRows;
+      for (int64_t rows = maxRows; rows >= maxRows / 2; --rows)
+        if (roundUp(OW, rows) < roundUp(OW, owTile))
+          owTile = rows;
+      paddedOW = roundUp(OW, owTile);
     }
     int64_t cTile = largestDivisorUpTo(C, 8);
     const int64_t realC = C;
-    int64_t paddedF = roundUp(F, 16);
-    // Lanes in 32-lane blocks, and one 16-lane block at the end when F needs it (F = 144: four
-    // 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8 accumulators wait on a
-    // broadcast load per FMA). Each part of F is a forall of its own. torchvision r2plus1d_18 on
+    int64_t paddedF = roundUp(F, regs.lanes);
+    // Lanes in blocks of two vectors (32 lanes on AVX-512), and one vector's block at the end when
+    // F needs it (F = 144: four 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8
+    // accumulators wait on a broadcast load per FMA). Each part of F is a forall of its own. torchvision r2plus1d_18 on
     // a Zen 5, alternating runs: forward 5% and step 3% faster on 1 thread, step 1.5% faster on 2
     // (the 2-thread forward gained only once vidnet-cpu-pad-in-place followed both foralls).
     struct LaneBlocks {
       int64_t base, lanes, fTile;
     };
     SmallVector<LaneBlocks> laneBlocks;
-    if (paddedF >= 32)
-      laneBlocks.push_back({0, paddedF / 32 * 32, 32});
-    if (paddedF % 32 != 0)
-      laneBlocks.push_back({paddedF / 32 * 32, 16, 16});
+    const int64_t blockLanes = 2 * regs.lanes;
+    if (paddedF >= blockLanes)
+      laneBlocks.push_back({0, paddedF / blockLanes * blockLanes, blockLanes});
+    if (paddedF % blockLanes != 0)
+      laneBlocks.push_back({paddedF / blockLanes * blockLanes, regs.lanes, regs.lanes});
     const int64_t fTile = laneBlocks.front().fTile;
 
     // Along D and H the input is `low` zero rows, then `extent` real ones: products with the
@@ -270,7 +288,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // vidnet-cpu-hoist-weight-packing moves out of the forward into a call made once per set of
     // weights. Only for F in one part of 32-lane blocks (not torchvision r2plus1d_18's 144, 230
     // and 460); packed reduction-outer convs measured 5-20% slower.
-    const bool packed = laneBlocks.size() == 1 && fTile == 32 && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
+    const bool packed = laneBlocks.size() == 1 && fTile == blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
                         mostTapsRead(axes, k, s, out) * C * fTile * 4 <= kPackedSliceL2Bytes;
     const bool reductionOuter =
         !packed && (sliceBytes > kFilterSliceL2Bytes ||

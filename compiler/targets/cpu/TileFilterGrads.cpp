@@ -34,9 +34,13 @@ constexpr int64_t kChunkPositions = 256;
 // positions, dy 800 KB, dW 7 MB) in 4 chunks: 11.4-11.8 -> 9.3-9.5 ms in one (Zen 4, 2 threads,
 // alternating runs).
 constexpr int64_t kWholeReductionDyBytes = 1024 * 1024;
-// Rows (input channels x taps along W) of a tile whose C tile is only a few channels: 12 x 32
-// lanes is 24 accumulators.
-constexpr int64_t kGroupedTileRows = 12;
+// Input channels of a tile (its rows) at most, each row two vectors of lanes: 8 x 2 of the 32
+// AVX-512 registers accumulate, 4 x 2 of AVX2's 16. And the rows (input channels x taps along
+// W) of a tile whose C tile is only a few channels: 12 x 2 and 6 x 2 accumulators. On a Zen 3
+// (AVX2), r3d_18's layer1 filter gradients at batch 2 took 100 ms as 4 x 16 tiles and 150 as
+// 6 x 16 ones of 2 channels x 3 taps.
+int64_t filterTileChannels(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 8 : 4; }
+int64_t groupedTileRows(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 12 : 6; }
 
 // Filter gradients with many chunks per element of dW (the first stages' and the stems') sum
 // their chunks in kParts parts at once, each part one item of the parallel loop with its own
@@ -57,17 +61,20 @@ int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
 }
 
 struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads> {
+  using TileFilterGradsBase::TileFilterGradsBase;
+
   void runOnOperation() override {
     SmallVector<vidnet::ConvBackwardFilterOp> ops;
     getOperation().walk([&](vidnet::ConvBackwardFilterOp op) {
       if (op.getGroups() == 1)
         ops.push_back(op);
     });
+    const vidnet::cpu::VectorRegisters regs = vidnet::cpu::VectorRegisters::forBits(vectorBits);
     for (vidnet::ConvBackwardFilterOp op : ops)
-      rewrite(op);
+      rewrite(op, regs);
   }
 
-  static void rewrite(vidnet::ConvBackwardFilterOp op) {
+  static void rewrite(vidnet::ConvBackwardFilterOp op, const vidnet::cpu::VectorRegisters &regs) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     vidnet::Emitter e(b, loc);
@@ -85,20 +92,22 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // channels to one where that adds at most an eighth: a 1 x 32 tile (83 channels) is two
     // accumulators, each a chain of dependent FMAs (18% of the peak), and a 5 x 32 tile (230)
     // ten.
-    int64_t cTile = largestDivisorUpTo(C, 8), paddedC = C;
-    if (cTile < 8 && roundUp(C, 8) - C <= C / 8) {
-      paddedC = roundUp(C, 8);
-      cTile = 8;
+    const int64_t maxChannels = filterTileChannels(regs);
+    int64_t cTile = largestDivisorUpTo(C, maxChannels), paddedC = C;
+    if (cTile < maxChannels && roundUp(C, maxChannels) - C <= C / 8) {
+      paddedC = roundUp(C, maxChannels);
+      cTile = maxChannels;
     }
     // F in 32-lane tiles (a 16-lane tile loads one vector of dy and broadcasts cT inputs for only
     // cT FMAs). dy's lanes are padded to a multiple of 16; where that leaves half a block (144 =
     // 4 x 32 + 16, 230 -> 240, 460 -> 464, 45 -> 48) the last tile sums 16 lanes and is stored
     // as a 32-lane one whose upper half is zero, into dW's lanes padded to a multiple of 32. Both
     // padded to 32 before (torchvision r2plus1d_18's 144: a ninth of the products were by zero).
-    const int64_t dyLanes = roundUp(F, 16);
-    const bool halfBlock = dyLanes % 32 != 0 && dyLanes > 16;
-    const int64_t paddedF = halfBlock ? dyLanes + 16 : dyLanes;
-    const int64_t fTile = paddedF % 32 == 0 ? 32 : 16, owTile = largestDivisorUpTo(OW, 8);
+    // (In vectors: blocks of two, dy padded to one, 16 lanes on AVX-512 and 8 on AVX2.)
+    const int64_t dyLanes = roundUp(F, regs.lanes), blockLanes = 2 * regs.lanes;
+    const bool halfBlock = dyLanes % blockLanes != 0 && dyLanes > regs.lanes;
+    const int64_t paddedF = halfBlock ? dyLanes + regs.lanes : dyLanes;
+    const int64_t fTile = paddedF % blockLanes == 0 ? blockLanes : regs.lanes, owTile = largestDivisorUpTo(OW, 8);
     const int64_t chunkRows = rows * OW * dyLanes * 4 <= kWholeReductionDyBytes
                                   ? rows
                                   : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
@@ -110,7 +119,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // kGroupedTileRows rows: the same dy vectors serve every tap. 7 taps come in groups of 4 and
     // 3; dW's taps along W are padded to a whole number of groups (the last group's padding tap
     // stays zero and is sliced away).
-    const int64_t kwGroups = llvm::divideCeil(k[2], std::max<int64_t>(1, kGroupedTileRows / cTile));
+    const int64_t kwGroups = llvm::divideCeil(k[2], std::max<int64_t>(1, groupedTileRows(regs) / cTile));
     const int64_t kwTaps = llvm::divideCeil(k[2], kwGroups), lastKwTaps = k[2] - (kwGroups - 1) * kwTaps;
     const int64_t paddedKW = kwGroups * kwTaps;
 

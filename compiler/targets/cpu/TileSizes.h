@@ -17,4 +17,15 @@ inline int64_t largestDivisorUpTo(int64_t n, int64_t cap) {
 
 inline int64_t roundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
+// The target's vector registers, which size every register tile: f32 lanes per register and
+// how many registers there are. AVX-512: 16 lanes, 32 registers; AVX2 (and AVX): 8 lanes, 16
+// registers. A tile made for the first spills on the second (an 8 x 32 tile is 32 AVX2
+// accumulators: r3d_18's model.so had a stack store per FMA).
+struct VectorRegisters {
+  int64_t lanes = 16, count = 32;
+  static VectorRegisters forBits(int64_t bits) {
+    return bits >= 512 ? VectorRegisters{16, 32} : VectorRegisters{std::max<int64_t>(4, bits / 32), 16};
+  }
+};
+
 } // namespace vidnet::cpu

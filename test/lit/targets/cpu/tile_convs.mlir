@@ -1,5 +1,6 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-convs --canonicalize %s | FileCheck %s
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs{vector-bits=256}),canonicalize)' %s | FileCheck %s --check-prefix=AVX2
 
 // The maps of the packs (the module's maps come first): @packed's loops run in the filter's
 // order (taps, channels, lane blocks, lanes) and write [F/32][kd][kh][kw][C][32], so that each
@@ -79,6 +80,20 @@
 // BUF: vector.transfer_write %{{.*}}, %[[TILEBUF]]
 // BUF-NOT: memref.copy
 // BUF: return
+// With AVX2's 16 registers of 8 lanes (vector-bits=256), the same conv's tiles are 4 output
+// columns x 16 channels (8 accumulators; 8 x 32 would be 32 and spill): F padded to 48 only, in
+// three 16-lane blocks of one forall (4 x 8 rows x 2 column blocks x 3 filter blocks), and the
+// edge column block's rows in pieces of 1 and 3.
+// AVX2-LABEL: func.func @conv
+// AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
+// AVX2: tensor.empty() : tensor<1x4x8x8x48xf32>
+// AVX2: scf.forall (%{{.*}}) in (192)
+// AVX2: affine.delinearize_index %{{.*}} into (4, 8, 2, 3)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<3x16xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<1x16xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// AVX2-NOT: scf.forall (
+// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
 func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tensor<1x4x8x8x45xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
@@ -123,6 +138,13 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // BUF: memref.prefetch
 // BUF-NOT: memref.copy
 // BUF: return
+// On AVX2, 7 output columns, which have no divisor from 3 to 6, as 2 tiles of 4 rows with one zero
+// column (as 2 x 6 they would be 5): W padded by one column, the output by one row of tiles.
+// AVX2-LABEL: func.func @wide
+// AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 1, 0]
+// AVX2: tensor.empty() : tensor<2x1x7x8x64xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [2, 1, 7, 7, 64] [1, 1, 1, 1, 1]
 func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> tensor<2x1x7x7x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x1x7x7x64xf32>

@@ -1,4 +1,5 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-filter-grads --canonicalize %s | FileCheck %s
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-filter-grads{vector-bits=256}),canonicalize)' %s | FileCheck %s --check-prefix=AVX2
 
 // Tests that a strided filter gradient with 45 output channels becomes a chunked reduction:
 // dy padded to 48 channels (a 32-lane block and half of one), chunks of output rows (2 x 4 x 96
@@ -55,6 +56,14 @@
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: vidnet.conv_backward_filter
+// With AVX2's 16 registers of 8 lanes (vector-bits=256): tiles of 4 channels x 16 lanes (8
+// accumulators), dy's lanes padded to 48 only (three whole 16-lane blocks, no half block).
+// AVX2-LABEL: func.func @dw
+// AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
+// AVX2: tensor.empty() : tensor<3x3x3x8x48xf32>
+// AVX2: scf.forall (%{{.*}}) in (162)
+// AVX2: vector.contract {{.*}} : vector<8x4xf32>, vector<8x16xf32> into vector<4x16xf32>
+// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
 func.func @dw(%x: tensor<2x4x192x16x8xf32>, %dy: tensor<2x4x96x8x45xf32>) -> tensor<3x3x3x8x45xf32> {
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 2, 2] padding [1, 1, 1] groups 1
       : tensor<2x4x192x16x8xf32>, tensor<2x4x96x8x45xf32> -> tensor<3x3x3x8x45xf32>
@@ -139,6 +148,13 @@ func.func @padded_channels(%x: tensor<1x4x4x8x83xf32>, %dy: tensor<1x4x4x8x144xf
 // CHECK: vector.transfer_write %[[SUMS]]#3, %{{.*}}[%c3, %c0, %c0]
 // CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[G]]#0, %[[KW]], 0, %{{.*}}] [1, 1, 4, 3, 32]
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [1, 7, 7, 3, 64] [1, 1, 1, 1, 1] : tensor<1x7x8x3x64xf32> to tensor<1x7x7x3x64xf32>
+// On AVX2, 6 rows per tile, so the 7 taps come in groups of 2 (dW's W taps padded to 8), 2 x 3
+// rows of 16 lanes.
+// AVX2-LABEL: func.func @stem_taps
+// AVX2: tensor.empty() : tensor<1x7x8x3x64xf32>
+// AVX2: scf.forall (%{{.*}}) in (112)
+// AVX2: affine.delinearize_index %{{.*}} into (7, 4, 4)
+// AVX2: vector.contract {{.*}} : vector<8x3xf32>, vector<8x16xf32> into vector<3x16xf32>
 func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -> tensor<1x7x7x3x64xf32> {
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 2, 2] padding [0, 3, 3] groups 1
       : tensor<1x2x10x16x3xf32>, tensor<1x2x5x8x64xf32> -> tensor<1x7x7x3x64xf32>
