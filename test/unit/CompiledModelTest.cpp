@@ -289,28 +289,22 @@ INSTANTIATE_TEST_SUITE_P(Models, CompiledModel, testing::ValuesIn(modelSpecs()),
 // tiles (8 x 32 lanes with AVX-512, 6 x 16 with AVX2). These compile two of them for a named CPU
 // of each width, so that both tile families are checked against the reference on whichever
 // machine runs the tests (an AVX2 bundle runs on AVX-512 CPUs too).
-cpu::MachineTarget namedCpu(const std::string &name) {
-  cpu::MachineTarget target = cpu::hostTarget();
-  target.cpu = name;
-  target.features.clear();
-  return target;
-}
 
 TEST(CompiledModelVectorWidths, Avx2TilesMatchReference) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
     GTEST_SKIP() << "this CPU has no AVX2 and FMA to run an x86-64-v3 bundle";
-  ASSERT_EQ(cpu::vectorBits(namedCpu("x86-64-v3")), 256);
-  checkModel("examples/tiny_ragged.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v3"));
-  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v3"));
+  ASSERT_EQ(cpu::vectorBits(cpu::namedTarget("x86-64-v3")), 256);
+  checkModel("examples/tiny_ragged.vnet", false, 2018, true, Shape{3, 4, 32, 32}, cpu::namedTarget("x86-64-v3"));
+  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, cpu::namedTarget("x86-64-v3"));
 }
 
 TEST(CompiledModelVectorWidths, Avx512TilesMatchReference) {
   if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
       !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
     GTEST_SKIP() << "this CPU has no AVX-512 (F, BW, DQ, VL) to run an x86-64-v4 bundle";
-  ASSERT_EQ(cpu::vectorBits(namedCpu("x86-64-v4")), 512);
-  checkModel("examples/tiny_ragged.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v4"));
-  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, namedCpu("x86-64-v4"));
+  ASSERT_EQ(cpu::vectorBits(cpu::namedTarget("x86-64-v4")), 512);
+  checkModel("examples/tiny_ragged.vnet", false, 2018, true, Shape{3, 4, 32, 32}, cpu::namedTarget("x86-64-v4"));
+  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, cpu::namedTarget("x86-64-v4"));
 }
 
 // At 3x16x96x96 the stem's and layer1's filter gradients of the small R3D have many chunks of

@@ -102,18 +102,8 @@ struct CpuBuildFlags {
   bool time = false, noCache = false, json = false;
 };
 
-// This machine's CPU, or the one `--cpu` names.
-cpu::MachineTarget cpuTarget(const std::string &cpuName) {
-  cpu::MachineTarget target = cpu::hostTarget();
-  if (!cpuName.empty() && cpuName != "host") {
-    target.cpu = cpuName;
-    target.features.clear(); // LLVM derives them from the CPU name
-  }
-  return target;
-}
-
 int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep, CpuBuildFlags flags) {
-  cpu::MachineTarget target = cpuTarget(flags.cpuName);
+  cpu::MachineTarget target = cpu::namedTarget(flags.cpuName);
   if (flags.outDir.empty())
     flags.outDir = graph.name + ".vbundle";
   BundleRequest request{graph, specText, batch, trainStep, target, flags.outDir};
@@ -432,7 +422,7 @@ int main(int argc, char **argv) {
     // A verifier or pass failure here is a compiler bug: the front end accepted the spec.
     if (mlir::failed(mlir::verify(*module)) ||
         (runPipeline &&
-         mlir::failed(cpu::runCpuPipeline(*module, stage, compiled, cpu::vectorBits(cpuTarget(cpuName)))))) {
+         mlir::failed(cpu::runCpuPipeline(*module, stage, compiled, cpu::vectorBits(cpu::namedTarget(cpuName)))))) {
       std::cerr << "vidc: internal error: compiling the spec failed (see above)\n";
       return 1;
     }

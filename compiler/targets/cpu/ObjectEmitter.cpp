@@ -126,6 +126,15 @@ MachineTarget hostTarget() {
   return t;
 }
 
+MachineTarget namedTarget(const std::string &cpuName) {
+  MachineTarget t = hostTarget();
+  if (!cpuName.empty() && cpuName != "host") {
+    t.cpu = cpuName;
+    t.features.clear(); // LLVM derives them from the CPU name
+  }
+  return t;
+}
+
 // The LLVM IR of `module` with the entry points' loop nests extracted, target attributes on
 // every function, and every module-local symbol external (hidden) and renamed
 // `localPrefix`NAME, so that each function can be compiled in a part of its own and the parts

@@ -17,6 +17,10 @@ struct MachineTarget {
 // The machine vidc runs on (the default target: bundles are built where they run).
 MachineTarget hostTarget();
 
+// The LLVM CPU `cpuName` on this machine's triple, its features derived from the name; the host
+// itself for "" or "host".
+MachineTarget namedTarget(const std::string &cpuName);
+
 // Bits of `target`'s vector registers, which size the CPU pipeline's register tiles: 512 with
 // AVX-512, 256 with AVX or AVX2, 128 otherwise (and for targets other than x86).
 int64_t vectorBits(const MachineTarget &target);
