@@ -35,11 +35,14 @@ constexpr int64_t kChunkPositions = 256;
 // alternating runs).
 constexpr int64_t kWholeReductionDyBytes = 1024 * 1024;
 // Input channels of a tile (its rows) at most, each row two vectors of lanes: 8 x 2 of the 32
-// AVX-512 registers accumulate, 4 x 2 of AVX2's 16. And the rows (input channels x taps along
-// W) of a tile whose C tile is only a few channels: 12 x 2 and 6 x 2 accumulators. On a Zen 3
-// (AVX2), r3d_18's layer1 filter gradients at batch 2 took 100 ms as 4 x 16 tiles and 150 as
-// 6 x 16 ones of 2 channels x 3 taps.
-int64_t filterTileChannels(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 8 : 4; }
+// AVX-512 registers accumulate, 6 x 2 of AVX2's 16 (with the two vectors of dy and one
+// broadcast, 15 live). And the rows (input channels x taps along W) of a tile whose C tile is
+// only a few channels: 12 x 2 and 6 x 2 accumulators. On a Zen 4 running AVX2 code, r3d_18's
+// filter gradients at batch 2 took 368-400 ms as 6 x 16 tiles against 431-437 as 4 x 16 ones
+// (2 threads; 4 x 16 is 8 chains of dependent FMAs, just the FMA pipes' latency x width, so
+// any late load stalls them). On a Zen 3, 6 x 16 tiles of 2 channels x 3 taps were slower
+// than 4 x 16 (150 ms against 100 for layer1).
+int64_t filterTileChannels(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
 int64_t groupedTileRows(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 12 : 6; }
 
 // Filter gradients with many chunks per element of dW (the first stages' and the stems') sum
@@ -88,16 +91,20 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
 
     // A tile is cT input channels x fT output channels of one tap, summed over OWT positions per
     // vector.contract (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
-    // C not a multiple of 8 (torchvision r2plus1d_18's 83, 230, 460 and 921) is padded with zero
-    // channels to one where that adds at most an eighth: a 1 x 32 tile (83 channels) is two
-    // accumulators, each a chain of dependent FMAs (18% of the peak), and a 5 x 32 tile (230)
-    // ten.
+    // C not a multiple of the tile's channels (torchvision r2plus1d_18's 83, 230, 460 and 921;
+    // on AVX2 every C but the stem's) takes full tiles and one tail tile of the last C % cT
+    // channels, into dW's rows padded to a whole tile (zero, sliced away), where that pads at
+    // most an eighth: a 1 x 32 tile (83 channels) is two accumulators, each a chain of
+    // dependent FMAs (18% of the peak), and a 5 x 32 tile (230) ten. The tail reads x's real
+    // channels only, so x is not copied with zero channels (r3d_18's AVX2 step spent 25 ms
+    // more in that copy and the padded dW's than the 6-channel tiles saved).
     const int64_t maxChannels = filterTileChannels(regs);
     int64_t cTile = largestDivisorUpTo(C, maxChannels), paddedC = C;
     if (cTile < maxChannels && roundUp(C, maxChannels) - C <= C / 8) {
       paddedC = roundUp(C, maxChannels);
       cTile = maxChannels;
     }
+    const int64_t tailChannels = C % cTile;
     // F in 32-lane tiles (a 16-lane tile loads one vector of dy and broadcasts cT inputs for only
     // cT FMAs). dy's lanes are padded to a multiple of 16; where that leaves half a block (144 =
     // 4 x 32 + 16, 230 -> 240, 460 -> 464, 45 -> 48) the last tile sums 16 lanes and is stored
@@ -127,15 +134,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     Value x = vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
     SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
-    if (paddedC != C) {
-      // The padded channels' products land in the gradient's padded rows only, sliced away below.
-      auto xType = cast<RankedTensorType>(x.getType());
-      SmallVector<int64_t> shape(xType.getShape());
-      shape[4] = paddedC;
-      SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
-      high[4] = b.getIndexAttr(paddedC - C);
-      x = tensor::PadOp::create(b, loc, RankedTensorType::get(shape, f32), x, zeros, high, padZero);
-    }
     if (dyLanes != F) {
       SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
       high[4] = b.getIndexAttr(dyLanes - F);
@@ -156,8 +154,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto tileType = kwTaps == 1 ? RankedTensorType::get({cTile, fTile}, f32)
                                 : RankedTensorType::get({kwTaps, cTile, fTile}, f32);
     auto accVector = VectorType::get({cTile, fTile}, f32);
-    auto lhsVector = VectorType::get({owTile, cTile}, f32);
-    auto lhsType = RankedTensorType::get({owTile, cTile}, f32);
     MLIRContext *ctx = b.getContext();
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx);
     ArrayAttr maps = b.getAffineMapArrayAttr(
@@ -194,10 +190,12 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       // added to it once: two short chains (positions of a chunk, then chunks) instead of
       // one over every position.
       Value zero = index(ob, 0);
-      // The chunk's sums of the tile's first `lanes` lanes for its first `taps` taps along W,
-      // in registers from zero.
-      auto chunkSums = [&](OpBuilder &sb, int64_t lanes, int64_t taps) -> SmallVector<Value> {
-        auto sumVector = VectorType::get({cTile, lanes}, f32);
+      // The chunk's sums of the tile's first `channels` rows and `lanes` lanes for its first
+      // `taps` taps along W, in registers from zero.
+      auto chunkSums = [&](OpBuilder &sb, int64_t channels, int64_t lanes, int64_t taps) -> SmallVector<Value> {
+        auto sumVector = VectorType::get({channels, lanes}, f32);
+        auto lhsVector = VectorType::get({owTile, channels}, f32);
+        auto lhsType = RankedTensorType::get({owTile, channels}, f32);
         auto rhsVector = VectorType::get({owTile, lanes}, f32);
         auto rhsType = RankedTensorType::get({owTile, lanes}, f32);
         Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
@@ -240,7 +238,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                                                       .getResult();
                             Value lhs = tensor::ExtractSliceOp::create(
                                 ib, il, lhsType, x, SmallVector<OpFoldResult>{nIdx, id, ih, iw, c0},
-                                attrs(ib, {1, 1, 1, owTile, cTile}), attrs(ib, {1, 1, 1, s[2], 1}));
+                                attrs(ib, {1, 1, 1, owTile, channels}), attrs(ib, {1, 1, 1, s[2], 1}));
                             Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
                                                                      padZero, ArrayRef<bool>{true, true});
                             // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
@@ -268,14 +266,14 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       auto isLast = [&](OpBuilder &sb, Value i, int64_t count) {
         return arith::CmpIOp::create(sb, l, arith::CmpIPredicate::eq, i, index(sb, count - 1)).getResult();
       };
-      // The chunk's kwTaps sums of `lanes` lanes, widened to FT lanes with zeros, and zero for
-      // the taps past the last group's end.
-      auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
+      // The chunk's kwTaps sums of `channels` x `lanes`, widened to cT x FT with zeros, and zero
+      // for the taps past the last group's end.
+      auto blockSums = [&](OpBuilder &sb, int64_t channels, int64_t lanes) -> SmallVector<Value> {
         auto widened = [&](OpBuilder &wb, int64_t taps) {
-          SmallVector<Value> sums = chunkSums(wb, lanes, taps);
+          SmallVector<Value> sums = chunkSums(wb, channels, lanes, taps);
           Value zeros = arith::ConstantOp::create(wb, l, DenseElementsAttr::get(accVector, 0.0f));
           for (Value &sum : sums)
-            if (lanes != fTile)
+            if (lanes != fTile || channels != cTile)
               sum = vector::InsertStridedSliceOp::create(wb, l, sum, zeros, ArrayRef<int64_t>{0, 0},
                                                          ArrayRef<int64_t>{1, 1});
           sums.resize(kwTaps, zeros);
@@ -286,6 +284,14 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         return select(
             sb, isLast(sb, tile.getResult(2), kwGroups), [&](OpBuilder &tb) { return widened(tb, lastKwTaps); },
             [&](OpBuilder &eb) { return widened(eb, kwTaps); });
+      };
+      // The last C block sums only its real channels.
+      auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
+        if (tailChannels == 0)
+          return blockSums(sb, cTile, lanes);
+        return select(
+            sb, isLast(sb, tile.getResult(3), cBlocks), [&](OpBuilder &tb) { return blockSums(tb, tailChannels, lanes); },
+            [&](OpBuilder &eb) { return blockSums(eb, cTile, lanes); });
       };
       SmallVector<Value> chunkTotals =
           halfBlock ? select(

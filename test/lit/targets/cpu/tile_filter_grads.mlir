@@ -56,8 +56,9 @@
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 3, 3, 8, 45] [1, 1, 1, 1, 1]
 // CHECK-NOT: linalg.transpose
 // CHECK-NOT: vidnet.conv_backward_filter
-// With AVX2's 16 registers of 8 lanes (vector-bits=256): tiles of 4 channels x 16 lanes (8
-// accumulators), dy's lanes padded to 48 only (three whole 16-lane blocks, no half block).
+// With AVX2's 16 registers of 8 lanes (vector-bits=256): 8 channels are two tiles of 4 channels
+// x 16 lanes (6-channel tiles would pad half of dW's rows), dy's lanes padded to 48 only (three
+// whole 16-lane blocks, no half block).
 // AVX2-LABEL: func.func @dw
 // AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // AVX2: tensor.empty() : tensor<3x3x3x8x48xf32>
@@ -85,29 +86,53 @@ func.func @whole_reduction(%x: tensor<1x2x18x18x8xf32>, %dy: tensor<1x2x16x16x32
   return %dw : tensor<1x3x3x8x32xf32>
 }
 
-// Tests that 83 input channels (no divisor from 4 to 8) are padded with zero channels to 88, for
-// 8-channel tiles instead of 1-channel ones (at most an eighth more), and that 144 output
-// channels (4 x 32 + 16) are not padded in dy: the last f-block's tiles read its 16 lanes, and
-// dW's lanes are padded to 160 for its widened 32-lane tiles; the gradient's padded rows and
-// lanes are sliced away. One chunk (16 positions): its sums are written to dW, never read.
+// Tests that 83 input channels (no divisor from 4 to 8) take ten 8-channel tiles and a tail tile
+// of the last 3 channels (8 x 32 accumulators instead of 1 x 32, at most an eighth of dW's rows
+// padded), reading x in place with no zero channels, and that 144 output channels (4 x 32 + 16)
+// are not padded in dy: the last f-block's tiles read its 16 lanes, and dW's lanes are padded to
+// 160 for its widened 32-lane tiles; each narrow sum is widened with zeros to 8 x 32, and the
+// gradient's padded rows and lanes are sliced away. One chunk (16 positions): its sums are
+// written to dW, never read.
 // CHECK-LABEL: func.func @padded_channels
-// CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 5]
+// CHECK: %[[X:.*]] = tensor.pad %{{.*}} low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 0]
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: tensor.yield
-// CHECK-NEXT: } : tensor<1x4x4x8x83xf32> to tensor<1x6x4x8x88xf32>
+// CHECK-NEXT: } : tensor<1x4x4x8x83xf32> to tensor<1x6x4x8x83xf32>
 // CHECK-NOT: tensor.pad
 // CHECK: tensor.empty() : tensor<3x1x1x88x160xf32>
 // CHECK: scf.forall (%{{.*}}) in (165)
+// CHECK: %[[T:.*]]:3 = affine.delinearize_index %{{.*}} into (3, 11, 5)
+// CHECK: %[[LASTF:.*]] = arith.cmpi eq, %[[T]]#2, %c4
+// CHECK: scf.if %[[LASTF]] -> (vector<8x32xf32>)
+// CHECK: %[[LASTC:.*]] = arith.cmpi eq, %[[T]]#1, %c10
+// CHECK: scf.if %[[LASTC]] -> (vector<8x32xf32>)
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<1x4x4x8x144xf32> to tensor<8x16xf32>
-// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
+// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 3] [1, 1, 1, 1, 1] : tensor<1x6x4x8x83xf32> to tensor<8x3xf32>
+// CHECK: vector.contract {{.*}} : vector<8x3xf32>, vector<8x16xf32> into vector<3x16xf32>
+// CHECK: vector.insert_strided_slice {{.*}} : vector<3x16xf32> into vector<8x32xf32>
+// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x83xf32> to tensor<8x8xf32>
 // CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
+// CHECK: vector.insert_strided_slice {{.*}} : vector<8x16xf32> into vector<8x32xf32>
 // CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<1x4x4x8x144xf32> to tensor<8x32xf32>
-// CHECK: tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x8x88xf32> to tensor<8x8xf32>
+// CHECK: vector.contract {{.*}} : vector<8x3xf32>, vector<8x32xf32> into vector<3x32xf32>
+// CHECK: vector.insert_strided_slice {{.*}} : vector<3x32xf32> into vector<8x32xf32>
 // CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CHECK-NOT: arith.addf
 // CHECK-NOT: vector.transfer_read %{{.*}} : tensor<8x32xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 1, 1, 83, 144] [1, 1, 1, 1, 1]
+// On AVX2, tiles of 6 channels x 16 lanes (12 accumulators): 13 of them and a tail tile of the
+// last 5 channels, dW's rows padded to 84; 144 lanes are nine 16-lane blocks.
+// AVX2-LABEL: func.func @padded_channels
+// AVX2-NOT: tensor.pad {{.*}} high[0, 1, 0, 0, {{[1-9]}}
+// AVX2: tensor.empty() : tensor<3x1x1x84x144xf32>
+// AVX2: scf.forall (%{{.*}}) in (378)
+// AVX2: %[[T:.*]]:3 = affine.delinearize_index %{{.*}} into (3, 14, 9)
+// AVX2: arith.cmpi eq, %[[T]]#1, %c13
+// AVX2: vector.contract {{.*}} : vector<8x5xf32>, vector<8x16xf32> into vector<5x16xf32>
+// AVX2: vector.insert_strided_slice {{.*}} : vector<5x16xf32> into vector<6x16xf32>
+// AVX2: vector.contract {{.*}} : vector<8x6xf32>, vector<8x16xf32> into vector<6x16xf32>
+// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [3, 1, 1, 83, 144] [1, 1, 1, 1, 1]
 func.func @padded_channels(%x: tensor<1x4x4x8x83xf32>, %dy: tensor<1x4x4x8x144xf32>) -> tensor<3x1x1x83x144xf32> {
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 0, 0] groups 1
       : tensor<1x4x4x8x83xf32>, tensor<1x4x4x8x144xf32> -> tensor<3x1x1x83x144xf32>
