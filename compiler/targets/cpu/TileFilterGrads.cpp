@@ -38,7 +38,7 @@ constexpr int64_t kWholeReductionDyBytes = 1024 * 1024;
 // AVX-512 registers accumulate, 6 x 2 of AVX2's 16 (with the two vectors of dy and one
 // broadcast, 15 live). And the rows (input channels x taps along W) of a tile whose C tile is
 // only a few channels: 12 x 2 and 6 x 2 accumulators. On a Zen 4 running AVX2 code, r3d_18's
-// filter gradients at batch 2 took 368-400 ms as 6 x 16 tiles against 431-437 as 4 x 16 ones
+// filter gradients at batch 2 took 367-386 ms as 6 x 16 tiles against 429-437 as 4 x 16 ones
 // (2 threads; 4 x 16 is 8 chains of dependent FMAs, just the FMA pipes' latency x width, so
 // any late load stalls them). On a Zen 3, 6 x 16 tiles of 2 channels x 3 taps were slower
 // than 4 x 16 (150 ms against 100 for layer1).
@@ -96,8 +96,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // channels, into dW's rows padded to a whole tile (zero, sliced away), where that pads at
     // most an eighth: a 1 x 32 tile (83 channels) is two accumulators, each a chain of
     // dependent FMAs (18% of the peak), and a 5 x 32 tile (230) ten. The tail reads x's real
-    // channels only, so x is not copied with zero channels (r3d_18's AVX2 step spent 25 ms
-    // more in that copy and the padded dW's than the 6-channel tiles saved).
+    // channels only, so x is not copied with zero channels: with that copy, r3d_18's AVX2 step
+    // spent 41 ms in serial code instead of 16, half of what its 6-channel tiles saved.
     const int64_t maxChannels = filterTileChannels(regs);
     int64_t cTile = largestDivisorUpTo(C, maxChannels), paddedC = C;
     if (cTile < maxChannels && roundUp(C, maxChannels) - C <= C / 8) {
