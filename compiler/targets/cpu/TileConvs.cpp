@@ -59,6 +59,56 @@ using vidnet::cpu::VectorRegisters;
 // 6 rows; 7 rows (14 accumulators, one register short) spilled again: 800 and 2465 ms.
 int64_t convTileRows(const VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
 
+// Output columns [base, base + columns) of a conv, in tiles of `rows` rows: one scf.forall each.
+struct ColumnPart {
+  int64_t base, columns, rows;
+  int64_t blocks() const { return columns / rows; }
+};
+
+// One part whose tile divides OW (the largest divisor up to maxRows), or, without a divisor of at
+// least half of maxRows, OW padded with the fewest columns by tiles of at least half the rows (the
+// longer on a tie): OW = 7 as 2 x 4 rather than 2 x 6 with 5 columns of zeros (AVX2's 6-row tiles).
+ColumnPart paddedColumns(int64_t OW, int64_t maxRows) {
+  int64_t owTile = largestDivisorUpTo(OW, maxRows);
+  if (owTile >= maxRows / 2 || OW <= maxRows)
+    return {0, OW, owTile};
+  owTile = maxRows;
+  for (int64_t rows = maxRows; rows >= maxRows / 2; --rows)
+    if (roundUp(OW, rows) < roundUp(OW, owTile))
+      owTile = rows;
+  return {0, roundUp(OW, owTile), owTile};
+}
+
+// The padded part above, or full tiles of r rows and a tail tile of the OW % r columns left, as a
+// part of its own: whichever costs least when a tile row of two vectors costs max(1, (maxRows - 1)
+// / r) of a full tile's. A tile of r rows keeps 2r FMA chains, and a core with two FMA pipes of
+// latency L needs 2L of them: AVX2's 6-row tiles keep 12, 4-row ones 8 (Zen 2: L = 5). Padding
+// costs a copy of the output and the fused epilogue, so it loses a tie. AVX-512's 8-row tiles cover
+// 56, 28, 14 and 7 columns by 8 or 7 as before. r3d_18 at batch 2 on a Zen 2 (AVX2), 2 threads,
+// alternating runs: 56 columns as 9 x 6 + 2 (4-row tiles before) and 28 as 4 x 6 + 4 took layer1's
+// 3x3x3 convs from 69-72% to 84-89% of the peak and layer2's from 71-73% to 83-90%; the forward
+// 447-457 -> 398-399 ms, the step 1461-1524 -> 1339-1362 ms (the data gradients are convs too).
+SmallVector<ColumnPart> columnParts(int64_t OW, int64_t maxRows) {
+  auto cost = [&](int64_t columns, int64_t rows) {
+    return static_cast<double>(columns) * std::max(1.0, static_cast<double>(maxRows - 1) / static_cast<double>(rows));
+  };
+  const ColumnPart padded = paddedColumns(OW, maxRows);
+  SmallVector<ColumnPart> best{padded};
+  double least = cost(padded.columns, padded.rows) + (padded.columns != OW ? 0.5 : 0.0);
+  for (int64_t rows = maxRows; rows >= (maxRows + 1) / 2; --rows) {
+    const int64_t tail = OW % rows, full = OW - tail;
+    if (full == 0)
+      continue;
+    if (double c = cost(full, rows) + (tail > 0 ? cost(tail, tail) : 0.0); c < least) {
+      least = c;
+      best = {ColumnPart{0, full, rows}};
+      if (tail > 0)
+        best.push_back({full, tail, tail});
+    }
+  }
+  return best;
+}
+
 struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
   using TileConvsBase::TileConvsBase;
 
@@ -218,16 +268,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // Static tiles: rows (output columns) and the reduction block are unrolled, so any size
     // works; the lanes (output channels) must be full vectors, so F is padded to a vector.
     const int64_t maxRows = convTileRows(regs);
-    int64_t owTile = largestDivisorUpTo(OW, maxRows), paddedOW = OW;
-    if (owTile < maxRows / 2 && OW > maxRows) {
-      // W padded with the fewest columns, by tiles of at least half the rows (the longer on a
-      // tie): OW = 7 as 2 x 4 rather than 2 x 6 with 5 columns of zeros (AVX2's 6-row tiles).
-      owTile = maxRows;
-      for (int64_t rows = maxRows; rows >= maxRows / 2; --rows)
-        if (roundUp(OW, rows) < roundUp(OW, owTile))
-          owTile = rows;
-      paddedOW = roundUp(OW, owTile);
-    }
+    SmallVector<ColumnPart> columns{paddedColumns(OW, maxRows)};
+    // The output's columns, padded or not.
+    int64_t paddedOW = columns.front().columns;
     int64_t cTile = largestDivisorUpTo(C, 8);
     const int64_t realC = C;
     int64_t paddedF = roundUp(F, regs.lanes);
@@ -301,6 +344,12 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       C = paddedReduction(C, maxCBlock);
       cTile = largestDivisorUpTo(C, 8);
       cBlock = reductionBlock(C, maxCBlock);
+    }
+    // Reduction-outer items sum a whole output block in one loop nest over its tiles, so they
+    // keep one part.
+    if (!reductionOuter) {
+      columns = columnParts(OW, maxRows);
+      paddedOW = columns.back().base + columns.back().columns;
     }
     // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
     // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
@@ -475,26 +524,33 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       int64_t begin, end;
       int64_t size() const { return std::max<int64_t>(0, end - begin); }
     };
-    const int64_t owBlocks = paddedOW / owTile;
-    auto rowsRead = [&](int64_t block, int64_t kw) -> Rows {
+    auto rowsRead = [&](const ColumnPart &cols, int64_t block, int64_t kw) -> Rows {
       if (!axes.padded[2])
-        return {0, owTile};
-      int64_t first = llvm::divideCeilSigned(axes.low[2] - kw, s[2]) - block * owTile;
-      int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1 - block * owTile;
-      return {std::clamp<int64_t>(first, 0, owTile), std::clamp<int64_t>(end, 0, owTile)};
+        return {0, cols.rows};
+      const int64_t origin = cols.base + block * cols.rows;
+      int64_t first = llvm::divideCeilSigned(axes.low[2] - kw, s[2]) - origin;
+      int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1 - origin;
+      return {std::clamp<int64_t>(first, 0, cols.rows), std::clamp<int64_t>(end, 0, cols.rows)};
     };
-    SmallVector<int64_t> edgeBlocks;
-    int64_t skippedRows = 0;
-    for (int64_t block = 0; block < owBlocks; ++block) {
-      int64_t skipped = 0;
-      for (int64_t kw = 0; kw < k[2]; ++kw)
-        skipped += owTile - rowsRead(block, kw).size();
-      if (skipped > 0)
-        edgeBlocks.push_back(block);
-      skippedRows += skipped;
+    // Each column part's edge blocks (by index in the part), where the conv skips enough.
+    SmallVector<SmallVector<int64_t>> edgeBlocksOf(columns.size());
+    int64_t skippedRows = 0, allRows = 0;
+    bool fewEdges = true;
+    for (auto [cols, edgeBlocks] : llvm::zip(columns, edgeBlocksOf)) {
+      for (int64_t block = 0; block < cols.blocks(); ++block) {
+        int64_t skipped = 0;
+        for (int64_t kw = 0; kw < k[2]; ++kw)
+          skipped += cols.rows - rowsRead(cols, block, kw).size();
+        if (skipped > 0)
+          edgeBlocks.push_back(block);
+        skippedRows += skipped;
+      }
+      allRows += cols.columns * k[2];
+      fewEdges = fewEdges && edgeBlocks.size() <= 2;
     }
-    if (skippedRows < kMinSkippedWShare * owBlocks * k[2] * owTile || edgeBlocks.size() > 2)
-      edgeBlocks.clear();
+    if (skippedRows < kMinSkippedWShare * allRows || !fewEdges)
+      for (SmallVector<int64_t> &edgeBlocks : edgeBlocksOf)
+        edgeBlocks.clear();
     struct EdgeTile {
       SmallVector<Rows> pieces;
       struct Run {
@@ -503,10 +559,10 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       };
       SmallVector<Run> runs;
     };
-    auto edgeTile = [&](int64_t block) {
-      SmallVector<int64_t> cuts{0, owTile};
+    auto edgeTile = [&](const ColumnPart &cols, int64_t block) {
+      SmallVector<int64_t> cuts{0, cols.rows};
       for (int64_t kw = 0; kw < k[2]; ++kw)
-        if (Rows r = rowsRead(block, kw); r.size() > 0)
+        if (Rows r = rowsRead(cols, block, kw); r.size() > 0)
           cuts.append({r.begin, r.end});
       llvm::sort(cuts);
       cuts.erase(llvm::unique(cuts), cuts.end());
@@ -515,13 +571,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       for (size_t i = 0; i + 1 < cuts.size(); ++i) {
         Rows piece{cuts[i], cuts[i + 1]};
         // Rows no tap reads keep the tile's initial value.
-        if (llvm::any_of(llvm::seq<int64_t>(k[2]), [&](int64_t kw) { return reads(rowsRead(block, kw), piece); }))
+        if (llvm::any_of(llvm::seq<int64_t>(k[2]), [&](int64_t kw) { return reads(rowsRead(cols, block, kw), piece); }))
           tile.pieces.push_back(piece);
       }
       for (int64_t kw = 0; kw < k[2]; ++kw) {
         SmallVector<int64_t> read;
         for (auto [i, piece] : llvm::enumerate(tile.pieces))
-          if (reads(rowsRead(block, kw), piece))
+          if (reads(rowsRead(cols, block, kw), piece))
             read.push_back(i);
         if (read.empty())
           continue;
@@ -575,7 +631,12 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                            }
                          });
     };
-    for (const LaneBlocks &part : laneBlocks) {
+    // One forall per column part and lane part.
+    for (size_t loopIndex = 0; loopIndex < columns.size() * laneBlocks.size(); ++loopIndex) {
+      const ColumnPart &cols = columns[loopIndex / laneBlocks.size()];
+      ArrayRef<int64_t> edgeBlocks = edgeBlocksOf[loopIndex / laneBlocks.size()];
+      const LaneBlocks &part = laneBlocks[loopIndex % laneBlocks.size()];
+      const int64_t owTile = cols.rows, owBlocks = cols.blocks();
       const int64_t fTile = part.fTile;
       auto accType = RankedTensorType::get({owTile, fTile}, f32);
       auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
@@ -662,6 +723,18 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       // The part's share of the conv's products (its real lanes), for the profile.
       vidnet::cpu::LoopInfo info = describe(op);
       info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
+      // ... and of its real columns: the taps read by each (exact: the conv's flops are a multiple
+      // of the sum over all columns).
+      auto tapsReadW = [&](int64_t from, int64_t to) {
+        int64_t sum = 0;
+        for (int64_t o = from; o < std::min(to, OW); ++o) {
+          auto [first, end] = tapsRead(axes, k, s, 2, o);
+          sum += std::max<int64_t>(0, end - first);
+        }
+        return sum;
+      };
+      if (const int64_t all = tapsReadW(0, OW); all > 0)
+        info.flops = info.flops / all * tapsReadW(cols.base, cols.base + cols.columns);
       auto forall = scf::ForallOp::create(b, describeLoop(loc, info), ArrayRef<OpFoldResult>{b.getIndexAttr(items)},
                                           ValueRange{init}, std::nullopt);
       {
@@ -696,6 +769,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             oh = split.getResult(3), owBlock = split.getResult(4);
           }
           Value owb = times(ob, owBlock, owTile);
+          if (cols.base != 0)
+            owb = arith::AddIOp::create(ob, loc, owb, index(ob, cols.base));
           offsets = ofr({n, od, oh, owb, fb});
           sizes = attrs(ob, {1, 1, 1, owTile, fTile});
           // A zero tile filled into the output's own slice (not a fresh tensor), so that
@@ -724,7 +799,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           // The rows of each (kd, kh) tap row are added into the tile piece by piece, as vectors:
           // with slices of the tile carried instead, bufferization copied all but the first.
           auto edgeTileSums = [&](OpBuilder &nb, int64_t block) {
-            EdgeTile tile = edgeTile(block);
+            EdgeTile tile = edgeTile(cols, block);
             return loopNest(nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0,
                             [&](OpBuilder &ib, ValueRange tap, Value acc) {
                               SmallVector<Value> rows;
@@ -847,7 +922,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                       SmallVector<Rows> caseRows;
                       for (auto [i, block] : llvm::enumerate(edgeBlocks))
                         for (int64_t kw = 0; kw < k[2]; ++kw)
-                          if (Rows rows = rowsRead(block, kw); rows.size() < owTile) {
+                          if (Rows rows = rowsRead(cols, block, kw); rows.size() < owTile) {
                             cases.push_back(static_cast<int64_t>(i) * k[2] + kw);
                             caseRows.push_back(rows);
                           }
