@@ -82,8 +82,11 @@ ColumnPart paddedColumns(int64_t OW, int64_t maxRows) {
 // The padded part above, or full tiles of r rows and a tail tile of the OW % r columns left, as a
 // part of its own: whichever costs least when a tile row of two vectors costs max(1, (maxRows - 1)
 // / r) of a full tile's. A tile of r rows keeps 2r FMA chains, and a core with two FMA pipes of
-// latency L needs 2L of them: AVX2's 6-row tiles keep 12, 4-row ones 8 (Zen 2: L = 5). Padding
-// costs a copy of the output and the fused epilogue, so it loses a tie. AVX-512's 8-row tiles cover
+// latency L needs 2L of them: AVX2's 6-row tiles keep 12, 4-row ones 8 (Zen 2: L = 5). The tail's
+// forall costs a column more (its items read the filter slice again for a few columns, and wait
+// at a barrier): on the Zen 2, mc3_18's 1x3x3 convs at 14 columns as 2 x 5 + 4 were 3-10% slower
+// than 3 x 5 with a zero column, and at 7 as 5 + 2 7% slower than 2 x 4 with one. Padding costs a
+// copy of the output and the fused epilogue, so it loses a tie. AVX-512's 8-row tiles cover
 // 56, 28, 14 and 7 columns by 8 or 7 as before. r3d_18 at batch 2 on a Zen 2 (AVX2), 2 threads,
 // alternating runs: 56 columns as 9 x 6 + 2 (4-row tiles before) and 28 as 4 x 6 + 4 took layer1's
 // 3x3x3 convs from 69-72% to 84-89% of the peak and layer2's from 71-73% to 83-90%; the forward
@@ -99,7 +102,7 @@ SmallVector<ColumnPart> columnParts(int64_t OW, int64_t maxRows) {
     const int64_t tail = OW % rows, full = OW - tail;
     if (full == 0)
       continue;
-    if (double c = cost(full, rows) + (tail > 0 ? cost(tail, tail) : 0.0); c < least) {
+    if (double c = cost(full, rows) + (tail > 0 ? cost(tail, tail) + 1.0 : 0.0); c < least) {
       least = c;
       best = {ColumnPart{0, full, rows}};
       if (tail > 0)
