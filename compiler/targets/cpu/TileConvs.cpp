@@ -726,18 +726,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       // The part's share of the conv's products (its real lanes), for the profile.
       vidnet::cpu::LoopInfo info = describe(op);
       info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
-      // ... and of its real columns: the taps read by each (exact: the conv's flops are a multiple
-      // of the sum over all columns).
-      auto tapsReadW = [&](int64_t from, int64_t to) {
-        int64_t sum = 0;
-        for (int64_t o = from; o < std::min(to, OW); ++o) {
-          auto [first, end] = tapsRead(axes, k, s, 2, o);
-          sum += std::max<int64_t>(0, end - first);
-        }
-        return sum;
+      // ... and of its real columns: the (column, tap) pairs that read real input (exact: the
+      // conv's flops are a multiple of those over all columns).
+      auto pairsUpTo = [&](int64_t columns) {
+        return vidnet::cpu::realTapPairs(axes.low[2], axes.extent[2], s[2], k[2], std::min(columns, OW));
       };
-      if (const int64_t all = tapsReadW(0, OW); all > 0)
-        info.flops = info.flops / all * tapsReadW(cols.base, cols.base + cols.columns);
+      if (const int64_t all = pairsUpTo(OW); all > 0)
+        info.flops = info.flops / all * (pairsUpTo(cols.base + cols.columns) - pairsUpTo(cols.base));
       auto forall = scf::ForallOp::create(b, describeLoop(loc, info), ArrayRef<OpFoldResult>{b.getIndexAttr(items)},
                                           ValueRange{init}, std::nullopt);
       {
