@@ -75,7 +75,10 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     vector-bits=256 (AVX2: 8 lanes, 16 registers) FT = 16 (8 for F's last lanes, F padded to a
     multiple of 8) and OWT = a divisor of OW up to 6, or, where OW has none of at least 3, the
     size from 3 to 6 that pads W with the fewest columns (OW = 7: 2 x 4): 6 x 16 is 12
-    accumulators. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
+    accumulators. Where 24 divides the padded F (and the tiles are not reduction-outer), FT =
+    24 and OWT up to 4 instead: 4 x 24 is 12 accumulators too, with fewer loads per FMA. Output
+    columns may come in parts (full tiles and a tail tile, each part a forall of its own), per
+    lane part. Runs after vidnet-lower-to-linalg, on tensors; the conv's input
     is already zero-padded there, and extra columns are folded into that tensor.pad.
   }];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
@@ -242,7 +245,11 @@ def VectorizeTiles : Pass<"vidnet-cpu-vectorize-tiles", "mlir::func::FuncOp"> {
     32-lane rows) and each A element is read as a scalar and broadcast. Nothing else is vectorized: vectorizing
     a whole untiled function once made mlir-opt take 16 GB. Run loop-invariant subset
     hoisting afterwards so the accumulator stays in registers across the reduction loops.
+    Tiles whose lanes are not a power-of-two number of registers (AVX2's 24-lane tiles:
+    three registers) are first unrolled into one-register columns.
   }];
+  let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+                        "Bits of the target's vector registers (512: AVX-512; 256: AVX2), the width tiles are unrolled to">];
   let dependentDialects = ["mlir::vector::VectorDialect"];
 }
 

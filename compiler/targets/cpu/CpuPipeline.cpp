@@ -83,7 +83,7 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   // Those passes over memory, and the other large elementwise ops, as parallel loops too.
   add("func.func(vidnet-cpu-parallelize-elementwise)");
   add("canonicalize");
-  add("func.func(vidnet-cpu-vectorize-tiles)");
+  add("func.func(vidnet-cpu-vectorize-tiles" + vectors + ")");
   add("func.func(loop-invariant-subset-hoisting)");
   add("canonicalize");
   add("cse");

@@ -59,6 +59,13 @@ using vidnet::cpu::VectorRegisters;
 // 6 rows; 7 rows (14 accumulators, one register short) spilled again: 800 and 2465 ms.
 int64_t convTileRows(const VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
 
+// Rows of a tile whose lanes are `fTile`: as many as keep the accumulators of a two-vector tile
+// (AVX2's 4 x 24 tiles: 12 accumulators, 3 filter vectors and a broadcast fill the 16 registers).
+int64_t convTileRows(const VectorRegisters &regs, int64_t fTile) {
+  const int64_t vectors = fTile / regs.lanes;
+  return vectors <= 2 ? convTileRows(regs) : 2 * convTileRows(regs) / vectors;
+}
+
 // Output columns [base, base + columns) of a conv, in tiles of `rows` rows: one scf.forall each.
 struct ColumnPart {
   int64_t base, columns, rows;
@@ -91,9 +98,13 @@ ColumnPart paddedColumns(int64_t OW, int64_t maxRows) {
 // alternating runs: 56 columns as 9 x 6 + 2 (4-row tiles before) and 28 as 4 x 6 + 4 took layer1's
 // 3x3x3 convs from 69-72% to 84-89% of the peak and layer2's from 71-73% to 83-90%; the forward
 // 447-457 -> 398-399 ms, the step 1461-1524 -> 1339-1362 ms (the data gradients are convs too).
-SmallVector<ColumnPart> columnParts(int64_t OW, int64_t maxRows) {
+// Tiles of more vectors need fewer rows for as many chains: a row of v vectors costs max(1,
+// 2 (R - 1) / (v r)) with R the two-vector tile's rows (AVX2's 4 x 24 tiles keep 12 chains).
+SmallVector<ColumnPart> columnParts(int64_t OW, const VectorRegisters &regs, int64_t fTile) {
+  const int64_t maxRows = convTileRows(regs, fTile), vectors = std::max<int64_t>(2, fTile / regs.lanes);
+  const double chainsNeeded = 2.0 * static_cast<double>(convTileRows(regs) - 1);
   auto cost = [&](int64_t columns, int64_t rows) {
-    return static_cast<double>(columns) * std::max(1.0, static_cast<double>(maxRows - 1) / static_cast<double>(rows));
+    return static_cast<double>(columns) * std::max(1.0, chainsNeeded / static_cast<double>(vectors * rows));
   };
   const ColumnPart padded = paddedColumns(OW, maxRows);
   SmallVector<ColumnPart> best{padded};
@@ -270,10 +281,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
 
     // Static tiles: rows (output columns) and the reduction block are unrolled, so any size
     // works; the lanes (output channels) must be full vectors, so F is padded to a vector.
-    const int64_t maxRows = convTileRows(regs);
-    SmallVector<ColumnPart> columns{paddedColumns(OW, maxRows)};
-    // The output's columns, padded or not.
-    int64_t paddedOW = columns.front().columns;
     int64_t cTile = largestDivisorUpTo(C, 8);
     const int64_t realC = C;
     int64_t paddedF = roundUp(F, regs.lanes);
@@ -291,7 +298,10 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       laneBlocks.push_back({0, paddedF / blockLanes * blockLanes, blockLanes});
     if (paddedF % blockLanes != 0)
       laneBlocks.push_back({paddedF / blockLanes * blockLanes, regs.lanes, regs.lanes});
-    const int64_t fTile = laneBlocks.front().fTile;
+    int64_t fTile = laneBlocks.front().fTile;
+    // The output's columns, padded or not (reduction-outer convs pad them; the others are in
+    // parts, below).
+    int64_t paddedOW = paddedColumns(OW, convTileRows(regs, fTile)).columns;
 
     // Along D and H the input is `low` zero rows, then `extent` real ones: products with the
     // zero rows are skipped (a whole tap per tile), as oneDNN does. Skipping them leaves every
@@ -334,8 +344,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // vidnet-cpu-hoist-weight-packing moves out of the forward into a call made once per set of
     // weights. Only for F in one part of 32-lane blocks (not torchvision r2plus1d_18's 144, 230
     // and 460); packed reduction-outer convs measured 5-20% slower.
-    const bool packed = laneBlocks.size() == 1 && fTile == blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
-                        mostTapsRead(axes, k, s, out) * C * fTile * 4 <= kPackedSliceL2Bytes;
+    auto packs = [&](ArrayRef<LaneBlocks> lanes) {
+      return lanes.size() == 1 && lanes.front().fTile >= blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
+             mostTapsRead(axes, k, s, out) * C * lanes.front().fTile * 4 <= kPackedSliceL2Bytes;
+    };
+    const bool packed = packs(laneBlocks);
     const bool reductionOuter =
         !packed && (sliceBytes > kFilterSliceL2Bytes ||
                     (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32));
@@ -348,11 +361,30 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       cTile = largestDivisorUpTo(C, 8);
       cBlock = reductionBlock(C, maxCBlock);
     }
-    // Reduction-outer items sum a whole output block in one loop nest over its tiles, so they
-    // keep one part.
-    if (!reductionOuter) {
-      columns = columnParts(OW, maxRows);
-      paddedOW = columns.back().base + columns.back().columns;
+    // With 16 registers (AVX2), F in blocks of three vectors where 24 divides it (torchvision
+    // r2plus1d_18's 144, 288, 576 and 1152): a 4 x 24 tile loads 3 filter vectors and 4 broadcasts
+    // per 12 FMAs where a 6 x 16 one loads 2 and 6, and 4 rows cover 56 and 28 columns whole
+    // where 6 leave a 2- or 4-column tail, as oneDNN's AVX2 kernels pick. Zen 2, 2 threads,
+    // alternating runs: its 1x3x3 64->144 convs at 8x56x56 81-85% -> 89-90% of the peak, the
+    // 128->288 ones at 28x28 88% -> 92-93%, the forward 455 -> 440 ms. The 24 lanes are three
+    // registers, which vidnet-cpu-vectorize-tiles unrolls. Not where the schedule would change:
+    // reduction-outer items keep one tile size for the whole block, and a packed filter's
+    // slice must still fit.
+    if (regs.count < 32 && !reductionOuter && paddedF % (3 * regs.lanes) == 0) {
+      SmallVector<LaneBlocks> threeVectors{{0, paddedF, 3 * regs.lanes}};
+      if (packs(threeVectors) == packed) {
+        laneBlocks = threeVectors;
+        fTile = laneBlocks.front().fTile;
+      }
+    }
+    // Each lane part's output columns: reduction-outer items sum a whole output block in one loop
+    // nest over its tiles, so they keep one part.
+    SmallVector<SmallVector<ColumnPart>> columnsOf;
+    paddedOW = 0;
+    for (const LaneBlocks &part : laneBlocks) {
+      columnsOf.push_back(reductionOuter ? SmallVector<ColumnPart>{paddedColumns(OW, convTileRows(regs, part.fTile))}
+                                         : columnParts(OW, regs, part.fTile));
+      paddedOW = std::max(paddedOW, columnsOf.back().back().base + columnsOf.back().back().columns);
     }
     // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
     // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
@@ -535,25 +567,28 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1 - origin;
       return {std::clamp<int64_t>(first, 0, cols.rows), std::clamp<int64_t>(end, 0, cols.rows)};
     };
-    // Each column part's edge blocks (by index in the part), where the conv skips enough.
-    SmallVector<SmallVector<int64_t>> edgeBlocksOf(columns.size());
-    int64_t skippedRows = 0, allRows = 0;
-    bool fewEdges = true;
-    for (auto [cols, edgeBlocks] : llvm::zip(columns, edgeBlocksOf)) {
-      for (int64_t block = 0; block < cols.blocks(); ++block) {
-        int64_t skipped = 0;
-        for (int64_t kw = 0; kw < k[2]; ++kw)
-          skipped += cols.rows - rowsRead(cols, block, kw).size();
-        if (skipped > 0)
-          edgeBlocks.push_back(block);
-        skippedRows += skipped;
+    // Each column part's edge blocks (by index in the part), where the lane part's tiles skip enough.
+    auto edgeBlocksOf = [&](ArrayRef<ColumnPart> columns) {
+      SmallVector<SmallVector<int64_t>> edgeBlocksOf(columns.size());
+      int64_t skippedRows = 0, allRows = 0;
+      bool fewEdges = true;
+      for (auto [cols, edgeBlocks] : llvm::zip(columns, edgeBlocksOf)) {
+        for (int64_t block = 0; block < cols.blocks(); ++block) {
+          int64_t skipped = 0;
+          for (int64_t kw = 0; kw < k[2]; ++kw)
+            skipped += cols.rows - rowsRead(cols, block, kw).size();
+          if (skipped > 0)
+            edgeBlocks.push_back(block);
+          skippedRows += skipped;
+        }
+        allRows += cols.columns * k[2];
+        fewEdges = fewEdges && edgeBlocks.size() <= 2;
       }
-      allRows += cols.columns * k[2];
-      fewEdges = fewEdges && edgeBlocks.size() <= 2;
-    }
-    if (skippedRows < kMinSkippedWShare * allRows || !fewEdges)
-      for (SmallVector<int64_t> &edgeBlocks : edgeBlocksOf)
-        edgeBlocks.clear();
+      if (skippedRows < kMinSkippedWShare * allRows || !fewEdges)
+        for (SmallVector<int64_t> &edgeBlocks : edgeBlocksOf)
+          edgeBlocks.clear();
+      return edgeBlocksOf;
+    };
     struct EdgeTile {
       SmallVector<Rows> pieces;
       struct Run {
@@ -635,10 +670,27 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                          });
     };
     // One forall per column part and lane part.
-    for (size_t loopIndex = 0; loopIndex < columns.size() * laneBlocks.size(); ++loopIndex) {
-      const ColumnPart &cols = columns[loopIndex / laneBlocks.size()];
-      ArrayRef<int64_t> edgeBlocks = edgeBlocksOf[loopIndex / laneBlocks.size()];
-      const LaneBlocks &part = laneBlocks[loopIndex % laneBlocks.size()];
+    struct TileLoop {
+      LaneBlocks part;
+      ColumnPart cols;
+      SmallVector<int64_t> edgeBlocks;
+    };
+    SmallVector<TileLoop> loops;
+    SmallVector<SmallVector<SmallVector<int64_t>>> edgesOf;
+    size_t mostColumnParts = 0;
+    for (ArrayRef<ColumnPart> columns : columnsOf) {
+      edgesOf.push_back(edgeBlocksOf(columns));
+      mostColumnParts = std::max(mostColumnParts, columns.size());
+    }
+    // Column parts outer, lane parts inner.
+    for (size_t c = 0; c < mostColumnParts; ++c)
+      for (auto [part, columns, edges] : llvm::zip(laneBlocks, columnsOf, edgesOf))
+        if (c < columns.size())
+          loops.push_back({part, columns[c], edges[c]});
+    for (const TileLoop &loop : loops) {
+      const ColumnPart &cols = loop.cols;
+      ArrayRef<int64_t> edgeBlocks = loop.edgeBlocks;
+      const LaneBlocks &part = loop.part;
       const int64_t owTile = cols.rows, owBlocks = cols.blocks();
       const int64_t fTile = part.fTile;
       auto accType = RankedTensorType::get({owTile, fTile}, f32);
@@ -780,13 +832,18 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           // convs with a residual add 3-9% faster, its forward 2.4%.
           if (epilogue)
             vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, owTile, fTile, offsets);
-          Value acc0 =
-              fromZero ? linalg::FillOp::create(ob, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
+          // Filled in each case of the edge switch, not once before it: then every case writes into
+          // the same version of the slice. (With the fill before it, the default case, which
+          // overwrites the whole tile, wrote into the slice and the others into the filled one, and
+          // bufferization copied the tile, once AVX2's 24-lane tiles filled it with three writes.)
+          auto startTile = [&](OpBuilder &nb) -> Value {
+            return fromZero ? linalg::FillOp::create(nb, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
+          };
           auto [kdLo, kdHi] = tapsFor(ob, 0, od);
           auto [khLo, khHi] = tapsFor(ob, 1, oh);
           auto wholeTile = [&](OpBuilder &nb) {
             return loopNest(
-                nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, startTile(nb), [&](OpBuilder &ib, ValueRange tap, Value acc) {
                   Value row =
                       loopOver(ib, {k[2]}, {1}, zeroTile(ib, owTile), [&](OpBuilder &rb, ValueRange kw, Value partial) {
                         return accumulate(rb, partial, n, od, oh, owb, fb, tap[0], tap[1], kw[0], index(rb, 0), C);
@@ -798,7 +855,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           // with slices of the tile carried instead, bufferization copied all but the first.
           auto edgeTileSums = [&](OpBuilder &nb, int64_t block) {
             EdgeTile tile = edgeTile(cols, block);
-            return loopNest(nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0,
+            return loopNest(nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, startTile(nb),
                             [&](OpBuilder &ib, ValueRange tap, Value acc) {
                               SmallVector<Value> rows;
                               for (Rows piece : tile.pieces)

@@ -1,6 +1,7 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-convs --canonicalize %s | FileCheck %s
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs),canonicalize,func.func(vidnet-cpu-vectorize-tiles),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=BUF
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs{vector-bits=256}),canonicalize)' %s | FileCheck %s --check-prefix=AVX2
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-convs{vector-bits=256}),canonicalize,func.func(vidnet-cpu-vectorize-tiles{vector-bits=256}),func.func(loop-invariant-subset-hoisting),canonicalize,one-shot-bufferize{bufferize-function-boundaries},cse,canonicalize)' %s | FileCheck %s --check-prefix=AVX2BUF
 
 // The maps of the packs (the module's maps come first): @packed's loops run in the filter's
 // order (taps, channels, lane blocks, lanes) and write [F/32][kd][kh][kw][C][32], so that each
@@ -32,7 +33,6 @@
 // CHECK: %[[WIDE:.*]] = scf.forall (%[[ITEM:.*]]) in (32) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (4, 8)
 // CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, 0] [1, 1, 1, 8, 32]
-// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x32xf32>)
 // CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#0
 // CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#0
 // CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
@@ -42,6 +42,7 @@
 // CHECK: %[[HHI:.*]] = arith.subi %c17, %[[H2]]
 // CHECK: %[[KHLO:.*]] = arith.maxsi %[[HLO]], %c0
 // CHECK: %[[KHHI:.*]] = arith.minsi %[[HHI]], %c3
+// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x32xf32>)
 // CHECK: scf.for %{{.*}} = %[[KDLO]] to %[[KDHI]] step %c1 iter_args(%{{.*}} = %[[TILE]])
 // CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}})
 // CHECK: %[[ROW0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x32xf32>)
@@ -81,17 +82,17 @@
 // BUF-NOT: memref.copy
 // BUF: return
 // With AVX2's 16 registers of 8 lanes (vector-bits=256), the same conv's tiles are 4 output
-// columns x 16 channels (8 accumulators; 8 x 32 would be 32 and spill): F padded to 48 only, in
-// three 16-lane blocks of one forall (4 x 8 rows x 2 column blocks x 3 filter blocks), and the
+// columns x 24 channels (12 accumulators; 8 x 32 would be 32 and spill): F padded to 48 only, in
+// two 24-lane blocks of one forall (4 x 8 rows x 2 column blocks x 2 filter blocks), and the
 // edge column block's rows in pieces of 1 and 3.
 // AVX2-LABEL: func.func @conv
 // AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // AVX2: tensor.empty() : tensor<1x4x8x8x48xf32>
-// AVX2: scf.forall (%{{.*}}) in (192)
-// AVX2: affine.delinearize_index %{{.*}} into (4, 8, 2, 3)
-// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<3x16xf32>)
-// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<1x16xf32>)
-// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// AVX2: scf.forall (%{{.*}}) in (128)
+// AVX2: affine.delinearize_index %{{.*}} into (4, 8, 2, 2)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<3x24xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<1x24xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<4x24xf32>)
 // AVX2-NOT: scf.forall (
 // AVX2: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [1, 4, 8, 8, 45] [1, 1, 1, 1, 1]
 func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tensor<1x4x8x8x45xf32> {
@@ -591,4 +592,44 @@ func.func @columns(%x: tensor<1x1x4x30x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> te
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<1x1x4x30x8xf32>, tensor<1x3x3x8x16xf32>) outs(%i : tensor<1x1x2x28x16xf32>) -> tensor<1x1x2x28x16xf32>
   return %y : tensor<1x1x2x28x16xf32>
+}
+
+// Tests three-vector lane blocks with AVX2 registers: F = 48 in two blocks of 24 lanes, each tile
+// 4 rows (12 accumulators), so 14 columns are three 4-row tiles and a 2-row tail at column 12.
+// Block 0 is an edge tile (its row 0 reads the left zero column at kw = 0), and the tail reads
+// the right one at kw = 2. Once vectorized, every vector is one register's row (the 24 lanes are
+// three 8-lane vectors), and once bufferized nothing is allocated or copied per tile: each edge
+// case fills the tile itself.
+// AVX2-LABEL: func.func @three_vectors
+// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x1x14x14x48xf32>
+// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (84) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: %[[IDX:.*]]:3 = affine.delinearize_index %{{.*}} into (14, 3, 2)
+// AVX2: scf.index_switch %[[IDX]]#1 -> tensor<4x24xf32>
+// AVX2: case 0 {
+// AVX2: linalg.fill {{.*}} -> tensor<4x24xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<3x24xf32>)
+// AVX2: default {
+// AVX2: linalg.fill {{.*}} -> tensor<4x24xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<4x24xf32>)
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, %{{.*}}, %{{.*}}] [1, 1, 1, 4, 24]
+// AVX2: scf.forall (%{{.*}}) in (28) shared_outs(%[[OUT2:.*]] = %[[MAIN]])
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<1x24xf32>)
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, 0, %{{.*}}, 12, %{{.*}}] [1, 1, 1, 2, 24]
+// AVX2BUF-LABEL: func.func @three_vectors
+// AVX2BUF-NOT: vector<{{[0-9x]*}}24xf32>
+// AVX2BUF: memref.alloc() {{.*}} : memref<1x1x14x14x48xf32>
+// AVX2BUF-NEXT: scf.forall
+// AVX2BUF-NOT: memref.alloc
+// AVX2BUF-NOT: memref.copy
+// AVX2BUF-NOT: vector<{{[0-9x]*}}24xf32>
+// AVX2BUF: return
+func.func @three_vectors(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x48xf32>) -> tensor<1x1x14x14x48xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x1x14x14x8xf32> to tensor<1x1x16x16x8xf32>
+  %e = tensor.empty() : tensor<1x1x14x14x48xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x14x14x48xf32>) -> tensor<1x1x14x14x48xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x1x16x16x8xf32>, tensor<1x3x3x8x48xf32>) outs(%i : tensor<1x1x14x14x48xf32>) -> tensor<1x1x14x14x48xf32>
+  return %y : tensor<1x1x14x14x48xf32>
 }

@@ -1,5 +1,6 @@
 // RUN: vidnet-opt --vidnet-cpu-vectorize-tiles %s | FileCheck %s
 // RUN: vidnet-opt --vidnet-cpu-vectorize-tiles --loop-invariant-subset-hoisting --canonicalize %s | FileCheck %s --check-prefix=HOIST
+// RUN: vidnet-opt --vidnet-cpu-vectorize-tiles=vector-bits=256 --canonicalize --cse %s | FileCheck %s --check-prefix=AVX2
 
 // Tests that a register-sized matmul tile becomes one vector.fma per (row, k) on 32-lane
 // rows, with each A element read as a scalar and broadcast (no lane shuffles), and that
@@ -123,4 +124,43 @@ func.func @transpose_block(%w: tensor<64x64xf32>, %out: tensor<16x16xf32>, %i: i
       : tensor<64x64xf32>, vector<16x16xf32>
   %r = vector.transfer_write %block, %out[%c0, %c0] {in_bounds = [true, true]} : vector<16x16xf32>, tensor<16x16xf32>
   return %r : tensor<16x16xf32>
+}
+
+// Tests that with AVX2 registers (8 lanes) a tile of 24 lanes, three registers, is unrolled into
+// one-register rows (LLVM widens a <24 x float> to 32 lanes and moves it through the stack),
+// and that each A element's broadcast serves the three registers of its row before the next
+// row's: k outermost, then rows, then registers. A 32-lane tile (a power of two of registers)
+// is left whole for LLVM to split.
+// AVX2-LABEL: func.func @three_registers
+// AVX2-NOT: vector<4x24xf32>
+// AVX2-NOT: vector<24xf32>
+// AVX2: %[[A00:.*]] = tensor.extract %{{.*}}[%c0, %c0] : tensor<4x8xf32>
+// AVX2: %[[B00:.*]] = vector.broadcast %[[A00]] : f32 to vector<8xf32>
+// AVX2-NOT: tensor.extract
+// AVX2: vector.fma %[[B00]], %{{.*}}, %{{.*}} : vector<8xf32>
+// AVX2-NOT: tensor.extract
+// AVX2: vector.fma %[[B00]], %{{.*}}, %{{.*}} : vector<8xf32>
+// AVX2-NOT: tensor.extract
+// AVX2: vector.fma %[[B00]], %{{.*}}, %{{.*}} : vector<8xf32>
+// AVX2: tensor.extract %{{.*}}[%c1, %c0] : tensor<4x8xf32>
+// AVX2-COUNT-3: vector.fma
+// AVX2: tensor.extract %{{.*}}[%c2, %c0] : tensor<4x8xf32>
+// AVX2-COUNT-3: vector.fma
+// AVX2: tensor.extract %{{.*}}[%c3, %c0] : tensor<4x8xf32>
+// AVX2-COUNT-3: vector.fma
+// AVX2: tensor.extract %{{.*}}[%c0, %c1] : tensor<4x8xf32>
+// AVX2-COUNT-84: vector.fma
+// AVX2-NOT: vector.fma
+// AVX2-COUNT-12: vector.transfer_write %{{.*}} : vector<1x8xf32>, tensor<4x24xf32>
+// AVX2-NOT: vector<4x24xf32>
+// AVX2-LABEL: func.func @two_registers
+// AVX2: vector.transfer_read %{{.*}} : tensor<6x16xf32>, vector<6x16xf32>
+// AVX2: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>
+func.func @three_registers(%a: tensor<4x8xf32>, %b: tensor<8x24xf32>, %acc: tensor<4x24xf32>) -> tensor<4x24xf32> {
+  %m = linalg.matmul ins(%a, %b : tensor<4x8xf32>, tensor<8x24xf32>) outs(%acc : tensor<4x24xf32>) -> tensor<4x24xf32>
+  return %m : tensor<4x24xf32>
+}
+func.func @two_registers(%a: tensor<6x8xf32>, %b: tensor<8x16xf32>, %acc: tensor<6x16xf32>) -> tensor<6x16xf32> {
+  %m = linalg.matmul ins(%a, %b : tensor<6x8xf32>, tensor<8x16xf32>) outs(%acc : tensor<6x16xf32>) -> tensor<6x16xf32>
+  return %m : tensor<6x16xf32>
 }
