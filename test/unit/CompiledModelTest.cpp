@@ -298,6 +298,14 @@ TEST(CompiledModelVectorWidths, Avx2TilesMatchReference) {
   checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 4, 32, 32}, cpu::namedTarget("x86-64-v3"));
 }
 
+// At 8x56x56 the small R(2+1)D's last stage is 2x7x7: its 1x3x3 convs (and their data
+// gradients) take AVX2's frame-pair tiles, two output frames' rows of 7 columns per tile.
+TEST(CompiledModelVectorWidths, Avx2FramePairTilesMatchReference) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "this CPU has no AVX2 and FMA to run an x86-64-v3 bundle";
+  checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 8, 56, 56}, cpu::namedTarget("x86-64-v3"));
+}
+
 TEST(CompiledModelVectorWidths, Avx512TilesMatchReference) {
   if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
       !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))

@@ -377,11 +377,31 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         fTile = laneBlocks.front().fTile;
       }
     }
+    // Rows too long for a two-vector tile of 16 registers but short enough for two of them in
+    // one-vector tiles (OW = 7: 7 x 16 would be 14 accumulators and 3 more registers), of a conv
+    // whose output frames read the same taps (k_D = 1, no D padding): each tile is the row of two
+    // output frames, one vector of lanes: 14 accumulators, a filter vector and a broadcast.
+    // Otherwise the row is 2 x 4 padded columns of 8 FMA chains. Zen 2, 2 threads, alternating
+    // runs: mc3_18's 1x3x3 512->512 convs at 8x7x7 48-54% -> 63-69% of the peak, the same bits.
+    // Not strided along H or W: the input of a pair of frames of mc3_18's 1x3x3 256->512 /1x2x2
+    // (2 x 16 x 16 x 256 floats) is more than the L2 holds, each filter block read it again
+    // from L3, and the conv went from 54% to 45%.
+    const bool framePairs = regs.count < 32 && !reductionOuter && k[0] == 1 && !axes.padded[0] && s[1] == 1 &&
+                            s[2] == 1 && out[1] % 2 == 0 && OW > convTileRows(regs) && 2 * OW + 2 <= regs.count;
+    if (framePairs) {
+      laneBlocks = {{0, paddedF, regs.lanes}};
+      fTile = regs.lanes;
+    }
     // Each lane part's output columns: reduction-outer items sum a whole output block in one loop
     // nest over its tiles, so they keep one part.
     SmallVector<SmallVector<ColumnPart>> columnsOf;
     paddedOW = 0;
     for (const LaneBlocks &part : laneBlocks) {
+      if (framePairs) {
+        columnsOf.push_back({ColumnPart{0, OW, OW}});
+        paddedOW = OW;
+        continue;
+      }
       columnsOf.push_back(reductionOuter ? SmallVector<ColumnPart>{paddedColumns(OW, convTileRows(regs, part.fTile))}
                                          : columnParts(OW, regs, part.fTile));
       paddedOW = std::max(paddedOW, columnsOf.back().back().base + columnsOf.back().back().columns);
@@ -698,22 +718,26 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
 
       // accs[i] += the products of rows pieces[i] of the tile at one reduction range [c0, c0 + cCount)
       // of tap (kd, kh, kw), in steps of cTile: the only place a tile's products are summed.
+      // A piece's output frame is od + frames[i] (frame-pair tiles; od for all when frames is empty).
       auto accumulateRows = [&](OpBuilder &nb, ArrayRef<Rows> pieces, ValueRange accs, Value n, Value od, Value oh,
-                                Value owb, Value fb, Value kd, Value kh, Value kw, Value c0,
-                                int64_t cCount) -> SmallVector<Value> {
-        Value id = arith::AddIOp::create(nb, loc, times(nb, od, s[0]), kd);
+                                Value owb, Value fb, Value kd, Value kh, Value kw, Value c0, int64_t cCount,
+                                ArrayRef<int64_t> frames = {}) -> SmallVector<Value> {
         Value ih = arith::AddIOp::create(nb, loc, times(nb, oh, s[1]), kh);
         Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
-        SmallVector<Value> pieceColumns;
-        for (Rows piece : pieces)
+        SmallVector<Value> pieceColumns, pieceFrames;
+        for (auto [i, piece] : llvm::enumerate(pieces)) {
           pieceColumns.push_back(
               piece.begin == 0 ? iw : arith::AddIOp::create(nb, loc, iw, index(nb, piece.begin * s[2])).getResult());
+          const int64_t frame = frames.empty() ? 0 : frames[i];
+          Value outFrame = frame == 0 ? od : arith::AddIOp::create(nb, loc, od, index(nb, frame)).getResult();
+          pieceFrames.push_back(arith::AddIOp::create(nb, loc, times(nb, outFrame, s[0]), kd));
+        }
         scf::LoopNest channels = scf::buildLoopNest(
             nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
             ValueRange{index(nb, cTile)}, accs,
             [&](OpBuilder &ib, Location il, ValueRange c, ValueRange accs) -> scf::ValueVector {
               SmallVector<Value> lhs;
-              for (auto [piece, column] : llvm::zip(pieces, pieceColumns))
+              for (auto [piece, column, id] : llvm::zip(pieces, pieceColumns, pieceFrames))
                 lhs.push_back(tensor::ExtractSliceOp::create(
                     ib, il, RankedTensorType::get({piece.size(), cTile}, f32), x, ofr({n, id, ih, column, c[0]}),
                     attrs(ib, {1, 1, 1, piece.size(), cTile}), attrs(ib, {1, 1, 1, s[2], 1})));
@@ -773,8 +797,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       // leaves kMinReductionOuterItems items for the threads.
       const int64_t clipsPerItem = largestDivisorUpTo(
           out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
-      const int64_t items =
-          reductionOuter ? out[0] / clipsPerItem * fBlocks : out[0] * fBlocks * out[1] * out[2] * owBlocks;
+      const int64_t items = reductionOuter ? out[0] / clipsPerItem * fBlocks
+                                           : out[0] * fBlocks * out[1] / (framePairs ? 2 : 1) * out[2] * owBlocks;
       // The part's share of the conv's products (its real lanes), for the profile.
       vidnet::cpu::LoopInfo info = describe(op);
       info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
@@ -792,7 +816,99 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
         SmallVector<OpFoldResult> offsets, sizes;
         Value result;
-        if (!reductionOuter) {
+        if (framePairs) {
+          // forall (n, frame pair, f-block, oh): the tile is row oh of frames od and od + 1, each
+          // in its edge pieces (or whole), all summed in one pass over the taps and channels.
+          const bool filterInner = taps * C * paddedF * 4 <= kWholeFilterL2Bytes;
+          SmallVector<int64_t> shape = filterInner ? SmallVector<int64_t>{out[0], out[1] / 2, out[2], fBlocks}
+                                                   : SmallVector<int64_t>{out[0], out[1] / 2, fBlocks, out[2]};
+          auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item, shape);
+          Value n = split.getResult(0), od = times(ob, split.getResult(1), 2);
+          Value oh = split.getResult(filterInner ? 2 : 3), fb = laneOf(ob, split.getResult(filterInner ? 3 : 2));
+          offsets = ofr({n, od, oh, index(ob, 0), fb});
+          sizes = attrs(ob, {1, 2, 1, OW, fTile});
+          auto pairType = RankedTensorType::get({2, OW, fTile}, f32);
+          Value pair =
+              tensor::ExtractSliceOp::create(ob, loc, pairType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          auto frameOffsets = [&](OpBuilder &nb, int64_t frame) {
+            SmallVector<OpFoldResult> at(offsets);
+            if (frame > 0)
+              at[1] = arith::AddIOp::create(nb, loc, od, index(nb, frame)).getResult();
+            return at;
+          };
+          if (epilogue)
+            for (int64_t frame = 0; frame < 2; ++frame)
+              vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, OW, fTile, frameOffsets(ob, frame));
+          auto rowsType = [&](int64_t rows) { return VectorType::get({rows, fTile}, f32); };
+          auto readRows = [&](OpBuilder &nb, Value from, ValueRange at, int64_t rows) -> Value {
+            return vector::TransferReadOp::create(nb, loc, rowsType(rows), from, at, zero, ArrayRef<bool>{true, true});
+          };
+          auto writeRows = [&](OpBuilder &nb, Value v, Value into, ValueRange at) -> Value {
+            return vector::TransferWriteOp::create(nb, loc, v, into, at, ArrayRef<bool>{true, true}).getResult();
+          };
+          Value acc0 = pair;
+          if (fromZero) {
+            Value zeros = arith::ConstantOp::create(ob, loc, DenseElementsAttr::get(rowsType(OW), 0.0f));
+            for (int64_t frame = 0; frame < 2; ++frame)
+              acc0 = writeRows(ob, zeros, acc0, ValueRange{index(ob, frame), index(ob, 0), index(ob, 0)});
+          }
+          EdgeTile tile;
+          if (edgeBlocks.empty()) {
+            tile.pieces = {Rows{0, OW}};
+            tile.runs = {{0, k[2], {0}}};
+          } else {
+            tile = edgeTile(cols, 0);
+          }
+          const int64_t pieceCount = tile.pieces.size();
+          auto [khLo, khHi] = tapsFor(ob, 1, oh);
+          result = loopNest(ob, {index(ob, 0), khLo}, {index(ob, 1), khHi}, {1, 1}, acc0,
+                            [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                              // rows[frame * pieceCount + i]: piece i of the frame.
+                              SmallVector<Value> rows;
+                              for (int64_t frame = 0; frame < 2; ++frame)
+                                for (Rows piece : tile.pieces)
+                                  rows.push_back(zeroTile(ib, piece.size()));
+                              for (const EdgeTile::Run &run : tile.runs) {
+                                SmallVector<Rows> pieces;
+                                SmallVector<Value> partials;
+                                SmallVector<int64_t> frames, at;
+                                for (int64_t frame = 0; frame < 2; ++frame)
+                                  for (int64_t i : run.pieces) {
+                                    pieces.push_back(tile.pieces[i]);
+                                    partials.push_back(rows[frame * pieceCount + i]);
+                                    frames.push_back(frame);
+                                    at.push_back(frame * pieceCount + i);
+                                  }
+                                SmallVector<Value> summed =
+                                    loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
+                                              [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
+                                                return accumulateRows(rb, pieces, partials, n, od, oh, index(rb, 0), fb,
+                                                                      tap[0], tap[1], kw[0], index(rb, 0), C, frames);
+                                              });
+                                for (auto [i, sum] : llvm::zip(at, summed))
+                                  rows[i] = sum;
+                              }
+                              for (int64_t frame = 0; frame < 2; ++frame)
+                                for (auto [piece, row] :
+                                     llvm::zip(tile.pieces, ArrayRef(rows).slice(frame * pieceCount, pieceCount))) {
+                                  SmallVector<Value> where{index(ib, frame), index(ib, piece.begin), index(ib, 0)};
+                                  Value sum = arith::AddFOp::create(
+                                      ib, loc, readRows(ib, acc, where, piece.size()),
+                                      readRows(ib, row, {index(ib, 0), index(ib, 0)}, piece.size()));
+                                  acc = writeRows(ib, sum, acc, where);
+                                }
+                              return acc;
+                            });
+          if (epilogue)
+            for (int64_t frame = 0; frame < 2; ++frame) {
+              auto rowType = RankedTensorType::get({OW, fTile}, f32);
+              SmallVector<OpFoldResult> at = attrs(ob, {frame, 0, 0}), size = attrs(ob, {1, OW, fTile}),
+                                        unit = attrs(ob, {1, 1, 1});
+              Value row = tensor::ExtractSliceOp::create(ob, loc, rowType, result, at, size, unit);
+              row = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, row, frameOffsets(ob, frame));
+              result = tensor::InsertSliceOp::create(ob, loc, row, result, at, size, unit);
+            }
+        } else if (!reductionOuter) {
           // forall (n, od, f-block, oh, ow-block): acc = out tile; for taps, c-blocks: acc += ...
           // Each filter block's tiles are consecutive for one output frame, whose input frames
           // (2.6 MB for r3d_18's layer1) each block reads again from L3. With f-block above od,

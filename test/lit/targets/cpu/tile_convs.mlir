@@ -633,3 +633,40 @@ func.func @three_vectors(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x48xf32>
        ins(%p, %w : tensor<1x1x16x16x8xf32>, tensor<1x3x3x8x48xf32>) outs(%i : tensor<1x1x14x14x48xf32>) -> tensor<1x1x14x14x48xf32>
   return %y : tensor<1x1x14x14x48xf32>
 }
+
+// Tests frame pairs with AVX2 registers: a 1x3x3 conv with 7 output columns (a 6-row tile of two
+// vectors would leave a 1-column tail, 7 x 16 would be 14 accumulators and no register for the
+// filter) and 2 output frames: one item per output row and 8-lane filter block, its tile the row
+// of both frames (2 x 7 rows of one vector: 14 accumulators), in edge pieces of rows 0, 1-5 and
+// 6 per frame, each frame's pieces reading its own input frame. The pair is one slice of the
+// output, started from zeros and stored whole; once bufferized, nothing is allocated or copied
+// per item.
+// AVX2-LABEL: func.func @frame_pairs
+// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x2x7x7x16xf32>
+// AVX2: scf.forall (%{{.*}}) in (14) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (7, 2)
+// AVX2: %[[PAIR:.*]] = tensor.extract_slice %[[OUT]][0, 0, %[[IDX]]#0, 0, %{{.*}}] [1, 2, 1, 7, 8] [1, 1, 1, 1, 1] : tensor<1x2x7x7x16xf32> to tensor<2x7x8xf32>
+// AVX2: vector.transfer_write %{{.*}}, %[[PAIR]][%c0, %c0, %c0] {{.*}} : vector<7x8xf32>, tensor<2x7x8xf32>
+// AVX2: vector.transfer_write %{{.*}}[%c1, %c0, %c0] {{.*}} : vector<7x8xf32>, tensor<2x7x8xf32>
+// AVX2-DAG: tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, 1, 0] [1, 1, 1, 5, 8] {{.*}} : tensor<1x2x9x9x8xf32> to tensor<5x8xf32>
+// AVX2-DAG: tensor.extract_slice %{{.*}}[0, 1, %{{.*}}, 1, 0] [1, 1, 1, 5, 8] {{.*}} : tensor<1x2x9x9x8xf32> to tensor<5x8xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<5x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<5x8xf32>)
+// AVX2: vector.transfer_write %{{.*}}[%c0, %c1, %c0] {{.*}} : vector<5x8xf32>, tensor<2x7x8xf32>
+// AVX2: vector.transfer_write %{{.*}}[%c1, %c6, %c0] {{.*}} : vector<1x8xf32>, tensor<2x7x8xf32>
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, 0, %{{.*}}] [1, 2, 1, 7, 8]
+// AVX2BUF-LABEL: func.func @frame_pairs
+// AVX2BUF: memref.alloc() {{.*}} : memref<1x2x7x7x16xf32>
+// AVX2BUF-NEXT: scf.forall
+// AVX2BUF-NOT: memref.alloc
+// AVX2BUF-NOT: memref.copy
+// AVX2BUF: return
+func.func @frame_pairs(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> tensor<1x2x7x7x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x2x7x7x8xf32> to tensor<1x2x9x9x8xf32>
+  %e = tensor.empty() : tensor<1x2x7x7x16xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x7x7x16xf32>) -> tensor<1x2x7x7x16xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x2x9x9x8xf32>, tensor<1x3x3x8x16xf32>) outs(%i : tensor<1x2x7x7x16xf32>) -> tensor<1x2x7x7x16xf32>
+  return %y : tensor<1x2x7x7x16xf32>
+}
