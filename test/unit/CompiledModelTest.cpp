@@ -306,6 +306,14 @@ TEST(CompiledModelVectorWidths, Avx2FramePairTilesMatchReference) {
   checkModel("examples/tiny_r2plus1d.vnet", false, 2018, true, Shape{3, 8, 56, 56}, cpu::namedTarget("x86-64-v3"));
 }
 
+// At 4x64x64 the small R3D's first stage has 32 columns, 5 x 6 + 2 with AVX2: the 2-column
+// tail's tiles (forward and data gradients) take two output rows each.
+TEST(CompiledModelVectorWidths, Avx2RowPairTilesMatchReference) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "this CPU has no AVX2 and FMA to run an x86-64-v3 bundle";
+  checkModel("examples/tiny_r3d.vnet", false, 2018, true, Shape{3, 4, 64, 64}, cpu::namedTarget("x86-64-v3"));
+}
+
 TEST(CompiledModelVectorWidths, Avx512TilesMatchReference) {
   if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
       !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))

@@ -690,10 +690,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                          });
     };
     // One forall per column part and lane part.
+    // A loop's tiles are one output row of one frame, or (pairAxis 1) the rows of two output
+    // frames, or (pairAxis 2) two output rows of one frame.
     struct TileLoop {
       LaneBlocks part;
       ColumnPart cols;
       SmallVector<int64_t> edgeBlocks;
+      int pairAxis = 0;
     };
     SmallVector<TileLoop> loops;
     SmallVector<SmallVector<SmallVector<int64_t>>> edgesOf;
@@ -706,7 +709,17 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     for (size_t c = 0; c < mostColumnParts; ++c)
       for (auto [part, columns, edges] : llvm::zip(laneBlocks, columnsOf, edgesOf))
         if (c < columns.size())
-          loops.push_back({part, columns[c], edges[c]});
+          loops.push_back({part, columns[c], edges[c], framePairs ? 1 : 0});
+    // A tail part of at most a third of the tile's rows (56 columns as 9 x 6 + 2 with AVX2: 4 FMA
+    // chains) takes two output rows per tile (2 x 2 x 16: 8 chains). Rows oh and oh + 1 read the
+    // taps along H that either reads: the products with the zero rows of the padded input that
+    // one of them would skip are +0 and leave its sums as they were. Zen 2, 2 threads, alternating
+    // runs: r3d_18's 3x3x3 64->64 convs at 8x56x56 82-84% -> 88-90% of the peak, the forward
+    // 378-380 -> 365-376 ms.
+    for (TileLoop &loop : loops)
+      if (!reductionOuter && !framePairs && loop.cols.base > 0 && loop.cols.blocks() == 1 && out[2] % 2 == 0 &&
+          3 * loop.cols.rows <= convTileRows(regs, loop.part.fTile) && loop.edgeBlocks.empty())
+        loop.pairAxis = 2;
     for (const TileLoop &loop : loops) {
       const ColumnPart &cols = loop.cols;
       ArrayRef<int64_t> edgeBlocks = loop.edgeBlocks;
@@ -718,26 +731,29 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
 
       // accs[i] += the products of rows pieces[i] of the tile at one reduction range [c0, c0 + cCount)
       // of tap (kd, kh, kw), in steps of cTile: the only place a tile's products are summed.
-      // A piece's output frame is od + frames[i] (frame-pair tiles; od for all when frames is empty).
+      // A piece's output frame is od + members[i] (pairAxis 1) or its output row oh + members[i]
+      // (pairAxis 2): the pieces of pair tiles.
       auto accumulateRows = [&](OpBuilder &nb, ArrayRef<Rows> pieces, ValueRange accs, Value n, Value od, Value oh,
                                 Value owb, Value fb, Value kd, Value kh, Value kw, Value c0, int64_t cCount,
-                                ArrayRef<int64_t> frames = {}) -> SmallVector<Value> {
-        Value ih = arith::AddIOp::create(nb, loc, times(nb, oh, s[1]), kh);
+                                ArrayRef<int64_t> members = {}) -> SmallVector<Value> {
         Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
-        SmallVector<Value> pieceColumns, pieceFrames;
+        auto shifted = [&](Value o, int axis, int64_t i) -> Value {
+          const int64_t by = members.empty() || loop.pairAxis != axis ? 0 : members[i];
+          return by == 0 ? o : arith::AddIOp::create(nb, loc, o, index(nb, by)).getResult();
+        };
+        SmallVector<Value> pieceColumns, pieceFrames, pieceRows;
         for (auto [i, piece] : llvm::enumerate(pieces)) {
           pieceColumns.push_back(
               piece.begin == 0 ? iw : arith::AddIOp::create(nb, loc, iw, index(nb, piece.begin * s[2])).getResult());
-          const int64_t frame = frames.empty() ? 0 : frames[i];
-          Value outFrame = frame == 0 ? od : arith::AddIOp::create(nb, loc, od, index(nb, frame)).getResult();
-          pieceFrames.push_back(arith::AddIOp::create(nb, loc, times(nb, outFrame, s[0]), kd));
+          pieceFrames.push_back(arith::AddIOp::create(nb, loc, times(nb, shifted(od, 1, i), s[0]), kd));
+          pieceRows.push_back(arith::AddIOp::create(nb, loc, times(nb, shifted(oh, 2, i), s[1]), kh));
         }
         scf::LoopNest channels = scf::buildLoopNest(
             nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
             ValueRange{index(nb, cTile)}, accs,
             [&](OpBuilder &ib, Location il, ValueRange c, ValueRange accs) -> scf::ValueVector {
               SmallVector<Value> lhs;
-              for (auto [piece, column, id] : llvm::zip(pieces, pieceColumns, pieceFrames))
+              for (auto [piece, column, id, ih] : llvm::zip(pieces, pieceColumns, pieceFrames, pieceRows))
                 lhs.push_back(tensor::ExtractSliceOp::create(
                     ib, il, RankedTensorType::get({piece.size(), cTile}, f32), x, ofr({n, id, ih, column, c[0]}),
                     attrs(ib, {1, 1, 1, piece.size(), cTile}), attrs(ib, {1, 1, 1, s[2], 1})));
@@ -798,7 +814,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       const int64_t clipsPerItem = largestDivisorUpTo(
           out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
       const int64_t items = reductionOuter ? out[0] / clipsPerItem * fBlocks
-                                           : out[0] * fBlocks * out[1] / (framePairs ? 2 : 1) * out[2] * owBlocks;
+                                           : out[0] * fBlocks * out[1] * out[2] * owBlocks / (loop.pairAxis ? 2 : 1);
       // The part's share of the conv's products (its real lanes), for the profile.
       vidnet::cpu::LoopInfo info = describe(op);
       info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
@@ -816,29 +832,35 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
         SmallVector<OpFoldResult> offsets, sizes;
         Value result;
-        if (framePairs) {
-          // forall (n, frame pair, f-block, oh): the tile is row oh of frames od and od + 1, each
-          // in its edge pieces (or whole), all summed in one pass over the taps and channels.
+        if (loop.pairAxis) {
+          // forall (n, od, f-block, oh) over frame pairs or row pairs (filter blocks inner when
+          // the whole filter stays in L2, as below): the tile is the part's columns of rows
+          // (od, oh) and (od + 1, oh), or (od, oh) and (od, oh + 1), each in its edge pieces (or
+          // whole), all summed in one pass over the taps and channels.
+          const int axis = loop.pairAxis;
           const bool filterInner = taps * C * paddedF * 4 <= kWholeFilterL2Bytes;
-          SmallVector<int64_t> shape = filterInner ? SmallVector<int64_t>{out[0], out[1] / 2, out[2], fBlocks}
-                                                   : SmallVector<int64_t>{out[0], out[1] / 2, fBlocks, out[2]};
+          const int64_t frames = axis == 1 ? out[1] / 2 : out[1], rows = axis == 2 ? out[2] / 2 : out[2];
+          SmallVector<int64_t> shape = filterInner ? SmallVector<int64_t>{out[0], frames, rows, fBlocks}
+                                                   : SmallVector<int64_t>{out[0], frames, fBlocks, rows};
           auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item, shape);
-          Value n = split.getResult(0), od = times(ob, split.getResult(1), 2);
-          Value oh = split.getResult(filterInner ? 2 : 3), fb = laneOf(ob, split.getResult(filterInner ? 3 : 2));
-          offsets = ofr({n, od, oh, index(ob, 0), fb});
-          sizes = attrs(ob, {1, 2, 1, OW, fTile});
-          auto pairType = RankedTensorType::get({2, OW, fTile}, f32);
+          Value n = split.getResult(0), od = times(ob, split.getResult(1), axis == 1 ? 2 : 1);
+          Value oh = times(ob, split.getResult(filterInner ? 2 : 3), axis == 2 ? 2 : 1);
+          Value fb = laneOf(ob, split.getResult(filterInner ? 3 : 2));
+          const int64_t width = cols.columns;
+          offsets = ofr({n, od, oh, index(ob, cols.base), fb});
+          sizes = attrs(ob, {1, axis == 1 ? 2 : 1, axis == 2 ? 2 : 1, width, fTile});
+          auto pairType = RankedTensorType::get({2, width, fTile}, f32);
           Value pair =
               tensor::ExtractSliceOp::create(ob, loc, pairType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
-          auto frameOffsets = [&](OpBuilder &nb, int64_t frame) {
+          auto frameOffsets = [&](OpBuilder &nb, int64_t member) {
             SmallVector<OpFoldResult> at(offsets);
-            if (frame > 0)
-              at[1] = arith::AddIOp::create(nb, loc, od, index(nb, frame)).getResult();
+            if (member > 0)
+              at[axis] = arith::AddIOp::create(nb, loc, axis == 1 ? od : oh, index(nb, member)).getResult();
             return at;
           };
           if (epilogue)
             for (int64_t frame = 0; frame < 2; ++frame)
-              vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, OW, fTile, frameOffsets(ob, frame));
+              vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, width, fTile, frameOffsets(ob, frame));
           auto rowsType = [&](int64_t rows) { return VectorType::get({rows, fTile}, f32); };
           auto readRows = [&](OpBuilder &nb, Value from, ValueRange at, int64_t rows) -> Value {
             return vector::TransferReadOp::create(nb, loc, rowsType(rows), from, at, zero, ArrayRef<bool>{true, true});
@@ -848,61 +870,63 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           };
           Value acc0 = pair;
           if (fromZero) {
-            Value zeros = arith::ConstantOp::create(ob, loc, DenseElementsAttr::get(rowsType(OW), 0.0f));
+            Value zeros = arith::ConstantOp::create(ob, loc, DenseElementsAttr::get(rowsType(width), 0.0f));
             for (int64_t frame = 0; frame < 2; ++frame)
               acc0 = writeRows(ob, zeros, acc0, ValueRange{index(ob, frame), index(ob, 0), index(ob, 0)});
           }
           EdgeTile tile;
           if (edgeBlocks.empty()) {
-            tile.pieces = {Rows{0, OW}};
+            tile.pieces = {Rows{0, width}};
             tile.runs = {{0, k[2], {0}}};
           } else {
             tile = edgeTile(cols, 0);
           }
           const int64_t pieceCount = tile.pieces.size();
+          auto [kdLo, kdHi] = tapsFor(ob, 0, od);
           auto [khLo, khHi] = tapsFor(ob, 1, oh);
-          result = loopNest(ob, {index(ob, 0), khLo}, {index(ob, 1), khHi}, {1, 1}, acc0,
-                            [&](OpBuilder &ib, ValueRange tap, Value acc) {
-                              // rows[frame * pieceCount + i]: piece i of the frame.
-                              SmallVector<Value> rows;
-                              for (int64_t frame = 0; frame < 2; ++frame)
-                                for (Rows piece : tile.pieces)
-                                  rows.push_back(zeroTile(ib, piece.size()));
-                              for (const EdgeTile::Run &run : tile.runs) {
-                                SmallVector<Rows> pieces;
-                                SmallVector<Value> partials;
-                                SmallVector<int64_t> frames, at;
-                                for (int64_t frame = 0; frame < 2; ++frame)
-                                  for (int64_t i : run.pieces) {
-                                    pieces.push_back(tile.pieces[i]);
-                                    partials.push_back(rows[frame * pieceCount + i]);
-                                    frames.push_back(frame);
-                                    at.push_back(frame * pieceCount + i);
-                                  }
-                                SmallVector<Value> summed =
-                                    loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
-                                              [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
-                                                return accumulateRows(rb, pieces, partials, n, od, oh, index(rb, 0), fb,
-                                                                      tap[0], tap[1], kw[0], index(rb, 0), C, frames);
-                                              });
-                                for (auto [i, sum] : llvm::zip(at, summed))
-                                  rows[i] = sum;
-                              }
-                              for (int64_t frame = 0; frame < 2; ++frame)
-                                for (auto [piece, row] :
-                                     llvm::zip(tile.pieces, ArrayRef(rows).slice(frame * pieceCount, pieceCount))) {
-                                  SmallVector<Value> where{index(ib, frame), index(ib, piece.begin), index(ib, 0)};
-                                  Value sum = arith::AddFOp::create(
-                                      ib, loc, readRows(ib, acc, where, piece.size()),
-                                      readRows(ib, row, {index(ib, 0), index(ib, 0)}, piece.size()));
-                                  acc = writeRows(ib, sum, acc, where);
-                                }
-                              return acc;
-                            });
+          if (axis == 2) // the taps either row reads: from the second's first to the first's end
+            khLo = tapsFor(ob, 1, arith::AddIOp::create(ob, loc, oh, index(ob, 1))).first;
+          result =
+              loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                // rows[frame * pieceCount + i]: piece i of the frame.
+                SmallVector<Value> rows;
+                for (int64_t frame = 0; frame < 2; ++frame)
+                  for (Rows piece : tile.pieces)
+                    rows.push_back(zeroTile(ib, piece.size()));
+                for (const EdgeTile::Run &run : tile.runs) {
+                  SmallVector<Rows> pieces;
+                  SmallVector<Value> partials;
+                  SmallVector<int64_t> frames, at;
+                  for (int64_t frame = 0; frame < 2; ++frame)
+                    for (int64_t i : run.pieces) {
+                      pieces.push_back(tile.pieces[i]);
+                      partials.push_back(rows[frame * pieceCount + i]);
+                      frames.push_back(frame);
+                      at.push_back(frame * pieceCount + i);
+                    }
+                  SmallVector<Value> summed =
+                      loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
+                                [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
+                                  return accumulateRows(rb, pieces, partials, n, od, oh, index(rb, cols.base), fb,
+                                                        tap[0], tap[1], kw[0], index(rb, 0), C, frames);
+                                });
+                  for (auto [i, sum] : llvm::zip(at, summed))
+                    rows[i] = sum;
+                }
+                for (int64_t frame = 0; frame < 2; ++frame)
+                  for (auto [piece, row] :
+                       llvm::zip(tile.pieces, ArrayRef(rows).slice(frame * pieceCount, pieceCount))) {
+                    SmallVector<Value> where{index(ib, frame), index(ib, piece.begin), index(ib, 0)};
+                    Value sum = arith::AddFOp::create(ib, loc, readRows(ib, acc, where, piece.size()),
+                                                      readRows(ib, row, {index(ib, 0), index(ib, 0)}, piece.size()));
+                    acc = writeRows(ib, sum, acc, where);
+                  }
+                return acc;
+              });
           if (epilogue)
             for (int64_t frame = 0; frame < 2; ++frame) {
-              auto rowType = RankedTensorType::get({OW, fTile}, f32);
-              SmallVector<OpFoldResult> at = attrs(ob, {frame, 0, 0}), size = attrs(ob, {1, OW, fTile}),
+              auto rowType = RankedTensorType::get({width, fTile}, f32);
+              SmallVector<OpFoldResult> at = attrs(ob, {frame, 0, 0}), size = attrs(ob, {1, width, fTile}),
                                         unit = attrs(ob, {1, 1, 1});
               Value row = tensor::ExtractSliceOp::create(ob, loc, rowType, result, at, size, unit);
               row = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, row, frameOffsets(ob, frame));

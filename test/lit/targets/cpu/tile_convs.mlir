@@ -670,3 +670,33 @@ func.func @frame_pairs(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x16xf32>) ->
        ins(%p, %w : tensor<1x2x9x9x8xf32>, tensor<1x3x3x8x16xf32>) outs(%i : tensor<1x2x7x7x16xf32>) -> tensor<1x2x7x7x16xf32>
   return %y : tensor<1x2x7x7x16xf32>
 }
+
+// Tests row pairs with AVX2 registers: 26 columns as four 6-row tiles and a 2-column tail (a
+// third of a tile: 4 FMA chains alone), whose tiles take two output rows each (2 x 2 x 16: 8
+// chains), their pieces reading input rows oh + kh and oh + 1 + kh; the pair is one slice of the
+// output, and once bufferized nothing is allocated or copied per item.
+// AVX2-LABEL: func.func @row_pairs
+// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (16)
+// AVX2: tensor.parallel_insert_slice %{{.*}} [1, 1, 1, 6, 16]
+// AVX2: scf.forall (%[[ITEM:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[MAIN]])
+// AVX2: %[[OH:.*]] = arith.muli %[[ITEM]], %c2
+// AVX2: tensor.extract_slice %[[OUT]][0, 0, %[[OH]], 24, 0] [1, 1, 2, 2, 16] [1, 1, 1, 1, 1] : tensor<1x1x4x26x16xf32> to tensor<2x2x16xf32>
+// AVX2: tensor.extract_slice %{{.*}} [1, 1, 1, 2, 8] {{.*}} to tensor<2x8xf32>
+// AVX2: tensor.extract_slice %{{.*}} [1, 1, 1, 2, 8] {{.*}} to tensor<2x8xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<2x16xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<2x16xf32>)
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[OH]], 24, 0] [1, 1, 2, 2, 16]
+// AVX2BUF-LABEL: func.func @row_pairs
+// AVX2BUF: memref.alloc() {{.*}} : memref<1x1x4x26x16xf32>
+// AVX2BUF-NEXT: scf.forall
+// AVX2BUF-NOT: memref.alloc
+// AVX2BUF-NOT: memref.copy
+// AVX2BUF: return
+func.func @row_pairs(%x: tensor<1x1x6x28x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> tensor<1x1x4x26x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x4x26x16xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x26x16xf32>) -> tensor<1x1x4x26x16xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x1x6x28x8xf32>, tensor<1x3x3x8x16xf32>) outs(%i : tensor<1x1x4x26x16xf32>) -> tensor<1x1x4x26x16xf32>
+  return %y : tensor<1x1x4x26x16xf32>
+}
