@@ -896,19 +896,19 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                 for (const EdgeTile::Run &run : tile.runs) {
                   SmallVector<Rows> pieces;
                   SmallVector<Value> partials;
-                  SmallVector<int64_t> frames, at;
-                  for (int64_t frame = 0; frame < 2; ++frame)
+                  SmallVector<int64_t> members, at;
+                  for (int64_t member = 0; member < 2; ++member)
                     for (int64_t i : run.pieces) {
                       pieces.push_back(tile.pieces[i]);
-                      partials.push_back(rows[frame * pieceCount + i]);
-                      frames.push_back(frame);
-                      at.push_back(frame * pieceCount + i);
+                      partials.push_back(rows[member * pieceCount + i]);
+                      members.push_back(member);
+                      at.push_back(member * pieceCount + i);
                     }
                   SmallVector<Value> summed =
                       loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
                                 [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
                                   return accumulateRows(rb, pieces, partials, n, od, oh, index(rb, cols.base), fb,
-                                                        tap[0], tap[1], kw[0], index(rb, 0), C, frames);
+                                                        tap[0], tap[1], kw[0], index(rb, 0), C, members);
                                 });
                   for (auto [i, sum] : llvm::zip(at, summed))
                     rows[i] = sum;

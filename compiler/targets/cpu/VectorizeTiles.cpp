@@ -1,6 +1,7 @@
 // vidnet-cpu-vectorize-tiles: static linalg.matmul tiles -> vector.contract -> outer products; the
 // tiles' zero fills, adds and epilogues -> vector ops.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/TileSizes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -80,7 +81,7 @@ struct VectorizeTiles : vidnet::cpu::impl::VectorizeTilesBase<VectorizeTiles> {
       }
       rewriter.replaceOp(op, result->replacements);
     }
-    const int64_t lanes = std::max<int64_t>(4, vectorBits / 32);
+    const int64_t lanes = vidnet::cpu::VectorRegisters::forBits(vectorBits).lanes;
     RewritePatternSet unroll(&getContext());
     vector::populateVectorUnrollPatterns(
         unroll, vector::UnrollVectorOptions()
