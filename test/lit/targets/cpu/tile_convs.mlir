@@ -441,6 +441,27 @@ func.func @many_tiles_no_prefetch(%x: tensor<1x2x16x16x576xf32>, %w: tensor<1x3x
   return %y : tensor<1x2x14x14x32xf32>
 }
 
+// Tests that a kernel of one tap along H and W (3x1x1) prefetches, at each step of a tile's
+// reduction, the same channels of the next tile's 8 columns (8 further on along W) into L1.
+// CHECK-LABEL: func.func @temporal_prefetch
+// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %{{.*}} into (4, 2, 2)
+// CHECK: %[[OWB:.*]] = arith.muli %[[IDX]]#2, %c8
+// CHECK: %[[X:.*]] = bufferization.to_buffer %arg0 read_only
+// CHECK: scf.for %[[C:.*]] = %c0 to %c16 step %c8
+// CHECK: %[[COL:.*]] = arith.addi %[[OWB]], %c8
+// CHECK: memref.prefetch %[[X]][%c0, %{{.*}}, %[[IDX]]#1, %[[COL]], %[[C]]], read, locality<3>, data
+// CHECK-COUNT-7: memref.prefetch %[[X]]
+// CHECK-NOT: memref.prefetch
+// CHECK: linalg.matmul
+func.func @temporal_prefetch(%x: tensor<1x6x2x16x16xf32>, %w: tensor<3x1x1x16x32xf32>) -> tensor<1x4x2x16x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x2x16x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x2x16x32xf32>) -> tensor<1x4x2x16x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x6x2x16x16xf32>, tensor<3x1x1x16x32xf32>) outs(%i : tensor<1x4x2x16x32xf32>) -> tensor<1x4x2x16x32xf32>
+  return %y : tensor<1x4x2x16x32xf32>
+}
+
 // Tests that only the edge column blocks are edge tiles: 21 output columns in three blocks of 7,
 // 1 zero column on each side (3-wide kernel). Block 0 reads the left zero column at kw = 0 (its
 // rows 1-6 start there), block 2 the right one at kw = 2 (rows 0-5 only); block 1 is the default,
