@@ -750,7 +750,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       const LaneBlocks &part = loop.part;
       const int64_t owTile = cols.rows, owBlocks = cols.blocks();
       const int64_t fTile = part.fTile;
-      auto accType = RankedTensorType::get({owTile, fTile}, f32);
       auto rhsType = RankedTensorType::get({cTile, fTile}, f32);
 
       // accs[i] += the products of rows pieces[i] of the tile at one reduction range [c0, c0 + cCount)
@@ -808,10 +807,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             });
         return channels.results;
       };
-      auto accumulate = [&](OpBuilder &nb, Value acc, Value n, Value od, Value oh, Value owb, Value fb, Value kd,
-                            Value kh, Value kw, Value c0, int64_t cCount) -> Value {
-        return accumulateRows(nb, {Rows{0, owTile}}, ValueRange{acc}, n, od, oh, owb, fb, kd, kh, kw, c0, cCount)[0];
-      };
       // Sums in two levels: each row of taps (kw x C products) or reduction block (cBlock channels of
       // one tap) into a tile that starts at zero, then that tile into the output tile. One float32
       // chain over all 27 x C products (oneDNN's direct conv, and ours before) has about
@@ -844,7 +839,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       const int64_t clipsPerItem = largestDivisorUpTo(
           out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
       const int64_t items = reductionOuter ? out[0] / clipsPerItem * fBlocks
-                                           : out[0] * fBlocks * out[1] * out[2] * owBlocks / (loop.pairAxis ? 2 : 1);
+                                           : out[0] * fBlocks * out[1] * out[2] / (loop.pairAxis ? 2 : 1);
       // The part's share of the conv's products (its real lanes), for the profile.
       vidnet::cpu::LoopInfo info = describe(op);
       info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
@@ -963,126 +958,132 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
               result = tensor::InsertSliceOp::create(ob, loc, row, result, at, size, unit);
             }
         } else if (!reductionOuter) {
-          // forall (n, od, f-block, oh, ow-block): acc = out tile; for taps, c-blocks: acc += ...
-          // Each filter block's tiles are consecutive for one output frame, whose input frames
+          // forall (n, od, f-block, oh): row = out[n, od, oh, part's columns, f-block];
+          //   for taps (kd, kh): for ow-block: row tile += its products of the tap row (kw x C).
+          // Each filter block's rows are consecutive for one output frame, whose input frames
           // (2.6 MB for r3d_18's layer1) each block reads again from L3. With f-block above od,
           // at batch 2 each thread took one clip and streamed it from memory once per filter
           // block: the stride-2 convs, which read the most input per product, ran at 68-79% of
           // the peak in the train step against 87% for one clip (r3d_18's layer2.0.conv1.0
           // 16.3 -> 13.3 ms, torchvision r2plus1d_18's 1x3x3 64->230 25.3 -> 18.4 ms; Zen 4,
           // 2 threads, alternating runs).
-          // Or, when the whole filter stays in L2, forall (n, od, oh, ow-block, f-block): the
-          // tiles of one output position are consecutive and read the same input rows from L1
-          // (3x1x1 convs read each input row for one tap only, so with f-block outermost every
-          // f-block streamed the whole input again from L3).
+          // Or, when the whole filter stays in L2, forall (n, od, oh, f-block): the rows of one
+          // output position are consecutive and read the same input rows from L2 (3x1x1 convs
+          // read each input row for one tap only, so with f-block outermost every f-block
+          // streamed the whole input again from L3).
+          // The tap rows are outside the row's tiles, so that one tap row's filter slice (kw x C
+          // x lanes: 18 KB for torchvision r2plus1d_18's 1x3x3 64->144) serves all the row's
+          // tiles from L1, where each tile read all its taps' slice (55 KB) from L2 before. The
+          // tiles' sums wait in the row (L1) between tap rows and are added in the same order as
+          // before: the same bits.
           const bool filterInner = taps * C * paddedF * 4 <= kWholeFilterL2Bytes;
-          Value n, fb, od, oh, owBlock;
+          Value n, fb, od, oh;
           if (filterInner) {
-            auto split = affine::AffineDelinearizeIndexOp::create(
-                ob, loc, item, ArrayRef<int64_t>{out[0], out[1], out[2], owBlocks, fBlocks});
+            auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item,
+                                                                  ArrayRef<int64_t>{out[0], out[1], out[2], fBlocks});
             n = split.getResult(0), od = split.getResult(1), oh = split.getResult(2);
-            owBlock = split.getResult(3), fb = laneOf(ob, split.getResult(4));
+            fb = laneOf(ob, split.getResult(3));
           } else {
-            auto split = affine::AffineDelinearizeIndexOp::create(
-                ob, loc, item, ArrayRef<int64_t>{out[0], out[1], fBlocks, out[2], owBlocks});
+            auto split = affine::AffineDelinearizeIndexOp::create(ob, loc, item,
+                                                                  ArrayRef<int64_t>{out[0], out[1], fBlocks, out[2]});
             n = split.getResult(0), od = split.getResult(1), fb = laneOf(ob, split.getResult(2));
-            oh = split.getResult(3), owBlock = split.getResult(4);
+            oh = split.getResult(3);
           }
-          Value owb = times(ob, owBlock, owTile);
-          if (cols.base != 0)
-            owb = arith::AddIOp::create(ob, loc, owb, index(ob, cols.base));
-          offsets = ofr({n, od, oh, owb, fb});
-          sizes = attrs(ob, {1, 1, 1, owTile, fTile});
-          // A zero tile filled into the output's own slice (not a fresh tensor), so that
-          // bufferization writes the tile in place instead of a malloc'd scratch tile per item.
-          Value slice =
-              tensor::ExtractSliceOp::create(ob, loc, accType, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
-          // The residual's tile is read from memory at the tile's end, after all its products:
+          offsets = ofr({n, od, oh, index(ob, cols.base), fb});
+          sizes = attrs(ob, {1, 1, 1, cols.columns, fTile});
+          // The output's own row (not a fresh tensor), so that bufferization writes the sums in
+          // place instead of into a malloc'd scratch row per item.
+          Value row = tensor::ExtractSliceOp::create(ob, loc, RankedTensorType::get({cols.columns, fTile}, f32), shared,
+                                                     offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          // The residual's row is read from memory at the row's end, after all its products:
           // asked for at the start, it is in L2 by then. One clip on 1 thread, Zen 5: mc3_18's
           // convs with a residual add 3-9% faster, its forward 2.4%.
           if (epilogue)
-            vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, owTile, fTile, offsets);
-          // Filled in each case of the edge switch, not once before it: then every case writes into
-          // the same version of the slice. (With the fill before it, the default case, which
-          // overwrites the whole tile, wrote into the slice and the others into the filled one, and
-          // bufferization copied the tile, once AVX2's 24-lane tiles filled it with three writes.)
-          auto startTile = [&](OpBuilder &nb) -> Value {
-            return fromZero ? linalg::FillOp::create(nb, loc, ValueRange{zero}, ValueRange{slice}).getResult(0) : slice;
+            vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, cols.columns, fTile, offsets);
+          auto tileType = [&](int64_t rows) { return VectorType::get({rows, fTile}, f32); };
+          auto readTile = [&](OpBuilder &nb, Value from, Value at, int64_t rows) -> Value {
+            return vector::TransferReadOp::create(nb, loc, tileType(rows), from, ValueRange{at, index(nb, 0)}, zero,
+                                                  ArrayRef<bool>{true, true});
           };
+          auto writeTile = [&](OpBuilder &nb, Value v, Value into, Value at) -> Value {
+            return vector::TransferWriteOp::create(nb, loc, v, into, ValueRange{at, index(nb, 0)},
+                                                   ArrayRef<bool>{true, true})
+                .getResult();
+          };
+          auto atBlock = [&](OpBuilder &nb, Value block) { return times(nb, block, owTile); };
+          // Each tile starts from +0 (as the sums of the whole-tile loops did).
+          if (fromZero) {
+            Value zeros = arith::ConstantOp::create(ob, loc, DenseElementsAttr::get(tileType(owTile), 0.0f));
+            row = loopOver(ob, {owBlocks}, {1}, row, [&](OpBuilder &nb, ValueRange block, Value acc) {
+              return writeTile(nb, zeros, acc, atBlock(nb, block[0]));
+            });
+          }
+          // Row tile `block` += its products of tap row (kd, kh): each piece of its rows (the whole
+          // tile, or an edge tile's pieces) summed over its runs of taps along W and all channels,
+          // then added into the row as vectors.
+          auto addTapRow = [&](OpBuilder &nb, Value acc, Value block, ValueRange tap, const EdgeTile &tile) {
+            Value at = atBlock(nb, block);
+            Value owb = cols.base == 0 ? at : arith::AddIOp::create(nb, loc, at, index(nb, cols.base)).getResult();
+            SmallVector<Value> rows;
+            for (Rows piece : tile.pieces)
+              rows.push_back(zeroTile(nb, piece.size()));
+            for (const EdgeTile::Run &run : tile.runs) {
+              SmallVector<Rows> pieces;
+              SmallVector<Value> partials;
+              for (int64_t i : run.pieces)
+                pieces.push_back(tile.pieces[i]), partials.push_back(rows[i]);
+              SmallVector<Value> summed = loopNestN(nb, {index(nb, run.kwBegin)}, {index(nb, run.kwEnd)}, {1}, partials,
+                                                    [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
+                                                      return accumulateRows(rb, pieces, partials, n, od, oh, owb, fb,
+                                                                            tap[0], tap[1], kw[0], index(rb, 0), C);
+                                                    });
+              for (auto [i, sum] : llvm::zip(run.pieces, summed))
+                rows[i] = sum;
+            }
+            for (auto [piece, sum] : llvm::zip(tile.pieces, rows)) {
+              Value where =
+                  piece.begin == 0 ? at : arith::AddIOp::create(nb, loc, at, index(nb, piece.begin)).getResult();
+              Value added = arith::AddFOp::create(nb, loc, readTile(nb, acc, where, piece.size()),
+                                                  readTile(nb, sum, index(nb, 0), piece.size()));
+              acc = writeTile(nb, added, acc, where);
+            }
+            return acc;
+          };
+          EdgeTile whole;
+          whole.pieces = {Rows{0, owTile}};
+          whole.runs = {{0, k[2], {0}}};
           auto [kdLo, kdHi] = tapsFor(ob, 0, od);
           auto [khLo, khHi] = tapsFor(ob, 1, oh);
-          auto wholeTile = [&](OpBuilder &nb) {
-            return loopNest(
-                nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, startTile(nb), [&](OpBuilder &ib, ValueRange tap, Value acc) {
-                  Value row =
-                      loopOver(ib, {k[2]}, {1}, zeroTile(ib, owTile), [&](OpBuilder &rb, ValueRange kw, Value partial) {
-                        return accumulate(rb, partial, n, od, oh, owb, fb, tap[0], tap[1], kw[0], index(rb, 0), C);
-                      });
-                  return addTiles(ib, acc, row);
-                });
-          };
-          // The rows of each (kd, kh) tap row are added into the tile piece by piece, as vectors:
-          // with slices of the tile carried instead, bufferization copied all but the first.
-          auto edgeTileSums = [&](OpBuilder &nb, int64_t block) {
-            EdgeTile tile = edgeTile(cols, block);
-            return loopNest(nb, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, startTile(nb),
-                            [&](OpBuilder &ib, ValueRange tap, Value acc) {
-                              SmallVector<Value> rows;
-                              for (Rows piece : tile.pieces)
-                                rows.push_back(zeroTile(ib, piece.size()));
-                              for (const EdgeTile::Run &run : tile.runs) {
-                                SmallVector<Rows> pieces;
-                                SmallVector<Value> partials;
-                                for (int64_t i : run.pieces)
-                                  pieces.push_back(tile.pieces[i]), partials.push_back(rows[i]);
-                                SmallVector<Value> summed =
-                                    loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
-                                              [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
-                                                return accumulateRows(rb, pieces, partials, n, od, oh, owb, fb, tap[0],
-                                                                      tap[1], kw[0], index(rb, 0), C);
-                                              });
-                                for (auto [i, sum] : llvm::zip(run.pieces, summed))
-                                  rows[i] = sum;
-                              }
-                              for (auto [piece, row] : llvm::zip(tile.pieces, rows)) {
-                                auto type = VectorType::get({piece.size(), fTile}, f32);
-                                auto read = [&](Value from, int64_t at) {
-                                  return vector::TransferReadOp::create(ib, loc, type, from,
-                                                                        ValueRange{index(ib, at), index(ib, 0)}, zero,
-                                                                        ArrayRef<bool>{true, true})
-                                      .getResult();
-                                };
-                                Value sum = arith::AddFOp::create(ib, loc, read(acc, piece.begin), read(row, 0));
-                                acc = vector::TransferWriteOp::create(ib, loc, sum, acc,
-                                                                      ValueRange{index(ib, piece.begin), index(ib, 0)},
-                                                                      ArrayRef<bool>{true, true})
-                                          .getResult();
-                              }
-                              return acc;
-                            });
-          };
-          if (edgeBlocks.empty()) {
-            result = wholeTile(ob);
-          } else if (owBlocks == 1) {
-            result = edgeTileSums(ob, 0);
-          } else {
-            // One case per edge block; the others (or the last edge block, when every block is one)
-            // are the default.
-            const bool allEdges = edgeBlocks.size() == static_cast<size_t>(owBlocks);
-            ArrayRef<int64_t> cases = allEdges ? ArrayRef(edgeBlocks).drop_back() : ArrayRef(edgeBlocks);
-            auto edges = scf::IndexSwitchOp::create(ob, loc, TypeRange{accType}, owBlock, cases, cases.size());
-            auto build = [&](Region &region, function_ref<Value(OpBuilder &)> body) {
-              OpBuilder rb = OpBuilder::atBlockBegin(&region.emplaceBlock());
-              scf::YieldOp::create(rb, loc, body(rb));
-            };
-            for (auto [block, region] : llvm::zip(cases, edges.getCaseRegions()))
-              build(region, [&](OpBuilder &rb) { return edgeTileSums(rb, block); });
-            build(edges.getDefaultRegion(),
-                  [&](OpBuilder &rb) { return allEdges ? edgeTileSums(rb, edgeBlocks.back()) : wholeTile(rb); });
-            result = edges.getResult(0);
-          }
+          result = loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, row, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+            return loopOver(ib, {owBlocks}, {1}, acc, [&](OpBuilder &tb, ValueRange block, Value acc) -> Value {
+              if (edgeBlocks.empty())
+                return addTapRow(tb, acc, block[0], tap, whole);
+              // One case per edge block; the others are the default.
+              auto edges = scf::IndexSwitchOp::create(tb, loc, TypeRange{acc.getType()}, block[0], edgeBlocks,
+                                                      edgeBlocks.size());
+              auto build = [&](Region &region, const EdgeTile &tile) {
+                OpBuilder rb = OpBuilder::atBlockBegin(&region.emplaceBlock());
+                scf::YieldOp::create(rb, loc, addTapRow(rb, acc, block[0], tap, tile));
+              };
+              for (auto [edgeBlock, region] : llvm::zip(edgeBlocks, edges.getCaseRegions()))
+                build(region, edgeTile(cols, edgeBlock));
+              build(edges.getDefaultRegion(), whole);
+              return edges.getResult(0);
+            });
+          });
           if (epilogue)
-            result = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, result, offsets);
+            result = loopOver(ob, {owBlocks}, {1}, result, [&](OpBuilder &nb, ValueRange block, Value acc) -> Value {
+              Value at = atBlock(nb, block[0]);
+              auto tileTensor = RankedTensorType::get({owTile, fTile}, f32);
+              SmallVector<OpFoldResult> where = ofr({at, index(nb, 0)}), size = attrs(nb, {owTile, fTile}),
+                                        unit = attrs(nb, {1, 1});
+              Value tile = tensor::ExtractSliceOp::create(nb, loc, tileTensor, acc, where, size, unit);
+              SmallVector<OpFoldResult> tileOffsets(offsets);
+              tileOffsets[3] =
+                  cols.base == 0 ? at : arith::AddIOp::create(nb, loc, at, index(nb, cols.base)).getResult();
+              tile = vidnet::cpu::applyConvEpilogue(nb, loc, *epilogue, tile, tileOffsets);
+              return tensor::InsertSliceOp::create(nb, loc, tile, acc, where, size, unit).getResult();
+            });
         } else {
           // forall (clip group, f-block): block = out[clips, :, :, :, f-block]
           //   for taps, c-blocks: for clip, od, oh, ow-block: block tile += ... (cBlock channels)

@@ -24,15 +24,16 @@
 // column block is an edge tile: output column 0 reads the zero column at kw = 0, so rows 0 and
 // 1-7 are register tiles of their own (the sums of rows 1-7 start with kw = 0, row 0's with
 // kw = 1), each added into its rows of the output tile as vectors. The conv starts
-// from zeros: its loop writes an empty tensor, and each tile starts as a zero fill of the
-// output's own slice, which bufferizes in place: once vectorized, each tile is written straight
-// into the output buffer, with no scratch buffer and no copy per tile.
+// from zeros: its loop writes an empty tensor, and each tile starts as zeros written into the
+// output's own row, which bufferizes in place: each tile is written straight into the output
+// buffer, with no scratch buffer and no copy per tile.
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x4x8x8x48xf32>
 // CHECK: %[[WIDE:.*]] = scf.forall (%[[ITEM:.*]]) in (32) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %[[ITEM]] into (4, 8)
 // CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][0, %[[IDX]]#0, %[[IDX]]#1, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: %[[TILE:.*]] = vector.transfer_write %{{.*}}, %[[SLICE]][%c0, %c0] {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
 // CHECK: %[[DLO:.*]] = arith.subi %c1, %[[IDX]]#0
 // CHECK: %[[DHI:.*]] = arith.subi %c5, %[[IDX]]#0
 // CHECK: %[[KDLO:.*]] = arith.maxsi %[[DLO]], %c0
@@ -42,7 +43,6 @@
 // CHECK: %[[HHI:.*]] = arith.subi %c17, %[[H2]]
 // CHECK: %[[KHLO:.*]] = arith.maxsi %[[HLO]], %c0
 // CHECK: %[[KHHI:.*]] = arith.minsi %[[HHI]], %c3
-// CHECK: %[[TILE:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x32xf32>)
 // CHECK: scf.for %{{.*}} = %[[KDLO]] to %[[KDHI]] step %c1 iter_args(%{{.*}} = %[[TILE]])
 // CHECK: scf.for %{{.*}} = %[[KHLO]] to %[[KHHI]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}})
 // CHECK: %[[ROW0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x32xf32>)
@@ -83,13 +83,13 @@
 // BUF: return
 // With AVX2's 16 registers of 8 lanes (vector-bits=256), the same conv's tiles are 4 output
 // columns x 24 channels (12 accumulators; 8 x 32 would be 32 and spill): F padded to 48 only, in
-// two 24-lane blocks of one forall (4 x 8 rows x 2 column blocks x 2 filter blocks), and the
-// edge column block's rows in pieces of 1 and 3.
+// two 24-lane blocks of one forall (4 x 8 rows x 2 filter blocks, each row two column blocks),
+// and the edge column block's rows in pieces of 1 and 3.
 // AVX2-LABEL: func.func @conv
 // AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 0, 3]
 // AVX2: tensor.empty() : tensor<1x4x8x8x48xf32>
-// AVX2: scf.forall (%{{.*}}) in (128)
-// AVX2: affine.delinearize_index %{{.*}} into (4, 8, 2, 2)
+// AVX2: scf.forall (%{{.*}}) in (64)
+// AVX2: affine.delinearize_index %{{.*}} into (4, 8, 2)
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<3x24xf32>)
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<1x24xf32>)
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<4x24xf32>)
@@ -160,14 +160,14 @@ func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> te
 // a part of 32 and one of 16): a filter block's slice of 442 KB (27 taps x 128 channels x 32
 // lanes) goes reduction-outer when one clip's output block fits in 512 KB and the channels come
 // in 64-channel blocks (one item per clip, the reduction in 64-channel blocks outside the
-// tiles); stays tile-outer when that block is 640 KB (items per output tile); and a 1x3x3 slice
+// tiles); stays tile-outer when that block is 640 KB (items per output row); and a 1x3x3 slice
 // of 291 channels (335 KB), whose reduction blocks would be 3 channels, stays tile-outer too.
 // CHECK-LABEL: func.func @near_l2
 // CHECK: scf.forall (%{{.*}}) in (2)
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
 // CHECK-LABEL: func.func @near_l2_large_block
-// CHECK: scf.forall (%[[ITEM:.*]]) in (640)
-// CHECK: affine.delinearize_index %[[ITEM]] into (5, 32, 4)
+// CHECK: scf.forall (%[[ITEM:.*]]) in (160)
+// CHECK: affine.delinearize_index %[[ITEM]] into (5, 32)
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c8
 // CHECK-LABEL: func.func @near_l2_ragged_channels
 // CHECK: scf.forall (%{{.*}}) in (4)
@@ -285,7 +285,10 @@ func.func @packed_sub_filter(%x: tensor<1x1x6x10x256xf32>, %w: tensor<3x3x3x64x2
 // CHECK: scf.forall (%{{.*}}) in (8) shared_outs(%[[OUT:.*]] = %[[B]])
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]]
 // CHECK: %[[ROW:.*]] = linalg.matmul
-// CHECK: linalg.add ins(%[[TILE]], %[[ROW]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%[[TILE]] : tensor<8x16xf32>)
+// CHECK: %[[SUM:.*]] = vector.transfer_read %[[ROW]][%c0, %c0]
+// CHECK: %[[INIT:.*]] = vector.transfer_read %[[TILE]][%c0, %c0]
+// CHECK: %[[ADDED:.*]] = arith.addf %[[INIT]], %[[SUM]] : vector<8x16xf32>
+// CHECK: vector.transfer_write %[[ADDED]], %[[TILE]][%c0, %c0]
 func.func @onto(%x: tensor<1x2x4x8x8xf32>, %w: tensor<1x1x1x8x16xf32>, %b: tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32> {
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
        ins(%x, %w : tensor<1x2x4x8x8xf32>, tensor<1x1x1x8x16xf32>) outs(%b : tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32>
@@ -444,8 +447,10 @@ func.func @many_tiles_no_prefetch(%x: tensor<1x2x16x16x576xf32>, %w: tensor<1x3x
 // Tests that a kernel of one tap along H and W (3x1x1) prefetches, at each step of a tile's
 // reduction, the same channels of the next tile's 8 columns (8 further on along W) into L1.
 // CHECK-LABEL: func.func @temporal_prefetch
-// CHECK: %[[IDX:.*]]:3 = affine.delinearize_index %{{.*}} into (4, 2, 2)
-// CHECK: %[[OWB:.*]] = arith.muli %[[IDX]]#2, %c8
+// CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (4, 2)
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: scf.for %[[BLOCK:.*]] = %c0 to %c2 step %c1
+// CHECK: %[[OWB:.*]] = arith.muli %[[BLOCK]], %c8
 // CHECK: %[[X:.*]] = bufferization.to_buffer %arg0 read_only
 // CHECK: scf.for %[[C:.*]] = %c0 to %c16 step %c8
 // CHECK: %[[COL:.*]] = arith.addi %[[OWB]], %c8
@@ -465,12 +470,15 @@ func.func @temporal_prefetch(%x: tensor<1x6x2x16x16xf32>, %w: tensor<3x1x1x16x32
 // Tests that only the edge column blocks are edge tiles: 21 output columns in three blocks of 7,
 // 1 zero column on each side (3-wide kernel). Block 0 reads the left zero column at kw = 0 (its
 // rows 1-6 start there), block 2 the right one at kw = 2 (rows 0-5 only); block 1 is the default,
-// the whole tile for every tap. Once bufferized, nothing is allocated or copied per tile.
+// the whole tile for every tap. Each item is an output row, whose tiles take turns for each tap
+// row and add their sums into it. Once bufferized, nothing is allocated or copied per tile.
 // CHECK-LABEL: func.func @edge_tiles
-// CHECK: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (21, 3)
-// CHECK: %[[OWB:.*]] = arith.muli %[[IDX]]#1, %c7
-// CHECK: scf.index_switch %[[IDX]]#1 -> tensor<7x32xf32>
+// CHECK: scf.forall (%{{.*}}) in (21)
+// CHECK: vector.transfer_write %{{.*}} : vector<7x32xf32>, tensor<21x32xf32>
+// CHECK: scf.for %[[BLOCK:.*]] = %c0 to %c3 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<21x32xf32>) {
+// CHECK-NEXT: scf.index_switch %[[BLOCK]] -> tensor<21x32xf32>
 // CHECK: case 0 {
+// CHECK: %[[OWB:.*]] = arith.muli %[[BLOCK]], %c7
 // CHECK: %[[COL:.*]] = arith.addi %[[OWB]], %c1
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, %[[COL]], 0] [1, 1, 1, 6, 8]
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
@@ -487,7 +495,7 @@ func.func @temporal_prefetch(%x: tensor<1x6x2x16x16xf32>, %w: tensor<3x1x1x16x32
 // CHECK: default {
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
-// CHECK: linalg.add
+// CHECK: arith.addf %{{.*}} : vector<7x32xf32>
 // BUF-LABEL: func.func @edge_tiles
 // BUF: memref.alloc() {{.*}} : memref<1x1x21x21x32xf32>
 // BUF-NEXT: scf.forall
@@ -596,11 +604,14 @@ func.func @ragged_reduction_outer(%x: tensor<1x1x9x9x571xf32>, %w: tensor<1x3x3x
 // AVX2-LABEL: func.func @columns
 // AVX2-NOT: tensor.pad
 // AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x1x2x28x16xf32>
-// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (8) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
-// AVX2: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (2, 4)
-// AVX2: %[[COL:.*]] = arith.muli %[[IDX]]#1, %c6
+// AVX2: %[[MAIN:.*]] = scf.forall (%[[ROW0:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: vector.transfer_write %{{.*}} : vector<6x16xf32>, tensor<24x16xf32>
+// AVX2: scf.for %{{.*}} = %c0 to %c3 step %c1
+// AVX2: scf.for %[[BLOCK:.*]] = %c0 to %c4 step %c1
+// AVX2: %[[COL:.*]] = arith.muli %[[BLOCK]], %c6
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<6x16xf32>)
-// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, %[[COL]], 0] [1, 1, 1, 6, 16]
+// AVX2: vector.transfer_write %{{.*}}, %{{.*}}[%[[COL]], %c0] {{.*}} : vector<6x16xf32>, tensor<24x16xf32>
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[ROW0]], 0, 0] [1, 1, 1, 24, 16]
 // AVX2: %[[TAIL:.*]] = scf.forall (%[[ROW:.*]]) in (2) shared_outs(%[[OUT2:.*]] = %[[MAIN]])
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
 // AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, 0, %[[ROW]], 24, 0] [1, 1, 1, 4, 16]
@@ -619,20 +630,18 @@ func.func @columns(%x: tensor<1x1x4x30x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> te
 // 4 rows (12 accumulators), so 14 columns are three 4-row tiles and a 2-row tail at column 12.
 // Block 0 is an edge tile (its row 0 reads the left zero column at kw = 0), and the tail reads
 // the right one at kw = 2. Once vectorized, every vector is one register's row (the 24 lanes are
-// three 8-lane vectors), and once bufferized nothing is allocated or copied per tile: each edge
-// case fills the tile itself.
+// three 8-lane vectors), and once bufferized nothing is allocated or copied per tile.
 // AVX2-LABEL: func.func @three_vectors
 // AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x1x14x14x48xf32>
-// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (84) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
-// AVX2: %[[IDX:.*]]:3 = affine.delinearize_index %{{.*}} into (14, 3, 2)
-// AVX2: scf.index_switch %[[IDX]]#1 -> tensor<4x24xf32>
+// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (28) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (14, 2)
+// AVX2: scf.index_switch %[[BLOCK:.*]] -> tensor<12x24xf32>
 // AVX2: case 0 {
-// AVX2: linalg.fill {{.*}} -> tensor<4x24xf32>
+// AVX2: arith.muli %[[BLOCK]], %c4
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<3x24xf32>)
 // AVX2: default {
-// AVX2: linalg.fill {{.*}} -> tensor<4x24xf32>
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<4x24xf32>)
-// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, %{{.*}}, %{{.*}}] [1, 1, 1, 4, 24]
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, 0, %{{.*}}] [1, 1, 1, 12, 24]
 // AVX2: scf.forall (%{{.*}}) in (28) shared_outs(%[[OUT2:.*]] = %[[MAIN]])
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<1x24xf32>)
 // AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, 0, %{{.*}}, 12, %{{.*}}] [1, 1, 1, 2, 24]
@@ -697,8 +706,8 @@ func.func @frame_pairs(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x16xf32>) ->
 // chains), their pieces reading input rows oh + kh and oh + 1 + kh; the pair is one slice of the
 // output, and once bufferized nothing is allocated or copied per item.
 // AVX2-LABEL: func.func @row_pairs
-// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (16)
-// AVX2: tensor.parallel_insert_slice %{{.*}} [1, 1, 1, 6, 16]
+// AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (4)
+// AVX2: tensor.parallel_insert_slice %{{.*}} [1, 1, 1, 24, 16]
 // AVX2: scf.forall (%[[ITEM:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[MAIN]])
 // AVX2: %[[OH:.*]] = arith.muli %[[ITEM]], %c2
 // AVX2: tensor.extract_slice %[[OUT]][0, 0, %[[OH]], 24, 0] [1, 1, 2, 2, 16] [1, 1, 1, 1, 1] : tensor<1x1x4x26x16xf32> to tensor<2x2x16xf32>
