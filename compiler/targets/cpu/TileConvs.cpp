@@ -1058,16 +1058,20 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             return loopOver(ib, {owBlocks}, {1}, acc, [&](OpBuilder &tb, ValueRange block, Value acc) -> Value {
               if (edgeBlocks.empty())
                 return addTapRow(tb, acc, block[0], tap, whole);
-              // One case per edge block; the others are the default.
-              auto edges = scf::IndexSwitchOp::create(tb, loc, TypeRange{acc.getType()}, block[0], edgeBlocks,
-                                                      edgeBlocks.size());
+              if (owBlocks == 1)
+                return addTapRow(tb, acc, block[0], tap, edgeTile(cols, edgeBlocks.front()));
+              // One case per edge block; the others (or the last edge block, when every block is
+              // one) are the default.
+              const bool allEdges = edgeBlocks.size() == static_cast<size_t>(owBlocks);
+              ArrayRef<int64_t> cases = allEdges ? ArrayRef(edgeBlocks).drop_back() : ArrayRef(edgeBlocks);
+              auto edges = scf::IndexSwitchOp::create(tb, loc, TypeRange{acc.getType()}, block[0], cases, cases.size());
               auto build = [&](Region &region, const EdgeTile &tile) {
                 OpBuilder rb = OpBuilder::atBlockBegin(&region.emplaceBlock());
                 scf::YieldOp::create(rb, loc, addTapRow(rb, acc, block[0], tap, tile));
               };
-              for (auto [edgeBlock, region] : llvm::zip(edgeBlocks, edges.getCaseRegions()))
+              for (auto [edgeBlock, region] : llvm::zip(cases, edges.getCaseRegions()))
                 build(region, edgeTile(cols, edgeBlock));
-              build(edges.getDefaultRegion(), whole);
+              build(edges.getDefaultRegion(), allEdges ? edgeTile(cols, edgeBlocks.back()) : whole);
               return edges.getResult(0);
             });
           });
