@@ -86,6 +86,11 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   add("func.func(vidnet-cpu-vectorize-tiles" + vectors + ")");
   add("func.func(loop-invariant-subset-hoisting)");
   add("canonicalize");
+  // Again for sums carried by a loop around several reduction loops (flat tiles' taps along D):
+  // each reduction loop's stored sum is the next one's read only once canonicalize has forwarded
+  // it, and only then is the outer loop's read and write a pair that hoists into registers.
+  add("func.func(loop-invariant-subset-hoisting)");
+  add("canonicalize");
   add("cse");
   // Producers write into the interior of the next conv's zero-padded input instead of a copy
   // into it; after the last canonicalize on tensors, which would undo the border's slabs.

@@ -46,6 +46,9 @@ constexpr int64_t kMinReductionOuterItems = 8;
 // Reduction-outer blocks of the filter are prefetched (into L2) for items of at most this many
 // tiles: layer4's 7x7 outputs are 7.
 constexpr int64_t kMaxTilesPrefetched = 16;
+// Output frames of at most this many positions (7x7, 8x8) are tiled as one row-major run of
+// positions where a row is too long for one tile and too short for two (flatTiles).
+constexpr int64_t kMaxFlatPositions = 64;
 
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::largestDivisorUpTo;
@@ -370,7 +373,48 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // registers, which vidnet-cpu-vectorize-tiles unrolls. Not where the schedule would change:
     // reduction-outer items keep one tile size for the whole block, and a packed filter's
     // slice must still fit.
-    if (regs.count < 32 && !reductionOuter && paddedF % (3 * regs.lanes) == 0) {
+    // Output frames of 7 x 7 (layer4 of every model at 112 x 112 inputs), whose rows are too long
+    // for a two-vector tile of 16 registers (7 x 16: 14 accumulators and 3 more registers) and
+    // too short for two (no divisor from 3 to 6, which the row tiles pad: 7 as 2 x 4 with a zero
+    // column): the frame's positions in row-major order, in tiles of up to 6 positions
+    // whose rows come in pieces of one output row. 12 FMA chains and 8 loads per 12 FMAs, where
+    // frame pairs (2 x 7 x 8 lanes) load a broadcast for every FMA and 2 x 4 padded columns keep 8
+    // chains. A hand-written kernel of mc3_18's 1x3x3 512->512 at 8x7x7 on the Zen 2, 2 threads,
+    // all taps: frame pairs 149 GFLOP/s, flat 6 x 16 tiles 202, 5 x 16 199, 4 x 16 160; the
+    // 256->512 /1x2x2 143 -> 202. Only for convs that start from zeros (each tile's sums are
+    // written once, never read back).
+    const bool flatTiles = regs.count < 32 && !reductionOuter && paddedF % blockLanes == 0 &&
+                           startsFromPositiveZero(op.getOutputs()[0]) && OW > convTileRows(regs) &&
+                           paddedColumns(OW, convTileRows(regs)).columns != OW && out[2] * OW <= kMaxFlatPositions;
+    // The padding products are skipped per piece, so a tap's run over a tile may have fewer rows
+    // than the tile; one of r rows takes max(r, R - 1) steps of the FMA pipes (AVX2: 5 rows, 10
+    // chains, keep both pipes busy at latency 5). Of tiles of R - 1 and R positions the cheaper
+    // (the larger on a tie): at 7 x 7 with a 3 x 3 kernel 6 (378 steps, 361 at best) against 5
+    // (420: most 5-position tiles lose a row to padding at some tap and wait on the latency).
+    // mc3_18's 1x3x3 512->512 in 5-position tiles: 77% of the peak.
+    int64_t flatRows = 0;
+    if (flatTiles) {
+      laneBlocks = {{0, paddedF, blockLanes}};
+      fTile = blockLanes;
+      const int64_t most = convTileRows(regs), least = most - 1, positions = out[2] * OW;
+      auto steps = [&](int64_t rows) {
+        int64_t sum = 0;
+        for (int64_t p0 = 0; p0 < positions; p0 += rows)
+          for (int64_t kh = 0; kh < k[1]; ++kh)
+            for (int64_t kw = 0; kw < k[2]; ++kw) {
+              int64_t reading = 0;
+              for (int64_t p = p0; p < std::min(positions, p0 + rows); ++p) {
+                auto [khFirst, khEnd] = tapsRead(axes, k, s, 1, p / OW);
+                auto [kwFirst, kwEnd] = tapsRead(axes, k, s, 2, p % OW);
+                reading += khFirst <= kh && kh < khEnd && kwFirst <= kw && kw < kwEnd;
+              }
+              sum += reading > 0 ? std::max(reading, least) : 0;
+            }
+        return sum;
+      };
+      flatRows = steps(least) < steps(most) ? least : most;
+    }
+    if (regs.count < 32 && !reductionOuter && !flatTiles && paddedF % (3 * regs.lanes) == 0) {
       SmallVector<LaneBlocks> threeVectors{{0, paddedF, 3 * regs.lanes}};
       if (packs(threeVectors) == packed) {
         laneBlocks = threeVectors;
@@ -386,8 +430,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // Not strided along H or W: the input of a pair of frames of mc3_18's 1x3x3 256->512 /1x2x2
     // (2 x 16 x 16 x 256 floats) is more than the L2 holds, each filter block read it again
     // from L3, and the conv went from 54% to 45%.
-    const bool framePairs = regs.count < 32 && !reductionOuter && k[0] == 1 && !axes.padded[0] && s[1] == 1 &&
-                            s[2] == 1 && out[1] % 2 == 0 && OW > convTileRows(regs) && 2 * OW + 2 <= regs.count;
+    const bool framePairs = regs.count < 32 && !reductionOuter && !flatTiles && k[0] == 1 && !axes.padded[0] &&
+                            s[1] == 1 && s[2] == 1 && out[1] % 2 == 0 && OW > convTileRows(regs) &&
+                            2 * OW + 2 <= regs.count;
     if (framePairs) {
       laneBlocks = {{0, paddedF, regs.lanes}};
       fTile = regs.lanes;
@@ -397,7 +442,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     SmallVector<SmallVector<ColumnPart>> columnsOf;
     paddedOW = 0;
     for (const LaneBlocks &part : laneBlocks) {
-      if (framePairs) {
+      if (framePairs || flatTiles) {
         columnsOf.push_back({ColumnPart{0, OW, OW}});
         paddedOW = OW;
         continue;
@@ -663,7 +708,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // the address is outside the buffer, which a prefetch may name: it never faults and reads
     // nothing. Not for pair tiles: their 14 accumulators leave no register for the addresses
     // (mc3_18's frame pairs 66-71% -> 42-43% of the peak with them).
-    const bool prefetchesInput = k[1] == 1 && k[2] == 1 && !framePairs;
+    const bool prefetchesInput = k[1] == 1 && k[2] == 1 && !framePairs && !flatTiles;
     auto inputBufferType = MemRefType::get(
         cast<RankedTensorType>(x.getType()).getShape(), f32,
         StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(5, ShapedType::kDynamic)));
@@ -715,12 +760,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     };
     // One forall per column part and lane part.
     // A loop's tiles are one output row of one frame, or (pairAxis 1) the rows of two output
-    // frames, or (pairAxis 2) two output rows of one frame.
+    // frames, or (pairAxis 2) two output rows of one frame, or (flat) runs of a frame's positions.
     struct TileLoop {
       LaneBlocks part;
       ColumnPart cols;
       SmallVector<int64_t> edgeBlocks;
       int pairAxis = 0;
+      bool flat = false;
     };
     SmallVector<TileLoop> loops;
     SmallVector<SmallVector<SmallVector<int64_t>>> edgesOf;
@@ -733,7 +779,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     for (size_t c = 0; c < mostColumnParts; ++c)
       for (auto [part, columns, edges] : llvm::zip(laneBlocks, columnsOf, edgesOf))
         if (c < columns.size())
-          loops.push_back({part, columns[c], edges[c], framePairs ? 1 : 0});
+          loops.push_back({part, columns[c], edges[c], framePairs ? 1 : 0, flatTiles});
     // A tail part of at most a third of the tile's rows (56 columns as 9 x 6 + 2 with AVX2: 4 FMA
     // chains) takes two output rows per tile (2 x 2 x 16: 8 chains). Rows oh and oh + 1 read the
     // taps along H that either reads: the products with the zero rows of the padded input that
@@ -741,8 +787,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // runs: r3d_18's 3x3x3 64->64 convs at 8x56x56 82-84% -> 88-90% of the peak, the forward
     // 378-380 -> 365-376 ms.
     for (TileLoop &loop : loops)
-      if (!reductionOuter && !framePairs && loop.cols.base > 0 && loop.cols.blocks() == 1 && out[2] % 2 == 0 &&
-          3 * loop.cols.rows <= convTileRows(regs, loop.part.fTile) && loop.edgeBlocks.empty())
+      if (!reductionOuter && !framePairs && !flatTiles && loop.cols.base > 0 && loop.cols.blocks() == 1 &&
+          out[2] % 2 == 0 && 3 * loop.cols.rows <= convTileRows(regs, loop.part.fTile) && loop.edgeBlocks.empty())
         loop.pairAxis = 2;
     for (const TileLoop &loop : loops) {
       const ColumnPart &cols = loop.cols;
@@ -755,13 +801,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       // accs[i] += the products of rows pieces[i] of the tile at one reduction range [c0, c0 + cCount)
       // of tap (kd, kh, kw), in steps of cTile: the only place a tile's products are summed.
       // A piece's output frame is od + members[i] (pairAxis 1) or its output row oh + members[i]
-      // (pairAxis 2): the pieces of pair tiles.
+      // (pairAxis 2, flat tiles): the pieces of pair and flat tiles.
       auto accumulateRows = [&](OpBuilder &nb, ArrayRef<Rows> pieces, ValueRange accs, Value n, Value od, Value oh,
                                 Value owb, Value fb, Value kd, Value kh, Value kw, Value c0, int64_t cCount,
                                 ArrayRef<int64_t> members = {}) -> SmallVector<Value> {
         Value iw = arith::AddIOp::create(nb, loc, times(nb, owb, s[2]), kw);
         auto shifted = [&](Value o, int axis, int64_t i) -> Value {
-          const int64_t by = members.empty() || loop.pairAxis != axis ? 0 : members[i];
+          const int64_t by = members.empty() || (loop.flat ? 2 : loop.pairAxis) != axis ? 0 : members[i];
           return by == 0 ? o : arith::AddIOp::create(nb, loc, o, index(nb, by)).getResult();
         };
         SmallVector<Value> pieceColumns, pieceFrames, pieceRows;
@@ -839,6 +885,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       const int64_t clipsPerItem = largestDivisorUpTo(
           out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
       const int64_t items = reductionOuter ? out[0] / clipsPerItem * fBlocks
+                            : loop.flat    ? out[0] * fBlocks * out[1]
                                            : out[0] * fBlocks * out[1] * out[2] / (loop.pairAxis ? 2 : 1);
       // The part's share of the conv's products (its real lanes), for the profile.
       vidnet::cpu::LoopInfo info = describe(op);
@@ -857,7 +904,168 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         Value item = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
         SmallVector<OpFoldResult> offsets, sizes;
         Value result;
-        if (loop.pairAxis) {
+        // The epilogue on row i (width x lanes) of a block of rows: a pair's two, a flat item's OH.
+        auto epilogueOnRow = [&](OpBuilder &nb, Value rows, int64_t i, int64_t width,
+                                 ArrayRef<OpFoldResult> rowOffsets) -> Value {
+          SmallVector<OpFoldResult> at = attrs(nb, {i, 0, 0}), size = attrs(nb, {1, width, fTile}),
+                                    unit = attrs(nb, {1, 1, 1});
+          Value row =
+              tensor::ExtractSliceOp::create(nb, loc, RankedTensorType::get({width, fTile}, f32), rows, at, size, unit);
+          row = vidnet::cpu::applyConvEpilogue(nb, loc, *epilogue, row, rowOffsets);
+          return tensor::InsertSliceOp::create(nb, loc, row, rows, at, size, unit).getResult();
+        };
+        if (loop.flat) {
+          // forall (f-block, n, od): the block out[n, od, :, :, f-block] (a frame's OH x OW
+          // positions) in tiles of flatRows positions in row-major order, each unrolled with
+          // pieces of its own: its runs of positions in one output row, cut where a tap along W
+          // starts or stops reading padding. Each tap row (kd, kh) sums the pieces that read real
+          // rows over their runs of taps along W and all channels, from zero, and adds them into
+          // the block (L1) as vectors: the sums of the row tiles in the same order, so the same
+          // bits. Clips and frames inside filter blocks: a block's filter slice (one f-block of all
+          // taps and channels, 295 KB for 512 channels packed) serves all of them from L2, where the
+          // whole filter (9.4 MB) would stream from memory once per clip in the batched step.
+          const int64_t OH = out[2], positions = OH * OW;
+          auto split =
+              affine::AffineDelinearizeIndexOp::create(ob, loc, item, ArrayRef<int64_t>{fBlocks, out[0], out[1]});
+          Value fb = laneOf(ob, split.getResult(0)), n = split.getResult(1), od = split.getResult(2);
+          offsets = ofr({n, od, index(ob, 0), index(ob, 0), fb});
+          sizes = attrs(ob, {1, 1, OH, OW, fTile});
+          Value block = tensor::ExtractSliceOp::create(ob, loc, RankedTensorType::get({OH, OW, fTile}, f32), shared,
+                                                       offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
+          auto rowOffsets = [&](OpBuilder &nb, int64_t oh) {
+            SmallVector<OpFoldResult> at(offsets);
+            at[2] = nb.getIndexAttr(oh);
+            return at;
+          };
+          if (epilogue)
+            for (int64_t oh = 0; oh < OH; ++oh)
+              vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, OW, fTile, rowOffsets(ob, oh));
+          auto vectorOf = [&](int64_t rows) { return VectorType::get({rows, fTile}, f32); };
+          auto at3 = [&](OpBuilder &nb, int64_t row, int64_t column) -> SmallVector<Value> {
+            return {index(nb, row), index(nb, column), index(nb, 0)};
+          };
+          // The output columns whose tap kw reads a real input column.
+          auto columnsRead = [&](int64_t kw) -> Rows {
+            if (!axes.padded[2])
+              return {0, OW};
+            const int64_t first = llvm::divideCeilSigned(axes.low[2] - kw, s[2]);
+            const int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1;
+            return {std::clamp<int64_t>(first, 0, OW), std::clamp<int64_t>(end, 0, OW)};
+          };
+          struct Piece {
+            int64_t row;
+            Rows cols;
+          };
+          auto [kdLo, kdHi] = tapsFor(ob, 0, od);
+          for (int64_t p0 = 0; p0 < positions; p0 += flatRows) {
+            const int64_t p1 = std::min(positions, p0 + flatRows);
+            // The tile's runs of positions in one output row, cut into pieces that each tap along W
+            // reads whole or not at all.
+            SmallVector<Piece> pieces;
+            for (int64_t oh = p0 / OW; oh * OW < p1; ++oh) {
+              const int64_t begin = std::max(p0, oh * OW) - oh * OW, end = std::min(p1, (oh + 1) * OW) - oh * OW;
+              SmallVector<int64_t> cuts{begin, end};
+              for (int64_t kw = 0; kw < k[2]; ++kw) {
+                Rows read = columnsRead(kw);
+                cuts.append({std::clamp(read.begin, begin, end), std::clamp(read.end, begin, end)});
+              }
+              llvm::sort(cuts);
+              cuts.erase(llvm::unique(cuts), cuts.end());
+              for (size_t i = 0; i + 1 < cuts.size(); ++i)
+                pieces.push_back({oh, Rows{cuts[i], cuts[i + 1]}});
+            }
+            // Taps along H in ranges that the same rows read real input rows for.
+            SmallVector<int64_t> khCuts{0, k[1]};
+            for (const Piece &piece : pieces) {
+              auto [first, end] = tapsRead(axes, k, s, 1, piece.row);
+              khCuts.append({std::clamp<int64_t>(first, 0, k[1]), std::clamp<int64_t>(end, 0, k[1])});
+            }
+            llvm::sort(khCuts);
+            khCuts.erase(llvm::unique(khCuts), khCuts.end());
+            // The pieces' sums, from +0 (flat tiles are only for convs that start from zeros),
+            // each its own small tensor until the tile's end: no read of the block between tap
+            // rows.
+            SmallVector<Value> accs;
+            for (const Piece &piece : pieces)
+              accs.push_back(zeroTile(ob, piece.cols.size()));
+            accs = loopNestN(ob, {kdLo}, {kdHi}, {1}, accs, [&](OpBuilder &db, ValueRange kd, ValueRange carried) {
+              SmallVector<Value> accs(carried);
+              for (size_t range = 0; range + 1 < khCuts.size(); ++range) {
+                const int64_t khBegin = khCuts[range], khEnd = khCuts[range + 1];
+                SmallVector<int64_t> reading; // the pieces whose row reads real rows at these taps
+                for (auto [i, piece] : llvm::enumerate(pieces)) {
+                  auto [first, end] = tapsRead(axes, k, s, 1, piece.row);
+                  if (first <= khBegin && khEnd <= end)
+                    reading.push_back(i);
+                }
+                // Runs of taps along W that read the same pieces.
+                SmallVector<EdgeTile::Run> runs;
+                for (int64_t kw = 0; kw < k[2]; ++kw) {
+                  Rows columns = columnsRead(kw);
+                  SmallVector<int64_t> read;
+                  for (int64_t i : reading)
+                    if (columns.begin <= pieces[i].cols.begin && pieces[i].cols.end <= columns.end)
+                      read.push_back(i);
+                  if (read.empty())
+                    continue;
+                  if (!runs.empty() && runs.back().kwEnd == kw && runs.back().pieces == read)
+                    runs.back().kwEnd = kw + 1;
+                  else
+                    runs.push_back({kw, kw + 1, read});
+                }
+                if (runs.empty())
+                  continue;
+                SmallVector<Value> rangeAccs;
+                for (int64_t i : reading)
+                  rangeAccs.push_back(accs[i]);
+                rangeAccs =
+                    loopNestN(db, {index(db, khBegin)}, {index(db, khEnd)}, {1}, rangeAccs,
+                              [&](OpBuilder &hb, ValueRange kh, ValueRange carried) {
+                                SmallVector<Value> partials(pieces.size());
+                                for (int64_t i : reading)
+                                  partials[i] = zeroTile(hb, pieces[i].cols.size());
+                                for (const EdgeTile::Run &run : runs) {
+                                  SmallVector<Rows> runPieces;
+                                  SmallVector<Value> runPartials;
+                                  SmallVector<int64_t> rows;
+                                  for (int64_t i : run.pieces) {
+                                    runPieces.push_back(pieces[i].cols);
+                                    runPartials.push_back(partials[i]);
+                                    rows.push_back(pieces[i].row);
+                                  }
+                                  SmallVector<Value> summed = loopNestN(
+                                      hb, {index(hb, run.kwBegin)}, {index(hb, run.kwEnd)}, {1}, runPartials,
+                                      [&](OpBuilder &rb, ValueRange kw, ValueRange sums) {
+                                        return accumulateRows(rb, runPieces, sums, n, od, index(rb, 0), index(rb, 0),
+                                                              fb, kd[0], kh[0], kw[0], index(rb, 0), C, rows);
+                                      });
+                                  for (auto [i, sum] : llvm::zip(run.pieces, summed))
+                                    partials[i] = sum;
+                                }
+                                SmallVector<Value> sums;
+                                for (auto [i, acc] : llvm::zip(reading, carried))
+                                  sums.push_back(addTiles(hb, acc, partials[i]));
+                                return sums;
+                              });
+                for (auto [i, acc] : llvm::zip(reading, rangeAccs))
+                  accs[i] = acc;
+              }
+              return accs;
+            });
+            for (auto [piece, acc] : llvm::zip(pieces, accs)) {
+              Value sum = vector::TransferReadOp::create(ob, loc, vectorOf(piece.cols.size()), acc,
+                                                         ValueRange{index(ob, 0), index(ob, 0)}, zero,
+                                                         ArrayRef<bool>{true, true});
+              block = vector::TransferWriteOp::create(ob, loc, sum, block, at3(ob, piece.row, piece.cols.begin),
+                                                      ArrayRef<bool>{true, true})
+                          .getResult();
+            }
+          }
+          if (epilogue)
+            for (int64_t oh = 0; oh < OH; ++oh)
+              block = epilogueOnRow(ob, block, oh, OW, rowOffsets(ob, oh));
+          result = block;
+        } else if (loop.pairAxis) {
           // forall (n, od, f-block, oh) over frame pairs or row pairs (filter blocks inner when
           // the whole filter stays in L2, as below): the tile is the part's columns of rows
           // (od, oh) and (od + 1, oh), or (od, oh) and (od, oh + 1), each in its edge pieces (or
@@ -949,14 +1157,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                 return acc;
               });
           if (epilogue)
-            for (int64_t frame = 0; frame < 2; ++frame) {
-              auto rowType = RankedTensorType::get({width, fTile}, f32);
-              SmallVector<OpFoldResult> at = attrs(ob, {frame, 0, 0}), size = attrs(ob, {1, width, fTile}),
-                                        unit = attrs(ob, {1, 1, 1});
-              Value row = tensor::ExtractSliceOp::create(ob, loc, rowType, result, at, size, unit);
-              row = vidnet::cpu::applyConvEpilogue(ob, loc, *epilogue, row, frameOffsets(ob, frame));
-              result = tensor::InsertSliceOp::create(ob, loc, row, result, at, size, unit);
-            }
+            for (int64_t frame = 0; frame < 2; ++frame)
+              result = epilogueOnRow(ob, result, frame, width, frameOffsets(ob, frame));
         } else if (!reductionOuter) {
           // forall (n, od, f-block, oh): row = out[n, od, oh, part's columns, f-block];
           //   for taps (kd, kh): for ow-block: row tile += its products of the tap row (kw x C).

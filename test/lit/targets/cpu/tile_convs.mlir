@@ -140,13 +140,28 @@ func.func @conv(%x: tensor<1x4x16x16x8xf32>, %w: tensor<3x3x3x8x45xf32>) -> tens
 // BUF-NOT: memref.copy
 // BUF: return
 // On AVX2 (the filter packed instead: its 16-lane slice is 331 KB), 7 output columns, which have no
-// divisor from 3 to 6, as 2 tiles of 4 rows with one zero column (as 2 x 6 they would be 5, and as
-// a 5-row tile and a 2-row one in foralls of their own the tail would cost more).
+// divisor from 3 to 6: flat tiles. One item per (filter block, clip, frame), clips inside filter
+// blocks; the frame's 49 positions in row-major tiles of 5 (the input has no padding, so no run
+// loses a row: 9 x 5 + 4 costs less than 8 x 6 + 1), a tile's rows in pieces of one output row
+// (positions 5-9: row 0's columns 5-6 and row 1's 0-2), each piece written into the block once.
+// Nothing is padded.
 // AVX2-LABEL: func.func @wide
-// AVX2: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 0, 1, 0]
-// AVX2: tensor.empty() : tensor<2x1x7x8x64xf32>
-// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
-// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [2, 1, 7, 7, 64] [1, 1, 1, 1, 1]
+// AVX2-NOT: tensor.pad
+// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<2x1x7x7x64xf32>
+// AVX2: scf.forall (%{{.*}}) in (8) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (4, 2)
+// AVX2: %[[FB:.*]] = arith.muli %[[IDX]]#0, %c16
+// AVX2: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%[[IDX]]#1, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 16] [1, 1, 1, 1, 1] : tensor<2x1x7x7x64xf32> to tensor<7x7x16xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<5x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<5x16xf32>)
+// AVX2: %[[T0:.*]] = vector.transfer_write %{{.*}}, %[[BLOCK]][%c0, %c0, %c0] {{.*}} : vector<5x16xf32>, tensor<7x7x16xf32>
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<2x16xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<3x16xf32>)
+// AVX2: %[[T1:.*]] = vector.transfer_write %{{.*}}, %[[T0]][%c0, %c5, %c0] {{.*}} : vector<2x16xf32>, tensor<7x7x16xf32>
+// AVX2: vector.transfer_write %{{.*}}, %[[T1]][%c1, %c0, %c0] {{.*}} : vector<3x16xf32>, tensor<7x7x16xf32>
+// AVX2: vector.transfer_write %{{.*}}[%c6, %c3, %c0] {{.*}} : vector<4x16xf32>, tensor<7x7x16xf32>
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[IDX]]#1, 0, 0, 0, %[[FB]]] [1, 1, 7, 7, 16]
+// AVX2-NOT: tensor.extract_slice
+// AVX2: return
 func.func @wide(%x: tensor<2x3x9x9x192xf32>, %w: tensor<3x3x3x192x64xf32>) -> tensor<2x1x7x7x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x1x7x7x64xf32>
@@ -666,16 +681,15 @@ func.func @three_vectors(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x48xf32>
 
 // Tests frame pairs with AVX2 registers: a 1x3x3 conv with 7 output columns (a 6-row tile of two
 // vectors would leave a 1-column tail, 7 x 16 would be 14 accumulators and no register for the
-// filter) and 2 output frames: one item per output row and 8-lane filter block, its tile the row
-// of both frames (2 x 7 rows of one vector: 14 accumulators), in edge pieces of rows 0, 1-5 and
-// 6 per frame, each frame's pieces reading its own input frame. The pair is one slice of the
-// output, started from zeros and stored whole; once bufferized, nothing is allocated or copied
-// per item.
+// filter), 2 output frames and 8 channels (one vector: no two-vector flat tiles): one item per
+// output row, its tile the row of both frames (2 x 7 rows of one vector: 14 accumulators), in
+// edge pieces of rows 0, 1-5 and 6 per frame, each frame's pieces reading its own input frame.
+// The pair is one slice of the output, started from zeros and stored whole; once bufferized,
+// nothing is allocated or copied per item.
 // AVX2-LABEL: func.func @frame_pairs
-// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x2x7x7x16xf32>
-// AVX2: scf.forall (%{{.*}}) in (14) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
-// AVX2: %[[IDX:.*]]:2 = affine.delinearize_index %{{.*}} into (7, 2)
-// AVX2: %[[PAIR:.*]] = tensor.extract_slice %[[OUT]][0, 0, %[[IDX]]#0, 0, %{{.*}}] [1, 2, 1, 7, 8] [1, 1, 1, 1, 1] : tensor<1x2x7x7x16xf32> to tensor<2x7x8xf32>
+// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x2x7x7x8xf32>
+// AVX2: scf.forall (%[[ROW:.*]]) in (7) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: %[[PAIR:.*]] = tensor.extract_slice %[[OUT]][0, 0, %[[ROW]], 0, 0] [1, 2, 1, 7, 8] [1, 1, 1, 1, 1] : tensor<1x2x7x7x8xf32> to tensor<2x7x8xf32>
 // AVX2: vector.transfer_write %{{.*}}, %[[PAIR]][%c0, %c0, %c0] {{.*}} : vector<7x8xf32>, tensor<2x7x8xf32>
 // AVX2: vector.transfer_write %{{.*}}[%c1, %c0, %c0] {{.*}} : vector<7x8xf32>, tensor<2x7x8xf32>
 // AVX2-DAG: tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, 1, 0] [1, 1, 1, 5, 8] {{.*}} : tensor<1x2x9x9x8xf32> to tensor<5x8xf32>
@@ -683,14 +697,59 @@ func.func @three_vectors(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x48xf32>
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<5x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<5x8xf32>)
 // AVX2: vector.transfer_write %{{.*}}[%c0, %c1, %c0] {{.*}} : vector<5x8xf32>, tensor<2x7x8xf32>
 // AVX2: vector.transfer_write %{{.*}}[%c1, %c6, %c0] {{.*}} : vector<1x8xf32>, tensor<2x7x8xf32>
-// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, 0, %{{.*}}] [1, 2, 1, 7, 8]
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[ROW]], 0, 0] [1, 2, 1, 7, 8]
 // AVX2BUF-LABEL: func.func @frame_pairs
+// AVX2BUF: memref.alloc() {{.*}} : memref<1x2x7x7x8xf32>
+// AVX2BUF-NEXT: scf.forall
+// AVX2BUF-NOT: memref.alloc
+// AVX2BUF-NOT: memref.copy
+// AVX2BUF: return
+func.func @frame_pairs(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x8xf32>) -> tensor<1x2x7x7x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x2x7x7x8xf32> to tensor<1x2x9x9x8xf32>
+  %e = tensor.empty() : tensor<1x2x7x7x8xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x7x7x8xf32>) -> tensor<1x2x7x7x8xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x2x9x9x8xf32>, tensor<1x3x3x8x8xf32>) outs(%i : tensor<1x2x7x7x8xf32>) -> tensor<1x2x7x7x8xf32>
+  return %y : tensor<1x2x7x7x8xf32>
+}
+
+// Tests flat tiles with AVX2 registers: the same conv with 16 channels (two vectors). Each frame's
+// 49 positions in row-major tiles of 6 (8 x 6 + 1: with the padding skipped, 5-position tiles
+// would lose a row at most taps and wait on the FMA latency), one item per frame. A tile's rows
+// come in pieces of one output row, cut where a tap along W reads padding, and its taps along H in
+// ranges that the same rows read: tile 0 (row 0, columns 0-5) only taps 1-2 along H, its column 0
+// not at tap 0 along W; tile 1 (row 0's column 6, row 1's columns 0-4) tap 0 along H for row 1
+// alone, then taps 1-2 for both rows. Each piece's sum is a tensor of its own, written into the
+// frame's block once at the tile's end; once bufferized, nothing is allocated or copied per item.
+// AVX2-LABEL: func.func @flat_tiles
+// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x2x7x7x16xf32>
+// AVX2: scf.forall (%[[FRAME:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][0, %[[FRAME]], 0, 0, 0] [1, 1, 7, 7, 16] [1, 1, 1, 1, 1] : tensor<1x2x7x7x16xf32> to tensor<7x7x16xf32>
+// AVX2: scf.for %{{.*}} = %c1 to %c3 step %c1 iter_args({{.*}}) -> (tensor<1x16xf32>, tensor<5x16xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<5x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<5x16xf32>)
+// AVX2: scf.for %{{.*}} = %c1 to %c3 step %c1
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<1x16xf32>)
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<5x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<5x16xf32>)
+// AVX2: %[[T0:.*]] = vector.transfer_write %{{.*}}, %[[BLOCK]][%c0, %c0, %c0] {{.*}} : vector<1x16xf32>, tensor<7x7x16xf32>
+// AVX2: vector.transfer_write %{{.*}}, %[[T0]][%c0, %c1, %c0] {{.*}} : vector<5x16xf32>, tensor<7x7x16xf32>
+// AVX2-NOT: scf.for
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// AVX2: scf.for %{{.*}} = %c1 to %c3 step %c1 iter_args({{.*}}) -> (tensor<1x16xf32>, tensor<4x16xf32>)
+// AVX2: scf.for %{{.*}} = %c1 to %c3 step %c1 iter_args({{.*}}) -> (tensor<1x16xf32>, tensor<1x16xf32>, tensor<4x16xf32>)
+// AVX2: vector.transfer_write %{{.*}}[%c0, %c6, %c0] {{.*}} : vector<1x16xf32>, tensor<7x7x16xf32>
+// AVX2: vector.transfer_write %{{.*}}[%c1, %c0, %c0] {{.*}} : vector<1x16xf32>, tensor<7x7x16xf32>
+// AVX2: vector.transfer_write %{{.*}}[%c1, %c1, %c0] {{.*}} : vector<4x16xf32>, tensor<7x7x16xf32>
+// AVX2: vector.transfer_write %{{.*}}[%c6, %c6, %c0] {{.*}} : vector<1x16xf32>, tensor<7x7x16xf32>
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[FRAME]], 0, 0, 0] [1, 1, 7, 7, 16]
+// AVX2BUF-LABEL: func.func @flat_tiles
 // AVX2BUF: memref.alloc() {{.*}} : memref<1x2x7x7x16xf32>
 // AVX2BUF-NEXT: scf.forall
 // AVX2BUF-NOT: memref.alloc
 // AVX2BUF-NOT: memref.copy
 // AVX2BUF: return
-func.func @frame_pairs(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> tensor<1x2x7x7x16xf32> {
+func.func @flat_tiles(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> tensor<1x2x7x7x16xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
     tensor.yield %zero : f32 } : tensor<1x2x7x7x8xf32> to tensor<1x2x9x9x8xf32>
