@@ -46,8 +46,8 @@ constexpr int64_t kMinReductionOuterItems = 8;
 // Reduction-outer blocks of the filter are prefetched (into L2) for items of at most this many
 // tiles: layer4's 7x7 outputs are 7.
 constexpr int64_t kMaxTilesPrefetched = 16;
-// Output frames of at most this many positions (7x7, 8x8) are tiled as one row-major run of
-// positions where a row is too long for one tile and too short for two (flatTiles).
+// Output frames of at most this many positions (7x7) are tiled as one row-major run of positions
+// where the row tiles would pad a row too long for one tile and too short for two (flatTiles).
 constexpr int64_t kMaxFlatPositions = 64;
 
 using vidnet::cpu::describeLoop;
@@ -364,15 +364,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       cTile = largestDivisorUpTo(C, 8);
       cBlock = reductionBlock(C, maxCBlock);
     }
-    // With 16 registers (AVX2), F in blocks of three vectors where 24 divides it (torchvision
-    // r2plus1d_18's 144, 288, 576 and 1152): a 4 x 24 tile loads 3 filter vectors and 4 broadcasts
-    // per 12 FMAs where a 6 x 16 one loads 2 and 6, and 4 rows cover 56 and 28 columns whole
-    // where 6 leave a 2- or 4-column tail, as oneDNN's AVX2 kernels pick. Zen 2, 2 threads,
-    // alternating runs: its 1x3x3 64->144 convs at 8x56x56 81-85% -> 89-90% of the peak, the
-    // 128->288 ones at 28x28 88% -> 92-93%, the forward 455 -> 440 ms. The 24 lanes are three
-    // registers, which vidnet-cpu-vectorize-tiles unrolls. Not where the schedule would change:
-    // reduction-outer items keep one tile size for the whole block, and a packed filter's
-    // slice must still fit.
     // Output frames of 7 x 7 (layer4 of every model at 112 x 112 inputs), whose rows are too long
     // for a two-vector tile of 16 registers (7 x 16: 14 accumulators and 3 more registers) and
     // too short for two (no divisor from 3 to 6, which the row tiles pad: 7 as 2 x 4 with a zero
@@ -414,6 +405,15 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       };
       flatRows = steps(least) < steps(most) ? least : most;
     }
+    // With 16 registers (AVX2), F in blocks of three vectors where 24 divides it (torchvision
+    // r2plus1d_18's 144, 288, 576 and 1152): a 4 x 24 tile loads 3 filter vectors and 4 broadcasts
+    // per 12 FMAs where a 6 x 16 one loads 2 and 6, and 4 rows cover 56 and 28 columns whole
+    // where 6 leave a 2- or 4-column tail, as oneDNN's AVX2 kernels pick. Zen 2, 2 threads,
+    // alternating runs: its 1x3x3 64->144 convs at 8x56x56 81-85% -> 89-90% of the peak, the
+    // 128->288 ones at 28x28 88% -> 92-93%, the forward 455 -> 440 ms. The 24 lanes are three
+    // registers, which vidnet-cpu-vectorize-tiles unrolls. Not where the schedule would change:
+    // reduction-outer items keep one tile size for the whole block, and a packed filter's
+    // slice must still fit.
     if (regs.count < 32 && !reductionOuter && !flatTiles && paddedF % (3 * regs.lanes) == 0) {
       SmallVector<LaneBlocks> threeVectors{{0, paddedF, 3 * regs.lanes}};
       if (packs(threeVectors) == packed) {
