@@ -623,6 +623,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     struct Rows {
       int64_t begin, end;
       int64_t size() const { return std::max<int64_t>(0, end - begin); }
+      bool contains(Rows piece) const { return begin <= piece.begin && piece.end <= end; }
     };
     auto rowsRead = [&](const ColumnPart &cols, int64_t block, int64_t kw) -> Rows {
       if (!axes.padded[2])
@@ -661,6 +662,15 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         SmallVector<int64_t> pieces;
       };
       SmallVector<Run> runs;
+      // Tap kw reads pieces `read` (by index): the last run when it ends at kw and reads the same.
+      static void addTap(SmallVector<Run> &runs, int64_t kw, SmallVector<int64_t> read) {
+        if (read.empty())
+          return;
+        if (!runs.empty() && runs.back().kwEnd == kw && runs.back().pieces == read)
+          runs.back().kwEnd = kw + 1;
+        else
+          runs.push_back({kw, kw + 1, std::move(read)});
+      }
     };
     auto edgeTile = [&](const ColumnPart &cols, int64_t block) {
       SmallVector<int64_t> cuts{0, cols.rows};
@@ -669,25 +679,20 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           cuts.append({r.begin, r.end});
       llvm::sort(cuts);
       cuts.erase(llvm::unique(cuts), cuts.end());
-      auto reads = [](Rows r, Rows piece) { return r.begin <= piece.begin && piece.end <= r.end; };
       EdgeTile tile;
       for (size_t i = 0; i + 1 < cuts.size(); ++i) {
         Rows piece{cuts[i], cuts[i + 1]};
         // Rows no tap reads keep the tile's initial value.
-        if (llvm::any_of(llvm::seq<int64_t>(k[2]), [&](int64_t kw) { return reads(rowsRead(cols, block, kw), piece); }))
+        if (llvm::any_of(llvm::seq<int64_t>(k[2]),
+                         [&](int64_t kw) { return rowsRead(cols, block, kw).contains(piece); }))
           tile.pieces.push_back(piece);
       }
       for (int64_t kw = 0; kw < k[2]; ++kw) {
         SmallVector<int64_t> read;
         for (auto [i, piece] : llvm::enumerate(tile.pieces))
-          if (reads(rowsRead(cols, block, kw), piece))
+          if (rowsRead(cols, block, kw).contains(piece))
             read.push_back(i);
-        if (read.empty())
-          continue;
-        if (!tile.runs.empty() && tile.runs.back().kwEnd == kw && tile.runs.back().pieces == read)
-          tile.runs.back().kwEnd = kw + 1;
-        else
-          tile.runs.push_back({kw, kw + 1, read});
+        EdgeTile::addTap(tile.runs, kw, std::move(read));
       }
       return tile;
     };
@@ -944,14 +949,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           auto at3 = [&](OpBuilder &nb, int64_t row, int64_t column) -> SmallVector<Value> {
             return {index(nb, row), index(nb, column), index(nb, 0)};
           };
-          // The output columns whose tap kw reads a real input column.
-          auto columnsRead = [&](int64_t kw) -> Rows {
-            if (!axes.padded[2])
-              return {0, OW};
-            const int64_t first = llvm::divideCeilSigned(axes.low[2] - kw, s[2]);
-            const int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1;
-            return {std::clamp<int64_t>(first, 0, OW), std::clamp<int64_t>(end, 0, OW)};
-          };
+          // The output columns whose tap kw reads a real input column (the part is the whole row).
+          auto columnsRead = [&](int64_t kw) { return rowsRead(cols, 0, kw); };
           struct Piece {
             int64_t row;
             Rows cols;
@@ -1001,17 +1000,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                 // Runs of taps along W that read the same pieces.
                 SmallVector<EdgeTile::Run> runs;
                 for (int64_t kw = 0; kw < k[2]; ++kw) {
-                  Rows columns = columnsRead(kw);
                   SmallVector<int64_t> read;
                   for (int64_t i : reading)
-                    if (columns.begin <= pieces[i].cols.begin && pieces[i].cols.end <= columns.end)
+                    if (columnsRead(kw).contains(pieces[i].cols))
                       read.push_back(i);
-                  if (read.empty())
-                    continue;
-                  if (!runs.empty() && runs.back().kwEnd == kw && runs.back().pieces == read)
-                    runs.back().kwEnd = kw + 1;
-                  else
-                    runs.push_back({kw, kw + 1, read});
+                  EdgeTile::addTap(runs, kw, std::move(read));
                 }
                 if (runs.empty())
                   continue;
