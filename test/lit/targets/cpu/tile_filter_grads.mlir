@@ -222,3 +222,42 @@ func.func @parts(%x: tensor<1x24x32x32x8xf32>, %dy: tensor<1x24x32x32x32xf32>) -
       : tensor<1x24x32x32x8xf32>, tensor<1x24x32x32x32xf32> -> tensor<3x1x1x8x32xf32>
   return %dw : tensor<3x1x1x8x32xf32>
 }
+
+// Tests that a filter gradient with many products per byte of its operands (64 -> 64 channels,
+// 3x3x3 taps: 244 flops per byte) first copies x and dy into blocks of one tile's channels,
+// [C / 8][N][D][H][W][8] and [F / 32][N][D][H][W][32], each a parallel loop over the rows
+// (n, d, h) of vector copies, x with its W padding (zero columns 0 and 9) but not its D and H
+// padding, whose rows the tiles skip; the tiles read their x and dy rows from those blocks, x's at
+// the real row (the padded index minus 1).
+// CHECK-LABEL: func.func @blocked_operands
+// CHECK: %[[XB0:.*]] = tensor.empty() : tensor<8x1x4x4x10x8xf32>
+// CHECK: %[[XB:.*]] = scf.forall (%{{.*}}) in (16) shared_outs(%{{.*}} = %[[XB0]])
+// CHECK: vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<1x4x4x8x64xf32>, vector<8xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<8x10x8xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %c9, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<8x10x8xf32>
+// CHECK: %[[DYB0:.*]] = tensor.empty() : tensor<2x1x4x4x8x32xf32>
+// CHECK: %[[DYB:.*]] = scf.forall (%{{.*}}) in (16) shared_outs(%{{.*}} = %[[DYB0]])
+// CHECK: vector.transfer_read %arg1{{.*}} {in_bounds = [true]} : tensor<1x4x4x8x64xf32>, vector<32xf32>
+// CHECK: scf.forall (%{{.*}}) in (432)
+// CHECK: %[[T:.*]]:5 = affine.delinearize_index %{{.*}} into (3, 3, 3, 8, 2)
+// CHECK: %[[ROW:.*]]:2 = affine.delinearize_index %{{.*}} into (4, 4)
+// CHECK: %[[D:.*]] = arith.addi %[[ROW]]#0, %[[T]]#0
+// CHECK: %[[H:.*]] = arith.addi %[[ROW]]#1, %[[T]]#1
+// CHECK: %[[REALD:.*]] = arith.subi %[[D]], %c1
+// CHECK: %[[REALH:.*]] = arith.subi %[[H]], %c1
+// CHECK: tensor.extract_slice %[[DYB]][%[[T]]#4, 0, %[[ROW]]#0, %[[ROW]]#1, 0, 0] [1, 1, 1, 1, 8, 32]
+// CHECK: tensor.extract_slice %[[XB]][%[[T]]#3, 0, %[[REALD]], %[[REALH]], %[[T]]#2, 0] [1, 1, 1, 1, 8, 8]
+// CHECK-NOT: tensor.pad
+// With AVX2's 6-channel tiles: 64 channels are 10 whole blocks and one of 4 channels and 2 zeros,
+// which the copy reads past the last channel (in_bounds false: zeros); dy in 16-lane blocks.
+// AVX2-LABEL: func.func @blocked_operands
+// AVX2: tensor.empty() : tensor<11x1x4x4x10x6xf32>
+// AVX2: vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<1x4x4x8x64xf32>, vector<6xf32>
+// AVX2: vector.transfer_read %arg0[%c0, %{{.*}}, %{{.*}}, %{{.*}}, %c60], %{{.*}} : tensor<1x4x4x8x64xf32>, vector<6xf32>
+// AVX2: tensor.empty() : tensor<4x1x4x4x8x16xf32>
+// AVX2: scf.forall (%{{.*}}) in (1188)
+func.func @blocked_operands(%x: tensor<1x4x4x8x64xf32>, %dy: tensor<1x4x4x8x64xf32>) -> tensor<3x3x3x64x64xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 1, 1] groups 1
+      : tensor<1x4x4x8x64xf32>, tensor<1x4x4x8x64xf32> -> tensor<3x3x3x64x64xf32>
+  return %dw : tensor<3x3x3x64x64xf32>
+}
