@@ -335,6 +335,13 @@ TEST(CompiledModelParts, FilterGradientsInPartsMatchReference) {
   checkModel("examples/tiny_r3d.vnet", false, 2018, true, kPartsInput);
 }
 
+// 128-channel filter gradients over 1.5 MB of dy: blocked copies of x and dy, chunks of
+// positions, one item per 6 x 16 (AVX2) or 8 x 32 (AVX-512) block of dW summing every tap of
+// every chunk; the 128 channels are 21 whole 6-channel blocks and one of 2 (and 4 zeros).
+TEST(CompiledModelParts, BlockedFilterGradientsMatchReference) {
+  checkModel("test/unit/specs/wide_chunks.vnet", false, 2018, true, Shape{3, 6, 16, 16});
+}
+
 TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
   ElaborateOptions options;
   options.input = kPartsInput;

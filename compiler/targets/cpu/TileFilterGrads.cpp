@@ -75,6 +75,14 @@ int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
 // copies, torchvision r2plus1d_18's 3x1x1 288->128 ones at 4x28x28 (133) 7.4 -> 6.9 ms for 1.2
 // ms, its 3x1x1 144->64 ones (66) slower by more than they gained.
 constexpr int64_t kMinFlopsPerBlockedByte = 200;
+// With several chunks the items are then the channel blocks of dW, each summing every tap over
+// each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
+// its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
+// chunks: 24 -> 19 ms, its layer2 and layer3 ones 8-12% faster). Where there are this many
+// blocks. With one chunk there is no dW to keep, and an item's taps write to as many places of
+// dW, which streamed worse than one tap's tiles in a row (torchvision r2plus1d_18's 1x3x3
+// 512->1152 at 1x7x7: 5.2 -> 6.5 ms).
+constexpr int64_t kMinBlockItems = 64;
 
 // `x` [N, D, H, W, C] -> [B, N, D, H, padW + W + padW, lanes], channels past C and the padW
 // columns on either side zero: a parallel loop over (n, d, h), each item reading x's rows whole
@@ -287,15 +295,18 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     Location loopLoc = vidnet::cpu::describeLoop(loc, info);
     const int64_t items = k[0] * k[1] * kwGroups * cBlocks * fBlocks;
     SmallVector<OpFoldResult> tileSizes = attrs(b, {1, 1, kwTaps, cTile, fTile}), unit = attrs(b, {1, 1, 1, 1, 1});
-    // Item `item` of chunk `chunk`: its tile of `shared` (dW or a part's partial sums) with the
-    // chunk's sums written (`first`) or added, and where that tile goes.
-    auto buildItem = [&](OpBuilder &ob, Location l, Value shared, Value item, Value chunk,
-                         Value first) -> std::pair<Value, SmallVector<OpFoldResult>> {
+    // Item `item` of chunk `chunk`: its tile of `shared` (dW or a part's partial sums, or with
+    // `blockOnly` the item's channel block of either) with the chunk's sums written (`first`) or
+    // added, and where that tile goes.
+    auto buildItem = [&](OpBuilder &ob, Location l, Value shared, Value item, Value chunk, Value first,
+                         bool blockOnly = false) -> std::pair<Value, SmallVector<OpFoldResult>> {
       auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, item,
                                                            ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
       Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), kwTaps);
       Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
       SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
+      if (blockOnly)
+        tileAt[3] = tileAt[4] = ob.getIndexAttr(0);
       Value dwTile = tensor::ExtractSliceOp::create(ob, l, tileType, shared, tileAt, tileSizes, unit);
       Value firstRow = times(ob, chunk, chunkRows);
       // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
@@ -439,7 +450,39 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
 
     const int64_t parts = partsFor(info.flops, paddedType, chunks);
     Value result;
-    if (parts == 1) {
+    if (parts == 1 && blocked && chunks > 1 && cBlocks * fBlocks >= kMinBlockItems) {
+      // forall (c-block, f-block): for chunk: for tap: dW tile (+)= the chunk's sums
+      const int64_t blockItems = cBlocks * fBlocks, taps = k[0] * k[1] * kwGroups;
+      auto blockType = RankedTensorType::get({k[0], k[1], paddedKW, cTile, fTile}, f32);
+      SmallVector<OpFoldResult> blockSizes = attrs(b, blockType.getShape());
+      auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(blockItems)},
+                                          ValueRange{e.empty(paddedType)}, std::nullopt);
+      OpBuilder ob(forall.getTerminator());
+      Value blockItem = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+      auto cf = affine::AffineDelinearizeIndexOp::create(ob, loc, blockItem, ArrayRef<int64_t>{cBlocks, fBlocks});
+      SmallVector<OpFoldResult> blockAt = {ob.getIndexAttr(0), ob.getIndexAttr(0), ob.getIndexAttr(0),
+                                           times(ob, cf.getResult(0), cTile), times(ob, cf.getResult(1), fTile)};
+      Value block = tensor::ExtractSliceOp::create(ob, loc, blockType, shared, blockAt, blockSizes, unit);
+      auto chunkLoop = scf::ForOp::create(
+          ob, loc, index(ob, 0), index(ob, chunks), index(ob, 1), ValueRange{block},
+          [&](OpBuilder &cb, Location l, Value chunk, ValueRange current) {
+            Value first = isZero(cb, chunk);
+            auto tapLoop = scf::ForOp::create(
+                cb, l, index(cb, 0), index(cb, taps), index(cb, 1), current,
+                [&](OpBuilder &tb, Location tl, Value tap, ValueRange sums) {
+                  Value item = arith::AddIOp::create(tb, tl, times(tb, tap, blockItems), blockItem);
+                  auto [updated, tileAt] = buildItem(tb, tl, sums[0], item, chunk, first, /*blockOnly=*/true);
+                  scf::YieldOp::create(
+                      tb, tl, tensor::InsertSliceOp::create(tb, tl, updated, sums[0], tileAt, tileSizes, unit).getResult());
+                });
+            scf::YieldOp::create(cb, l, tapLoop.getResults());
+          });
+      ob.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(ob, loc, chunkLoop.getResult(0), shared, blockAt, blockSizes, unit);
+      result = forall.getResult(0);
+      if (paddedF != F || paddedC != C || paddedKW != k[2])
+        result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
+    } else if (parts == 1) {
       // for chunk: forall item: dW tile (+)= the chunk's sums
       auto chunkLoop = scf::ForOp::create(
           b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{e.empty(paddedType)},

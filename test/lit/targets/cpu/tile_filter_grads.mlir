@@ -261,3 +261,26 @@ func.func @blocked_operands(%x: tensor<1x4x4x8x64xf32>, %dy: tensor<1x4x4x8x64xf
       : tensor<1x4x4x8x64xf32>, tensor<1x4x4x8x64xf32> -> tensor<3x3x3x64x64xf32>
   return %dw : tensor<3x3x3x64x64xf32>
 }
+
+// Tests that a blocked filter gradient with several chunks (dy 2 MB: 8 chunks of 8 rows) and
+// many channel blocks (32 x 8) takes one item per block of dW: the item's [1, 3, 3, 8, 32] slice
+// carried through its loop over the chunks and, inside it, over the 9 taps, each tap's tile
+// written (first chunk) or added to and inserted into the slice, which goes back into dW once.
+// CHECK-LABEL: func.func @block_items
+// CHECK: scf.forall (%[[BLOCK:.*]]) in (256) shared_outs(%[[DW:.*]] = %{{.*}}) -> (tensor<1x3x3x256x256xf32>)
+// CHECK: %[[CF:.*]]:2 = affine.delinearize_index %[[BLOCK]] into (32, 8)
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[DW]][0, 0, 0, %{{.*}}, %{{.*}}] [1, 3, 3, 8, 32]
+// CHECK: %[[CHUNKS:.*]] = scf.for %[[CHUNK:.*]] = %c0 to %c8 step %c1 iter_args(%[[S:.*]] = %[[SLICE]])
+// CHECK: scf.for %[[TAP:.*]] = %c0 to %c9 step %c1 iter_args(%[[T:.*]] = %[[S]])
+// CHECK: %[[ITEM:.*]]:4 = affine.delinearize_index %{{.*}} into (3, 3, 32, 8)
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[T]][0, %[[ITEM]]#0, %[[ITEM]]#1, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: arith.addf
+// CHECK: %[[W:.*]] = vector.transfer_write %{{.*}}, %[[TILE]]
+// CHECK: tensor.insert_slice %[[W]] into %[[T]][0, %[[ITEM]]#0, %[[ITEM]]#1, 0, 0] [1, 1, 1, 8, 32]
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[CHUNKS]] into %[[DW]][0, 0, 0, %{{.*}}, %{{.*}}] [1, 3, 3, 8, 32]
+func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256xf32>) -> tensor<1x3x3x256x256xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [0, 1, 1] groups 1
+      : tensor<1x4x16x32x256xf32>, tensor<1x4x16x32x256xf32> -> tensor<1x3x3x256x256xf32>
+  return %dw : tensor<1x3x3x256x256xf32>
+}
