@@ -70,11 +70,15 @@ int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
 // each 64-byte line of x used by 6-channel tiles). A hand-written kernel of mc3_18's 1x3x3
 // 512->512 filter gradient at 2x8x7x7 (Zen 2, 2 threads): 26.4 -> 20.8 ms, the copies 0.3 ms;
 // dy's rows padded to 528 lanes instead only 25.2. The copies are passes over memory, worth it
-// where the products are at least this many per byte copied: on the Zen 2, 2 threads, mc3_18's
-// 3x3x3 64->64 filter gradients at 8x56x56 (417 flops per byte) 60 -> 54 ms for 2.5 ms of
-// copies, torchvision r2plus1d_18's 3x1x1 288->128 ones at 4x28x28 (133) 7.4 -> 6.9 ms for 1.2
-// ms, its 3x1x1 144->64 ones (66) slower by more than they gained.
-constexpr int64_t kMinFlopsPerBlockedByte = 200;
+// where the products are at least this many per byte copied. Zen 2, 2 threads, batch 2, per
+// filter gradient: mc3_18's 3x3x3 64->64 at 8x56x56 (373 flops per byte) 60 -> 54 ms for 2.5 ms
+// of copies, its 1x3x3 128->256 /1x2x2 at 8x14x14 (171) 15.3 -> 10.9 ms for 0.6; torchvision
+// r2plus1d_18's 1x3x3 64->144 at 8x56x56 (190) 48 -> 43.5 ms for 2.2-2.9, its 3x1x1 460->256
+// at 2x14x14 (164) 3.2 -> 2.0 ms for 0.15; its 3x1x1 288->128 at 4x28x28 (110) 7.4 -> 6.9 ms for
+// 1.2, and its 3x1x1 144->64 at 8x56x56 (60) lost more than they gained. Where x is one block of
+// channels (a stem's 3 colours) its rows are consecutive already: r3d_18's stem (163) 14.8 ->
+// 14.6 ms for 0.75.
+constexpr int64_t kMinFlopsPerBlockedByte = 150;
 // With several chunks the items are then the channel blocks of dW, each summing every tap over
 // each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
 // its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
@@ -234,7 +238,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t blockedBytes =
         4 * (cBlocks * cTile * inShape[0] * inShape[1] * inShape[2] * (inShape[3] + 2 * pads[2]) +
              fBlocks * fTile * out[0] * out[1] * out[2] * OW);
-    const bool blocked = flops >= kMinFlopsPerBlockedByte * blockedBytes;
+    const bool blocked = cBlocks > 1 && flops >= kMinFlopsPerBlockedByte * blockedBytes;
     Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], op)
                       : vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
