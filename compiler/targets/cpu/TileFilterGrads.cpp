@@ -88,26 +88,30 @@ constexpr int64_t kMinFlopsPerBlockedByte = 150;
 // 512->1152 at 1x7x7: 5.2 -> 6.5 ms).
 constexpr int64_t kMinBlockItems = 64;
 
-// `x` [N, D, H, W, C] -> [B, N, D, H, padW + W + padW, lanes], channels past C and the padW
-// columns on either side zero: a parallel loop over (n, d, h), each item reading x's rows whole
-// and writing their vectors of `lanes` channels to their blocks (a generic of the same copy was
-// scalar, one element at a time: 14-24 GB/s). Padding along D and H is left out: the tiles skip
-// the rows it would hold.
-Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, int64_t padW,
-                    vidnet::ConvBackwardFilterOp op) {
+// The shape of `x` [N, D, H, W, C] in `blocks` blocks of `lanes` channels with padW zero columns
+// on either side: [B, N, D, H, padW + W + padW, lanes].
+SmallVector<int64_t> blockedShape(ArrayRef<int64_t> x, int64_t lanes, int64_t blocks, int64_t padW) {
+  return {blocks, x[0], x[1], x[2], x[3] + 2 * padW, lanes};
+}
+
+// `x` [N, D, H, W, C] -> blockedShape, channels past C and the padW columns on either side zero:
+// a parallel loop over (n, d, h), each item reading x's rows whole and writing their vectors of
+// `lanes` channels to their blocks (a generic of the same copy was scalar, one element at a time:
+// 14-24 GB/s). Padding along D and H is left out: the tiles skip the rows it would hold. `conv`
+// describes the filter gradient for `vidrun profile`.
+Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, int64_t padW, const std::string &conv) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   auto type = cast<RankedTensorType>(x.getType());
   ArrayRef<int64_t> s = type.getShape();
   Type f32 = type.getElementType();
   const int64_t columns = s[3] + 2 * padW;
-  auto blockedType = RankedTensorType::get({blocks, s[0], s[1], s[2], columns, lanes}, f32);
+  auto blockedType = RankedTensorType::get(blockedShape(s, lanes, blocks, padW), f32);
   auto rowsType = RankedTensorType::get({blocks, columns, lanes}, f32);
   auto vectorType = VectorType::get({lanes}, f32);
   vidnet::cpu::LoopInfo info;
   info.kind = "filter gradient packing";
-  info.shape = vidnet::describeConv(cast<RankedTensorType>(op.getFilterGrad().getType()).getShape(), op.getStrides(),
-                                    cast<RankedTensorType>(op.getOutputGrad().getType()).getShape());
+  info.shape = conv;
   info.bytes = 2 * blockedType.getNumElements() * 4;
   auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
   Value zero = e.f32(0.0);
@@ -234,17 +238,21 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t paddedKW = kwGroups * kwTaps;
 
     Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
-    const int64_t flops = vidnet::cpu::convFlops(k, s, out, pads, inShape.slice(1, 3)); // padding rows are not work
+    // For `vidrun profile`: every chunk's loop is this filter gradient.
+    vidnet::cpu::LoopInfo info;
+    info.kind = "conv filter gradient";
+    info.shape = vidnet::describeConv(k, s, out);
+    info.flops = vidnet::cpu::convFlops(k, s, out, pads, inShape.slice(1, 3)); // padding rows are not work
+    auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
     const int64_t blockedBytes =
-        4 * (cBlocks * cTile * inShape[0] * inShape[1] * inShape[2] * (inShape[3] + 2 * pads[2]) +
-             fBlocks * fTile * out[0] * out[1] * out[2] * OW);
-    const bool blocked = cBlocks > 1 && flops >= kMinFlopsPerBlockedByte * blockedBytes;
-    Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], op)
+        4 * (elements(blockedShape(inShape, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
+    const bool blocked = cBlocks > 1 && info.flops >= kMinFlopsPerBlockedByte * blockedBytes;
+    Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape)
                       : vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
     SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
     if (blocked) {
-      dy = blockChannels(e, dy, fTile, fBlocks, 0, op);
+      dy = blockChannels(e, dy, fTile, fBlocks, 0, info.shape);
     } else if (dyLanes != F) {
       SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
       high[4] = b.getIndexAttr(dyLanes - F);
@@ -291,11 +299,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     //   forall tile (kd, kh, kw, c-block, f-block):  acc = 0 (registers)
     //     for row in chunk, ow-block:                acc += x[row, ow*s + kw, cb]^T * dy[row, ow, fb]
     //     dW tile = acc (first chunk) or dW tile + acc
-    // For `vidrun profile`: every chunk's loop is this filter gradient.
-    vidnet::cpu::LoopInfo info;
-    info.kind = "conv filter gradient";
-    info.shape = vidnet::describeConv(k, s, out);
-    info.flops = flops;
     Location loopLoc = vidnet::cpu::describeLoop(loc, info);
     const int64_t items = k[0] * k[1] * kwGroups * cBlocks * fBlocks;
     SmallVector<OpFoldResult> tileSizes = attrs(b, {1, 1, kwTaps, cTile, fTile}), unit = attrs(b, {1, 1, 1, 1, 1});
