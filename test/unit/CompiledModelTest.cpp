@@ -188,8 +188,10 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
   ASSERT_TRUE(r.ok()) << spec << " does not elaborate at the test's input";
   const ModelGraph &graph = *r.graph;
 
-  fs::path dir = fs::path(testing::TempDir()) /
-                 ("vidnet-" + testName({spec, 0}) + (kernelsOnCpu ? "-kernels" : "") + "-" + target.cpu + ".vbundle");
+  // The input is in the name: ctest runs tests in parallel, and two of them compile one spec for
+  // one CPU at different inputs.
+  fs::path dir = fs::path(testing::TempDir()) / ("vidnet-" + testName({spec, 0}) + (kernelsOnCpu ? "-kernels" : "") +
+                                                 "-" + target.cpu + "-" + toString(input) + ".vbundle");
   BundleTimings timings;
   std::string error;
   ASSERT_TRUE(writeCpuBundle({graph, r.source->text(), batch, train, target, dir.string(), kernelsOnCpu}, timings,
