@@ -34,6 +34,13 @@ constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
 // layout the slice is 128 bytes of every 4F, which uses a 4F/128th of L2's sets: r3d_18's
 // 3x3x3 256-channel convs (885 KB packed) were no faster packed.
 constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
+// ... and up to this size for convs whose output frames take flat tiles (AVX2, at most
+// kMaxFlatPositions positions), measured at 648 KB: torchvision r2plus1d_18's layer4.1 data
+// gradients (1x3x3 1152->512 at 7x7, 16 lanes) were reduction-outer, each block's 128 filter
+// rows 2 KB apart in a few of L1's sets. On the Zen 2 (512 KB L2), 2 threads, packed with flat
+// tiles: 9.5-10.6 -> 5.3-5.5 ms each, plus 1.6-2.1 ms of packing in place of the 3.2-4.1 ms
+// transposed copy they read before.
+constexpr int64_t kPackedFlatSliceBytes = 768 * 1024;
 // Edge tiles skip the products that read W padding when they are at least this share of a conv's
 // products: 4.8% at 14x14 outputs and 9.5% at 7x7 (mc3_18's 1x3x3 convs there 3-4% and 5-8%
 // faster), not 2.4% at 28x28 (no faster) or 1.2% at 56x56, which are not worth more copies of the
@@ -347,9 +354,14 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // vidnet-cpu-hoist-weight-packing moves out of the forward into a call made once per set of
     // weights. Only for F in one part of 32-lane blocks (not torchvision r2plus1d_18's 144, 230
     // and 460); packed reduction-outer convs measured 5-20% slower.
+    // Output frames that flat tiles suit (below), if the reduction is not outer.
+    const bool flatFrames = regs.count < 32 && paddedF % blockLanes == 0 &&
+                            startsFromPositiveZero(op.getOutputs()[0]) && OW > convTileRows(regs) &&
+                            paddedColumns(OW, convTileRows(regs)).columns != OW && out[2] * OW <= kMaxFlatPositions;
     auto packs = [&](ArrayRef<LaneBlocks> lanes) {
       return lanes.size() == 1 && lanes.front().fTile >= blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
-             mostTapsRead(axes, k, s, out) * C * lanes.front().fTile * 4 <= kPackedSliceL2Bytes;
+             mostTapsRead(axes, k, s, out) * C * lanes.front().fTile * 4 <=
+                 (flatFrames && lanes.front().fTile == blockLanes ? kPackedFlatSliceBytes : kPackedSliceL2Bytes);
     };
     const bool packed = packs(laneBlocks);
     const bool reductionOuter =
@@ -374,9 +386,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // all taps: frame pairs 149 GFLOP/s, flat 6 x 16 tiles 202, 5 x 16 199, 4 x 16 160; the
     // 256->512 /1x2x2 143 -> 202. Only for convs that start from zeros (each tile's sums are
     // written once, never read back).
-    const bool flatTiles = regs.count < 32 && !reductionOuter && paddedF % blockLanes == 0 &&
-                           startsFromPositiveZero(op.getOutputs()[0]) && OW > convTileRows(regs) &&
-                           paddedColumns(OW, convTileRows(regs)).columns != OW && out[2] * OW <= kMaxFlatPositions;
+    const bool flatTiles = flatFrames && !reductionOuter;
     // The padding products are skipped per piece, so a tap's run over a tile may have fewer rows
     // than the tile; one of r rows takes max(r, R - 1) steps of the FMA pipes (AVX2: 5 rows, 10
     // chains, keep both pipes busy at latency 5). Of tiles of R - 1 and R positions the cheaper

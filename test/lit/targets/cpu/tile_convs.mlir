@@ -760,6 +760,43 @@ func.func @flat_tiles(%x: tensor<1x2x7x7x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> 
   return %y : tensor<1x2x7x7x16xf32>
 }
 
+// Tests the larger packed slice for output frames that flat tiles suit: with AVX2 registers a
+// 1x3x3 conv of 1152 channels at 7x7 has a 16-lane slice of 648 KB, above kPackedSliceL2Bytes:
+// packed (one frame per filter block) with flat tiles of 5 positions, each summing all 1152
+// channels of each tap, where it went reduction-outer before. At 14x14 (no flat tiles) the same
+// filter stays reduction-outer in blocks of 128 channels, as it does with AVX-512's 32-lane
+// slices (1.3 MB) at 7x7.
+// AVX2-LABEL: func.func @packed_flat_wide_slice
+// AVX2: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x3x3x1152x32xf32>) outs(%{{.*}} : tensor<2x1x3x3x1152x16xf32>)
+// AVX2-SAME: vidnet.weight_pack
+// AVX2: scf.forall (%{{.*}}) in (2)
+// AVX2: scf.for %{{.*}} = %c0 to %c1152 step %c8 iter_args(%{{.*}}) -> (tensor<5x16xf32>)
+// AVX2-NOT: step %c128
+// AVX2: return
+// AVX2-LABEL: func.func @wide_slice_not_flat
+// AVX2-NOT: vidnet.weight_pack
+// AVX2: scf.for %{{.*}} = %c0 to %c1152 step %c128 iter_args(%{{.*}}) -> (tensor<1x1x14x15x16xf32>)
+// CHECK-LABEL: func.func @packed_flat_wide_slice
+// CHECK-NOT: vidnet.weight_pack
+// CHECK: scf.for %{{.*}} = %c0 to %c1152 step %c128 iter_args(%{{.*}}) -> (tensor<1x1x7x7x32xf32>)
+func.func @packed_flat_wide_slice(%x: tensor<1x1x9x9x1152xf32>, %w: tensor<1x3x3x1152x32xf32>) -> tensor<1x1x7x7x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x7x7x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x7x7x32xf32>) -> tensor<1x1x7x7x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x1x9x9x1152xf32>, tensor<1x3x3x1152x32xf32>) outs(%i : tensor<1x1x7x7x32xf32>) -> tensor<1x1x7x7x32xf32>
+  return %y : tensor<1x1x7x7x32xf32>
+}
+
+func.func @wide_slice_not_flat(%x: tensor<1x1x16x16x1152xf32>, %w: tensor<1x3x3x1152x32xf32>) -> tensor<1x1x14x14x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x14x14x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x14x14x32xf32>) -> tensor<1x1x14x14x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x1x16x16x1152xf32>, tensor<1x3x3x1152x32xf32>) outs(%i : tensor<1x1x14x14x32xf32>) -> tensor<1x1x14x14x32xf32>
+  return %y : tensor<1x1x14x14x32xf32>
+}
+
 // Tests row pairs with AVX2 registers: 26 columns as four 6-row tiles and a 2-column tail (a
 // third of a tile: 4 FMA chains alone), whose tiles take two output rows each (2 x 2 x 16: 8
 // chains), their pieces reading input rows oh + kh and oh + 1 + kh; the pair is one slice of the
