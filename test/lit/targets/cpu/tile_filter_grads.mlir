@@ -284,3 +284,22 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
       : tensor<1x4x16x32x256xf32>, tensor<1x4x16x32x256xf32> -> tensor<1x3x3x256x256xf32>
   return %dw : tensor<1x3x3x256x256xf32>
 }
+
+// Tests that a 1x1x1 filter gradient with a small dW (64 -> 128 channels, 32 KB) sums in parts
+// over chunks whose x and dy rows fit in L1 (2 rows of 14 positions x 192 channels, 21 KB): 28
+// chunks in 14 parts of 2, where its dy (401 KB) would otherwise be one chunk read by each tile
+// from L2. Each part's chunk sums every tile (11 channel blocks of 6, the last 4, x 8 lane blocks).
+// AVX2-LABEL: func.func @pointwise_parts
+// AVX2: tensor.empty() : tensor<14x1x1x1x66x128xf32>
+// AVX2: scf.forall (%[[PART:.*]]) in (14)
+// AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1
+// AVX2: scf.for %{{.*}} = %c0 to %c88 step %c1
+// AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<4x16xf32>)
+// AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<6x16xf32>)
+// AVX2: scf.forall.in_parallel
+// AVX2: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x64x128xf32>)
+func.func @pointwise_parts(%x: tensor<1x8x28x28x64xf32>, %dy: tensor<1x4x14x14x128xf32>) -> tensor<1x1x1x64x128xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [2, 2, 2] padding [0, 0, 0] groups 1
+      : tensor<1x8x28x28x64xf32>, tensor<1x4x14x14x128xf32> -> tensor<1x1x1x64x128xf32>
+  return %dw : tensor<1x1x1x64x128xf32>
+}
