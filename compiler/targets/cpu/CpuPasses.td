@@ -190,6 +190,10 @@ def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::f
     contiguous blocks of positions, each from zero; the partials' generic is tiled as above,
     one item per block, and a small generic adds the partials to the sum's init in order.
     Serial, those sums ran at one core's memory bandwidth, 7-10% of a 2-thread step.
+    Before that, two such sums over the same positions that read the same tensor (dbeta of
+    dy and dgamma of dy and x), the second not depending on the first, become one generic
+    with both outputs at the first's place (what the second reads that is made between them
+    moved above it): one pass over dy, each output's sum the same chain as before.
     vidnet-cpu-outline-parallel then hands the items to
     the runtime's threads; every element is computed by the same code whichever thread runs
     its item (the split depends on the shape only), so results do not depend on the thread

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace vidnet::cpu {
 #define GEN_PASS_DEF_PARALLELIZEELEMENTWISE
@@ -271,30 +272,120 @@ void peelTranspose(IRRewriter &rewriter, linalg::GenericOp op) {
 // shape only, so the bits do not change with the thread count.
 constexpr int64_t kPartialSums = 32;
 
-// Rewrites `op` into the partial sums' generic (made a parallel loop below, over its leading
-// dimension) and their total, if it is such a sum.
-void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 || op.getNumLoops() < 2 ||
+// Whether `op` is such a sum, each of its outputs: every loop but the innermost (channels) a
+// reduction, inputs read with the identity or the channel's map, outputs with the channel's, each
+// yielded value term + that output.
+bool isChannelSum(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() == 0 || op.getNumLoops() < 2 ||
       !op.getBody()->getOps<linalg::IndexOp>().empty())
-    return;
+    return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  const unsigned rank = ranges.size(), innermost = rank - 1;
-  if (llvm::any_of(ranges, ShapedType::isDynamic) || iterators[innermost] != utils::IteratorType::parallel ||
+  const unsigned rank = ranges.size();
+  if (llvm::any_of(ranges, ShapedType::isDynamic) || iterators.back() != utils::IteratorType::parallel ||
       !llvm::all_of(ArrayRef(iterators).drop_back(),
                     [](utils::IteratorType t) { return t == utils::IteratorType::reduction; }))
-    return;
-  MLIRContext *ctx = op.getContext();
-  vidnet::Emitter e(rewriter, op.getLoc());
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap channel = e.lastDimMap(rank);
-  if (op.getMatchingIndexingMap(op.getDpsInitOperand(0)) != channel)
-    return;
+    return false;
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, op.getContext());
+  AffineMap channel = AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, op.getContext())}, op.getContext());
   for (OpOperand *input : op.getDpsInputOperands())
     if (AffineMap map = op.getMatchingIndexingMap(input); map != identity && map != channel)
-      return;
-  if (!vidnet::isFloatSum(op))
+      return false;
+  Operation *yield = op.getBody()->getTerminator();
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    BlockArgument out = op.getMatchingBlockArgument(&init);
+    auto add = yield->getOperand(op.getTiedOpResult(&init).getResultNumber()).getDefiningOp<arith::AddFOp>();
+    if (op.getMatchingIndexingMap(&init) != channel || !isa<FloatType>(out.getType()) || !add || !out.hasOneUse() ||
+        (add.getLhs() != out && add.getRhs() != out))
+      return false;
+  }
+  return true;
+}
+
+// Two channel sums over the same positions that read the same tensor (the BN backward's dbeta,
+// of dy, and dgamma, of dy and x) as one generic with both outputs: one pass over dy instead of
+// two. Each output's sum is the same chain of the same terms as before (the bodies are cloned
+// as they were), so the bits do not change. `first` comes before `second` in the block; the
+// merged op takes `first`'s place, where what `second` reads that is made between them (its
+// zero init, a channel vector) is moved first. Not where `second` depends on `first` (a
+// variance on its mean).
+bool mergeChannelSums(IRRewriter &rewriter, linalg::GenericOp first, linalg::GenericOp second) {
+  if (first->getBlock() != second->getBlock() || first.getStaticLoopRanges() != second.getStaticLoopRanges())
+    return false;
+  const unsigned rank = first.getNumLoops();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, first.getContext());
+  bool shared = false;
+  for (OpOperand *a : first.getDpsInputOperands())
+    for (OpOperand *b : second.getDpsInputOperands())
+      shared |= a->get() == b->get() && first.getMatchingIndexingMap(a) == identity &&
+                second.getMatchingIndexingMap(b) == identity;
+  if (!shared)
+    return false;
+  if (failed(moveOperationDependencies(rewriter, second, first)))
+    return false;
+  // The inputs of both, each (tensor, map) once (the shared tensor is read once per element);
+  // then the outputs of both.
+  SmallVector<Value> inputs, inits;
+  SmallVector<AffineMap> maps;
+  SmallVector<SmallVector<unsigned>> inputIndex(2);
+  for (auto [which, op] : llvm::enumerate(SmallVector<linalg::GenericOp>{first, second}))
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      unsigned i = 0;
+      while (i < inputs.size() && !(inputs[i] == input->get() && maps[i] == map))
+        ++i;
+      if (i == inputs.size()) {
+        inputs.push_back(input->get());
+        maps.push_back(map);
+      }
+      inputIndex[which].push_back(i);
+    }
+  for (linalg::GenericOp op : {first, second})
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      inits.push_back(init.get());
+      maps.push_back(op.getMatchingIndexingMap(&init));
+    }
+  rewriter.setInsertionPoint(first);
+  auto merged = linalg::GenericOp::create(rewriter, second.getLoc(), ValueRange(inits).getTypes(), inputs, inits, maps,
+                                          second.getIteratorTypesArray());
+  SmallVector<Type> argTypes;
+  SmallVector<Location> argLocs;
+  for (Value v : llvm::concat<Value>(inputs, inits)) {
+    argTypes.push_back(getElementTypeOrSelf(v.getType()));
+    argLocs.push_back(v.getLoc());
+  }
+  Block *body = rewriter.createBlock(&merged.getRegion(), {}, argTypes, argLocs);
+  const unsigned firstInits = first.getNumDpsInits();
+  SmallVector<Value> yielded;
+  auto cloneBody = [&](linalg::GenericOp op, ArrayRef<unsigned> inputArgs, unsigned initBase) {
+    IRMapping mapping;
+    for (auto [i, arg] : llvm::enumerate(inputArgs))
+      mapping.map(op.getBody()->getArgument(i), body->getArgument(arg));
+    for (unsigned i = 0; i < op.getNumDpsInits(); ++i)
+      mapping.map(op.getBody()->getArgument(op.getNumDpsInputs() + i), body->getArgument(initBase + i));
+    for (Operation &inner : op.getBody()->without_terminator())
+      rewriter.clone(inner, mapping);
+    for (Value v : op.getBody()->getTerminator()->getOperands())
+      yielded.push_back(mapping.lookupOrDefault(v));
+  };
+  cloneBody(first, inputIndex[0], inputs.size());
+  cloneBody(second, inputIndex[1], inputs.size() + firstInits);
+  linalg::YieldOp::create(rewriter, second.getLoc(), yielded);
+  rewriter.replaceOp(first, merged.getResults().take_front(firstInits));
+  rewriter.replaceOp(second, merged.getResults().drop_front(firstInits));
+  return true;
+}
+
+// Rewrites `op` into the partial sums' generic (made a parallel loop below, over its leading
+// dimension) and their totals, one per output, if it is such a sum.
+void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
+  if (!isChannelSum(op))
     return;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  const unsigned rank = ranges.size(), innermost = rank - 1;
+  vidnet::Emitter e(rewriter, op.getLoc());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, op.getContext());
+  MLIRContext *ctx = op.getContext();
   const int64_t channels = ranges[innermost];
   int64_t positions = 1;
   for (int64_t n : ArrayRef(ranges).drop_back())
@@ -323,20 +414,26 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
     }
     inputs.push_back(v);
   }
-  Value init = op.getDpsInitOperand(0)->get();
-  auto partialsType = RankedTensorType::get({parts, channels}, getElementTypeOrSelf(init.getType()));
-  maps.push_back(AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx));
+  SmallVector<Type> partialsTypes;
+  SmallVector<Value> zeros;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    auto type = RankedTensorType::get({parts, channels}, getElementTypeOrSelf(init.get().getType()));
+    partialsTypes.push_back(type);
+    zeros.push_back(e.filled(type, 0.0));
+    maps.push_back(AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx));
+  }
   auto partials = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{partialsType}, inputs, ValueRange{e.filled(partialsType, 0.0)}, maps,
+      rewriter, loc, partialsTypes, inputs, zeros, maps,
       {utils::IteratorType::parallel, utils::IteratorType::reduction, utils::IteratorType::parallel});
   rewriter.cloneRegionBefore(op.getRegion(), partials.getRegion(), partials.getRegion().end());
-  Value total = e.generic(init.getType(), {partials.getResult(0)}, init,
-                          {rewriter.getMultiDimIdentityMap(2), e.lastDimMap(2)},
-                          {utils::IteratorType::reduction, utils::IteratorType::parallel},
-                          [](OpBuilder &nb, Location l, ValueRange a) {
-                            return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
-                          });
-  rewriter.replaceOp(op, total);
+  SmallVector<Value> totals;
+  for (OpOperand &init : op.getDpsInitsMutable())
+    totals.push_back(e.generic(
+        init.get().getType(), {partials.getResult(op.getTiedOpResult(&init).getResultNumber())}, init.get(),
+        {rewriter.getMultiDimIdentityMap(2), e.lastDimMap(2)},
+        {utils::IteratorType::reduction, utils::IteratorType::parallel},
+        [](OpBuilder &nb, Location l, ValueRange a) { return arith::AddFOp::create(nb, l, a[0], a[1]).getResult(); }));
+  rewriter.replaceOp(op, totals);
 }
 
 // For `vidrun profile`: the iteration space and the bytes of every operand, read or written once.
@@ -370,6 +467,14 @@ struct ParallelizeElementwise : vidnet::cpu::impl::ParallelizeElementwiseBase<Pa
       });
       return ops;
     };
+    // Each channel sum with the nearest one before it that reads a tensor it reads.
+    SmallVector<linalg::GenericOp> sums;
+    for (linalg::GenericOp op : outsideLoops())
+      if (isChannelSum(op))
+        sums.push_back(op);
+    for (size_t i = 1; i < sums.size(); ++i)
+      if (sums[i - 1] && mergeChannelSums(rewriter, sums[i - 1], sums[i]))
+        sums[i] = nullptr;
     for (linalg::GenericOp op : outsideLoops())
       splitChannelSum(rewriter, op);
     for (linalg::GenericOp op : outsideLoops())

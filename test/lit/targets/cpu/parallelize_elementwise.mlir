@@ -123,6 +123,93 @@ func.func @channel_sums(%dy: tensor<2x8x16x16x64xf32>, %x: tensor<2x8x16x16x64xf
 
 // -----
 
+// Tests that two channel sums over the same positions that read the same tensor (the BN
+// backward's dbeta of dy, then dgamma of dy and x, with dbeta's rounding to float32 and dgamma's
+// zero init made between them) become one pass: the init is moved above, one generic sums both
+// (dy read once) in 32 partials each, and each output's partials are added in order; the
+// rounding of dbeta stays after it. A variance, which reads its mean's result, is not merged with
+// the mean.
+// CHECK-LABEL: func.func @sibling_sums
+// CHECK-SAME: (%[[DY:.*]]: tensor<2x8x16x16x64xf32>, %[[X:.*]]: tensor<2x8x16x16x64xf32>
+// CHECK: %[[PARTS:.*]]:2 = scf.forall (%[[P:.*]]) in (32) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<32x64xf64>, tensor<32x64xf64>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x128x64xf32>, tensor<1x128x64xf32>, tensor<64xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x64xf64>, tensor<1x64xf64>)
+// CHECK: %[[DBETA:.*]] = linalg.generic {{.*}} ins(%[[PARTS]]#0 : tensor<32x64xf64>)
+// CHECK: %[[DGAMMA:.*]] = linalg.generic {{.*}} ins(%[[PARTS]]#1 : tensor<32x64xf64>)
+// CHECK: arith.truncf
+// CHECK: scf.forall (%{{.*}}) in (32) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<32x64xf64>)
+// CHECK: scf.forall (%{{.*}}) in (32) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<32x64xf64>)
+// CHECK: return
+#pos = affine_map<(n, d, h, w, c) -> (n, d, h, w, c)>
+#ch = affine_map<(n, d, h, w, c) -> (c)>
+#v = affine_map<(c) -> (c)>
+func.func @sibling_sums(%dy: tensor<2x8x16x16x64xf32>, %x: tensor<2x8x16x16x64xf32>, %mean: tensor<64xf32>)
+    -> (tensor<64xf32>, tensor<64xf64>, tensor<64xf64>) {
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<64xf64>
+  %acc = linalg.fill ins(%zero : f64) outs(%e : tensor<64xf64>) -> tensor<64xf64>
+  %dbeta = linalg.generic {indexing_maps = [#pos, #ch],
+                           iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]}
+      ins(%dy : tensor<2x8x16x16x64xf32>) outs(%acc : tensor<64xf64>) {
+  ^bb0(%g: f32, %o: f64):
+    %w = arith.extf %g : f32 to f64
+    %r = arith.addf %w, %o : f64
+    linalg.yield %r : f64
+  } -> tensor<64xf64>
+  %e32 = tensor.empty() : tensor<64xf32>
+  %dbeta32 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%dbeta : tensor<64xf64>) outs(%e32 : tensor<64xf32>) {
+  ^bb0(%a: f64, %o: f32):
+    %t = arith.truncf %a : f64 to f32
+    linalg.yield %t : f32
+  } -> tensor<64xf32>
+  %e2 = tensor.empty() : tensor<64xf64>
+  %acc2 = linalg.fill ins(%zero : f64) outs(%e2 : tensor<64xf64>) -> tensor<64xf64>
+  %dgamma = linalg.generic {indexing_maps = [#pos, #pos, #ch, #ch],
+                            iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]}
+      ins(%dy, %x, %mean : tensor<2x8x16x16x64xf32>, tensor<2x8x16x16x64xf32>, tensor<64xf32>)
+      outs(%acc2 : tensor<64xf64>) {
+  ^bb0(%g: f32, %a: f32, %m: f32, %o: f64):
+    %c = arith.subf %a, %m : f32
+    %t = arith.mulf %g, %c : f32
+    %w = arith.extf %t : f32 to f64
+    %r = arith.addf %w, %o : f64
+    linalg.yield %r : f64
+  } -> tensor<64xf64>
+  // mean of x, then the variance around it: the second reads the first's (rounded) result.
+  %e3 = tensor.empty() : tensor<64xf64>
+  %acc3 = linalg.fill ins(%zero : f64) outs(%e3 : tensor<64xf64>) -> tensor<64xf64>
+  %sum = linalg.generic {indexing_maps = [#pos, #ch],
+                         iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]}
+      ins(%x : tensor<2x8x16x16x64xf32>) outs(%acc3 : tensor<64xf64>) {
+  ^bb0(%a: f32, %o: f64):
+    %w = arith.extf %a : f32 to f64
+    %r = arith.addf %w, %o : f64
+    linalg.yield %r : f64
+  } -> tensor<64xf64>
+  %e4 = tensor.empty() : tensor<64xf32>
+  %mu = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+      ins(%sum : tensor<64xf64>) outs(%e4 : tensor<64xf32>) {
+  ^bb0(%a: f64, %o: f32):
+    %t = arith.truncf %a : f64 to f32
+    linalg.yield %t : f32
+  } -> tensor<64xf32>
+  %e5 = tensor.empty() : tensor<64xf64>
+  %acc5 = linalg.fill ins(%zero : f64) outs(%e5 : tensor<64xf64>) -> tensor<64xf64>
+  %var = linalg.generic {indexing_maps = [#pos, #ch, #ch],
+                         iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]}
+      ins(%x, %mu : tensor<2x8x16x16x64xf32>, tensor<64xf32>) outs(%acc5 : tensor<64xf64>) {
+  ^bb0(%a: f32, %m: f32, %o: f64):
+    %c = arith.subf %a, %m : f32
+    %t = arith.mulf %c, %c : f32
+    %w = arith.extf %t : f32 to f64
+    %r = arith.addf %w, %o : f64
+    linalg.yield %r : f64
+  } -> tensor<64xf64>
+  return %dbeta32, %dgamma, %var : tensor<64xf32>, tensor<64xf64>, tensor<64xf64>
+}
+
+// -----
+
 // Tests that a rank-2 sum over the leading dimension (1024 x 64) is split too (32 blocks of 32
 // rows), and that a per-channel max over every position is left alone: started from zero per
 // block and added up, its partials would not be its result.
