@@ -57,58 +57,42 @@ Value padSpatial(Emitter &e, Value x, ArrayRef<int64_t> p) {
                                e.f32(0.0));
 }
 
-// Sums in float64 per channel, scaled and rounded to float32 once at the end, as
-// PyTorch's CPU batch norm accumulates its statistics in double. A float32 chain over N*D*H*W
+// Sums in float64 per channel (rounded to float32 once, by the caller), as PyTorch's CPU batch
+// norm accumulates its statistics in double. A float32 chain over N*D*H*W
 // (50k terms in r3d_18's first stage) loses about as many bits as its length. The CPU target
 // splits the chain into partial sums run in parallel (vidnet-cpu-parallelize-elementwise), late,
 // so this stays one generic: emitted here as two levels of generics, they made 20% more
 // functions for LLVM (torchvision r2plus1d_18's build 16 -> 21 s then); split late, the build
 // takes 8.7 s instead of 8.6.
-static Value channelReduce(Emitter &e, ValueRange full, ValueRange perChannel,
-                           function_ref<Value(OpBuilder &, Location, ValueRange)> term, double scale) {
+Value channelSumF64(Emitter &e, ValueRange full, ValueRange perChannel,
+                    function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
   OpBuilder &b = e.b;
   auto type = cast<RankedTensorType>(full[0].getType());
   unsigned rank = type.getRank();
-  Type f64 = b.getF64Type();
-  auto sumType = RankedTensorType::get({type.getShape().back()}, f64);
+  auto sumType = RankedTensorType::get({type.getShape().back()}, b.getF64Type());
   SmallVector<AffineMap> maps(full.size(), b.getMultiDimIdentityMap(rank));
   maps.append(perChannel.size() + 1, e.lastDimMap(rank));
   SmallVector<IteratorType> iters(rank, IteratorType::reduction);
   iters.back() = IteratorType::parallel;
   SmallVector<Value> inputs(full.begin(), full.end());
   inputs.append(perChannel.begin(), perChannel.end());
-  Value sum =
-      e.generic(sumType, inputs, e.filled(sumType, 0.0), maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value t = arith::ExtFOp::create(nb, l, nb.getF64Type(), term(nb, l, a.drop_back()));
-        return arith::AddFOp::create(nb, l, t, a.back()).getResult();
-      });
-  auto vecType = RankedTensorType::get({type.getShape().back()}, type.getElementType());
-  AffineMap vid = b.getMultiDimIdentityMap(1);
-  return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                     Value v = a[0];
-                     if (scale != 1.0)
-                       v = arith::MulFOp::create(nb, l, v, arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(scale)));
-                     return arith::TruncFOp::create(nb, l, nb.getF32Type(), v).getResult();
-                   });
+  return e.generic(sumType, inputs, e.filled(sumType, 0.0), maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return arith::AddFOp::create(nb, l, term(nb, l, a.drop_back()), a.back()).getResult();
+  });
 }
 
 Value channelSum(Emitter &e, ValueRange full, ValueRange perChannel,
                  function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
-  return channelReduce(e, full, perChannel, term, 1.0);
-}
-
-Value channelMean(Emitter &e, Value x, function_ref<Value(OpBuilder &, Location, Value, Value)> term,
-                  Value centerOrNull) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t count = type.getNumElements() / type.getShape().back();
-  SmallVector<Value> perChannel;
-  if (centerOrNull)
-    perChannel.push_back(centerOrNull);
-  return channelReduce(
-      e, {x}, perChannel,
-      [&](OpBuilder &nb, Location l, ValueRange a) { return term(nb, l, a[0], centerOrNull ? a[1] : Value()); },
-      1.0 / static_cast<double>(count));
+  Value sum = channelSumF64(e, full, perChannel, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return arith::ExtFOp::create(nb, l, nb.getF64Type(), term(nb, l, a)).getResult();
+  });
+  auto sumType = cast<RankedTensorType>(sum.getType());
+  auto vecType = RankedTensorType::get(sumType.getShape(), cast<RankedTensorType>(full[0].getType()).getElementType());
+  AffineMap vid = e.b.getMultiDimIdentityMap(1);
+  return e.generic(vecType, {sum}, e.empty(vecType), {vid, vid}, {IteratorType::parallel},
+                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                     return arith::TruncFOp::create(nb, l, nb.getF32Type(), a[0]).getResult();
+                   });
 }
 
 bool movesElements(linalg::GenericOp op) {

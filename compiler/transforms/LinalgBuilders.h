@@ -65,17 +65,15 @@ public:
 // x zero-padded by p[i] on both sides of D, H and W (x itself when p is all zero).
 mlir::Value padSpatial(Emitter &e, mlir::Value x, llvm::ArrayRef<int64_t> p);
 
-// Per-channel sum over every other dimension of term(args), args full tensors or channel vectors;
-// accumulated in float64, the result float32.
+// Per-channel float64 sum over every other dimension of term(args) (a float64 value), args full
+// tensors or channel vectors: one linalg.generic whose body yields term + out, which the CPU
+// target splits into partial sums run in parallel, late (vidnet-cpu-parallelize-elementwise).
+mlir::Value channelSumF64(Emitter &e, mlir::ValueRange full, mlir::ValueRange perChannel,
+                          llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> term);
+
+// channelSumF64 of a float32 term, extended exactly, rounded to float32 once at the end.
 mlir::Value channelSum(Emitter &e, mlir::ValueRange full, mlir::ValueRange perChannel,
                        llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> term);
-
-// Per-channel mean over every other dimension of term(x, center): channelSum's float64 sum scaled
-// by 1/count, then rounded to float32.
-mlir::Value
-channelMean(Emitter &e, mlir::Value x,
-            llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)> term,
-            mlir::Value centerOrNull);
 
 // A conversion pattern that lowers one op with one function; the function replaces the op
 // through the rewriter, or emits an error that says what is not supported and fails.

@@ -48,14 +48,43 @@ LogicalResult lowerBatchNorm(vidnet::BatchNormOp op, ConversionPatternRewriter &
 
 LogicalResult lowerBatchNormTrain(vidnet::BatchNormTrainOp op, ConversionPatternRewriter &b) {
   Emitter e(b, op.getLoc());
-  Value mean = channelMean(e, op.getInput(), [](OpBuilder &, Location, Value x, Value) { return x; }, {});
-  Value var = channelMean(
-      e, op.getInput(),
-      [](OpBuilder &nb, Location l, Value x, Value m) {
-        Value d = arith::SubFOp::create(nb, l, x, m);
-        return arith::MulFOp::create(nb, l, d, d).getResult();
-      },
-      mean);
+  // One pass over x for both statistics: the float64 sums of x and of x^2 (each square exact in
+  // float64), then var = E[x^2] - E[x]^2 in float64. Its cancellation costs about 2^-53 x E[x^2],
+  // under a float32 rounding of var unless |mean| / std is above 2^14; the two passes before
+  // (the mean, then the float32 squares of x - mean rounded to float32) each read x once more.
+  // vidnet-cpu-parallelize-elementwise makes the two sums one loop.
+  auto input = cast<RankedTensorType>(op.getInput().getType());
+  const double count = static_cast<double>(input.getNumElements() / input.getShape().back());
+  Type f64 = b.getF64Type();
+  Value sum = channelSumF64(e, {op.getInput()}, {}, [&](OpBuilder &nb, Location l, ValueRange a) {
+    return arith::ExtFOp::create(nb, l, f64, a[0]).getResult();
+  });
+  Value squares = channelSumF64(e, {op.getInput()}, {}, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value x = arith::ExtFOp::create(nb, l, f64, a[0]);
+    return arith::MulFOp::create(nb, l, x, x).getResult();
+  });
+  auto vecType = cast<RankedTensorType>(op.getGamma().getType());
+  AffineMap vid = b.getMultiDimIdentityMap(1);
+  auto statistic = [&](bool variance) {
+    SmallVector<Value> sums{sum};
+    if (variance)
+      sums.push_back(squares);
+    SmallVector<AffineMap> maps(sums.size() + 1, vid);
+    return e.generic(vecType, sums, e.empty(vecType), maps, {IteratorType::parallel},
+                     [&](OpBuilder &nb, Location l, ValueRange a) {
+                       ArithBuilder f(nb, l);
+                       Value inverse = arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(1.0 / count));
+                       Value mean = f.mul(a[0], inverse);
+                       Value result = mean;
+                       if (variance) {
+                         Value meanOfSquares = f.mul(a[1], inverse);
+                         Value zero = arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(0.0));
+                         result = arith::MaximumFOp::create(nb, l, f.sub(meanOfSquares, f.mul(mean, mean)), zero);
+                       }
+                       return arith::TruncFOp::create(nb, l, nb.getF32Type(), result).getResult();
+                     });
+  };
+  Value mean = statistic(false), var = statistic(true);
   Value y = batchNormalize(e, op.getInput(), mean, var, op.getGamma(), op.getBeta(), op.getEpsilon().convertToFloat(),
                            cast<RankedTensorType>(op.getOutput().getType()));
   b.replaceOp(op, ValueRange{y, mean, var});

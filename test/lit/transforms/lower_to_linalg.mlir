@@ -99,17 +99,29 @@ func.func @undecomposed(%x: tensor<1x4x8x8x3xf32>, %ws: tensor<1x3x3x3x4xf32>, %
 
 // -----
 
-// Tests that the training BN's statistics are f64 sums, one chain per channel over all 512
-// positions, scaled by 1/512 in f64 and rounded once: the mean, then the variance around it.
+// Tests that the training BN's statistics come from one pass over x: f64 sums of x and of its
+// exact f64 squares, one chain per channel over all 512 positions each; the mean is the first
+// scaled by 1/512 in f64 and rounded once, the variance E[x^2] - E[x]^2 in f64 (not below 0),
+// rounded once.
 // CHECK-LABEL: func.func @bn_train(
-// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]} ins(%{{[^ ]+}} : tensor<2x4x8x8x16xf32>) outs(%{{[^ ]+}} : tensor<16xf64>)
-// CHECK: %[[MEAN:[^ ]+]] = linalg.generic {{.*}} ins(%{{[^ ]+}} : tensor<16xf64>) outs(%{{[^ ]+}} : tensor<16xf32>)
+// CHECK: %[[SUM:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]} ins(%[[X:[^ ]+]] : tensor<2x4x8x8x16xf32>) outs(%{{[^ ]+}} : tensor<16xf64>)
+// CHECK: arith.extf
+// CHECK-NEXT: arith.addf
+// CHECK: %[[SQUARES:[^ ]+]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "reduction", "reduction", "parallel"]} ins(%[[X]] : tensor<2x4x8x8x16xf32>) outs(%{{[^ ]+}} : tensor<16xf64>)
+// CHECK: %[[E:.*]] = arith.extf %{{.*}} : f32 to f64
+// CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[E]], %[[E]] : f64
+// CHECK-NEXT: arith.addf %[[SQ]]
+// CHECK: %[[MEAN:[^ ]+]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<16xf64>) outs(%{{[^ ]+}} : tensor<16xf32>)
 // CHECK: arith.constant 0.001953125 : f64
 // CHECK: arith.truncf %{{.*}} : f64 to f32
-// CHECK: linalg.generic {{.*}} ins(%{{[^ ]+}}, %[[MEAN]] : tensor<2x4x8x8x16xf32>, tensor<16xf32>) outs(%{{[^ ]+}} : tensor<16xf64>)
-// CHECK: arith.subf
-// CHECK: arith.mulf
-// CHECK: arith.extf
+// CHECK: %[[VAR:[^ ]+]] = linalg.generic {{.*}} ins(%[[SUM]], %[[SQUARES]] : tensor<16xf64>, tensor<16xf64>) outs(%{{[^ ]+}} : tensor<16xf32>)
+// CHECK: %[[M:.*]] = arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: %[[M2:.*]] = arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: %[[MM:.*]] = arith.mulf %[[M]], %[[M]] : f64
+// CHECK: %[[D:.*]] = arith.subf %[[M2]], %[[MM]] : f64
+// CHECK: %[[V:.*]] = arith.maximumf %[[D]], %{{.*}} : f64
+// CHECK: arith.truncf %[[V]] : f64 to f32
+// CHECK: return %{{.*}}, %[[MEAN]], %[[VAR]]
 func.func @bn_train(%x: tensor<2x4x8x8x16xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>)
     -> (tensor<2x4x8x8x16xf32>, tensor<16xf32>, tensor<16xf32>) {
   %y, %m, %v = vidnet.batch_norm_train %x, %g, %b epsilon 1.0e-05 : tensor<2x4x8x8x16xf32>, tensor<16xf32>
