@@ -800,10 +800,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // taps along H that either reads: the products with the zero rows of the padded input that
     // one of them would skip are +0 and leave its sums as they were. Zen 2, 2 threads, alternating
     // runs: r3d_18's 3x3x3 64->64 convs at 8x56x56 82-84% -> 88-90% of the peak, the forward
-    // 378-380 -> 365-376 ms.
+    // 378-380 -> 365-376 ms. Also a tail of half the rows (AVX2's 4 x 24 tiles at 14 columns: 3 x 4
+    // + 2, 6 chains), whose pair tile has a full tile's accumulators, and tails that are edge
+    // tiles (their pieces summed per row): torchvision r2plus1d_18's 1x3x3 256->576 convs at
+    // 2x14x14, 76-80% -> 81-86% of the peak, the same bits.
     for (TileLoop &loop : loops)
       if (!reductionOuter && !framePairs && !flatTiles && loop.cols.base > 0 && loop.cols.blocks() == 1 &&
-          out[2] % 2 == 0 && 3 * loop.cols.rows <= convTileRows(regs, loop.part.fTile) && loop.edgeBlocks.empty())
+          out[2] % 2 == 0 && 2 * loop.cols.rows <= convTileRows(regs, loop.part.fTile))
         loop.pairAxis = 2;
     for (const TileLoop &loop : loops) {
       const ColumnPart &cols = loop.cols;

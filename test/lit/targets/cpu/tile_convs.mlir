@@ -642,10 +642,12 @@ func.func @columns(%x: tensor<1x1x4x30x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> te
 }
 
 // Tests three-vector lane blocks with AVX2 registers: F = 48 in two blocks of 24 lanes, each tile
-// 4 rows (12 accumulators), so 14 columns are three 4-row tiles and a 2-row tail at column 12.
-// Block 0 is an edge tile (its row 0 reads the left zero column at kw = 0), and the tail reads
-// the right one at kw = 2. Once vectorized, every vector is one register's row (the 24 lanes are
-// three 8-lane vectors), and once bufferized nothing is allocated or copied per tile.
+// 4 rows (12 accumulators), so 14 columns are three 4-row tiles and a 2-column tail at column 12,
+// whose tiles take two output rows each (2 x 2 x 24: as many accumulators as a full tile, where
+// one row kept 6 FMA chains). Block 0 is an edge tile (its row 0 reads the left zero column at
+// kw = 0), and the tail reads the right one at kw = 2: its pieces are its two columns, in each of
+// its two rows. Once vectorized, every vector is one register's row (the 24 lanes are three
+// 8-lane vectors), and once bufferized nothing is allocated or copied per tile.
 // AVX2-LABEL: func.func @three_vectors
 // AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x1x14x14x48xf32>
 // AVX2: %[[MAIN:.*]] = scf.forall (%{{.*}}) in (28) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
@@ -657,9 +659,12 @@ func.func @columns(%x: tensor<1x1x4x30x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> te
 // AVX2: default {
 // AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<4x24xf32>)
 // AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[IDX]]#0, 0, %{{.*}}] [1, 1, 1, 12, 24]
-// AVX2: scf.forall (%{{.*}}) in (28) shared_outs(%[[OUT2:.*]] = %[[MAIN]])
-// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<1x24xf32>)
-// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, 0, %{{.*}}, 12, %{{.*}}] [1, 1, 1, 2, 24]
+// AVX2: scf.forall (%{{.*}}) in (14) shared_outs(%[[OUT2:.*]] = %[[MAIN]])
+// AVX2: %[[PAIR:.*]]:2 = affine.delinearize_index %{{.*}} into (7, 2)
+// AVX2: %[[OH:.*]] = arith.muli %[[PAIR]]#0, %c2
+// AVX2: tensor.extract_slice %[[OUT2]][0, 0, %[[OH]], 12, %{{.*}}] [1, 1, 2, 2, 24] {{.*}} to tensor<2x2x24xf32>
+// AVX2-COUNT-4: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<1x24xf32>)
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, 0, %[[OH]], 12, %{{.*}}] [1, 1, 2, 2, 24]
 // AVX2BUF-LABEL: func.func @three_vectors
 // AVX2BUF-NOT: vector<{{[0-9x]*}}24xf32>
 // AVX2BUF: memref.alloc() {{.*}} : memref<1x1x14x14x48xf32>
