@@ -103,13 +103,15 @@ bool movesElements(linalg::GenericOp op) {
   return yield->getNumOperands() == 1 && yield->getOperand(0) == op.getBlock()->getArgument(0);
 }
 
-bool isFloatSum(linalg::GenericOp op) {
-  if (op.getNumDpsInits() != 1)
-    return false;
-  BlockArgument out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
-  auto add = op.getBlock()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+bool sumsInto(linalg::GenericOp op, OpOperand &init) {
+  BlockArgument out = op.getMatchingBlockArgument(&init);
+  // The init's place among the outputs (on buffers the op has no results to count by).
+  Value yielded = op.getBlock()->getTerminator()->getOperand(init.getOperandNumber() - op.getNumDpsInputs());
+  auto add = yielded.getDefiningOp<arith::AddFOp>();
   return isa<FloatType>(out.getType()) && add && out.hasOneUse() && (add.getLhs() == out || add.getRhs() == out);
 }
+
+bool isFloatSum(linalg::GenericOp op) { return op.getNumDpsInits() == 1 && sumsInto(op, *op.getDpsInitOperand(0)); }
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   std::string s;

@@ -23,9 +23,12 @@ inline constexpr llvm::StringLiteral kConvShapeAttr = "vidnet.conv_shape";
 // yields the input's element (a copy, transpose, flip or pack, whatever its maps).
 bool movesElements(mlir::linalg::GenericOp op);
 
-// A linalg.generic that sums into its one float output: the body yields term + out and uses out
-// nowhere else, so its terms may be summed in parts, each from zero, and the parts added to the
-// output in order (a max, a product or any other combination could not).
+// Whether a linalg.generic sums into the float output `init`: the body yields term + out for it
+// and uses out nowhere else, so its terms may be summed in parts, each from zero, and the parts
+// added to the output in order (a max, a product or any other combination could not).
+bool sumsInto(mlir::linalg::GenericOp op, mlir::OpOperand &init);
+
+// A linalg.generic with one output, which it sums into (sumsInto).
 bool isFloatSum(mlir::linalg::GenericOp op);
 
 // "AxBxC" for a shape.

@@ -287,19 +287,13 @@ bool isChannelSum(linalg::GenericOp op) {
                     [](utils::IteratorType t) { return t == utils::IteratorType::reduction; }))
     return false;
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, op.getContext());
-  AffineMap channel = AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, op.getContext())}, op.getContext());
+  AffineMap channel = AffineMap::getMinorIdentityMap(rank, 1, op.getContext());
   for (OpOperand *input : op.getDpsInputOperands())
     if (AffineMap map = op.getMatchingIndexingMap(input); map != identity && map != channel)
       return false;
-  Operation *yield = op.getBody()->getTerminator();
-  for (OpOperand &init : op.getDpsInitsMutable()) {
-    BlockArgument out = op.getMatchingBlockArgument(&init);
-    auto add = yield->getOperand(op.getTiedOpResult(&init).getResultNumber()).getDefiningOp<arith::AddFOp>();
-    if (op.getMatchingIndexingMap(&init) != channel || !isa<FloatType>(out.getType()) || !add || !out.hasOneUse() ||
-        (add.getLhs() != out && add.getRhs() != out))
-      return false;
-  }
-  return true;
+  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    return op.getMatchingIndexingMap(&init) == channel && vidnet::sumsInto(op, init);
+  });
 }
 
 // Two channel sums over the same positions that read the same tensor (the BN backward's dbeta,
