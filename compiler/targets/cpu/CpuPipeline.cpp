@@ -128,6 +128,9 @@ mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry ent
     module.emitError("internal error: bad CPU pipeline: ") << error;
     return mlir::failure();
   }
+  // VIDNET_PASS_TIMING=1: each pass's wall time on stderr, for compile-time work.
+  if (const char *timing = std::getenv("VIDNET_PASS_TIMING"); timing && std::string_view(timing) == "1")
+    pm.enableTiming();
   return pm.run(module);
 }
 

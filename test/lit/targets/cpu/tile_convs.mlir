@@ -684,6 +684,32 @@ func.func @three_vectors(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x48xf32>
   return %y : tensor<1x1x14x14x48xf32>
 }
 
+// Tests 14 output columns of two-vector tiles with AVX2 registers (F = 16, an even number of output
+// rows): two 6-row tiles (12 accumulators) and a 2-column tail at column 12 whose tiles take two
+// output rows each (2 x 2 x 16: 8 accumulators), not three 5-row tiles over a zero column (10),
+// and the output is neither padded nor copied.
+// AVX2-LABEL: func.func @pair_tail
+// AVX2-NOT: tensor.pad {{.*}} high[0, 0, 1, 2, 0]
+// AVX2: %[[EMPTY:.*]] = tensor.empty() : tensor<1x1x14x14x16xf32>
+// AVX2: %[[MAIN:.*]] = scf.forall (%[[ROW0:.*]]) in (14) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<6x16xf32>)
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[ROW0]], 0, 0] [1, 1, 1, 12, 16]
+// AVX2: %[[TAIL:.*]] = scf.forall (%{{.*}}) in (7) shared_outs(%[[OUT2:.*]] = %[[MAIN]])
+// AVX2: %[[OH:.*]] = arith.muli %{{.*}}, %c2
+// AVX2: tensor.extract_slice %[[OUT2]][0, 0, %[[OH]], 12, 0] [1, 1, 2, 2, 16] {{.*}} to tensor<2x2x16xf32>
+// AVX2: tensor.parallel_insert_slice %{{.*}} into %[[OUT2]][0, 0, %[[OH]], 12, 0] [1, 1, 2, 2, 16]
+// AVX2: return %[[TAIL]]
+func.func @pair_tail(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> tensor<1x1x14x14x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32 } : tensor<1x1x14x14x8xf32> to tensor<1x1x16x16x8xf32>
+  %e = tensor.empty() : tensor<1x1x14x14x16xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x14x14x16xf32>) -> tensor<1x1x14x14x16xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%p, %w : tensor<1x1x16x16x8xf32>, tensor<1x3x3x8x16xf32>) outs(%i : tensor<1x1x14x14x16xf32>) -> tensor<1x1x14x14x16xf32>
+  return %y : tensor<1x1x14x14x16xf32>
+}
+
 // Tests frame pairs with AVX2 registers: a 1x3x3 conv with 7 output columns (a 6-row tile of two
 // vectors would leave a 1-column tail, 7 x 16 would be 14 accumulators and no register for the
 // filter), 2 output frames and 8 channels (one vector: no two-vector flat tiles): one item per
