@@ -88,8 +88,13 @@ int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
 // at 2x14x14 (164) 3.2 -> 2.0 ms for 0.15; its 3x1x1 288->128 at 4x28x28 (110) 7.4 -> 6.9 ms for
 // 1.2, and its 3x1x1 144->64 at 8x56x56 (60) lost more than they gained. Where x is one block of
 // channels (a stem's 3 colours) its rows are consecutive already: r3d_18's stem (163) 14.8 ->
-// 14.6 ms for 0.75.
-constexpr int64_t kMinFlopsPerBlockedByte = 150;
+// 14.6 ms for 0.75. With 150 as the bound (Zen 2, 2 threads, batch 2, two alternating profiles
+// each, ms of filter gradient saved net of the copies): r3d_18's 3x3x3 64->128 /2x2x2 (65% of the
+// peak unblocked) 1.7 and 1.4, mc3_18's 1x3x3 64->128 /1x2x2 (90) 2.0 and 0.3, torchvision
+// r2plus1d_18's 1x3x3 64->230 /1x2x2 2.7 and 2.0, its 3x1x1 230->128 and 288->128 at 4x28x28
+// 0.3-1.6 each, its 3x1x1 460->256 /2x1x1 (57% unblocked) 0.9 and 0.9; its 3x1x1 230->128
+// /2x1x1 (68) 2.0 and 0.7, but the 144->64 ones (61) lost 2.3-4.0 each.
+constexpr int64_t kMinFlopsPerBlockedByte = 80;
 // With several chunks the items are then the channel blocks of dW, each summing every tap over
 // each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
 // its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
