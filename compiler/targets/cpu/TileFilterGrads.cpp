@@ -95,6 +95,11 @@ int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
 // 0.3-1.6 each, its 3x1x1 460->256 /2x1x1 (57% unblocked) 0.9 and 0.9; its 3x1x1 230->128
 // /2x1x1 (68) 2.0 and 0.7, but the 144->64 ones (61) lost 2.3-4.0 each.
 constexpr int64_t kMinFlopsPerBlockedByte = 80;
+// A strided conv's tiles read x in place with gaps (every other column, row or frame), and its
+// copies paid for themselves sooner: r2plus1d_18's 3x1x1 230->128 /2x1x1 at 4x28x28 (68 products
+// per byte) 7.5-9.0 -> 5.6-6.0 ms for 1.1-1.2 ms of copies (the only conv of the three models
+// that this changes).
+constexpr int64_t kMinStridedFlopsPerBlockedByte = 60;
 // With several chunks the items are then the channel blocks of dW, each summing every tap over
 // each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
 // its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
@@ -265,7 +270,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
     const int64_t blockedBytes =
         4 * (elements(blockedShape(inShape, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
-    const bool blocked = cBlocks > 1 && info.flops >= kMinFlopsPerBlockedByte * blockedBytes;
+    const bool strided = s[0] * s[1] * s[2] > 1;
+    const bool blocked =
+        cBlocks > 1 && info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
     Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape)
                       : vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
