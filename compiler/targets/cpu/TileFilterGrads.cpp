@@ -69,6 +69,13 @@ constexpr int64_t kMinFlopsPerPartialByte = 320;
 constexpr int64_t kMaxPointwisePartBytes = 128 * 1024;
 constexpr int64_t kPointwiseChunkBytes = 24 * 1024;
 
+// The products that read W padding (x's zero columns) are skipped per column block where they
+// are at least this share of a filter gradient's (9.5% at 7x7 outputs with 3 taps along W, 4.8%
+// at 14x14; not 2.4% at 28x28), for rows of at most kMaxSkippingBlocks blocks, each of which is
+// then built on its own.
+constexpr double kMinSkippedWShare = 0.03;
+constexpr int64_t kMaxSkippingBlocks = 4;
+
 int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
   const int64_t parts = largestDivisorUpTo(chunks, kParts);
   const int64_t bytes = 2 * parts * paddedDw.getNumElements() * 4;
@@ -261,6 +268,24 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t kwTaps = llvm::divideCeil(k[2], kwGroups), lastKwTaps = k[2] - (kwGroups - 1) * kwTaps;
     const int64_t paddedKW = kwGroups * kwTaps;
 
+    // The positions [first, end) of positions [begin, begin + count) whose tap kwTap reads a real
+    // input column. Skipping the others leaves every sum as it was, bit for bit: their products
+    // are +-0, and a sum from +0 is never -0.
+    auto realColumns = [&](int64_t kwTap, int64_t begin, int64_t count) -> std::pair<int64_t, int64_t> {
+      int64_t first = begin, end = begin + count;
+      while (first < end && first * s[2] + kwTap < pads[2])
+        ++first;
+      while (end > first && (end - 1) * s[2] + kwTap >= pads[2] + inShape[3])
+        --end;
+      return {first, end};
+    };
+    int64_t paddingProducts = 0;
+    for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap) {
+      auto [first, end] = realColumns(kwTap, 0, OW);
+      paddingProducts += OW - (end - first);
+    }
+    const bool skipsW = kwTaps == 1 && OW / owTile <= kMaxSkippingBlocks &&
+                        static_cast<double>(paddingProducts) >= kMinSkippedWShare * static_cast<double>(k[2] * OW);
     Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
     // For `vidrun profile`: every chunk's loop is this filter gradient.
     vidnet::cpu::LoopInfo info;
@@ -295,11 +320,11 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
     };
     auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
-    // owTile positions of x or dy from `at` (n, d, h, w, first channel) `stride` columns apart,
+    // `count` positions of x or dy from `at` (n, d, h, w, first channel) `stride` columns apart,
     // `width` channels each; in a blocked tensor those of channel block `block`.
     auto rowSlice = [&](OpBuilder &nb, Location l, RankedTensorType type, Value t, Value block,
-                        SmallVector<OpFoldResult> at, int64_t width, int64_t stride) -> Value {
-      SmallVector<OpFoldResult> sizes = attrs(nb, {1, 1, 1, owTile, width}), strides = attrs(nb, {1, 1, 1, stride, 1});
+                        SmallVector<OpFoldResult> at, int64_t width, int64_t stride, int64_t count) -> Value {
+      SmallVector<OpFoldResult> sizes = attrs(nb, {1, 1, 1, count, width}), strides = attrs(nb, {1, 1, 1, stride, 1});
       if (blocked) {
         at.back() = nb.getIndexAttr(0);
         at.insert(at.begin(), block);
@@ -350,10 +375,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       // `taps` taps along W, in registers from zero.
       auto chunkSums = [&](OpBuilder &sb, int64_t channels, int64_t lanes, int64_t taps) -> SmallVector<Value> {
         auto sumVector = VectorType::get({channels, lanes}, f32);
-        auto lhsVector = VectorType::get({owTile, channels}, f32);
-        auto lhsType = RankedTensorType::get({owTile, channels}, f32);
-        auto rhsVector = VectorType::get({owTile, lanes}, f32);
-        auto rhsType = RankedTensorType::get({owTile, lanes}, f32);
         Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
         // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
         // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
@@ -379,33 +400,74 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
               auto ifReal = scf::IfOp::create(
                   rb, rl, real,
                   [&](OpBuilder &tb, Location tl) {
-                    scf::LoopNest columns = scf::buildLoopNest(
-                        tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
-                        rowAcc, [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) -> scf::ValueVector {
-                          Value ow = ivs[0];
-                          Value rhs =
-                              rowSlice(ib, il, rhsType, dy, tile.getResult(4), {nIdx, od, oh, ow, f0}, lanes, 1);
-                          Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero},
-                                                                    padZero, ArrayRef<bool>{true, true});
-                          // The input column of the group's first tap; tap t reads t columns on.
-                          Value firstColumn = arith::AddIOp::create(ib, il, times(ib, ow, s[2]), kw);
-                          scf::ValueVector sums;
-                          for (auto [tap, acc] : llvm::enumerate(accs)) {
-                            Value iw = tap == 0 ? firstColumn
-                                                : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap))
-                                                      .getResult();
-                            Value lhs =
-                                rowSlice(ib, il, lhsType, x, tile.getResult(3), {nIdx, xd, xh, iw, c0}, channels, s[2]);
-                            Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
-                                                                     padZero, ArrayRef<bool>{true, true});
-                            // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
-                            // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
-                            sums.push_back(
-                                vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
-                          }
-                          return sums;
-                        });
-                    scf::YieldOp::create(tb, tl, columns.results);
+                    // accs += the products of `count` positions from column ow + first.
+                    auto addPositions = [&](OpBuilder &ib, Location il, Value ow, int64_t first, int64_t count,
+                                            ValueRange accs) -> scf::ValueVector {
+                      auto lhsVector = VectorType::get({count, channels}, f32);
+                      auto lhsType = RankedTensorType::get({count, channels}, f32);
+                      auto rhsVector = VectorType::get({count, lanes}, f32);
+                      auto rhsType = RankedTensorType::get({count, lanes}, f32);
+                      Value column = first == 0 ? ow : arith::AddIOp::create(ib, il, ow, index(ib, first)).getResult();
+                      Value rhs = rowSlice(ib, il, rhsType, dy, tile.getResult(4), {nIdx, od, oh, column, f0}, lanes, 1, count);
+                      Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
+                                                                ArrayRef<bool>{true, true});
+                      // The input column of the group's first tap; tap t reads t columns on.
+                      Value firstColumn = arith::AddIOp::create(ib, il, times(ib, column, s[2]), kw);
+                      scf::ValueVector sums;
+                      for (auto [tap, acc] : llvm::enumerate(accs)) {
+                        Value iw = tap == 0
+                                       ? firstColumn
+                                       : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
+                        Value lhs =
+                            rowSlice(ib, il, lhsType, x, tile.getResult(3), {nIdx, xd, xh, iw, c0}, channels, s[2], count);
+                        Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
+                                                                 padZero, ArrayRef<bool>{true, true});
+                        // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
+                        // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+                        sums.push_back(vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
+                      }
+                      return sums;
+                    };
+                    if (!skipsW) {
+                      scf::LoopNest columns = scf::buildLoopNest(
+                          tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
+                          rowAcc, [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) {
+                            return addPositions(ib, il, ivs[0], 0, owTile, accs);
+                          });
+                      scf::YieldOp::create(tb, tl, columns.results);
+                      return;
+                    }
+                    // Each column block on its own, its taps along W that read padding for some of
+                    // its positions summing only the others.
+                    SmallVector<Value> accs(rowAcc);
+                    for (int64_t begin = 0; begin < OW; begin += owTile) {
+                      Value ow = index(tb, begin);
+                      SmallVector<int64_t> cases;
+                      SmallVector<std::pair<int64_t, int64_t>> ranges;
+                      for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap)
+                        if (auto range = realColumns(kwTap, begin, owTile);
+                            range != std::pair<int64_t, int64_t>{begin, begin + owTile}) {
+                          cases.push_back(kwTap);
+                          ranges.push_back(range);
+                        }
+                      if (cases.empty()) {
+                        accs = addPositions(tb, tl, ow, 0, owTile, accs);
+                        continue;
+                      }
+                      auto edges = scf::IndexSwitchOp::create(tb, tl, ValueRange(accs).getTypes(), kw, cases,
+                                                              cases.size());
+                      for (auto [range, region] : llvm::zip(ranges, edges.getCaseRegions())) {
+                        OpBuilder cb = OpBuilder::atBlockBegin(&region.emplaceBlock());
+                        auto [first, end] = range;
+                        scf::YieldOp::create(cb, tl,
+                                             first < end ? addPositions(cb, tl, ow, first - begin, end - first, accs)
+                                                         : scf::ValueVector(accs));
+                      }
+                      OpBuilder cb = OpBuilder::atBlockBegin(&edges.getDefaultRegion().emplaceBlock());
+                      scf::YieldOp::create(cb, tl, addPositions(cb, tl, ow, 0, owTile, accs));
+                      accs = SmallVector<Value>(edges.getResults());
+                    }
+                    scf::YieldOp::create(tb, tl, accs);
                   },
                   [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, rowAcc); });
               scf::YieldOp::create(rb, rl, ifReal.getResults());
