@@ -71,8 +71,11 @@ constexpr int64_t kPointwiseChunkBytes = 24 * 1024;
 
 // The products that read W padding (x's zero columns) are skipped per column block where they
 // are at least this share of a filter gradient's (9.5% at 7x7 outputs with 3 taps along W, 4.8%
-// at 14x14; not 2.4% at 28x28), for rows of at most kMaxSkippingBlocks blocks, each of which is
-// then built on its own.
+// at 14x14; 28x28's 2.4% not, as in vidnet-cpu-tile-convs), for rows of at most
+// kMaxSkippingBlocks blocks, each of which is then built on its own. Zen 2, 2 threads, alternating
+// step profiles: mc3_18's 1x3x3 512->512 at 8x7x7 19.2-19.5 -> 18.0-18.9 ms, its 256->256 at
+// 8x14x14 18.8-19.5 -> 18.4-18.7 ms, torchvision r2plus1d_18's layer4 1x3x3 ones 73-76% -> 79-82%
+// of the peak.
 constexpr double kMinSkippedWShare = 0.03;
 constexpr int64_t kMaxSkippingBlocks = 4;
 
@@ -297,7 +300,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         4 * (elements(blockedShape(inShape, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
     const bool strided = s[0] * s[1] * s[2] > 1;
     const bool blocked =
-        cBlocks > 1 && info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
+        cBlocks > 1 &&
+        info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
     Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape)
                       : vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
@@ -408,18 +412,18 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                       auto rhsVector = VectorType::get({count, lanes}, f32);
                       auto rhsType = RankedTensorType::get({count, lanes}, f32);
                       Value column = first == 0 ? ow : arith::AddIOp::create(ib, il, ow, index(ib, first)).getResult();
-                      Value rhs = rowSlice(ib, il, rhsType, dy, tile.getResult(4), {nIdx, od, oh, column, f0}, lanes, 1, count);
+                      Value rhs =
+                          rowSlice(ib, il, rhsType, dy, tile.getResult(4), {nIdx, od, oh, column, f0}, lanes, 1, count);
                       Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
                                                                 ArrayRef<bool>{true, true});
                       // The input column of the group's first tap; tap t reads t columns on.
                       Value firstColumn = arith::AddIOp::create(ib, il, times(ib, column, s[2]), kw);
                       scf::ValueVector sums;
                       for (auto [tap, acc] : llvm::enumerate(accs)) {
-                        Value iw = tap == 0
-                                       ? firstColumn
-                                       : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
-                        Value lhs =
-                            rowSlice(ib, il, lhsType, x, tile.getResult(3), {nIdx, xd, xh, iw, c0}, channels, s[2], count);
+                        Value iw = tap == 0 ? firstColumn
+                                            : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
+                        Value lhs = rowSlice(ib, il, lhsType, x, tile.getResult(3), {nIdx, xd, xh, iw, c0}, channels,
+                                             s[2], count);
                         Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
                                                                  padZero, ArrayRef<bool>{true, true});
                         // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
@@ -454,8 +458,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                         accs = addPositions(tb, tl, ow, 0, owTile, accs);
                         continue;
                       }
-                      auto edges = scf::IndexSwitchOp::create(tb, tl, ValueRange(accs).getTypes(), kw, cases,
-                                                              cases.size());
+                      auto edges =
+                          scf::IndexSwitchOp::create(tb, tl, ValueRange(accs).getTypes(), kw, cases, cases.size());
                       for (auto [range, region] : llvm::zip(ranges, edges.getCaseRegions())) {
                         OpBuilder cb = OpBuilder::atBlockBegin(&region.emplaceBlock());
                         auto [first, end] = range;
