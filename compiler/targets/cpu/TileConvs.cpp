@@ -41,11 +41,6 @@ constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
 // tiles: 9.5-10.6 -> 5.3-5.5 ms each, plus 1.6-2.1 ms of packing in place of the 3.2-4.1 ms
 // transposed copy they read before.
 constexpr int64_t kPackedFlatSliceBytes = 768 * 1024;
-// Edge tiles skip the products that read W padding when they are at least this share of a conv's
-// products: 4.8% at 14x14 outputs and 9.5% at 7x7 (mc3_18's 1x3x3 convs there 3-4% and 5-8%
-// faster), not 2.4% at 28x28 (no faster) or 1.2% at 56x56, which are not worth more copies of the
-// tile's loops to compile.
-constexpr double kMinSkippedWShare = 0.03;
 // Reduction-outer blocks shorter than this many channels (C with no divisor that large) pad C.
 constexpr int64_t kMinReductionBlock = 32;
 // Reduction-outer items (one filter block each) a conv keeps at least, for the threads.
@@ -58,6 +53,7 @@ constexpr int64_t kMaxTilesPrefetched = 16;
 constexpr int64_t kMaxFlatPositions = 64;
 
 using vidnet::cpu::describeLoop;
+using vidnet::cpu::kMinSkippedWShare;
 using vidnet::cpu::largestDivisorUpTo;
 using vidnet::cpu::roundUp;
 using vidnet::cpu::VectorRegisters;

@@ -22,6 +22,7 @@ using namespace mlir;
 
 namespace {
 
+using vidnet::cpu::kMinSkippedWShare;
 using vidnet::cpu::largestDivisorUpTo;
 using vidnet::cpu::roundUp;
 
@@ -70,13 +71,12 @@ constexpr int64_t kMaxPointwisePartBytes = 128 * 1024;
 constexpr int64_t kPointwiseChunkBytes = 24 * 1024;
 
 // The products that read W padding (x's zero columns) are skipped per column block where they
-// are at least this share of a filter gradient's (9.5% at 7x7 outputs with 3 taps along W, 4.8%
-// at 14x14; 28x28's 2.4% not, as in vidnet-cpu-tile-convs), for rows of at most
-// kMaxSkippingBlocks blocks, each of which is then built on its own. Zen 2, 2 threads, alternating
+// are at least kMinSkippedWShare of a filter gradient's (9.5% at 7x7 outputs with 3 taps along W,
+// 4.8% at 14x14; not 28x28's 2.4%), for rows of at most kMaxSkippingBlocks blocks, each of which
+// is then built on its own. Zen 2, 2 threads, alternating
 // step profiles: mc3_18's 1x3x3 512->512 at 8x7x7 19.2-19.5 -> 18.0-18.9 ms, its 256->256 at
 // 8x14x14 18.8-19.5 -> 18.4-18.7 ms, torchvision r2plus1d_18's layer4 1x3x3 ones 73-76% -> 79-82%
 // of the peak.
-constexpr double kMinSkippedWShare = 0.03;
 constexpr int64_t kMaxSkippingBlocks = 4;
 
 int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {

@@ -28,4 +28,10 @@ struct VectorRegisters {
   }
 };
 
+// Products that read W padding are skipped (conv edge tiles, filter-gradient column blocks) where
+// they are at least this share of a conv's products: 4.8% at 14x14 outputs and 9.5% at 7x7
+// (mc3_18's 1x3x3 convs there 3-4% and 5-8% faster), not 2.4% at 28x28 (no faster) or 1.2% at
+// 56x56, which are not worth more copies of the tile's loops to compile.
+constexpr double kMinSkippedWShare = 0.03;
+
 } // namespace vidnet::cpu
