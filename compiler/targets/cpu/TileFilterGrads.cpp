@@ -109,6 +109,11 @@ constexpr int64_t kMinFlopsPerBlockedByte = 80;
 // copies paid for themselves sooner: r2plus1d_18's 3x1x1 230->128 /2x1x1 at 4x28x28 (68 products
 // per byte) 7.5-9.0 -> 5.6-6.0 ms for 1.1-1.2 ms of copies (the only conv of the three models
 // that this changes).
+// A strided 1x1x1 conv's blocked x is only its positions at the stride, compact (a quarter or an
+// eighth of x), summed as a stride-1 conv's: mc3_18's 1x1x1 256->512 /1x2x2 (85 products per
+// byte) 2.0 -> 1.2 ms for 0.23 of copies (47% -> 78-83% of the peak), r3d_18's /2x2x2 one 0.19
+// -> 0.13-0.17 for 0.03. Its 128->256 (43) and 64->128 (21) ones lost: 1.64 -> 1.33 for 0.45,
+// 2.05 -> 1.8 for 0.7-0.8 (Zen 2, 2 threads, batch 2, alternating step profiles).
 constexpr int64_t kMinStridedFlopsPerBlockedByte = 60;
 // With several chunks the items are then the channel blocks of dW, each summing every tap over
 // each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
@@ -130,11 +135,15 @@ SmallVector<int64_t> blockedShape(ArrayRef<int64_t> x, int64_t lanes, int64_t bl
 // `lanes` channels to their blocks (a generic of the same copy was scalar, one element at a time:
 // 14-24 GB/s). Padding along D and H is left out: the tiles skip the rows it would hold. `conv`
 // describes the filter gradient for `vidrun profile`.
-Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, int64_t padW, const std::string &conv) {
+Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, int64_t padW, const std::string &conv,
+                    ArrayRef<int64_t> strides = {1, 1, 1}) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   auto type = cast<RankedTensorType>(x.getType());
-  ArrayRef<int64_t> s = type.getShape();
+  ArrayRef<int64_t> shape = type.getShape();
+  // The positions copied: every strides[i]-th along D, H and W.
+  SmallVector<int64_t> s = {shape[0], (shape[1] - 1) / strides[0] + 1, (shape[2] - 1) / strides[1] + 1,
+                            (shape[3] - 1) / strides[2] + 1, shape[4]};
   Type f32 = type.getElementType();
   const int64_t columns = s[3] + 2 * padW;
   auto blockedType = RankedTensorType::get(blockedShape(s, lanes, blocks, padW), f32);
@@ -169,9 +178,14 @@ Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, 
         ValueRange{index(ib, 1), index(ib, 1)}, ValueRange{into},
         [&](OpBuilder &lb, Location l, ValueRange ivs, ValueRange current) -> scf::ValueVector {
           Value c = arith::MulIOp::create(lb, l, ivs[1], index(lb, lanes));
-          Value v = vector::TransferReadOp::create(
-              lb, l, vectorType, x, ValueRange{ndh.getResult(0), ndh.getResult(1), ndh.getResult(2), ivs[0], c}, zero,
-              ArrayRef<bool>{inBounds});
+          auto times = [&](Value v, int64_t stride) -> Value {
+            return stride == 1 ? v : arith::MulIOp::create(lb, l, v, index(lb, stride)).getResult();
+          };
+          Value v = vector::TransferReadOp::create(lb, l, vectorType, x,
+                                                   ValueRange{ndh.getResult(0), times(ndh.getResult(1), strides[0]),
+                                                              times(ndh.getResult(2), strides[1]),
+                                                              times(ivs[0], strides[2]), c},
+                                                   zero, ArrayRef<bool>{inBounds});
           Value column = arith::AddIOp::create(lb, l, ivs[0], index(lb, padW));
           return {vector::TransferWriteOp::create(lb, l, v, current[0], ValueRange{ivs[1], column, index(lb, 0)},
                                                   ArrayRef<bool>{true})
@@ -222,8 +236,13 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto dyType = cast<RankedTensorType>(op.getOutputGrad().getType());
     auto dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
     Type f32 = dyType.getElementType();
-    ArrayRef<int64_t> s = op.getStrides(), k = dwType.getShape(), out = dyType.getShape();
-    ArrayRef<int64_t> pads = op.getPadding(), inShape = cast<RankedTensorType>(op.getInput().getType()).getShape();
+    ArrayRef<int64_t> convStrides = op.getStrides(), k = dwType.getShape(), out = dyType.getShape();
+    ArrayRef<int64_t> pads = op.getPadding(), convInput = cast<RankedTensorType>(op.getInput().getType()).getShape();
+    const bool strided = convStrides[0] * convStrides[1] * convStrides[2] > 1;
+    // A strided 1x1x1 conv reads only every s-th position of x: copied in channel blocks, that
+    // is x's positions at the stride, compact (see kMinStridedFlopsPerBlockedByte).
+    const bool pointwiseStrided =
+        strided && k[0] * k[1] * k[2] == 1 && llvm::all_of(pads, [](int64_t p) { return p == 0; });
     const int64_t C = k[3], F = k[4], OW = out[3];
     const int64_t rows = out[0] * out[1] * out[2]; // (n, od, oh): each row is OW positions
 
@@ -260,6 +279,23 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
             ? rows
             : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
     const int64_t chunks = rows / chunkRows, cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
+    // For `vidrun profile`: every chunk's loop is this filter gradient.
+    vidnet::cpu::LoopInfo info;
+    info.kind = "conv filter gradient";
+    info.shape = vidnet::describeConv(k, convStrides, out);
+    info.flops = vidnet::cpu::convFlops(k, convStrides, out, pads, convInput.slice(1, 3)); // padding rows are not work
+    auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
+    const SmallVector<int64_t> compactX = {out[0], out[1], out[2], out[3], C};
+    const int64_t blockedBytes =
+        4 * (elements(blockedShape(pointwiseStrided ? ArrayRef<int64_t>(compactX) : convInput, cTile, cBlocks, pads[2])) +
+             elements(blockedShape(out, fTile, fBlocks, 0)));
+    const bool blocked =
+        cBlocks > 1 &&
+        info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
+    // A blocked compact x is summed as a stride-1 conv's.
+    const bool subsampled = pointwiseStrided && blocked;
+    const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
+    const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
     // Where C's tile is only a few channels (a stem's 3 colours), a cT x 32 tile is 2 x cT
     // accumulators, each a chain of dependent FMAs over the positions: r3d_18's 3x7x7 stem ran
     // at 58% of the peak, torchvision r2plus1d_18's 1x7x7 (3 -> 45, a 16-lane half block: 3
@@ -290,19 +326,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const bool skipsW = kwTaps == 1 && OW / owTile <= kMaxSkippingBlocks &&
                         static_cast<double>(paddingProducts) >= kMinSkippedWShare * static_cast<double>(k[2] * OW);
     Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
-    // For `vidrun profile`: every chunk's loop is this filter gradient.
-    vidnet::cpu::LoopInfo info;
-    info.kind = "conv filter gradient";
-    info.shape = vidnet::describeConv(k, s, out);
-    info.flops = vidnet::cpu::convFlops(k, s, out, pads, inShape.slice(1, 3)); // padding rows are not work
-    auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
-    const int64_t blockedBytes =
-        4 * (elements(blockedShape(inShape, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
-    const bool strided = s[0] * s[1] * s[2] > 1;
-    const bool blocked =
-        cBlocks > 1 &&
-        info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
-    Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape)
+    Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape,
+                                      subsampled ? convStrides : ArrayRef<int64_t>{1, 1, 1})
                       : vidnet::padSpatial(e, op.getInput(), op.getPadding());
     Value dy = op.getOutputGrad();
     SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
@@ -329,7 +354,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     auto rowSlice = [&](OpBuilder &nb, Location l, RankedTensorType type, Value t, Value block,
                         SmallVector<OpFoldResult> at, int64_t width, int64_t stride, int64_t count) -> Value {
       SmallVector<OpFoldResult> sizes = attrs(nb, {1, 1, 1, count, width}), strides = attrs(nb, {1, 1, 1, stride, 1});
-      if (blocked) {
+      if (cast<RankedTensorType>(t.getType()).getRank() == 6) {
         at.back() = nb.getIndexAttr(0);
         at.insert(at.begin(), block);
         sizes.insert(sizes.begin(), nb.getIndexAttr(1));
@@ -364,8 +389,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                          bool blockOnly = false) -> std::pair<Value, SmallVector<OpFoldResult>> {
       auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, item,
                                                            ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
+      Value cBlock = tile.getResult(3), fBlock = tile.getResult(4);
       Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), kwTaps);
-      Value c0 = times(ob, tile.getResult(3), cTile), f0 = times(ob, tile.getResult(4), fTile);
+      Value c0 = times(ob, cBlock, cTile), f0 = times(ob, fBlock, fTile);
       SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
       if (blockOnly)
         tileAt[3] = tileAt[4] = ob.getIndexAttr(0);
@@ -413,7 +439,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                       auto rhsType = RankedTensorType::get({count, lanes}, f32);
                       Value column = first == 0 ? ow : arith::AddIOp::create(ib, il, ow, index(ib, first)).getResult();
                       Value rhs =
-                          rowSlice(ib, il, rhsType, dy, tile.getResult(4), {nIdx, od, oh, column, f0}, lanes, 1, count);
+                          rowSlice(ib, il, rhsType, dy, fBlock, {nIdx, od, oh, column, f0}, lanes, 1, count);
                       Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
                                                                 ArrayRef<bool>{true, true});
                       // The input column of the group's first tap; tap t reads t columns on.
@@ -422,7 +448,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                       for (auto [tap, acc] : llvm::enumerate(accs)) {
                         Value iw = tap == 0 ? firstColumn
                                             : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
-                        Value lhs = rowSlice(ib, il, lhsType, x, tile.getResult(3), {nIdx, xd, xh, iw, c0}, channels,
+                        Value lhs = rowSlice(ib, il, lhsType, x, cBlock, {nIdx, xd, xh, iw, c0}, channels,
                                              s[2], count);
                         Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
                                                                  padZero, ArrayRef<bool>{true, true});
@@ -513,12 +539,12 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         if (tailChannels == 0)
           return blockSums(sb, cTile, lanes);
         return select(
-            sb, isLast(sb, tile.getResult(3), cBlocks), [&](OpBuilder &tb) { return blockSums(tb, tailChannels, lanes); },
+            sb, isLast(sb, cBlock, cBlocks), [&](OpBuilder &tb) { return blockSums(tb, tailChannels, lanes); },
             [&](OpBuilder &eb) { return blockSums(eb, cTile, lanes); });
       };
       SmallVector<Value> chunkTotals =
           halfBlock ? select(
-                          ob, isLast(ob, tile.getResult(4), fBlocks),
+                          ob, isLast(ob, fBlock, fBlocks),
                           [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
                           [&](OpBuilder &eb) { return laneSums(eb, fTile); })
                     : laneSums(ob, fTile);

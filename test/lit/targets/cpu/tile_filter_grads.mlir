@@ -304,6 +304,25 @@ func.func @pointwise_parts(%x: tensor<1x8x28x28x64xf32>, %dy: tensor<1x4x14x14x1
   return %dw : tensor<1x1x1x64x128xf32>
 }
 
+// Tests that a strided 1x1x1 filter gradient with enough products per byte (256 -> 512 channels:
+// 85 per byte of its compact x and dy) copies only x's positions at the stride, compact:
+// [C / 8][N][OD][OH][OW][8], each copy row reading x at twice its row and column, and that its
+// tiles then read that copy at stride 1.
+// CHECK-LABEL: func.func @compact_strided
+// CHECK: %[[XB0:.*]] = tensor.empty() : tensor<32x1x1x7x7x8xf32>
+// CHECK: %[[XB:.*]] = scf.forall (%[[ROW:.*]]) in (7) shared_outs(%{{.*}} = %[[XB0]])
+// CHECK: %[[H:.*]] = arith.muli %[[ROW]], %c2
+// CHECK: %[[W:.*]] = arith.muli %{{.*}}, %c2
+// CHECK: vector.transfer_read %arg0[%c0, %c0, %[[H]], %[[W]], %{{.*}}]{{.*}} : tensor<1x2x14x14x256xf32>, vector<8xf32>
+// CHECK: tensor.empty() : tensor<16x1x1x7x7x32xf32>
+// CHECK: scf.forall (%{{.*}}) in (512)
+// CHECK: tensor.extract_slice %[[XB]][%{{.*}}, 0, 0, %{{.*}}, 0, 0] [1, 1, 1, 1, 7, 8] [1, 1, 1, 1, 1, 1]
+func.func @compact_strided(%x: tensor<1x2x14x14x256xf32>, %dy: tensor<1x1x7x7x512xf32>) -> tensor<1x1x1x256x512xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [2, 2, 2] padding [0, 0, 0] groups 1
+      : tensor<1x2x14x14x256xf32>, tensor<1x1x7x7x512xf32> -> tensor<1x1x1x256x512xf32>
+  return %dw : tensor<1x1x1x256x512xf32>
+}
+
 // Tests that the products reading W padding are skipped where they are a large share (7 output
 // columns, 3 taps along W: 2 of 21): for tap 0 the tile sums dy's columns 1-6, for tap 2 its
 // columns 0-5, for tap 1 all 7, the same sums bit for bit (the skipped products are +-0).
