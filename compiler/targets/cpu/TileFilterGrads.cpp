@@ -286,9 +286,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     info.flops = vidnet::cpu::convFlops(k, convStrides, out, pads, convInput.slice(1, 3)); // padding rows are not work
     auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
     const SmallVector<int64_t> compactX = {out[0], out[1], out[2], out[3], C};
+    const ArrayRef<int64_t> copiedX = pointwiseStrided ? ArrayRef<int64_t>(compactX) : convInput;
     const int64_t blockedBytes =
-        4 * (elements(blockedShape(pointwiseStrided ? ArrayRef<int64_t>(compactX) : convInput, cTile, cBlocks, pads[2])) +
-             elements(blockedShape(out, fTile, fBlocks, 0)));
+        4 * (elements(blockedShape(copiedX, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
     const bool blocked =
         cBlocks > 1 &&
         info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
@@ -438,8 +438,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                       auto rhsVector = VectorType::get({count, lanes}, f32);
                       auto rhsType = RankedTensorType::get({count, lanes}, f32);
                       Value column = first == 0 ? ow : arith::AddIOp::create(ib, il, ow, index(ib, first)).getResult();
-                      Value rhs =
-                          rowSlice(ib, il, rhsType, dy, fBlock, {nIdx, od, oh, column, f0}, lanes, 1, count);
+                      Value rhs = rowSlice(ib, il, rhsType, dy, fBlock, {nIdx, od, oh, column, f0}, lanes, 1, count);
                       Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
                                                                 ArrayRef<bool>{true, true});
                       // The input column of the group's first tap; tap t reads t columns on.
@@ -448,8 +447,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                       for (auto [tap, acc] : llvm::enumerate(accs)) {
                         Value iw = tap == 0 ? firstColumn
                                             : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
-                        Value lhs = rowSlice(ib, il, lhsType, x, cBlock, {nIdx, xd, xh, iw, c0}, channels,
-                                             s[2], count);
+                        Value lhs = rowSlice(ib, il, lhsType, x, cBlock, {nIdx, xd, xh, iw, c0}, channels, s[2], count);
                         Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
                                                                  padZero, ArrayRef<bool>{true, true});
                         // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
@@ -544,8 +542,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       };
       SmallVector<Value> chunkTotals =
           halfBlock ? select(
-                          ob, isLast(ob, fBlock, fBlocks),
-                          [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
+                          ob, isLast(ob, fBlock, fBlocks), [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
                           [&](OpBuilder &eb) { return laneSums(eb, fTile); })
                     : laneSums(ob, fTile);
       // Tap `tap` of the item's slice of dW.
