@@ -97,6 +97,11 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   add("func.func(vidnet-cpu-pad-in-place)");
   // The bundle's C ABI: flat caller-owned buffers, so the code allocates only scratch.
   add("vidnet-export-abi");
+  // Each result computed into the caller's buffer (its tensor.empty replaced by that buffer),
+  // where one-shot-bufferize alone gives it a buffer of its own and copies it into the
+  // caller's afterwards: train_step's new parameters and momenta, two serial copies of every
+  // weight per step (r3d_18, Zen 2, 2 threads, batch 2: 1167 -> 1131 ms; bits unchanged).
+  add("eliminate-empty-tensors");
   add("one-shot-bufferize");
   add("func.func(vidnet-cpu-zero-borders)");
   // Folds the tile loops that accumulate into a view and yield it unchanged, so that the
