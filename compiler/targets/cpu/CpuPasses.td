@@ -327,4 +327,21 @@ def ParallelForAbi : Pass<"vidnet-cpu-parallel-for-abi", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def FreezeSelectedLoads : Pass<"vidnet-cpu-freeze-selected-loads", "mlir::LLVM::LLVMFuncOp"> {
+  let summary = "Freeze the values each vector select picks from";
+  let description = [{
+    LLVM 22 folds `store (select %c, %x, (load %p)), %p` into a masked store
+    (llvm/llvm-project#145176), which on AVX2 is vmaskmovps: microcoded on AMD Zen 1-3
+    (llvm/llvm-project#213195, undone for them in LLVM 23). A conv's ReLU-backward epilogue
+    run over its tile in place, `dx = y > 0 ? dx : 0`, is that pattern (0.9% of torchvision
+    r2plus1d_18's training step on a Zen 2). A freeze of each non-constant value a vector
+    select picks from (a no-op on any value that is not poison, as no loaded value is) keeps
+    the select a select: vandps and a plain store instead.
+
+    Before: `%s = llvm.select %c, %v, %z : vector<8xi1>, vector<8xf32>`
+    After:  `%f = llvm.freeze %v : vector<8xf32>` and `%s = llvm.select %c, %f, %z`.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // VIDNET_CPU_PASSES_TD
