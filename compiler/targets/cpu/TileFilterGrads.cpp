@@ -133,8 +133,9 @@ SmallVector<int64_t> blockedShape(ArrayRef<int64_t> x, int64_t lanes, int64_t bl
 // `x` [N, D, H, W, C] -> blockedShape, channels past C and the padW columns on either side zero:
 // a parallel loop over (n, d, h), each item reading x's rows whole and writing their vectors of
 // `lanes` channels to their blocks (a generic of the same copy was scalar, one element at a time:
-// 14-24 GB/s). Padding along D and H is left out: the tiles skip the rows it would hold. `conv`
-// describes the filter gradient for `vidrun profile`.
+// 14-24 GB/s). Padding along D and H is left out: the tiles skip the rows it would hold. With
+// `strides`, only every strides[i]-th position along D, H and W, compact (a strided 1x1x1
+// conv's x). `conv` describes the filter gradient for `vidrun profile`.
 Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, int64_t padW, const std::string &conv,
                     ArrayRef<int64_t> strides = {1, 1, 1}) {
   OpBuilder &b = e.b;
