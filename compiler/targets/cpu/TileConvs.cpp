@@ -644,9 +644,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       if (!axes.padded[2])
         return {0, cols.rows};
       const int64_t origin = cols.base + block * cols.rows;
-      int64_t first = llvm::divideCeilSigned(axes.low[2] - kw, s[2]) - origin;
-      int64_t end = llvm::divideFloorSigned(axes.low[2] + axes.extent[2] - 1 - kw, s[2]) + 1 - origin;
-      return {std::clamp<int64_t>(first, 0, cols.rows), std::clamp<int64_t>(end, 0, cols.rows)};
+      auto [first, end] =
+          vidnet::cpu::outputsReadingInput(origin, origin + cols.rows, kw, s[2], axes.low[2], axes.extent[2]);
+      return {first - origin, end - origin};
     };
     // Each column part's edge blocks (by index in the part), where the lane part's tiles skip enough.
     auto edgeBlocksOf = [&](ArrayRef<ColumnPart> columns) {

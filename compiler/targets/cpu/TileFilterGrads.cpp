@@ -312,12 +312,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // input column. Skipping the others leaves every sum as it was, bit for bit: their products
     // are +-0, and a sum from +0 is never -0.
     auto realColumns = [&](int64_t kwTap, int64_t begin, int64_t count) -> std::pair<int64_t, int64_t> {
-      int64_t first = begin, end = begin + count;
-      while (first < end && first * s[2] + kwTap < pads[2])
-        ++first;
-      while (end > first && (end - 1) * s[2] + kwTap >= pads[2] + inShape[3])
-        --end;
-      return {first, end};
+      auto [first, end] = vidnet::cpu::outputsReadingInput(begin, begin + count, kwTap, s[2], pads[2], inShape[3]);
+      return {first, std::max(first, end)};
     };
     int64_t paddingProducts = 0;
     for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap) {

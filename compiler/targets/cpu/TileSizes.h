@@ -1,8 +1,11 @@
 // Tile-size arithmetic shared by the CPU schedules (vidnet-cpu-tile-convs, -tile-filter-grads).
 #pragma once
 
+#include "llvm/Support/MathExtras.h"
+
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace vidnet::cpu {
 
@@ -33,5 +36,15 @@ struct VectorRegisters {
 // (mc3_18's 1x3x3 convs there 3-4% and 5-8% faster), not 2.4% at 28x28 (no faster) or 1.2% at
 // 56x56, which are not worth more copies of the tile's loops to compile.
 constexpr double kMinSkippedWShare = 0.03;
+
+// The outputs [first, end) of [begin, end) along one axis whose tap `tap` reads a real input
+// position, not padding: input tap + o * stride - lowPadding in [0, extent). Clamped to
+// [begin, end) each, so an empty range may have first > end.
+inline std::pair<int64_t, int64_t> outputsReadingInput(int64_t begin, int64_t end, int64_t tap, int64_t stride,
+                                                       int64_t lowPadding, int64_t extent) {
+  const int64_t first = llvm::divideCeilSigned(lowPadding - tap, stride);
+  const int64_t last = llvm::divideFloorSigned(lowPadding + extent - 1 - tap, stride) + 1;
+  return {std::clamp(first, begin, end), std::clamp(last, begin, end)};
+}
 
 } // namespace vidnet::cpu
