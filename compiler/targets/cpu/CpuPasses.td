@@ -152,6 +152,10 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
         dW = partial[0] + partial[1] + ... + partial[15]   (elementwise, in order)
 
     The parts depend on the shape only, so the bits still do not change with the thread count.
+    A 1x1x1 filter gradient with a small dW sums in parts over chunks of a row or a few, its x
+    and dy read in place (or x copied compact at the stride, where that pays); each item of a
+    chunk that reads x and dy in place first prefetches (into L2) its share of the next
+    chunk's rows, which come from memory.
     Runs before vidnet-lower-to-linalg (the generic
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
     convolutions are left to it.
@@ -160,8 +164,8 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
                         "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
-                           "mlir::affine::AffineDialect",
-                           "mlir::vector::VectorDialect"];
+                           "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect", "mlir::vector::VectorDialect"];
 }
 
 def ParallelizeElementwise : Pass<"vidnet-cpu-parallelize-elementwise", "mlir::func::FuncOp"> {

@@ -288,12 +288,38 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
 // Tests that a 1x1x1 filter gradient with a small dW (64 -> 128 channels, 32 KB) sums in parts
 // over chunks whose x and dy rows fit in L1 (2 rows of 14 positions x 192 channels, 21 KB): 28
 // chunks in 14 parts of 2, where its dy (401 KB) would otherwise be one chunk read by each tile
-// from L2. Each part's chunk sums every tile (11 channel blocks of 6, the last 4, x 8 lane blocks).
+// from L2. Each part's chunk sums every tile (11 channel blocks of 6, the last 4, x 8 lane blocks),
+// each item first prefetching its share of the next chunk's rows (x at the stride; the last
+// chunk's next is itself): the first f-block's items their 6 channels of x, the first c-block's
+// items their 16 lanes of dy, a line per position.
 // AVX2-LABEL: func.func @pointwise_parts
 // AVX2: tensor.empty() : tensor<14x1x1x1x66x128xf32>
 // AVX2: scf.forall (%[[PART:.*]]) in (14)
 // AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1
-// AVX2: scf.for %{{.*}} = %c0 to %c88 step %c1
+// AVX2: scf.for %[[ITEM:.*]] = %c0 to %c88 step %c1
+// AVX2: %[[CF:.*]]:2 = affine.delinearize_index %[[ITEM]] into (11, 8)
+// AVX2: %[[NEXT:.*]] = arith.minsi %{{.*}}, %c54
+// AVX2: %[[XC:.*]] = arith.muli %[[CF]]#0, %c6
+// AVX2: %[[F0:.*]] = arith.cmpi eq, %[[CF]]#1, %c0
+// AVX2: %[[XB:.*]] = bufferization.to_buffer %arg0 read_only
+// AVX2: scf.if %[[F0]] {
+// AVX2: scf.for %[[XR:.*]] = %c0 to %c2 step %c1 {
+// AVX2: scf.for %[[XW:.*]] = %c0 to %c14 step %c1 {
+// AVX2: %[[XROW:.*]] = arith.addi %[[NEXT]], %[[XR]]
+// AVX2: %[[XDH:.*]]:2 = affine.delinearize_index %[[XROW]] into (4, 14)
+// AVX2: %[[XD:.*]] = arith.muli %[[XDH]]#0, %c2
+// AVX2: %[[XH:.*]] = arith.muli %[[XDH]]#1, %c2
+// AVX2: %[[XWS:.*]] = arith.muli %[[XW]], %c2
+// AVX2: memref.prefetch %[[XB]][%c0, %[[XD]], %[[XH]], %[[XWS]], %[[XC]]], read, locality<2>, data
+// AVX2: %[[DYF:.*]] = arith.muli %[[CF]]#1, %c16
+// AVX2: %[[C0:.*]] = arith.cmpi eq, %[[CF]]#0, %c0
+// AVX2: %[[DYB:.*]] = bufferization.to_buffer %arg1 read_only
+// AVX2: scf.if %[[C0]] {
+// AVX2: scf.for %[[YR:.*]] = %c0 to %c2 step %c1 {
+// AVX2: scf.for %[[YW:.*]] = %c0 to %c14 step %c1 {
+// AVX2: %[[YROW:.*]] = arith.addi %[[NEXT]], %[[YR]]
+// AVX2: %[[YDH:.*]]:2 = affine.delinearize_index %[[YROW]] into (4, 14)
+// AVX2: memref.prefetch %[[DYB]][%c0, %[[YDH]]#0, %[[YDH]]#1, %[[YW]], %[[DYF]]], read, locality<2>, data
 // AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<4x16xf32>)
 // AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<6x16xf32>)
 // AVX2: scf.forall.in_parallel
