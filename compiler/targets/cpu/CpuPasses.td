@@ -152,10 +152,10 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
         dW = partial[0] + partial[1] + ... + partial[15]   (elementwise, in order)
 
     The parts depend on the shape only, so the bits still do not change with the thread count.
-    A 1x1x1 filter gradient with a small dW sums in parts over chunks of a row or a few, its x
-    and dy read in place (or x copied compact at the stride, where that pays); each item of a
-    chunk that reads x and dy in place first prefetches (into L2) its share of the next
-    chunk's rows, which come from memory.
+    A 1x1x1 filter gradient with a small dW sums in parts over chunks of a row or a few, and a
+    3x1x1 one summed in parts from x and dy in place over chunks of one row; where x and dy are
+    read in place, each item of a chunk first prefetches (into L2) its share of the next
+    chunk's rows (its channels of x for its tap, or its lanes of dy), which come from memory.
     Runs before vidnet-lower-to-linalg (the generic
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
     convolutions are left to it.

@@ -282,12 +282,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t paddedF = halfBlock ? dyLanes + regs.lanes : dyLanes;
     const int64_t fTile = paddedF % blockLanes == 0 ? blockLanes : regs.lanes, owTile = largestDivisorUpTo(OW, 8);
     const bool pointwise = k[0] * k[1] * k[2] == 1 && C * F * 4 <= kMaxPointwisePartBytes;
-    const int64_t chunkRows =
-        pointwise ? largestDivisorUpTo(rows, std::max<int64_t>(1, kPointwiseChunkBytes / (OW * (C + F) * 4)))
-        : rows * OW * dyLanes * 4 <= kWholeReductionDyBytes
-            ? rows
-            : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
-    const int64_t chunks = rows / chunkRows, cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
+    const int64_t cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
     // For `vidrun profile`: every chunk's loop is this filter gradient.
     vidnet::cpu::LoopInfo info;
     info.kind = "conv filter gradient";
@@ -303,6 +298,24 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
     // A blocked compact x is summed as a stride-1 conv's.
     const bool subsampled = pointwiseStrided && blocked;
+    // A kernel of one tap along H and W (3x1x1, 1x1x1) summed from x and dy in place, in parts:
+    // chunks of one row (a few for 1x1x1), each item prefetching its share of the next one's rows
+    // (prefetchNextChunk). Its tiles read each input column for one tap only, so the rows come
+    // from memory; in chunks of 4 rows (3 frames of x, 387 KB at 144 channels and 56 columns)
+    // they did not fit L2 beside dW's part either. torchvision r2plus1d_18's 3x1x1 144->64 filter
+    // gradients at 8x56x56 (Zen 2, 2 threads, batch 2, alternating step profiles on a noisy
+    // machine, 3 runs): 4-row chunks 15.6-19.2 ms, 1-row ones 15.3-17.3, with the prefetches
+    // 14.5-15.6 (78-82% of the peak).
+    const bool prefetchesRows = !blocked && k[1] == 1 && k[2] == 1;
+    const bool wholeReduction = rows * OW * dyLanes * 4 <= kWholeReductionDyBytes;
+    const bool rowChunks = prefetchesRows && !pointwise && !wholeReduction &&
+                           partsFor(info.flops, RankedTensorType::get({k[0], 1, 1, paddedC, paddedF}, f32), rows) > 1;
+    const int64_t chunkRows =
+        pointwise        ? largestDivisorUpTo(rows, std::max<int64_t>(1, kPointwiseChunkBytes / (OW * (C + F) * 4)))
+        : wholeReduction ? rows
+        : rowChunks      ? 1
+                         : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
+    const int64_t chunks = rows / chunkRows;
     const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
     const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
     // Where C's tile is only a few channels (a stem's 3 colours), a cT x 32 tile is 2 x cT
@@ -575,9 +588,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       return arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, v, index(nb, 0)).getResult();
     };
 
-    // A 1x1x1 filter gradient's x and dy rows of the chunk after `chunk`, into L2, while the
-    // tiles of this one run: tile (c-block, 0) prefetches its channels of x and tile (0, f-block)
-    // its lanes of dy, a line per position. Read in place, each chunk's rows come from memory
+    // x's and dy's rows of the chunk after `chunk` (prefetchesRows), into L2, while the tiles of
+    // this one run: tile (tap, c-block, 0) prefetches its channels of x for its tap and tile (first
+    // tap, 0, f-block) its lanes of dy, a line per position. Read in place, each chunk's rows come from memory
     // (x at the stride: 4 of every 8 lines of a row at /2), and the first tiles to touch them
     // waited on it (measurements beside kPointwiseChunkBytes).
     auto prefetchNextChunk = [&](OpBuilder &pb, Location l, Value item, Value chunk) {
@@ -589,7 +602,12 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                                                    SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic)));
         return bufferization::ToBufferOp::create(pb, l, bufferType, t, /*read_only=*/true);
       };
-      auto cf = affine::AffineDelinearizeIndexOp::create(pb, l, item, ArrayRef<int64_t>{cBlocks, fBlocks});
+      auto tile = affine::AffineDelinearizeIndexOp::create(pb, l, item,
+                                                           ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
+      Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(pb, tile.getResult(2), kwTaps);
+      Value cBlock = tile.getResult(3), fBlock = tile.getResult(4);
+      Value firstTap =
+          arith::AndIOp::create(pb, l, isZero(pb, kd), arith::AndIOp::create(pb, l, isZero(pb, kh), isZero(pb, kw)));
       Value next = times(pb, arith::AddIOp::create(pb, l, chunk, index(pb, 1)), chunkRows);
       next = arith::MinSIOp::create(pb, l, next, index(pb, rows - chunkRows));
       auto lines = [&](Value isFirst, Value t, bool isX, Value channel) {
@@ -603,15 +621,17 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
               auto ndh =
                   affine::AffineDelinearizeIndexOp::create(lb, ll, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
               SmallVector<Value> at = {ndh.getResult(0), ndh.getResult(1), ndh.getResult(2), ivs[1], channel};
-              if (isX)
+              if (isX) {
+                Value taps[3] = {kd, kh, kw};
                 for (int i = 0; i < 3; ++i)
-                  at[i + 1] = times(lb, at[i + 1], convStrides[i]);
+                  at[i + 1] = arith::AddIOp::create(lb, ll, times(lb, at[i + 1], convStrides[i]), taps[i]);
+              }
               memref::PrefetchOp::create(lb, ll, buf, at, /*isWrite=*/false, /*localityHint=*/2,
                                          /*isDataCache=*/true);
             });
       };
-      lines(isZero(pb, cf.getResult(1)), x, true, times(pb, cf.getResult(0), cTile));
-      lines(isZero(pb, cf.getResult(0)), dy, false, times(pb, cf.getResult(1), fTile));
+      lines(isZero(pb, fBlock), x, true, times(pb, cBlock, cTile));
+      lines(arith::AndIOp::create(pb, l, firstTap, isZero(pb, cBlock)), dy, false, times(pb, fBlock, fTile));
     };
     const int64_t parts = pointwise ? largestDivisorUpTo(chunks, kParts) : partsFor(info.flops, paddedType, chunks);
     Value result;
@@ -689,7 +709,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
             auto itemLoop = scf::ForOp::create(
                 cb, l, index(cb, 0), index(cb, items), index(cb, 1), sums,
                 [&](OpBuilder &ib, Location il, Value item, ValueRange current) {
-                  if (pointwise && !blocked)
+                  if (prefetchesRows)
                     prefetchNextChunk(ib, il, item, chunk);
                   auto [updated, tileAt] = buildItem(ib, il, current[0], item, chunk, first);
                   Value inserted = tensor::InsertSliceOp::create(ib, il, updated, current[0], tileAt, tileSizes, unit);

@@ -186,22 +186,36 @@ func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -
   return %dw : tensor<1x7x7x3x64xf32>
 }
 
-// Tests that a filter gradient with many chunks per element of dW (24 x 32 rows of 32 positions:
-// 96 chunks of 8 rows, 36.7 MFLOP against a 3 KB dW) sums its chunks in 16 parts at once: one
-// forall over the parts, each summing its 6 chunks in order, every tile of each, into its own
-// copy of dW (written by the part's first chunk, added by the others); then dW is the parts'
-// sum in order, one elementwise op.
+// Tests that a filter gradient with many chunks per element of dW (24 x 32 rows of 32 positions,
+// 36.7 MFLOP against a 3 KB dW) sums its chunks in 16 parts at once: one forall over the parts,
+// each summing its chunks in order, every tile of each, into its own copy of dW (written by the
+// part's first chunk, added by the others); then dW is the parts' sum in order, one elementwise
+// op. Its kernel has one tap along H and W (3x1x1) and it reads x and dy in place, so its chunks
+// are one row each (768, 48 per part), and each item first prefetches the next row's x for its
+// tap (frame od + kd of the D-padded x) and, for the first tap, the next row's dy.
 // CHECK-LABEL: func.func @parts
+// CHECK: %[[X:.*]] = tensor.pad %arg0 low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 0]
 // CHECK: %[[PARTIALS:.*]] = tensor.empty() : tensor<16x3x1x1x8x32xf32>
 // CHECK: %[[SUMS:.*]] = scf.forall (%[[PART:.*]]) in (16) shared_outs(%[[OUT:.*]] = %[[PARTIALS]])
 // CHECK: %[[MINE:.*]] = tensor.extract_slice %[[OUT]][%[[PART]], 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
-// CHECK: %[[DONE:.*]] = scf.for %[[NTH:.*]] = %c0 to %c6 step %c1 iter_args(%[[MY:.*]] = %[[MINE]])
-// CHECK: %[[BASE:.*]] = arith.muli %[[PART]], %c6
+// CHECK: %[[DONE:.*]] = scf.for %[[NTH:.*]] = %c0 to %c48 step %c1 iter_args(%[[MY:.*]] = %[[MINE]])
+// CHECK: %[[BASE:.*]] = arith.muli %[[PART]], %c48
 // CHECK: %[[CHUNK:.*]] = arith.addi %[[BASE]], %[[NTH]]
 // CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[NTH]], %c0
 // CHECK: scf.for %[[ITEM:.*]] = %c0 to %c3 step %c1 iter_args(%[[CUR:.*]] = %[[MY]])
+// CHECK: %[[TAP0:.*]] = arith.cmpi eq, %[[ITEM]], %c0
+// CHECK: %[[AFTER:.*]] = arith.addi %[[CHUNK]], %c1
+// CHECK: %[[NEXT:.*]] = arith.minsi %[[AFTER]], %c767
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK: scf.for %[[XW:.*]] = %c0 to %c32 step %c1 {
+// CHECK: %[[XDH:.*]]:2 = affine.delinearize_index %[[NEXT]] into (24, 32)
+// CHECK: %[[XD:.*]] = arith.addi %[[XDH]]#0, %[[ITEM]]
+// CHECK: memref.prefetch %[[XB]][%c0, %[[XD]], %[[XDH]]#1, %[[XW]], %c0], read, locality<2>, data
+// CHECK: %[[DYB:.*]] = bufferization.to_buffer %arg1 read_only
+// CHECK: scf.if %[[TAP0]] {
+// CHECK: memref.prefetch %[[DYB]]
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[CUR]][%[[ITEM]], 0, 0, 0, 0] [1, 1, 1, 8, 32]
-// CHECK: arith.muli %[[CHUNK]], %c8
+// CHECK: affine.delinearize_index %[[CHUNK]] into (24, 32)
 // CHECK: vector.contract
 // CHECK: scf.if %[[FIRST]] -> (vector<8x32xf32>)
 // CHECK: arith.addf
