@@ -589,10 +589,10 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     };
 
     // x's and dy's rows of the chunk after `chunk` (prefetchesRows), into L2, while the tiles of
-    // this one run: tile (tap, c-block, 0) prefetches its channels of x for its tap and tile (first
-    // tap, 0, f-block) its lanes of dy, a line per position. Read in place, each chunk's rows come from memory
-    // (x at the stride: 4 of every 8 lines of a row at /2), and the first tiles to touch them
-    // waited on it (measurements beside kPointwiseChunkBytes).
+    // this one run: tile (tap, c-block, 0) prefetches its channels of x for its tap and tile
+    // (first tap, 0, f-block) its lanes of dy, a line per position. Read in place, each chunk's
+    // rows come from memory (x at the stride: 4 of every 8 lines of a row at /2), and the first
+    // tiles to touch them waited on it (measurements beside kPointwiseChunkBytes and rowChunks).
     auto prefetchNextChunk = [&](OpBuilder &pb, Location l, Value item, Value chunk) {
       auto buffer = [&](Value t) -> Value {
         auto type = cast<RankedTensorType>(t.getType());
