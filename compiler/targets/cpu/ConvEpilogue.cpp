@@ -2,9 +2,9 @@
 #include "compiler/targets/cpu/ConvEpilogue.h"
 
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/ReadOnlyBuffer.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -109,10 +109,7 @@ void prefetchConvEpilogueInputs(OpBuilder &b, Location loc, const ConvEpilogue &
         classify(g.getMatchingIndexingMap(input), v.getType(), outShape) != Operand::Output)
       continue;
     auto type = cast<RankedTensorType>(v.getType());
-    auto bufferType = MemRefType::get(
-        type.getShape(), type.getElementType(),
-        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(rank, ShapedType::kDynamic)));
-    Value buffer = bufferization::ToBufferOp::create(b, loc, bufferType, v, /*read_only=*/true);
+    Value buffer = readOnlyBuffer(b, loc, v);
     SmallVector<Value> at;
     for (OpFoldResult o : offsets)
       at.push_back(getValueOrCreateConstantIndexOp(b, loc, o));

@@ -3,11 +3,11 @@
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/PadInPlace.h"
+#include "compiler/targets/cpu/ReadOnlyBuffer.h"
 #include "compiler/targets/cpu/TileSizes.h"
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -711,11 +711,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       }
       return tile;
     };
-    // The filter as a buffer, read in place (any strides: bufferization casts, never copies), for
-    // prefetches.
-    auto filterBufferType = MemRefType::get(
-        {k[0], k[1], k[2], C, paddedF}, f32,
-        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(5, ShapedType::kDynamic)));
     // A kernel of one tap along H and W (3x1x1, 1x1x1) reads each input column for one tap of one
     // tile only, so the input arrives from L3 or memory in short runs (a column's channels, for each
     // of the tile's columns and taps): too many streams for the hardware prefetchers to run ahead,
@@ -729,9 +724,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // nothing. Not for pair tiles: their 14 accumulators leave no register for the addresses
     // (mc3_18's frame pairs 66-71% -> 42-43% of the peak with them).
     const bool prefetchesInput = k[1] == 1 && k[2] == 1 && !framePairs && !flatTiles;
-    auto inputBufferType = MemRefType::get(
-        cast<RankedTensorType>(x.getType()).getShape(), f32,
-        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, SmallVector<int64_t>(5, ShapedType::kDynamic)));
     auto prefetchNextTileInput = [&](OpBuilder &nb, Value inputBuffer, ValueRange at, int64_t columns, int64_t ahead) {
       for (int64_t column = 0; column < columns; ++column) {
         SmallVector<Value> next(at);
@@ -842,7 +834,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
         }
         Value inputBuffer;
         if (prefetchesInput && !loop.pairAxis)
-          inputBuffer = bufferization::ToBufferOp::create(nb, loc, inputBufferType, x, /*read_only=*/true);
+          inputBuffer = vidnet::cpu::readOnlyBuffer(nb, loc, x);
         scf::LoopNest channels = scf::buildLoopNest(
             nb, loc, ValueRange{c0}, ValueRange{arith::AddIOp::create(nb, loc, c0, index(nb, cCount)).getResult()},
             ValueRange{index(nb, cTile)}, accs,
@@ -1318,7 +1310,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           const int64_t tilesPerBlock = clipsPerItem * out[1] * out[2] * owBlocks;
           Value filterBuffer;
           if (tilesPerBlock <= kMaxTilesPrefetched)
-            filterBuffer = bufferization::ToBufferOp::create(ob, loc, filterBufferType, w, /*read_only=*/true);
+            filterBuffer = vidnet::cpu::readOnlyBuffer(ob, loc, w);
           result = loopOver(
               ob, {k[0], k[1], k[2], C}, {1, 1, 1, cBlock}, block0, [&](OpBuilder &rb, ValueRange red, Value block) {
                 if (filterBuffer)

@@ -4,12 +4,12 @@
 // reading x and dy in place or, where that pays, from copies in blocks of a tile's channels.
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
+#include "compiler/targets/cpu/ReadOnlyBuffer.h"
 #include "compiler/targets/cpu/TileSizes.h"
 
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -298,26 +298,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
     // A blocked compact x is summed as a stride-1 conv's.
     const bool subsampled = pointwiseStrided && blocked;
-    // A kernel of one tap along H and W (3x1x1, 1x1x1) summed from x and dy in place, in parts:
-    // chunks of one row (a few for 1x1x1), each item prefetching its share of the next one's rows
-    // (prefetchNextChunk). Its tiles read each input column for one tap only, so the rows come
-    // from memory; in chunks of 4 rows (3 frames of x, 387 KB at 144 channels and 56 columns)
-    // they did not fit L2 beside dW's part either. torchvision r2plus1d_18's 3x1x1 144->64 filter
-    // gradients at 8x56x56 (Zen 2, 2 threads, batch 2, alternating step profiles on a noisy
-    // machine, 3 runs): 4-row chunks 15.6-19.2 ms, 1-row ones 15.3-17.3, with the prefetches
-    // 14.5-15.6 (78-82% of the peak).
-    const bool prefetchesRows = !blocked && k[1] == 1 && k[2] == 1;
-    const bool wholeReduction = rows * OW * dyLanes * 4 <= kWholeReductionDyBytes;
-    const bool rowChunks = prefetchesRows && !pointwise && !wholeReduction &&
-                           partsFor(info.flops, RankedTensorType::get({k[0], 1, 1, paddedC, paddedF}, f32), rows) > 1;
-    const int64_t chunkRows =
-        pointwise        ? largestDivisorUpTo(rows, std::max<int64_t>(1, kPointwiseChunkBytes / (OW * (C + F) * 4)))
-        : wholeReduction ? rows
-        : rowChunks      ? 1
-                         : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
-    const int64_t chunks = rows / chunkRows;
-    const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
-    const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
     // Where C's tile is only a few channels (a stem's 3 colours), a cT x 32 tile is 2 x cT
     // accumulators, each a chain of dependent FMAs over the positions: r3d_18's 3x7x7 stem ran
     // at 58% of the peak, torchvision r2plus1d_18's 1x7x7 (3 -> 45, a 16-lane half block: 3
@@ -328,6 +308,30 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const int64_t kwGroups = llvm::divideCeil(k[2], std::max<int64_t>(1, groupedTileRows(regs) / cTile));
     const int64_t kwTaps = llvm::divideCeil(k[2], kwGroups), lastKwTaps = k[2] - (kwGroups - 1) * kwTaps;
     const int64_t paddedKW = kwGroups * kwTaps;
+    // No zero fill: the first chunk's sums are written, the later ones added (0 + s is s, bit for
+    // bit: a sum from +0 is never -0). r3d_18's 28 MB 512 x 512 gradients at 8 frames are one
+    // chunk, whose fill and read were most of their time (4.4 -> 2.7 ms each on 1 thread).
+    auto paddedType = RankedTensorType::get({k[0], k[1], paddedKW, paddedC, paddedF}, f32);
+    // A kernel of one tap along H and W (3x1x1, 1x1x1) summed from x and dy in place, in parts:
+    // chunks of one row (a few for 1x1x1), each item prefetching its share of the next one's rows
+    // (prefetchNextChunk). Its tiles read each input column for one tap only, so the rows come
+    // from memory; in chunks of 4 rows (3 frames of x, 387 KB at 144 channels and 56 columns)
+    // they did not fit L2 beside dW's part either. torchvision r2plus1d_18's 3x1x1 144->64 filter
+    // gradients at 8x56x56 (Zen 2, 2 threads, batch 2, alternating step profiles on a noisy
+    // machine, 3 runs): 4-row chunks 15.6-19.2 ms, 1-row ones 15.3-17.3, with the prefetches
+    // 14.5-15.6 (78-82% of the peak).
+    const bool prefetchesRows = !blocked && k[1] == 1 && k[2] == 1;
+    const bool wholeReduction = rows * OW * dyLanes * 4 <= kWholeReductionDyBytes;
+    const bool rowChunks =
+        prefetchesRows && !pointwise && !wholeReduction && partsFor(info.flops, paddedType, rows) > 1;
+    const int64_t chunkRows =
+        pointwise        ? largestDivisorUpTo(rows, std::max<int64_t>(1, kPointwiseChunkBytes / (OW * (C + F) * 4)))
+        : wholeReduction ? rows
+        : rowChunks      ? 1
+                         : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
+    const int64_t chunks = rows / chunkRows;
+    const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
+    const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
 
     // The positions [first, end) of positions [begin, begin + count) whose tap kwTap reads a real
     // input column. Skipping the others leaves every sum as it was, bit for bit: their products
@@ -357,10 +361,6 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], OW, dyLanes}, f32), dy, zeros,
                                  high, padZero);
     }
-    // No zero fill: the first chunk's sums are written, the later ones added (0 + s is s, bit for
-    // bit: a sum from +0 is never -0). r3d_18's 28 MB 512 x 512 gradients at 8 frames are one
-    // chunk, whose fill and read were most of their time (4.4 -> 2.7 ms each on 1 thread).
-    auto paddedType = RankedTensorType::get({k[0], k[1], paddedKW, paddedC, paddedF}, f32);
 
     auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
@@ -593,15 +593,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     // (first tap, 0, f-block) its lanes of dy, a line per position. Read in place, each chunk's
     // rows come from memory (x at the stride: 4 of every 8 lines of a row at /2), and the first
     // tiles to touch them waited on it (measurements beside kPointwiseChunkBytes and rowChunks).
+    Value xBuffer, dyBuffer; // read-only views of x and dy, made where the prefetches are
     auto prefetchNextChunk = [&](OpBuilder &pb, Location l, Value item, Value chunk) {
-      auto buffer = [&](Value t) -> Value {
-        auto type = cast<RankedTensorType>(t.getType());
-        auto bufferType =
-            MemRefType::get(type.getShape(), f32,
-                            StridedLayoutAttr::get(pb.getContext(), ShapedType::kDynamic,
-                                                   SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic)));
-        return bufferization::ToBufferOp::create(pb, l, bufferType, t, /*read_only=*/true);
-      };
       auto tile = affine::AffineDelinearizeIndexOp::create(pb, l, item,
                                                            ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
       Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(pb, tile.getResult(2), kwTaps);
@@ -610,8 +603,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           arith::AndIOp::create(pb, l, isZero(pb, kd), arith::AndIOp::create(pb, l, isZero(pb, kh), isZero(pb, kw)));
       Value next = times(pb, arith::AddIOp::create(pb, l, chunk, index(pb, 1)), chunkRows);
       next = arith::MinSIOp::create(pb, l, next, index(pb, rows - chunkRows));
-      auto lines = [&](Value isFirst, Value t, bool isX, Value channel) {
-        Value buf = buffer(t);
+      auto lines = [&](Value isFirst, Value buf, bool isX, Value channel) {
         auto ifOp = scf::IfOp::create(pb, l, isFirst, /*withElse=*/false);
         OpBuilder tb = ifOp.getThenBodyBuilder();
         scf::buildLoopNest(
@@ -630,8 +622,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
                                          /*isDataCache=*/true);
             });
       };
-      lines(isZero(pb, fBlock), x, true, times(pb, cBlock, cTile));
-      lines(arith::AndIOp::create(pb, l, firstTap, isZero(pb, cBlock)), dy, false, times(pb, fBlock, fTile));
+      lines(isZero(pb, fBlock), xBuffer, true, times(pb, cBlock, cTile));
+      lines(arith::AndIOp::create(pb, l, firstTap, isZero(pb, cBlock)), dyBuffer, false, times(pb, fBlock, fTile));
     };
     const int64_t parts = pointwise ? largestDivisorUpTo(chunks, kParts) : partsFor(info.flops, paddedType, chunks);
     Value result;
@@ -688,6 +680,10 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       // forall part: for chunk of the part: for item: partial[part] tile (+)= the chunk's sums;
       // then dW = partial[0] + partial[1] + ... in order.
       const int64_t chunksPerPart = chunks / parts;
+      if (prefetchesRows) {
+        xBuffer = vidnet::cpu::readOnlyBuffer(b, loc, x);
+        dyBuffer = vidnet::cpu::readOnlyBuffer(b, loc, dy);
+      }
       SmallVector<int64_t> partialsShape = {parts};
       llvm::append_range(partialsShape, paddedType.getShape());
       auto partialsType = RankedTensorType::get(partialsShape, f32);

@@ -195,6 +195,8 @@ func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -
 // tap (frame od + kd of the D-padded x) and, for the first tap, the next row's dy.
 // CHECK-LABEL: func.func @parts
 // CHECK: %[[X:.*]] = tensor.pad %arg0 low[0, 1, 0, 0, 0] high[0, 1, 0, 0, 0]
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK: %[[DYB:.*]] = bufferization.to_buffer %arg1 read_only
 // CHECK: %[[PARTIALS:.*]] = tensor.empty() : tensor<16x3x1x1x8x32xf32>
 // CHECK: %[[SUMS:.*]] = scf.forall (%[[PART:.*]]) in (16) shared_outs(%[[OUT:.*]] = %[[PARTIALS]])
 // CHECK: %[[MINE:.*]] = tensor.extract_slice %[[OUT]][%[[PART]], 0, 0, 0, 0, 0] [1, 3, 1, 1, 8, 32]
@@ -206,12 +208,10 @@ func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -
 // CHECK: %[[TAP0:.*]] = arith.cmpi eq, %[[ITEM]], %c0
 // CHECK: %[[AFTER:.*]] = arith.addi %[[CHUNK]], %c1
 // CHECK: %[[NEXT:.*]] = arith.minsi %[[AFTER]], %c767
-// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
 // CHECK: scf.for %[[XW:.*]] = %c0 to %c32 step %c1 {
 // CHECK: %[[XDH:.*]]:2 = affine.delinearize_index %[[NEXT]] into (24, 32)
 // CHECK: %[[XD:.*]] = arith.addi %[[XDH]]#0, %[[ITEM]]
 // CHECK: memref.prefetch %[[XB]][%c0, %[[XD]], %[[XDH]]#1, %[[XW]], %c0], read, locality<2>, data
-// CHECK: %[[DYB:.*]] = bufferization.to_buffer %arg1 read_only
 // CHECK: scf.if %[[TAP0]] {
 // CHECK: memref.prefetch %[[DYB]]
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[CUR]][%[[ITEM]], 0, 0, 0, 0] [1, 1, 1, 8, 32]
@@ -307,6 +307,8 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
 // chunk's next is itself): the first f-block's items their 6 channels of x, the first c-block's
 // items their 16 lanes of dy, a line per position.
 // AVX2-LABEL: func.func @pointwise_parts
+// AVX2: %[[XB:.*]] = bufferization.to_buffer %arg0 read_only
+// AVX2: %[[DYB:.*]] = bufferization.to_buffer %arg1 read_only
 // AVX2: tensor.empty() : tensor<14x1x1x1x66x128xf32>
 // AVX2: scf.forall (%[[PART:.*]]) in (14)
 // AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1
@@ -315,7 +317,6 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
 // AVX2: %[[NEXT:.*]] = arith.minsi %{{.*}}, %c54
 // AVX2: %[[XC:.*]] = arith.muli %[[CF]]#0, %c6
 // AVX2: %[[F0:.*]] = arith.cmpi eq, %[[CF]]#1, %c0
-// AVX2: %[[XB:.*]] = bufferization.to_buffer %arg0 read_only
 // AVX2: scf.if %[[F0]] {
 // AVX2: scf.for %[[XR:.*]] = %c0 to %c2 step %c1 {
 // AVX2: scf.for %[[XW:.*]] = %c0 to %c14 step %c1 {
@@ -327,7 +328,6 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
 // AVX2: memref.prefetch %[[XB]][%c0, %[[XD]], %[[XH]], %[[XWS]], %[[XC]]], read, locality<2>, data
 // AVX2: %[[DYF:.*]] = arith.muli %[[CF]]#1, %c16
 // AVX2: %[[C0:.*]] = arith.cmpi eq, %[[CF]]#0, %c0
-// AVX2: %[[DYB:.*]] = bufferization.to_buffer %arg1 read_only
 // AVX2: scf.if %[[C0]] {
 // AVX2: scf.for %[[YR:.*]] = %c0 to %c2 step %c1 {
 // AVX2: scf.for %[[YW:.*]] = %c0 to %c14 step %c1 {
