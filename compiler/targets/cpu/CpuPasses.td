@@ -348,4 +348,20 @@ def FreezeSelectedLoads : Pass<"vidnet-cpu-freeze-selected-loads", "mlir::LLVM::
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def StreamStores : Pass<"vidnet-cpu-stream-stores", "mlir::LLVM::LLVMFuncOp"> {
+  let summary = "Make the vector stores marked as streamed non-temporal";
+  let description = [{
+    A store whose location carries vidnet.cpu's streamed-store mark (a pass that makes it
+    knows that nothing reads the value back soon and that its address is aligned to the
+    vector's size, at most 64 bytes) becomes a non-temporal store with that alignment:
+    vmovntps on x86, which writes the line without first reading it from memory. The
+    filter gradients summed in one chunk mark their tiles of dW where dW outgrows the caches
+    (vidnet-cpu-tile-filter-grads).
+
+    Before: `llvm.store %v, %p : vector<8xf32>, !llvm.ptr` (location marked)
+    After:  `llvm.store %v, %p {alignment = 32 : i64, nontemporal} : vector<8xf32>, !llvm.ptr`
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // VIDNET_CPU_PASSES_TD

@@ -117,6 +117,8 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   add("vidnet-cpu-parallel-for-abi");
   // LLVM 22 would make the in-place ReLU-backward epilogues masked stores (slow on Zen 1-3).
   add("llvm.func(vidnet-cpu-freeze-selected-loads)");
+  // Large one-chunk filter gradients write dW without reading it first.
+  add("llvm.func(vidnet-cpu-stream-stores)");
   return p;
 }
 

@@ -11,6 +11,7 @@ namespace vidnet::cpu {
 
 namespace {
 constexpr llvm::StringLiteral kMetadataTag = "vidnet.loop";
+constexpr llvm::StringLiteral kStreamedStoreTag = "vidnet.streamed-store";
 } // namespace
 
 Location describeLoop(Location loc, const LoopInfo &info) {
@@ -46,6 +47,21 @@ LoopInfo loopInfo(Location loc) {
     return WalkResult::advance();
   });
   return info;
+}
+
+Location streamedStore(Location loc) {
+  return FusedLoc::get(loc.getContext(), {loc}, StringAttr::get(loc.getContext(), kStreamedStoreTag));
+}
+
+bool isStreamedStore(Location loc) {
+  bool marked = false;
+  loc->walk([&](Location l) {
+    auto fused = dyn_cast<FusedLoc>(l);
+    auto tag = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata()) : StringAttr();
+    marked = tag && tag.getValue() == kStreamedStoreTag;
+    return marked ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return marked;
 }
 
 } // namespace vidnet::cpu

@@ -52,4 +52,10 @@ mlir::Location describeLoop(mlir::Location loc, const LoopInfo &info);
 // found in the location.
 LoopInfo loopInfo(mlir::Location loc);
 
+// `loc` marked as a store of a whole result that nothing reads back soon and that is aligned to
+// its vector's size (at most 64 bytes): vidnet-cpu-stream-stores makes the llvm.store it becomes
+// non-temporal. Like describeLoop's metadata, the mark survives bufferization and lowering.
+mlir::Location streamedStore(mlir::Location loc);
+bool isStreamedStore(mlir::Location loc);
+
 } // namespace vidnet::cpu

@@ -57,6 +57,18 @@ int64_t groupedTileRows(const vidnet::cpu::VectorRegisters &regs) { return regs.
 // so the bits do not change with the thread count. 8 parts balanced worse (r3d_18's layer1 on
 // 2 threads: 83-92% of the peak against 91-95%).
 constexpr int64_t kParts = 16;
+// A filter gradient summed in one chunk writes each tile of dW once, and only the optimizer's
+// update reads it, after every tile is written. Where dW is at least this size (more than a core's
+// share of L3 keeps until then), each plain store first read its line from memory to own it: its
+// tiles are streamed (non-temporal) stores instead, half the traffic. A tile's rows start at
+// multiples of its lanes in rows of a multiple of them, in an allocation aligned to 64 bytes
+// (one-shot-bufferize's), so each row is aligned to its size, as non-temporal vector stores need.
+// r3d_18 at batch 2 (Zen 3, 2 threads, 5 alternating step profiles, min-max): its three 3x3x3
+// 512->512 filter gradients at 1x7x7 (28 MB each) 12.9-15.7 -> 9.4-12.2 ms, its 256->512 /2x2x2
+// 3.3-4.3 -> 3.0-4.2, its 256->256 at 2x14x14 (7 MB) 37-48 -> 34-50; the update reading dW did not
+// slow for it (its 512 x 512 loop 23.9 -> 18.4 ms at best).
+constexpr int64_t kMinStreamedDwBytes = 4 * 1024 * 1024;
+
 // The parts' copies are written and read once more: only where the products are at least this
 // many times their bytes (r3d_18's layer1, 64 -> 64: 780; layer2, 128 -> 128: 97).
 constexpr int64_t kMinFlopsPerPartialByte = 320;
@@ -330,6 +342,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         : rowChunks      ? 1
                          : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
     const int64_t chunks = rows / chunkRows;
+    const bool streamsDw = chunks == 1 && paddedType.getNumElements() * 4 >= kMinStreamedDwBytes;
     const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
     const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
 
@@ -580,7 +593,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           });
       Value updated = dwTile;
       for (auto [tap, total] : llvm::enumerate(sum.getResults()))
-        updated = vector::TransferWriteOp::create(ob, l, total, updated, tapAt(ob, tap), ArrayRef<bool>{true, true})
+        updated = vector::TransferWriteOp::create(ob, streamsDw ? vidnet::cpu::streamedStore(l) : l, total, updated,
+                                                  tapAt(ob, tap), ArrayRef<bool>{true, true})
                       .getResult();
       return {updated, tileAt};
     };

@@ -1,5 +1,6 @@
 // RUN: vidnet-opt --vidnet-cpu-tile-filter-grads --canonicalize %s | FileCheck %s
 // RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-filter-grads{vector-bits=256}),canonicalize)' %s | FileCheck %s --check-prefix=AVX2
+// RUN: vidnet-opt --pass-pipeline='builtin.module(func.func(vidnet-cpu-tile-filter-grads{vector-bits=256}),canonicalize)' --mlir-print-debuginfo %s | FileCheck %s --check-prefix=STREAM
 
 // Tests that a strided filter gradient with 45 output channels becomes a chunked reduction:
 // dy padded to 48 channels (a 32-lane block and half of one), chunks of output rows (2 x 4 x 96
@@ -381,4 +382,20 @@ func.func @skip_w_padding(%x: tensor<1x2x7x7x8xf32>, %dy: tensor<1x2x7x7x32xf32>
   %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [0, 1, 1] groups 1
       : tensor<1x2x7x7x8xf32>, tensor<1x2x7x7x32xf32> -> tensor<1x3x3x8x32xf32>
   return %dw : tensor<1x3x3x8x32xf32>
+}
+
+// Tests that a filter gradient summed in one chunk whose dW is at least 4 MB (r3d_18's layer4,
+// 3x3x3 512->512 at 1x7x7: 28 MB) writes its tiles as streamed stores (their location marked
+// for vidnet-cpu-stream-stores), and that no other filter gradient of this file does (all
+// smaller or in several chunks).
+// CHECK-LABEL: func.func @streamed_dw
+// AVX2-LABEL: func.func @streamed_dw
+// STREAM-LABEL: func.func @streamed_dw
+// STREAM: vector.transfer_write {{.*}} : vector<6x16xf32>, tensor<6x16xf32> loc(#[[STREAMED:loc[0-9]+]])
+// STREAM-COUNT-1: fused<"vidnet.streamed-store">
+// STREAM-NOT: fused<"vidnet.streamed-store">
+func.func @streamed_dw(%x: tensor<2x1x7x7x512xf32>, %dy: tensor<2x1x7x7x512xf32>) -> tensor<3x3x3x512x512xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 1, 1] groups 1
+      : tensor<2x1x7x7x512xf32>, tensor<2x1x7x7x512xf32> -> tensor<3x3x3x512x512xf32>
+  return %dw : tensor<3x3x3x512x512xf32>
 }
