@@ -1,5 +1,6 @@
 """Per-layer forward against the fastest forward peer: every convolution of a model's forward, timed
-by `vidrun profile`, beside OpenVINO's own time for the same convolution of the same torchvision
+by `vidrun profile` (the clips one per thread, as our forward runs them: each row's time is its share
+of the wall clock), beside OpenVINO's own time for the same convolution of the same torchvision
 model (its PERF_COUNT profile; float32 forced, latency hint, one stream, the same threads), in the
 same run. Says which layers lose the forward and by how much, and which OpenVINO kernel wins.
 Measures, never asserts. Runs in the peers' environment; scripts/bench.sh --layers-openvino starts

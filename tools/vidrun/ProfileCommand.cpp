@@ -39,7 +39,7 @@ std::string fixed(double v, int decimals) {
 
 int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   std::string entry, batchText, itersText = "5", warmupText = "1", topText = "25";
-  bool json = false;
+  bool json = false, serialClips = false;
   ParsedCommand parsed;
   std::string problem = parseCommand(argc, argv, 2, "profile",
                                      {{"--entry", &entry, "--entry takes forward or train_step"},
@@ -47,6 +47,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                                       {"--iters", &itersText, "--iters takes a positive integer"},
                                       {"--warmup", &warmupText, "--warmup takes a non-negative integer"},
                                       {"--top", &topText, "--top takes a positive integer"},
+                                      {"--serial-clips", nullptr, "", &serialClips},
                                       {"--json", nullptr, "", &json}},
                                      parsed);
   if (problem.empty())
@@ -84,14 +85,21 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   if (batch == 0)
     batch = trainStep ? m.trainBatch : std::max(m.batch, m.forwardBatch);
 
+  // The forward as Model::forward runs a batch of whole groups of threads clips: one clip per
+  // thread, each clip's loops inline on its thread, the same loop timed on every thread at once.
+  // A row's time is then its threads' summed time over the thread count (its share of the wall
+  // clock, as in a step, whose loops spread over every thread). Timed one clip at a time with
+  // --serial-clips, or where the batch leaves a remainder: on a Zen 3 (2 threads, batch 2)
+  // torchvision r2plus1d_18's layer4 convs read 53-57% of the peak that way, split over 49
+  // positions, against 59-72% one clip per thread, which is what its forward runs.
+  const int threads = rt::Model::threads();
+  const bool clipPerThread = !trainStep && !serialClips && m.forwardBatch == 1 && threads > 1 && batch % threads == 0;
   rt::Model model(*bundle);
   model.initialize(0);
-  model.setClipPerThread(false);
+  model.setClipPerThread(clipPerThread);
   const std::vector<float> clips = syntheticClips(m, batch);
   const std::vector<int64_t> labels = syntheticLabels(m, batch);
   std::vector<float> logits(static_cast<size_t>(batch * m.classes));
-  // The forward one clip at a time, each on every thread: clips run one per thread would time
-  // the same loop on both threads at once.
   const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
   auto call = [&]() {
     if (trainStep) {
@@ -110,9 +118,12 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     return true;
   };
 
-  std::cerr << "vidrun profile: " << m.model << " " << entry << ", batch " << batch << ", " << loops->size()
-            << " parallel loops; " << warmup << " warm-up, " << iters << " untimed and " << iters
-            << " profiled calls\n";
+  std::cerr << "vidrun profile: " << m.model << " " << entry << ", batch " << batch
+            << (trainStep       ? ""
+                : clipPerThread ? " (one clip per thread)"
+                                : " (one clip at a time)")
+            << ", " << loops->size() << " parallel loops; " << warmup << " warm-up, " << iters << " untimed and "
+            << iters << " profiled calls\n";
   std::vector<double> untimed, profiled;
   for (int64_t i = 0; i < warmup; ++i)
     if (!call())
@@ -126,11 +137,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     if (!timedCalls(profiled))
       return fail(error);
     for (size_t i = 0; i < loops->size(); ++i) {
-      loopSeconds[i] = timer.seconds(i) / static_cast<double>(iters);
+      loopSeconds[i] = timer.seconds(i) / static_cast<double>(iters) / (clipPerThread ? threads : 1);
       loopCalls[i] = timer.calls(i);
     }
   }
-  const int threads = rt::Model::threads();
   const rt::FmaPeak peak = rt::measureFmaPeak(static_cast<unsigned>(threads), 0.1);
 
   // Rows: per (layer, kind, shape), in the order of their first loop.
@@ -173,6 +183,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                              {"batch", batch},
                              {"clip", {m.channels, m.frames, m.height, m.width}},
                              {"threads", threads},
+                             {"clips_per_thread", clipPerThread},
                              {"peak_gflops", peak.gflops},
                              {"vector_bits", peak.vectorBits},
                              {"iters", iters},
@@ -209,10 +220,14 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
       return fixed(static_cast<double>(r.bytes) / r.seconds / 1e9, 1) + " GB/s";
     return std::string();
   };
-  std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads, FMA peak %s GFLOP/s (%d-bit, measured now)\n",
+  std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads%s, FMA peak %s GFLOP/s (%d-bit, measured now)\n",
               m.model.c_str(), entry.c_str(), static_cast<long long>(batch), static_cast<long long>(m.channels),
               static_cast<long long>(m.frames), static_cast<long long>(m.height), static_cast<long long>(m.width),
-              threads, fixed(peak.gflops, 1).c_str(), peak.vectorBits);
+              threads,
+              trainStep       ? ""
+              : clipPerThread ? " (one clip per thread)"
+                              : " (one clip at a time)",
+              fixed(peak.gflops, 1).c_str(), peak.vectorBits);
   std::printf("untimed %.1f ms per call, profiled %.1f ms (%+.1f%%; medians of %lld): %s in %zu loops, %s serial "
               "code between them\n\n",
               untimedS * 1e3, profiledS * 1e3, 100.0 * (profiledS - untimedS) / untimedS, static_cast<long long>(iters),
