@@ -641,6 +641,31 @@ func.func @columns(%x: tensor<1x1x4x30x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> te
   return %y : tensor<1x1x2x28x16xf32>
 }
 
+// Tests a strided 1x1x1 conv (a downsampling shortcut) with AVX2 registers: every output row reads
+// one tap row, so each 6-row tile's sum (from +0 in registers) is written into the row as it is,
+// with no zeros written into the row first and no read of them to add the sum onto (@columns,
+// three tap rows, keeps both).
+// AVX2-LABEL: func.func @pointwise_strided
+// AVX2: scf.forall (%{{.*}}) in (16)
+// AVX2: %[[ROW:.*]] = tensor.extract_slice %{{.*}} : tensor<1x2x4x28x32xf32> to tensor<24x16xf32>
+// AVX2-NOT: vector.transfer_write
+// AVX2: scf.for %[[BLOCK:.*]] = %c0 to %c4 step %c1 iter_args(%[[ACC:.*]] = %[[ROW]])
+// AVX2: %[[SUM:.*]] = scf.for
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<6x16xf32>)
+// AVX2: %[[TILE:.*]] = vector.transfer_read %[[SUM]]
+// AVX2-NOT: vector.transfer_read
+// AVX2-NOT: arith.addf
+// AVX2: vector.transfer_write %[[TILE]], %[[ACC]][%{{.*}}, %c0] {{.*}} : vector<6x16xf32>, tensor<24x16xf32>
+// AVX2: tensor.parallel_insert_slice
+func.func @pointwise_strided(%x: tensor<1x4x8x56x16xf32>, %w: tensor<1x1x1x16x32xf32>) -> tensor<1x2x4x28x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x28x32xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4x28x32xf32>) -> tensor<1x2x4x28x32xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<2> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x4x8x56x16xf32>, tensor<1x1x1x16x32xf32>) outs(%i : tensor<1x2x4x28x32xf32>) -> tensor<1x2x4x28x32xf32>
+  return %y : tensor<1x2x4x28x32xf32>
+}
+
 // Tests three-vector lane blocks with AVX2 registers: F = 48 in two blocks of 24 lanes, each tile
 // 4 rows (12 accumulators), so 14 columns are three 4-row tiles and a 2-column tail at column 12,
 // whose tiles take two output rows each (2 x 2 x 24: as many accumulators as a full tile, where
