@@ -91,9 +91,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   // clock, as in a step, whose loops spread over every thread). Timed one clip at a time with
   // --serial-clips, or where the batch leaves a remainder: on a Zen 3 (2 threads, batch 2)
   // torchvision r2plus1d_18's layer4 convs read 53-57% of the peak that way, split over 49
-  // positions, against 59-72% one clip per thread, which is what its forward runs.
+  // positions, against 67-72% one clip per thread, which is what its forward runs.
   const int threads = rt::Model::threads();
   const bool clipPerThread = !trainStep && !serialClips && m.forwardBatch == 1 && threads > 1 && batch % threads == 0;
+  const char *clipMode = trainStep ? "" : clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
   rt::Model model(*bundle);
   model.initialize(0);
   model.setClipPerThread(clipPerThread);
@@ -118,12 +119,9 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     return true;
   };
 
-  std::cerr << "vidrun profile: " << m.model << " " << entry << ", batch " << batch
-            << (trainStep       ? ""
-                : clipPerThread ? " (one clip per thread)"
-                                : " (one clip at a time)")
-            << ", " << loops->size() << " parallel loops; " << warmup << " warm-up, " << iters << " untimed and "
-            << iters << " profiled calls\n";
+  std::cerr << "vidrun profile: " << m.model << " " << entry << ", batch " << batch << clipMode << ", " << loops->size()
+            << " parallel loops; " << warmup << " warm-up, " << iters << " untimed and " << iters
+            << " profiled calls\n";
   std::vector<double> untimed, profiled;
   for (int64_t i = 0; i < warmup; ++i)
     if (!call())
@@ -223,11 +221,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads%s, FMA peak %s GFLOP/s (%d-bit, measured now)\n",
               m.model.c_str(), entry.c_str(), static_cast<long long>(batch), static_cast<long long>(m.channels),
               static_cast<long long>(m.frames), static_cast<long long>(m.height), static_cast<long long>(m.width),
-              threads,
-              trainStep       ? ""
-              : clipPerThread ? " (one clip per thread)"
-                              : " (one clip at a time)",
-              fixed(peak.gflops, 1).c_str(), peak.vectorBits);
+              threads, clipMode, fixed(peak.gflops, 1).c_str(), peak.vectorBits);
   std::printf("untimed %.1f ms per call, profiled %.1f ms (%+.1f%%; medians of %lld): %s in %zu loops, %s serial "
               "code between them\n\n",
               untimedS * 1e3, profiledS * 1e3, 100.0 * (profiledS - untimedS) / untimedS, static_cast<long long>(iters),
