@@ -590,6 +590,13 @@ bool Model::prepareWeights(std::string &error) {
   return true;
 }
 
+int64_t Model::concurrentClips(int64_t n) const {
+  const int threadCount = threads();
+  return clipPerThread_ && !bundle_.onGpu() && bundle_.manifest().forwardBatch == 1 && threadCount > 1
+             ? n / threadCount * threadCount
+             : 0;
+}
+
 bool Model::forward(const float *clips, int64_t n, float *logits, float *features, std::string &error) {
   if (!prepareWeights(error))
     return false;
@@ -601,9 +608,7 @@ bool Model::forward(const float *clips, int64_t n, float *logits, float *feature
   // threads never wait for each other at the end of a loop, which a VM's neighbours drag out.
   // (Measured 8-20% slower for r2plus1d_18 before the conv tiles and buffers of the current
   // code generator.) Each concurrent clip holds its own activations: threads() times the memory.
-  const int threadCount = threads();
-  const int64_t concurrent =
-      clipPerThread_ && !bundle_.onGpu() && perCall == 1 && threadCount > 1 ? n / threadCount * threadCount : 0;
+  const int64_t concurrent = concurrentClips(n);
   if (concurrent > 0)
     forwardClipPerThread(clips, concurrent, logits, features);
   FloatBuffer staged(perCall * clip), out(perCall * m.classes), pooled(perCall * m.featureSize);

@@ -140,9 +140,12 @@ public:
 
   // Worker threads for forward: VIDNET_THREADS if set, else the hardware's.
   static int threads();
-  // Whether forward may run a batch's clips one per thread (the default). `vidrun profile` runs
-  // them one at a time, so that its per-loop times add up to the call.
+  // Whether forward may run a batch's clips one per thread (the default); `vidrun profile
+  // --serial-clips` runs them one at a time.
   void setClipPerThread(bool on) { clipPerThread_ = on; }
+  // How many of a batch of n clips forward runs one per thread: a multiple of threads(), 0 where
+  // it runs them one call at a time (a GPU bundle, one thread, a bundle compiled for batches).
+  int64_t concurrentClips(int64_t n) const;
 
   const Bundle &bundle() const { return bundle_; }
   // Writable: the prepared weights are recomputed before the next forward, and a GPU step reads

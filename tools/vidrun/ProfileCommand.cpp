@@ -93,10 +93,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   // torchvision r2plus1d_18's layer4 convs read 53-57% of the peak that way, split over 49
   // positions, against 67-72% one clip per thread, which is what its forward runs.
   const int threads = rt::Model::threads();
-  const bool clipPerThread = !trainStep && !serialClips && m.forwardBatch == 1 && threads > 1 && batch % threads == 0;
-  const char *clipMode = trainStep ? "" : clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
   rt::Model model(*bundle);
   model.initialize(0);
+  const bool clipPerThread = !trainStep && !serialClips && model.concurrentClips(batch) == batch;
+  const char *clipMode = trainStep ? "" : clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
   model.setClipPerThread(clipPerThread);
   const std::vector<float> clips = syntheticClips(m, batch);
   const std::vector<int64_t> labels = syntheticLabels(m, batch);
