@@ -9,7 +9,12 @@ OUT/report.json. Measures, never asserts.
 Runs in the peers' environment (scripts/setup-peers.sh); scripts/bench.sh starts it.
 usage: peer_bench.py [--quick] [--peers] [--models r3d_18,...] [--batches 2,8]
                      [--clips 3x8x112x112,...] [--threads 1,all] [--runs 10] [--step-runs 5]
-                     [--budget 300] [--out DIR] [--resume] [--build DIR]
+                     [--rounds 1] [--budget 300] [--out DIR] [--resume] [--build DIR]
+
+With --rounds R every peer of a row runs R times, the peers taking turns (vidnet, then each peer,
+then vidnet again, ...): a slow phase of a shared machine then reaches every peer's times, not only
+those of the one that ran through it. The table pools each peer's times over its rounds and gives
+the speed of every round apart (each round's medians, side by side within minutes).
 """
 import argparse
 import json
@@ -165,6 +170,8 @@ def main():
     p.add_argument("--threads", help="comma-separated counts; 'all' is every core")
     p.add_argument("--runs", type=int, default=10, help="timed forward runs (median, min, max)")
     p.add_argument("--step-runs", type=int, default=5, help="timed training steps")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="times every peer runs a row, the peers taking turns (times pooled; speed per round)")
     p.add_argument("--warmup", type=int, default=2, help="untimed calls first (the first is reported apart)")
     p.add_argument("--budget", type=float, default=300,
                    help="seconds a row's timed runs may take; a slower peer gets fewer runs (at least 3)")
@@ -208,7 +215,10 @@ def main():
         json.dump(machine, f)
     print(f"peer bench on {machine['cpu']}, {cores} cores; measured fp32 FMA peak "
           f"{peak['peak_gflops_1_thread']} GFLOP/s on 1 thread, {peak['peak_gflops_all_threads']} on {cores}")
-    done_keys = {(r["model"], r["batch"], r["clip"], r["threads"], r["entry"], r["peer"]) for r in rows}
+    if a.rounds < 1:
+        sys.exit("peer_bench: --rounds takes a positive integer")
+    done_keys = {(r["model"], r["batch"], r["clip"], r["threads"], r["entry"], r["peer"], r.get("round", 1))
+                 for r in rows}
 
     # Smaller work first, all cores before one: an interrupted run has the most useful rows.
     cases = sorted(((m, b, c) for m in models for b in batches for c in clips),
@@ -224,30 +234,35 @@ def main():
                   f"step {work['step'] * batch:.1f} GFLOP useful")
         export_problem = None  # set once, when the case's first ONNX peer is due
         for threads in sorted(thread_counts, reverse=True):
-            for entry in ("forward", "step"):
-                for peer in peers:
-                    key = (model, batch, clip, threads, entry, peer)
-                    if key in done_keys:
-                        continue
-                    row = {"model": model, "batch": batch, "clip": clip, "threads": threads, "entry": entry,
-                           "peer": peer}
-                    if work:
-                        row["gflop"] = round(work[entry] * batch, 3)
-                    entries = PEERS[peer][2]
-                    if not problem and entry in entries and peer in ONNX_PEERS and export_problem is None:
-                        export_problem = export_onnx(a, case_dir, model, batch, clip, cores)
-                    if problem:
-                        row |= {"status": "failed", "why": "reference: " + problem}
-                    elif entry not in entries:
-                        row |= {"status": "n/a", "why": NO_STEP[peer]}
-                    elif peer in ONNX_PEERS and export_problem:
-                        row |= {"status": "failed", "why": "ONNX export: " + export_problem}
-                    else:
-                        row |= measure(a, peer, case_dir, model, batch, clip, entry, threads, peak, row["gflop"])
-                    rows.append(row)
-                    with open(rows_path, "a") as f:
-                        f.write(json.dumps(row) + "\n")
-                    print("  " + row_line(row), flush=True)
+            for entry, rnd, peer in ((e, r, p) for e in ("forward", "step") for r in range(1, a.rounds + 1)
+                                     for p in peers):
+                key = (model, batch, clip, threads, entry, peer, rnd)
+                if key in done_keys:
+                    continue
+                # A row that was not measured in its first round (n/a, failed) is not tried again.
+                if rnd > 1 and not any(r.get("round", 1) == 1 and "median_s" in r and
+                                       (r["model"], r["batch"], r["clip"], r["threads"], r["entry"], r["peer"])
+                                       == key[:6] for r in rows):
+                    continue
+                row = {"model": model, "batch": batch, "clip": clip, "threads": threads, "entry": entry,
+                       "peer": peer, "round": rnd}
+                if work:
+                    row["gflop"] = round(work[entry] * batch, 3)
+                entries = PEERS[peer][2]
+                if not problem and entry in entries and peer in ONNX_PEERS and export_problem is None:
+                    export_problem = export_onnx(a, case_dir, model, batch, clip, cores)
+                if problem:
+                    row |= {"status": "failed", "why": "reference: " + problem}
+                elif entry not in entries:
+                    row |= {"status": "n/a", "why": NO_STEP[peer]}
+                elif peer in ONNX_PEERS and export_problem:
+                    row |= {"status": "failed", "why": "ONNX export: " + export_problem}
+                else:
+                    row |= measure(a, peer, case_dir, model, batch, clip, entry, threads, peak, row["gflop"])
+                rows.append(row)
+                with open(rows_path, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+                print("  " + row_line(row), flush=True)
     print(f"peer bench: {len(rows)} rows in {a.out} ({(time.time() - started) / 60:.1f} min this run)")
     machine["peak_after"] = json.loads(subprocess.run(pinned(cores) + [os.path.join(a.build, "bin", "vidnet-peak-fma")],
                                                       check=True, capture_output=True, text=True).stdout)
@@ -301,7 +316,8 @@ def measure(a, peer, case_dir, model, batch, clip, entry, threads, peak, gflop):
 
 
 def row_line(r):
-    head = f"{r['model']:12s} b{r['batch']} {r['clip']:13s} {r['threads']:2d}t {r['entry']:7s} {r['peer']:17s}"
+    peer = r["peer"] + (f" r{r['round']}" if r.get("round", 1) > 1 else "")
+    head = f"{r['model']:12s} b{r['batch']} {r['clip']:13s} {r['threads']:2d}t {r['entry']:7s} {peer:17s}"
     if "median_s" in r and ("logit_error" in r or "loss_error" in r):
         check = (f"logits {r['logit_error']:.1e}" if r["entry"] == "forward" else
                  f"loss {r['loss_error']:.1e} weights {r['weight_error']:.1e} update {r['update_error']:.1e}")

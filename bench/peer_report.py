@@ -2,6 +2,7 @@
 usage: peer_report.py OUT_DIR      re-prints the tables of a finished or interrupted run"""
 import json
 import os
+import statistics
 import sys
 
 GROUP = ("model", "batch", "clip", "threads", "entry")
@@ -27,6 +28,36 @@ def verdict(r):
     return r["status"]
 
 
+SEVERITY = {"ok": 0, "kink-noise": 1, "disagrees": 2}
+
+
+def pooled(rounds):
+    """One peer's rows of one group (one per round of `peer_bench.py --rounds`) as one row: every
+    round's times pooled (median, min, max, runs), the first round's first run and compile times,
+    the agreement of its worst round, and each round's median in round_medians_s."""
+    rounds = sorted(rounds, key=lambda r: r.get("round", 1))
+    measured = [r for r in rounds if "median_s" in r]
+    if len(measured) < 2:
+        return rounds[0]
+    worst = max(measured, key=lambda r: SEVERITY.get(r["status"], 3))
+    times = [t for r in measured for t in (r.get("times_s") or [r["median_s"]])]
+    first = measured[0]
+    row = dict(first) | {k: v for k, v in worst.items() if k.endswith("_error") or k in ("status", "why")}
+    row |= {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "runs": sum(r["runs"] for r in measured), "times_s": times, "rounds": len(measured),
+            "round_medians_s": {str(r.get("round", 1)): r["median_s"] for r in measured}}
+    if "gflops" in first:
+        row["gflops"] = first["gflops"] * first["median_s"] / row["median_s"]
+        row["peak_fraction"] = first["peak_fraction"] * first["median_s"] / row["median_s"]
+    return row
+
+
+def round_speeds(ours, best):
+    """vidnet's speed against `best` in each round both ran (its round median over ours)."""
+    mine, theirs = ours.get("round_medians_s", {}), best.get("round_medians_s", {})
+    return [theirs[n] / mine[n] for n in sorted(mine, key=int) if n in theirs]
+
+
 def fastest_peer(group):
     """The fastest peer that ran and agreed with float64 (never vidnet itself)."""
     ok = [r for r in group if r["peer"] != "vidnet" and r["status"] in RANKED]
@@ -38,15 +69,18 @@ def spread(r):
 
 
 def groups_of(rows):
+    """Rows by (model, batch, clip, threads, entry), each peer's rounds pooled into one row."""
     groups = {}
     for r in rows:
-        groups.setdefault(tuple(r[k] for k in GROUP), []).append(r)
-    return groups
+        groups.setdefault(tuple(r[k] for k in GROUP), {}).setdefault(r["peer"], []).append(r)
+    return {key: [pooled(rounds) for rounds in by_peer.values()] for key, by_peer in groups.items()}
 
 
 def summary(groups):
+    with_rounds = any(r.get("rounds", 1) > 1 for group in groups.values() for r in group)
     lines = ["| model | batch x clip | threads | entry | vidnet s (min-max) | of peak | fastest peer | its s "
-             "| vidnet speed vs fastest |", "|---|---|---|---|---|---|---|---|---|"]
+             "| vidnet speed vs fastest |" + (" speed per round (min-max) |" if with_rounds else ""),
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if with_rounds else "")]
     table = []
     for key, group in groups.items():
         model, batch, clip, threads, entry = key
@@ -60,11 +94,16 @@ def summary(groups):
                       "vidnet_s": ours.get("median_s"), "vidnet_status": ours["status"],
                       "fastest_peer": best["peer"] if best else None,
                       "fastest_peer_s": best["median_s"] if best else None, "speed_vs_fastest": ratio})
+        speeds = round_speeds(ours, best) if ratio else []
+        if speeds:
+            table[-1]["speed_per_round"] = speeds
         lines.append(f"| {model} | {batch} x {clip} | {threads} | {entry} | "
                      + (f"{spread(ours)} | {ours['peak_fraction']:.0%}" if ours_ok
                         else f"{ours['status']}: {ours.get('why', '')} | ")
                      + (f" | {best['peer']} | {spread(best)}" if best else " | none agreed | ")
-                     + (f" | {ratio:.2f}x |" if ratio else " | |"))
+                     + (f" | {ratio:.2f}x |" if ratio else " | |")
+                     + ((f" {statistics.median(speeds):.2f}x ({min(speeds):.2f}-{max(speeds):.2f}), {len(speeds)} rounds |"
+                         if speeds else " |") if with_rounds else ""))
     return lines, table
 
 
@@ -89,7 +128,8 @@ def details(groups):
         for r in group:
             name = r["peer"] + (" (fastest peer)" if best is r else "")
             if "median_s" in r:
-                lines.append(f"| {model} | {batch} x {clip} | {threads} | {entry} | {name} | {spread(r)}, {r['runs']}"
+                runs = f"{r['runs']}" + (f" in {r['rounds']} rounds" if r.get("rounds", 1) > 1 else "")
+                lines.append(f"| {model} | {batch} x {clip} | {threads} | {entry} | {name} | {spread(r)}, {runs}"
                              f" | {r['first_run_s']:.2f} | {r['gflops']:.1f} | {r['peak_fraction']:.0%}"
                              f" | {FLAGS[r['status']]}{check_text(r)} |")
             else:

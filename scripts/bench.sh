@@ -13,7 +13,7 @@
 #   scripts/bench.sh --precision     one SGD step of r3d_18 over forty seeds: ours and PyTorch float32
 #                                    against float64 (Debian's torch; about 15 minutes on 2 cores)
 # Other options go to bench/peer_bench.py (--only PEERS, --models, --batches, --clips, --threads, --runs,
-# --step-runs, --out DIR, --resume). Tables on stdout; rows, report.json and tables.md in
+# --step-runs, --rounds R, --out DIR, --resume). Tables on stdout; rows, report.json and tables.md in
 # build-bench/peers/. Builds the project and the peers' environment first (scripts/setup*.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."

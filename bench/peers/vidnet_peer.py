@@ -60,6 +60,7 @@ def main():
                                       check=True, capture_output=True, text=True, env=env).stdout)[entry]
     report(status="ok", compile_s=compiled["compile_s"], compile_split={k: compiled[k] for k in ("mlir_s", "llvm_s")},
            first_run_s=first, median_s=timed["median_s"], min_s=timed["min_s"], max_s=timed["max_s"], runs=runs,
+           times_s=timed["times_s"],
            settings={"VIDNET_THREADS": a.threads, "bundle": os.path.basename(bundle)})
 
 

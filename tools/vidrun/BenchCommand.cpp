@@ -43,7 +43,8 @@ bool timeCalls(const std::string &what, int64_t warmup, int64_t iters, const rt:
          {"median_s", mid},
          {"min_s", *std::min_element(seconds.begin(), seconds.end())},
          {"max_s", *std::max_element(seconds.begin(), seconds.end())},
-         {"clips_per_s", static_cast<double>(clips) / mid}};
+         {"clips_per_s", static_cast<double>(clips) / mid},
+         {"times_s", seconds}};
   if (const rt::CudaExecutor *gpu = bundle.gpu()) {
     out["kernels"] = gpu->lastRun().launches;
     out["kernel_median_s"] = median(kernels);
