@@ -566,8 +566,10 @@ void Model::forwardClipPerThread(const float *clips, int64_t n, float *logits, f
     const float *clips;
     float *logits, *features;
   } job{this, clips, logits, features};
-  // Each item is a whole forward on the thread that claims it: the compiled loops inside run
-  // inline there (parallelFor does not nest), and each call allocates its own activations.
+  // Each item is a whole forward on the thread that claims it, and each call allocates its own
+  // activations. The compiled loops inside run on that thread, unless another thread is out of
+  // clips: it then takes chunks of them (parallelForHelped), so that a clip whose core runs slow
+  // (a VM's neighbours) does not hold the whole batch back by itself.
   auto run = [](void *arguments, int64_t begin, int64_t end) {
     const Job &j = *static_cast<const Job *>(arguments);
     const Manifest &m = j.model->bundle_.manifest();
@@ -578,7 +580,7 @@ void Model::forwardClipPerThread(const float *clips, int64_t n, float *logits, f
       j.model->forwardCall(j.clips + i * clip, 1, staged, out, pooled, j.logits + i * m.classes,
                            j.features ? j.features + i * m.featureSize : nullptr, unused);
   };
-  parallelFor(run, &job, n);
+  parallelForHelped(run, &job, n);
 }
 
 bool Model::prepareWeights(std::string &error) {

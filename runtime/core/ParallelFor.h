@@ -12,8 +12,14 @@ using ParallelRange = void (*)(void *arguments, int64_t begin, int64_t end);
 // Runs range(arguments, ., .) over [0, count) on up to threads() workers (the caller is one
 // of them) and returns when every item is done. Items are claimed in contiguous chunks; which
 // thread runs an item never changes what it computes. A call made while the pool is busy
-// (from another thread, or nested inside an item) runs in place.
+// (from another thread, or nested inside an item) runs in place, except inside an item of
+// parallelForHelped, where threads out of items may take chunks of it.
 void parallelFor(ParallelRange range, void *arguments, int64_t count);
+
+// parallelFor for items that run parallel loops of their own (a batch's clips, one forward each):
+// a thread with no items left takes chunks of the loops that the other threads' items are
+// running, until every item is done.
+void parallelForHelped(ParallelRange range, void *arguments, int64_t count);
 
 // Points a loaded library's `vidnet_parallel_for` hook at parallelFor (timed by the active
 // LoopTimer, if any), if it has one (bundles compiled before the hook existed run their loops

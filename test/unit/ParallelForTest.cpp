@@ -1,11 +1,14 @@
 // The runtime's parallelFor: every item runs exactly once, in contiguous ranges, also when
-// threads take items from each other's shares; nested calls run in place on the calling thread.
+// threads take items from each other's shares; nested calls run in place on the calling thread,
+// except inside parallelForHelped's items, whose loops a thread out of items takes chunks of.
 #include "runtime/core/ParallelFor.h"
+#include "runtime/core/Model.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -93,6 +96,87 @@ TEST(ParallelForTest, NestedLoopsRunInPlace) {
   Nested n;
   parallelFor(&outerItem, &n, 8);
   EXPECT_EQ(n.outerItems.load(), 8);
+}
+
+// Outer item 1 has no work, so its thread is soon out of items. Outer item 0 waits for it to
+// finish, then runs loops whose first item waits (up to 50 ms) until another thread has run one
+// of the loop's items, until one has (or 10 s have passed).
+struct Helped {
+  std::vector<std::unique_ptr<Record>> attempts;
+  std::atomic<int> outerItems{0}, innerByOthers{0};
+  std::atomic<bool> secondDone{false};
+  std::thread::id owner;
+};
+
+void innerWaitingForHelp(void *arguments, int64_t begin, int64_t end) {
+  auto *h = static_cast<Helped *>(arguments);
+  if (std::this_thread::get_id() != h->owner)
+    ++h->innerByOthers;
+  if (begin == 0)
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+         h->innerByOthers.load() == 0 && std::chrono::steady_clock::now() < until;)
+      std::this_thread::yield();
+  countItems(h->attempts.back().get(), begin, end);
+}
+
+void outerHelpedItem(void *arguments, int64_t begin, int64_t end) {
+  auto *h = static_cast<Helped *>(arguments);
+  for (int64_t i = begin; i < end; ++i) {
+    ++h->outerItems;
+    if (i == 1) {
+      h->secondDone = true;
+      continue;
+    }
+    h->owner = std::this_thread::get_id();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!h->secondDone.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::yield();
+    while (h->innerByOthers.load() == 0 && std::chrono::steady_clock::now() < until) {
+      h->attempts.push_back(std::make_unique<Record>(64));
+      parallelFor(&innerWaitingForHelp, h, 64);
+    }
+  }
+}
+
+TEST(ParallelForTest, ThreadsOutOfItemsHelpWithTheLoopsOfOthers) {
+  if (Model::threads() == 1)
+    GTEST_SKIP() << "one thread (VIDNET_THREADS or the machine): no other thread to help";
+  Helped h;
+  parallelForHelped(&outerHelpedItem, &h, 2);
+  EXPECT_EQ(h.outerItems.load(), 2);
+  ASSERT_FALSE(h.attempts.empty());
+  for (const auto &attempt : h.attempts)
+    for (int64_t k = 0; k < 64; ++k)
+      ASSERT_EQ(attempt->hits[k].load(), 1) << "inner item " << k;
+  EXPECT_GT(h.innerByOthers.load(), 0) << "the thread out of items took none of the other's loops";
+  EXPECT_EQ(h.attempts.back()->threads.size(), 2u);
+}
+
+// Many helped calls of items that each run many loops of their own, of uneven sizes: every item
+// of every loop exactly once, whichever threads ran them.
+struct Busy {
+  std::vector<std::unique_ptr<Record>> loops;
+};
+
+void outerBusyItem(void *arguments, int64_t begin, int64_t end) {
+  auto *b = static_cast<Busy *>(arguments);
+  for (int64_t i = begin; i < end; ++i)
+    for (int64_t loop = 0; loop < 50; ++loop) {
+      Record &r = *b->loops[static_cast<size_t>(i * 50 + loop)];
+      parallelFor(&countItems, &r, static_cast<int64_t>(r.hits.size()));
+    }
+}
+
+TEST(ParallelForTest, HelpedLoopsRunEveryItemExactlyOnce) {
+  for (int64_t outer : {1, 2, 3, 8}) {
+    Busy b;
+    for (int64_t i = 0; i < outer * 50; ++i)
+      b.loops.push_back(std::make_unique<Record>(1 + (i * 37 + outer) % 300));
+    parallelForHelped(&outerBusyItem, &b, outer);
+    for (size_t l = 0; l < b.loops.size(); ++l)
+      for (size_t k = 0; k < b.loops[l]->hits.size(); ++k)
+        ASSERT_EQ(b.loops[l]->hits[k].load(), 1) << outer << " outer items, loop " << l << ", item " << k;
+  }
 }
 
 TEST(ParallelForTest, ConcurrentCallersAllComplete) {
