@@ -92,7 +92,6 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
     return fail(error);
   const rt::Manifest &m = bundle->manifest();
   rt::Model model(*bundle);
-  model.initialize(0);
   if (!weights.empty() && !model.loadWeights(weights, error))
     return fail(error);
   // Without --input: clips of N(0, 1) values and labels 0, 1, 2, ...; the timing does not depend

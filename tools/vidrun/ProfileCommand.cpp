@@ -94,7 +94,6 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   // positions, against 67-72% one clip per thread, which is what its forward runs.
   const int threads = rt::Model::threads();
   rt::Model model(*bundle);
-  model.initialize(0);
   const bool clipPerThread = !trainStep && !serialClips && model.concurrentClips(batch) == batch;
   const char *clipMode = trainStep ? "" : clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
   model.setClipPerThread(clipPerThread);
