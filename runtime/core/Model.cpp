@@ -49,28 +49,64 @@ bool cpuLacksFeature(const std::string &features, std::string &missing) {
 // dst = src.permute(perm), both dense row-major; src has shape `shape`.
 template <typename T>
 void permute(const T *src, const std::vector<int64_t> &shape, const std::vector<int> &perm, T *dst) {
-  size_t rank = shape.size();
-  std::vector<int64_t> srcStrides(rank, 1), dstShape(rank), index(rank, 0);
+  const size_t rank = shape.size();
+  std::vector<int64_t> srcStrides(rank, 1), dstShape(rank), along(rank);
   for (size_t i = rank; i-- > 1;)
     srcStrides[i - 1] = srcStrides[i] * shape[i];
   int64_t total = 1;
   for (size_t i = 0; i < rank; ++i) {
     dstShape[i] = shape[perm[i]];
+    along[i] = srcStrides[perm[i]]; // src's step along dst's dimension i
     total *= dstShape[i];
   }
-  // The source offset follows the destination index incrementally (an odometer), instead of
-  // being recomputed from every dimension per element: loading r3d_18's weights is 33M elements.
-  int64_t offset = 0;
-  for (int64_t n = 0; n < total; ++n) {
-    dst[n] = src[offset];
-    for (size_t i = rank; i-- > 0;) {
-      offset += srcStrides[perm[i]];
+  // The source offset follows a destination index incrementally (an odometer over `dims`), instead
+  // of being recomputed from every dimension per element: loading r3d_18's weights is 33M elements.
+  auto odometer = [&](size_t dims, std::vector<int64_t> &index, int64_t &srcOffset, int64_t &dstOffset,
+                      const std::vector<int64_t> &dstStrides) {
+    for (size_t i = dims; i-- > 0;) {
+      srcOffset += along[i];
+      dstOffset += dstStrides[i];
       if (++index[i] < dstShape[i])
-        break;
-      offset -= srcStrides[perm[i]] * dstShape[i];
+        return;
+      srcOffset -= along[i] * dstShape[i];
+      dstOffset -= dstStrides[i] * dstShape[i];
       index[i] = 0;
     }
+  };
+  std::vector<int64_t> index(rank, 0);
+  if (rank < 2 || along[rank - 1] == 1) {
+    std::vector<int64_t> unit(rank, 1);
+    int64_t offset = 0, unused = 0;
+    for (int64_t n = 0; n < total; ++n) {
+      dst[n] = src[offset];
+      odometer(rank, index, offset, unused, unit);
+    }
+    return;
   }
+  // dst's rows read src a stride apart (a conv filter [F, C, kd, kh, kw] into [kd, kh, kw, C, F]:
+  // C x 27 floats): element by element, each read was a new line. In tiles of dst's last two
+  // dimensions with the others inside, a tile's source lines serve every outer index (all taps of
+  // its filters and channels) while they are in cache: a 512 x 512 x 3x3x3 filter 146 -> 24 ms (Zen 3),
+  // `vidrun forward` of r3d_18 (loading, then one call of 2 clips) 4.9 -> 2.9 s.
+  constexpr int64_t kTile = 16;
+  const int64_t rows = dstShape[rank - 2], columns = dstShape[rank - 1], rowStep = along[rank - 2],
+                columnStep = along[rank - 1];
+  std::vector<int64_t> dstStrides(rank, 1);
+  for (size_t i = rank; i-- > 1;)
+    dstStrides[i - 1] = dstStrides[i] * dstShape[i];
+  const int64_t outer = total / (rows * columns);
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < columns; c0 += kTile) {
+      const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(columns, c0 + kTile);
+      int64_t srcOuter = 0, dstOuter = 0;
+      std::fill(index.begin(), index.end(), 0);
+      for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c)
+            dst[dstOuter + r * columns + c] = src[srcOuter + r * rowStep + c * columnStep];
+        odometer(rank - 2, index, srcOuter, dstOuter, dstStrides);
+      }
+    }
 }
 
 std::vector<int> inverse(const std::vector<int> &perm) {
