@@ -96,14 +96,16 @@ public:
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // Items per chunk of a loop of `count` (see run).
+  int64_t chunkSize(int64_t count) const { return std::max<int64_t>(1, count / (kChunksPerThread * threads())); }
+
   // A loop inside an item of a helped loop: shared with the threads out of items, if there are
   // any (else false: run it in place).
   bool runNested(ParallelRange range, void *arguments, int64_t count) {
     if (helpers_.load(std::memory_order_relaxed) == 0)
       return false;
     Nested &loop = nested_[selfIndex];
-    const int64_t chunk = std::max<int64_t>(1, count / (kChunksPerThread * threads()));
-    const int64_t chunks = (count + chunk - 1) / chunk;
+    const int64_t chunk = chunkSize(count), chunks = (count + chunk - 1) / chunk;
     loop.range.store(range, std::memory_order_relaxed);
     loop.arguments.store(arguments, std::memory_order_relaxed);
     loop.count.store(count, std::memory_order_relaxed);
@@ -135,7 +137,7 @@ public:
       // per thread before: on a Zen 5 (2 threads) torchvision r2plus1d_18's forward 3% and
       // r3d_18's step 2.5% slower (filter gradients 169.6 -> 160.8 ms); an atomic per chunk of
       // tens of tiles costs nothing measurable.
-      chunk_ = std::max<int64_t>(1, count / (kChunksPerThread * threads()));
+      chunk_ = chunkSize(count);
       // Thread t starts on the t-th share of the chunks, so a loop run again and again (a filter
       // gradient's loop, once per chunk of positions) gives each thread mostly the same items,
       // whose sums stay in its own cache. Claimed from one counter before, each call sent about
