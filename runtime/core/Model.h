@@ -103,7 +103,8 @@ private:
 
 class Model {
 public:
-  explicit Model(const Bundle &bundle);
+  // Initialized with `seed` (initialize).
+  explicit Model(const Bundle &bundle, uint64_t seed = 0);
 
   // torchvision's rules (manifest `init`): Kaiming normal fan_out for convs, BN 1 and 0,
   // fc N(0, 0.01) and 0, running mean 0 and variance 1; counters 0. Same seed, same weights.

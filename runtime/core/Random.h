@@ -28,7 +28,13 @@ public:
   double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
   // Box-Muller; the second value of each pair is dropped for simplicity.
   double normal(double mean, double std) {
-    return mean + std * std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
+    const double u = uniform(), v = uniform();
+    return normalOf(u, v, mean, std);
+  }
+  // normal()'s sample from its two uniforms, u drawn first: uniforms drawn in order can be
+  // turned into samples on any number of threads, the same bits.
+  static double normalOf(double u, double v, double mean, double std) {
+    return mean + std * std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
   }
 
 private:

@@ -4,9 +4,11 @@
 #include "compiler/Frontend.h"
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/bundle/CudaBundleWriter.h"
-#include "runtime/cuda/CudaDriver.h"
 #include "runtime/core/LoopProfile.h"
 #include "runtime/core/Model.h"
+#include "runtime/core/Random.h"
+#include "runtime/cuda/CudaDriver.h"
+#include "runtime/io/Safetensors.h"
 #include "runtime/reference/Backward.h"
 #include "test/support/ReferenceModel.h"
 
@@ -342,6 +344,52 @@ TEST(CompiledModelParts, FilterGradientsInPartsMatchReference) {
 // every chunk; the 128 channels are 21 whole 6-channel blocks and one of 2 (and 4 zeros).
 TEST(CompiledModelParts, BlockedFilterGradientsMatchReference) {
   checkModel("test/unit/specs/wide_chunks.vnet", false, 2018, true, Shape{3, 6, 16, 16});
+}
+
+// The initial weights are each tensor's rule drawn from one generator in manifest order, every
+// element in PyTorch's layout (what initialize documents), bit for bit: the uniforms are drawn in
+// order and turned into samples on the runtime's threads, in blocks of 65536 (tiny_r3d's 3x3x3
+// 64->64 filter, 110592 elements, spans two).
+TEST(CompiledModelInit, InitialWeightsAreOneSequentialDraw) {
+  ElaborateOptions options;
+  options.input = Shape{3, 4, 32, 32};
+  options.classes = 5;
+  FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / "examples/tiny_r3d.vnet").string(), options);
+  ASSERT_TRUE(r.ok());
+  fs::path dir = fs::path(testing::TempDir()) / "vidnet-init.vbundle";
+  BundleTimings timings;
+  std::string error;
+  ASSERT_TRUE(
+      writeCpuBundle({*r.graph, r.source->text(), 2, true, cpu::hostTarget(), dir.string(), false}, timings, error))
+      << error;
+  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(dir.string(), error);
+  ASSERT_TRUE(bundle) << error;
+  rt::Model model(*bundle);
+  model.initialize(11);
+  const fs::path saved = dir / "init.safetensors";
+  ASSERT_TRUE(model.saveWeights(saved.string(), error)) << error;
+  rt::SafetensorsFile file;
+  ASSERT_TRUE(rt::readSafetensors(saved.string(), file, error)) << error;
+  rt::Random rng(11);
+  int64_t largest = 0;
+  for (const rt::ManifestTensor &t : bundle->manifest().tensors) {
+    if (t.buffer == rt::BufferKind::Host)
+      continue;
+    ASSERT_TRUE(file.tensors.count(t.name)) << t.name;
+    const rt::SafeTensor &stored = file.tensors.at(t.name);
+    ASSERT_EQ(stored.dtype, "F32") << t.name;
+    ASSERT_EQ(static_cast<int64_t>(stored.data.size()), 4 * t.elements()) << t.name;
+    largest = std::max(largest, t.elements());
+    for (int64_t i = 0; i < t.elements(); ++i) {
+      const float expected = t.initDist == "normal" ? static_cast<float>(rng.normal(t.initMean, t.initStd))
+                                                    : static_cast<float>(t.initValue);
+      float actual;
+      std::memcpy(&actual, stored.data.data() + 4 * i, 4);
+      ASSERT_EQ(std::memcmp(&actual, &expected, 4), 0) << t.name << "[" << i << "]: " << actual << " != " << expected;
+    }
+  }
+  EXPECT_GT(largest, 65536) << "no tensor spans two blocks of the draw";
+  fs::remove_all(dir);
 }
 
 TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {

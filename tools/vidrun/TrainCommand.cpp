@@ -86,8 +86,7 @@ int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (
     source = train::videoSource(labelledVideos(list), clip, run.config,
                                 run.config.epochs * train::stepsPerEpoch(run.config), bad);
   }
-  rt::Model model(*bundle);
-  model.initialize(run.config.seed);
+  rt::Model model(*bundle, run.config.seed);
   if (!weights.empty() && !model.loadWeights(weights, error))
     return fail(error);
   if (!finetune.empty() && !model.loadWeights(finetune, error, /*replaceHead=*/true, run.config.seed))
