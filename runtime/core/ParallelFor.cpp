@@ -53,6 +53,11 @@ struct alignas(64) Share {
   }
 };
 
+// Chunk `c` of a loop of `count` items in chunks of `chunk`: items [c * chunk, (c + 1) * chunk).
+void runChunkOf(ParallelRange range, void *arguments, int64_t count, int64_t chunk, int64_t c) {
+  range(arguments, c * chunk, std::min(count, (c + 1) * chunk));
+}
+
 // A loop that an item of a helped loop runs inside itself (one clip's forward runs hundreds),
 // published for the threads that have no items of their own left: its owner claims chunks from
 // the front, they take from the back. Its description is written before its chunks are
@@ -66,9 +71,8 @@ struct alignas(64) Nested {
   std::atomic<int64_t> count{0}, chunk{1};
 
   void runChunk(int64_t c) const {
-    const int64_t size = chunk.load(std::memory_order_relaxed), n = count.load(std::memory_order_relaxed);
-    range.load(std::memory_order_relaxed)(arguments.load(std::memory_order_relaxed), c * size,
-                                          std::min(n, (c + 1) * size));
+    runChunkOf(range.load(std::memory_order_relaxed), arguments.load(std::memory_order_relaxed),
+               count.load(std::memory_order_relaxed), chunk.load(std::memory_order_relaxed), c);
   }
 };
 
@@ -169,7 +173,7 @@ private:
     for (int k = 0; k < n; ++k) {
       Share &share = shares_[(self + k) % n];
       for (int64_t c; (c = share.take(k == 0)) >= 0;)
-        range_(arguments_, c * chunk_, std::min(count_, (c + 1) * chunk_));
+        runChunkOf(range_, arguments_, count_, chunk_, c);
     }
     if (helped_) {
       // Until every thread is out of items: chunks of the loops the others run inside theirs.

@@ -335,6 +335,23 @@ TEST(CompiledModelVectorWidths, Avx512TilesMatchReference) {
 // models' inputs are small enough for one chunk), then which loops took parts.
 const Shape kPartsInput{3, 16, 96, 96};
 
+// examples/tiny_r3d.vnet at `input`, 5 classes, batch 2 with train_step, compiled for this CPU
+// into `dir` and opened; null with `error` on failure.
+std::unique_ptr<rt::Bundle> tinyR3dBundle(const Shape &input, const fs::path &dir, std::string &error) {
+  ElaborateOptions options;
+  options.input = input;
+  options.classes = 5;
+  FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / "examples/tiny_r3d.vnet").string(), options);
+  if (!r.ok()) {
+    error = "examples/tiny_r3d.vnet: the front end failed";
+    return nullptr;
+  }
+  BundleTimings timings;
+  if (!writeCpuBundle({*r.graph, r.source->text(), 2, true, cpu::hostTarget(), dir.string(), false}, timings, error))
+    return nullptr;
+  return rt::Bundle::open(dir.string(), error);
+}
+
 TEST(CompiledModelParts, FilterGradientsInPartsMatchReference) {
   checkModel("examples/tiny_r3d.vnet", false, 2018, true, kPartsInput);
 }
@@ -351,18 +368,9 @@ TEST(CompiledModelParts, BlockedFilterGradientsMatchReference) {
 // order and turned into samples on the runtime's threads, in blocks of 65536 (tiny_r3d's 3x3x3
 // 64->64 filter, 110592 elements, spans two).
 TEST(CompiledModelInit, InitialWeightsAreOneSequentialDraw) {
-  ElaborateOptions options;
-  options.input = Shape{3, 4, 32, 32};
-  options.classes = 5;
-  FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / "examples/tiny_r3d.vnet").string(), options);
-  ASSERT_TRUE(r.ok());
-  fs::path dir = fs::path(testing::TempDir()) / "vidnet-init.vbundle";
-  BundleTimings timings;
+  const fs::path dir = fs::path(testing::TempDir()) / "vidnet-init.vbundle";
   std::string error;
-  ASSERT_TRUE(
-      writeCpuBundle({*r.graph, r.source->text(), 2, true, cpu::hostTarget(), dir.string(), false}, timings, error))
-      << error;
-  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(dir.string(), error);
+  std::unique_ptr<rt::Bundle> bundle = tinyR3dBundle(Shape{3, 4, 32, 32}, dir, error);
   ASSERT_TRUE(bundle) << error;
   rt::Model model(*bundle);
   model.initialize(11);
@@ -393,18 +401,9 @@ TEST(CompiledModelInit, InitialWeightsAreOneSequentialDraw) {
 }
 
 TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
-  ElaborateOptions options;
-  options.input = kPartsInput;
-  options.classes = 5;
-  FrontendResult r = runFrontend((fs::path(VIDNET_SOURCE_DIR) / "examples/tiny_r3d.vnet").string(), options);
-  ASSERT_TRUE(r.ok());
-  fs::path dir = fs::path(testing::TempDir()) / "vidnet-parts.vbundle";
-  BundleTimings timings;
+  const fs::path dir = fs::path(testing::TempDir()) / "vidnet-parts.vbundle";
   std::string error;
-  ASSERT_TRUE(writeCpuBundle({*r.graph, r.source->text(), 2, true, cpu::hostTarget(), dir.string(), false}, timings,
-                             error))
-      << error;
-  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(dir.string(), error);
+  std::unique_ptr<rt::Bundle> bundle = tinyR3dBundle(kPartsInput, dir, error);
   ASSERT_TRUE(bundle) << error;
   std::optional<std::vector<rt::LoopRow>> loops = bundle->loops(true, error);
   ASSERT_TRUE(loops) << error;

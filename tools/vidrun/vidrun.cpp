@@ -283,7 +283,8 @@ int run(int argc, char **argv) {
   std::unique_ptr<vn_model, ModelDestroyer> model(rawModel);
 
   if (command == "init") {
-    vn_model_initialize(model.get(), seed.value_or(0));
+    if (seed) // a new model holds seed 0's weights already
+      vn_model_initialize(model.get(), *seed);
     if (Status s{vn_model_save_weights(model.get(), out.c_str())})
       return fail(s.message());
     return 0;
