@@ -23,7 +23,12 @@ while (($#)); do
   esac
 done
 vidrun=$kit/vidnet-runtime/bin/vidrun
-readonly LOGIT_TOL=1e-4 LOSS_TOL=1e-5 WEIGHT_TOL=1e-4 UPDATE_TOL=1e-3
+readonly LOGIT_TOL=1e-4 LOSS_TOL=1e-5
+# The step's weights and updates are two float32 steps compared with each other, each of which torch_check.py holds
+# to 1e-4 and 1e-3 of float64: their difference may be up to twice that. Seen on an H200 (session 63): r3d_18-small's
+# layer4.0.conv2.1.weight update 1.05e-3 from the CPU's, while the GPU's, the CPU's and torch float32's own were each
+# 5.8e-4 from float64, on opposite sides of it.
+readonly WEIGHT_TOL=2e-4 UPDATE_TOL=2e-3
 
 devices=$("$vidrun" devices 2>&1) || { echo "gpu-check: ${devices#vidrun: }" >&2; exit 2; }
 read -r _ device_arch _ <<<"$devices"
