@@ -23,10 +23,15 @@ namespace {
 constexpr int64_t kThreadsPerBlock = 256;
 // A sum with fewer output elements than this is split over its reduction: one thread per output
 // element left an H100 mostly idle (r3d_18's stem filter gradient: 192 threads each summing
-// 50,176 products; BN statistics: 64 threads).
-constexpr int64_t kSplitBelowThreads = 32768;
+// 50,176 products; BN statistics: 64 threads). About what an H100 or H200 holds at once (132 SMs
+// x 2048 threads): below 32,768, r3d_18's layer4 convolutions (50,176 outputs, 13,824 products
+// each) ran as 196 blocks of one long chain per thread, 2.6 ms each. Raised from 32,768 (and the
+// target from 131,072), on an H200, old and new bundles alternating, 2 rounds, median of 5 each:
+// r3d_18's step at batch 2 117 -> 88 ms, batch 8 331-335 -> 271-272; r2plus1d_18's 98-99 -> 80,
+// 316-318 -> 222; the forwards 28.4-28.8 -> 18.4-18.8 ms (r3d_18, batch 2) and 1-12% elsewhere.
+constexpr int64_t kSplitBelowThreads = 262144;
 // The split aims at this many threads, each summing at least kMinSplitIterations terms.
-constexpr int64_t kSplitTargetThreads = 131072;
+constexpr int64_t kSplitTargetThreads = 524288;
 constexpr int64_t kMinSplitIterations = 128;
 
 bool allParallel(linalg::GenericOp op) { return llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator); }
