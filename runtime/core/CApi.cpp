@@ -57,10 +57,22 @@ void vn_bundle_clip_shape(const vn_bundle *b, int64_t shape[4]) {
   shape[0] = m.channels, shape[1] = m.frames, shape[2] = m.height, shape[3] = m.width;
 }
 
-vn_status vn_model_create(const vn_bundle *bundle, vn_model **out) {
+vn_status vn_model_create(const vn_bundle *bundle, vn_model **out) { return vn_model_create_seeded(bundle, 0, out); }
+vn_status vn_model_create_seeded(const vn_bundle *bundle, uint64_t seed, vn_model **out) {
   return guarded([&]() -> vn_status {
     *out = nullptr;
-    *out = new vn_model_s{std::make_unique<vidnet::rt::Model>(*bundle->bundle)};
+    *out = new vn_model_s{std::make_unique<vidnet::rt::Model>(*bundle->bundle, seed)};
+    return nullptr;
+  });
+}
+vn_status vn_model_open_weights(const vn_bundle *bundle, const char *path, vn_model **out) {
+  return guarded([&]() -> vn_status {
+    *out = nullptr;
+    std::string error;
+    std::unique_ptr<vidnet::rt::Model> model = vidnet::rt::Model::fromWeights(*bundle->bundle, path, error);
+    if (!model)
+      return failure(error);
+    *out = new vn_model_s{std::move(model)};
     return nullptr;
   });
 }

@@ -399,14 +399,23 @@ FloatBuffer::FloatBuffer(int64_t elements) : size_(elements) {
   std::memset(data_.get(), 0, bytes);
 }
 
-Model::Model(const Bundle &bundle, uint64_t seed)
+Model::Model(const Bundle &bundle, Undrawn)
     : bundle_(bundle), params_(bundle.manifest().paramElements), state_(bundle.manifest().stateElements),
       momentum_(bundle.manifest().paramElements), prepared_(bundle.preparedElements()) {
   const Manifest &m = bundle.manifest();
   for (const ManifestTensor &t : m.tensors)
     if (t.buffer == BufferKind::Host)
       counters_.push_back(0);
-  initialize(seed);
+}
+
+Model::Model(const Bundle &bundle, uint64_t seed) : Model(bundle, Undrawn{}) { initialize(seed); }
+
+std::unique_ptr<Model> Model::fromWeights(const Bundle &bundle, const std::string &path, std::string &error,
+                                          bool replaceHead, uint64_t seed) {
+  std::unique_ptr<Model> model(new Model(bundle, Undrawn{}));
+  if (!model->loadWeights(path, error, replaceHead, seed))
+    return nullptr;
+  return model;
 }
 
 void Model::initialize(uint64_t seed) {

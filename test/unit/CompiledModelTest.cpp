@@ -15,7 +15,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <map>
 #include <random>
 
@@ -397,6 +399,44 @@ TEST(CompiledModelInit, InitialWeightsAreOneSequentialDraw) {
     }
   }
   EXPECT_GT(largest, 65536) << "no tensor spans two blocks of the draw";
+  fs::remove_all(dir);
+}
+
+// Model::fromWeights holds exactly what loading the file into a new (seed-0) model holds, head
+// replaced or not, without the seed-0 draw: the same saved bytes and the same logits, bit for bit.
+TEST(CompiledModelInit, FromWeightsHoldsWhatALoadHolds) {
+  const fs::path dir = fs::path(testing::TempDir()) / "vidnet-from-weights.vbundle";
+  std::string error;
+  std::unique_ptr<rt::Bundle> bundle = tinyR3dBundle(Shape{3, 4, 32, 32}, dir, error);
+  ASSERT_TRUE(bundle) << error;
+  const std::string weights = (dir / "w7.safetensors").string();
+  ASSERT_TRUE(rt::Model(*bundle, 7).saveWeights(weights, error)) << error;
+  const rt::Manifest &m = bundle->manifest();
+  std::vector<float> clips(static_cast<size_t>(3 * m.channels * m.frames * m.height * m.width));
+  for (size_t i = 0; i < clips.size(); ++i)
+    clips[i] = static_cast<float>((i * 7919) % 1000) / 500.0f - 1.0f;
+  auto savedAndLogits = [&](rt::Model &model, const std::string &name) {
+    const std::string path = (dir / name).string();
+    std::vector<float> logits(static_cast<size_t>(3 * m.classes));
+    EXPECT_TRUE(model.saveWeights(path, error)) << error;
+    EXPECT_TRUE(model.forward(clips.data(), 3, logits.data(), error)) << error;
+    std::ifstream in(path, std::ios::binary);
+    return std::make_pair(std::string(std::istreambuf_iterator<char>(in), {}), logits);
+  };
+  for (bool replaceHead : {false, true}) {
+    SCOPED_TRACE(replaceHead ? "head replaced" : "whole file");
+    rt::Model loaded(*bundle);
+    ASSERT_TRUE(loaded.loadWeights(weights, error, replaceHead, 5)) << error;
+    std::unique_ptr<rt::Model> opened = rt::Model::fromWeights(*bundle, weights, error, replaceHead, 5);
+    ASSERT_TRUE(opened) << error;
+    auto [loadedBytes, loadedLogits] = savedAndLogits(loaded, "loaded.safetensors");
+    auto [openedBytes, openedLogits] = savedAndLogits(*opened, "opened.safetensors");
+    EXPECT_TRUE(loadedBytes == openedBytes) << "the saved weights differ";
+    ASSERT_EQ(loadedLogits.size(), openedLogits.size());
+    EXPECT_EQ(std::memcmp(loadedLogits.data(), openedLogits.data(), loadedLogits.size() * sizeof(float)), 0);
+  }
+  EXPECT_FALSE(rt::Model::fromWeights(*bundle, (dir / "missing.safetensors").string(), error));
+  EXPECT_NE(error.find("missing.safetensors"), std::string::npos) << error;
   fs::remove_all(dir);
 }
 

@@ -91,9 +91,11 @@ int benchCommand(int argc, char **argv, Usage usage, Fail fail) {
   if (!bundle)
     return fail(error);
   const rt::Manifest &m = bundle->manifest();
-  rt::Model model(*bundle);
-  if (!weights.empty() && !model.loadWeights(weights, error))
+  std::unique_ptr<rt::Model> modelOwner =
+      weights.empty() ? std::make_unique<rt::Model>(*bundle) : rt::Model::fromWeights(*bundle, weights, error);
+  if (!modelOwner)
     return fail(error);
+  rt::Model &model = *modelOwner;
   // Without --input: clips of N(0, 1) values and labels 0, 1, 2, ...; the timing does not depend
   // on them, but --weights/--input/--labels let a comparison time exactly the work of its peers.
   const int64_t batch = std::max(m.forwardBatch, m.trainBatch);

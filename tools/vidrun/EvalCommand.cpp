@@ -62,8 +62,8 @@ int openRun(int argc, char **argv, const std::string &command, std::vector<Optio
   r.bundle = rt::Bundle::open(parsed.positional[0], error);
   if (!r.bundle)
     return fail(error);
-  r.model = std::make_unique<rt::Model>(*r.bundle);
-  if (!r.model->loadWeights(weights, error) || !train::clipOptions(r.config, r.bundle->manifest(), r.clip, error) ||
+  r.model = rt::Model::fromWeights(*r.bundle, weights, error);
+  if (!r.model || !train::clipOptions(r.config, r.bundle->manifest(), r.clip, error) ||
       !openVideoList(dataPath, classesPath, r.bundle->manifest().classes, r.list, std::cerr, error))
     return fail(error);
   return 0;

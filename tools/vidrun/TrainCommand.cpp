@@ -86,12 +86,14 @@ int trainCommand(int argc, char **argv, int (*usage)(const std::string &), int (
     source = train::videoSource(labelledVideos(list), clip, run.config,
                                 run.config.epochs * train::stepsPerEpoch(run.config), bad);
   }
-  rt::Model model(*bundle, run.config.seed);
-  if (!weights.empty() && !model.loadWeights(weights, error))
+  // Drawn once from the run's seed, or (all but a fine-tuned head) read from a file.
+  std::unique_ptr<rt::Model> model =
+      !weights.empty()    ? rt::Model::fromWeights(*bundle, weights, error)
+      : !finetune.empty() ? rt::Model::fromWeights(*bundle, finetune, error, /*replaceHead=*/true, run.config.seed)
+                          : std::make_unique<rt::Model>(*bundle, run.config.seed);
+  if (!model)
     return fail(error);
-  if (!finetune.empty() && !model.loadWeights(finetune, error, /*replaceHead=*/true, run.config.seed))
-    return fail(error);
-  if (!train::runTraining(model, *source, run, error))
+  if (!train::runTraining(*model, *source, run, error))
     return fail(error);
   return 0;
 }

@@ -277,14 +277,18 @@ int run(int argc, char **argv) {
   if (Status s{vn_bundle_open(bundleDir.c_str(), &rawBundle)})
     return fail(s.message());
   std::unique_ptr<vn_bundle, BundleCloser> bundle(rawBundle);
+  // The model draws its weights once (--seed) or not at all (--weights).
   vn_model *rawModel = nullptr;
-  if (Status s{vn_model_create(bundle.get(), &rawModel)})
-    return fail(s.message());
-  std::unique_ptr<vn_model, ModelDestroyer> model(rawModel);
+  auto createModel = [&]() -> vn_status {
+    return seed || command == "init" ? vn_model_create_seeded(bundle.get(), seed.value_or(0), &rawModel)
+                                     : vn_model_open_weights(bundle.get(), weights.c_str(), &rawModel);
+  };
+  std::unique_ptr<vn_model, ModelDestroyer> model;
 
   if (command == "init") {
-    if (seed) // a new model holds seed 0's weights already
-      vn_model_initialize(model.get(), *seed);
+    if (Status s{createModel()})
+      return fail(s.message());
+    model.reset(rawModel);
     if (Status s{vn_model_save_weights(model.get(), out.c_str())})
       return fail(s.message());
     return 0;
@@ -310,11 +314,9 @@ int run(int argc, char **argv) {
       return fail(error);
   }
 
-  if (seed) {
-    vn_model_initialize(model.get(), *seed);
-  } else if (Status s{vn_model_load_weights(model.get(), weights.c_str())}) {
+  if (Status s{createModel()})
     return fail(s.message());
-  }
+  model.reset(rawModel);
   int64_t classes = vn_bundle_classes(bundle.get());
   std::vector<float> logits(static_cast<size_t>(n * classes));
   if (command == "step")
