@@ -130,27 +130,32 @@ float halfToFloat(uint16_t h) {
 
 // Converts a stored float tensor to f32; false for non-float dtypes.
 bool toFloat32(const SafeTensor &t, std::vector<float> &out) {
-  size_t n = t.data.size() / std::max<size_t>(1, safetensorsDtypeSize(t.dtype));
+  // The dtype is matched once, not per element: a string compare per element was 10% of the time
+  // `vidrun forward --weights` took for r3d_18.
+  const bool f32 = t.dtype == "F32", f64 = t.dtype == "F64", f16 = t.dtype == "F16", bf16 = t.dtype == "BF16";
+  if (!f32 && !f64 && !f16 && !bf16)
+    return false;
+  const size_t n = t.data.size() / safetensorsDtypeSize(t.dtype);
   out.resize(n);
   const char *p = t.data.data();
-  for (size_t i = 0; i < n; ++i) {
-    if (t.dtype == "F32") {
-      std::memcpy(&out[i], p + 4 * i, 4);
-    } else if (t.dtype == "F64") {
+  if (f32) {
+    std::memcpy(out.data(), p, 4 * n);
+  } else if (f64) {
+    for (size_t i = 0; i < n; ++i) {
       double d;
       std::memcpy(&d, p + 8 * i, 8);
       out[i] = static_cast<float>(d);
-    } else if (t.dtype == "F16" || t.dtype == "BF16") {
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
       uint16_t h;
       std::memcpy(&h, p + 2 * i, 2);
-      if (t.dtype == "F16") {
+      if (f16) {
         out[i] = halfToFloat(h);
       } else {
         uint32_t bits = uint32_t(h) << 16;
         std::memcpy(&out[i], &bits, 4);
       }
-    } else {
-      return false;
     }
   }
   return true;

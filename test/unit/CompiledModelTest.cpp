@@ -440,6 +440,79 @@ TEST(CompiledModelInit, FromWeightsHoldsWhatALoadHolds) {
   fs::remove_all(dir);
 }
 
+// Weights stored as F64, F16 or BF16 load as the floats they hold: F64 copies of seed-7 weights
+// give those weights; F16 and BF16 bit patterns give the values their formats define, computed
+// here from sign, exponent and mantissa (F16, subnormals included) or as the upper half of a
+// float (BF16).
+TEST(CompiledModelInit, WeightsInOtherFloatTypesLoadAsTheirValues) {
+  const fs::path dir = fs::path(testing::TempDir()) / "vidnet-dtypes.vbundle";
+  std::string error;
+  std::unique_ptr<rt::Bundle> bundle = tinyR3dBundle(Shape{3, 4, 32, 32}, dir, error);
+  ASSERT_TRUE(bundle) << error;
+  const std::string f32Path = (dir / "f32.safetensors").string();
+  ASSERT_TRUE(rt::Model(*bundle, 7).saveWeights(f32Path, error)) << error;
+  rt::SafetensorsFile f32;
+  ASSERT_TRUE(rt::readSafetensors(f32Path, f32, error)) << error;
+  auto f16Value = [](uint16_t h) {
+    const int exponent = (h >> 10) & 31, mantissa = h & 1023;
+    const double magnitude =
+        exponent == 0 ? std::ldexp(mantissa / 1024.0, -14) : std::ldexp(1.0 + mantissa / 1024.0, exponent - 15);
+    return static_cast<float>(h & 0x8000 ? -magnitude : magnitude);
+  };
+  auto bf16Value = [](uint16_t h) {
+    const uint32_t bits = uint32_t(h) << 16;
+    float v;
+    std::memcpy(&v, &bits, 4);
+    return v;
+  };
+  for (const std::string dtype : {"F64", "F16", "BF16"}) {
+    SCOPED_TRACE(dtype);
+    rt::SafetensorsFile converted = f32;
+    std::map<std::string, std::vector<float>> expected; // per tensor, in the file's (PyTorch) layout
+    for (auto &[name, t] : converted.tensors) {
+      if (t.dtype != "F32")
+        continue;
+      const size_t n = t.data.size() / 4;
+      std::vector<float> &want = expected[name];
+      std::vector<char> data(n * (dtype == "F64" ? 8 : 2));
+      for (size_t i = 0; i < n; ++i) {
+        float v;
+        std::memcpy(&v, t.data.data() + 4 * i, 4);
+        if (dtype == "F64") {
+          const double d = v;
+          std::memcpy(data.data() + 8 * i, &d, 8);
+          want.push_back(v);
+        } else {
+          // Every exponent but the infinities' and NaNs' (31 in F16, 255 in BF16), both signs.
+          uint16_t h = static_cast<uint16_t>((i * 40503u + name.size() * 977u) & 0xffff);
+          if (dtype == "F16" && ((h >> 10) & 31) == 31)
+            h ^= 0x4000;
+          if (dtype == "BF16" && ((h >> 7) & 255) == 255)
+            h ^= 0x4000;
+          std::memcpy(data.data() + 2 * i, &h, 2);
+          want.push_back(dtype == "F16" ? f16Value(h) : bf16Value(h));
+        }
+      }
+      t.dtype = dtype;
+      t.data = std::move(data);
+    }
+    const std::string path = (dir / (dtype + ".safetensors")).string();
+    ASSERT_TRUE(rt::writeSafetensors(path, converted, error)) << error;
+    std::unique_ptr<rt::Model> model = rt::Model::fromWeights(*bundle, path, error);
+    ASSERT_TRUE(model) << error;
+    const std::string saved = (dir / "saved.safetensors").string();
+    ASSERT_TRUE(model->saveWeights(saved, error)) << error;
+    rt::SafetensorsFile back;
+    ASSERT_TRUE(rt::readSafetensors(saved, back, error)) << error;
+    for (const auto &[name, want] : expected) {
+      const rt::SafeTensor &got = back.tensors.at(name);
+      ASSERT_EQ(got.data.size(), 4 * want.size()) << name;
+      ASSERT_EQ(std::memcmp(got.data.data(), want.data(), got.data.size()), 0) << name;
+    }
+  }
+  fs::remove_all(dir);
+}
+
 TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
   const fs::path dir = fs::path(testing::TempDir()) / "vidnet-parts.vbundle";
   std::string error;
