@@ -106,7 +106,7 @@ public:
   // Initialized with `seed` (initialize).
   explicit Model(const Bundle &bundle, uint64_t seed = 0);
   // A model holding a safetensors file's weights (loadWeights, with its `replaceHead` and
-  // `seed`), never drawing the initial weights the file replaces (r3d_18's: 0.6 s of the 2.5 s
+  // `seed`), never drawing the initial weights the file replaces (r3d_18's: 0.8 s of the 2.5 s
   // `vidrun forward --weights` took on 2 threads); null, with the reason, when the load fails.
   static std::unique_ptr<Model> fromWeights(const Bundle &bundle, const std::string &path, std::string &error,
                                             bool replaceHead = false, uint64_t seed = 0);

@@ -278,17 +278,18 @@ int run(int argc, char **argv) {
     return fail(s.message());
   std::unique_ptr<vn_bundle, BundleCloser> bundle(rawBundle);
   // The model draws its weights once (--seed) or not at all (--weights).
-  vn_model *rawModel = nullptr;
-  auto createModel = [&]() -> vn_status {
-    return seed || command == "init" ? vn_model_create_seeded(bundle.get(), seed.value_or(0), &rawModel)
-                                     : vn_model_open_weights(bundle.get(), weights.c_str(), &rawModel);
-  };
   std::unique_ptr<vn_model, ModelDestroyer> model;
+  auto createModel = [&]() -> vn_status {
+    vn_model *created = nullptr;
+    vn_status status = seed || command == "init" ? vn_model_create_seeded(bundle.get(), seed.value_or(0), &created)
+                                                 : vn_model_open_weights(bundle.get(), weights.c_str(), &created);
+    model.reset(created);
+    return status;
+  };
 
   if (command == "init") {
     if (Status s{createModel()})
       return fail(s.message());
-    model.reset(rawModel);
     if (Status s{vn_model_save_weights(model.get(), out.c_str())})
       return fail(s.message());
     return 0;
@@ -316,7 +317,6 @@ int run(int argc, char **argv) {
 
   if (Status s{createModel()})
     return fail(s.message());
-  model.reset(rawModel);
   int64_t classes = vn_bundle_classes(bundle.get());
   std::vector<float> logits(static_cast<size_t>(n * classes));
   if (command == "step")

@@ -33,7 +33,7 @@ vn_status vn_model_create(const vn_bundle *bundle, vn_model **out);
 /* A new model initialized with `seed`: vn_model_create and vn_model_initialize, drawing once. */
 vn_status vn_model_create_seeded(const vn_bundle *bundle, uint64_t seed, vn_model **out);
 /* A new model holding a safetensors file's weights (see vn_model_load_weights), without first
- * drawing the initial weights the file replaces (r3d_18: 0.6 s on 2 threads). */
+ * drawing the initial weights the file replaces. */
 vn_status vn_model_open_weights(const vn_bundle *bundle, const char *path, vn_model **out);
 void vn_model_destroy(vn_model *model);
 /* torchvision's initialization rules, from a deterministic generator seeded by `seed`. */
