@@ -1,6 +1,8 @@
 # The CPU bundle's SGD step against torchvision float64 on the CPU (same measure as the kit's torch_check).
-import sys, json, numpy as np, torch, torch.nn.functional as F
-sys.path.insert(0, '/work/main/scripts/gpu-kit')
+# usage: cpu_vs_f64.py DIR CASE TORCHVISION_NAME CLASSES (DIR: w0.safetensors and step.safetensors of `vidrun step`;
+#        CASE: a kit case directory with clips.npy and labels.npy)
+import os, sys, numpy as np, torch, torch.nn.functional as F
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../scripts/gpu-kit'))
 from torch_check import load_safetensors, model, rel, NEGLIGIBLE_UPDATE
 w, case, tv, classes = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 w0 = load_safetensors(f'{w}/w0.safetensors'); ours = load_safetensors(f'{w}/step.safetensors')
