@@ -13,7 +13,10 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -22,11 +25,30 @@ namespace vidnet {
 namespace {
 
 // The loops of one layer that do one kind of work on one shape (a strided data gradient's
-// phases, a filter gradient's chunks), summed.
+// phases, a filter gradient's chunks), summed; `perCall` is that sum in each profiled call.
 struct Row {
   std::string layer, kind, shape;
   int64_t line = 0, loops = 0, flops = 0, bytes = 0;
   double seconds = 0, calls = 0;
+  std::vector<double> perCall;
+};
+
+// One bundle being profiled: its model, inputs and what its calls measured.
+struct Subject {
+  std::string path;
+  std::unique_ptr<rt::Bundle> bundle;
+  std::vector<rt::LoopRow> loops;
+  std::unique_ptr<rt::Model> model;
+  int64_t batch = 0;
+  bool clipPerThread = false;
+  std::vector<float> clips, logits;
+  std::vector<int64_t> labels;
+  std::vector<double> untimed, profiled;
+  std::vector<std::vector<double>> loopSeconds; // per profiled call, per loop (a thread's share)
+  std::vector<int64_t> loopCalls;               // per loop, over every profiled call
+  std::vector<Row> rows;
+  std::map<std::string, Row> kinds;
+  double inLoops = 0;
 };
 
 std::string fixed(double v, int decimals) {
@@ -34,6 +56,41 @@ std::string fixed(double v, int decimals) {
   std::snprintf(text, sizeof text, "%.*f", decimals, v);
   return text;
 }
+
+// The subject's rows, in the order of their first loop, and its totals per kind.
+void summarize(Subject &s, int64_t iters, bool trainStep) {
+  std::map<std::tuple<std::string, std::string, std::string>, size_t> rowOf;
+  for (size_t i = 0; i < s.loops.size(); ++i) {
+    const rt::LoopRow &loop = s.loops[i];
+    auto [it, added] = rowOf.try_emplace({loop.layer, loop.kind, loop.shape}, s.rows.size());
+    if (added) {
+      s.rows.push_back(Row{loop.layer, loop.kind, loop.shape, loop.line});
+      s.rows.back().perCall.assign(static_cast<size_t>(iters), 0.0);
+    }
+    Row &row = s.rows[it->second];
+    // A loop's flops and bytes are its whole op's, however many calls it takes (a filter
+    // gradient calls its loop once per chunk); the forward runs once per clip.
+    const int64_t perEntry = trainStep ? 1 : s.batch;
+    row.flops += loop.flops * perEntry;
+    row.bytes += loop.bytes * perEntry;
+    row.loops += 1;
+    row.calls += static_cast<double>(s.loopCalls[i]) / static_cast<double>(iters);
+    for (int64_t call = 0; call < iters; ++call) {
+      const double seconds = s.loopSeconds[static_cast<size_t>(call)][i];
+      row.perCall[static_cast<size_t>(call)] += seconds;
+      row.seconds += seconds / static_cast<double>(iters);
+      s.inLoops += seconds / static_cast<double>(iters);
+    }
+  }
+  for (const Row &r : s.rows) {
+    Row &k = s.kinds[r.kind];
+    k.seconds += r.seconds;
+    k.flops += r.flops;
+    k.bytes += r.bytes;
+  }
+}
+
+double gflops(const Row &r) { return r.seconds > 0 ? static_cast<double>(r.flops) / r.seconds / 1e9 : 0.0; }
 
 } // namespace
 
@@ -50,8 +107,13 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                                       {"--serial-clips", nullptr, "", &serialClips},
                                       {"--json", nullptr, "", &json}},
                                      parsed);
-  if (problem.empty())
-    problem = oneBundle(parsed);
+  // Several bundles take turns call by call (an A/B comparison whose calls see the same phases
+  // of a shared machine).
+  constexpr size_t kMaxBundles = 8;
+  if (problem.empty() && parsed.positional.empty())
+    problem = "no bundle given";
+  if (problem.empty() && parsed.positional.size() > kMaxBundles)
+    problem = "at most " + std::to_string(kMaxBundles) + " bundles";
   int64_t iters = 0, warmup = 0, top = 0, batch = 0;
   if (problem.empty() && !integerIn(itersText, 1, 100000, iters))
     problem = "--iters takes a positive integer";
@@ -67,23 +129,30 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     return usage(problem);
 
   std::string error;
-  std::unique_ptr<rt::Bundle> bundle = rt::Bundle::open(parsed.positional[0], error);
-  if (!bundle)
-    return fail(error);
-  const rt::Manifest &m = bundle->manifest();
-  if (entry.empty())
-    entry = bundle->hasTrainStep() ? "train_step" : "forward";
+  std::vector<Subject> subjects(parsed.positional.size());
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    Subject &s = subjects[i];
+    s.path = parsed.positional[i];
+    s.bundle = rt::Bundle::open(s.path, error);
+    if (!s.bundle)
+      return fail(error);
+    const rt::Manifest &m = s.bundle->manifest();
+    // The first bundle picks the default entry; the others must have it too.
+    if (entry.empty())
+      entry = s.bundle->hasTrainStep() ? "train_step" : "forward";
+    const bool trainStep = entry == "train_step";
+    std::optional<std::vector<rt::LoopRow>> loops = s.bundle->loops(trainStep, error);
+    if (!loops)
+      return fail(s.path + ": " + error);
+    s.loops = std::move(*loops);
+    if (trainStep && batch != 0 && batch != m.trainBatch)
+      return usage("train_step's batch is the bundle's (" + std::to_string(m.trainBatch) +
+                   "): vidc build --batch N for another");
+    // The forward's default is the batch the bundle was built for (vidc build --batch), also when
+    // it has no train_step: profiling one clip of a batch-2 build read as half its time.
+    s.batch = batch != 0 ? batch : trainStep ? m.trainBatch : std::max(m.batch, m.forwardBatch);
+  }
   const bool trainStep = entry == "train_step";
-  std::optional<std::vector<rt::LoopRow>> loops = bundle->loops(trainStep, error);
-  if (!loops)
-    return fail(parsed.positional[0] + ": " + error);
-  if (trainStep && batch != 0 && batch != m.trainBatch)
-    return usage("train_step's batch is the bundle's (" + std::to_string(m.trainBatch) +
-                 "): vidc build --batch N for another");
-  // The forward's default is the batch the bundle was built for (vidc build --batch), also when
-  // it has no train_step: profiling one clip of a batch-2 build read as half its time.
-  if (batch == 0)
-    batch = trainStep ? m.trainBatch : std::max(m.batch, m.forwardBatch);
 
   // The forward as Model::forward runs a batch of whole groups of threads clips: one clip per
   // thread, each clip's loops inline on its thread, the same loop timed on every thread at once.
@@ -93,122 +162,109 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   // torchvision r2plus1d_18's layer4 convs read 53-57% of the peak that way, split over 49
   // positions, against 67-72% one clip per thread, which is what its forward runs.
   const int threads = rt::Model::threads();
-  rt::Model model(*bundle);
-  const bool clipPerThread = !trainStep && !serialClips && model.concurrentClips(batch) == batch;
-  const char *clipMode = trainStep ? "" : clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
-  model.setClipPerThread(clipPerThread);
-  const std::vector<float> clips = syntheticClips(m, batch);
-  const std::vector<int64_t> labels = syntheticLabels(m, batch);
-  std::vector<float> logits(static_cast<size_t>(batch * m.classes));
+  for (Subject &s : subjects) {
+    const rt::Manifest &m = s.bundle->manifest();
+    s.model = std::make_unique<rt::Model>(*s.bundle);
+    s.clipPerThread = !trainStep && !serialClips && s.model->concurrentClips(s.batch) == s.batch;
+    s.model->setClipPerThread(s.clipPerThread);
+    s.clips = syntheticClips(m, s.batch);
+    s.labels = syntheticLabels(m, s.batch);
+    s.logits.resize(static_cast<size_t>(s.batch * m.classes));
+    s.loopCalls.assign(s.loops.size(), 0);
+  }
   const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
-  auto call = [&]() {
+  auto call = [&](Subject &s) {
     if (trainStep) {
       float loss = 0;
-      return model.trainStep(clips.data(), labels.data(), hyper, loss, logits.data(), error);
+      return s.model->trainStep(s.clips.data(), s.labels.data(), hyper, loss, s.logits.data(), error);
     }
-    return model.forward(clips.data(), batch, logits.data(), error);
+    return s.model->forward(s.clips.data(), s.batch, s.logits.data(), error);
   };
-  auto timedCalls = [&](std::vector<double> &seconds) {
-    for (int64_t i = 0; i < iters; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      if (!call())
-        return false;
-      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
+  auto timedCall = [&](Subject &s, std::vector<double> &seconds) {
+    auto start = std::chrono::steady_clock::now();
+    if (!call(s))
+      return false;
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return true;
   };
+  auto clipMode = [&](const Subject &s) -> std::string {
+    return trainStep ? "" : s.clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
+  };
 
-  std::cerr << "vidrun profile: " << m.model << " " << entry << ", batch " << batch << clipMode << ", " << loops->size()
-            << " parallel loops; " << warmup << " warm-up, " << iters << " untimed and " << iters
-            << " profiled calls\n";
-  std::vector<double> untimed, profiled;
+  for (const Subject &s : subjects)
+    std::cerr << "vidrun profile: " << s.bundle->manifest().model << " " << entry << ", batch " << s.batch
+              << clipMode(s) << ", " << s.loops.size() << " parallel loops; " << warmup << " warm-up, " << iters
+              << " untimed and " << iters << " profiled calls"
+              << (subjects.size() > 1 ? " (" + s.path + ", the bundles taking turns)" : "") << "\n";
   for (int64_t i = 0; i < warmup; ++i)
-    if (!call())
-      return fail(error);
-  if (!timedCalls(untimed))
-    return fail(error);
-  std::vector<double> loopSeconds(loops->size());
-  std::vector<int64_t> loopCalls(loops->size());
-  {
-    rt::LoopTimer timer(loops->size());
-    if (!timedCalls(profiled))
-      return fail(error);
-    for (size_t i = 0; i < loops->size(); ++i) {
-      loopSeconds[i] = timer.seconds(i) / static_cast<double>(iters) / (clipPerThread ? threads : 1);
-      loopCalls[i] = timer.calls(i);
+    for (Subject &s : subjects)
+      if (!call(s))
+        return fail(error);
+  for (int64_t i = 0; i < iters; ++i)
+    for (Subject &s : subjects)
+      if (!timedCall(s, s.untimed))
+        return fail(error);
+  for (int64_t i = 0; i < iters; ++i)
+    for (Subject &s : subjects) {
+      rt::LoopTimer timer(s.loops.size());
+      if (!timedCall(s, s.profiled))
+        return fail(error);
+      std::vector<double> &seconds = s.loopSeconds.emplace_back(s.loops.size());
+      for (size_t l = 0; l < s.loops.size(); ++l) {
+        seconds[l] = timer.seconds(l) / (s.clipPerThread ? threads : 1);
+        s.loopCalls[l] += timer.calls(l);
+      }
     }
-  }
   const rt::FmaPeak peak = rt::measureFmaPeak(static_cast<unsigned>(threads), 0.1);
-
-  // Rows: per (layer, kind, shape), in the order of their first loop.
-  std::map<std::tuple<std::string, std::string, std::string>, size_t> rowOf;
-  std::vector<Row> rows;
-  double inLoops = 0;
-  for (size_t i = 0; i < loops->size(); ++i) {
-    const rt::LoopRow &loop = (*loops)[i];
-    auto [it, added] = rowOf.try_emplace({loop.layer, loop.kind, loop.shape}, rows.size());
-    if (added)
-      rows.push_back(Row{loop.layer, loop.kind, loop.shape, loop.line});
-    Row &row = rows[it->second];
-    // A loop's flops and bytes are its whole op's, however many calls it takes (a filter
-    // gradient calls its loop once per chunk); the forward runs once per clip.
-    const double callsPerEntry = static_cast<double>(loopCalls[i]) / static_cast<double>(iters);
-    const int64_t perEntry = trainStep ? 1 : batch;
-    row.flops += loop.flops * perEntry;
-    row.bytes += loop.bytes * perEntry;
-    row.loops += 1;
-    row.calls += callsPerEntry;
-    row.seconds += loopSeconds[i];
-    inLoops += loopSeconds[i];
-  }
-  const double untimedS = median(untimed), profiledS = median(profiled);
-  const double serialS = std::max(0.0, profiledS - inLoops);
-  auto gflops = [](const Row &r) { return r.seconds > 0 ? static_cast<double>(r.flops) / r.seconds / 1e9 : 0.0; };
-
-  // Totals per kind (the serial code is serialS).
-  std::map<std::string, Row> kinds;
-  for (const Row &r : rows) {
-    Row &k = kinds[r.kind];
-    k.seconds += r.seconds;
-    k.flops += r.flops;
-    k.bytes += r.bytes;
-  }
+  for (Subject &s : subjects)
+    summarize(s, iters, trainStep);
 
   if (json) {
-    nlohmann::json report = {{"bundle", m.model},
-                             {"entry", entry},
-                             {"batch", batch},
-                             {"clip", {m.channels, m.frames, m.height, m.width}},
-                             {"threads", threads},
-                             {"clips_per_thread", clipPerThread},
-                             {"peak_gflops", peak.gflops},
-                             {"vector_bits", peak.vectorBits},
-                             {"iters", iters},
-                             {"untimed_s", untimedS},
-                             {"profiled_s", profiledS},
-                             {"loops_s", inLoops},
-                             {"serial_s", serialS}};
-    nlohmann::json &out = report["rows"] = nlohmann::json::array();
-    for (const Row &r : rows)
-      out.push_back({{"layer", r.layer},
-                     {"line", r.line},
-                     {"kind", r.kind},
-                     {"shape", r.shape},
-                     {"loops", r.loops},
-                     {"calls", r.calls},
-                     {"seconds", r.seconds},
-                     {"flops", r.flops},
-                     {"bytes", r.bytes},
-                     {"gflops", gflops(r)},
-                     {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0}});
-    nlohmann::json &byKind = report["kinds"] = nlohmann::json::object();
-    for (const auto &[name, k] : kinds)
-      byKind[name] = {{"seconds", k.seconds}, {"flops", k.flops}, {"bytes", k.bytes}, {"gflops", gflops(k)}};
-    std::cout << report.dump() << std::endl;
+    // One object per bundle, one per line.
+    for (const Subject &s : subjects) {
+      const rt::Manifest &m = s.bundle->manifest();
+      const double untimedS = median(s.untimed), profiledS = median(s.profiled);
+      nlohmann::json report = {{"bundle", m.model},
+                               {"path", s.path},
+                               {"entry", entry},
+                               {"batch", s.batch},
+                               {"clip", {m.channels, m.frames, m.height, m.width}},
+                               {"threads", threads},
+                               {"clips_per_thread", s.clipPerThread},
+                               {"peak_gflops", peak.gflops},
+                               {"vector_bits", peak.vectorBits},
+                               {"iters", iters},
+                               {"untimed_s", untimedS},
+                               {"profiled_s", profiledS},
+                               {"loops_s", s.inLoops},
+                               {"serial_s", std::max(0.0, profiledS - s.inLoops)}};
+      nlohmann::json &out = report["rows"] = nlohmann::json::array();
+      for (const Row &r : s.rows)
+        out.push_back({{"layer", r.layer},
+                       {"line", r.line},
+                       {"kind", r.kind},
+                       {"shape", r.shape},
+                       {"loops", r.loops},
+                       {"calls", r.calls},
+                       {"seconds", r.seconds},
+                       {"seconds_min", *std::min_element(r.perCall.begin(), r.perCall.end())},
+                       {"seconds_median", median(r.perCall)},
+                       {"seconds_max", *std::max_element(r.perCall.begin(), r.perCall.end())},
+                       {"flops", r.flops},
+                       {"bytes", r.bytes},
+                       {"gflops", gflops(r)},
+                       {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0}});
+      nlohmann::json &byKind = report["kinds"] = nlohmann::json::object();
+      for (const auto &[name, k] : s.kinds)
+        byKind[name] = {{"seconds", k.seconds}, {"flops", k.flops}, {"bytes", k.bytes}, {"gflops", gflops(k)}};
+      std::cout << report.dump() << std::endl;
+    }
     return 0;
   }
 
-  auto share = [&](double s) { return fixed(100.0 * s / profiledS, 1) + "%"; };
+  const Subject &first = subjects[0];
+  const double firstProfiled = median(first.profiled);
+  auto share = [&](double s) { return fixed(100.0 * s / firstProfiled, 1) + "%"; };
   auto rate = [&](const Row &r) {
     if (r.flops > 0)
       return fixed(gflops(r), 1) + " GFLOP/s" +
@@ -217,30 +273,97 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
       return fixed(static_cast<double>(r.bytes) / r.seconds / 1e9, 1) + " GB/s";
     return std::string();
   };
+  auto callLine = [&](const Subject &s) {
+    const double untimedS = median(s.untimed), profiledS = median(s.profiled);
+    const double serialS = std::max(0.0, profiledS - s.inLoops);
+    return "untimed " + fixed(untimedS * 1e3, 1) + " ms per call, profiled " + fixed(profiledS * 1e3, 1) + " ms (" +
+           (profiledS >= untimedS ? "+" : "") + fixed(100.0 * (profiledS - untimedS) / untimedS, 1) + "%; medians of " +
+           std::to_string(iters) + "): " + fixed(100.0 * s.inLoops / profiledS, 1) + "% in " +
+           std::to_string(s.loops.size()) + " loops, " + fixed(100.0 * serialS / profiledS, 1) +
+           "% serial code between them";
+  };
+  const rt::Manifest &fm = first.bundle->manifest();
   std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads%s, FMA peak %s GFLOP/s (%d-bit, measured now)\n",
-              m.model.c_str(), entry.c_str(), static_cast<long long>(batch), static_cast<long long>(m.channels),
-              static_cast<long long>(m.frames), static_cast<long long>(m.height), static_cast<long long>(m.width),
-              threads, clipMode, fixed(peak.gflops, 1).c_str(), peak.vectorBits);
-  std::printf("untimed %.1f ms per call, profiled %.1f ms (%+.1f%%; medians of %lld): %s in %zu loops, %s serial "
-              "code between them\n\n",
-              untimedS * 1e3, profiledS * 1e3, 100.0 * (profiledS - untimedS) / untimedS, static_cast<long long>(iters),
-              share(inLoops).c_str(), loops->size(), share(serialS).c_str());
-  std::vector<size_t> order(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i)
+              fm.model.c_str(), entry.c_str(), static_cast<long long>(first.batch), static_cast<long long>(fm.channels),
+              static_cast<long long>(fm.frames), static_cast<long long>(fm.height), static_cast<long long>(fm.width),
+              threads, clipMode(first).c_str(), fixed(peak.gflops, 1).c_str(), peak.vectorBits);
+  std::vector<size_t> order(first.rows.size());
+  for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a].seconds > rows[b].seconds; });
-  std::printf("%9s %6s  %-22s %4s  %-20s %-36s %s\n", "ms", "share", "layer", "line", "kind", "shape", "rate");
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return first.rows[a].seconds > first.rows[b].seconds; });
+
+  if (subjects.size() == 1) {
+    std::printf("%s\n\n", callLine(first).c_str());
+    std::printf("%9s %6s  %-22s %4s  %-20s %-36s %s\n", "ms", "share", "layer", "line", "kind", "shape", "rate");
+    for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top; ++i) {
+      const Row &r = first.rows[order[i]];
+      std::printf("%9.2f %6s  %-22s %4lld  %-20s %-36s %s\n", r.seconds * 1e3, share(r.seconds).c_str(),
+                  r.layer.c_str(), static_cast<long long>(r.line), r.kind.c_str(), r.shape.c_str(), rate(r).c_str());
+    }
+    if (static_cast<int64_t>(order.size()) > top)
+      std::printf("%9s  ... %zu more rows (--top N, or --json for all)\n", "", order.size() - static_cast<size_t>(top));
+    std::printf("\nby kind:\n");
+    for (const auto &[name, k] : first.kinds)
+      std::printf("%9.2f %6s  %-20s %s\n", k.seconds * 1e3, share(k.seconds).c_str(), name.c_str(), rate(k).c_str());
+    std::printf("%9.2f %6s  %-20s\n", std::max(0.0, firstProfiled - first.inLoops) * 1e3,
+                share(std::max(0.0, firstProfiled - first.inLoops)).c_str(), "serial code");
+    return 0;
+  }
+
+  // Several bundles: each one's calls, then the rows of the first beside the same rows (layer,
+  // kind, shape) of the others, as milliseconds and as the other's time over the first's.
+  const char letters[] = "ABCDEFGH";
+  for (size_t i = 0; i < subjects.size(); ++i)
+    std::printf("%c: %s: %s\n", letters[i], subjects[i].path.c_str(), callLine(subjects[i]).c_str());
+  std::printf("\n");
+  for (size_t i = 0; i < subjects.size(); ++i)
+    std::printf("%8c ms", letters[i]);
+  for (size_t i = 1; i < subjects.size(); ++i)
+    std::printf("  %c/A  ", letters[i]);
+  std::printf("  %-22s %-20s %s\n", "layer", "kind", "shape");
+  auto secondsOf = [](const Subject &s, const Row &like) -> std::optional<double> {
+    for (const Row &r : s.rows)
+      if (r.layer == like.layer && r.kind == like.kind && r.shape == like.shape)
+        return r.seconds;
+    return std::nullopt;
+  };
+  auto ratio = [](std::optional<double> other, double base) {
+    return other && base > 0 ? fixed(*other / base, 3) : std::string("  -  ");
+  };
   for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top; ++i) {
-    const Row &r = rows[order[i]];
-    std::printf("%9.2f %6s  %-22s %4lld  %-20s %-36s %s\n", r.seconds * 1e3, share(r.seconds).c_str(), r.layer.c_str(),
-                static_cast<long long>(r.line), r.kind.c_str(), r.shape.c_str(), rate(r).c_str());
+    const Row &r = first.rows[order[i]];
+    std::vector<std::optional<double>> times;
+    for (const Subject &s : subjects)
+      times.push_back(secondsOf(s, r));
+    for (const std::optional<double> &t : times)
+      std::printf("%11s", t ? fixed(*t * 1e3, 2).c_str() : "-");
+    for (size_t j = 1; j < times.size(); ++j)
+      std::printf("  %s", ratio(times[j], r.seconds).c_str());
+    std::printf("  %-22s %-20s %s\n", r.layer.c_str(), r.kind.c_str(), r.shape.c_str());
   }
   if (static_cast<int64_t>(order.size()) > top)
-    std::printf("%9s  ... %zu more rows (--top N, or --json for all)\n", "", order.size() - static_cast<size_t>(top));
+    std::printf("  ... %zu more rows of A (--top N, or --json for all)\n", order.size() - static_cast<size_t>(top));
   std::printf("\nby kind:\n");
-  for (const auto &[name, k] : kinds)
-    std::printf("%9.2f %6s  %-20s %s\n", k.seconds * 1e3, share(k.seconds).c_str(), name.c_str(), rate(k).c_str());
-  std::printf("%9.2f %6s  %-20s\n", serialS * 1e3, share(serialS).c_str(), "serial code");
+  for (const auto &[name, k] : first.kinds) {
+    for (const Subject &s : subjects) {
+      auto it = s.kinds.find(name);
+      std::printf("%11s", it == s.kinds.end() ? "-" : fixed(it->second.seconds * 1e3, 2).c_str());
+    }
+    for (size_t j = 1; j < subjects.size(); ++j) {
+      auto it = subjects[j].kinds.find(name);
+      std::printf(
+          "  %s",
+          ratio(it == subjects[j].kinds.end() ? std::nullopt : std::optional<double>(it->second.seconds), k.seconds)
+              .c_str());
+    }
+    std::printf("  %s\n", name.c_str());
+  }
+  for (const Subject &s : subjects)
+    std::printf("%11s", fixed(median(s.profiled) * 1e3, 2).c_str());
+  for (size_t j = 1; j < subjects.size(); ++j)
+    std::printf("  %s", ratio(median(subjects[j].profiled), firstProfiled).c_str());
+  std::printf("  %s\n", "profiled call");
   return 0;
 }
 
