@@ -49,6 +49,7 @@ struct Subject {
   std::vector<Row> rows;
   std::map<std::string, Row> kinds;
   double inLoops = 0;
+  double untimedS = 0, profiledS = 0, serialS = 0; // medians of the calls; the profiled one's time outside loops
 };
 
 std::string fixed(double v, int decimals) {
@@ -63,10 +64,12 @@ void summarize(Subject &s, int64_t iters, bool trainStep) {
   for (size_t i = 0; i < s.loops.size(); ++i) {
     const rt::LoopRow &loop = s.loops[i];
     auto [it, added] = rowOf.try_emplace({loop.layer, loop.kind, loop.shape}, s.rows.size());
-    if (added) {
-      s.rows.push_back(Row{loop.layer, loop.kind, loop.shape, loop.line});
-      s.rows.back().perCall.assign(static_cast<size_t>(iters), 0.0);
-    }
+    if (added)
+      s.rows.push_back(Row{.layer = loop.layer,
+                           .kind = loop.kind,
+                           .shape = loop.shape,
+                           .line = loop.line,
+                           .perCall = std::vector<double>(static_cast<size_t>(iters), 0.0)});
     Row &row = s.rows[it->second];
     // A loop's flops and bytes are its whole op's, however many calls it takes (a filter
     // gradient calls its loop once per chunk); the forward runs once per clip.
@@ -82,6 +85,9 @@ void summarize(Subject &s, int64_t iters, bool trainStep) {
       s.inLoops += seconds / static_cast<double>(iters);
     }
   }
+  s.untimedS = median(s.untimed);
+  s.profiledS = median(s.profiled);
+  s.serialS = std::max(0.0, s.profiledS - s.inLoops);
   for (const Row &r : s.rows) {
     Row &k = s.kinds[r.kind];
     k.seconds += r.seconds;
@@ -223,7 +229,6 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     // One object per bundle, one per line.
     for (const Subject &s : subjects) {
       const rt::Manifest &m = s.bundle->manifest();
-      const double untimedS = median(s.untimed), profiledS = median(s.profiled);
       nlohmann::json report = {{"bundle", m.model},
                                {"path", s.path},
                                {"entry", entry},
@@ -234,10 +239,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                                {"peak_gflops", peak.gflops},
                                {"vector_bits", peak.vectorBits},
                                {"iters", iters},
-                               {"untimed_s", untimedS},
-                               {"profiled_s", profiledS},
+                               {"untimed_s", s.untimedS},
+                               {"profiled_s", s.profiledS},
                                {"loops_s", s.inLoops},
-                               {"serial_s", std::max(0.0, profiledS - s.inLoops)}};
+                               {"serial_s", s.serialS}};
       nlohmann::json &out = report["rows"] = nlohmann::json::array();
       for (const Row &r : s.rows)
         out.push_back({{"layer", r.layer},
@@ -263,8 +268,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   }
 
   const Subject &first = subjects[0];
-  const double firstProfiled = median(first.profiled);
-  auto share = [&](double s) { return fixed(100.0 * s / firstProfiled, 1) + "%"; };
+  auto share = [&](double s) { return fixed(100.0 * s / first.profiledS, 1) + "%"; };
   auto rate = [&](const Row &r) {
     if (r.flops > 0)
       return fixed(gflops(r), 1) + " GFLOP/s" +
@@ -274,12 +278,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     return std::string();
   };
   auto callLine = [&](const Subject &s) {
-    const double untimedS = median(s.untimed), profiledS = median(s.profiled);
-    const double serialS = std::max(0.0, profiledS - s.inLoops);
-    return "untimed " + fixed(untimedS * 1e3, 1) + " ms per call, profiled " + fixed(profiledS * 1e3, 1) + " ms (" +
-           (profiledS >= untimedS ? "+" : "") + fixed(100.0 * (profiledS - untimedS) / untimedS, 1) + "%; medians of " +
-           std::to_string(iters) + "): " + fixed(100.0 * s.inLoops / profiledS, 1) + "% in " +
-           std::to_string(s.loops.size()) + " loops, " + fixed(100.0 * serialS / profiledS, 1) +
+    return "untimed " + fixed(s.untimedS * 1e3, 1) + " ms per call, profiled " + fixed(s.profiledS * 1e3, 1) + " ms (" +
+           (s.profiledS >= s.untimedS ? "+" : "") + fixed(100.0 * (s.profiledS - s.untimedS) / s.untimedS, 1) +
+           "%; medians of " + std::to_string(iters) + "): " + fixed(100.0 * s.inLoops / s.profiledS, 1) + "% in " +
+           std::to_string(s.loops.size()) + " loops, " + fixed(100.0 * s.serialS / s.profiledS, 1) +
            "% serial code between them";
   };
   const rt::Manifest &fm = first.bundle->manifest();
@@ -306,8 +308,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     std::printf("\nby kind:\n");
     for (const auto &[name, k] : first.kinds)
       std::printf("%9.2f %6s  %-20s %s\n", k.seconds * 1e3, share(k.seconds).c_str(), name.c_str(), rate(k).c_str());
-    std::printf("%9.2f %6s  %-20s\n", std::max(0.0, firstProfiled - first.inLoops) * 1e3,
-                share(std::max(0.0, firstProfiled - first.inLoops)).c_str(), "serial code");
+    std::printf("%9.2f %6s  %-20s\n", first.serialS * 1e3, share(first.serialS).c_str(), "serial code");
     return 0;
   }
 
@@ -360,9 +361,9 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     std::printf("  %s\n", name.c_str());
   }
   for (const Subject &s : subjects)
-    std::printf("%11s", fixed(median(s.profiled) * 1e3, 2).c_str());
+    std::printf("%11s", fixed(s.profiledS * 1e3, 2).c_str());
   for (size_t j = 1; j < subjects.size(); ++j)
-    std::printf("  %s", ratio(median(subjects[j].profiled), firstProfiled).c_str());
+    std::printf("  %s", ratio(subjects[j].profiledS, first.profiledS).c_str());
   std::printf("  %s\n", "profiled call");
   return 0;
 }
