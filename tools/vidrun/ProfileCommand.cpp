@@ -1,7 +1,9 @@
 // `vidrun profile`: a CPU bundle's forward or train_step timed loop by loop (through the runtime's
 // parallel-for hook and the loop table vidc writes into the bundle), per spec layer and kind of
-// work, against the untimed call and the machine's FMA peak measured in the same run.
+// work, against the untimed call and the machine's FMA peak and memory bandwidth measured in the
+// same run.
 #include "runtime/core/LoopProfile.h"
+#include "runtime/core/MemoryBandwidth.h"
 #include "runtime/core/Model.h"
 #include "runtime/core/PeakFma.h"
 #include "tools/vidrun/CommandLine.h"
@@ -222,6 +224,15 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
       }
     }
   const rt::FmaPeak peak = rt::measureFmaPeak(static_cast<unsigned>(threads), 0.1);
+  const double bandwidthGbs = rt::measureReadBandwidth(static_cast<unsigned>(threads));
+  // A row's products at the peak, and its least traffic at the bandwidth (a conv's operands moved
+  // once, an elementwise loop's reads and writes): "traffic" is the second over the first.
+  auto computeS = [&](const Row &r) {
+    return peak.gflops > 0 ? static_cast<double>(r.flops) / (peak.gflops * 1e9) : 0.0;
+  };
+  auto memoryS = [&](const Row &r) {
+    return bandwidthGbs > 0 ? static_cast<double>(r.bytes) / (bandwidthGbs * 1e9) : 0.0;
+  };
   for (Subject &s : subjects)
     summarize(s, iters, trainStep);
 
@@ -238,6 +249,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                                {"clips_per_thread", s.clipPerThread},
                                {"peak_gflops", peak.gflops},
                                {"vector_bits", peak.vectorBits},
+                               {"read_gbs", bandwidthGbs},
                                {"iters", iters},
                                {"untimed_s", s.untimedS},
                                {"profiled_s", s.profiledS},
@@ -258,10 +270,13 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                        {"flops", r.flops},
                        {"bytes", r.bytes},
                        {"gflops", gflops(r)},
-                       {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0}});
+                       {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0},
+                       {"compute_s", computeS(r)},
+                       {"memory_s", memoryS(r)}});
       nlohmann::json &byKind = report["kinds"] = nlohmann::json::object();
       for (const auto &[name, k] : s.kinds)
-        byKind[name] = {{"seconds", k.seconds}, {"flops", k.flops}, {"bytes", k.bytes}, {"gflops", gflops(k)}};
+        byKind[name] = {{"seconds", k.seconds}, {"flops", k.flops},         {"bytes", k.bytes},
+                        {"gflops", gflops(k)},  {"compute_s", computeS(k)}, {"memory_s", memoryS(k)}};
       std::cout << report.dump() << std::endl;
     }
     return 0;
@@ -272,9 +287,15 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   auto rate = [&](const Row &r) {
     if (r.flops > 0)
       return fixed(gflops(r), 1) + " GFLOP/s" +
-             (peak.gflops > 0 ? " (" + fixed(100.0 * gflops(r) / peak.gflops, 0) + "% of peak)" : "");
+             (peak.gflops > 0 ? " (" + fixed(100.0 * gflops(r) / peak.gflops, 0) + "% of peak" +
+                                    (r.bytes > 0 && bandwidthGbs > 0
+                                         ? ", traffic " + fixed(100.0 * memoryS(r) / computeS(r), 0) + "%"
+                                         : "") +
+                                    ")"
+                              : "");
     if (r.bytes > 0 && r.seconds > 0)
-      return fixed(static_cast<double>(r.bytes) / r.seconds / 1e9, 1) + " GB/s";
+      return fixed(static_cast<double>(r.bytes) / r.seconds / 1e9, 1) + " GB/s" +
+             (bandwidthGbs > 0 ? " (" + fixed(100.0 * memoryS(r) / r.seconds, 0) + "% of memory)" : "");
     return std::string();
   };
   auto callLine = [&](const Subject &s) {
@@ -285,10 +306,12 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
            "% serial code between them";
   };
   const rt::Manifest &fm = first.bundle->manifest();
-  std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads%s, FMA peak %s GFLOP/s (%d-bit, measured now)\n",
+  std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads%s, FMA peak %s GFLOP/s (%d-bit), memory %s GB/s "
+              "(read), measured now\n",
               fm.model.c_str(), entry.c_str(), static_cast<long long>(first.batch), static_cast<long long>(fm.channels),
               static_cast<long long>(fm.frames), static_cast<long long>(fm.height), static_cast<long long>(fm.width),
-              threads, clipMode(first).c_str(), fixed(peak.gflops, 1).c_str(), peak.vectorBits);
+              threads, clipMode(first).c_str(), fixed(peak.gflops, 1).c_str(), peak.vectorBits,
+              fixed(bandwidthGbs, 1).c_str());
   std::vector<size_t> order(first.rows.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;

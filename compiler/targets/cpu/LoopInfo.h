@@ -16,7 +16,7 @@ struct LoopInfo {
                      // "sub-filter packing", "elementwise", "fill"
   std::string shape; // e.g. "3x3x3 64->64 /1x1x1, out 2x8x56x56"
   int64_t flops = 0; // multiply and add counted apart, products with padding left out; 0 when not a product
-  int64_t bytes = 0; // what an elementwise loop reads and writes; 0 for products
+  int64_t bytes = 0; // what a loop reads and writes; for products the least their op must (convTrafficBytes)
   std::string layer;
   int64_t line = 0;
 };
@@ -41,6 +41,45 @@ inline int64_t convFlops(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t>
   for (int i = 0; i < 3; ++i)
     flops *= realTapPairs(low[i], extent[i], strides[i], filter[i], out[i + 1]);
   return flops;
+}
+
+// Input rows of one axis that some (output, tap) pair reads: of `low` zero rows then `extent`
+// real ones, the real rows that `outputs` outputs `stride` apart with `taps` taps touch.
+inline int64_t realRowsRead(int64_t low, int64_t extent, int64_t stride, int64_t taps, int64_t outputs) {
+  int64_t rows = 0;
+  for (int64_t r = low; r < low + extent; ++r) {
+    bool read = false;
+    for (int64_t k = 0; k < taps && !read; ++k)
+      read = r - k >= 0 && (r - k) % stride == 0 && (r - k) / stride < outputs;
+    rows += read;
+  }
+  return rows;
+}
+
+// Taps of one axis that read some real row (the others read only padding, and are skipped).
+inline int64_t realTaps(int64_t low, int64_t extent, int64_t stride, int64_t taps, int64_t outputs) {
+  int64_t real = 0;
+  for (int64_t k = 0; k < taps; ++k)
+    real += realTapPairs(low - k, extent, stride, 1, outputs) > 0; // tap k's rows are tap 0's, k further on
+  return real;
+}
+
+// The bytes a convolution (filter DHWCF, output NDHWC, input as for convFlops) must move at least
+// once: the real input rows its products read (all their channels), the filter's taps that read
+// them (`wholeFilter`: every tap, for a filter gradient, which writes dW whole), and the output.
+// A filter gradient moves the same three tensors (x and dy read, dW written). Beside the FMA
+// peak, `vidrun profile` sets their time at the measured memory bandwidth against the products'
+// time: rows that cannot overlap the two are held to the share of the peak that leaves.
+inline int64_t convTrafficBytes(llvm::ArrayRef<int64_t> filter, llvm::ArrayRef<int64_t> strides,
+                                llvm::ArrayRef<int64_t> out, llvm::ArrayRef<int64_t> low,
+                                llvm::ArrayRef<int64_t> extent, bool wholeFilter) {
+  int64_t input = out[0] * filter[3], weights = filter[3] * filter[4];
+  for (int i = 0; i < 3; ++i) {
+    input *= realRowsRead(low[i], extent[i], strides[i], filter[i], out[i + 1]);
+    weights *= wholeFilter ? filter[i] : realTaps(low[i], extent[i], strides[i], filter[i], out[i + 1]);
+  }
+  const int64_t output = out[0] * out[1] * out[2] * out[3] * out[4];
+  return 4 * (input + weights + output);
 }
 
 // `loc` with `info`'s kind, shape, flops and bytes attached as FusedLoc metadata: the location

@@ -279,6 +279,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // Products that read padding rows are not work, whether skipped (D, H, edge tiles along W) or not.
     InputAxes axes = inputAxes(op.getInputs()[0]);
     info.flops = vidnet::cpu::convFlops(k, s, out, axes.low, axes.extent);
+    info.bytes = vidnet::cpu::convTrafficBytes(k, s, out, axes.low, axes.extent, /*wholeFilter=*/false);
     return info;
   }
 
@@ -902,8 +903,10 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       const int64_t items = reductionOuter ? out[0] / clipsPerItem * fBlocks
                             : loop.flat    ? out[0] * fBlocks * out[1]
                                            : out[0] * fBlocks * out[1] * out[2] / (loop.pairAxis ? 2 : 1);
-      // The part's share of the conv's products (its real lanes), for the profile.
+      // The part's share of the conv's products (its real lanes), for the profile; its bytes are
+      // the same share of the conv's, so that the parts add up to the conv.
       vidnet::cpu::LoopInfo info = describe(op);
+      const double convFlops = static_cast<double>(info.flops);
       info.flops = info.flops * (std::min(part.base + part.lanes, F) - part.base) / F;
       // ... and of its real columns: the (column, tap) pairs that read real input (exact: the
       // conv's flops are a multiple of those over all columns).
@@ -912,6 +915,9 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       };
       if (const int64_t all = pairsUpTo(OW); all > 0)
         info.flops = info.flops / all * (pairsUpTo(cols.base + cols.columns) - pairsUpTo(cols.base));
+      if (convFlops > 0)
+        info.bytes =
+            static_cast<int64_t>(static_cast<double>(info.bytes) * static_cast<double>(info.flops) / convFlops);
       auto forall = scf::ForallOp::create(b, describeLoop(loc, info), ArrayRef<OpFoldResult>{b.getIndexAttr(items)},
                                           ValueRange{init}, std::nullopt);
       {

@@ -300,6 +300,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     info.kind = "conv filter gradient";
     info.shape = vidnet::describeConv(k, convStrides, out);
     info.flops = vidnet::cpu::convFlops(k, convStrides, out, pads, convInput.slice(1, 3)); // padding rows are not work
+    info.bytes = vidnet::cpu::convTrafficBytes(k, convStrides, out, pads, convInput.slice(1, 3),
+                                               /*wholeFilter=*/true);
     auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
     const SmallVector<int64_t> compactX = {out[0], out[1], out[2], out[3], C};
     const ArrayRef<int64_t> copiedX = pointwiseStrided ? ArrayRef<int64_t>(compactX) : convInput;
@@ -742,6 +744,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       }
       vidnet::cpu::LoopInfo totals = info;
       totals.flops = 0;
+      totals.bytes = 0; // the filter gradient's least traffic is counted once, on its chunks' loop
       vidnet::Emitter te(b, vidnet::cpu::describeLoop(loc, totals));
       SmallVector<AffineMap> maps(parts + 1, b.getMultiDimIdentityMap(5));
       result = te.generic(dwType, partials, te.empty(dwType), maps,
