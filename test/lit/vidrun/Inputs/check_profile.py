@@ -48,7 +48,7 @@ for name, report, clips in (("forward", forward, forward["batch"]), ("train_step
         assert row["layer"] in layers or row["layer"] == "", row
         if row["layer"]:
             assert row["line"] == layers[row["layer"]]["line"], row
-    assert report["profiled_s"] > 0 and report["serial_s"] >= 0 and report["loops_s"] <= report["profiled_s"] * 1.001
+    assert report["profiled_s"] > 0 and report["serial_s"] >= 0 and report["loops_s"] <= report["profiled_mean_s"] * 1.001
     print(name, "conv flops match the spec")
 
 # The training step computes every filter gradient once (as many useful products as the forward
