@@ -57,4 +57,9 @@ void LoopTimer::add(int64_t loop, int64_t nanoseconds) {
   calls_[loop].fetch_add(1, std::memory_order_relaxed);
 }
 
+void LoopTimer::addHelp(int64_t loop, int64_t nanoseconds) {
+  if (loop >= 0 && static_cast<size_t>(loop) < size_)
+    nanoseconds_[loop].fetch_add(nanoseconds, std::memory_order_relaxed);
+}
+
 } // namespace vidnet::rt

@@ -26,8 +26,9 @@ struct LoopRow {
 // the reason in `error`.
 std::optional<std::vector<LoopRow>> readLoopTable(void *library, const std::string &function, std::string &error);
 
-// While alive, every compiled parallel loop's wall time (as its caller sees it) and calls are
-// added to its row. One at a time; loops numbered outside [0, loops) are not counted.
+// While alive, every compiled parallel loop's wall time (as its caller sees it, plus the chunks
+// other threads helped it with) and calls are added to its row. One at a time; loops numbered
+// outside [0, loops) are not counted.
 class LoopTimer {
 public:
   explicit LoopTimer(size_t loops);
@@ -39,9 +40,11 @@ public:
   int64_t calls(size_t loop) const { return calls_[loop].load(); }
   size_t loops() const { return size_; }
 
-  // Called by the hook around each loop.
+  // Called by the hook around each loop; addHelp for another thread's chunks of a loop, which
+  // add time but not calls.
   static LoopTimer *active();
   void add(int64_t loop, int64_t nanoseconds);
+  void addHelp(int64_t loop, int64_t nanoseconds);
 
 private:
   size_t size_;

@@ -26,6 +26,7 @@ namespace {
 
 thread_local bool inlineOnly = false; // inside an item
 thread_local int selfIndex = 0;       // the thread's place in the pool, while it claims items
+thread_local int64_t timedLoop = -1;  // the compiled loop timedParallelFor runs, for its helpers
 
 // About 10-20 microseconds of polling before sleeping: enough to bridge the serial code between
 // two loops, short enough not to starve another process of the core.
@@ -69,6 +70,7 @@ struct alignas(64) Nested {
   std::atomic<ParallelRange> range{nullptr};
   std::atomic<void *> arguments{nullptr};
   std::atomic<int64_t> count{0}, chunk{1};
+  std::atomic<int64_t> timed{-1}; // its row in the loop table, or -1
 
   void runChunk(int64_t c) const {
     runChunkOf(range.load(std::memory_order_relaxed), arguments.load(std::memory_order_relaxed),
@@ -114,6 +116,7 @@ public:
     loop.arguments.store(arguments, std::memory_order_relaxed);
     loop.count.store(count, std::memory_order_relaxed);
     loop.chunk.store(chunk, std::memory_order_relaxed);
+    loop.timed.store(timedLoop, std::memory_order_relaxed);
     loop.unfinished.store(chunks, std::memory_order_relaxed);
     loop.left.span.store(static_cast<uint64_t>(chunks) << 32, std::memory_order_release);
     int64_t done = 0;
@@ -188,7 +191,18 @@ private:
         for (int k = 1; k < n; ++k) {
           Nested &loop = nested_[(self + k) % n];
           for (int64_t c; (c = loop.left.take(false)) >= 0; took = true) {
-            loop.runChunk(c);
+            // The chunk's time goes to the loop's row, as the owner's does: a profile's rows are
+            // every thread's time in them (the owner's wait for this chunk is in its own).
+            if (LoopTimer *timer = LoopTimer::active()) {
+              const int64_t timed = loop.timed.load(std::memory_order_relaxed);
+              const auto start = std::chrono::steady_clock::now();
+              loop.runChunk(c);
+              timer->addHelp(
+                  timed, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+                             .count());
+            } else {
+              loop.runChunk(c);
+            }
             loop.unfinished.fetch_sub(1, std::memory_order_release);
           }
         }
@@ -262,24 +276,23 @@ void parallelForHelped(ParallelRange range, void *arguments, int64_t count) {
     range(arguments, 0, count);
 }
 
-namespace {
-// What the compiled library's hook points at: `loop` numbers the loop's row in the library's
-// loop table, for a LoopTimer when one is active.
-void compiledLoop(ParallelRange range, void *arguments, int64_t count, int64_t loop) {
+void timedParallelFor(ParallelRange range, void *arguments, int64_t count, int64_t loop) {
   LoopTimer *timer = LoopTimer::active();
   if (!timer)
     return parallelFor(range, arguments, count);
+  const int64_t outer = timedLoop;
+  timedLoop = loop;
   auto start = std::chrono::steady_clock::now();
   parallelFor(range, arguments, count);
   timer->add(loop,
              std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  timedLoop = outer;
 }
-} // namespace
 
 void connectParallelHook(void *library) {
   using Hook = void (*)(ParallelRange, void *, int64_t, int64_t);
   if (auto *slot = static_cast<Hook *>(dlsym(library, "vidnet_parallel_for")))
-    *slot = &compiledLoop;
+    *slot = &timedParallelFor;
 }
 
 } // namespace vidnet::rt

@@ -21,9 +21,13 @@ void parallelFor(ParallelRange range, void *arguments, int64_t count);
 // running, until every item is done.
 void parallelForHelped(ParallelRange range, void *arguments, int64_t count);
 
-// Points a loaded library's `vidnet_parallel_for` hook at parallelFor (timed by the active
-// LoopTimer, if any), if it has one (bundles compiled before the hook existed run their loops
-// serially).
+// What the compiled library's hook points at: parallelFor, its wall time added to row `loop`
+// of the library's loop table in the active LoopTimer, if any, and the time of any chunks that
+// threads out of items of a helped loop take of it (a forward's clips one per thread).
+void timedParallelFor(ParallelRange range, void *arguments, int64_t count, int64_t loop);
+
+// Points a loaded library's `vidnet_parallel_for` hook at timedParallelFor, if it has one
+// (bundles compiled before the hook existed run their loops serially).
 void connectParallelHook(void *library);
 
 } // namespace vidnet::rt

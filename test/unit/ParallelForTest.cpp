@@ -2,6 +2,7 @@
 // threads take items from each other's shares; nested calls run in place on the calling thread,
 // except inside parallelForHelped's items, whose loops a thread out of items takes chunks of.
 #include "runtime/core/ParallelFor.h"
+#include "runtime/core/LoopProfile.h"
 #include "runtime/core/Model.h"
 
 #include <gtest/gtest.h>
@@ -150,6 +151,68 @@ TEST(ParallelForTest, ThreadsOutOfItemsHelpWithTheLoopsOfOthers) {
       ASSERT_EQ(attempt->hits[k].load(), 1) << "inner item " << k;
   EXPECT_GT(h.innerByOthers.load(), 0) << "the thread out of items took none of the other's loops";
   EXPECT_EQ(h.attempts.back()->threads.size(), 2u);
+}
+
+// A helped item's loop run as a compiled loop is (timedParallelFor, loop 0): the chunks that the
+// thread out of items takes of it count in its row beside the owner's wall time, which a profile
+// of a forward's clips one per thread needs (each row every thread's time in it). The owner's
+// first inner item waits (up to 50 ms) until the helper runs one, which then takes 5 ms.
+struct TimedHelp {
+  std::atomic<bool> secondDone{false};
+  std::atomic<int> helperItems{0};
+  std::atomic<int64_t> helperNanoseconds{0};
+  std::thread::id owner;
+  int64_t ownerNanoseconds = 0, attempts = 0;
+};
+
+int64_t nanosecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+void innerTimedItem(void *arguments, int64_t begin, int64_t) {
+  auto *t = static_cast<TimedHelp *>(arguments);
+  const auto start = std::chrono::steady_clock::now();
+  if (std::this_thread::get_id() == t->owner) {
+    while (begin == 0 && t->helperItems.load() == 0 && nanosecondsSince(start) < 50'000'000)
+      std::this_thread::yield();
+    return;
+  }
+  ++t->helperItems;
+  while (nanosecondsSince(start) < 5'000'000)
+    std::this_thread::yield();
+  t->helperNanoseconds += nanosecondsSince(start);
+}
+
+void outerTimedItem(void *arguments, int64_t begin, int64_t end) {
+  auto *t = static_cast<TimedHelp *>(arguments);
+  for (int64_t i = begin; i < end; ++i) {
+    if (i == 1) {
+      t->secondDone = true;
+      continue;
+    }
+    t->owner = std::this_thread::get_id();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!t->secondDone.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::yield();
+    while (t->helperItems.load() == 0 && std::chrono::steady_clock::now() < until) {
+      const auto start = std::chrono::steady_clock::now();
+      timedParallelFor(&innerTimedItem, t, 64, 0);
+      t->ownerNanoseconds += nanosecondsSince(start);
+      ++t->attempts;
+    }
+  }
+}
+
+TEST(ParallelForTest, HelpersTimeCountsInTheHelpedLoopsRow) {
+  if (Model::threads() == 1)
+    GTEST_SKIP() << "one thread (VIDNET_THREADS or the machine): no other thread to help";
+  LoopTimer timer(1);
+  TimedHelp t;
+  parallelForHelped(&outerTimedItem, &t, 2);
+  ASSERT_GT(t.helperItems.load(), 0) << "the thread out of items took none of the other's loop";
+  EXPECT_EQ(timer.calls(0), t.attempts) << "a helper's chunks are not calls of their own";
+  // Without the helper's time the row is at most the owner's wall time (timed inside its call).
+  EXPECT_GE(timer.seconds(0) + 1e-3, 1e-9 * static_cast<double>(t.ownerNanoseconds + t.helperNanoseconds.load()));
 }
 
 // Many helped calls of items that each run many loops of their own, of uneven sizes: every item
