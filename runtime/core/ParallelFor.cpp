@@ -78,6 +78,10 @@ struct alignas(64) Nested {
   }
 };
 
+int64_t nanosecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
 void relax() {
 #if defined(__x86_64__)
   _mm_pause();
@@ -197,9 +201,7 @@ private:
               const int64_t timed = loop.timed.load(std::memory_order_relaxed);
               const auto start = std::chrono::steady_clock::now();
               loop.runChunk(c);
-              timer->addHelp(
-                  timed, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-                             .count());
+              timer->addHelp(timed, nanosecondsSince(start));
             } else {
               loop.runChunk(c);
             }
@@ -284,8 +286,7 @@ void timedParallelFor(ParallelRange range, void *arguments, int64_t count, int64
   timedLoop = loop;
   auto start = std::chrono::steady_clock::now();
   parallelFor(range, arguments, count);
-  timer->add(loop,
-             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  timer->add(loop, nanosecondsSince(start));
   timedLoop = outer;
 }
 
