@@ -139,9 +139,14 @@ constexpr int64_t kMinStridedFlopsPerBlockedByte = 60;
 // each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
 // its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
 // chunks: 24 -> 19 ms, its layer2 and layer3 ones 8-12% faster). Where there are this many
-// blocks. With one chunk there is no dW to keep, and an item's taps write to as many places of
-// dW, which streamed worse than one tap's tiles in a row (torchvision r2plus1d_18's 1x3x3
-// 512->1152 at 1x7x7: 5.2 -> 6.5 ms).
+// blocks. With one chunk too, unless dW is streamed: an item's x and dy blocks then stay in L2
+// across its taps, where items in tap order read all of dy again for every (tap, c-block) (800
+// KB for r3d_18's 3x3x3 128->256 /2x2x2 at 2x2x14x14, more than a Zen 3's 512 KB L2). That
+// filter gradient, in a model of r3d_18's layer3.0 alone (Zen 3, 2 threads, 20 calls in turns
+// with a copy of the base): median 11.35 -> 9.81 ms (the copy 11.99), least 10.02 -> 8.45 (9.87);
+// torchvision r2plus1d_18's layer3 3x1x1 ones (one chunk, 1.4-1.8 MB of dW) did not change.
+// Streamed, an item's taps write to as many places of dW, which streamed worse than one tap's
+// tiles in a row (torchvision r2plus1d_18's 1x3x3 512->1152 at 1x7x7: 5.2 -> 6.5 ms).
 constexpr int64_t kMinBlockItems = 64;
 
 // The shape of `x` [N, D, H, W, C] in `blocks` blocks of `lanes` channels with padW zero columns
@@ -643,7 +648,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     };
     const int64_t parts = pointwise ? largestDivisorUpTo(chunks, kParts) : partsFor(info.flops, paddedType, chunks);
     Value result;
-    if (parts == 1 && blocked && chunks > 1 && cBlocks * fBlocks >= kMinBlockItems) {
+    if (parts == 1 && blocked && (chunks > 1 || !streamsDw) && cBlocks * fBlocks >= kMinBlockItems) {
       // forall (c-block, f-block): for chunk: for tap: dW tile (+)= the chunk's sums
       const int64_t blockItems = cBlocks * fBlocks, taps = k[0] * k[1] * kwGroups;
       auto blockType = RankedTensorType::get({k[0], k[1], paddedKW, cTile, fTile}, f32);

@@ -300,6 +300,23 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
   return %dw : tensor<1x3x3x256x256xf32>
 }
 
+// Tests that a blocked filter gradient summed in one chunk (r3d_18's layer3.0.conv1 at batch 2:
+// 3x3x3 128->256 /2x2x2 at 2x2x14x14, dy 800 KB) whose dW is not streamed (3.5 MB) also takes one
+// item per block of dW (16 x 8), each summing its 27 taps in turn over all 56 rows, so that its
+// blocks of x and dy stay in L2 across the taps; the chunk loop of one trip folds away.
+// CHECK-LABEL: func.func @block_items_one_chunk
+// CHECK: scf.forall (%[[BLOCK:.*]]) in (128) shared_outs(%[[DW:.*]] = %{{.*}}) -> (tensor<3x3x3x128x256xf32>)
+// CHECK: affine.delinearize_index %[[BLOCK]] into (16, 8)
+// CHECK-NOT: scf.forall
+// CHECK: scf.for %{{.*}} = %c0 to %c27 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<3x3x3x8x32xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c56 step %c1
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[DW]][0, 0, 0, %{{.*}}, %{{.*}}] [3, 3, 3, 8, 32]
+func.func @block_items_one_chunk(%x: tensor<2x4x28x28x128xf32>, %dy: tensor<2x2x14x14x256xf32>) -> tensor<3x3x3x128x256xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [2, 2, 2] padding [1, 1, 1] groups 1
+      : tensor<2x4x28x28x128xf32>, tensor<2x2x14x14x256xf32> -> tensor<3x3x3x128x256xf32>
+  return %dw : tensor<3x3x3x128x256xf32>
+}
+
 // Tests that a 1x1x1 filter gradient with a small dW (64 -> 128 channels, 32 KB) sums in parts
 // over chunks whose x and dy rows fit in L1 (2 rows of 14 positions x 192 channels, 21 KB): 28
 // chunks in 14 parts of 2, where its dy (401 KB) would otherwise be one chunk read by each tile
