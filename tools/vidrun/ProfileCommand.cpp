@@ -50,6 +50,10 @@ struct Subject {
   std::vector<int64_t> loopCalls;               // per loop, over every profiled call
   std::vector<Row> rows;
   std::map<std::string, Row> kinds;
+  // The conv rows by kernel, stride and direction ("3x3x3 /2x2x2" x "conv filter gradient"): the
+  // kinds of convolution whose share of the peak a kernel writer compares, every layer of one
+  // summed (Row::loops counts the layers).
+  std::map<std::pair<std::string, std::string>, Row> convKinds;
   double inLoops = 0;                    // the profiled calls' mean time in loops, as the rows' times are means
   double untimedS = 0, profiledS = 0;    // medians of the calls
   double profiledMeanS = 0, serialS = 0; // the profiled calls' mean, and its time outside loops
@@ -59,6 +63,15 @@ std::string fixed(double v, int decimals) {
   char text[32];
   std::snprintf(text, sizeof text, "%.*f", decimals, v);
   return text;
+}
+
+// A conv row's kernel and stride ("3x3x3 /2x2x2") from its shape ("3x3x3 64->128 /2x2x2, out
+// 2x4x28x28"); empty for another row.
+std::string convKindOf(const std::string &shape) {
+  const size_t kernelEnd = shape.find(' '), stride = shape.find(" /"), strideEnd = shape.find(',', stride);
+  if (kernelEnd == std::string::npos || stride == std::string::npos || strideEnd == std::string::npos)
+    return "";
+  return shape.substr(0, kernelEnd) + shape.substr(stride, strideEnd - stride);
 }
 
 // The subject's rows, in the order of their first loop, and its totals per kind.
@@ -100,6 +113,13 @@ void summarize(Subject &s, int64_t iters, bool trainStep) {
     k.seconds += r.seconds;
     k.flops += r.flops;
     k.bytes += r.bytes;
+    if (std::string convKind = convKindOf(r.shape); r.kind.starts_with("conv") && !convKind.empty()) {
+      Row &c = s.convKinds[{convKind, r.kind}];
+      c.seconds += r.seconds;
+      c.flops += r.flops;
+      c.bytes += r.bytes;
+      c.loops += 1;
+    }
   }
 }
 
@@ -283,6 +303,18 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
       for (const auto &[name, k] : s.kinds)
         byKind[name] = {{"seconds", k.seconds}, {"flops", k.flops},         {"bytes", k.bytes},
                         {"gflops", gflops(k)},  {"compute_s", computeS(k)}, {"memory_s", memoryS(k)}};
+      nlohmann::json &byConvKind = report["conv_kinds"] = nlohmann::json::array();
+      for (const auto &[key, c] : s.convKinds)
+        byConvKind.push_back({{"conv", key.first},
+                              {"kind", key.second},
+                              {"layers", c.loops},
+                              {"seconds", c.seconds},
+                              {"flops", c.flops},
+                              {"bytes", c.bytes},
+                              {"gflops", gflops(c)},
+                              {"peak_fraction", peak.gflops > 0 ? gflops(c) / peak.gflops : 0.0},
+                              {"compute_s", computeS(c)},
+                              {"memory_s", memoryS(c)}});
       std::cout << report.dump() << std::endl;
     }
     return 0;
@@ -338,6 +370,11 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     for (const auto &[name, k] : first.kinds)
       std::printf("%9.2f %6s  %-20s %s\n", k.seconds * 1e3, share(k.seconds).c_str(), name.c_str(), rate(k).c_str());
     std::printf("%9.2f %6s  %-20s\n", first.serialS * 1e3, share(first.serialS).c_str(), "serial code");
+    std::printf("\nby conv kind (every layer of a kernel, stride and direction):\n");
+    for (const auto &[key, c] : first.convKinds)
+      std::printf("%9.2f %6s  %-14s %-20s %2lld layer%s  %s\n", c.seconds * 1e3, share(c.seconds).c_str(),
+                  key.first.c_str(), key.second.c_str(), static_cast<long long>(c.loops), c.loops == 1 ? " " : "s",
+                  rate(c).c_str());
     return 0;
   }
 

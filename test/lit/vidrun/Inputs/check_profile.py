@@ -57,3 +57,26 @@ assert flops(step, "conv filter gradient") == flops(step, "conv"), (flops(step, 
 assert 0 < flops(step, "conv data gradient") < flops(step, "conv")
 kinds = sorted(step["kinds"])
 print("kinds:", " ".join(kinds))
+
+
+def conv_kinds_of(layer):
+    """The kernels and strides ("1x3x3 /1x2x2") a spec conv runs: a (2+1)D conv's 1xKxK spatial
+    and Kx1x1 temporal halves, the stride split the same way."""
+    shape = lambda dims: "x".join(str(d) for d in dims)
+    k, s = layer["kernel"], layer["stride"]
+    if layer["kind"] == "conv(2+1)d":
+        return [f"{shape([1, k[1], k[2]])} /{shape([1, s[1], s[2]])}", f"{shape([k[0], 1, 1])} /{shape([s[0], 1, 1])}"]
+    return [f"{shape(k)} /{shape(s)}"]
+
+
+# The profile's conv kinds are the spec's, each summing its layers' rows: every row of a direction
+# in exactly one kind, the same flops in total.
+stem_first = conv_kinds_of(info["layers"][0])[0]
+spec_kinds = sorted({kind for layer in info["layers"] if layer["kind"].startswith("conv") for kind in conv_kinds_of(layer)})
+for direction in ("conv", "conv data gradient", "conv filter gradient"):
+    kinds = [c for c in step["conv_kinds"] if c["kind"] == direction]
+    expected = [k for k in spec_kinds if not (direction == "conv data gradient" and k == stem_first)]
+    assert sorted(c["conv"] for c in kinds) == expected, (direction, [c["conv"] for c in kinds], expected)
+    assert sum(c["flops"] for c in kinds) == flops(step, direction), direction
+    assert sum(c["layers"] for c in kinds) == sum(1 for row in step["rows"] if row["kind"] == direction), direction
+print("conv kinds:", ", ".join(spec_kinds))
