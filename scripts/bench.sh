@@ -10,6 +10,8 @@
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
 #   scripts/bench.sh --compile-times every model in models/: vidc build cold and warm, forward-only and
 #                                    with train_step, the phases (about 10 minutes on 2 cores)
+#   scripts/bench.sh --conv-kinds    every kind of conv (kernel, stride, direction) of r3d_18's, mc3_18's and
+#                                    r2plus1d_18's steps as a share of the FMA peak, 3 profiles each (5 minutes)
 #   scripts/bench.sh --precision     one SGD step of r3d_18 over forty seeds: ours and PyTorch float32
 #                                    against float64 (Debian's torch; about 15 minutes on 2 cores)
 # Other options go to bench/peer_bench.py (--only PEERS, --models, --batches, --clips, --threads, --runs,
@@ -25,6 +27,10 @@ fi
 if [ "${1:-}" = "--compile-times" ]; then
   shift
   exec /usr/bin/python3 bench/compile_times.py --build "$build" "$@"
+fi
+if [ "${1:-}" = "--conv-kinds" ]; then
+  shift
+  exec /usr/bin/python3 bench/conv_kinds.py --build "$build" "$@"
 fi
 if [ "${1:-}" = "--precision" ]; then
   scripts/setup-torch.sh
