@@ -281,40 +281,39 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                                {"profiled_mean_s", s.profiledMeanS},
                                {"loops_s", s.inLoops},
                                {"serial_s", s.serialS}};
+      // What every row, kind and conv kind says of its work: time, products, bytes, their rates.
+      auto work = [&](const Row &r) {
+        return nlohmann::json{{"seconds", r.seconds},
+                              {"flops", r.flops},
+                              {"bytes", r.bytes},
+                              {"gflops", gflops(r)},
+                              {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0},
+                              {"compute_s", computeS(r)},
+                              {"memory_s", memoryS(r)}};
+      };
       nlohmann::json &out = report["rows"] = nlohmann::json::array();
-      for (const Row &r : s.rows)
-        out.push_back({{"layer", r.layer},
-                       {"line", r.line},
-                       {"kind", r.kind},
-                       {"shape", r.shape},
-                       {"loops", r.loops},
-                       {"calls", r.calls},
-                       {"seconds", r.seconds},
-                       {"seconds_min", *std::min_element(r.perCall.begin(), r.perCall.end())},
-                       {"seconds_median", median(r.perCall)},
-                       {"seconds_max", *std::max_element(r.perCall.begin(), r.perCall.end())},
-                       {"flops", r.flops},
-                       {"bytes", r.bytes},
-                       {"gflops", gflops(r)},
-                       {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0},
-                       {"compute_s", computeS(r)},
-                       {"memory_s", memoryS(r)}});
+      for (const Row &r : s.rows) {
+        nlohmann::json row = work(r);
+        row.update({{"layer", r.layer},
+                    {"line", r.line},
+                    {"kind", r.kind},
+                    {"shape", r.shape},
+                    {"loops", r.loops},
+                    {"calls", r.calls},
+                    {"seconds_min", *std::min_element(r.perCall.begin(), r.perCall.end())},
+                    {"seconds_median", median(r.perCall)},
+                    {"seconds_max", *std::max_element(r.perCall.begin(), r.perCall.end())}});
+        out.push_back(row);
+      }
       nlohmann::json &byKind = report["kinds"] = nlohmann::json::object();
       for (const auto &[name, k] : s.kinds)
-        byKind[name] = {{"seconds", k.seconds}, {"flops", k.flops},         {"bytes", k.bytes},
-                        {"gflops", gflops(k)},  {"compute_s", computeS(k)}, {"memory_s", memoryS(k)}};
+        byKind[name] = work(k);
       nlohmann::json &byConvKind = report["conv_kinds"] = nlohmann::json::array();
-      for (const auto &[key, c] : s.convKinds)
-        byConvKind.push_back({{"conv", key.first},
-                              {"kind", key.second},
-                              {"layers", c.loops},
-                              {"seconds", c.seconds},
-                              {"flops", c.flops},
-                              {"bytes", c.bytes},
-                              {"gflops", gflops(c)},
-                              {"peak_fraction", peak.gflops > 0 ? gflops(c) / peak.gflops : 0.0},
-                              {"compute_s", computeS(c)},
-                              {"memory_s", memoryS(c)}});
+      for (const auto &[key, c] : s.convKinds) {
+        nlohmann::json convKind = work(c);
+        convKind.update({{"conv", key.first}, {"kind", key.second}, {"layers", c.loops}});
+        byConvKind.push_back(convKind);
+      }
       std::cout << report.dump() << std::endl;
     }
     return 0;
