@@ -70,7 +70,9 @@ def main():
                 kinds.setdefault((kind["conv"], kind["kind"]), []).append(kind)
         for (conv, direction), runs in sorted(kinds.items()):
             shares = [k["peak_fraction"] for k in runs]
-            traffic = statistics.median(k["memory_s"] / k["compute_s"] for k in runs if k["compute_s"] > 0)
+            # No peak measured (a CPU without FMA): no traffic share either.
+            ratios = [k["memory_s"] / k["compute_s"] for k in runs if k["compute_s"] > 0]
+            traffic = statistics.median(ratios) if ratios else float("nan")
             row = {"model": model, "conv": conv, "kind": direction, "layers": runs[0]["layers"],
                    "seconds": statistics.median(k["seconds"] for k in runs), "peak_fraction": statistics.median(shares),
                    "peak_fraction_min": min(shares), "peak_fraction_max": max(shares), "traffic": traffic,

@@ -108,16 +108,16 @@ void summarize(Subject &s, int64_t iters, bool trainStep) {
   for (double seconds : s.profiled)
     s.profiledMeanS += seconds / static_cast<double>(s.profiled.size());
   s.serialS = std::max(0.0, s.profiledMeanS - s.inLoops);
+  auto addTo = [](Row &total, const Row &r) {
+    total.seconds += r.seconds;
+    total.flops += r.flops;
+    total.bytes += r.bytes;
+  };
   for (const Row &r : s.rows) {
-    Row &k = s.kinds[r.kind];
-    k.seconds += r.seconds;
-    k.flops += r.flops;
-    k.bytes += r.bytes;
+    addTo(s.kinds[r.kind], r);
     if (std::string convKind = convKindOf(r.shape); r.kind.starts_with("conv") && !convKind.empty()) {
       Row &c = s.convKinds[{convKind, r.kind}];
-      c.seconds += r.seconds;
-      c.flops += r.flops;
-      c.bytes += r.bytes;
+      addTo(c, r);
       c.loops += 1;
     }
   }
