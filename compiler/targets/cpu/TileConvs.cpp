@@ -65,11 +65,12 @@ using vidnet::cpu::VectorRegisters;
 // 6 rows; 7 rows (14 accumulators, one register short) spilled again: 800 and 2465 ms.
 int64_t convTileRows(const VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
 
-// Rows of a tile whose lanes are `fTile`: as many as keep the accumulators of a two-vector tile
-// (AVX2's 4 x 24 tiles: 12 accumulators, 3 filter vectors and a broadcast fill the 16 registers).
+// Rows of a tile whose lanes are `fTile`: as many as a two-vector tile has, or fewer where the
+// accumulators, the filter's vectors and a broadcast would not fit in the registers (AVX2's 4 x 24
+// tiles: 12 + 3 + 1 = 16; AVX-512's 8 x 48 ones 24 + 3 + 1 and 6 x 64 ones 24 + 4 + 1 of 32).
 int64_t convTileRows(const VectorRegisters &regs, int64_t fTile) {
   const int64_t vectors = fTile / regs.lanes;
-  return vectors <= 2 ? convTileRows(regs) : 2 * convTileRows(regs) / vectors;
+  return vectors <= 2 ? convTileRows(regs) : std::min(convTileRows(regs), (regs.count - vectors - 1) / vectors);
 }
 
 // Output columns [base, base + columns) of a conv, in tiles of `rows` rows: one scf.forall each.
@@ -369,7 +370,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
              mostTapsRead(axes, k, s, out) * C * lanes.front().fTile * 4 <=
                  (flatFrames && lanes.front().fTile == blockLanes ? kPackedFlatSliceBytes : kPackedSliceL2Bytes);
     };
-    const bool packed = packs(laneBlocks);
+    bool packed = packs(laneBlocks);
     const bool reductionOuter =
         !packed && (sliceBytes > kFilterSliceL2Bytes ||
                     (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32));
@@ -421,20 +422,38 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       };
       flatRows = steps(least) < steps(most) ? least : most;
     }
-    // With 16 registers (AVX2), F in blocks of three vectors where 24 divides it (torchvision
+    // F in blocks of more vectors where it allows, as oneDNN's kernels pick: each broadcast of the
+    // input feeds more FMAs, and the input rows are read once for more lanes.
+    // With 16 registers (AVX2), blocks of three vectors where 24 divides F (torchvision
     // r2plus1d_18's 144, 288, 576 and 1152): a 4 x 24 tile loads 3 filter vectors and 4 broadcasts
     // per 12 FMAs where a 6 x 16 one loads 2 and 6, and 4 rows cover 56 and 28 columns whole
-    // where 6 leave a 2- or 4-column tail, as oneDNN's AVX2 kernels pick. Zen 2, 2 threads,
-    // alternating runs: its 1x3x3 64->144 convs at 8x56x56 81-85% -> 89-90% of the peak, the
-    // 128->288 ones at 28x28 88% -> 92-93%, the forward 455 -> 440 ms. The 24 lanes are three
-    // registers, which vidnet-cpu-vectorize-tiles unrolls. Not where the schedule would change:
-    // reduction-outer items keep one tile size for the whole block, and a packed filter's
-    // slice must still fit.
-    if (regs.count < 32 && !reductionOuter && !flatTiles && paddedF % (3 * regs.lanes) == 0) {
-      SmallVector<LaneBlocks> threeVectors{{0, paddedF, 3 * regs.lanes}};
-      if (packs(threeVectors) == packed) {
-        laneBlocks = threeVectors;
+    // where 6 leave a 2- or 4-column tail. Zen 2, 2 threads, alternating runs: its 1x3x3 64->144
+    // convs at 8x56x56 81-85% -> 89-90% of the peak, the 128->288 ones at 28x28 88% -> 92-93%, the
+    // forward 455 -> 440 ms. The 24 lanes are three registers, which vidnet-cpu-vectorize-tiles
+    // unrolls. Not where the schedule would change: reduction-outer items keep one tile size for
+    // the whole block, and a packed filter's slice must still fit.
+    // With 32 (AVX-512), 6 x 64 tiles where 64 divides F (24 FMAs per 4 filter vectors and 6
+    // broadcasts, where 8 x 32 ones load 2 and 8 per 16), else 8 x 48 tiles where 48 does (144,
+    // 240, 288 and the 45-channel stem), which make one lane part of what were parts of 32 and 16
+    // lanes and so may pack the filter; not for output rows of at most a tile's 8 columns (layer4's
+    // 7 x 7 frames, also the strided data gradients' phases there), which one 8-row tile covers.
+    // Intel Emerald Rapids, 2 threads, the bundles' calls taking turns: r3d_18's 3x3x3 64->64
+    // convs at 8x56x56 and their data gradients 4-6% faster, torchvision r2plus1d_18's 1x3x3
+    // 64->144 data gradients (convs to 64 channels) 15%, its 1x7x7 stem 7-10%; in two A/B runs the
+    // forwards of r3d_18, mc3_18 and r2plus1d_18 1.5-5% faster, their steps 0.5-2.5%.
+    const int64_t wideVectors = reductionOuter || flatTiles       ? 0
+                                : regs.count < 32                 ? (paddedF % (3 * regs.lanes) == 0 ? 3 : 0)
+                                : OW <= convTileRows(regs)        ? 0
+                                : paddedF % (4 * regs.lanes) == 0 ? 4
+                                : paddedF % (3 * regs.lanes) == 0 ? 3
+                                                                  : 0;
+    if (wideVectors > 0) {
+      SmallVector<LaneBlocks> wide{{0, paddedF, wideVectors * regs.lanes}};
+      const bool widePacks = packs(wide);
+      if (regs.count < 32 ? widePacks == packed : widePacks || !packed) {
+        laneBlocks = wide;
         fTile = laneBlocks.front().fTile;
+        packed = widePacks;
       }
     }
     // Rows too long for a two-vector tile of 16 registers but short enough for two of them in

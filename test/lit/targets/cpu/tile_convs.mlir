@@ -698,6 +698,16 @@ func.func @pointwise_strided(%x: tensor<1x4x8x56x16xf32>, %w: tensor<1x1x1x16x32
 // AVX2BUF-NOT: memref.copy
 // AVX2BUF-NOT: vector<{{[0-9x]*}}24xf32>
 // AVX2BUF: return
+// With AVX-512's 32 registers the same conv takes 48-lane tiles too, of up to 8 rows: one forall
+// of an item per output row, 14 columns as 2 x 7, each edge tile in pieces of 1 and 6 rows.
+// CHECK-LABEL: func.func @three_vectors
+// CHECK: tensor.empty() : tensor<1x1x14x14x48xf32>
+// CHECK: scf.forall (%{{.*}}) in (14)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x48xf32>) outs(%{{.*}} : tensor<1x48xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x48xf32>) outs(%{{.*}} : tensor<6x48xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.*}} [1, 1, 1, 14, 48]
+// CHECK-NOT: scf.forall (
+// CHECK: return
 func.func @three_vectors(%x: tensor<1x1x14x14x8xf32>, %w: tensor<1x3x3x8x48xf32>) -> tensor<1x1x14x14x48xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] { ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
@@ -882,3 +892,26 @@ func.func @row_pairs(%x: tensor<1x1x6x28x8xf32>, %w: tensor<1x3x3x8x16xf32>) -> 
        ins(%x, %w : tensor<1x1x6x28x8xf32>, tensor<1x3x3x8x16xf32>) outs(%i : tensor<1x1x4x26x16xf32>) -> tensor<1x1x4x26x16xf32>
   return %y : tensor<1x1x4x26x16xf32>
 }
+
+// Tests that with AVX-512's 32 registers, F = 64 takes tiles of four vectors and 6 rows (24
+// accumulators, 4 filter vectors and a broadcast): 14 columns as two 6-row tiles in one item
+// and the 2 columns left as a tail of two output rows per item, every tile 64 lanes wide.
+// CHECK-LABEL: func.func @four_vectors
+// CHECK: scf.forall (%{{.*}}) in (28)
+// CHECK: affine.delinearize_index %{{.*}} into (2, 14)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x64xf32>) outs(%{{.*}} : tensor<6x64xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.*}} [1, 1, 1, 12, 64]
+// CHECK: scf.forall (%{{.*}}) in (14)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x64xf32>) outs(%{{.*}} : tensor<2x64xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.*}} [1, 1, 2, 2, 64]
+// CHECK-NOT: tensor<{{[0-9]+}}x32xf32>
+// CHECK: return
+func.func @four_vectors(%x: tensor<1x2x16x16x8xf32>, %w: tensor<1x3x3x8x64xf32>) -> tensor<1x2x14x14x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x14x14x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x14x14x64xf32>) -> tensor<1x2x14x14x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<1x2x16x16x8xf32>, tensor<1x3x3x8x64xf32>) outs(%i : tensor<1x2x14x14x64xf32>) -> tensor<1x2x14x14x64xf32>
+  return %y : tensor<1x2x14x14x64xf32>
+}
+
