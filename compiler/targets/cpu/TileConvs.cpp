@@ -353,14 +353,15 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // channels come in blocks of 3, each a load and store of the sums: 4x slower).
     const int64_t clipBlockBytes = out[1] * out[2] * paddedOW * fTile * 4;
     // Where the filter does not stay in L2 whole but the part of a tile's slice that it reads
-    // does when contiguous, the filter is packed as [F/32][kd][kh][kw][C][32] (the taps read) and each tile sums
-    // all of its products in registers (the oneDNN way: blocked weights, batch-reduce over taps
-    // and channels). One clip on 1 thread, Zen 5: mc3_18's 1x3x3 256-channel convs at 8x14x14
+    // does when contiguous, the filter is packed as [F/FT][kd][kh][kw][C][FT] (the taps read, FT
+    // the tile's lanes) and each tile sums all of its products in registers (the oneDNN way: blocked weights,
+    // batch-reduce over taps and channels). One clip on 1 thread, Zen 5: mc3_18's 1x3x3 256-channel convs at 8x14x14
     // 85% -> 93% of the peak, the 512-channel ones at 8x7x7 80% -> 84%, r3d_18's 3x3x3
     // 128-channel convs at 8x28x28 20% faster. The packing is an elementwise op of its own, which
     // vidnet-cpu-hoist-weight-packing moves out of the forward into a call made once per set of
-    // weights. Only for F in one part of 32-lane blocks (not torchvision r2plus1d_18's 144, 230
-    // and 460); packed reduction-outer convs measured 5-20% slower.
+    // weights. Only for F in one part of blocks of two vectors or more (not torchvision
+    // r2plus1d_18's 460, nor with AVX2 its 144 and 230); packed reduction-outer convs measured
+    // 5-20% slower.
     // Output frames that flat tiles suit (below), if the reduction is not outer.
     const bool flatFrames = regs.count < 32 && paddedF % blockLanes == 0 &&
                             startsFromPositiveZero(op.getOutputs()[0]) && OW > convTileRows(regs) &&
@@ -537,7 +538,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       MLIRContext *ctx = b.getContext();
       auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
       // Loops in the filter's order (taps, channels, then the lane blocks): each source row is
-      // read whole, its 32-lane blocks written to their packed places. In the packed order each
+      // read whole, its blocks of lanes written to their packed places. In the packed order each
       // item read 128 bytes every 2 KB of the filter (512 lanes), too sparse for the
       // prefetchers: r3d_18's 512 x 512 packs at 27-29 GB/s.
       AffineMap read = AffineMap::get(6, 0, {d(0), d(1), d(2), d(3), d(4) * fTile + d(5)}, ctx);
