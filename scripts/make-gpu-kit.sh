@@ -47,7 +47,7 @@ package_build=${VIDNET_PACKAGE_BUILD_DIR:-build-runtime}
 cmake --build "$package_build" --target vidnet-gpu-tests >/dev/null ||
   { echo "make-gpu-kit: cannot build vidnet-gpu-tests in $package_build (GoogleTest: scripts/setup.sh)" >&2; exit 1; }
 strip -o "$out/vidnet-gpu-tests" "$package_build/bin/vidnet-gpu-tests"
-cp scripts/gpu-kit/gpu-check.sh scripts/gpu-kit/torch_check.py "$out/"
+cp scripts/gpu-kit/gpu-check.sh scripts/gpu-kit/sanitize.sh scripts/gpu-kit/torch_check.py "$out/"
 
 # name spec input batch torchvision-name step-checked
 cases=("tiny_r2plus1d examples/tiny_r2plus1d.vnet 3x4x32x32 2 - 1")
