@@ -61,6 +61,9 @@ def main():
     report(status="ok", compile_s=compiled["compile_s"], compile_split={k: compiled[k] for k in ("mlir_s", "llvm_s")},
            first_run_s=first, median_s=timed["median_s"], min_s=timed["min_s"], max_s=timed["max_s"], runs=runs,
            times_s=timed["times_s"],
+           # A forward call of twice the usual time with a clip taken from the other thread: a thread
+           # that got no CPU, not the machine's noise (vidrun bench's pool counters, in rows.jsonl).
+           pool={k: timed.get(k) for k in ("loops_run_inline", "chunks_taken_from_other_threads")},
            settings={"VIDNET_THREADS": a.threads, "bundle": os.path.basename(bundle)})
 
 

@@ -27,6 +27,7 @@ namespace {
 thread_local bool inlineOnly = false; // inside an item
 thread_local int selfIndex = 0;       // the thread's place in the pool, while it claims items
 thread_local int64_t timedLoop = -1;  // the compiled loop timedParallelFor runs, for its helpers
+std::atomic<int64_t> loopsRunInline{0}, chunksTakenFromOthers{0}; // poolCounters()
 
 // About 10-20 microseconds of polling before sleeping: enough to bridge the serial code between
 // two loops, short enough not to starve another process of the core.
@@ -179,8 +180,11 @@ private:
     const int n = threads();
     for (int k = 0; k < n; ++k) {
       Share &share = shares_[(self + k) % n];
-      for (int64_t c; (c = share.take(k == 0)) >= 0;)
+      for (int64_t c; (c = share.take(k == 0)) >= 0;) {
+        if (k > 0)
+          chunksTakenFromOthers.fetch_add(1, std::memory_order_relaxed);
         runChunkOf(range_, arguments_, count_, chunk_, c);
+      }
     }
     if (helped_) {
       // Until every thread is out of items: chunks of the loops the others run inside theirs.
@@ -267,15 +271,27 @@ void parallelFor(ParallelRange range, void *arguments, int64_t count) {
       range(arguments, 0, count);
     return;
   }
-  if (count == 1 || pool().threads() == 1 || !pool().run(range, arguments, count, false))
+  if (count == 1 || pool().threads() == 1)
+    return range(arguments, 0, count);
+  if (!pool().run(range, arguments, count, false)) {
+    loopsRunInline.fetch_add(1, std::memory_order_relaxed);
     range(arguments, 0, count);
+  }
 }
 
 void parallelForHelped(ParallelRange range, void *arguments, int64_t count) {
   if (count <= 0)
     return;
-  if (inlineOnly || pool().threads() == 1 || !pool().run(range, arguments, count, true))
+  if (inlineOnly || pool().threads() == 1)
+    return range(arguments, 0, count);
+  if (!pool().run(range, arguments, count, true)) {
+    loopsRunInline.fetch_add(1, std::memory_order_relaxed);
     range(arguments, 0, count);
+  }
+}
+
+PoolCounters poolCounters() {
+  return {loopsRunInline.load(std::memory_order_relaxed), chunksTakenFromOthers.load(std::memory_order_relaxed)};
 }
 
 void timedParallelFor(ParallelRange range, void *arguments, int64_t count, int64_t loop) {

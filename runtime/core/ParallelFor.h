@@ -26,6 +26,16 @@ void parallelForHelped(ParallelRange range, void *arguments, int64_t count);
 // threads out of items of a helped loop take of it (a forward's clips one per thread).
 void timedParallelFor(ParallelRange range, void *arguments, int64_t count, int64_t loop);
 
+// The pool's loops since the process started, so that a benchmark can tell the pool's doing from
+// the machine's: loops that ran on the calling thread alone because the pool was busy with
+// another thread's loop, and chunks a thread took from another thread's share (which that thread
+// had not started on: asleep, descheduled or slower). A forward of 2 clips on 2 threads whose
+// worker never got a CPU shows as one chunk taken per call.
+struct PoolCounters {
+  int64_t loopsRunInline = 0, chunksTakenFromOthers = 0;
+};
+PoolCounters poolCounters();
+
 // Points a loaded library's `vidnet_parallel_for` hook at timedParallelFor, if it has one
 // (bundles compiled before the hook existed run their loops serially).
 void connectParallelHook(void *library);

@@ -255,5 +255,38 @@ TEST(ParallelForTest, ConcurrentCallersAllComplete) {
   }
 }
 
+TEST(ParallelForTest, CountersSayWhichLoopsRanInlineAndWhichChunksMoved) {
+  if (Model::threads() < 2)
+    GTEST_SKIP() << "one thread (VIDNET_THREADS or the machine): the pool never runs a loop itself";
+  // The caller's first chunk sleeps, so the other threads finish their shares and take from it.
+  const PoolCounters start = poolCounters();
+  Record slow(640);
+  parallelFor(&slowFirstItem, &slow, 640);
+  const PoolCounters afterSlow = poolCounters();
+  EXPECT_GT(afterSlow.chunksTakenFromOthers, start.chunksTakenFromOthers);
+  EXPECT_EQ(afterSlow.loopsRunInline, start.loopsRunInline);
+
+  // A second caller while the first holds the pool: its loop runs on its own thread, counted.
+  struct Hold {
+    std::atomic<bool> started{false}, released{false};
+  } hold;
+  auto holdPool = [](void *arguments, int64_t, int64_t) {
+    auto *h = static_cast<Hold *>(arguments);
+    h->started = true;
+    while (!h->released)
+      std::this_thread::yield();
+  };
+  std::thread holder([&] { parallelFor(holdPool, &hold, 2); });
+  while (!hold.started)
+    std::this_thread::yield();
+  Record other(100);
+  parallelFor(&countItems, &other, 100);
+  hold.released = true;
+  holder.join();
+  for (int64_t i = 0; i < 100; ++i)
+    ASSERT_EQ(other.hits[i].load(), 1);
+  EXPECT_EQ(poolCounters().loopsRunInline, afterSlow.loopsRunInline + 1);
+}
+
 } // namespace
 } // namespace vidnet::rt

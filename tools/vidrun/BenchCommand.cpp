@@ -1,6 +1,8 @@
 // `vidrun bench`: times a bundle's forward and train_step (synthetic or given clips) and prints one JSON line
-// (seconds per call, spread, clips/s; on a GPU the kernels launched, the kernel and copy times, device memory).
+// (seconds per call, spread, clips/s; on a GPU the kernels launched, the kernel and copy times, device memory; on
+// the CPU the thread pool's counters).
 #include "runtime/core/Model.h"
+#include "runtime/core/ParallelFor.h"
 #include "runtime/io/ClipArrays.h"
 #include "runtime/cuda/CudaExecutor.h"
 #include "tools/vidrun/CommandLine.h"
@@ -23,7 +25,10 @@ namespace {
 bool timeCalls(const std::string &what, int64_t warmup, int64_t iters, const rt::Bundle &bundle, int64_t clips,
                const std::function<bool(std::string &)> &call, nlohmann::json &out, std::string &error) {
   std::vector<double> seconds, kernels, copies;
+  rt::PoolCounters before;
   for (int64_t i = 0; i < warmup + iters; ++i) {
+    if (i == warmup)
+      before = rt::poolCounters();
     auto start = std::chrono::steady_clock::now();
     if (!call(error)) {
       error = what + ": " + error;
@@ -45,6 +50,15 @@ bool timeCalls(const std::string &what, int64_t warmup, int64_t iters, const rt:
          {"max_s", *std::max_element(seconds.begin(), seconds.end())},
          {"clips_per_s", static_cast<double>(clips) / mid},
          {"times_s", seconds}};
+  if (!bundle.onGpu()) {
+    // The timed calls' loops that ran on one thread because the pool was busy, and chunks a thread
+    // took from another's share. A forward's clips are one chunk per thread: one taken per call
+    // is a thread that never started on its clip (no CPU for it). In loops of many chunks (a
+    // step's) taking the others' last chunks is the usual balancing.
+    const rt::PoolCounters after = rt::poolCounters();
+    out["loops_run_inline"] = after.loopsRunInline - before.loopsRunInline;
+    out["chunks_taken_from_other_threads"] = after.chunksTakenFromOthers - before.chunksTakenFromOthers;
+  }
   if (const rt::CudaExecutor *gpu = bundle.gpu()) {
     out["kernels"] = gpu->lastRun().launches;
     out["kernel_median_s"] = median(kernels);
