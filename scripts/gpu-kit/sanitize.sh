@@ -3,7 +3,7 @@
 # check) and initcheck (reads of device memory nothing wrote), each over a CUDA forward and two SGD steps.
 #   sanitize.sh [-o DIR] [--arch sm_XY] [--case NAME]...
 # Prints one line per run; DIR (default: ./sanitize-results) gets each run's sanitizer output.
-# Exit: 0 no errors, 1 an error or a failed run, 2 no compute-sanitizer or no GPU bundles for --arch.
+# Exit: 0 no errors, 1 an error or a failed run, 2 no usable NVIDIA GPU, no compute-sanitizer or no bundles for --arch.
 set -uo pipefail
 kit=$(cd "$(dirname "$0")" && pwd)
 out=$PWD/sanitize-results arch="" cases=()
@@ -18,9 +18,17 @@ while (($#)); do
 done
 sanitizer=$(command -v compute-sanitizer || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/compute-sanitizer 2>/dev/null)
 [ -x "$sanitizer" ] || { echo "sanitize: no compute-sanitizer on PATH or in \$CUDA_HOME/bin" >&2; exit 2; }
-[ -n "$arch" ] || arch=$(grep -o '"sm_[0-9]*"' "$kit/kit.json" | head -1 | tr -d '"')
 ((${#cases[@]})) || for d in "$kit"/cases/*/; do cases+=("$(basename "$d")"); done
 vidrun=$kit/vidnet-runtime/bin/vidrun
+devices=$("$vidrun" devices 2>&1) || { echo "sanitize: ${devices#vidrun: }" >&2; exit 2; }
+# The GPU's own arch where the kit has it (its cubin), else the kit's first (the driver JIT-compiles its PTX).
+read -r _ device_arch _ <<<"$devices"
+if [ -z "$arch" ]; then
+  arch=$(grep -o '"sm_[0-9]*"' "$kit/kit.json" | head -1 | tr -d '"')
+  grep -q "\"$device_arch\"" "$kit/kit.json" && arch=$device_arch
+fi
+# The kit's seed and SGD settings, those gpu-check.sh checks the steps with (top-level numbers of kit.json).
+kit_number() { sed -n "s/.*\"$1\": \([0-9.e-]*\).*/\1/p" "$kit/kit.json" | head -1; }
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,10 +40,10 @@ for name in "${cases[@]}"; do
   [ -f "$case_dir/$arch.vbundle.tar.gz" ] || { echo "sanitize: no $arch bundle for case $name" >&2; exit 2; }
   mkdir -p "$work/$name" && tar -C "$work/$name" -xzf "$case_dir/$arch.vbundle.tar.gz"
   bundle=$work/$name/$arch.vbundle weights=$work/$name/w0.safetensors
-  "$vidrun" init "$bundle" --seed 1 --out "$weights" >/dev/null || { failures=$((failures + 1)); continue; }
+  "$vidrun" init "$bundle" --seed "$(kit_number seed)" --out "$weights" >/dev/null || { failures=$((failures + 1)); continue; }
   forward=(forward "$bundle" --device cuda --weights "$weights" --input "$case_dir/clips.npy" --output "$work/$name/y.npy")
   step=(step "$bundle" --device cuda --weights "$weights" --input "$case_dir/clips.npy" --labels "$case_dir/labels.npy"
-        --lr 0.01 --momentum 0.9 --wd 0.0001 --steps 2)
+        --lr "$(kit_number lr)" --momentum "$(kit_number momentum)" --wd "$(kit_number weight_decay)" --steps 2)
   for tool in memcheck initcheck; do
     options=(--tool "$tool" --error-exitcode 3)
     [ "$tool" = memcheck ] && options+=(--leak-check full)
