@@ -34,8 +34,8 @@ constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
 // layout the slice is 128 bytes of every 4F, which uses a 4F/128th of L2's sets: r3d_18's
 // 3x3x3 256-channel convs (885 KB packed) were no faster packed.
 constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
-// ... and up to this size for convs whose output frames take flat tiles (AVX2, at most
-// kMaxFlatPositions positions), measured at 648 KB: torchvision r2plus1d_18's layer4.1 data
+// ... and up to this size for convs whose output frames take AVX2's flat tiles (at most
+// kMaxFlatPositions positions; AVX-512's keep the bound above), measured at 648 KB: torchvision r2plus1d_18's layer4.1 data
 // gradients (1x3x3 1152->512 at 7x7, 16 lanes) were reduction-outer, each block's 128 filter
 // rows 2 KB apart in a few of L1's sets. On the Zen 2 (512 KB L2), 2 threads, packed with flat
 // tiles: 9.5-10.6 -> 5.3-5.5 ms each, plus 1.6-2.1 ms of packing in place of the 3.2-4.1 ms
@@ -64,6 +64,12 @@ using vidnet::cpu::VectorRegisters;
 // accumulators) spilled beside every FMA, forward 1235 -> 533 ms and step 4085 -> 1670 ms with
 // 6 rows; 7 rows (14 accumulators, one register short) spilled again: 800 and 2465 ms.
 int64_t convTileRows(const VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
+
+// Positions of a flat tile (two vectors of lanes each): as many as the accumulators, the two
+// filter vectors and a broadcast leave room for. AVX2: 6 (12 + 3 of 16); AVX-512: 14 (28 + 3 of
+// 32), where a 7 x 7 frame's row tiles (7 x 32, 14 accumulators) read each filter vector for 7
+// positions and its flat tiles for 14.
+int64_t flatTileRows(const VectorRegisters &regs) { return (regs.count - 3) / 2; }
 
 // Rows of a tile whose lanes are `fTile`: as many as a two-vector tile has, or fewer where the
 // accumulators, the filter's vectors and a broadcast would not fit in the registers (AVX2's 4 x 24
@@ -363,13 +369,15 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // r2plus1d_18's 460, nor with AVX2 its 144 and 230); packed reduction-outer convs measured
     // 5-20% slower.
     // Output frames that flat tiles suit (below), if the reduction is not outer.
-    const bool flatFrames = regs.count < 32 && paddedF % blockLanes == 0 &&
-                            startsFromPositiveZero(op.getOutputs()[0]) && OW > convTileRows(regs) &&
-                            paddedColumns(OW, convTileRows(regs)).columns != OW && out[2] * OW <= kMaxFlatPositions;
+    const bool flatFrames =
+        (regs.count < 32 ? OW > convTileRows(regs) && paddedColumns(OW, convTileRows(regs)).columns != OW
+                         : OW < convTileRows(regs) && out[2] > 1) &&
+        paddedF % blockLanes == 0 && startsFromPositiveZero(op.getOutputs()[0]) && out[2] * OW <= kMaxFlatPositions;
     auto packs = [&](ArrayRef<LaneBlocks> lanes) {
       return lanes.size() == 1 && lanes.front().fTile >= blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
              mostTapsRead(axes, k, s, out) * C * lanes.front().fTile * 4 <=
-                 (flatFrames && lanes.front().fTile == blockLanes ? kPackedFlatSliceBytes : kPackedSliceL2Bytes);
+                 (flatFrames && regs.count < 32 && lanes.front().fTile == blockLanes ? kPackedFlatSliceBytes
+                                                                                        : kPackedSliceL2Bytes);
     };
     bool packed = packs(laneBlocks);
     const bool reductionOuter =
@@ -384,7 +392,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
       cTile = largestDivisorUpTo(C, 8);
       cBlock = reductionBlock(C, maxCBlock);
     }
-    // Output frames of 7 x 7 (layer4 of every model at 112 x 112 inputs), whose rows are too long
+    // Output frames of 7 x 7 (layer4 of every model at 112 x 112 inputs). On AVX2 their rows are too long
     // for a two-vector tile of 16 registers (7 x 16: 14 accumulators and 3 more registers) and
     // too short for two (no divisor from 3 to 6, which the row tiles pad: 7 as 2 x 4 with a zero
     // column): the frame's positions in row-major order, in tiles of up to 6 positions
@@ -392,8 +400,13 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // frame pairs (2 x 7 x 8 lanes) load a broadcast for every FMA and 2 x 4 padded columns keep 8
     // chains. A hand-written kernel of mc3_18's 1x3x3 512->512 at 8x7x7 on the Zen 2, 2 threads,
     // all taps: frame pairs 149 GFLOP/s, flat 6 x 16 tiles 202, 5 x 16 199, 4 x 16 160; the
-    // 256->512 /1x2x2 143 -> 202. Only for convs that start from zeros (each tile's sums are
-    // written once, never read back).
+    // 256->512 /1x2x2 143 -> 202. With AVX-512's 32 registers a 7-position row is one tile of
+    // 7 x 32 (14 accumulators), each filter vector read for 7 products; flat tiles of up to 14
+    // positions read it for twice as many. Intel Emerald Rapids, 2 threads, batch 2, the bundles'
+    // calls taking turns, layer4's convs and gradients (7 x 7 frames): mc3_18's forward 61 -> 48
+    // ms, its step 181 -> 146; torchvision r2plus1d_18's 25 -> 20 and 66 -> 60; r3d_18's (one
+    // frame per clip) 10.4 -> 9.5 and 24.6 -> 22.5; the same bits. Only for convs that start from
+    // zeros (each tile's sums are written once, never read back).
     const bool flatTiles = flatFrames && !reductionOuter;
     // The padding products are skipped per piece, so a tap's run over a tile may have fewer rows
     // than the tile; one of r rows takes max(r, R - 1) steps of the FMA pipes (AVX2: 5 rows, 10
@@ -405,7 +418,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     if (flatTiles) {
       laneBlocks = {{0, paddedF, blockLanes}};
       fTile = blockLanes;
-      const int64_t most = convTileRows(regs), least = most - 1, positions = out[2] * OW;
+      const int64_t most = flatTileRows(regs), least = most - 1, positions = out[2] * OW;
       auto steps = [&](int64_t rows) {
         int64_t sum = 0;
         for (int64_t p0 = 0; p0 < positions; p0 += rows)

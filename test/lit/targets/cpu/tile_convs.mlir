@@ -915,3 +915,30 @@ func.func @four_vectors(%x: tensor<1x2x16x16x8xf32>, %w: tensor<1x3x3x8x64xf32>)
   return %y : tensor<1x2x14x14x64xf32>
 }
 
+
+// Tests that with AVX-512's 32 registers a 7 x 7 frame (a row one 7 x 32 tile: 14 accumulators)
+// takes flat tiles of up to 14 positions (28 accumulators), each filter vector read for twice the
+// products: one item per (clip, filter block), the frame's 49 positions in row-major tiles of 13
+// (13 x 3 + 10 costs less than 14 x 3 + 7), a tile's rows in pieces of one output row (positions
+// 13-25: row 1's column 6, row 2, row 3's columns 0-4), each piece written into the block once.
+// CHECK-LABEL: func.func @flat_avx512
+// CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%{{.*}}, 0, 0, 0, %{{.*}}] [1, 1, 7, 7, 32] {{.*}} to tensor<7x7x32xf32>
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<6x32xf32>)
+// CHECK: %[[T0:.*]] = vector.transfer_write %{{.*}}, %[[BLOCK]][%c0, %c0, %c0] {{.*}} : vector<7x32xf32>, tensor<7x7x32xf32>
+// CHECK: %[[T1:.*]] = vector.transfer_write %{{.*}}, %[[T0]][%c1, %c0, %c0] {{.*}} : vector<6x32xf32>, tensor<7x7x32xf32>
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<1x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<7x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<7x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<5x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<5x32xf32>)
+// CHECK: vector.transfer_write %{{.*}}, %[[T1]][%c1, %c6, %c0] {{.*}} : vector<1x32xf32>, tensor<7x7x32xf32>
+// CHECK: vector.transfer_write %{{.*}}[%c6, %c0, %c0] {{.*}} : vector<7x32xf32>, tensor<7x7x32xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]]
+func.func @flat_avx512(%x: tensor<2x1x9x9x64xf32>, %w: tensor<1x3x3x64x64xf32>) -> tensor<2x1x7x7x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x1x7x7x64xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<2x1x7x7x64xf32>) -> tensor<2x1x7x7x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+       ins(%x, %w : tensor<2x1x9x9x64xf32>, tensor<1x3x3x64x64xf32>) outs(%i : tensor<2x1x7x7x64xf32>) -> tensor<2x1x7x7x64xf32>
+  return %y : tensor<2x1x7x7x64xf32>
+}
