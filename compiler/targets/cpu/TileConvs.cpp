@@ -35,11 +35,11 @@ constexpr int64_t kWholeFilterL2Bytes = 256 * 1024;
 // 3x3x3 256-channel convs (885 KB packed) were no faster packed.
 constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
 // ... and up to this size for convs whose output frames take AVX2's flat tiles (at most
-// kMaxFlatPositions positions; AVX-512's keep the bound above), measured at 648 KB: torchvision r2plus1d_18's layer4.1 data
-// gradients (1x3x3 1152->512 at 7x7, 16 lanes) were reduction-outer, each block's 128 filter
-// rows 2 KB apart in a few of L1's sets. On the Zen 2 (512 KB L2), 2 threads, packed with flat
-// tiles: 9.5-10.6 -> 5.3-5.5 ms each, plus 1.6-2.1 ms of packing in place of the 3.2-4.1 ms
-// transposed copy they read before.
+// kMaxFlatPositions positions; AVX-512's keep the bound above), measured at 648 KB: torchvision
+// r2plus1d_18's layer4.1 data gradients (1x3x3 1152->512 at 7x7, 16 lanes) were reduction-outer,
+// each block's 128 filter rows 2 KB apart in a few of L1's sets. On the Zen 2 (512 KB L2), 2
+// threads, packed with flat tiles: 9.5-10.6 -> 5.3-5.5 ms each, plus 1.6-2.1 ms of packing in
+// place of the 3.2-4.1 ms transposed copy they read before.
 constexpr int64_t kPackedFlatSliceBytes = 768 * 1024;
 // Reduction-outer blocks shorter than this many channels (C with no divisor that large) pad C.
 constexpr int64_t kMinReductionBlock = 32;
