@@ -1,9 +1,9 @@
 // vidnet-elide-fills: the zero fills of strided data gradients that their inserted phases make
 // needless (a fill the phases overwrite; a mostly-zero gradient added to another one).
+#include "compiler/transforms/LinalgBuilders.h"
 #include "compiler/transforms/Passes.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -39,8 +39,7 @@ OpOperand *zeroButSliceAddend(linalg::GenericOp add) {
     auto insert = operand->get().getDefiningOp<tensor::InsertSliceOp>();
     if (!insert || !insert->hasOneUse() || insert.getSourceType().getRank() != insert.getDestType().getRank())
       continue;
-    auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
-    if (fill && matchPattern(fill.getDpsInputOperand(0)->get(), m_PosZeroFloat()))
+    if (vidnet::isPositiveZeroFill(insert.getDest()))
       return operand;
   }
   return nullptr;

@@ -2,6 +2,7 @@
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using utils::IteratorType;
@@ -17,6 +18,11 @@ Value Emitter::empty(RankedTensorType type) {
 Value Emitter::filled(RankedTensorType type, double value) {
   Value scalar = arith::ConstantOp::create(b, loc, b.getFloatAttr(type.getElementType(), value));
   return linalg::FillOp::create(b, loc, ValueRange{scalar}, ValueRange{empty(type)}).getResult(0);
+}
+
+bool isPositiveZeroFill(Value v) {
+  auto fill = v.getDefiningOp<linalg::FillOp>();
+  return fill && matchPattern(fill.getInputs()[0], m_PosZeroFloat());
 }
 
 AffineMap Emitter::lastDimMap(unsigned rank) {

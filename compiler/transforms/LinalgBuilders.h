@@ -65,6 +65,10 @@ public:
   mlir::Location loc;
 };
 
+// `v` is a linalg.fill of +0 (the zeros Emitter::filled makes), which a sum can start from or a
+// value be added to without changing its bits; not -0: a sum from -0 that only adds -0 stays -0.
+bool isPositiveZeroFill(mlir::Value v);
+
 // x zero-padded by p[i] on both sides of D, H and W (x itself when p is all zero).
 mlir::Value padSpatial(Emitter &e, mlir::Value x, llvm::ArrayRef<int64_t> p);
 

@@ -267,12 +267,6 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     return best;
   }
 
-  // A +0 fill, not -0: a sum that starts at -0 and only adds -0 stays -0.
-  static bool startsFromPositiveZero(Value init) {
-    auto fill = init.getDefiningOp<linalg::FillOp>();
-    return fill && matchPattern(fill.getInputs()[0], m_PosZeroFloat());
-  }
-
   // For `vidrun profile`: the conv's kind, the forward conv it belongs to, and its own flops.
   static vidnet::cpu::LoopInfo describe(linalg::Conv3DNdhwcDhwcfOp op) {
     ArrayRef<int64_t> k = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
@@ -372,7 +366,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     const bool flatFrames =
         (regs.count < 32 ? OW > convTileRows(regs) && paddedColumns(OW, convTileRows(regs)).columns != OW
                          : OW < convTileRows(regs) && out[2] > 1) &&
-        paddedF % blockLanes == 0 && startsFromPositiveZero(op.getOutputs()[0]) && out[2] * OW <= kMaxFlatPositions;
+        paddedF % blockLanes == 0 && vidnet::isPositiveZeroFill(op.getOutputs()[0]) && out[2] * OW <= kMaxFlatPositions;
     auto packs = [&](ArrayRef<LaneBlocks> lanes) {
       return lanes.size() == 1 && lanes.front().fTile >= blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
              mostTapsRead(axes, k, s, out) * C * lanes.front().fTile * 4 <=
@@ -413,7 +407,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // chains, keep both pipes busy at latency 5). Of tiles of R - 1 and R positions the cheaper
     // (the larger on a tie): at 7 x 7 with a 3 x 3 kernel 6 (378 steps, 361 at best) against 5
     // (420: most 5-position tiles lose a row to padding at some tap and wait on the latency).
-    // mc3_18's 1x3x3 512->512 in 5-position tiles: 77% of the peak.
+    // mc3_18's 1x3x3 512->512 in 5-position tiles: 77% of the peak. (On AVX-512 the floor of
+    // R - 1 = 13 overstates the 4 rows that its 8 chains need; the tiles measured are its choice.)
     int64_t flatRows = 0;
     if (flatTiles) {
       laneBlocks = {{0, paddedF, blockLanes}};
@@ -508,7 +503,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     // unrolled by LLVM into up to 784 stores per conv, +60% code generation time, to save copies
     // of 100-200 KB.)
     Value init = op.getOutputs()[0];
-    const bool fromZero = !reductionOuter && startsFromPositiveZero(init);
+    const bool fromZero = !reductionOuter && vidnet::isPositiveZeroFill(init);
     // BN (eval), ReLU and the residual add that read only this conv's output run on each tile in
     // registers before its store, as oneDNN's post-ops do, instead of a pass over memory after
     // it (the same scalar ops on each element: the same bits). Only where the tiles cover the

@@ -919,8 +919,9 @@ func.func @four_vectors(%x: tensor<1x2x16x16x8xf32>, %w: tensor<1x3x3x8x64xf32>)
 // Tests that with AVX-512's 32 registers a 7 x 7 frame (a row one 7 x 32 tile: 14 accumulators)
 // takes flat tiles of up to 14 positions (28 accumulators), each filter vector read for twice the
 // products: one item per (clip, filter block), the frame's 49 positions in row-major tiles of 13
-// (13 x 3 + 10 costs less than 14 x 3 + 7), a tile's rows in pieces of one output row (positions
-// 13-25: row 1's column 6, row 2, row 3's columns 0-4), each piece written into the block once.
+// (a run of r positions costs max(r, 13) steps of the FMA pipes: 4 x 13 against 3 x 14 + 13 for
+// tiles of 14), a tile's rows in pieces of one output row (positions 13-25: row 1's column 6, row
+// 2, row 3's columns 0-4), each piece written into the block once.
 // CHECK-LABEL: func.func @flat_avx512
 // CHECK: scf.forall (%[[ITEM:.*]]) in (4) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][%{{.*}}, 0, 0, 0, %{{.*}}] [1, 1, 7, 7, 32] {{.*}} to tensor<7x7x32xf32>
