@@ -89,6 +89,43 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
                            "mlir::memref::MemRefDialect", "mlir::vector::VectorDialect"];
 }
 
+def WinogradConvs : Pass<"vidnet-cpu-winograd-convs", "mlir::func::FuncOp"> {
+  let summary = "Rewrite stride-1 linalg.conv_3d_ndhwc_dhwcf of three taps along W as Winograd F(2,3) along W";
+  let description = [{
+    For a conv with strides 1, three taps along W, one zero column of padding on each side of
+    W (a zero tensor.pad), an even OW and a +0 init: each output pair (2p, 2p + 1) is
+
+        y[2p] = m0 + m1 + m2,   y[2p + 1] = m1 - m2 - m3,
+        m_i = sum over kd, kh, c of t_i[n, od + kd, oh + kh, p, c] * g[f-block, i, kd, kh, c, lane]
+
+    with the input transform t = (d0 - d2, d1 + d2, d2 - d1, d1 - d3) of the padded columns
+    d_j = x[2p + j] (four elementwise linalg.generic ops, one per phase, over the padded input)
+    and the filter transform g = (w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2) over the taps
+    along W, packed per filter block of FT lanes (one linalg.generic tagged `vidnet.weight_pack`,
+    which vidnet-cpu-hoist-weight-packing moves out of the forward): four products per output
+    pair where the direct conv has six.
+
+        forall (n, od, f-block, oh):               row = out[n, od, oh, :, f-block]
+          for pair tile (P pairs):                 for phase i: m_i[P x FT] = 0
+                                                     for kd: part = 0; for kh, c-block: part += T_i * G_i; m_i += part
+                                                   tile[2P x FT] = output transform of m_0..m_3, epilogue, store
+
+    The phases are summed one after the other, so one phase's accumulators are in registers
+    (6 x 64 or 8 x 32 with AVX-512); the sums per tap along D start from zero, as the direct
+    conv's tap rows do. The conv's elementwise consumer (eval BN, ReLU, residual add) runs on
+    each tile before its store (vidnet-cpu-tile-convs' epilogue), and taps along D and H that
+    read only the input's zero rows are skipped. FT is 64 lanes where F allows and the four
+    phase slices of one filter block (taps x C x FT) fit in 640 KB, else 32; a conv whose 32-lane
+    slices are larger is left to vidnet-cpu-tile-convs, as are all convs for vector-bits below
+    512 (their tiles are unmeasured). Runs before vidnet-cpu-tile-convs, on tensors.
+  }];
+  let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16)">];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect", "mlir::vector::VectorDialect"];
+}
+
 def HoistWeightPacking : Pass<"vidnet-cpu-hoist-weight-packing", "mlir::ModuleOp"> {
   let summary = "Move the forward's weight packing into @forward_prepare, called once per set of weights";
   let description = [{
