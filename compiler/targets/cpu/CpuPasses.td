@@ -111,13 +111,13 @@ def WinogradConvs : Pass<"vidnet-cpu-winograd-convs", "mlir::func::FuncOp"> {
                                                    tile[2P x FT] = output transform of m_0..m_3, epilogue, store
 
     The phases are summed one after the other, so one phase's accumulators are in registers
-    (6 x 64 or 8 x 32 with AVX-512); the sums per tap along D start from zero, as the direct
+    (6 x 64, 8 x 48 or 8 x 32 with AVX-512); the sums per tap along D start from zero, as the direct
     conv's tap rows do. The conv's elementwise consumer (eval BN, ReLU, residual add) runs on
     each tile before its store (vidnet-cpu-tile-convs' epilogue), and taps along D and H that
-    read only the input's zero rows are skipped. FT is 64 lanes where F allows and the four
-    phase slices of one filter block (taps x C x FT) fit in 640 KB, else 32; a conv whose 32-lane
-    slices are larger is left to vidnet-cpu-tile-convs, as are all convs for vector-bits below
-    512 (their tiles are unmeasured). Runs before vidnet-cpu-tile-convs, on tensors.
+    read only the input's zero rows are skipped. FT is the widest of 64, 48 and 32 lanes that
+    divides F and whose four phase slices of one filter block (taps x C x FT) fit in 640 KB; a
+    conv with none is left to vidnet-cpu-tile-convs, as are all convs for vector-bits below 512
+    (their tiles are unmeasured). Runs before vidnet-cpu-tile-convs, on tensors.
   }];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
                         "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16)">];

@@ -70,7 +70,7 @@ std::optional<Plan> planFor(linalg::Conv3DNdhwcDhwcfOp op, const VectorRegisters
   ArrayRef<int64_t> k = cast<RankedTensorType>(op.getInputs()[1].getType()).getShape();
   ArrayRef<int64_t> out = cast<RankedTensorType>(op.getResultTypes()[0]).getShape();
   const int64_t C = k[3], F = k[4], OW = out[3];
-  if (k[2] != 3 || OW % 2 != 0 || OW < 4 || C % 8 != 0 || F % (2 * regs.lanes) != 0 ||
+  if (k[2] != 3 || OW % 2 != 0 || OW < 4 || C % 8 != 0 || F % regs.lanes != 0 ||
       !vidnet::isPositiveZeroFill(op.getOutputs()[0]))
     return std::nullopt;
   // The input is the W-padded one (one zero column on each side), from a zero tensor.pad.
@@ -85,13 +85,18 @@ std::optional<Plan> planFor(linalg::Conv3DNdhwcDhwcfOp op, const VectorRegisters
   Plan plan;
   const int64_t taps = k[0] * k[1];
   auto fits = [&](int64_t lanes) { return F % lanes == 0 && 4 * taps * C * lanes * 4 <= kPhaseSlicesL2Bytes; };
-  if (fits(4 * regs.lanes))
-    plan.fTile = 4 * regs.lanes;
-  else if (fits(2 * regs.lanes))
-    plan.fTile = 2 * regs.lanes;
-  else
+  // Blocks of four, three or two vectors of lanes, the widest that divides F and fits
+  // (torchvision r2plus1d_18's mid channels 144, 288 and 576 in blocks of three).
+  plan.fTile = 0;
+  for (int64_t vectors : {4, 3, 2})
+    if (fits(vectors * regs.lanes)) {
+      plan.fTile = vectors * regs.lanes;
+      break;
+    }
+  if (plan.fTile == 0)
     return std::nullopt;
-  // Accumulators of one phase, the filter's vectors and a broadcast: 6 x 4 + 4 + 1 or 8 x 2 + 2 + 1 of 32.
+  // Accumulators of one phase, the filter's vectors and a broadcast: 6 x 4 + 4 + 1, 8 x 3 + 3 + 1
+  // or 8 x 2 + 2 + 1 of 32.
   const int64_t vectors = plan.fTile / regs.lanes;
   const int64_t maxRows = std::min<int64_t>(8, (regs.count - vectors - 1) / vectors);
   plan.rows = pairTileRows(OW / 2, maxRows);

@@ -144,3 +144,21 @@ func.func @left_alone(%x: tensor<1x2x2x8x8xf32>, %odd: tensor<1x2x2x7x8xf32>, %w
       ins(%pv, %w : tensor<1x2x4x8x8xf32>, tensor<1x3x3x8x32xf32>) outs(%i3 : tensor<1x2x2x6x32xf32>) -> tensor<1x2x2x6x32xf32>
   return %strided, %oddw, %valid : tensor<1x2x2x4x32xf32>, tensor<1x2x2x7x32xf32>, tensor<1x2x2x6x32xf32>
 }
+
+// Tests that 48 lanes (F = 48, three vectors: torchvision r2plus1d_18's 144, 288 and 576 mid
+// channels) are one filter block of 8 x 48 phase tiles (here the 4 pairs of OW = 8).
+// CHECK-LABEL: func.func @lanes48
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x48xf32>) outs(%{{.*}} : tensor<4x48xf32>)
+// CHECK: vector.shuffle {{.*}} : vector<4x48xf32>, vector<4x48xf32>
+func.func @lanes48(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x3x3x8x48xf32>) -> tensor<1x1x2x8x48xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x2x8x8xf32> to tensor<1x1x4x10x8xf32>
+  %empty = tensor.empty() : tensor<1x1x2x8x48xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<1x1x2x8x48xf32>) -> tensor<1x1x2x8x48xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+      ins(%p, %w : tensor<1x1x4x10x8xf32>, tensor<1x3x3x8x48xf32>) outs(%init : tensor<1x1x2x8x48xf32>) -> tensor<1x1x2x8x48xf32>
+  return %y : tensor<1x1x2x8x48xf32>
+}
