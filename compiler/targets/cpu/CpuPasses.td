@@ -117,7 +117,10 @@ def WinogradConvs : Pass<"vidnet-cpu-winograd-convs", "mlir::func::FuncOp"> {
     read only the input's zero rows are skipped. FT is the widest of 64, 48 and 32 lanes that
     divides F and whose four phase slices of one filter block (taps x C x FT) fit in 640 KB; a
     conv with none is left to vidnet-cpu-tile-convs, as are all convs for vector-bits below 512
-    (their tiles are unmeasured). Runs before vidnet-cpu-tile-convs, on tensors.
+    (their tiles are unmeasured). In @train_step only the data gradients (role "conv data
+    gradient"): its forward's convs stay direct, so that rounding flips no more ReLU decisions
+    than before (F(2,3)'s absolute error is about 1.5x the direct sums'). Runs before
+    vidnet-cpu-tile-convs, on tensors.
   }];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
                         "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16)">];
