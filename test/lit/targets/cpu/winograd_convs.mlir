@@ -65,8 +65,13 @@
 // CHECK: %[[Y:.*]] = vector.shuffle %[[E]], %[[O]] [0, 4, 1, 5, 2, 6, 3, 7] : vector<4x32xf32>, vector<4x32xf32>
 // CHECK: %[[STORED:.*]] = vector.transfer_write %[[Y]], %[[ROW]][%c0, %c0] {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
 // CHECK: tensor.parallel_insert_slice %[[STORED]]
+// On AVX2 (16 registers) the 32 lanes are two filter blocks of 16, each phase's products in a
+// 4 x 16 tile.
 // AVX2-LABEL: func.func @conv
-// AVX2: linalg.conv_3d_ndhwc_dhwcf
+// AVX2-NOT: linalg.conv_3d_ndhwc_dhwcf
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// AVX2: vector.shuffle {{.*}} : vector<4x16xf32>, vector<4x16xf32>
+// AVX2: return
 func.func @conv(%x: tensor<1x4x6x8x8xf32>, %w: tensor<3x3x3x8x32xf32>) -> tensor<1x4x6x8x32xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] {
@@ -92,6 +97,11 @@ func.func @conv(%x: tensor<1x4x6x8x8xf32>, %w: tensor<3x3x3x8x32xf32>) -> tensor
 // CHECK: tensor.insert_slice %{{.*}} [12, 64] [1, 1] : tensor<12x64xf32> into tensor<24x64xf32>
 // CHECK-NOT: linalg.generic
 // CHECK: return
+// On AVX2 64 lanes as four blocks of 16 (not 24, which does not divide 64), 6 x 16 tiles.
+// AVX2-LABEL: func.func @relu_epilogue
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<6x16xf32>)
+// AVX2: arith.maximumf
+// AVX2: return
 func.func @relu_epilogue(%x: tensor<1x2x2x24x8xf32>, %w: tensor<1x3x3x8x64xf32>) -> tensor<1x2x2x24x64xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] {
@@ -150,6 +160,10 @@ func.func @left_alone(%x: tensor<1x2x2x8x8xf32>, %odd: tensor<1x2x2x7x8xf32>, %w
 // CHECK-LABEL: func.func @lanes48
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x48xf32>) outs(%{{.*}} : tensor<4x48xf32>)
 // CHECK: vector.shuffle {{.*}} : vector<4x48xf32>, vector<4x48xf32>
+// On AVX2 blocks of three vectors of 8 lanes, 4 x 24 tiles (12 accumulators).
+// AVX2-LABEL: func.func @lanes48
+// AVX2: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x24xf32>) outs(%{{.*}} : tensor<4x24xf32>)
+// AVX2: vector.shuffle {{.*}} : vector<4x24xf32>, vector<4x24xf32>
 func.func @lanes48(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x3x3x8x48xf32>) -> tensor<1x1x2x8x48xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 0, 1, 1, 0] high[0, 0, 1, 1, 0] {
@@ -161,4 +175,29 @@ func.func @lanes48(%x: tensor<1x1x2x8x8xf32>, %w: tensor<1x3x3x8x48xf32>) -> ten
   %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
       ins(%p, %w : tensor<1x1x4x10x8xf32>, tensor<1x3x3x8x48xf32>) outs(%init : tensor<1x1x2x8x48xf32>) -> tensor<1x1x2x8x48xf32>
   return %y : tensor<1x1x2x8x48xf32>
+}
+
+// Tests that on AVX2 a conv whose output depths each read more than 3 MB of phase rows stays
+// direct: r3d_18's layer1 (3 taps along D x 4 phases x 56 rows x 28 pairs x 64 channels = 4.8 MB,
+// read again by each of its four 16-lane filter blocks; measured 1.4-1.6x the direct conv's time
+// on a Zen 3). AVX-512 takes it in one 64-lane block.
+// CHECK-LABEL: func.func @phase_rows
+// CHECK-NOT: linalg.conv_3d_ndhwc_dhwcf
+// CHECK: vector.shuffle {{.*}} : vector<6x64xf32>, vector<6x64xf32>
+// CHECK: return
+// AVX2-LABEL: func.func @phase_rows
+// AVX2: linalg.conv_3d_ndhwc_dhwcf
+// AVX2-NOT: linalg.matmul
+// AVX2: return
+func.func @phase_rows(%x: tensor<1x8x56x56x64xf32>, %w: tensor<3x3x3x64x64xf32>) -> tensor<1x8x56x56x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 1, 1, 0] high[0, 1, 1, 1, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32
+  } : tensor<1x8x56x56x64xf32> to tensor<1x10x58x58x64xf32>
+  %empty = tensor.empty() : tensor<1x8x56x56x64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<1x8x56x56x64xf32>) -> tensor<1x8x56x56x64xf32>
+  %y = linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+      ins(%p, %w : tensor<1x10x58x58x64xf32>, tensor<3x3x3x64x64xf32>) outs(%init : tensor<1x8x56x56x64xf32>) -> tensor<1x8x56x56x64xf32>
+  return %y : tensor<1x8x56x56x64xf32>
 }
