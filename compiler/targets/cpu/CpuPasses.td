@@ -99,7 +99,8 @@ def WinogradConvs : Pass<"vidnet-cpu-winograd-convs", "mlir::func::FuncOp"> {
         m_i = sum over kd, kh, c of t_i[n, od + kd, oh + kh, p, c] * g[f-block, i, kd, kh, c, lane]
 
     with the input transform t = (d0 - d2, d1 + d2, d2 - d1, d1 - d3) of the padded columns
-    d_j = x[2p + j] (four elementwise linalg.generic ops, one per phase, over the padded input)
+    d_j = x[2p + j] (one elementwise linalg.generic with the four phases as results, over the
+    input's real rows along D and H)
     and the filter transform g = (w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2) over the taps
     along W, packed per filter block of FT lanes (one linalg.generic tagged `vidnet.weight_pack`,
     which vidnet-cpu-hoist-weight-packing moves out of the forward): four products per output
@@ -111,13 +112,15 @@ def WinogradConvs : Pass<"vidnet-cpu-winograd-convs", "mlir::func::FuncOp"> {
                                                    tile[2P x FT] = output transform of m_0..m_3, epilogue, store
 
     The phases are summed one after the other, so one phase's accumulators are in registers
-    (6 x 64, 8 x 48 or 8 x 32 with AVX-512); the sums per tap along D start from zero, as the direct
+    (6 x 64, 8 x 48 or 8 x 32 with AVX-512; 4 x 24 or 6 x 16 with AVX2); the sums per tap along D start from zero, as the direct
     conv's tap rows do. The conv's elementwise consumer (eval BN, ReLU, residual add) runs on
     each tile before its store (vidnet-cpu-tile-convs' epilogue), and taps along D and H that
-    read only the input's zero rows are skipped. FT is the widest of 64, 48 and 32 lanes that
-    divides F and whose four phase slices of one filter block (taps x C x FT) fit in 640 KB; a
-    conv with none is left to vidnet-cpu-tile-convs, as are all convs for vector-bits below 512
-    (their tiles are unmeasured). In @train_step only the data gradients (role "conv data
+    read only the input's zero rows are skipped. FT is the widest of four, three or two vectors
+    of lanes (AVX2: three or two) that divides F and whose four phase slices of one filter block
+    (taps x C x FT) fit in 640 KB; a conv with none is left to vidnet-cpu-tile-convs. On AVX2,
+    where F is several filter blocks that each read an output depth's phase rows again, so is a
+    conv whose output depths read more than 3 MB of them (r3d_18's layer1: 4.8 MB, 1.5x the
+    direct conv's time on a Zen 3). In @train_step only the data gradients (role "conv data
     gradient"): its forward's convs stay direct, so that rounding flips no more ReLU decisions
     than before (F(2,3)'s absolute error is about 1.5x the direct sums'). Runs before
     vidnet-cpu-tile-convs, on tensors.

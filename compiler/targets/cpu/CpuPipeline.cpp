@@ -80,7 +80,7 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   // 16 GB); the accumulator is then hoisted out of the reduction loops into registers.
   // Before the zero fills the convs start from become parallel loops: it drops them.
   // Stride-1 convs of three taps along W as Winograd F(2,3) along W: four products per output
-  // pair where the direct conv has six (r3d_18's layer1-2 convs and their data gradients).
+  // pair where the direct conv has six (r3d_18's layer1-2 convs and their data gradients on AVX-512, layer2-3 on AVX2).
   add("func.func(vidnet-cpu-winograd-convs" + vectors + ")");
   add("func.func(vidnet-cpu-tile-convs" + vectors + ")");
   // The filters tile-convs packs, out of the per-clip forward into a call per set of weights;
