@@ -244,10 +244,8 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
     Value hi = arith::SubIOp::create(nb, loc, index(nb, plan.low[i] + plan.extent[i]), o);
     return {arith::MaxSIOp::create(nb, loc, index(nb, 0), lo), arith::MinSIOp::create(nb, loc, index(nb, k[i]), hi)};
   };
-  auto zeroTile = [&](OpBuilder &nb, int64_t rows) -> Value {
-    Value empty = tensor::EmptyOp::create(nb, loc, ArrayRef<int64_t>{rows, fTile}, f32);
-    Value zero = arith::ConstantOp::create(nb, loc, nb.getF32FloatAttr(0.0f));
-    return linalg::FillOp::create(nb, loc, ValueRange{zero}, ValueRange{empty}).getResult(0);
+  auto zeroTile = [&](OpBuilder &nb, int64_t rows) {
+    return vidnet::Emitter(nb, loc).filled(RankedTensorType::get({rows, fTile}, f32), 0.0);
   };
 
   // forall (n, od, f-block, oh): row = out[n, od, oh, :, f-block], in tiles of output pairs;
