@@ -397,32 +397,54 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   auto ratio = [](std::optional<double> other, double base) {
     return other && base > 0 ? fixed(*other / base, 3) : std::string("  -  ");
   };
-  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top; ++i) {
-    const Row &r = first.rows[order[i]];
-    std::vector<std::optional<double>> times;
-    for (const Subject &s : subjects)
-      times.push_back(secondsOf(s, r));
+  // One line of times, "-" where a bundle has no such row or kind, and each time over A's.
+  auto printTimes = [&](const std::vector<std::optional<double>> &times) {
     for (const std::optional<double> &t : times)
       std::printf("%11s", t ? fixed(*t * 1e3, 2).c_str() : "-");
     for (size_t j = 1; j < times.size(); ++j)
-      std::printf("  %s", ratio(times[j], r.seconds).c_str());
+      std::printf("  %s", times[0] ? ratio(times[j], *times[0]).c_str() : "  -  ");
+  };
+  auto printRow = [&](const Row &r) {
+    std::vector<std::optional<double>> times;
+    for (const Subject &s : subjects)
+      times.push_back(secondsOf(s, r));
+    printTimes(times);
     std::printf("  %-22s %-20s %s\n", r.layer.c_str(), r.kind.c_str(), r.shape.c_str());
-  }
+  };
+  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top; ++i)
+    printRow(first.rows[order[i]]);
   if (static_cast<int64_t>(order.size()) > top)
     std::printf("  ... %zu more rows of A (--top N, or --json for all)\n", order.size() - static_cast<size_t>(top));
+  // The work only the others do (a Winograd conv's input transform, a pass one code generator
+  // adds): without these rows and kinds, B's sums would not add up to its call.
+  std::vector<const Row *> othersOnly;
+  for (size_t j = 1; j < subjects.size(); ++j)
+    for (const Row &r : subjects[j].rows)
+      if (!secondsOf(first, r) && std::none_of(othersOnly.begin(), othersOnly.end(), [&](const Row *o) {
+            return o->layer == r.layer && o->kind == r.kind && o->shape == r.shape;
+          }))
+        othersOnly.push_back(&r);
+  std::stable_sort(othersOnly.begin(), othersOnly.end(),
+                   [](const Row *a, const Row *b) { return a->seconds > b->seconds; });
+  if (!othersOnly.empty())
+    std::printf("\nrows A does not have:\n");
+  for (size_t i = 0; i < othersOnly.size() && static_cast<int64_t>(i) < top; ++i)
+    printRow(*othersOnly[i]);
+  if (static_cast<int64_t>(othersOnly.size()) > top)
+    std::printf("  ... %zu more rows (--top N, or --json for all)\n", othersOnly.size() - static_cast<size_t>(top));
   std::printf("\nby kind:\n");
-  for (const auto &[name, k] : first.kinds) {
+  std::vector<std::string> kindNames;
+  for (const Subject &s : subjects)
+    for (const auto &[name, k] : s.kinds)
+      if (std::find(kindNames.begin(), kindNames.end(), name) == kindNames.end())
+        kindNames.push_back(name);
+  for (const std::string &name : kindNames) {
+    std::vector<std::optional<double>> times;
     for (const Subject &s : subjects) {
       auto it = s.kinds.find(name);
-      std::printf("%11s", it == s.kinds.end() ? "-" : fixed(it->second.seconds * 1e3, 2).c_str());
+      times.push_back(it == s.kinds.end() ? std::nullopt : std::optional<double>(it->second.seconds));
     }
-    for (size_t j = 1; j < subjects.size(); ++j) {
-      auto it = subjects[j].kinds.find(name);
-      std::printf(
-          "  %s",
-          ratio(it == subjects[j].kinds.end() ? std::nullopt : std::optional<double>(it->second.seconds), k.seconds)
-              .c_str());
-    }
+    printTimes(times);
     std::printf("  %s\n", name.c_str());
   }
   for (const Subject &s : subjects)
