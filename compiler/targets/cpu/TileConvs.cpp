@@ -2,6 +2,7 @@
 #include "compiler/targets/cpu/ConvEpilogue.h"
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
+#include "compiler/targets/cpu/LoopNests.h"
 #include "compiler/targets/cpu/PadInPlace.h"
 #include "compiler/targets/cpu/ReadOnlyBuffer.h"
 #include "compiler/targets/cpu/TileSizes.h"
@@ -55,6 +56,8 @@ constexpr int64_t kMaxFlatPositions = 64;
 using vidnet::cpu::describeLoop;
 using vidnet::cpu::kMinSkippedWShare;
 using vidnet::cpu::largestDivisorUpTo;
+using vidnet::cpu::loopNest;
+using vidnet::cpu::loopNestN;
 using vidnet::cpu::roundUp;
 using vidnet::cpu::VectorRegisters;
 
@@ -607,32 +610,14 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
       return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
     };
-    using Body = function_ref<Value(OpBuilder &, ValueRange, Value)>;
-    using BodyN = function_ref<SmallVector<Value>(OpBuilder &, ValueRange, ValueRange)>;
-    auto loopNestN = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
-                         ValueRange carried, BodyN body) -> SmallVector<Value> {
-      SmallVector<Value> st;
-      for (int64_t step : steps)
-        st.push_back(index(nb, step));
-      return scf::buildLoopNest(nb, loc, lbs, ubs, st, carried,
-                                [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
-                                  return body(ib, ivs, c);
-                                })
-          .results;
-    };
-    auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps, Value carried,
-                        Body body) {
-      return loopNestN(
-          nb, lbs, ubs, steps, ValueRange{carried},
-          [&](OpBuilder &ib, ValueRange ivs, ValueRange c) -> SmallVector<Value> { return {body(ib, ivs, c[0])}; })[0];
-    };
-    auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried, Body body) {
+    auto loopOver = [&](OpBuilder &nb, ArrayRef<int64_t> extents, ArrayRef<int64_t> steps, Value carried,
+                        vidnet::cpu::LoopBody body) {
       SmallVector<Value> lbs, ubs;
       for (int64_t e : extents) {
         lbs.push_back(index(nb, 0));
         ubs.push_back(index(nb, e));
       }
-      return loopNest(nb, lbs, ubs, steps, carried, body);
+      return loopNest(nb, loc, lbs, ubs, steps, carried, body);
     };
     auto maxOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MaxSIOp::create(nb, loc, a, c).getResult(); };
     auto minOf = [&](OpBuilder &nb, Value a, Value c) { return arith::MinSIOp::create(nb, loc, a, c).getResult(); };
@@ -1031,7 +1016,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
             SmallVector<Value> accs;
             for (const Piece &piece : pieces)
               accs.push_back(zeroTile(ob, piece.cols.size()));
-            accs = loopNestN(ob, {kdLo}, {kdHi}, {1}, accs, [&](OpBuilder &db, ValueRange kd, ValueRange carried) {
+            accs = loopNestN(ob, loc, {kdLo}, {kdHi}, {1}, accs, [&](OpBuilder &db, ValueRange kd, ValueRange carried) {
               SmallVector<Value> accs(carried);
               for (size_t range = 0; range + 1 < khCuts.size(); ++range) {
                 const int64_t khBegin = khCuts[range], khEnd = khCuts[range + 1];
@@ -1056,7 +1041,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                 for (int64_t i : reading)
                   rangeAccs.push_back(accs[i]);
                 rangeAccs =
-                    loopNestN(db, {index(db, khBegin)}, {index(db, khEnd)}, {1}, rangeAccs,
+                    loopNestN(db, loc, {index(db, khBegin)}, {index(db, khEnd)}, {1}, rangeAccs,
                               [&](OpBuilder &hb, ValueRange kh, ValueRange carried) {
                                 SmallVector<Value> partials(pieces.size());
                                 for (int64_t i : reading)
@@ -1071,7 +1056,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                                     rows.push_back(pieces[i].row);
                                   }
                                   SmallVector<Value> summed = loopNestN(
-                                      hb, {index(hb, run.kwBegin)}, {index(hb, run.kwEnd)}, {1}, runPartials,
+                                      hb, loc, {index(hb, run.kwBegin)}, {index(hb, run.kwEnd)}, {1}, runPartials,
                                       [&](OpBuilder &rb, ValueRange kw, ValueRange sums) {
                                         return accumulateRows(rb, runPieces, sums, n, od, index(rb, 0), index(rb, 0),
                                                               fb, kd[0], kh[0], kw[0], index(rb, 0), C, rows);
@@ -1156,8 +1141,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           auto [khLo, khHi] = tapsFor(ob, 1, oh);
           if (axis == 2) // the taps either row reads: from the second's first to the first's end
             khLo = tapsFor(ob, 1, arith::AddIOp::create(ob, loc, oh, index(ob, 1))).first;
-          result =
-              loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+          result = loopNest(
+              ob, loc, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, acc0, [&](OpBuilder &ib, ValueRange tap, Value acc) {
                 // rows[frame * pieceCount + i]: piece i of the frame.
                 SmallVector<Value> rows;
                 for (int64_t frame = 0; frame < 2; ++frame)
@@ -1175,7 +1160,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                       at.push_back(member * pieceCount + i);
                     }
                   SmallVector<Value> summed =
-                      loopNestN(ib, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
+                      loopNestN(ib, loc, {index(ib, run.kwBegin)}, {index(ib, run.kwEnd)}, {1}, partials,
                                 [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
                                   return accumulateRows(rb, pieces, partials, n, od, oh, index(rb, cols.base), fb,
                                                         tap[0], tap[1], kw[0], index(rb, 0), C, members);
@@ -1278,8 +1263,8 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
               SmallVector<Value> partials;
               for (int64_t i : run.pieces)
                 pieces.push_back(tile.pieces[i]), partials.push_back(rows[i]);
-              SmallVector<Value> summed = loopNestN(nb, {index(nb, run.kwBegin)}, {index(nb, run.kwEnd)}, {1}, partials,
-                                                    [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
+              SmallVector<Value> summed = loopNestN(nb, loc, {index(nb, run.kwBegin)}, {index(nb, run.kwEnd)}, {1},
+                                                    partials, [&](OpBuilder &rb, ValueRange kw, ValueRange partials) {
                                                       return accumulateRows(rb, pieces, partials, n, od, oh, owb, fb,
                                                                             tap[0], tap[1], kw[0], index(rb, 0), C);
                                                     });
@@ -1301,27 +1286,29 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
           whole.runs = {{0, k[2], {0}}};
           auto [kdLo, kdHi] = tapsFor(ob, 0, od);
           auto [khLo, khHi] = tapsFor(ob, 1, oh);
-          result = loopNest(ob, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, row, [&](OpBuilder &ib, ValueRange tap, Value acc) {
-            return loopOver(ib, {owBlocks}, {1}, acc, [&](OpBuilder &tb, ValueRange block, Value acc) -> Value {
-              if (edgeBlocks.empty())
-                return addTapRow(tb, acc, block[0], tap, whole);
-              if (owBlocks == 1)
-                return addTapRow(tb, acc, block[0], tap, edgeTile(cols, edgeBlocks.front()));
-              // One case per edge block; the others (or the last edge block, when every block is
-              // one) are the default.
-              const bool allEdges = edgeBlocks.size() == static_cast<size_t>(owBlocks);
-              ArrayRef<int64_t> cases = allEdges ? ArrayRef(edgeBlocks).drop_back() : ArrayRef(edgeBlocks);
-              auto edges = scf::IndexSwitchOp::create(tb, loc, TypeRange{acc.getType()}, block[0], cases, cases.size());
-              auto build = [&](Region &region, const EdgeTile &tile) {
-                OpBuilder rb = OpBuilder::atBlockBegin(&region.emplaceBlock());
-                scf::YieldOp::create(rb, loc, addTapRow(rb, acc, block[0], tap, tile));
-              };
-              for (auto [edgeBlock, region] : llvm::zip(cases, edges.getCaseRegions()))
-                build(region, edgeTile(cols, edgeBlock));
-              build(edges.getDefaultRegion(), allEdges ? edgeTile(cols, edgeBlocks.back()) : whole);
-              return edges.getResult(0);
-            });
-          });
+          result =
+              loopNest(ob, loc, {kdLo, khLo}, {kdHi, khHi}, {1, 1}, row, [&](OpBuilder &ib, ValueRange tap, Value acc) {
+                return loopOver(ib, {owBlocks}, {1}, acc, [&](OpBuilder &tb, ValueRange block, Value acc) -> Value {
+                  if (edgeBlocks.empty())
+                    return addTapRow(tb, acc, block[0], tap, whole);
+                  if (owBlocks == 1)
+                    return addTapRow(tb, acc, block[0], tap, edgeTile(cols, edgeBlocks.front()));
+                  // One case per edge block; the others (or the last edge block, when every block is
+                  // one) are the default.
+                  const bool allEdges = edgeBlocks.size() == static_cast<size_t>(owBlocks);
+                  ArrayRef<int64_t> cases = allEdges ? ArrayRef(edgeBlocks).drop_back() : ArrayRef(edgeBlocks);
+                  auto edges =
+                      scf::IndexSwitchOp::create(tb, loc, TypeRange{acc.getType()}, block[0], cases, cases.size());
+                  auto build = [&](Region &region, const EdgeTile &tile) {
+                    OpBuilder rb = OpBuilder::atBlockBegin(&region.emplaceBlock());
+                    scf::YieldOp::create(rb, loc, addTapRow(rb, acc, block[0], tap, tile));
+                  };
+                  for (auto [edgeBlock, region] : llvm::zip(cases, edges.getCaseRegions()))
+                    build(region, edgeTile(cols, edgeBlock));
+                  build(edges.getDefaultRegion(), allEdges ? edgeTile(cols, edgeBlocks.back()) : whole);
+                  return edges.getResult(0);
+                });
+              });
           if (epilogue)
             result = loopOver(ob, {owBlocks}, {1}, result, [&](OpBuilder &nb, ValueRange block, Value acc) -> Value {
               Value at = atBlock(nb, block[0]);
@@ -1360,7 +1347,7 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
                 auto [odLo, odHi] = outputsFor(rb, 0, red[0]);
                 auto [ohLo, ohHi] = outputsFor(rb, 1, red[1]);
                 return loopNest(
-                    rb, {index(rb, 0), odLo, ohLo, index(rb, 0)},
+                    rb, loc, {index(rb, 0), odLo, ohLo, index(rb, 0)},
                     {index(rb, clipsPerItem), odHi, ohHi, index(rb, paddedOW)}, {1, 1, 1, owTile}, block,
                     [&](OpBuilder &tb, ValueRange pos, Value current) {
                       Value n = arith::AddIOp::create(tb, loc, n0, pos[0]);

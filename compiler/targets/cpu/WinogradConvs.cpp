@@ -3,6 +3,7 @@
 #include "compiler/targets/cpu/ConvEpilogue.h"
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/LoopInfo.h"
+#include "compiler/targets/cpu/LoopNests.h"
 #include "compiler/targets/cpu/TileSizes.h"
 #include "compiler/transforms/LinalgBuilders.h"
 
@@ -22,6 +23,7 @@ using namespace mlir;
 
 namespace {
 
+using vidnet::cpu::loopNest;
 using vidnet::cpu::VectorRegisters;
 
 // A tile's four phase slices of the transformed filter (taps along D and H x C x lanes each)
@@ -225,17 +227,6 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
   auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
   auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
   auto add = [&](OpBuilder &nb, Value a, Value c) { return arith::AddIOp::create(nb, loc, a, c).getResult(); };
-  auto loopNest = [&](OpBuilder &nb, ArrayRef<Value> lbs, ArrayRef<Value> ubs, ArrayRef<int64_t> steps, Value carried,
-                      function_ref<Value(OpBuilder &, ValueRange, Value)> body) {
-    SmallVector<Value> st;
-    for (int64_t step : steps)
-      st.push_back(index(nb, step));
-    return scf::buildLoopNest(nb, loc, lbs, ubs, st, ValueRange{carried},
-                              [&](OpBuilder &ib, Location, ValueRange ivs, ValueRange c) -> scf::ValueVector {
-                                return {body(ib, ivs, c[0])};
-                              })
-        .results[0];
-  };
   // The taps of axis i (D or H) that read real rows for output o.
   auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
     if (plan.low[i] == 0 && plan.extent[i] == in[i + 1])
@@ -277,26 +268,27 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
       auto tileVector = VectorType::get({rows, fTile}, f32);
       SmallVector<Value> m;
       for (int64_t phase = 0; phase < 4; ++phase) {
-        Value acc = loopNest(tb, {kdLo}, {kdHi}, {1}, zeroTile(tb, rows), [&](OpBuilder &db, ValueRange kd, Value acc) {
-          Value partial = loopNest(
-              db, {khLo, index(db, 0)}, {khHi, index(db, C)}, {1, cTile}, zeroTile(db, rows),
-              [&](OpBuilder &rb, ValueRange tap, Value partial) -> Value {
-                Value id = arith::SubIOp::create(rb, loc, add(rb, od, kd[0]), index(rb, plan.low[0]));
-                Value ih = arith::SubIOp::create(rb, loc, add(rb, oh, tap[0]), index(rb, plan.low[1]));
-                Value lhs = tensor::ExtractSliceOp::create(rb, loc, RankedTensorType::get({rows, cTile}, f32),
-                                                           t[phase], ofr({n, id, ih, p0, tap[1]}),
-                                                           attrs(rb, {1, 1, 1, rows, cTile}), attrs(rb, {1, 1, 1, 1, 1}));
-                Value rhs = tensor::ExtractSliceOp::create(
-                    rb, loc, RankedTensorType::get({cTile, fTile}, f32), g,
-                    ofr({block, index(rb, phase), kd[0], tap[0], tap[1], index(rb, 0)}),
-                    attrs(rb, {1, 1, 1, 1, cTile, fTile}), attrs(rb, {1, 1, 1, 1, 1, 1}));
-                return linalg::MatmulOp::create(rb, loc, TypeRange{partial.getType()}, ValueRange{lhs, rhs},
-                                                ValueRange{partial})
-                    .getResult(0);
-              });
-          return linalg::AddOp::create(db, loc, TypeRange{acc.getType()}, ValueRange{acc, partial}, ValueRange{acc})
-              .getResult(0);
-        });
+        Value acc =
+            loopNest(tb, loc, {kdLo}, {kdHi}, {1}, zeroTile(tb, rows), [&](OpBuilder &db, ValueRange kd, Value acc) {
+              Value partial = loopNest(
+                  db, loc, {khLo, index(db, 0)}, {khHi, index(db, C)}, {1, cTile}, zeroTile(db, rows),
+                  [&](OpBuilder &rb, ValueRange tap, Value partial) -> Value {
+                    Value id = arith::SubIOp::create(rb, loc, add(rb, od, kd[0]), index(rb, plan.low[0]));
+                    Value ih = arith::SubIOp::create(rb, loc, add(rb, oh, tap[0]), index(rb, plan.low[1]));
+                    Value lhs = tensor::ExtractSliceOp::create(
+                        rb, loc, RankedTensorType::get({rows, cTile}, f32), t[phase], ofr({n, id, ih, p0, tap[1]}),
+                        attrs(rb, {1, 1, 1, rows, cTile}), attrs(rb, {1, 1, 1, 1, 1}));
+                    Value rhs = tensor::ExtractSliceOp::create(
+                        rb, loc, RankedTensorType::get({cTile, fTile}, f32), g,
+                        ofr({block, index(rb, phase), kd[0], tap[0], tap[1], index(rb, 0)}),
+                        attrs(rb, {1, 1, 1, 1, cTile, fTile}), attrs(rb, {1, 1, 1, 1, 1, 1}));
+                    return linalg::MatmulOp::create(rb, loc, TypeRange{partial.getType()}, ValueRange{lhs, rhs},
+                                                    ValueRange{partial})
+                        .getResult(0);
+                  });
+              return linalg::AddOp::create(db, loc, TypeRange{acc.getType()}, ValueRange{acc, partial}, ValueRange{acc})
+                  .getResult(0);
+            });
         m.push_back(vector::TransferReadOp::create(tb, loc, tileVector, acc, ValueRange{index(tb, 0), index(tb, 0)},
                                                    zero, ArrayRef<bool>{true, true}));
       }
@@ -325,7 +317,7 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
           .getResult();
     };
     if (plan.tiles > 0)
-      row = loopNest(ob, {index(ob, 0)}, {index(ob, plan.tiles * plan.rows)}, {plan.rows}, row,
+      row = loopNest(ob, loc, {index(ob, 0)}, {index(ob, plan.tiles * plan.rows)}, {plan.rows}, row,
                      [&](OpBuilder &tb, ValueRange p0, Value row) { return tile(tb, p0[0], plan.rows, row); });
     if (plan.tailRows > 0)
       row = tile(ob, index(ob, plan.tiles * plan.rows), plan.tailRows, row);
