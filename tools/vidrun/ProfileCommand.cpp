@@ -18,6 +18,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -388,9 +389,13 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   for (size_t i = 1; i < subjects.size(); ++i)
     std::printf("  %c/A  ", letters[i]);
   std::printf("  %-22s %-20s %s\n", "layer", "kind", "shape");
-  auto secondsOf = [](const Subject &s, const Row &like) -> std::optional<double> {
+  // Rows of two bundles are the same work when their layer, kind and shape are.
+  auto sameWork = [](const Row &a, const Row &b) {
+    return a.layer == b.layer && a.kind == b.kind && a.shape == b.shape;
+  };
+  auto secondsOf = [&](const Subject &s, const Row &like) -> std::optional<double> {
     for (const Row &r : s.rows)
-      if (r.layer == like.layer && r.kind == like.kind && r.shape == like.shape)
+      if (sameWork(r, like))
         return r.seconds;
     return std::nullopt;
   };
@@ -420,9 +425,8 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   std::vector<const Row *> othersOnly;
   for (size_t j = 1; j < subjects.size(); ++j)
     for (const Row &r : subjects[j].rows)
-      if (!secondsOf(first, r) && std::none_of(othersOnly.begin(), othersOnly.end(), [&](const Row *o) {
-            return o->layer == r.layer && o->kind == r.kind && o->shape == r.shape;
-          }))
+      if (!secondsOf(first, r) &&
+          std::none_of(othersOnly.begin(), othersOnly.end(), [&](const Row *o) { return sameWork(*o, r); }))
         othersOnly.push_back(&r);
   std::stable_sort(othersOnly.begin(), othersOnly.end(),
                    [](const Row *a, const Row *b) { return a->seconds > b->seconds; });
@@ -433,11 +437,11 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   if (static_cast<int64_t>(othersOnly.size()) > top)
     std::printf("  ... %zu more rows (--top N, or --json for all)\n", othersOnly.size() - static_cast<size_t>(top));
   std::printf("\nby kind:\n");
-  std::vector<std::string> kindNames;
+  // Every bundle's kinds, in the order of each one's own table.
+  std::set<std::string> kindNames;
   for (const Subject &s : subjects)
     for (const auto &[name, k] : s.kinds)
-      if (std::find(kindNames.begin(), kindNames.end(), name) == kindNames.end())
-        kindNames.push_back(name);
+      kindNames.insert(name);
   for (const std::string &name : kindNames) {
     std::vector<std::optional<double>> times;
     for (const Subject &s : subjects) {
