@@ -25,7 +25,11 @@ SHAPE = re.compile(r"(\d+)x(\d+)x(\d+) (\d+)->(\d+) /(\d+)x(\d+)x(\d+), out (\d+
 
 
 def parse(shape):
-    k0, k1, k2, c, f, s0, s1, s2, n, d, h, w = (int(v) for v in SHAPE.fullmatch(shape).groups())
+    # The profile may name the schedule after the shape ("..., out 2x4x28x28, winograd"): the conv is the same.
+    m = SHAPE.fullmatch(shape.split(", winograd")[0])
+    if m is None:
+        raise ValueError(f"not a conv shape of vidrun profile: {shape!r}")
+    k0, k1, k2, c, f, s0, s1, s2, n, d, h, w = (int(v) for v in m.groups())
     return {"kernel": (k0, k1, k2), "c": c, "f": f, "stride": (s0, s1, s2), "n": n, "out": (d, h, w)}
 
 
@@ -98,6 +102,23 @@ def main():
         ours = sum(r["seconds"] for r in rows if r["kind"] == kind)
         theirs = sum(r["torch_s"] for r in rows if r["kind"] == kind)
         print(f"total {kind:21} ours {ours * 1e3:8.1f} ms, torch {theirs * 1e3:8.1f} ms: {theirs / ours:.2f}x")
+    # Per conv kind (kernel, stride, direction), as bench/conv_kinds.py groups them: both sides' share of the
+    # peak, so that a kind below the goal can be told apart from one that no CPU kernel here gets further with.
+    print(f"\n{'kernel':8} {'stride':7} {'kind':21} {'layers':>6} {'ours ms':>8} {'torch ms':>9} {'ratio':>6} "
+          f"{'ours':>6} {'torch':>6}  (of peak)")
+    kinds = {}
+    for r in rows:
+        conv = parse(r["shape"])
+        key = ("x".join(map(str, conv["kernel"])), "/" + "x".join(map(str, conv["stride"])), r["kind"])
+        k = kinds.setdefault(key, {"layers": 0, "ours": 0.0, "torch": 0.0, "flops": 0})
+        k["layers"] += 1
+        k["ours"] += r["seconds"]
+        k["torch"] += r["torch_s"]
+        k["flops"] += r["flops"]
+    for (kernel, stride, kind), k in sorted(kinds.items()):
+        print(f"{kernel:8} {stride:7} {kind:21} {k['layers']:6} {k['ours'] * 1e3:8.2f} {k['torch'] * 1e3:9.2f} "
+              f"{k['torch'] / k['ours']:5.2f}x {100 * k['flops'] / k['ours'] / 1e9 / peak:5.0f}% "
+              f"{100 * k['flops'] / k['torch'] / 1e9 / peak:5.0f}%")
     with open(os.path.join(a.out, "layers.json"), "w") as f:
         json.dump({"profile": profile, "rows": rows, "torch": torch.__version__, "threads": a.threads}, f, indent=1)
 
