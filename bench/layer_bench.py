@@ -11,7 +11,6 @@ output x stride, which is every convolution of the model zoo and of torchvision'
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -20,17 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
 from common import time_calls  # noqa: E402  the peers' timing: first call, warm-up, median
-
-SHAPE = re.compile(r"(\d+)x(\d+)x(\d+) (\d+)->(\d+) /(\d+)x(\d+)x(\d+), out (\d+)x(\d+)x(\d+)x(\d+)")
-
-
-def parse(shape):
-    # The profile may name the schedule after the shape ("..., out 2x4x28x28, winograd"): the conv is the same.
-    m = SHAPE.fullmatch(shape.split(", winograd")[0])
-    if m is None:
-        raise ValueError(f"not a conv shape of vidrun profile: {shape!r}")
-    k0, k1, k2, c, f, s0, s1, s2, n, d, h, w = (int(v) for v in m.groups())
-    return {"kernel": (k0, k1, k2), "c": c, "f": f, "stride": (s0, s1, s2), "n": n, "out": (d, h, w)}
+from conv_shape import parse  # noqa: E402  the profile's shape string, read back
 
 
 def torch_seconds(conv, kind, runs):

@@ -26,7 +26,7 @@ import torchvision
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "peers"))
 sys.path.insert(0, HERE)
-from layer_bench import parse  # noqa: E402  the profile's shape string, read back
+from conv_shape import parse  # noqa: E402  the profile's shape string, read back
 from vidnet_peer import SPECS  # noqa: E402  model name -> spec file
 import openvino_peer  # noqa: E402  the peer's compile settings, read back the same way
 

@@ -20,6 +20,7 @@ config.substitutions.append(("%vidc", os.path.join(config.vidnet_tools_dir, "vid
 config.substitutions.append(("%vidrun", os.path.join(config.vidnet_tools_dir, "vidrun")))
 config.substitutions.append(("%models", os.path.join(src, "models")))
 config.substitutions.append(("%examples", os.path.join(src, "examples")))
+config.substitutions.append(("%bench", os.path.join(src, "bench")))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%vidnet-opt", os.path.join(config.vidnet_tools_dir, "vidnet-opt")))
 config.substitutions.append(("%llvm-tools", config.llvm_tools_dir))
