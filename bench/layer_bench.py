@@ -5,8 +5,8 @@ faster; aten.convolution_backward with only the one gradient asked for). --round
 the two sides R times (our profile, then PyTorch's kernels), so that a slow phase of a shared
 machine lands on both: each row is the median of its rounds, and the table per conv kind (kernel,
 stride, direction) gives the ratio of the two sides' medians, each round's own ratio, and both
-sides' share of the FMA peak. Measures, never asserts. Runs in the peers' environment (scripts/setup-peers.sh); scripts/bench.sh --layers
-starts it.
+sides' share of the FMA peak. Measures, never asserts. Runs in the peers' environment
+(scripts/setup-peers.sh); scripts/bench.sh --layers starts it.
 
 A row's shape is what the profile prints ("3x3x3 64->128 /2x2x2, out 2x4x28x28"); the input is
 rebuilt from it with the models' padding (kernel // 2 per axis) and an input extent of
