@@ -3,8 +3,10 @@
 #   scripts/bench.sh                 vidnet against PyTorch 2 eager, every model x batch x clip x threads
 #   scripts/bench.sh --peers         ... and torch.compile, OpenVINO, IREE, ONNX Runtime
 #   scripts/bench.sh --peers --quick r3d_18, batch 2, 3x8x112x112, all cores (about 10 minutes)
-#   scripts/bench.sh --layers        every conv of r3d_18's step (forward, data and filter gradient),
-#                                    vidrun profile against PyTorch's kernel for the same shape
+#   scripts/bench.sh --layers [--spec S --rounds R]
+#                                    every conv of a model's step (forward, data and filter gradient),
+#                                    vidrun profile against PyTorch's kernel for the same shape, in
+#                                    turns; a table per conv kind (r3d_18: about 2 minutes a round)
 #   scripts/bench.sh --layers-openvino [--model M --batch N --clip CxLxHxW --threads T]
 #                                    every conv of a model's forward against OpenVINO's (PERF_COUNT)
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
