@@ -6,7 +6,7 @@
 #   scripts/bench.sh --layers [--spec S --rounds R]
 #                                    every conv of a model's step (forward, data and filter gradient),
 #                                    vidrun profile against PyTorch's kernel for the same shape, in
-#                                    turns; a table per conv kind (r3d_18: about 2 minutes a round)
+#                                    turns; a table per conv kind (r3d_18: about a minute a round)
 #   scripts/bench.sh --layers-openvino [--model M --batch N --clip CxLxHxW --threads T]
 #                                    every conv of a model's forward against OpenVINO's (PERF_COUNT)
 #   scripts/bench.sh --loader        the video loader against the ffmpeg CLI
