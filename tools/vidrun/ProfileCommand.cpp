@@ -254,10 +254,9 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   for (int64_t i = 0; i < iters; ++i)
     for (Subject &s : subjects) {
       rt::LoopTimer timer(s.loops.size());
-      const bool called = timedCall(s, s.profiled);
-      peakSamples.push_back(rt::measureFmaPeak(static_cast<unsigned>(threads), 0.05, 1).gflops);
-      if (!called)
+      if (!timedCall(s, s.profiled))
         return fail(error);
+      peakSamples.push_back(rt::measureFmaPeak(static_cast<unsigned>(threads), 0.05, 1).gflops);
       std::vector<double> &seconds = s.loopSeconds.emplace_back(s.loops.size());
       for (size_t l = 0; l < s.loops.size(); ++l) {
         seconds[l] = timer.seconds(l) / (s.clipPerThread ? threads : 1);
@@ -276,6 +275,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   };
   auto memoryS = [&](const Row &r) {
     return bandwidthGbs > 0 ? static_cast<double>(r.bytes) / (bandwidthGbs * 1e9) : 0.0;
+  };
+  auto fastestCallShare = [&](const Row &r) {
+    const double seconds = fastestCall(r);
+    return peak.gflops > 0 && seconds > 0 ? static_cast<double>(r.flops) / seconds / 1e9 / peak.gflops : 0.0;
   };
   for (Subject &s : subjects)
     summarize(s, iters, trainStep);
@@ -310,10 +313,7 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
                               {"gflops", gflops(r)},
                               {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0},
                               {"seconds_fastest_call", fastestCall(r)},
-                              {"fastest_call_peak_fraction",
-                               peak.gflops > 0 && fastestCall(r) > 0
-                                   ? static_cast<double>(r.flops) / fastestCall(r) / 1e9 / peak.gflops
-                                   : 0.0},
+                              {"fastest_call_peak_fraction", fastestCallShare(r)},
                               {"compute_s", computeS(r)},
                               {"memory_s", memoryS(r)}};
       };
@@ -398,15 +398,10 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     std::printf("\nby conv kind (every layer of a kernel, stride and direction; the share of the peak in the "
                 "fastest call last):\n");
     for (const auto &[key, c] : first.convKinds) {
-      const double fastest = fastestCall(c);
+      const double fastest = fastestCallShare(c);
       std::printf("%9.2f %6s  %-14s %-20s %2lld layer%s  %s%s\n", c.seconds * 1e3, share(c.seconds).c_str(),
                   key.first.c_str(), key.second.c_str(), static_cast<long long>(c.loops), c.loops == 1 ? " " : "s",
-                  rate(c).c_str(),
-                  peak.gflops > 0 && fastest > 0
-                      ? ("; fastest call " +
-                         fixed(100.0 * static_cast<double>(c.flops) / fastest / 1e9 / peak.gflops, 0) + "%")
-                            .c_str()
-                      : "");
+                  rate(c).c_str(), fastest > 0 ? ("; fastest call " + fixed(100.0 * fastest, 0) + "%").c_str() : "");
     }
     return 0;
   }
