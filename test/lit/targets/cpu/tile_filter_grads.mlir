@@ -10,8 +10,11 @@
 // contraction's maps: no copy) times dy over the chunk's rows into a register tile that starts
 // at zero; the last f-block sums only its 16 lanes of dy and widens them with zeros to 32. The
 // sums are written to dW by the first chunk (no zero fill of dW) and added to it by the others,
-// once per chunk; the padding sliced away at the end. A row whose input row for the tile's tap
-// is zero padding (D in [1, 5), H in [1, 193) are real) is skipped.
+// once per chunk; the padding sliced away at the end. The chunk's rows go frame by frame (its 32
+// rows of 96 per frame lie in frames [row0 / 96, (row0 + 31) / 96 + 1)): a frame whose input frame
+// for the tile's tap is zero padding (D in [1, 5) are real) is skipped, and of the others only the
+// chunk's rows whose input row is real (H in [1, 193) at stride 2: rows [ceil((1 - kh) / 2),
+// ceil((193 - kh) / 2)), at most 96) are summed, with no index arithmetic per row beyond its own.
 // CHECK: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @dw
@@ -24,22 +27,40 @@
 // CHECK: %[[T:.*]]:4 = affine.delinearize_index %[[ITEM]] into (3, 3, 3, 2)
 // CHECK: %[[F0:.*]] = arith.muli %[[T]]#3, %c32
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]][%[[T]]#0, %[[T]]#1, %[[T]]#2, 0, %[[F0]]] [1, 1, 1, 8, 32]
-// CHECK: arith.muli %[[CHUNK]], %c32
+// CHECK: %[[ROW0:.*]] = arith.muli %[[CHUNK]], %c32
+// CHECK: %[[KH1:.*]] = arith.subi %c1, %[[T]]#1
+// CHECK: %[[LOWDIV:.*]] = arith.ceildivsi %[[KH1]], %c2
+// CHECK: %[[LOW:.*]] = arith.maxsi %[[LOWDIV]], %c0
+// CHECK: %[[KH193:.*]] = arith.subi %c193, %[[T]]#1
+// CHECK: %[[HIGHDIV:.*]] = arith.ceildivsi %[[KH193]], %c2
+// CHECK: %[[HIGH0:.*]] = arith.maxsi %[[HIGHDIV]], %c0
+// CHECK: %[[HIGH:.*]] = arith.minsi %[[HIGH0]], %c96
+// CHECK: %[[END:.*]] = arith.addi %[[ROW0]], %c32
+// CHECK: %[[FRAME0:.*]] = arith.divui %[[ROW0]], %c96
+// CHECK: %[[LASTROW:.*]] = arith.addi %[[ROW0]], %c31
+// CHECK: %[[LASTFRAME:.*]] = arith.divui %[[LASTROW]], %c96
+// CHECK: %[[FRAMES:.*]] = arith.addi %[[LASTFRAME]], %c1
 // CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[T]]#3, %c1
 // CHECK: %[[SUM:.*]] = scf.if %[[LAST]] -> (vector<8x32xf32>)
-// CHECK: %[[HALF:.*]] = scf.for {{.*}} to %c32 {{.*}} -> (vector<8x16xf32>)
+// CHECK: %[[HALF:.*]] = scf.for {{.*}} = %[[FRAME0]] to %[[FRAMES]] {{.*}} -> (vector<8x16xf32>)
 // CHECK: tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 16] [1, 1, 1, 1, 1] : tensor<2x4x96x8x48xf32> to tensor<8x16xf32>
 // CHECK: vector.contract {{.*}} : vector<8x8xf32>, vector<8x16xf32> into vector<8x16xf32>
 // CHECK: %[[WIDE:.*]] = vector.insert_strided_slice %[[HALF]], %{{.*}} {offsets = [0, 0], strides = [1, 1]} : vector<8x16xf32> into vector<8x32xf32>
 // CHECK-NEXT: scf.yield %[[WIDE]]
 // CHECK-NEXT: } else {
-// CHECK: scf.for {{.*}} to %c32 {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8x32xf32>)
-// CHECK: affine.delinearize_index %{{.*}} into (2, 4, 96)
-// CHECK: arith.cmpi sge, %{{.*}}, %c1
-// CHECK: arith.cmpi slt, %{{.*}}, %c193
-// CHECK: arith.cmpi sge, %{{.*}}, %c1
-// CHECK: arith.cmpi slt, %{{.*}}, %c5
+// CHECK: scf.for %[[FRAME:.*]] = %[[FRAME0]] to %[[FRAMES]] {{.*}} -> (vector<8x32xf32>)
+// CHECK: %[[ND:.*]]:2 = affine.delinearize_index %[[FRAME]] into (2, 4)
+// CHECK: %[[ID:.*]] = arith.addi %[[ND]]#1, %[[T]]#0
+// CHECK: arith.cmpi sge, %[[ID]], %c1
+// CHECK: arith.cmpi slt, %[[ID]], %c5
 // CHECK: scf.if %{{.*}} -> (vector<8x32xf32>)
+// CHECK: %[[FRAMEROW:.*]] = arith.muli %[[FRAME]], %c96
+// CHECK: %[[SKIP:.*]] = arith.subi %[[ROW0]], %[[FRAMEROW]]
+// CHECK: %[[BEGIN:.*]] = arith.maxsi %[[LOW]], %[[SKIP]]
+// CHECK: %[[REST:.*]] = arith.subi %[[END]], %[[FRAMEROW]]
+// CHECK: %[[STOP:.*]] = arith.minsi %[[HIGH]], %[[REST]]
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[STOP]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8x32xf32>)
+// CHECK-NOT: arith.cmpi
 // CHECK: %[[RHS:.*]] = tensor.extract_slice %[[DY]]{{.*}} [1, 1, 1, 8, 32] [1, 1, 1, 1, 1] : tensor<2x4x96x8x48xf32> to tensor<8x32xf32>
 // CHECK: %[[B:.*]] = vector.transfer_read %[[RHS]]
 // CHECK: %[[LHS:.*]] = tensor.extract_slice %[[X]]{{.*}} [1, 1, 1, 8, 8] [1, 1, 1, 2, 1] : tensor<2x6x194x18x8xf32> to tensor<8x8xf32>
@@ -78,7 +99,7 @@ func.func @dw(%x: tensor<2x4x192x16x8xf32>, %dy: tensor<2x4x96x8x45xf32>) -> ten
 // CHECK-LABEL: func.func @whole_reduction
 // CHECK-NOT: scf.for
 // CHECK: scf.forall (%{{.*}}) in (9)
-// CHECK: scf.for {{.*}} to %c32 {{.*}} -> (vector<8x32xf32>)
+// CHECK: scf.for {{.*}} = %c0 to %c2 {{.*}} -> (vector<8x32xf32>)
 // CHECK-NOT: arith.addf
 // CHECK: scf.forall.in_parallel
 func.func @whole_reduction(%x: tensor<1x2x18x18x8xf32>, %dy: tensor<1x2x16x16x32xf32>) -> tensor<1x3x3x8x32xf32> {
@@ -216,7 +237,8 @@ func.func @stem_taps(%x: tensor<1x2x10x16x3xf32>, %dy: tensor<1x2x5x8x64xf32>) -
 // CHECK: scf.if %[[TAP0]] {
 // CHECK: memref.prefetch %[[DYB]]
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[CUR]][%[[ITEM]], 0, 0, 0, 0] [1, 1, 1, 8, 32]
-// CHECK: affine.delinearize_index %[[CHUNK]] into (24, 32)
+// CHECK: %[[FRAME0:.*]] = arith.divui %[[CHUNK]], %c32
+// CHECK: scf.for %{{.*}} = %[[FRAME0]] to
 // CHECK: vector.contract
 // CHECK: scf.if %[[FIRST]] -> (vector<8x32xf32>)
 // CHECK: arith.addf
@@ -255,12 +277,13 @@ func.func @parts(%x: tensor<1x24x32x32x8xf32>, %dy: tensor<1x24x32x32x32xf32>) -
 // CHECK: vector.transfer_read %arg1{{.*}} {in_bounds = [true]} : tensor<1x4x4x8x64xf32>, vector<32xf32>
 // CHECK: scf.forall (%{{.*}}) in (432)
 // CHECK: %[[T:.*]]:5 = affine.delinearize_index %{{.*}} into (3, 3, 3, 8, 2)
-// CHECK: %[[ROW:.*]]:2 = affine.delinearize_index %{{.*}} into (4, 4)
-// CHECK: %[[D:.*]] = arith.addi %[[ROW]]#0, %[[T]]#0
-// CHECK: %[[H:.*]] = arith.addi %[[ROW]]#1, %[[T]]#1
+// CHECK: scf.for %[[FRAME:.*]] = %c0 to %c4 step %c1
+// CHECK: %[[D:.*]] = arith.addi %[[FRAME]], %[[T]]#0
 // CHECK: %[[REALD:.*]] = arith.subi %[[D]], %c1
+// CHECK: scf.for %[[OH:.*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK: %[[H:.*]] = arith.addi %[[OH]], %[[T]]#1
 // CHECK: %[[REALH:.*]] = arith.subi %[[H]], %c1
-// CHECK: tensor.extract_slice %[[DYB]][%[[T]]#4, 0, %[[ROW]]#0, %[[ROW]]#1, 0, 0] [1, 1, 1, 1, 8, 32]
+// CHECK: tensor.extract_slice %[[DYB]][%[[T]]#4, 0, %[[FRAME]], %[[OH]], 0, 0] [1, 1, 1, 1, 8, 32]
 // CHECK: tensor.extract_slice %[[XB]][%[[T]]#3, 0, %[[REALD]], %[[REALH]], %[[T]]#2, 0] [1, 1, 1, 1, 8, 8]
 // CHECK-NOT: tensor.pad
 // With AVX2's 6-channel tiles: 64 channels are 10 whole blocks and one of 4 channels and 2 zeros,
@@ -302,14 +325,14 @@ func.func @block_items(%x: tensor<1x4x16x32x256xf32>, %dy: tensor<1x4x16x32x256x
 
 // Tests that a blocked filter gradient summed in one chunk (r3d_18's layer3.0.conv1 at batch 2:
 // 3x3x3 128->256 /2x2x2 at 2x2x14x14, dy 800 KB) whose dW is not streamed (3.5 MB) also takes one
-// item per block of dW (16 x 8), each summing its 27 taps in turn over all 56 rows, so that its
+// item per block of dW (16 x 8), each summing its 27 taps in turn over all 56 rows (4 frames of 14), so that its
 // blocks of x and dy stay in L2 across the taps; the chunk loop of one trip folds away.
 // CHECK-LABEL: func.func @block_items_one_chunk
 // CHECK: scf.forall (%[[BLOCK:.*]]) in (128) shared_outs(%[[DW:.*]] = %{{.*}}) -> (tensor<3x3x3x128x256xf32>)
 // CHECK: affine.delinearize_index %[[BLOCK]] into (16, 8)
 // CHECK-NOT: scf.forall
 // CHECK: scf.for %{{.*}} = %c0 to %c27 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<3x3x3x8x32xf32>)
-// CHECK: scf.for %{{.*}} = %c0 to %c56 step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
 // CHECK: tensor.parallel_insert_slice %{{.*}} into %[[DW]][0, 0, 0, %{{.*}}, %{{.*}}] [3, 3, 3, 8, 32]
 func.func @block_items_one_chunk(%x: tensor<2x4x28x28x128xf32>, %dy: tensor<2x2x14x14x256xf32>) -> tensor<3x3x3x128x256xf32> {
   %dw = vidnet.conv_backward_filter %x, %dy strides [2, 2, 2] padding [1, 1, 1] groups 1
@@ -352,8 +375,8 @@ func.func @block_items_one_chunk(%x: tensor<2x4x28x28x128xf32>, %dy: tensor<2x2x
 // AVX2: %[[YROW:.*]] = arith.addi %[[NEXT]], %[[YR]]
 // AVX2: %[[YDH:.*]]:2 = affine.delinearize_index %[[YROW]] into (4, 14)
 // AVX2: memref.prefetch %[[DYB]][%c0, %[[YDH]]#0, %[[YDH]]#1, %[[YW]], %[[DYF]]], read, locality<2>, data
-// AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<4x16xf32>)
-// AVX2: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<6x16xf32>)
+// AVX2: scf.for {{.*}} iter_args(%{{.*}}) -> (vector<4x16xf32>)
+// AVX2: scf.for {{.*}} iter_args(%{{.*}}) -> (vector<6x16xf32>)
 // AVX2: scf.forall.in_parallel
 // AVX2: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x1x64x128xf32>)
 func.func @pointwise_parts(%x: tensor<1x8x28x28x64xf32>, %dy: tensor<1x4x14x14x128xf32>) -> tensor<1x1x1x64x128xf32> {
