@@ -320,6 +320,15 @@ TEST(CompiledModelVectorWidths, Avx2RowPairTilesMatchReference) {
   checkModel("examples/tiny_r3d.vnet", false, 2018, true, Shape{3, 4, 64, 64}, cpu::namedTarget("x86-64-v3"));
 }
 
+// At 4x62x62 the small R3D's first stage is 4x31x31: an odd W leaves its 3x3x3 convs to F(2,3)
+// along D on AVX2 (two output depths per tile set, 5 x 6 + 1 columns, the residual add in the
+// tile), which only the forward takes.
+TEST(CompiledModelVectorWidths, Avx2DepthPairWinogradMatchesReference) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "this CPU has no AVX2 and FMA to run an x86-64-v3 bundle";
+  checkModel("examples/tiny_r3d.vnet", false, 2018, true, Shape{3, 4, 62, 62}, cpu::namedTarget("x86-64-v3"));
+}
+
 TEST(CompiledModelVectorWidths, Avx512TilesMatchReference) {
   if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
       !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))

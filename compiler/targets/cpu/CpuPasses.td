@@ -132,6 +132,48 @@ def WinogradConvs : Pass<"vidnet-cpu-winograd-convs", "mlir::func::FuncOp"> {
                            "mlir::affine::AffineDialect", "mlir::vector::VectorDialect"];
 }
 
+def WinogradDepthConvs : Pass<"vidnet-cpu-winograd-depth-convs", "mlir::func::FuncOp"> {
+  let summary = "Rewrite stride-1 linalg.conv_3d_ndhwc_dhwcf of three taps along D as Winograd F(2,3) along D";
+  let description = [{
+    For a conv with strides 1, three taps along D, one zero frame of padding on each side of D
+    (a zero tensor.pad, any padding along H and W), an even OD and a +0 init: each output-depth
+    pair (2q, 2q + 1) is
+
+        y[2q] = m0 + m1 + m2,   y[2q + 1] = m1 - m2 - m3,
+        m_i = sum over kh, kw, c of t_i[n, q, oh + kh, ow + kw, c] * g[f-block, i, kh, kw, c, lane]
+
+    with the input transform t = (d0 - d2, d1 + d2, d2 - d1, d1 - d3) of the padded frames
+    d_j = x[2q + j] (one elementwise linalg.generic with the four phases as results, over the
+    input's real rows along H and all its padded columns) and the filter transform g = (w0, (w0 +
+    w1 + w2) / 2, (w0 - w1 + w2) / 2, w2) over the taps along D, packed per filter block of FT
+    lanes (a `vidnet.weight_pack`): four products per output pair where the direct conv has six.
+
+        forall (n, q, oh, f-block):                rows = out[n, 2q .. 2q + 1, oh, :, f-block]
+          for column tile (R columns):             for phase i: m_i[R x FT] = 0
+                                                     for kh: part = 0; for kw, c-block: part += T_i * G_i; m_i += part
+                                                   tiles of depths 2q and 2q + 1 = output transform, epilogue, store
+
+    The same F(2,3) as vidnet-cpu-winograd-convs' along W, with the taps along D folded instead:
+    an output depth reads 4 phases x H x W x C / 2 of phase rows (1.7 MB for the 3x3x3 64->64
+    convs of r3d_18's and mc3_18's layer1, which F(2,3) along W reads 4.8 MB of, too many for
+    AVX2's narrow filter blocks), fewer than the direct conv's 3 input frames per output depth.
+    The f-blocks are innermost, so that an output row's f-blocks read its phase rows from L2 in
+    turn. Only convs of at least 3x3 taps along H and W: a 3x1x1 conv reads each phase row for
+    one product per filter block, and the transform's pass over memory costs more than it saves.
+    Tiles, tile rows and filter blocks as vidnet-cpu-winograd-convs' (AVX2: 4 x 24 or 6 x 16),
+    the same bound on AVX2's phase rows per output depth, the conv's elementwise consumer (eval
+    BN, ReLU, residual add) on each tile before its store. Runs after vidnet-cpu-winograd-convs,
+    which keeps the convs it takes; only on AVX2, where it was measured, and not in @train_step
+    (its forward's convs stay direct for the ReLU decisions, its data gradients as measured for the
+    step's precision).
+  }];
+  let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16)">];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect", "mlir::vector::VectorDialect"];
+}
+
 def HoistWeightPacking : Pass<"vidnet-cpu-hoist-weight-packing", "mlir::ModuleOp"> {
   let summary = "Move the forward's weight packing into @forward_prepare, called once per set of weights";
   let description = [{

@@ -82,6 +82,9 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   // Stride-1 convs of three taps along W as Winograd F(2,3) along W: four products per output
   // pair where the direct conv has six (r3d_18's layer1-2 convs and their data gradients on AVX-512, layer2-3 on AVX2).
   add("func.func(vidnet-cpu-winograd-convs" + vectors + ")");
+  // And of three taps along D, of those left (on AVX2 r3d_18's and mc3_18's layer1, whose phase
+  // rows along W are too many for its narrow filter blocks, and (2+1)D's temporal convs).
+  add("func.func(vidnet-cpu-winograd-depth-convs" + vectors + ")");
   add("func.func(vidnet-cpu-tile-convs" + vectors + ")");
   // The filters tile-convs packs, out of the per-clip forward into a call per set of weights;
   // before the packs become parallel loops, so that they become loops of forward_prepare.

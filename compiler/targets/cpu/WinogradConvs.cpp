@@ -5,6 +5,7 @@
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/LoopNests.h"
 #include "compiler/targets/cpu/TileSizes.h"
+#include "compiler/targets/cpu/WinogradF23.h"
 #include "compiler/transforms/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -12,7 +13,6 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Matchers.h"
 
 namespace vidnet::cpu {
 #define GEN_PASS_DEF_WINOGRADCONVS
@@ -25,49 +25,13 @@ namespace {
 
 using vidnet::cpu::loopNest;
 using vidnet::cpu::VectorRegisters;
-
-// A tile's four phase slices of the transformed filter (taps along D and H x C x lanes each)
-// stream from L2 once per tile, as the direct convs' packed slices do (their bound).
-constexpr int64_t kPhaseSlicesL2Bytes = 640 * 1024;
-// On AVX2 a filter block is 16 or 24 lanes, so an output depth's f-blocks take turns reading the
-// same phase rows (taps along D x 4 phases x OH x OW/2 x C), each block all of them again (on
-// AVX-512 F = 64 is one block). Measured on a Zen 3 (512 KB L2, 32 MB L3), against the direct
-// convs, forward, calls in turns: 1.2-2.4 MB of rows per output depth 0.76-0.96x the time
-// (r3d_18's layers 2-3, mc3_18's and r2plus1d_18's 1x3x3 convs), 4.8 MB 1.4-1.6x (the 3x3x3
-// 64->64 convs of r3d_18's and mc3_18's layer1, even with the f-blocks innermost: 1.0-1.09x).
-constexpr int64_t kAvx2PhaseRowsPerDepthBytes = 3 * 1024 * 1024;
-
-// F(2,3) along W: the outputs y[2p] and y[2p + 1] of three taps w0..w2 over x[2p - 1 .. 2p + 2]
-// (x padded by one column on each side, here d0..d3) are
-//   y[2p] = m0 + m1 + m2, y[2p + 1] = m1 - m2 - m3,  m_i = sum over taps along D, H and channels of t_i g_i,
-//   t = (d0 - d2, d1 + d2, d2 - d1, d1 - d3),  g = (w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2).
-// Four products per output pair where the direct conv has six. Each phase is a sum of 3x fewer
-// terms than a direct output's: measured against float64 (C = 64, 3x3x3, ReLU'd inputs), its
-// rms error 1.76e-7 against 1.87e-7 for the direct conv's tap-row sums.
-struct PhaseInput {
-  int64_t first, second; // the two padded columns 2p + j it combines
-  bool sum;              // d_first + d_second, else d_first - d_second
-};
-constexpr PhaseInput kPhaseInputs[4] = {{0, 2, false}, {1, 2, true}, {2, 1, false}, {1, 3, false}};
+namespace winograd = vidnet::cpu::winograd;
 
 struct Plan {
   int64_t fTile;                // lanes per tile (a filter block)
   int64_t rows, tiles, tailRows; // output pairs: `tiles` tiles of `rows`, then one of `tailRows` (0: none)
   int64_t low[2], extent[2];    // along D and H: zero rows, then real ones (the input's tensor.pad)
 };
-
-// Pairs per tile: as few tiles as `maxRows` allows, and of those splits the one with the largest
-// last tile (14 pairs as 5 + 5 + 4, not 6 + 6 + 2: a tile of r pairs keeps r x vectors FMA chains).
-int64_t pairTileRows(int64_t pairs, int64_t maxRows) {
-  maxRows = std::min(maxRows, pairs);
-  auto last = [&](int64_t rows) { return pairs % rows == 0 ? rows : pairs % rows; };
-  int64_t best = maxRows;
-  for (int64_t rows = maxRows - 1; rows >= (maxRows + 1) / 2; --rows)
-    if (llvm::divideCeil(pairs, rows) < llvm::divideCeil(pairs, best) ||
-        (llvm::divideCeil(pairs, rows) == llvm::divideCeil(pairs, best) && last(rows) > last(best)))
-      best = rows;
-  return best;
-}
 
 std::optional<Plan> planFor(linalg::Conv3DNdhwcDhwcfOp op, const VectorRegisters &regs) {
   if (!op.hasPureTensorSemantics())
@@ -82,38 +46,19 @@ std::optional<Plan> planFor(linalg::Conv3DNdhwcDhwcfOp op, const VectorRegisters
       !vidnet::isPositiveZeroFill(op.getOutputs()[0]))
     return std::nullopt;
   // The input is the W-padded one (one zero column on each side), from a zero tensor.pad.
-  auto pad = op.getInputs()[0].getDefiningOp<tensor::PadOp>();
-  if (!pad || !pad.getConstantPaddingValue() || !matchPattern(pad.getConstantPaddingValue(), m_AnyZeroFloat()) ||
-      !pad.getSourceType().hasStaticShape())
+  std::optional<winograd::ZeroPad> pad = winograd::staticZeroPad(op.getInputs()[0]);
+  if (!pad)
     return std::nullopt;
-  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh(), source = pad.getSourceType().getShape();
-  if (llvm::any_of(low, ShapedType::isDynamic) || llvm::any_of(high, ShapedType::isDynamic) || low[0] != 0 ||
-      high[0] != 0 || low[4] != 0 || high[4] != 0 || low[3] != 1 || high[3] != 1 || source[3] != OW)
+  ArrayRef<int64_t> low = pad->low, high = pad->high, source = pad->source;
+  if (low[0] != 0 || high[0] != 0 || low[4] != 0 || high[4] != 0 || low[3] != 1 || high[3] != 1 || source[3] != OW)
     return std::nullopt;
   Plan plan;
-  const int64_t taps = k[0] * k[1];
-  auto fits = [&](int64_t lanes) { return F % lanes == 0 && 4 * taps * C * lanes * 4 <= kPhaseSlicesL2Bytes; };
-  // Blocks of four, three or two vectors of lanes, the widest that divides F and fits
-  // (torchvision r2plus1d_18's mid channels 144, 288 and 576 in blocks of three).
-  // On AVX2's 16 registers blocks of four vectors would leave 2 x 4 accumulators: three or two
-  // (4 x 3 or 6 x 2, as its direct tiles).
-  const SmallVector<int64_t, 3> widths =
-      regs.count >= 32 ? SmallVector<int64_t, 3>{4, 3, 2} : SmallVector<int64_t, 3>{3, 2};
-  plan.fTile = 0;
-  for (int64_t vectors : widths)
-    if (fits(vectors * regs.lanes)) {
-      plan.fTile = vectors * regs.lanes;
-      break;
-    }
+  plan.fTile = winograd::filterBlockLanes(F, k[0] * k[1], C, regs);
   if (plan.fTile == 0)
     return std::nullopt;
-  if (regs.count < 32 && k[0] * 4 * out[2] * (OW / 2) * C * 4 > kAvx2PhaseRowsPerDepthBytes)
+  if (regs.count < 32 && k[0] * 4 * out[2] * (OW / 2) * C * 4 > winograd::kAvx2PhaseRowsPerDepthBytes)
     return std::nullopt;
-  // Accumulators of one phase, the filter's vectors and a broadcast: 6 x 4 + 4 + 1, 8 x 3 + 3 + 1
-  // or 8 x 2 + 2 + 1 of 32; on AVX2 4 x 3 + 3 + 1 or 6 x 2 + 2 + 1 of 16.
-  const int64_t vectors = plan.fTile / regs.lanes;
-  const int64_t maxRows = std::min<int64_t>(8, (regs.count - vectors - 1) / vectors);
-  plan.rows = pairTileRows(OW / 2, maxRows);
+  plan.rows = winograd::tileRows(OW / 2, winograd::maxTileRows(plan.fTile, regs));
   plan.tiles = (OW / 2) / plan.rows;
   plan.tailRows = (OW / 2) % plan.rows;
   for (int i = 0; i < 2; ++i) {
@@ -143,102 +88,29 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
     b.setInsertionPoint(epilogue->op);
   vidnet::Emitter e(b, loc);
 
-  // For `vidrun profile`: the conv as the direct one counts it (its products that read real
-  // rows, its least traffic), so that its GFLOP/s compare with the direct convs' and the peers'.
-  vidnet::cpu::LoopInfo info;
-  {
-    auto role = op->getAttrOfType<StringAttr>(vidnet::kConvRoleAttr);
-    auto shape = op->getAttrOfType<StringAttr>(vidnet::kConvShapeAttr);
-    SmallVector<int64_t> s(3, 1), lows{plan.low[0], plan.low[1], 1}, extents{plan.extent[0], plan.extent[1], OW};
-    info.kind = role ? role.str() : "conv";
-    info.shape = (shape ? shape.str() : vidnet::describeConv(k, s, out)) + ", winograd";
-    info.flops = vidnet::cpu::convFlops(k, s, out, lows, extents);
-    info.bytes = vidnet::cpu::convTrafficBytes(k, s, out, lows, extents, /*wholeFilter=*/false);
-  }
+  const vidnet::cpu::LoopInfo info =
+      winograd::describeWinogradConv(op, {plan.low[0], plan.low[1], 1}, {plan.extent[0], plan.extent[1], OW}, ", winograd");
 
   // The input transform: t_i[n, d, h, p, c] over the input's real rows along D and H (the taps
   // that would read its zero rows are skipped), all four phases in one pass over the input.
-  const int64_t realD = plan.extent[0], realH = plan.extent[1];
-  auto tType = RankedTensorType::get({in[0], realD, realH, P, C}, f32);
-  SmallVector<Value> t;
-  {
-    auto column = [&](int64_t j) {
-      return AffineMap::get(5, 0, {d(0), d(1) + plan.low[0], d(2) + plan.low[1], d(3) * 2 + j, d(4)}, ctx);
-    };
-    SmallVector<AffineMap> maps{column(0), column(1), column(2), column(3)};
-    SmallVector<Value> inits;
-    for (int i = 0; i < 4; ++i) {
-      maps.push_back(b.getMultiDimIdentityMap(5));
-      inits.push_back(e.empty(tType));
-    }
-    auto transform = linalg::GenericOp::create(
-        b, loc, SmallVector<Type>(4, tType), ValueRange{x, x, x, x}, inits, maps,
-        SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
-        [](OpBuilder &nb, Location l, ValueRange a) {
-          SmallVector<Value> phases;
-          for (const PhaseInput &phase : kPhaseInputs)
-            phases.push_back(phase.sum ? arith::AddFOp::create(nb, l, a[phase.first], a[phase.second]).getResult()
-                                       : arith::SubFOp::create(nb, l, a[phase.first], a[phase.second]).getResult());
-          linalg::YieldOp::create(nb, l, phases);
-        });
-    vidnet::cpu::LoopInfo tInfo;
-    tInfo.kind = "winograd input transform";
-    tInfo.shape = info.shape;
-    tInfo.bytes = (xType.getNumElements() + 4 * tType.getNumElements()) * 4;
-    transform->setLoc(vidnet::cpu::describeLoop(loc, tInfo));
-    t.append(transform.getResults().begin(), transform.getResults().end());
-  }
+  auto column = [&](int64_t j) {
+    return AffineMap::get(5, 0, {d(0), d(1) + plan.low[0], d(2) + plan.low[1], d(3) * 2 + j, d(4)}, ctx);
+  };
+  const SmallVector<Value, 4> t = winograd::transformInput(
+      e, x, RankedTensorType::get({in[0], plan.extent[0], plan.extent[1], P, C}, f32),
+      {column(0), column(1), column(2), column(3)}, info);
 
-  // The filter transform, packed per filter block: g[block, i, kd, kh, c, lane] (a weight pack,
-  // which vidnet-cpu-hoist-weight-packing moves out of the forward).
-  auto gType = RankedTensorType::get({fBlocks, 4, k[0], k[1], C, fTile}, f32);
-  Value g;
-  {
-    auto tap = [&](int64_t j) {
-      return AffineMap::get(6, 0, {d(2), d(3), getAffineConstantExpr(j, ctx), d(4), d(0) * fTile + d(5)}, ctx);
-    };
-    g = e.generic(gType, ValueRange{filter, filter, filter}, e.empty(gType),
-                  {tap(0), tap(1), tap(2), b.getMultiDimIdentityMap(6)},
-                  SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-                  [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                    Value phase = linalg::IndexOp::create(nb, l, 1);
-                    Value half = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.5f));
-                    Value outer = arith::AddFOp::create(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]), a[2]);
-                    Value alternating = arith::AddFOp::create(nb, l, arith::SubFOp::create(nb, l, a[0], a[1]), a[2]);
-                    Value g1 = arith::MulFOp::create(nb, l, outer, half);
-                    Value g2 = arith::MulFOp::create(nb, l, alternating, half);
-                    auto is = [&](int64_t i) {
-                      return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, phase,
-                                                   arith::ConstantIndexOp::create(nb, l, i));
-                    };
-                    Value v = arith::SelectOp::create(nb, l, is(2), g2, a[2]);
-                    v = arith::SelectOp::create(nb, l, is(1), g1, v);
-                    return arith::SelectOp::create(nb, l, is(0), a[0], v);
-                  });
-    g.getDefiningOp()->setAttr(vidnet::cpu::kWeightPackAttr, b.getUnitAttr());
-    vidnet::cpu::LoopInfo gInfo;
-    gInfo.kind = info.kind == "conv data gradient" ? "sub-filter packing" : "filter packing";
-    gInfo.shape = info.shape;
-    gInfo.bytes = (cast<RankedTensorType>(filter.getType()).getNumElements() + gType.getNumElements()) * 4;
-    g.getDefiningOp()->setLoc(vidnet::cpu::describeLoop(loc, gInfo));
-  }
+  // The filter transform, packed per filter block: g[block, i, kd, kh, c, lane].
+  Value g = winograd::packFilterPhases(e, filter, fTile, /*axis=*/2, info.kind, info.shape);
 
   auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
   auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
   auto ofr = [](ArrayRef<Value> vs) { return SmallVector<OpFoldResult>(vs.begin(), vs.end()); };
   auto add = [&](OpBuilder &nb, Value a, Value c) { return arith::AddIOp::create(nb, loc, a, c).getResult(); };
   // The taps of axis i (D or H) that read real rows for output o.
-  auto tapsFor = [&](OpBuilder &nb, int i, Value o) -> std::pair<Value, Value> {
-    if (plan.low[i] == 0 && plan.extent[i] == in[i + 1])
-      return {index(nb, 0), index(nb, k[i])};
-    Value lo = arith::SubIOp::create(nb, loc, index(nb, plan.low[i]), o);
-    Value hi = arith::SubIOp::create(nb, loc, index(nb, plan.low[i] + plan.extent[i]), o);
-    return {arith::MaxSIOp::create(nb, loc, index(nb, 0), lo), arith::MinSIOp::create(nb, loc, index(nb, k[i]), hi)};
+  auto tapsFor = [&](OpBuilder &nb, int i, Value o) {
+    return winograd::realTapRange(nb, loc, plan.low[i], plan.extent[i], in[i + 1], k[i], o);
   };
-  auto zeroTile = [&](OpBuilder &nb, int64_t rows) {
-    return vidnet::Emitter(nb, loc).filled(RankedTensorType::get({rows, fTile}, f32), 0.0);
-  };
-
   // forall (n, od, f-block, oh): row = out[n, od, oh, :, f-block], in tiles of output pairs;
   // each tile sums its four phases one after the other (one phase's accumulators in registers),
   // each over the taps along D (a partial per tap, from zero, as the direct conv's tap rows),
@@ -261,60 +133,35 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
       vidnet::cpu::prefetchConvEpilogueInputs(ob, loc, *epilogue, OW, fTile, offsets);
     auto [kdLo, kdHi] = tapsFor(ob, 0, od);
     auto [khLo, khHi] = tapsFor(ob, 1, oh);
-    Value zero = arith::ConstantOp::create(ob, loc, ob.getF32FloatAttr(0.0f));
 
     // The tile of `rows` pairs from pair p0 into `row`.
     auto tile = [&](OpBuilder &tb, Value p0, int64_t rows, Value row) -> Value {
-      auto tileVector = VectorType::get({rows, fTile}, f32);
       SmallVector<Value> m;
-      for (int64_t phase = 0; phase < 4; ++phase) {
-        Value acc =
-            loopNest(tb, loc, {kdLo}, {kdHi}, {1}, zeroTile(tb, rows), [&](OpBuilder &db, ValueRange kd, Value acc) {
-              Value partial = loopNest(
-                  db, loc, {khLo, index(db, 0)}, {khHi, index(db, C)}, {1, cTile}, zeroTile(db, rows),
-                  [&](OpBuilder &rb, ValueRange tap, Value partial) -> Value {
-                    Value id = arith::SubIOp::create(rb, loc, add(rb, od, kd[0]), index(rb, plan.low[0]));
-                    Value ih = arith::SubIOp::create(rb, loc, add(rb, oh, tap[0]), index(rb, plan.low[1]));
-                    Value lhs = tensor::ExtractSliceOp::create(
-                        rb, loc, RankedTensorType::get({rows, cTile}, f32), t[phase], ofr({n, id, ih, p0, tap[1]}),
-                        attrs(rb, {1, 1, 1, rows, cTile}), attrs(rb, {1, 1, 1, 1, 1}));
-                    Value rhs = tensor::ExtractSliceOp::create(
-                        rb, loc, RankedTensorType::get({cTile, fTile}, f32), g,
-                        ofr({block, index(rb, phase), kd[0], tap[0], tap[1], index(rb, 0)}),
-                        attrs(rb, {1, 1, 1, 1, cTile, fTile}), attrs(rb, {1, 1, 1, 1, 1, 1}));
-                    return linalg::MatmulOp::create(rb, loc, TypeRange{partial.getType()}, ValueRange{lhs, rhs},
-                                                    ValueRange{partial})
-                        .getResult(0);
-                  });
-              return linalg::AddOp::create(db, loc, TypeRange{acc.getType()}, ValueRange{acc, partial}, ValueRange{acc})
-                  .getResult(0);
-            });
-        m.push_back(vector::TransferReadOp::create(tb, loc, tileVector, acc, ValueRange{index(tb, 0), index(tb, 0)},
-                                                   zero, ArrayRef<bool>{true, true}));
-      }
-      Value even = arith::AddFOp::create(tb, loc, arith::AddFOp::create(tb, loc, m[0], m[1]), m[2]);
-      Value odd = arith::SubFOp::create(tb, loc, arith::SubFOp::create(tb, loc, m[1], m[2]), m[3]);
+      for (int64_t phase = 0; phase < 4; ++phase)
+        m.push_back(winograd::sumPhase(
+            tb, loc, {kdLo, kdHi}, {khLo, khHi}, C, cTile, rows, fTile,
+            [&](OpBuilder &rb, Value kd, Value kh, Value c) -> std::pair<Value, Value> {
+              Value id = arith::SubIOp::create(rb, loc, add(rb, od, kd), index(rb, plan.low[0]));
+              Value ih = arith::SubIOp::create(rb, loc, add(rb, oh, kh), index(rb, plan.low[1]));
+              Value lhs = tensor::ExtractSliceOp::create(rb, loc, RankedTensorType::get({rows, cTile}, f32), t[phase],
+                                                         ofr({n, id, ih, p0, c}), attrs(rb, {1, 1, 1, rows, cTile}),
+                                                         attrs(rb, {1, 1, 1, 1, 1}));
+              Value rhs = tensor::ExtractSliceOp::create(rb, loc, RankedTensorType::get({cTile, fTile}, f32), g,
+                                                         ofr({block, index(rb, phase), kd, kh, c, index(rb, 0)}),
+                                                         attrs(rb, {1, 1, 1, 1, cTile, fTile}),
+                                                         attrs(rb, {1, 1, 1, 1, 1, 1}));
+              return {lhs, rhs};
+            }));
+      auto [even, odd] = winograd::outputPair(tb, loc, m);
       // Rows 2p and 2p + 1 of the tile: even row p, odd row p.
       SmallVector<int64_t> interleave;
       for (int64_t p = 0; p < rows; ++p)
         interleave.append({p, rows + p});
       Value y = vector::ShuffleOp::create(tb, loc, even, odd, interleave);
       Value column = arith::MulIOp::create(tb, loc, p0, index(tb, 2));
-      if (!epilogue)
-        return vector::TransferWriteOp::create(tb, loc, y, row, ValueRange{column, index(tb, 0)},
-                                               ArrayRef<bool>{true, true})
-            .getResult();
-      // The epilogue on the tile in registers, as tile-convs' tiles do.
-      auto tileTensor = RankedTensorType::get({2 * rows, fTile}, f32);
-      Value sums = vector::TransferWriteOp::create(tb, loc, y, tensor::EmptyOp::create(tb, loc, tileTensor.getShape(), f32),
-                                                   ValueRange{index(tb, 0), index(tb, 0)}, ArrayRef<bool>{true, true})
-                       .getResult();
       SmallVector<OpFoldResult> tileOffsets(offsets);
       tileOffsets[3] = column;
-      sums = vidnet::cpu::applyConvEpilogue(tb, loc, *epilogue, sums, tileOffsets);
-      return tensor::InsertSliceOp::create(tb, loc, sums, row, ofr({column, index(tb, 0)}),
-                                           attrs(tb, {2 * rows, fTile}), attrs(tb, {1, 1}))
-          .getResult();
+      return winograd::storeTile(tb, loc, epilogue, y, row, {column, index(tb, 0)}, tileOffsets);
     };
     if (plan.tiles > 0)
       row = loopNest(ob, loc, {index(ob, 0)}, {index(ob, plan.tiles * plan.rows)}, {plan.rows}, row,
@@ -324,17 +171,7 @@ void rewrite(linalg::Conv3DNdhwcDhwcfOp op, const Plan &plan) {
     ob.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(ob, loc, row, shared, offsets, sizes, attrs(ob, {1, 1, 1, 1, 1}));
   }
-  Value result = forall.getResult(0);
-  if (epilogue) {
-    epilogue->op->getResult(0).replaceAllUsesWith(result);
-    epilogue->op.erase();
-  } else {
-    op->getResult(0).replaceAllUsesWith(result);
-  }
-  Operation *fill = op.getOutputs()[0].getDefiningOp();
-  op.erase();
-  if (fill && fill->use_empty())
-    fill->erase();
+  winograd::replaceConv(op, epilogue, forall.getResult(0));
 }
 
 struct WinogradConvs : vidnet::cpu::impl::WinogradConvsBase<WinogradConvs> {
