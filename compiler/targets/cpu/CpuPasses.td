@@ -82,7 +82,9 @@ def TileConvs : Pass<"vidnet-cpu-tile-convs", "mlir::func::FuncOp"> {
     is already zero-padded there, and extra columns are folded into that tensor.pad.
   }];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
-                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">];
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">,
+                 Option<"printSchedules", "print-schedules", "bool", /*default=*/"false",
+                        "Print each conv's schedule (chooseConvSchedule's decisions), one line per conv, to stderr">];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",
