@@ -23,8 +23,8 @@ constexpr int64_t kPackedSliceL2Bytes = 640 * 1024;
 // kMaxFlatPositions positions; AVX-512's keep the bound above), measured at 648 KB: torchvision
 // r2plus1d_18's layer4.1 data gradients (1x3x3 1152->512 at 7x7, 16 lanes) were reduction-outer,
 // each block's 128 filter rows 2 KB apart in a few of L1's sets. On the Zen 2 (512 KB L2), 2
-// threads, packed flat tiles took them from 9.5-10.6 to 5.3-5.5 ms each, plus 1.6-2.1 ms of
-// packing in place of the 3.2-4.1 ms transposed copy they read before.
+// threads, packed flat tiles were 1.8-2x as fast, and the packing took half the time of the
+// transposed copy they read otherwise.
 constexpr int64_t kPackedFlatSliceBytes = 768 * 1024;
 // Reduction-outer blocks shorter than this many channels (C with no divisor that large) pad C.
 constexpr int64_t kMinReductionBlock = 32;
@@ -349,32 +349,49 @@ std::pair<int64_t, int64_t> tapsRead(const ConvProblem &p, int i, int64_t o) {
   return {std::max<int64_t>(0, p.axes.low[i] - o * s), std::min<int64_t>(k, p.axes.low[i] + p.axes.extent[i] - o * s)};
 }
 
-ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) {
-  ConvSchedule sc;
-  sc.problem = p;
-  const std::array<int64_t, 5> &k = p.filter, &out = p.output;
-  const std::array<int64_t, 3> &s = p.strides;
-  const InputAxes &axes = p.axes;
-  const int64_t F = out[4], OW = out[3];
-  int64_t C = p.input[4];
-  sc.realC = C;
+namespace {
 
+// What the later decisions read of the first ones.
+struct Sizing {
+  int64_t taps = 0;
+  // One clip's output block (OD x OH x OW padded x the first lane part's tile lanes), in bytes.
+  int64_t clipBlockBytes = 0;
+  // The output frames suit flat tiles, if the reduction is not outer.
+  bool flatFrames = false;
+};
+
+// Whether the filter is packed for tiles of `lanes` (the packing rule in chooseReduction).
+bool packs(const ConvProblem &p, const VectorTarget &regs, const Sizing &sizing, const std::vector<LanePart> &lanes,
+           int64_t C, int64_t paddedF) {
+  const int64_t blockLanes = 2 * regs.lanes;
+  return lanes.size() == 1 && lanes.front().fTile >= blockLanes && sizing.taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
+         mostTapsRead(p) * C * lanes.front().fTile * 4 <=
+             (sizing.flatFrames && regs.count < 32 && lanes.front().fTile == blockLanes ? kPackedFlatSliceBytes
+                                                                                          : kPackedSliceL2Bytes);
+}
+
+// The lanes (F padded to vectors, in parts of two vectors and one), the reduction's tile and
+// order (tile-outer, packed or not, or reduction-outer in blocks of cBlock channels, C padded
+// where those would be short).
+Sizing chooseReduction(const ConvProblem &p, const VectorTarget &regs, ConvSchedule &sc) {
+  const std::array<int64_t, 5> &k = p.filter, &out = p.output;
+  const int64_t F = out[4], OW = out[3];
+  Sizing sizing;
+  sc.realC = sc.C = p.input[4];
   // Static tiles: rows (output columns) and the reduction block are unrolled, so any size works;
   // the lanes (output channels) must be full vectors, so F is padded to a vector.
-  sc.cTile = largestDivisorUpTo(C, 8);
-  const int64_t paddedF = roundUp(F, regs.lanes);
-  sc.paddedF = paddedF;
+  sc.cTile = largestDivisorUpTo(sc.C, 8);
+  sc.paddedF = roundUp(F, regs.lanes);
   // Lanes in blocks of two vectors (32 lanes on AVX-512), and one vector's block at the end when
   // F needs it (F = 144: four 8x32 tiles and an 8x16 one, instead of nine 8x16 tiles whose 8
   // accumulators wait on a broadcast load per FMA). Each part of F is a forall of its own.
   // torchvision r2plus1d_18 on a Zen 5: forward 5% and step 3% faster on 1 thread, step 1.5% on 2.
-  std::vector<LanePart> laneParts;
   const int64_t blockLanes = 2 * regs.lanes;
-  if (paddedF >= blockLanes)
-    laneParts.push_back({0, paddedF / blockLanes * blockLanes, blockLanes});
-  if (paddedF % blockLanes != 0)
-    laneParts.push_back({paddedF / blockLanes * blockLanes, regs.lanes, regs.lanes});
-  const int64_t fTile = laneParts.front().fTile;
+  if (sc.paddedF >= blockLanes)
+    sc.laneParts.push_back({0, sc.paddedF / blockLanes * blockLanes, blockLanes});
+  if (sc.paddedF % blockLanes != 0)
+    sc.laneParts.push_back({sc.paddedF / blockLanes * blockLanes, regs.lanes, regs.lanes});
+  const int64_t fTile = sc.laneParts.front().fTile;
 
   // The filter slice one output tile reads: all taps and channels of its filter block. While it
   // fits in L2 it is read from there by each of the block's tiles in turn (the tiles of one
@@ -383,16 +400,16 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // turn around: an item is a whole filter block of one clip, the reduction is outermost in
   // blocks of 64 channels of one tap (8 KB of filter, read from L1 by every tile), and the
   // tiles' sums wait in the item's output block (L1) between reduction blocks.
-  const int64_t taps = k[0] * k[1] * k[2];
-  const int64_t sliceBytes = taps * C * fTile * 4;
+  sizing.taps = k[0] * k[1] * k[2];
+  const int64_t sliceBytes = sizing.taps * sc.C * fTile * 4;
   // Channels per reduction block when the reduction is outer: a divisor of C up to 64, or up to
   // 128 for kernels of at most 9 taps (1x3x3, 3x1x1), whose blocks then read longer runs of each
   // input position's channels and load and store the item's sums half as often. On a Zen 5, 2
   // threads: mc3_18's forward 1-3% and torchvision r2plus1d_18's 1-2% faster (mc3_18's 1x3x3
   // 512-channel convs at 8x7x7 5% per conv, 1 thread); r3d_18's 3x3x3 256-channel convs 5%
   // slower with 128, so 27-tap kernels keep 64.
-  const int64_t maxCBlock = taps <= 9 ? 128 : 64;
-  int64_t cBlock = reductionBlock(C, maxCBlock);
+  const int64_t maxCBlock = sizing.taps <= 9 ? 128 : 64;
+  sc.cBlock = reductionBlock(sc.C, maxCBlock);
   // Below half of L2 the slice still fits, yet streaming it from there once per tile beside the
   // input rows fell short above a quarter of L2 (on a Zen 5, r3d_18's 3x3x3 128-channel convs,
   // 442 KB: 77-80% of the peak, 87-89% reduction-outer; the forward of r3d_18 3% and of mc3_18,
@@ -400,7 +417,7 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // one clip's output block (the item's sums) fits in half of L2 (layer1's 3 MB blocks would
   // stream from memory: 93% -> 69-81% of the peak) and the reduction blocks are whole (921
   // channels come in blocks of 3, each a load and store of the sums: 4x slower).
-  const int64_t clipBlockBytes = out[1] * out[2] * paddedColumns(OW, convTileRows(regs, fTile)).columns * fTile * 4;
+  sizing.clipBlockBytes = out[1] * out[2] * paddedColumns(OW, convTileRows(regs, fTile)).columns * fTile * 4;
   // Where the filter does not stay in L2 whole but the part of a tile's slice that it reads does
   // when contiguous, the filter is packed as [F/FT][kd][kh][kw][C][FT] (the taps read, FT the
   // tile's lanes) and each tile sums all of its products in registers (the oneDNN way: blocked
@@ -411,30 +428,33 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // once per set of weights. Only for F in one part of blocks of two vectors or more (not
   // torchvision r2plus1d_18's 460, nor with AVX2 its 144 and 230); packed reduction-outer convs
   // measured 5-20% slower.
-  // Output frames that flat tiles suit (below), if the reduction is not outer.
-  const bool flatFrames =
+  // Output frames that flat tiles suit (chooseTileShapes), if the reduction is not outer.
+  sizing.flatFrames =
       (regs.count < 32 ? OW > convTileRows(regs) && paddedColumns(OW, convTileRows(regs)).columns != OW
                        : OW < convTileRows(regs) && out[2] > 1) &&
-      paddedF % blockLanes == 0 && p.startsFromZero && out[2] * OW <= kMaxFlatPositions;
-  auto packs = [&](const std::vector<LanePart> &lanes) {
-    return lanes.size() == 1 && lanes.front().fTile >= blockLanes && taps * C * paddedF * 4 > kWholeFilterL2Bytes &&
-           mostTapsRead(p) * C * lanes.front().fTile * 4 <=
-               (flatFrames && regs.count < 32 && lanes.front().fTile == blockLanes ? kPackedFlatSliceBytes
-                                                                                    : kPackedSliceL2Bytes);
-  };
-  bool packed = packs(laneParts);
-  const bool reductionOuter =
-      !packed && (sliceBytes > kFilterSliceL2Bytes ||
-                  (sliceBytes > kFilterSliceL2Bytes / 2 && clipBlockBytes <= kFilterSliceL2Bytes && cBlock >= 32));
+      sc.paddedF % blockLanes == 0 && p.startsFromZero && out[2] * OW <= kMaxFlatPositions;
+  sc.packed = packs(p, regs, sizing, sc.laneParts, sc.C, sc.paddedF);
+  sc.reductionOuter = !sc.packed && (sliceBytes > kFilterSliceL2Bytes ||
+                                     (sliceBytes > kFilterSliceL2Bytes / 2 &&
+                                      sizing.clipBlockBytes <= kFilterSliceL2Bytes && sc.cBlock >= 32));
   // Reduction-outer blocks of a few channels each load and store the item's sums: 921 channels
   // (3 x 307, torchvision r2plus1d_18's layer4.0 data gradient) came in blocks of 3, at 10% of the
   // peak. There C is padded with zero channels (on the input and the filter) to a size whose
   // blocks are long; the zero products leave every sum's value as it was.
-  if (reductionOuter && cBlock < kMinReductionBlock) {
-    C = paddedReduction(C, maxCBlock);
-    sc.cTile = largestDivisorUpTo(C, 8);
-    cBlock = reductionBlock(C, maxCBlock);
+  if (sc.reductionOuter && sc.cBlock < kMinReductionBlock) {
+    sc.C = paddedReduction(sc.C, maxCBlock);
+    sc.cTile = largestDivisorUpTo(sc.C, 8);
+    sc.cBlock = reductionBlock(sc.C, maxCBlock);
   }
+  return sizing;
+}
+
+// Tiles other than two-vector rows, where they suit: flat tiles of a frame's positions, tiles of
+// three or four vectors of lanes, tiles of two frames' rows (each replacing the lane parts).
+void chooseTileShapes(const ConvProblem &p, const VectorTarget &regs, const Sizing &sizing, ConvSchedule &sc) {
+  const std::array<int64_t, 5> &k = p.filter, &out = p.output;
+  const std::array<int64_t, 3> &s = p.strides;
+  const int64_t OW = out[3], paddedF = sc.paddedF;
   // Output frames of 7 x 7 (layer4 of every model at 112 x 112 inputs). On AVX2 their rows are too
   // long for a two-vector tile of 16 registers (7 x 16: 14 accumulators and 3 more registers) and
   // too short for two (no divisor from 3 to 6, which the row tiles pad: 7 as 2 x 4 with a zero
@@ -443,14 +463,14 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // (2 x 7 x 8 lanes) load a broadcast for every FMA and 2 x 4 padded columns keep 8 chains. A
   // hand-written kernel of mc3_18's 1x3x3 512->512 at 8x7x7 on the Zen 2, 2 threads, all taps:
   // frame pairs 149 GFLOP/s, flat 6 x 16 tiles 202, 5 x 16 199, 4 x 16 160; the 256->512 /1x2x2
-  // 143 -> 202. With AVX-512's 32 registers a 7-position row is one tile of 7 x 32 (14
+  // 143 and 202. With AVX-512's 32 registers a 7-position row is one tile of 7 x 32 (14
   // accumulators), each filter vector read for 7 products; flat tiles of up to 14 positions read
   // it for twice as many: on Intel Emerald Rapids, 2 threads, layer4's convs and gradients 9-20%
   // faster, the same bits. Only for convs that start from zeros (each tile's sums are written
   // once, never read back).
-  const bool flatTiles = flatFrames && !reductionOuter;
-  if (flatTiles) {
-    laneParts = {{0, paddedF, blockLanes}};
+  sc.flatTiles = sizing.flatFrames && !sc.reductionOuter;
+  if (sc.flatTiles) {
+    sc.laneParts = {{0, paddedF, 2 * regs.lanes}};
     sc.flatRows = flatRowsOf(p, regs);
   }
   // F in blocks of more vectors where it allows, as oneDNN's kernels pick: each broadcast of the
@@ -472,7 +492,7 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // gradients 4-6% faster, torchvision r2plus1d_18's 1x3x3 64->144 data gradients (convs to 64
   // channels) 15%, its 1x7x7 stem 7-10%; the forwards of r3d_18, mc3_18 and r2plus1d_18 1.5-5%
   // faster, their steps 0.5-2.5%.
-  const int64_t wideVectors = reductionOuter || flatTiles       ? 0
+  const int64_t wideVectors = sc.reductionOuter || sc.flatTiles   ? 0
                               : regs.count < 32                 ? (paddedF % (3 * regs.lanes) == 0 ? 3 : 0)
                               : OW <= convTileRows(regs)        ? 0
                               : paddedF % (4 * regs.lanes) == 0 ? 4
@@ -480,10 +500,10 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
                                                                 : 0;
   if (wideVectors > 0) {
     std::vector<LanePart> wide{{0, paddedF, wideVectors * regs.lanes}};
-    const bool widePacks = packs(wide);
-    if (regs.count < 32 ? widePacks == packed : widePacks || !packed) {
-      laneParts = wide;
-      packed = widePacks;
+    const bool widePacks = packs(p, regs, sizing, wide, sc.C, paddedF);
+    if (regs.count < 32 ? widePacks == sc.packed : widePacks || !sc.packed) {
+      sc.laneParts = wide;
+      sc.packed = widePacks;
       sc.wideVectors = wideVectors;
     }
   }
@@ -496,35 +516,35 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // W: the input of a pair of frames of mc3_18's 1x3x3 256->512 /1x2x2 (2 x 16 x 16 x 256 floats)
   // is more than the L2 holds, each filter block read it again from L3, and the conv went from
   // 54% to 45%.
-  const bool framePairs = regs.count < 32 && !reductionOuter && !flatTiles && k[0] == 1 && !axes.padded[0] &&
-                          s[1] == 1 && s[2] == 1 && out[1] % 2 == 0 && OW > convTileRows(regs) &&
-                          2 * OW + 2 <= regs.count;
-  if (framePairs)
-    laneParts = {{0, paddedF, regs.lanes}};
+  sc.framePairs = regs.count < 32 && !sc.reductionOuter && !sc.flatTiles && k[0] == 1 && !p.axes.padded[0] &&
+                  s[1] == 1 && s[2] == 1 && out[1] % 2 == 0 && OW > convTileRows(regs) && 2 * OW + 2 <= regs.count;
+  if (sc.framePairs)
+    sc.laneParts = {{0, paddedF, regs.lanes}};
+}
 
-  // Each lane part's output columns: reduction-outer items sum a whole output block in one loop
-  // nest over its tiles, so they keep one part.
+// Each lane part's output columns: reduction-outer items sum a whole output block in one loop nest
+// over its tiles, so they keep one part; pair and flat tiles take whole rows.
+std::vector<std::vector<ColumnPart>> chooseColumns(const ConvProblem &p, const VectorTarget &regs, ConvSchedule &sc) {
+  const int64_t OW = p.output[3];
   std::vector<std::vector<ColumnPart>> columnsOf;
-  int64_t paddedOW = 0;
-  for (const LanePart &part : laneParts) {
-    if (framePairs || flatTiles) {
+  sc.paddedOW = 0;
+  for (const LanePart &part : sc.laneParts) {
+    if (sc.framePairs || sc.flatTiles) {
       columnsOf.push_back({ColumnPart{0, OW, OW}});
-      paddedOW = OW;
+      sc.paddedOW = OW;
       continue;
     }
-    columnsOf.push_back(reductionOuter ? std::vector<ColumnPart>{paddedColumns(OW, convTileRows(regs, part.fTile))}
-                                       : columnParts(OW, regs, part.fTile, out[2] % 2 == 0));
-    paddedOW = std::max(paddedOW, columnsOf.back().back().base + columnsOf.back().back().columns);
+    columnsOf.push_back(sc.reductionOuter ? std::vector<ColumnPart>{paddedColumns(OW, convTileRows(regs, part.fTile))}
+                                          : columnParts(OW, regs, part.fTile, p.output[2] % 2 == 0));
+    sc.paddedOW = std::max(sc.paddedOW, columnsOf.back().back().base + columnsOf.back().back().columns);
   }
+  return columnsOf;
+}
 
-  sc.C = C;
-  sc.cBlock = cBlock;
-  sc.paddedOW = paddedOW;
-  sc.reductionOuter = reductionOuter;
-  sc.flatTiles = flatTiles;
-  sc.framePairs = framePairs;
-  sc.packed = packed;
-  sc.laneParts = laneParts;
+// The conv's flags that follow from its tiles: starting from zero, the fused epilogue, the filter
+// blocks' order, the input prefetches, the packed taps.
+void chooseFlags(const ConvProblem &p, const Sizing &sizing, ConvSchedule &sc) {
+  const std::array<int64_t, 5> &k = p.filter;
   // The conv accumulates onto its init. When that is lower-to-linalg's zeros and each tile is
   // summed in one go, the loop writes an empty tensor instead and each tile starts from zero in
   // registers: reading one zero tensor that CSE shares between convs made bufferization copy it
@@ -532,12 +552,12 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // bits. (Reduction-outer blocks still start from the init: zeroing them in the item was unrolled
   // by LLVM into up to 784 stores per conv, +60% code generation time, to save copies of 100-200
   // KB.)
-  sc.fromZero = !reductionOuter && p.startsFromZero;
+  sc.fromZero = !sc.reductionOuter && p.startsFromZero;
   // BN (eval), ReLU and the residual add that read only this conv's output run on each tile in
   // registers before its store, as oneDNN's post-ops do: only where the tiles cover the output
   // exactly, so that the other inputs need no padding.
-  sc.mayFuseEpilogue = sc.fromZero && paddedOW == OW && paddedF == F;
-  sc.filterInner = taps * C * paddedF * 4 <= kWholeFilterL2Bytes;
+  sc.mayFuseEpilogue = sc.fromZero && sc.paddedOW == p.output[3] && sc.paddedF == p.output[4];
+  sc.filterInner = sizing.taps * sc.C * sc.paddedF * 4 <= kWholeFilterL2Bytes;
   // A kernel of one tap along H and W (3x1x1, 1x1x1) reads each input column for one tap of one
   // tile only, so the input arrives from L3 or memory in short runs (a column's channels, for each
   // of the tile's columns and taps): too many streams for the hardware prefetchers to run ahead,
@@ -547,32 +567,37 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
   // hand-written 6 x 16 kernel of torchvision r2plus1d_18's 3x1x1 144->64 conv at 8x56x56 went
   // from 74% to 85% of the peak. Not for pair tiles: their 14 accumulators leave no register for
   // the addresses (mc3_18's frame pairs 66-71% -> 42-43% of the peak with them).
-  sc.prefetchesInput = k[1] == 1 && k[2] == 1 && !framePairs && !flatTiles;
+  sc.prefetchesInput = k[1] == 1 && k[2] == 1 && !sc.framePairs && !sc.flatTiles;
   // Only the taps along D and H that some output reads are packed (r3d_18's layer4 at 8 frames
   // has one output frame, which reads only the middle temporal tap: a third of its filters).
-  if (packed) {
+  if (sc.packed) {
     const auto [fromD, endD] = anyTapsRead(p, 0);
     const auto [fromH, endH] = anyTapsRead(p, 1);
     sc.firstD = fromD, sc.tapsD = endD - fromD;
     sc.firstH = fromH, sc.tapsH = endH - fromH;
   }
+}
 
-  // One forall per column part and lane part, column parts outer, lane parts inner.
+// One forall per column part and lane part, column parts outer, lane parts inner, with their
+// items, edge tiles and the decisions of their kind.
+void chooseLoops(const ConvProblem &p, const VectorTarget &regs, const Sizing &sizing,
+                 const std::vector<std::vector<ColumnPart>> &columnsOf, ConvSchedule &sc) {
+  const std::array<int64_t, 5> &k = p.filter, &out = p.output;
   std::vector<std::vector<std::vector<int64_t>>> edgesOf;
   size_t mostColumnParts = 0;
   for (const std::vector<ColumnPart> &columns : columnsOf) {
     edgesOf.push_back(edgeBlocksOf(p, columns));
     mostColumnParts = std::max(mostColumnParts, columns.size());
   }
-  const TileKind kind = reductionOuter ? TileKind::ReductionOuter
-                        : flatTiles    ? TileKind::Flat
-                        : framePairs   ? TileKind::FramePairs
-                                       : TileKind::Rows;
+  const TileKind kind = sc.reductionOuter ? TileKind::ReductionOuter
+                        : sc.flatTiles    ? TileKind::Flat
+                        : sc.framePairs   ? TileKind::FramePairs
+                                          : TileKind::Rows;
   for (size_t c = 0; c < mostColumnParts; ++c)
-    for (size_t lane = 0; lane < laneParts.size(); ++lane)
+    for (size_t lane = 0; lane < sc.laneParts.size(); ++lane)
       if (c < columnsOf[lane].size()) {
         TileLoop loop;
-        loop.lanes = laneParts[lane];
+        loop.lanes = sc.laneParts[lane];
         loop.cols = columnsOf[lane][c];
         loop.kind = kind;
         loop.edgeBlocks = edgesOf[lane][c];
@@ -596,7 +621,7 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
     // batch whose output block (clips x OD x OH x OW x fTile) stays within half of L2 and that
     // leaves kMinReductionOuterItems items for the threads.
     loop.clipsPerItem = largestDivisorUpTo(
-        out[0], std::min(kFilterSliceL2Bytes / clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
+        out[0], std::min(kFilterSliceL2Bytes / sizing.clipBlockBytes, out[0] * fBlocks / kMinReductionOuterItems));
     loop.items = loop.kind == TileKind::ReductionOuter ? out[0] / loop.clipsPerItem * fBlocks
                  : loop.kind == TileKind::Flat         ? out[0] * fBlocks * out[1]
                                                        : out[0] * fBlocks * out[1] * out[2] / (loop.pairAxis() ? 2 : 1);
@@ -610,8 +635,8 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
     // onto zeros written first. The zero stores had to own each of the row's lines before any
     // product (an RFO from memory per line, the store queue full) and were a quarter of the 1x1x1
     // /1x2x2 64->128 shortcut's samples (perf, mc3_18, Zen 3).
-    loop.writesSums = loop.kind == TileKind::Rows && sc.fromZero && k[0] == 1 && k[1] == 1 && !axes.padded[0] &&
-                      !axes.padded[1] && loop.edgeBlocks.empty();
+    loop.writesSums = loop.kind == TileKind::Rows && sc.fromZero && k[0] == 1 && k[1] == 1 && !p.axes.padded[0] &&
+                      !p.axes.padded[1] && loop.edgeBlocks.empty();
     for (int64_t block : loop.edgeBlocks)
       loop.edgeTiles.push_back(edgeTile(p, loop.cols, block));
     if (loop.kind == TileKind::ReductionOuter)
@@ -622,6 +647,18 @@ ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) 
     if (loop.kind == TileKind::Flat)
       loop.flatTiles = flatTilesOf(p, loop.cols, sc.flatRows);
   }
+}
+
+} // namespace
+
+ConvSchedule chooseConvSchedule(const ConvProblem &p, const VectorTarget &regs) {
+  ConvSchedule sc;
+  sc.problem = p;
+  const Sizing sizing = chooseReduction(p, regs, sc);
+  chooseTileShapes(p, regs, sizing, sc);
+  const std::vector<std::vector<ColumnPart>> columnsOf = chooseColumns(p, regs, sc);
+  chooseFlags(p, sizing, sc);
+  chooseLoops(p, regs, sizing, columnsOf, sc);
   return sc;
 }
 
