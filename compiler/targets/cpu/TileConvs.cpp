@@ -940,8 +940,11 @@ struct TileConvs : vidnet::cpu::impl::TileConvsBase<TileConvs> {
     const VectorTarget regs = VectorTarget::forBits(vectorBits);
     for (linalg::Conv3DNdhwcDhwcfOp op : convs) {
       const ConvSchedule schedule = vidnet::cpu::chooseConvSchedule(convProblem(op), regs);
+      // One write per line: the forward and train_step go through the pipeline at the same time.
       if (printSchedules)
-        llvm::errs() << profileInfo(op).kind << ": " << vidnet::cpu::describe(schedule) << "\n";
+        llvm::errs() << ("@" + getOperation().getSymName() + " " + profileInfo(op).kind + ": " +
+                         vidnet::cpu::describe(schedule) + "\n")
+                            .str();
       ConvEmitter(op, schedule).emit();
     }
   }
