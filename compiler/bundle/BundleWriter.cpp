@@ -100,7 +100,8 @@ bool BundleStaging::commit(std::string &error) {
 // mlirgen at `batch` and the CPU pipeline for one entry point, down to the LLVM dialect.
 static mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context, const ModelGraph &graph,
                                                       int64_t batch, cpu::Entry entry, int64_t vectorBits,
-                                                      BufferLayout &layout, bool kernelsOnCpu, std::string &error) {
+                                                      bool printSchedules, BufferLayout &layout, bool kernelsOnCpu,
+                                                      std::string &error) {
   mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, graph, batch);
   if (mlir::failed(mlir::verify(*module))) {
     error = "internal error: the generated vidnet module does not verify";
@@ -108,7 +109,7 @@ static mlir::OwningOpRef<mlir::ModuleOp> compileEntry(mlir::MLIRContext &context
   }
   layout = layoutForwardArguments(module->lookupSymbol<mlir::func::FuncOp>("forward"));
   if (mlir::failed(kernelsOnCpu ? cuda::compileKernelsForCpu(*module, entry)
-                                : cpu::runCpuPipeline(*module, cpu::Stage::LLVM, entry, vectorBits))) {
+                                : cpu::runCpuPipeline(*module, cpu::Stage::LLVM, entry, vectorBits, printSchedules))) {
     error = "internal error: the CPU pipeline failed (see above)";
     return nullptr;
   }
@@ -200,8 +201,8 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   const int64_t vectorBits = cpu::vectorBits(request.target);
   auto buildEntry = [&](EntryBuild &e) {
     auto begin = std::chrono::steady_clock::now();
-    e.module = compileEntry(context, request.graph, e.batch, e.entry, vectorBits, e.layout, request.kernelsOnCpu,
-                            e.error);
+    e.module = compileEntry(context, request.graph, e.batch, e.entry, vectorBits, request.printSchedules, e.layout,
+                            request.kernelsOnCpu, e.error);
     e.mlirSeconds = secondsSince(begin);
     begin = std::chrono::steady_clock::now();
     if (e.module && !cpu::cutIntoParts(*e.module, request.target, e.localPrefix, cpu::kPartInstructions, e.parts,

@@ -21,6 +21,7 @@ struct BundleRequest {
   // for checking kernel formation against the reference on machines without a GPU.
   bool kernelsOnCpu = false;
   unsigned threads = 1; // LLVM parts compiled at once
+  bool printSchedules = false; // the tile schedules print each conv's on stderr
   // Compiled objects and whole libraries are looked up and stored here when given (vidc
   // passes the user's cache unless --no-cache).
   cpu::ObjectCache *cache = nullptr;

@@ -49,6 +49,8 @@ constexpr const char *kUsage =
     "  -j N               compile on N threads (default: every core); the bundle is the same\n"
     "  --time             the build's phases: MLIR, LLVM optimisation, code generation, link\n"
     "  --no-cache         compile everything; neither read nor write the cache\n"
+    "  --print-schedules  each conv's tile schedule (vidnet-cpu-tile-convs), one line per conv, on\n"
+    "                     stderr; compiles without the cache\n"
     "  cache              the cache of compiled code (VIDNET_CACHE_DIR, else ~/.cache/vidnet;\n"
     "                     at most VIDNET_CACHE_MAX_MB, default 1024): its size, or empty it\n"
     "  --target T         cpu (default) or cuda:sm_80, cuda:sm_90, ...: an NVIDIA GPU bundle\n"
@@ -99,7 +101,7 @@ bool parseShape(std::string_view text, Shape &out) {
 struct CpuBuildFlags {
   std::string cpuName, outDir;
   unsigned threads = 0; // 0: every core
-  bool time = false, noCache = false, json = false;
+  bool time = false, noCache = false, json = false, printSchedules = false;
 };
 
 int build(const ModelGraph &graph, const std::string &specText, int64_t batch, bool trainStep, CpuBuildFlags flags) {
@@ -109,7 +111,8 @@ int build(const ModelGraph &graph, const std::string &specText, int64_t batch, b
   BundleRequest request{graph, specText, batch, trainStep, target, flags.outDir};
   request.threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   cpu::ObjectCache cache(cpu::ObjectCache::defaultDirectory(), cpu::ObjectCache::defaultLimitBytes());
-  if (!flags.noCache)
+  request.printSchedules = flags.printSchedules;
+  if (!flags.noCache && !flags.printSchedules)
     request.cache = &cache;
   BundleTimings t;
   std::string error;
@@ -310,6 +313,8 @@ int main(int argc, char **argv) {
       buildFlags.time = true;
     } else if (arg == "--no-cache") {
       buildFlags.noCache = true;
+    } else if (arg == "--print-schedules") {
+      buildFlags.printSchedules = true;
     } else if (is("-j") || (arg.size() > 2 && arg.substr(0, 2) == "-j" && arg[2] != '=')) {
       int64_t n = 0;
       auto v = arg.size() > 2 && arg[2] != '=' ? std::optional<std::string_view>(arg.substr(2)) : value("-j");
@@ -385,6 +390,8 @@ int main(int argc, char **argv) {
     return usage("--forward-only, -j, --time and --no-cache go with build");
   if ((buildFlags.time || buildFlags.threads || buildFlags.noCache) && cudaTarget)
     return usage("-j, --time and --no-cache go with the CPU target");
+  if (buildFlags.printSchedules && (command != "build" || cudaTarget))
+    return usage("--print-schedules goes with CPU builds");
   if (entry != "forward" && (command == "build" || command == "info" || emit == "ast" || emit == "graph"))
     return usage("--entry goes with --emit=vidnet, linalg, llvm, gpu, nvvm or ptx");
   if (command == "info" && batch != 1)

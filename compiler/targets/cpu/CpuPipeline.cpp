@@ -56,7 +56,7 @@ std::string frontPipeline(Stage until, Entry entry) {
   return p;
 }
 
-std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
+std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits, bool printSchedules) {
   std::string p = frontPipeline(Stage::Vidnet, entry);
   auto add = [&](const std::string &pass) { p += "," + pass; };
   const std::string vectors = "{vector-bits=" + std::to_string(vectorBits) + "}";
@@ -85,7 +85,8 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   // And of three taps along D, of those left (on AVX2 r3d_18's and mc3_18's layer1, whose phase
   // rows along W are too many for its narrow filter blocks, and (2+1)D's temporal convs).
   add("func.func(vidnet-cpu-winograd-depth-convs" + vectors + ")");
-  add("func.func(vidnet-cpu-tile-convs" + vectors + ")");
+  add("func.func(vidnet-cpu-tile-convs{vector-bits=" + std::to_string(vectorBits) +
+      (printSchedules ? " print-schedules=true" : "") + "})");
   // The filters tile-convs packs, out of the per-clip forward into a call per set of weights;
   // before the packs become parallel loops, so that they become loops of forward_prepare.
   add("vidnet-cpu-hoist-weight-packing");
@@ -131,7 +132,8 @@ std::string cpuPipeline(Stage until, Entry entry, int64_t vectorBits) {
   return p;
 }
 
-mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry, int64_t vectorBits) {
+mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry, int64_t vectorBits,
+                                   bool printSchedules) {
   static const bool registered = [] {
     mlir::registerAllPasses();
     registerVidnetPasses();
@@ -142,7 +144,7 @@ mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry ent
   mlir::PassManager pm(module.getContext());
   std::string error;
   llvm::raw_string_ostream errors(error);
-  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until, entry, vectorBits), pm, errors))) {
+  if (mlir::failed(mlir::parsePassPipeline(cpuPipeline(until, entry, vectorBits, printSchedules), pm, errors))) {
     module.emitError("internal error: bad CPU pipeline: ") << error;
     return mlir::failure();
   }

@@ -29,8 +29,10 @@ std::string frontPipeline(Stage until, Entry entry = Entry::Forward);
 
 // The pipeline up to `until`, as the textual list parsePassPipeline takes (for people and
 // for `vidnet-opt --pass-pipeline`), with register tiles sized for `vectorBits`-bit vector
-// registers (vectorBits(MachineTarget) in ObjectEmitter.h says the target's).
-std::string cpuPipeline(Stage until, Entry entry = Entry::Forward, int64_t vectorBits = 512);
+// registers (vectorBits(MachineTarget) in ObjectEmitter.h says the target's). With
+// `printSchedules`, the tile schedules print each conv's on stderr.
+std::string cpuPipeline(Stage until, Entry entry = Entry::Forward, int64_t vectorBits = 512,
+                        bool printSchedules = false);
 
 // The pipeline's last part: bufferized loops (and vectors) to the LLVM dialect with the
 // bundle's bare-pointer C ABI. Also the tail of the CUDA kernels-on-CPU check.
@@ -38,6 +40,6 @@ std::string cpuLoweringToLLVM();
 
 // Runs the pipeline on `module` in place; diagnostics go to the context's handlers.
 mlir::LogicalResult runCpuPipeline(mlir::ModuleOp module, Stage until, Entry entry = Entry::Forward,
-                                   int64_t vectorBits = 512);
+                                   int64_t vectorBits = 512, bool printSchedules = false);
 
 } // namespace vidnet::cpu
