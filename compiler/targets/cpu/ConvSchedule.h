@@ -5,9 +5,11 @@
 
 #include "compiler/targets/cpu/TileSizes.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vidnet::cpu {
@@ -149,7 +151,12 @@ struct ConvSchedule {
 
 ConvSchedule chooseConvSchedule(const ConvProblem &problem, const VectorTarget &target);
 
-// One line: the conv's shapes and the schedule's decisions.
+// One line: the conv's shapes ("conv IN * KERNEL /STRIDES -> OUT:", the input zero-padded), the
+// conv's decisions (C and F where padded, ctile, cblock when reduction-outer, wide vectors, flat
+// positions, packed taps along D and H as first+count, then the flags: from-zero, epilogue (BN,
+// ReLU or an add after the conv may run on its tiles), filter-inner, prefetch-input), then each
+// loop in brackets: its kind, lanes BASE+LANES/TILE, cols BASE+COLUMNS/ROWS, items, edge blocks,
+// clips per item and the filter prefetch (reduction-outer), writes-sums.
 std::string describe(const ConvSchedule &schedule);
 
 // The taps [first, end) that output `o` reads along axis `i`: those on real rows where the
