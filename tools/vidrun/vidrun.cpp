@@ -29,12 +29,14 @@ constexpr const char *kUsage =
     "       vidrun step BUNDLE (--weights W.safetensors | --seed S) --input X.npy --labels Y.npy\n"
     "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors] [--device D]\n"
     "       vidrun train BUNDLE --data LIST [--classes C.txt] [--config C.json] [--set KEY=VALUE]...\n"
-    "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR]\n"
+    "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR] [--device D]\n"
     "       vidrun train BUNDLE --data X.npy --labels Y.npy [options as above]\n"
-    "       vidrun eval BUNDLE --weights W --data LIST [--clips K] [--classes C.txt] [--out DIR] [settings]\n"
-    "       vidrun features BUNDLE --weights W --data LIST --out F.npy [--clips K] [--classes C.txt] [settings]\n"
+    "       vidrun eval BUNDLE --weights W --data LIST [--clips K] [--classes C.txt] [--out DIR]\n"
+    "              [--device D] [settings]\n"
+    "       vidrun features BUNDLE --weights W --data LIST --out F.npy [--clips K] [--classes C.txt]\n"
+    "              [--device D] [settings]\n"
     "       vidrun clips [BUNDLE] --data LIST --dump CLIPS.npy [--train] [--raw] [--clips K]\n"
-    "              [--frames L --crop S] [settings]\n"
+    "              [--classes C.txt] [--frames L --crop S] [settings]\n"
     "       vidrun bench BUNDLE [--device D] [--iters 10] [--warmup 2] [--entry forward|train_step|all]\n"
     "              [--weights W.safetensors] [--input X.npy [--labels Y.npy]]\n"
     "       vidrun profile BUNDLE [BUNDLE2...] [--entry forward|train_step] [--batch N] [--iters 5]\n"
@@ -43,6 +45,7 @@ constexpr const char *kUsage =
     "       vidrun devices\n"
     "       vidrun make-motion-set DIR [--classes 4] [--train-per-class 40] [--test-per-class 10]\n"
     "              [--frames 24] [--size 171x128] [--seed 1] [--codec mpeg4]\n"
+    "       vidrun --help\n"
     "\n"
     "  forward    logits of every clip in X (N x C x L x H x W float32, torchvision's layout)\n"
     "             into Y (N x classes float32); eval-mode batch norm; any N\n"
@@ -95,7 +98,10 @@ constexpr const char *kUsage =
     "  settings   --config C.json and --set KEY=VALUE: resize_height/width, frame_stride, flip,\n"
     "             mean, std, short_videos (loop|repeat_last|skip), eval_clips, loader_threads, ...\n"
     "  --weights  safetensors with torchvision's state_dict names and PyTorch layouts\n"
-    "  --seed S   initialize instead of loading weights (default 0 for init)\n";
+    "  --seed S   initialize instead of loading weights (default 0 for init)\n"
+    "  VIDNET_THREADS=N      threads (default: every hardware thread); results do not depend on it\n"
+    "  VIDNET_CUDA_DEVICE=N  the GPU that --device cuda uses (default 0)\n"
+    "  more in docs/: training.md, data.md, cuda.md, performance.md\n";
 
 int usage(const std::string &problem) {
   std::cerr << "vidrun: " << problem << "\n" << kUsage;
