@@ -5,6 +5,8 @@
 #include "compiler/targets/cpu/ObjectCache.h"
 #include "compiler/targets/cpu/ObjectEmitter.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -51,6 +53,8 @@ public:
   bool begin(const std::string &outDir, std::string &error);
   std::string path(const std::string &file) const { return (dir_ / file).string(); }
   bool write(const std::string &file, const std::string &text, std::string &error);
+  // Records `file` (written or produced in the staging directory) in manifest["files"].
+  bool record(const std::string &file, nlohmann::ordered_json &manifest, std::string &error) const;
   bool commit(std::string &error);
 
 private:
