@@ -103,6 +103,36 @@ constexpr const char *kUsage =
     "  VIDNET_CUDA_DEVICE=N  the GPU that --device cuda uses (default 0)\n"
     "  more in docs/: training.md, data.md, cuda.md, performance.md\n";
 
+// `vidrun CMD --help`: CMD's usage lines and its paragraph of kUsage, then the shared terms
+// (LIST, settings, --device, ...); the whole text when CMD is not a command.
+std::string commandHelp(const std::string &command) {
+  std::string lines, about, shared, text = kUsage;
+  bool inUsage = false, inAbout = false, pastCommands = false;
+  for (size_t start = 0, end; start < text.size(); start = end + 1) {
+    end = text.find('\n', start);
+    std::string line = text.substr(start, end - start);
+    const bool continuation = line.starts_with("             ");
+    if (line.starts_with("usage: ") || line.starts_with("       vidrun")) {
+      inUsage = line.find("vidrun " + command + " ") != std::string::npos;
+      if (inUsage)
+        lines += "usage: " + line.substr(line.find("vidrun")) + "\n";
+    } else if (continuation && (inUsage || inAbout)) {
+      (inUsage ? lines : about) += line + "\n";
+    } else if (line.starts_with("  ") && !continuation) {
+      inUsage = false;
+      inAbout = line.starts_with("  " + command + " ");
+      pastCommands = pastCommands || line.starts_with("  --device");
+      if (inAbout)
+        about += line + "\n";
+      else if (pastCommands)
+        shared += line + "\n";
+    } else if (continuation && pastCommands) {
+      shared += line + "\n";
+    }
+  }
+  return lines.empty() ? text : lines + "\n" + about + shared;
+}
+
 int usage(const std::string &problem) {
   std::cerr << "vidrun: " << problem << "\n" << kUsage;
   return 2;
@@ -182,6 +212,11 @@ int run(int argc, char **argv) {
     std::cout << kUsage;
     return 0;
   }
+  for (int i = 2; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << commandHelp(command);
+      return 0;
+    }
   if (command == "train")
     return vidnet::trainCommand(argc, argv, usage, fail);
   const bool videoCommand =
