@@ -3,6 +3,7 @@
 // (or, with many chunks, runs of chunks summed in parts at once, the parts added at the end),
 // reading x and dy in place or, where that pays, from copies in blocks of a tile's channels.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/FilterGradSchedule.h"
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/ReadOnlyBuffer.h"
 #include "compiler/targets/cpu/TileSizes.h"
@@ -23,131 +24,6 @@ namespace vidnet::cpu {
 using namespace mlir;
 
 namespace {
-
-using vidnet::cpu::kMinSkippedWShare;
-using vidnet::cpu::largestDivisorUpTo;
-using vidnet::cpu::roundUp;
-
-// Output positions per chunk: a chunk's rows of dy and x stay in L2 while every tile of the
-// filter gradient reads them.
-constexpr int64_t kChunkPositions = 256;
-// Unless dy at every output position fits in L2 (1 MB on AMD Zen 4 and 5): then the reduction
-// is one chunk. The tiles of one filter-block of dW read dy's lanes of that block, and the
-// tiles take turns over the blocks, so dy is what must stay; each chunk more is another pass
-// that reads and writes all of dW. r3d_18's 3x3x3 256->256 filter gradients at batch 2 (784
-// positions, dy 800 KB, dW 7 MB) in 4 chunks: 11.4-11.8 -> 9.3-9.5 ms in one (Zen 4, 2 threads,
-// alternating runs).
-constexpr int64_t kWholeReductionDyBytes = 1024 * 1024;
-// Input channels of a tile (its rows) at most, each row two vectors of lanes: 8 x 2 of the 32
-// AVX-512 registers accumulate, 6 x 2 of AVX2's 16 (with the two vectors of dy and one
-// broadcast, 15 live). And the rows (input channels x taps along W) of a tile whose C tile is
-// only a few channels: 12 x 2 and 6 x 2 accumulators. On a Zen 4 running AVX2 code, r3d_18's
-// filter gradients at batch 2 took 367-386 ms as 6 x 16 tiles against 429-437 as 4 x 16 ones
-// (2 threads; 4 x 16 is 8 chains of dependent FMAs, just the FMA pipes' latency x width, so
-// any late load stalls them). On a Zen 3, 6 x 16 tiles of 2 channels x 3 taps were slower
-// than 4 x 16 (150 ms against 100 for layer1).
-int64_t filterTileChannels(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
-int64_t groupedTileRows(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 12 : 6; }
-
-// Filter gradients with many chunks per element of dW (the first stages' and the stems') sum
-// their chunks in kParts parts at once, each part one item of the parallel loop with its own
-// copy of dW, added in order at the end: one loop instead of one per chunk, whose every call
-// made both threads wait for the slower one (r3d_18's layer1 at 81% of the peak on 2 threads,
-// 91% on one), and each thread reads only its own positions. The parts are fixed by the shape,
-// so the bits do not change with the thread count. 8 parts balanced worse (r3d_18's layer1 on
-// 2 threads: 83-92% of the peak against 91-95%).
-constexpr int64_t kParts = 16;
-// A filter gradient summed in one chunk writes each tile of dW once, and only the optimizer's
-// update reads it, after every tile is written. Where dW is at least this size (more than a core's
-// share of L3 keeps until then), each plain store first read its line from memory to own it: its
-// tiles are streamed (non-temporal) stores instead, half the traffic. A tile's rows start at
-// multiples of its lanes in rows of a multiple of them, in an allocation aligned to 64 bytes
-// (one-shot-bufferize's), so each row is aligned to its size, as non-temporal vector stores need.
-// r3d_18 at batch 2 (Zen 3, 2 threads, 5 alternating step profiles, min-max): its three 3x3x3
-// 512->512 filter gradients at 1x7x7 (28 MB each) 12.9-15.7 -> 9.4-12.2 ms, its 256->512 /2x2x2
-// 3.3-4.3 -> 3.0-4.2, its 256->256 at 2x14x14 (7 MB) 37-48 -> 34-50; the update reading dW did not
-// slow for it (its 512 x 512 loop 23.9 -> 18.4 ms at best).
-constexpr int64_t kMinStreamedDwBytes = 4 * 1024 * 1024;
-
-// The parts' copies are written and read once more: only where the products are at least this
-// many times their bytes (r3d_18's layer1, 64 -> 64: 780; layer2, 128 -> 128: 97).
-constexpr int64_t kMinFlopsPerPartialByte = 320;
-
-// 1x1x1 filter gradients (the downsampling shortcuts) have 2 products per x and dy element
-// pair, so their tiles waited on L2: each of a chunk's tiles (one 6 x 16 block of dW, on AVX2)
-// read its channels of every position of the chunk's 256 x (C + F) floats from there. Where dW
-// is at most this size they sum in kParts parts (whose copies of dW then stay in cache), over
-// chunks of x and dy rows of at most kPointwiseChunkBytes, which every tile reads from L1. On the
-// Zen 2, 2 threads, batch 2 (chunks of 12, 24 and 48 KB tried; 24 best): mc3_18's 1x1x1 64->128
-// /1x2x2 2.8 -> 1.9 ms and 128->256 2.7 -> 1.8 ms, r3d_18's /2x2x2 ones 1.5 -> 1.1 and 0.7 -> 0.4
-// ms. The 256->512 ones (512 KB of dW per part) stay as they were.
-constexpr int64_t kMaxPointwisePartBytes = 128 * 1024;
-constexpr int64_t kPointwiseChunkBytes = 24 * 1024;
-// Those summed from x and dy in place prefetch the next chunk's rows (prefetchNextChunk). Zen 2,
-// 2 threads, batch 2, alternating step profiles: the 128->256 ones mc3_18's /1x2x2 1.53-1.68 ->
-// 1.36-1.53 ms (57-63% -> 63-71% of the peak), r3d_18's /2x2x2 median of 5 0.428 -> 0.407 ms,
-// r2plus1d_18's 0.42-0.44 -> 0.40; the 64->128 ones unchanged (r3d_18's median of 5 0.922 ->
-// 0.905 ms): their dW part (34 KB) and a chunk's rows (21 KB) do not fit L1 together, so their
-// tiles wait on L2 instead.
-
-// The products that read W padding (x's zero columns) are skipped per column block where they
-// are at least kMinSkippedWShare of a filter gradient's (9.5% at 7x7 outputs with 3 taps along W,
-// 4.8% at 14x14; not 28x28's 2.4%), for rows of at most kMaxSkippingBlocks blocks, each of which
-// is then built on its own. Zen 2, 2 threads, alternating
-// step profiles: mc3_18's 1x3x3 512->512 at 8x7x7 19.2-19.5 -> 18.0-18.9 ms, its 256->256 at
-// 8x14x14 18.8-19.5 -> 18.4-18.7 ms, torchvision r2plus1d_18's layer4 1x3x3 ones 73-76% -> 79-82%
-// of the peak.
-constexpr int64_t kMaxSkippingBlocks = 4;
-
-int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
-  const int64_t parts = largestDivisorUpTo(chunks, kParts);
-  const int64_t bytes = 2 * parts * paddedDw.getNumElements() * 4;
-  return parts >= kParts / 2 && flops >= kMinFlopsPerPartialByte * bytes ? parts : 1;
-}
-
-// x and dy in channel blocks of one tile each, [C / cT][N][D][H][W][cT] and [F / FT][...][FT],
-// so that a tile reads its positions' channels from consecutive bytes, not a few of them every
-// row of channels (2 KB apart at 512 channels: every other position a new page, and only 24 of
-// each 64-byte line of x used by 6-channel tiles). A hand-written kernel of mc3_18's 1x3x3
-// 512->512 filter gradient at 2x8x7x7 (Zen 2, 2 threads): 26.4 -> 20.8 ms, the copies 0.3 ms;
-// dy's rows padded to 528 lanes instead only 25.2. The copies are passes over memory, worth it
-// where the products are at least this many per byte copied. Zen 2, 2 threads, batch 2, per
-// filter gradient: mc3_18's 3x3x3 64->64 at 8x56x56 (373 flops per byte) 60 -> 54 ms for 2.5 ms
-// of copies, its 1x3x3 128->256 /1x2x2 at 8x14x14 (171) 15.3 -> 10.9 ms for 0.6; torchvision
-// r2plus1d_18's 1x3x3 64->144 at 8x56x56 (190) 48 -> 43.5 ms for 2.2-2.9, its 3x1x1 460->256
-// at 2x14x14 (164) 3.2 -> 2.0 ms for 0.15; its 3x1x1 288->128 at 4x28x28 (110) 7.4 -> 6.9 ms for
-// 1.2, and its 3x1x1 144->64 at 8x56x56 (60) lost more than they gained. Where x is one block of
-// channels (a stem's 3 colours) its rows are consecutive already: r3d_18's stem (163) 14.8 ->
-// 14.6 ms for 0.75. With 150 as the bound (Zen 2, 2 threads, batch 2, two alternating profiles
-// each, ms of filter gradient saved net of the copies): r3d_18's 3x3x3 64->128 /2x2x2 (65% of the
-// peak unblocked) 1.7 and 1.4, mc3_18's 1x3x3 64->128 /1x2x2 (90) 2.0 and 0.3, torchvision
-// r2plus1d_18's 1x3x3 64->230 /1x2x2 2.7 and 2.0, its 3x1x1 230->128 and 288->128 at 4x28x28
-// 0.3-1.6 each, its 3x1x1 460->256 /2x1x1 (57% unblocked) 0.9 and 0.9; its 3x1x1 230->128
-// /2x1x1 (68) 2.0 and 0.7, but the 144->64 ones (61) lost 2.3-4.0 each.
-constexpr int64_t kMinFlopsPerBlockedByte = 80;
-// A strided conv's tiles read x in place with gaps (every other column, row or frame), and its
-// copies paid for themselves sooner: r2plus1d_18's 3x1x1 230->128 /2x1x1 at 4x28x28 (68 products
-// per byte) 7.5-9.0 -> 5.6-6.0 ms for 1.1-1.2 ms of copies (the only conv of the three models
-// that this changes).
-// A strided 1x1x1 conv's blocked x is only its positions at the stride, compact (a quarter or an
-// eighth of x), summed as a stride-1 conv's: mc3_18's 1x1x1 256->512 /1x2x2 (85 products per
-// byte) 2.0 -> 1.2 ms for 0.23 of copies (47% -> 78-83% of the peak), r3d_18's /2x2x2 one 0.19
-// -> 0.13-0.17 for 0.03. Its 128->256 (43) and 64->128 (21) ones lost: 1.64 -> 1.33 for 0.45,
-// 2.05 -> 1.8 for 0.7-0.8 (Zen 2, 2 threads, batch 2, alternating step profiles).
-constexpr int64_t kMinStridedFlopsPerBlockedByte = 60;
-// With several chunks the items are then the channel blocks of dW, each summing every tap over
-// each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
-// its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
-// chunks: 24 -> 19 ms, its layer2 and layer3 ones 8-12% faster). Where there are this many
-// blocks. With one chunk too, unless dW is streamed: an item's x and dy blocks then stay in L2
-// across its taps, where items in tap order read all of dy again for every (tap, c-block) (800
-// KB for r3d_18's 3x3x3 128->256 /2x2x2 at 2x2x14x14, more than a Zen 3's 512 KB L2). That
-// filter gradient, in a model of r3d_18's layer3.0 alone (Zen 3, 2 threads, 20 calls in turns
-// with a copy of the base): median 11.35 -> 9.81 ms (the copy 11.99), least 10.02 -> 8.45 (9.87);
-// torchvision r2plus1d_18's layer3 3x1x1 ones (one chunk, 1.4-1.8 MB of dW) did not change.
-// Streamed, an item's taps write to as many places of dW, which streamed worse than one tap's
-// tiles in a row (torchvision r2plus1d_18's 1x3x3 512->1152 at 1x7x7: 5.2 -> 6.5 ms).
-constexpr int64_t kMinBlockItems = 64;
 
 // The shape of `x` [N, D, H, W, C] in `blocks` blocks of `lanes` channels with padW zero columns
 // on either side: [B, N, D, H, padW + W + padW, lanes].
@@ -241,6 +117,23 @@ Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, 
   return forall.getResult(0);
 }
 
+// The schedule's view of `op`.
+vidnet::cpu::FilterGradProblem problemOf(vidnet::ConvBackwardFilterOp op) {
+  auto dyType = cast<RankedTensorType>(op.getOutputGrad().getType());
+  auto dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
+  auto xType = cast<RankedTensorType>(op.getInput().getType());
+  vidnet::cpu::FilterGradProblem problem;
+  llvm::copy(dwType.getShape(), problem.filter.begin());
+  llvm::copy(xType.getShape(), problem.input.begin());
+  llvm::copy(dyType.getShape(), problem.output.begin());
+  llvm::copy(op.getStrides(), problem.strides.begin());
+  llvm::copy(op.getPadding(), problem.padding.begin());
+  // Padding rows are not work.
+  problem.flops = vidnet::cpu::convFlops(dwType.getShape(), op.getStrides(), dyType.getShape(), op.getPadding(),
+                                         xType.getShape().slice(1, 3));
+  return problem;
+}
+
 struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads> {
   using TileFilterGradsBase::TileFilterGradsBase;
 
@@ -264,109 +157,32 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     Type f32 = dyType.getElementType();
     ArrayRef<int64_t> convStrides = op.getStrides(), k = dwType.getShape(), out = dyType.getShape();
     ArrayRef<int64_t> pads = op.getPadding(), convInput = cast<RankedTensorType>(op.getInput().getType()).getShape();
-    const bool strided = convStrides[0] * convStrides[1] * convStrides[2] > 1;
-    // A strided 1x1x1 conv reads only every s-th position of x: copied in channel blocks, that
-    // is x's positions at the stride, compact (see kMinStridedFlopsPerBlockedByte).
-    const bool pointwiseStrided =
-        strided && k[0] * k[1] * k[2] == 1 && llvm::all_of(pads, [](int64_t p) { return p == 0; });
+    const vidnet::cpu::FilterGradSchedule sched = vidnet::cpu::chooseFilterGradSchedule(problemOf(op), regs);
     const int64_t C = k[3], F = k[4], OW = out[3];
-    const int64_t rows = out[0] * out[1] * out[2]; // (n, od, oh): each row is OW positions
-
-    // A tile is cT input channels x fT output channels of one tap, summed over OWT positions per
-    // vector.contract (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
-    // C not a multiple of the tile's channels (torchvision r2plus1d_18's 83, 230, 460 and 921;
-    // on AVX2 every C but the stem's) takes full tiles and one tail tile of the last C % cT
-    // channels, into dW's rows padded to a whole tile (zero, sliced away), where that pads at
-    // most an eighth: a 1 x 32 tile (83 channels) is two accumulators, each a chain of
-    // dependent FMAs (18% of the peak), and a 5 x 32 tile (230) ten. The tail reads x's real
-    // channels only, so x is not copied with zero channels: with that copy, r3d_18's AVX2 step
-    // spent 41 ms in serial code instead of 16, half of what its 6-channel tiles saved.
-    const int64_t maxChannels = filterTileChannels(regs);
-    int64_t cTile = largestDivisorUpTo(C, maxChannels), paddedC = C;
-    if (cTile < maxChannels && roundUp(C, maxChannels) - C <= C / 8) {
-      paddedC = roundUp(C, maxChannels);
-      cTile = maxChannels;
-    }
-    const int64_t tailChannels = C % cTile;
-    // F in 32-lane tiles (a 16-lane tile loads one vector of dy and broadcasts cT inputs for only
-    // cT FMAs). dy's lanes are padded to a multiple of 16; where that leaves half a block (144 =
-    // 4 x 32 + 16, 230 -> 240, 460 -> 464, 45 -> 48) the last tile sums 16 lanes and is stored
-    // as a 32-lane one whose upper half is zero, into dW's lanes padded to a multiple of 32. Both
-    // padded to 32 before (torchvision r2plus1d_18's 144: a ninth of the products were by zero).
-    // (In vectors: blocks of two, dy padded to one, 16 lanes on AVX-512 and 8 on AVX2.)
-    const int64_t dyLanes = roundUp(F, regs.lanes), blockLanes = 2 * regs.lanes;
-    const bool halfBlock = dyLanes % blockLanes != 0 && dyLanes > regs.lanes;
-    const int64_t paddedF = halfBlock ? dyLanes + regs.lanes : dyLanes;
-    const int64_t fTile = paddedF % blockLanes == 0 ? blockLanes : regs.lanes, owTile = largestDivisorUpTo(OW, 8);
-    const bool pointwise = k[0] * k[1] * k[2] == 1 && C * F * 4 <= kMaxPointwisePartBytes;
-    const int64_t cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
+    const int64_t rows = sched.rows;
+    const int64_t cTile = sched.cTile, paddedC = sched.paddedC, tailChannels = sched.tailChannels;
+    const int64_t dyLanes = sched.dyLanes;
+    const bool halfBlock = sched.halfBlock;
+    const int64_t paddedF = sched.paddedF, fTile = sched.fTile, owTile = sched.owTile;
+    const int64_t cBlocks = sched.cBlocks, fBlocks = sched.fBlocks;
     // For `vidrun profile`: every chunk's loop is this filter gradient.
     vidnet::cpu::LoopInfo info;
     info.kind = "conv filter gradient";
     info.shape = vidnet::describeConv(k, convStrides, out);
-    info.flops = vidnet::cpu::convFlops(k, convStrides, out, pads, convInput.slice(1, 3)); // padding rows are not work
+    info.flops = sched.problem.flops;
     info.bytes = vidnet::cpu::convTrafficBytes(k, convStrides, out, pads, convInput.slice(1, 3),
                                                /*wholeFilter=*/true);
-    auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
-    const SmallVector<int64_t> compactX = {out[0], out[1], out[2], out[3], C};
-    const ArrayRef<int64_t> copiedX = pointwiseStrided ? ArrayRef<int64_t>(compactX) : convInput;
-    const int64_t blockedBytes =
-        4 * (elements(blockedShape(copiedX, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
-    const bool blocked =
-        cBlocks > 1 &&
-        info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
-    // A blocked compact x is summed as a stride-1 conv's.
-    const bool subsampled = pointwiseStrided && blocked;
-    // Where C's tile is only a few channels (a stem's 3 colours), a cT x 32 tile is 2 x cT
-    // accumulators, each a chain of dependent FMAs over the positions: r3d_18's 3x7x7 stem ran
-    // at 58% of the peak, torchvision r2plus1d_18's 1x7x7 (3 -> 45, a 16-lane half block: 3
-    // accumulators) at 43-46%. There a tile takes several taps along W, (taps x cT) x FT, up to
-    // kGroupedTileRows rows: the same dy vectors serve every tap. 7 taps come in groups of 4 and
-    // 3; dW's taps along W are padded to a whole number of groups (the last group's padding tap
-    // stays zero and is sliced away).
-    const int64_t kwGroups = llvm::divideCeil(k[2], std::max<int64_t>(1, groupedTileRows(regs) / cTile));
-    const int64_t kwTaps = llvm::divideCeil(k[2], kwGroups), lastKwTaps = k[2] - (kwGroups - 1) * kwTaps;
-    const int64_t paddedKW = kwGroups * kwTaps;
-    // No zero fill: the first chunk's sums are written, the later ones added (0 + s is s, bit for
-    // bit: a sum from +0 is never -0). r3d_18's 28 MB 512 x 512 gradients at 8 frames are one
-    // chunk, whose fill and read were most of their time (4.4 -> 2.7 ms each on 1 thread).
+    const bool blocked = sched.blocked;
+    const bool subsampled = sched.subsampled;
+    const int64_t kwGroups = sched.kwGroups, kwTaps = sched.kwTaps, lastKwTaps = sched.lastKwTaps;
+    const int64_t paddedKW = sched.paddedKW;
     auto paddedType = RankedTensorType::get({k[0], k[1], paddedKW, paddedC, paddedF}, f32);
-    // A kernel of one tap along H and W (3x1x1, 1x1x1) summed from x and dy in place, in parts:
-    // chunks of one row (a few for 1x1x1), each item prefetching its share of the next one's rows
-    // (prefetchNextChunk). Its tiles read each input column for one tap only, so the rows come
-    // from memory; in chunks of 4 rows (3 frames of x, 387 KB at 144 channels and 56 columns)
-    // they did not fit L2 beside dW's part either. torchvision r2plus1d_18's 3x1x1 144->64 filter
-    // gradients at 8x56x56 (Zen 2, 2 threads, batch 2, alternating step profiles on a noisy
-    // machine, 3 runs): 4-row chunks 15.6-19.2 ms, 1-row ones 15.3-17.3, with the prefetches
-    // 14.5-15.6 (78-82% of the peak).
-    const bool prefetchesRows = !blocked && k[1] == 1 && k[2] == 1;
-    const bool wholeReduction = rows * OW * dyLanes * 4 <= kWholeReductionDyBytes;
-    const bool rowChunks =
-        prefetchesRows && !pointwise && !wholeReduction && partsFor(info.flops, paddedType, rows) > 1;
-    const int64_t chunkRows =
-        pointwise        ? largestDivisorUpTo(rows, std::max<int64_t>(1, kPointwiseChunkBytes / (OW * (C + F) * 4)))
-        : wholeReduction ? rows
-        : rowChunks      ? 1
-                         : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
-    const int64_t chunks = rows / chunkRows;
-    const bool streamsDw = chunks == 1 && paddedType.getNumElements() * 4 >= kMinStreamedDwBytes;
-    const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
-    const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
-
-    // The positions [first, end) of positions [begin, begin + count) whose tap kwTap reads a real
-    // input column. Skipping the others leaves every sum as it was, bit for bit: their products
-    // are +-0, and a sum from +0 is never -0.
-    auto realColumns = [&](int64_t kwTap, int64_t begin, int64_t count) -> std::pair<int64_t, int64_t> {
-      auto [first, end] = vidnet::cpu::outputsReadingInput(begin, begin + count, kwTap, s[2], pads[2], inShape[3]);
-      return {first, std::max(first, end)};
-    };
-    int64_t paddingProducts = 0;
-    for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap) {
-      auto [first, end] = realColumns(kwTap, 0, OW);
-      paddingProducts += OW - (end - first);
-    }
-    const bool skipsW = kwTaps == 1 && OW / owTile <= kMaxSkippingBlocks &&
-                        static_cast<double>(paddingProducts) >= kMinSkippedWShare * static_cast<double>(k[2] * OW);
+    const bool prefetchesRows = sched.prefetchesRows;
+    const int64_t chunkRows = sched.chunkRows, chunks = sched.chunks;
+    const bool streamsDw = sched.streamsDw;
+    const SmallVector<int64_t> s = llvm::to_vector(sched.xStrides);
+    const SmallVector<int64_t> inShape = llvm::to_vector(sched.xShape);
+    const bool skipsW = sched.skipsW;
     Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
     Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape,
                                       subsampled ? convStrides : ArrayRef<int64_t>{1, 1, 1})
@@ -500,16 +316,15 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
           // Each column block on its own, its taps along W that read padding for some of
           // its positions summing only the others.
           SmallVector<Value> accs(rowAcc);
-          for (int64_t begin = 0; begin < OW; begin += owTile) {
+          for (const vidnet::cpu::ColumnBlock &block : sched.columnBlocks) {
+            const int64_t begin = block.begin;
             Value ow = index(tb, begin);
             SmallVector<int64_t> cases;
             SmallVector<std::pair<int64_t, int64_t>> ranges;
-            for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap)
-              if (auto range = realColumns(kwTap, begin, owTile);
-                  range != std::pair<int64_t, int64_t>{begin, begin + owTile}) {
-                cases.push_back(kwTap);
-                ranges.push_back(range);
-              }
+            for (const vidnet::cpu::EdgeTap &edge : block.edgeTaps) {
+              cases.push_back(edge.tap);
+              ranges.push_back({edge.first, edge.end});
+            }
             if (cases.empty()) {
               accs = addPositions(tb, tl, ow, 0, owTile, accs);
               continue;
@@ -675,9 +490,9 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       lines(isZero(pb, fBlock), xBuffer, true, times(pb, cBlock, cTile));
       lines(arith::AndIOp::create(pb, l, firstTap, isZero(pb, cBlock)), dyBuffer, false, times(pb, fBlock, fTile));
     };
-    const int64_t parts = pointwise ? largestDivisorUpTo(chunks, kParts) : partsFor(info.flops, paddedType, chunks);
+    const int64_t parts = sched.parts;
     Value result;
-    if (parts == 1 && blocked && (chunks > 1 || !streamsDw) && cBlocks * fBlocks >= kMinBlockItems) {
+    if (sched.order == vidnet::cpu::FilterGradOrder::BlockThenChunks) {
       // forall (c-block, f-block): for chunk: for tap: dW tile (+)= the chunk's sums
       const int64_t blockItems = cBlocks * fBlocks, taps = k[0] * k[1] * kwGroups;
       auto blockType = RankedTensorType::get({k[0], k[1], paddedKW, cTile, fTile}, f32);
@@ -709,7 +524,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
       result = forall.getResult(0);
       if (paddedF != F || paddedC != C || paddedKW != k[2])
         result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
-    } else if (parts == 1) {
+    } else if (sched.order == vidnet::cpu::FilterGradOrder::ChunkThenTiles) {
       // for chunk: forall item: dW tile (+)= the chunk's sums
       auto chunkLoop = scf::ForOp::create(
           b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{e.empty(paddedType)},
@@ -729,7 +544,7 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     } else {
       // forall part: for chunk of the part: for item: partial[part] tile (+)= the chunk's sums;
       // then dW = partial[0] + partial[1] + ... in order.
-      const int64_t chunksPerPart = chunks / parts;
+      const int64_t chunksPerPart = sched.chunksPerPart;
       if (prefetchesRows) {
         xBuffer = vidnet::cpu::readOnlyBuffer(b, loc, x);
         dyBuffer = vidnet::cpu::readOnlyBuffer(b, loc, dy);
