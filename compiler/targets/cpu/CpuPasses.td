@@ -246,7 +246,9 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     convolutions are left to it.
   }];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
-                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">];
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">,
+                 Option<"printSchedules", "print-schedules", "bool", /*default=*/"false",
+                        "Print each filter gradient's schedule (FilterGradSchedule.h's describe) to stderr, one line each">];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",

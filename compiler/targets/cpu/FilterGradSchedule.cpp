@@ -299,34 +299,41 @@ std::string describe(const FilterGradSchedule &s) {
   std::ostringstream line;
   line << joined(p.filter, 3) << " " << p.filter[3] << "->" << p.filter[4] << " /" << joined(p.strides) << ", out "
        << joined(p.output, 4) << ":";
-  line << " tile " << s.cTile << "x" << s.fTile << " ow " << s.owTile;
-  if (s.kwGroups > 1)
-    line << " kw " << s.kwGroups << "x" << s.kwTaps << " last " << s.lastKwTaps;
-  line << ", c " << s.paddedC << "/" << s.cBlocks;
+  line << " tile=" << s.cTile << "x" << s.fTile << " ow=" << s.owTile << " kw=" << s.kwGroups << "x" << s.kwTaps;
+  if (s.lastKwTaps != s.kwTaps)
+    line << " last-kw=" << s.lastKwTaps;
+  line << " c=" << s.paddedC << "/" << s.cBlocks;
   if (s.tailChannels)
-    line << " tail " << s.tailChannels;
-  line << " f " << s.paddedF << "/" << s.fBlocks << " dy " << s.dyLanes;
+    line << " tail=" << s.tailChannels;
+  line << " f=" << s.paddedF << "/" << s.fBlocks << " dy=" << s.dyLanes;
   if (s.halfBlock)
     line << " half-block";
-  line << ", items " << s.items;
-  line << ", operands " << (s.subsampled ? "blocked-compact" : s.blocked ? "blocked" : "in-place");
-  line << ", chunks " << s.chunks << "x" << s.chunkRows << " rows";
-  if (s.wholeReduction)
-    line << " whole";
+  line << " items=" << s.items;
+  line << " operands=" << (s.subsampled ? "blocked-compact" : s.blocked ? "blocked" : "in-place");
+  line << " chunks=" << s.chunks << "x" << s.chunkRows;
   if (s.pointwise)
     line << " pointwise";
-  line << ", order "
-       << (s.order == FilterGradOrder::Parts             ? "parts"
-           : s.order == FilterGradOrder::BlockThenChunks ? "block-then-chunks"
-                                                         : "chunk-then-tiles");
-  if (s.order == FilterGradOrder::Parts)
-    line << " " << s.parts << "x" << s.chunksPerPart;
-  if (s.order == FilterGradOrder::Parts && s.prefetchesRows)
-    line << " prefetch";
+  else if (s.wholeReduction)
+    line << " whole";
+  else if (s.rowChunks)
+    line << " row-chunks";
+  switch (s.order) {
+  case FilterGradOrder::ChunkThenTiles:
+    line << " order=chunk-then-tiles";
+    break;
+  case FilterGradOrder::BlockThenChunks:
+    line << " order=block-then-chunks";
+    break;
+  case FilterGradOrder::Parts:
+    line << " order=parts parts=" << s.parts << "x" << s.chunksPerPart;
+    if (s.prefetchesRows)
+      line << " prefetch";
+    break;
+  }
   if (s.streamsDw)
-    line << ", streamed dW";
+    line << " streamed-dw";
   if (s.skipsW)
-    line << ", skips W padding in " << s.columnBlocks.size() << " blocks";
+    line << " skip-w=" << s.columnBlocks.size();
   return line.str();
 }
 

@@ -99,8 +99,13 @@ struct FilterGradSchedule {
 
 FilterGradSchedule chooseFilterGradSchedule(const FilterGradProblem &problem, const VectorRegisters &regs);
 
-// One line: the filter gradient and its choices, as `vidnet-cpu-tile-filter-grads{print-schedules}`
-// prints them.
+// One line: the filter gradient ("3x3x3 64->128 /2x2x2, out 2x4x28x28") and its choices, as
+// `vidnet-cpu-tile-filter-grads{print-schedules}` prints them: tile=cTile x fTile, ow=owTile,
+// kw=kwGroups x kwTaps (last-kw= where the last group is shorter), c=paddedC/cBlocks (tail=),
+// f=paddedF/fBlocks, dy=dyLanes (half-block), items=, operands=in-place|blocked|blocked-compact,
+// chunks=chunks x chunkRows (pointwise, whole or row-chunks: why that size),
+// order=chunk-then-tiles|block-then-chunks|parts (parts=parts x chunksPerPart, prefetch), then
+// streamed-dw and skip-w=<column blocks> where they apply.
 std::string describe(const FilterGradSchedule &schedule);
 
 } // namespace vidnet::cpu

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace vidnet::cpu {
 #define GEN_PASS_DEF_TILEFILTERGRADS
@@ -705,6 +706,8 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const vidnet::cpu::VectorRegisters regs = vidnet::cpu::VectorRegisters::forBits(vectorBits);
     for (vidnet::ConvBackwardFilterOp op : ops) {
       const vidnet::cpu::FilterGradSchedule sched = vidnet::cpu::chooseFilterGradSchedule(problemOf(op), regs);
+      if (printSchedules)
+        llvm::errs() << describe(sched) << "\n";
       FilterGradEmitter(op, sched).emit();
     }
   }
