@@ -35,7 +35,7 @@ int64_t groupedTileRows(const VectorRegisters &regs) { return regs.count >= 32 ?
 // Filter gradients with many chunks per element of dW (the first stages' and the stems') sum
 // their chunks in kParts parts at once, each part one item of the parallel loop with its own
 // copy of dW, added in order at the end: one loop instead of one per chunk, whose every call
-// made both threads wait for the slower one (r3d_18's layer1 at 81% of the peak on 2 threads,
+// makes both threads wait for the slower one (r3d_18's layer1 at 81% of the peak on 2 threads,
 // 91% on one), and each thread reads only its own positions. The parts are fixed by the shape,
 // so the bits do not change with the thread count. 8 parts balanced worse (r3d_18's layer1 on
 // 2 threads: 83-92% of the peak against 91-95%).
@@ -155,8 +155,8 @@ void chooseTile(const FilterGradProblem &p, const VectorRegisters &regs, FilterG
   // F in 32-lane tiles (a 16-lane tile loads one vector of dy and broadcasts cT inputs for only
   // cT FMAs). dy's lanes are padded to a multiple of 16; where that leaves half a block (144 =
   // 4 x 32 + 16, 230 -> 240, 460 -> 464, 45 -> 48) the last tile sums 16 lanes and is stored
-  // as a 32-lane one whose upper half is zero, into dW's lanes padded to a multiple of 32 (with
-  // both padded to 32, a ninth of torchvision r2plus1d_18's products at 144 lanes were by zero).
+  // as a 32-lane one whose upper half is zero, into dW's lanes padded to a multiple of 32 (dy
+  // padded to 32 too would make a ninth of torchvision r2plus1d_18's products at 144 lanes zero).
   // (In vectors: blocks of two, dy padded to one, 16 lanes on AVX-512 and 8 on AVX2.)
   s.dyLanes = roundUp(F, regs.lanes);
   const int64_t blockLanes = 2 * regs.lanes;

@@ -2,6 +2,7 @@
 // positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient
 // (or, with many chunks, runs of chunks summed in parts at once, the parts added at the end),
 // reading x and dy in place or, where that pays, from copies in blocks of a tile's channels.
+// Every choice is the schedule's (FilterGradSchedule.h); this file emits the IR it describes.
 #include "compiler/targets/cpu/CpuPasses.h"
 #include "compiler/targets/cpu/FilterGradSchedule.h"
 #include "compiler/targets/cpu/LoopInfo.h"
@@ -33,7 +34,7 @@ SmallVector<int64_t> blockedShape(ArrayRef<int64_t> x, int64_t lanes, int64_t bl
 
 // `x` [N, D, H, W, C] -> blockedShape, channels past C and the padW columns on either side zero:
 // a parallel loop over (n, d, h), each item reading x's rows whole and writing their vectors of
-// `lanes` channels to their blocks (a generic of the same copy was scalar, one element at a time:
+// `lanes` channels to their blocks (a generic of the same copy is scalar, one element at a time:
 // 14-24 GB/s). Padding along D and H is left out: the tiles skip the rows it would hold. With
 // `strides`, only every strides[i]-th position along D, H and W, compact (a strided 1x1x1
 // conv's x). `conv` describes the filter gradient for `vidrun profile`.
@@ -391,7 +392,7 @@ private:
     // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
     // The chunk's rows go frame by frame: each frame's index and depth check once, and of its rows
     // only those in the chunk whose input row is real, in the same order as row by row. Per row,
-    // the index arithmetic (a division to split the row into n, d and h, four comparisons) was a
+    // the index arithmetic (a division to split the row into n, d and h, four comparisons) is a
     // sixth of the samples of mc3_18's 7 x 7 filter gradients, whose rows are 84 FMAs per tap.
     auto frameLoop = scf::ForOp::create(
         sb, l, t.firstFrame, t.endFrame, index(sb, 1), SmallVector<Value>(taps, zeroAcc),
