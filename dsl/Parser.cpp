@@ -1,4 +1,4 @@
-// The .vnet parser. The grammar (also in dsl/README.md) is written above each parse function.
+// The .vnet parser. The grammar (also in docs/dsl.md) is written above each parse function.
 #include "dsl/Parser.h"
 
 #include "dsl/Lexer.h"

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 namespace vidnet {
 namespace {
 
-constexpr const char *kLibraryName = "model.so";
+using bundle::kLibraryFile;
 constexpr int64_t kForwardClipsPerCall = 1;
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -90,6 +90,17 @@ bool BundleStaging::write(const std::string &file, const std::string &text, std:
   return true;
 }
 
+bool BundleStaging::record(const std::string &file, nlohmann::ordered_json &manifest, std::string &error) const {
+  std::ifstream in(dir_ / file, std::ios::binary);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    error = "cannot read " + (dir_ / file).string();
+    return false;
+  }
+  manifest["files"][file] = fileRecord(contents);
+  return true;
+}
+
 bool BundleStaging::commit(std::string &error) {
   if (!publishBundle(dir_, out_, error))
     return false;
@@ -150,11 +161,11 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
     return false;
   auto finish = [&](const BufferLayout &layout) {
     nlohmann::ordered_json manifest = bundleManifest({request.graph, request.specText, request.batch, request.trainStep,
-                                                      kForwardClipsPerCall, layout, request.target, kLibraryName,
+                                                      kForwardClipsPerCall, layout, request.target, kLibraryFile,
                                                       /*prepare=*/true},
                                                      error);
-    return !manifest.is_null() && staging.write("manifest.json", manifest.dump(2) + "\n", error) &&
-           staging.commit(error);
+    return !manifest.is_null() && staging.record(kLibraryFile, manifest, error) &&
+           staging.write(bundle::kManifestFile, manifest.dump(2) + "\n", error) && staging.commit(error);
   };
 
   // A build of the same spec, shapes, target and compiler: the library from the cache, and
@@ -168,7 +179,7 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
           generateForward(context, request.graph, kForwardClipsPerCall)->lookupSymbol<mlir::func::FuncOp>("forward"));
       timings.mlirSeconds = secondsSince(start);
       timings.libraryFromCache = true;
-      return staging.write(kLibraryName, std::string(library->begin(), library->end()), error) && finish(layout);
+      return staging.write(kLibraryFile, std::string(library->begin(), library->end()), error) && finish(layout);
     }
 
   // Eval-mode forward is independent per clip: it is compiled for one clip per call and the
@@ -264,14 +275,14 @@ bool writeCpuBundle(const BundleRequest &request, BundleTimings &timings, std::s
   objects.insert(objects.end(), rest.begin(), rest.end());
   timings.llvmSeconds = timings.emit.translateSeconds + secondsSince(start);
   start = std::chrono::steady_clock::now();
-  if (!cpu::linkSharedObject(objects, staging.path(kLibraryName), error))
+  if (!cpu::linkSharedObject(objects, staging.path(kLibraryFile), error))
     return false;
   std::error_code ec;
   for (const std::string &object : objects)
     fs::remove(object, ec);
   timings.linkSeconds = secondsSince(start);
   if (request.cache) {
-    std::ifstream in(staging.path(kLibraryName), std::ios::binary);
+    std::ifstream in(staging.path(kLibraryFile), std::ios::binary);
     std::string library((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.good() || in.eof())
       request.cache->write(*key, llvm::ArrayRef<char>(library.data(), library.size()));

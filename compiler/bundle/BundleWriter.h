@@ -5,6 +5,8 @@
 #include "compiler/targets/cpu/ObjectCache.h"
 #include "compiler/targets/cpu/ObjectEmitter.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -21,7 +23,7 @@ struct BundleRequest {
   // for checking kernel formation against the reference on machines without a GPU.
   bool kernelsOnCpu = false;
   unsigned threads = 1; // LLVM parts compiled at once
-  bool printSchedules = false; // the tile schedules print each conv's on stderr
+  bool printSchedules = false; // the tile schedules print each conv's and filter gradient's on stderr
   // Compiled objects and whole libraries are looked up and stored here when given (vidc
   // passes the user's cache unless --no-cache).
   cpu::ObjectCache *cache = nullptr;
@@ -52,6 +54,8 @@ public:
   bool begin(const std::string &outDir, std::string &error);
   std::string path(const std::string &file) const { return (dir_ / file).string(); }
   bool write(const std::string &file, const std::string &text, std::string &error);
+  // Records `file` (written or produced in the staging directory) in manifest["files"].
+  bool record(const std::string &file, nlohmann::ordered_json &manifest, std::string &error) const;
   bool commit(std::string &error);
 
 private:

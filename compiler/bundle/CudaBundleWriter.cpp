@@ -16,8 +16,8 @@
 
 namespace vidnet {
 
-constexpr const char *kPtxName = "kernels.ptx";
-constexpr const char *kCubinName = "kernels.cubin";
+using bundle::kCubinFile;
+using bundle::kPtxFile;
 
 int countVidnetOps(mlir::ModuleOp vidnetStage) {
   int count = 0;
@@ -120,8 +120,8 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
 
   BundleStaging staging;
   std::map<std::string, cuda::KernelResources> resources;
-  if (!staging.begin(request.outDir, error) || !staging.write(kPtxName, cuda::ptxOf(*kernels), error) ||
-      !cuda::assemblePtx(staging.path(kPtxName), request.target.chip, staging.path(kCubinName), resources, error))
+  if (!staging.begin(request.outDir, error) || !staging.write(kPtxFile, cuda::ptxOf(*kernels), error) ||
+      !cuda::assemblePtx(staging.path(kPtxFile), request.target.chip, staging.path(kCubinFile), resources, error))
     return false;
 
   nlohmann::ordered_json manifest =
@@ -134,8 +134,8 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
   manifest.erase("library");
   nlohmann::ordered_json cudaSection;
   cudaSection["arch"] = request.target.chip;
-  cudaSection["cubin"] = kCubinName;
-  cudaSection["ptx"] = kPtxName;
+  cudaSection["cubin"] = kCubinFile;
+  cudaSection["ptx"] = kPtxFile;
   for (const CompiledEntry &e : entries) {
     nlohmann::ordered_json plan = cuda::toJson(e.plan);
     plan["vidnet_ops"] = e.vidnetOps;
@@ -146,7 +146,8 @@ bool writeCudaBundle(const CudaBundleRequest &request, CudaBundleSummary &summar
   }
   cudaSection["kernels"] = kernelTable(entries, resources, summary);
   manifest["cuda"] = cudaSection;
-  if (!staging.write("manifest.json", manifest.dump(2) + "\n", error) || !staging.commit(error))
+  if (!staging.record(kCubinFile, manifest, error) || !staging.record(kPtxFile, manifest, error) ||
+      !staging.write(bundle::kManifestFile, manifest.dump(2) + "\n", error) || !staging.commit(error))
     return false;
 
   std::set<std::string> compiled;

@@ -67,8 +67,8 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
     slots[s.name] = &s;
 
   nlohmann::ordered_json m;
-  m["format"] = "vidnet-bundle";
-  m["version"] = kManifestVersion;
+  m["format"] = bundle::kFormat;
+  m["version"] = bundle::kManifestVersion;
   m["model"] = g.name;
   m["spec"] = {{"path", g.specPath}, {"sha256", sha256Hex(in.specText)}};
   m["target"] = {{"kind", "cpu"}, {"triple", in.target.triple}, {"cpu", in.target.cpu},
@@ -148,6 +148,10 @@ nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &err
     }
   m["tensors"] = std::move(tensors);
   return m;
+}
+
+nlohmann::ordered_json fileRecord(const std::string &contents) {
+  return {{"bytes", contents.size()}, {"sha256", sha256Hex(contents)}};
 }
 
 } // namespace vidnet

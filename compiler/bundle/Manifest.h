@@ -2,6 +2,7 @@
 // and call its entry points, without reading the spec or linking MLIR.
 #pragma once
 
+#include "common/BundleFormat.h"
 #include "compiler/ModelGraph.h"
 #include "compiler/targets/cpu/ObjectEmitter.h"
 #include "compiler/transforms/BufferLayout.h"
@@ -9,9 +10,6 @@
 #include <nlohmann/json.hpp>
 
 namespace vidnet {
-
-// 2: the CPU forward takes a buffer of prepared weights (entry_points.forward.prepare).
-constexpr int kManifestVersion = 2;
 
 struct ManifestInputs {
   const ModelGraph &graph;
@@ -28,5 +26,9 @@ struct ManifestInputs {
 // Fails (returns a null json and sets `error`) only on a compiler bug: a float tensor of the
 // graph missing from the layout.
 nlohmann::ordered_json bundleManifest(const ManifestInputs &in, std::string &error);
+
+// A file's entry in the manifest's "files": its byte size and SHA-256, which the runtime checks
+// before it maps or loads the file.
+nlohmann::ordered_json fileRecord(const std::string &contents);
 
 } // namespace vidnet

@@ -14,8 +14,8 @@
 
 namespace vidnet {
 
-// On a linalg convolution that computes a gradient: which ("conv data gradient", "conv filter
-// gradient"), and the forward convolution's describeConv; for `vidrun profile`'s loop names.
+// On a linalg convolution that computes a gradient: which (bundle::loop_kind's data or filter
+// gradient), and the forward convolution's describeConv; for `vidrun profile`'s loop names.
 inline constexpr llvm::StringLiteral kConvRoleAttr = "vidnet.conv_role";
 inline constexpr llvm::StringLiteral kConvShapeAttr = "vidnet.conv_shape";
 

@@ -1,5 +1,6 @@
 // vidnet-lower-to-linalg patterns for convolutions: the forward and both gradients.
 #include "compiler/transforms/LinalgBuilders.h"
+#include "common/BundleFormat.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -136,7 +137,7 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
         Value init = e.filled(phaseType, 0.0);
         auto phaseConv = linalg::Conv3DNdhwcDhwcfOp::create(b, loc, TypeRange{phaseType}, ValueRange{input, taps},
                                                             ValueRange{init}, ones, ones);
-        phaseConv->setAttr(kConvRoleAttr, b.getStringAttr("conv data gradient"));
+        phaseConv->setAttr(kConvRoleAttr, b.getStringAttr(vidnet::bundle::loop_kind::kConvDataGradient));
         phaseConv->setAttr(kConvShapeAttr, b.getStringAttr(describeConv(k, s, dy.getShape())));
         Value phase = phaseConv.getResult(0);
         if (phaseType == dx) {
@@ -217,7 +218,7 @@ LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, Conversio
                                                       positions);
             auto tapConv = linalg::Conv3DNdhwcDhwcfOp::create(bb, l, TypeRange{tapType}, ValueRange{lhs, dyFilter},
                                                               ValueRange{ie.filled(tapType, 0.0)}, ones, ones);
-            tapConv->setAttr(kConvRoleAttr, bb.getStringAttr("conv filter gradient"));
+            tapConv->setAttr(kConvRoleAttr, bb.getStringAttr(vidnet::bundle::loop_kind::kConvFilterGradient));
             tapConv->setAttr(kConvShapeAttr, bb.getStringAttr(describeConv(k, s, dy.getShape())));
             Value tap = tapConv.getResult(0);
             SmallVector<OpFoldResult> at = {taps[0], taps[1], taps[2], bb.getIndexAttr(0), bb.getIndexAttr(0)};

@@ -12,9 +12,8 @@
 namespace vidnet::rt {
 
 // One parallel loop of a compiled entry point: which spec layer it belongs to, and what it
-// computes (kind "conv", "conv data gradient", "conv filter gradient", "filter packing",
-// "sub-filter packing", "elementwise", "fill"; flops for convolutions, bytes read and written
-// for the rest).
+// computes (kind: one of bundle::loop_kind in common/BundleFormat.h; flops for convolutions,
+// bytes read and written for the rest).
 struct LoopRow {
   int64_t id = 0;
   std::string layer, kind, shape;

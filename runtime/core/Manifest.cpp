@@ -1,12 +1,18 @@
 // Strict reading of manifest.json with a field path in every message.
 #include "runtime/core/Manifest.h"
 
+#include "common/BundleFormat.h"
 #include "runtime/io/JsonReader.h"
+#include "runtime/io/Sha256.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <limits>
+#include <sys/stat.h>
 
 namespace vidnet::rt {
 
@@ -25,14 +31,21 @@ int64_t product(const std::vector<int64_t> &shape) {
 
 int64_t ManifestTensor::elements() const { return product(shape); }
 
+const BundleFile *Manifest::file(const std::string &name) const {
+  for (const BundleFile &f : files)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
 namespace {
 
 constexpr int64_t kMaxElements = JsonReader::kMaxElements;
 using Reader = JsonReader;
 
 bool parseTensor(Reader &r, const json &j, const std::string &path, const Manifest &m, ManifestTensor &t) {
-  if (!r.string(j, "name", path, t.name) || !r.string(j, "dtype", path, t.dtype) ||
-      !r.dims(j, "shape", path, t.shape))
+  if (!r.string(j, "name", path, t.name) || !r.string(j, "role", path, t.role) ||
+      !r.string(j, "dtype", path, t.dtype) || !r.dims(j, "shape", path, t.shape))
     return false;
   if (t.name.empty())
     return r.fail(path + ".name", "empty");
@@ -92,7 +105,128 @@ bool parseTensor(Reader &r, const json &j, const std::string &path, const Manife
   return r.fail(path + ".init.dist", "'" + t.initDist + "'; expected normal or constant");
 }
 
+bool isPlainFileName(const std::string &name) {
+  return !name.empty() && name.find('/') == std::string::npos && name[0] != '.';
+}
+
+bool parseFiles(Reader &r, const json &j, Manifest &m) {
+  const json *files = r.member(j, "files", "");
+  if (!files)
+    return false;
+  if (!files->is_object() || files->empty())
+    return r.expected("files", "an object naming each file with its bytes and sha256", *files);
+  for (const auto &[name, record] : files->items()) {
+    std::string path = "files." + name;
+    BundleFile &f = m.files.emplace_back();
+    f.name = name;
+    if (!isPlainFileName(name))
+      return r.fail(path, "'" + name + "' must be a plain file name inside the bundle");
+    if (!r.integer(record, "bytes", path, f.bytes, 0, std::numeric_limits<int64_t>::max()) ||
+        !r.string(record, "sha256", path, f.sha256))
+      return false;
+    if (f.sha256.size() != 64 || f.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return r.fail(path + ".sha256", "expected 64 lowercase hex digits");
+  }
+  return true;
+}
+
+std::string dimsText(const std::vector<int64_t> &dims) {
+  std::string text = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(dims[i]);
+  return text + "]";
+}
+
+// `key` of an entry point must be `expected`, which the manifest's `from` fields imply.
+bool checkEntryDims(Reader &r, const json &entry, const std::string &path, const std::string &key,
+                    const std::vector<int64_t> &expected, const std::string &from) {
+  std::vector<int64_t> dims;
+  if (!r.dims(entry, key, path, dims))
+    return false;
+  if (dims != expected)
+    return r.fail(path + "." + key, dimsText(dims) + " contradicts " + from + ", which give " + dimsText(expected));
+  return true;
+}
+
+// The numbers that size allocations, against the ones that say what they must be.
+bool crossCheck(Reader &r, const json &entries, const Manifest &m) {
+  const ManifestTensor *classifier = nullptr;
+  for (const ManifestTensor &t : m.tensors)
+    if (t.role == "linear_weight")
+      classifier = &t;
+  if (!classifier || classifier->shape.size() != 2)
+    return r.fail("tensors", "no classifier (a linear_weight tensor of shape [classes, features])");
+  const std::string shape = classifier->name + "'s shape " + dimsText(classifier->shape);
+  if (m.classes != classifier->shape[0])
+    return r.fail("classes", std::to_string(m.classes) + " contradicts " + shape + " (classes x features)");
+  if (m.featureSize != classifier->shape[1])
+    return r.fail("entry_points.forward.features",
+                  "width " + std::to_string(m.featureSize) + " contradicts " + shape + " (classes x features)");
+  auto clip = [&](int64_t batch) { return std::vector<int64_t>{batch, m.frames, m.height, m.width, m.channels}; };
+  struct Entry {
+    std::string name;
+    int64_t batch;
+  };
+  std::vector<Entry> compiled = {{"forward", m.forwardBatch}};
+  if (!m.trainStepSymbol.empty())
+    compiled.push_back({"train_step", m.trainBatch});
+  for (const Entry &e : compiled) {
+    const std::string path = "entry_points." + e.name;
+    if (!checkEntryDims(r, entries.at(e.name), path, "clips", clip(e.batch), path + ".batch and input.shape") ||
+        !checkEntryDims(r, entries.at(e.name), path, "logits", {e.batch, m.classes}, path + ".batch and classes"))
+      return false;
+  }
+  // Each buffer holds its tensors, each on a 16-float boundary: nothing past the last one's end.
+  int64_t ends[2] = {0, 0}, trainable = 0;
+  for (const ManifestTensor &t : m.tensors) {
+    if (t.buffer != BufferKind::Host)
+      ends[t.buffer == BufferKind::State] = std::max(ends[t.buffer == BufferKind::State], t.offset + t.elements());
+    trainable += t.trainable && t.buffer == BufferKind::Params ? t.elements() : 0;
+  }
+  const char *names[2] = {"params", "state"};
+  const int64_t sizes[2] = {m.paramElements, m.stateElements};
+  for (int b = 0; b < 2; ++b)
+    if (sizes[b] > (ends[b] + 15) / 16 * 16)
+      return r.fail(std::string("buffers.") + names[b] + ".elements",
+                    std::to_string(sizes[b]) + " is larger than its tensors need (" + std::to_string(ends[b]) + ")");
+  if (m.parameters != trainable)
+    return r.fail("parameters", std::to_string(m.parameters) + " contradicts the trainable tensors' " +
+                                    std::to_string(trainable) + " elements");
+  return true;
+}
+
 } // namespace
+
+bool verifyBundleFile(const std::string &dir, const Manifest &m, const std::string &name, std::string &error) {
+  const std::string path = dir + "/" + name;
+  const BundleFile *record = m.file(name);
+  if (!record) {
+    error = dir + "/manifest.json: files: no record of " + name;
+    return false;
+  }
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    error = path + ": cannot read: " + std::strerror(errno);
+    return false;
+  }
+  const std::string damaged = " (the bundle is damaged; rebuild it with vidc build)";
+  if (st.st_size != record->bytes) {
+    error = path + ": " + std::to_string(st.st_size) + " bytes, the manifest records " +
+            std::to_string(record->bytes) + damaged;
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (static_cast<int64_t>(contents.size()) != record->bytes) {
+    error = path + ": cannot read its " + std::to_string(record->bytes) + " bytes";
+    return false;
+  }
+  if (sha256Hex(contents.data(), contents.size()) != record->sha256) {
+    error = path + ": its SHA-256 differs from the manifest's" + damaged;
+    return false;
+  }
+  return true;
+}
 
 bool parseManifest(const std::string &path, const std::string &text, Manifest &m, std::string &error) {
   error.clear();
@@ -106,12 +240,13 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
   int64_t version = 0;
   if (!r.string(j, "format", "", format))
     return false;
-  if (format != "vidnet-bundle")
+  if (format != bundle::kFormat)
     return r.fail("format", "'" + format + "'; this is not a vidnet bundle manifest");
   if (!r.integer(j, "version", "", version, 0, 1000))
     return false;
-  if (version != 2)
-    return r.fail("version", std::to_string(version) + "; this runtime reads version 2 (rebuild the bundle with this vidc)");
+  if (version != bundle::kManifestVersion)
+    return r.fail("version", std::to_string(version) + "; this runtime reads version " +
+                                 std::to_string(bundle::kManifestVersion) + " (rebuild the bundle with this vidc)");
   m.version = static_cast<int>(version);
   const json *spec = r.member(j, "spec", "");
   const json *target = r.member(j, "target", "");
@@ -132,7 +267,7 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
     if (!r.string(*target, "triple", "target", m.triple) || !r.string(*target, "cpu", "target", m.cpu) ||
         !r.string(*target, "features", "target", m.features) || !r.string(j, "library", "", m.library))
       return false;
-    if (m.library.empty() || m.library.find('/') != std::string::npos || m.library[0] == '.')
+    if (!isPlainFileName(m.library))
       return r.fail("library", "'" + m.library + "' must be a plain file name inside the bundle");
   } else if (m.targetKind == "cuda") {
     // The kernels and launch plans ("cuda") are read by the CUDA executor, only when it runs.
@@ -192,7 +327,7 @@ bool parseManifest(const std::string &path, const std::string &text, Manifest &m
   auto dup = std::adjacent_find(names.begin(), names.end());
   if (dup != names.end())
     return r.fail("tensors", "'" + *dup + "' appears twice");
-  return true;
+  return crossCheck(r, *entries, m) && parseFiles(r, j, m);
 }
 
 } // namespace vidnet::rt

@@ -12,6 +12,7 @@ enum class BufferKind { Params, State, Host };
 
 struct ManifestTensor {
   std::string name;                  // torchvision state_dict name
+  std::string role;                  // conv_weight, bn_gamma, linear_weight, ...
   std::string dtype;                 // "F32" or "I64" (num_batches_tracked)
   std::vector<int64_t> shape;        // PyTorch layout
   bool trainable = true;
@@ -22,6 +23,13 @@ struct ManifestTensor {
   std::string initDist;              // "normal" or "constant"
   double initMean = 0, initStd = 0, initValue = 0;
   int64_t elements() const;
+};
+
+// A file of the bundle that the runtime maps or loads, as vidc wrote it.
+struct BundleFile {
+  std::string name;  // a plain file name inside the bundle
+  int64_t bytes = 0;
+  std::string sha256;  // lowercase hex
 };
 
 struct Manifest {
@@ -43,11 +51,21 @@ struct Manifest {
   int64_t trainBatch = 0;       // clips per call of train_step (BN statistics are over these)
   int64_t paramElements = 0, stateElements = 0;
   std::vector<ManifestTensor> tensors;
+  std::vector<BundleFile> files;
+
+  const BundleFile *file(const std::string &name) const;
 };
 
 // Parses and checks every field the runtime uses (types, ranges, shapes against offsets and
 // buffer sizes, permutations). Messages name the file and the field, e.g.
 // "m.vbundle/manifest.json: tensors[3].offset: 812 + 576 elements overruns params (1000)".
+// The numbers are also checked against each other (classes and the features against the
+// classifier's shape, the entry points' shapes against the input, the buffers against the
+// tensors), so that nothing is allocated from a number the rest of the manifest contradicts.
 bool parseManifest(const std::string &path, const std::string &text, Manifest &out, std::string &error);
+
+// Checks `name` against its "files" record before anything maps or loads it: "DIR/NAME: N bytes,
+// the manifest records M (the bundle is damaged; rebuild it)", or a SHA-256 mismatch.
+bool verifyBundleFile(const std::string &dir, const Manifest &m, const std::string &name, std::string &error);
 
 } // namespace vidnet::rt

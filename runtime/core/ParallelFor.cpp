@@ -145,10 +145,9 @@ public:
       count_ = count;
       // Many small chunks per thread: a loop's threads end together even when one of them runs
       // slower (a VM's neighbours, the other thread's misses), and a loop of few heavy items (18
-      // filter blocks) gets one item per chunk instead of 9 chunks of 2 for 2 threads. 4 chunks
-      // per thread before: on a Zen 5 (2 threads) torchvision r2plus1d_18's forward 3% and
-      // r3d_18's step 2.5% slower (filter gradients 169.6 -> 160.8 ms); an atomic per chunk of
-      // tens of tiles costs nothing measurable.
+      // filter blocks) gets one item per chunk instead of 9 chunks of 2 for 2 threads. With 4
+      // chunks per thread, torchvision r2plus1d_18's forward was 3% and r3d_18's step 2.5% slower
+      // on 2 threads; an atomic per chunk of tens of tiles costs nothing measurable.
       chunk_ = chunkSize(count);
       // Thread t starts on the t-th share of the chunks, so a loop run again and again (a filter
       // gradient's loop, once per chunk of positions) gives each thread mostly the same items,
@@ -190,8 +189,8 @@ private:
       // Until every thread is out of items: chunks of the loops the others run inside theirs.
       // Batch 2 on 2 threads is one clip each, and a clip's forward on a core that something
       // else slows down would otherwise take the whole call with it. r3d_18's forward at batch
-      // 2 (Zen 3, the two threads pinned one per CPU, a busy loop sharing the second): 0.98-1.04
-      // s per call -> 0.66-0.72 s.
+      // 2 (the two threads pinned one per CPU, a busy loop sharing the second): 0.66-0.72 s per
+      // call with this help, 0.98-1.04 s without.
       helpers_.fetch_add(1, std::memory_order_relaxed);
       claiming_.fetch_sub(1, std::memory_order_acq_rel);
       while (claiming_.load(std::memory_order_acquire) != 0) {

@@ -50,7 +50,7 @@ bool parseArch(const std::string &arch, int &major, int &minor) {
   return true;
 }
 
-bool parseDims(JsonReader &r, const json &launch, const std::string &at, const char *key, unsigned (&dims)[3]) {
+bool parseDims(JsonReader &r, const json &launch, const std::string &at, const char *key, int64_t (&dims)[3]) {
   const json *v = r.member(launch, key, at);
   if (!v)
     return false;
@@ -61,7 +61,7 @@ bool parseDims(JsonReader &r, const json &launch, const std::string &at, const c
       !quiet.integerValue((*v)[1], "", d[1], 1, kMaxUnsigned) || !quiet.integerValue((*v)[2], "", d[2], 1, kMaxUnsigned))
     return r.fail(at + "." + key, "expected 3 positive integers");
   for (int i = 0; i < 3; ++i)
-    dims[i] = static_cast<unsigned>(d[i]);
+    dims[i] = d[i];
   return true;
 }
 
@@ -73,30 +73,27 @@ bool parseAbi(JsonReader &r, const json &v, const std::string &at, CudaArgSpec &
          r.boolean(v, "output", at, spec.output);
 }
 
-bool parseArg(JsonReader &r, const json &v, const std::string &at, const CudaEntryPlan &entry,
-              std::pair<int, int64_t> &arg) {
+bool parseArg(JsonReader &r, const json &v, const std::string &at, const CudaEntryPlan &entry, LaunchArg &arg) {
   if (!v.is_object() || v.contains("abi") == v.contains("arena"))
     return r.fail(at, "expected an object with exactly one of \"abi\" and \"arena\"");
   int64_t last = static_cast<int64_t>(entry.abi.size()) - 1, index = -1;
-  arg.second = 0;
+  arg.arenaOffset = 0;
   bool ok = v.contains("abi")
                 ? r.integer(v, "abi", at, index, 0, last, "an index into abi (0 to " + std::to_string(last) + ")")
-                : r.integer(v, "arena", at, arg.second, 0, entry.arenaBytes - 1,
+                : r.integer(v, "arena", at, arg.arenaOffset, 0, entry.arenaBytes - 1,
                             "a byte offset below arena_bytes (" + std::to_string(entry.arenaBytes) + ")");
-  arg.first = static_cast<int>(index);
+  arg.abi = static_cast<int>(index);
   return ok;
 }
 
 bool parseLaunch(JsonReader &r, const json &v, const std::string &at, const CudaEntryPlan &entry, CudaLaunch &launch) {
   if (!v.is_object())
     return r.expected(at, "an object", v);
-  int64_t shared = 0;
   if (!r.nonEmptyString(v, "kernel", at, launch.kernel) || !parseDims(r, v, at, "grid", launch.grid) ||
       !parseDims(r, v, at, "block", launch.block) ||
       (v.contains("shared_bytes") &&
-       !r.integer(v, "shared_bytes", at, shared, 0, kMaxUnsigned, "a non-negative integer")))
+       !r.integer(v, "shared_bytes", at, launch.sharedBytes, 0, kMaxUnsigned, "a non-negative integer")))
     return false;
-  launch.sharedBytes = static_cast<unsigned>(shared);
   return r.array(v, "args", at, launch.args, [&](const json &a, const std::string &here, auto &arg) {
     return parseArg(r, a, here, entry, arg);
   });
@@ -267,8 +264,10 @@ bool CudaExecutor::prepare(const std::string &name, const CudaEntryPlan &plan, s
     entry.functions.push_back(function);
     // Each kernel argument is one bare device pointer; only arena views have a nonzero offset.
     std::vector<CUdeviceptr> &args = entry.args.emplace_back();
-    for (auto [index, offset] : launch.args) {
+    for (const LaunchArg &arg : launch.args) {
       // parseCudaPlan has checked this; a plan built some other way must not index past the buffers.
+      const int index = arg.abi;
+      const int64_t offset = arg.arenaOffset;
       int64_t limit = index < 0 ? plan.arenaBytes : index < int(plan.abi.size()) ? plan.abi[index].bytes : 0;
       if (offset < 0 || offset >= limit) {
         error = which + ": an argument outside the entry's buffers";
@@ -291,8 +290,10 @@ bool CudaExecutor::launchAll(const CudaEntryPlan &plan, Entry &entry, std::strin
     std::vector<void *> params;
     for (CUdeviceptr &arg : entry.args[k])
       params.push_back(&arg);
-    CUresult r = cu_.cuLaunchKernel(entry.functions[k], l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1],
-                                    l.block[2], l.sharedBytes, nullptr, params.data(), nullptr);
+    // parseCudaPlan has checked that every dimension and the shared bytes fit an unsigned.
+    auto u = [](int64_t v) { return static_cast<unsigned>(v); };
+    CUresult r = cu_.cuLaunchKernel(entry.functions[k], u(l.grid[0]), u(l.grid[1]), u(l.grid[2]), u(l.block[0]),
+                                    u(l.block[1]), u(l.block[2]), u(l.sharedBytes), nullptr, params.data(), nullptr);
     if (r == kCudaSuccess && syncEach)
       r = cu_.cuCtxSynchronize();
     if (!check(r, "kernel " + std::to_string(k) + " (" + l.kernel + ")", error))

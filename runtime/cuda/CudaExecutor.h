@@ -1,6 +1,7 @@
 // Runs a CUDA bundle's entry points: the manifest's launch plan, device buffers, and kernels launched in order.
 #pragma once
 
+#include "common/LaunchPlan.h"
 #include "runtime/cuda/CudaDriver.h"
 
 #include <cstdint>
@@ -13,29 +14,11 @@
 
 namespace vidnet::rt {
 
-struct CudaArgSpec {  // one argument of the entry point's C ABI
-  std::string name;
-  int64_t bytes = 0;
-  bool output = false;  // copied back after the run; otherwise copied in before it
-};
-
-struct CudaLaunch {
-  std::string kernel;
-  unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
-  unsigned sharedBytes = 0;  // dynamic shared memory
-  std::vector<std::pair<int, int64_t>> args;  // (ABI index, or -1 for the arena; byte offset)
-};
-
-struct CudaEntryPlan {
-  std::vector<CudaArgSpec> abi;
-  int64_t arenaBytes = 0;  // scratch shared by the launches
-  std::vector<CudaLaunch> launches;
-};
-
-struct CudaPlan {
-  std::string arch, cubinFile, ptxFile;  // "sm_90"; file names inside the bundle directory
-  std::map<std::string, CudaEntryPlan> entries;
-};
+using CudaArgSpec = launch_plan::AbiBuffer;
+using CudaLaunch = launch_plan::KernelLaunch;
+using CudaEntryPlan = launch_plan::EntryPlan;
+using launch_plan::CudaPlan;
+using launch_plan::LaunchArg;
 
 // Parses manifest["cuda"]. Every missing or ill-typed field is an error naming its path, e.g.
 // "cuda.entry_points.forward.launches[3].grid: expected 3 positive integers".

@@ -25,7 +25,7 @@ done
 vidrun=$kit/vidnet-runtime/bin/vidrun
 readonly LOGIT_TOL=1e-4 LOSS_TOL=1e-5
 # The step's weights and updates are two float32 steps compared with each other, each of which torch_check.py holds
-# to 1e-4 and 1e-3 of float64: their difference may be up to twice that. Seen on an H200 (session 63): r3d_18-small's
+# to 1e-4 and 1e-3 of float64: their difference may be up to twice that. Seen on an H200: r3d_18-small's
 # layer4.0.conv2.1.weight update 1.05e-3 from the CPU's, while the GPU's, the CPU's and torch float32's own were each
 # 5.8e-4 from float64, on opposite sides of it.
 readonly WEIGHT_TOL=2e-4 UPDATE_TOL=2e-3

@@ -2,6 +2,7 @@
 // 5 classes, batch 2) and run through the runtime, against the reference interpreter: the
 // eval-mode forward, then one SGD step of the compiled train_step.
 #include "compiler/Frontend.h"
+#include "common/BundleFormat.h"
 #include "compiler/bundle/BundleWriter.h"
 #include "compiler/bundle/CudaBundleWriter.h"
 #include "runtime/core/LoopProfile.h"
@@ -543,7 +544,7 @@ TEST(CompiledModelParts, ManyChunkFilterGradientsRunOneLoopCall) {
                                 error))
         << error;
     for (size_t i = 0; i < loops->size(); ++i)
-      if ((*loops)[i].kind == "conv filter gradient")
+      if ((*loops)[i].kind == vidnet::bundle::loop_kind::kConvFilterGradient)
         calls[(*loops)[i].layer] += timer.calls(i);
   }
   // 2 x 16 x 48 rows of 48 positions: 384 chunks of 4 rows, in 16 parts.

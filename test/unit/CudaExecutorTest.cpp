@@ -64,16 +64,16 @@ TEST(CudaPlanTest, ParsesTheCompilersSection) {
   ASSERT_EQ(forward.launches.size(), 2u);
   const CudaLaunch &k1 = forward.launches[1];
   EXPECT_EQ(k1.kernel, "forward_k1");
-  EXPECT_EQ(k1.grid[0], 2u);
-  EXPECT_EQ(k1.grid[1], 3u);
-  EXPECT_EQ(k1.grid[2], 4u);
-  EXPECT_EQ(k1.block[1], 4u);
-  EXPECT_EQ(k1.sharedBytes, 8192u);
-  std::vector<std::pair<int, int64_t>> args{{-1, 4096}, {3, 0}, {4, 0}};
+  EXPECT_EQ(k1.grid[0], 2);
+  EXPECT_EQ(k1.grid[1], 3);
+  EXPECT_EQ(k1.grid[2], 4);
+  EXPECT_EQ(k1.block[1], 4);
+  EXPECT_EQ(k1.sharedBytes, 8192);
+  std::vector<LaunchArg> args{{-1, 4096}, {3, 0}, {4, 0}};
   EXPECT_EQ(k1.args, args);
   const CudaEntryPlan &train = plan.entries.at("train_step");
   EXPECT_EQ(train.arenaBytes, 0);
-  EXPECT_EQ(train.launches[0].sharedBytes, 0u) << "shared_bytes defaults to 0";
+  EXPECT_EQ(train.launches[0].sharedBytes, 0) << "shared_bytes defaults to 0";
 }
 
 TEST(CudaPlanTest, MissingLaunchesIsNamed) {

@@ -38,6 +38,7 @@ constexpr const char *kUsage =
     "       vidc --emit=ast|graph|vidnet|linalg|llvm|gpu|nvvm|ptx [--entry forward|train_step]\n"
     "            [--target cuda:sm_XY] [--cpu NAME] [--input CxLxHxW] [--classes K] [--batch N] SPEC.vnet\n"
     "       vidc --list-diagnostics\n"
+    "       vidc --help\n"
     "\n"
     "  build              compile for this machine's CPU into a bundle directory\n"
     "                     (manifest.json + model.so with forward and train_step);\n"
@@ -48,10 +49,12 @@ constexpr const char *kUsage =
     "                     for --emit=llvm\n"
     "  -j N               compile on N threads (default: every core); the bundle is the same\n"
     "  --time             the build's phases: MLIR, LLVM optimisation, code generation, link\n"
+    "                     (VIDNET_PASS_TIMING=1: each MLIR pass's time on stderr)\n"
     "  --no-cache         compile everything; neither read nor write the cache\n"
-    "  --print-schedules  each conv's tile schedule (vidnet-cpu-tile-convs), one line per conv, on\n"
-    "                     stderr; compiles without the cache\n"
-    "  cache              the cache of compiled code (VIDNET_CACHE_DIR, else ~/.cache/vidnet;\n"
+    "  --print-schedules  the tile schedule of each conv and filter gradient (vidnet-cpu-tile-convs,\n"
+    "                     -tile-filter-grads), one line each, on stderr; compiles without the cache\n"
+    "  cache              the cache of compiled code (VIDNET_CACHE_DIR, else $XDG_CACHE_HOME/vidnet\n"
+    "                     or ~/.cache/vidnet;\n"
     "                     at most VIDNET_CACHE_MAX_MB, default 1024): its size, or empty it\n"
     "  --target T         cpu (default) or cuda:sm_80, cuda:sm_90, ...: an NVIDIA GPU bundle\n"
     "                     (PTX + cubin from the CUDA toolkit's ptxas, launch plans; forward and\n"
@@ -74,7 +77,8 @@ constexpr const char *kUsage =
     "  --batch N          clips per batch: train_step's (forward is compiled per clip; default 1)\n"
     "  --input CxLxHxW    override the spec's input clip (e.g. 3x8x112x112)\n"
     "  --classes K        override the head's class count\n"
-    "  --list-diagnostics every diagnostic kind vidc can report\n";
+    "  --list-diagnostics every diagnostic kind vidc can report\n"
+    "  the spec language and every stage: docs/dsl.md, docs/design.md\n";
 
 int usage(const std::string &problem) {
   std::cerr << "vidc: " << problem << "\n" << kUsage;

@@ -135,20 +135,28 @@ double fastestCall(const Row &r) {
   return r.perCall.empty() ? 0.0 : *std::min_element(r.perCall.begin(), r.perCall.end());
 }
 
-} // namespace
 
-int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
-  std::string entry, batchText, itersText = "5", warmupText = "1", topText = "25";
+// What the command line asks for.
+struct ProfileOptions {
+  std::vector<std::string> paths; // the bundles, A, B, ... in the tables
+  std::string entry;              // forward or train_step; "" until the first bundle picks it
+  int64_t iters = 0, warmup = 0, top = 0;
+  int64_t batch = 0; // 0: each bundle's own
   bool json = false, serialClips = false;
+};
+
+// The options, or "" and the usage problem.
+std::string parseProfileOptions(int argc, char **argv, ProfileOptions &out) {
+  std::string batchText, itersText = "5", warmupText = "1", topText = "25";
   ParsedCommand parsed;
   std::string problem = parseCommand(argc, argv, 2, "profile",
-                                     {{"--entry", &entry, "--entry takes forward or train_step"},
+                                     {{"--entry", &out.entry, "--entry takes forward or train_step"},
                                       {"--batch", &batchText, "--batch takes a positive integer"},
                                       {"--iters", &itersText, "--iters takes a positive integer"},
                                       {"--warmup", &warmupText, "--warmup takes a non-negative integer"},
                                       {"--top", &topText, "--top takes a positive integer"},
-                                      {"--serial-clips", nullptr, "", &serialClips},
-                                      {"--json", nullptr, "", &json}},
+                                      {"--serial-clips", nullptr, "", &out.serialClips},
+                                      {"--json", nullptr, "", &out.json}},
                                      parsed);
   // Several bundles take turns call by call (an A/B comparison whose calls see the same phases
   // of a shared machine).
@@ -157,315 +165,368 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
     problem = "no bundle given";
   if (problem.empty() && parsed.positional.size() > kMaxBundles)
     problem = "at most " + std::to_string(kMaxBundles) + " bundles";
-  int64_t iters = 0, warmup = 0, top = 0, batch = 0;
-  if (problem.empty() && !integerIn(itersText, 1, 100000, iters))
+  if (problem.empty() && !integerIn(itersText, 1, 100000, out.iters))
     problem = "--iters takes a positive integer";
-  if (problem.empty() && !integerIn(warmupText, 0, 100000, warmup))
+  if (problem.empty() && !integerIn(warmupText, 0, 100000, out.warmup))
     problem = "--warmup takes a non-negative integer";
-  if (problem.empty() && !integerIn(topText, 1, 100000, top))
+  if (problem.empty() && !integerIn(topText, 1, 100000, out.top))
     problem = "--top takes a positive integer";
-  if (problem.empty() && !batchText.empty() && !integerIn(batchText, 1, 4096, batch))
+  if (problem.empty() && !batchText.empty() && !integerIn(batchText, 1, 4096, out.batch))
     problem = "--batch takes a positive integer";
-  if (problem.empty() && !entry.empty() && entry != "forward" && entry != "train_step")
+  if (problem.empty() && !out.entry.empty() && out.entry != "forward" && out.entry != "train_step")
     problem = "--entry takes forward or train_step";
-  if (!problem.empty())
-    return usage(problem);
+  out.paths = parsed.positional;
+  return problem;
+}
 
+// Opens every bundle with its loop table and picks its batch; the first bundle picks the entry
+// when --entry does not. Returns the exit code (through `usage` or `fail`) where one cannot be
+// profiled.
+std::optional<int> openSubjects(ProfileOptions &opts, std::vector<Subject> &subjects, Usage usage, Fail fail) {
   std::string error;
-  std::vector<Subject> subjects(parsed.positional.size());
+  subjects.resize(opts.paths.size());
   for (size_t i = 0; i < subjects.size(); ++i) {
     Subject &s = subjects[i];
-    s.path = parsed.positional[i];
+    s.path = opts.paths[i];
     s.bundle = rt::Bundle::open(s.path, error);
     if (!s.bundle)
       return fail(error);
     const rt::Manifest &m = s.bundle->manifest();
     // The first bundle picks the default entry; the others must have it too.
-    if (entry.empty())
-      entry = s.bundle->hasTrainStep() ? "train_step" : "forward";
-    const bool trainStep = entry == "train_step";
+    if (opts.entry.empty())
+      opts.entry = s.bundle->hasTrainStep() ? "train_step" : "forward";
+    const bool trainStep = opts.entry == "train_step";
     std::optional<std::vector<rt::LoopRow>> loops = s.bundle->loops(trainStep, error);
     if (!loops)
       return fail(s.path + ": " + error);
     s.loops = std::move(*loops);
-    if (trainStep && batch != 0 && batch != m.trainBatch)
+    if (trainStep && opts.batch != 0 && opts.batch != m.trainBatch)
       return usage("train_step's batch is the bundle's (" + std::to_string(m.trainBatch) +
                    "): vidc build --batch N for another");
     // The forward's default is the batch the bundle was built for (vidc build --batch), also when
-    // it has no train_step: profiling one clip of a batch-2 build read as half its time.
-    s.batch = batch != 0 ? batch : trainStep ? m.trainBatch : std::max(m.batch, m.forwardBatch);
+    // it has no train_step: one clip of a batch-2 build would time half the work it was built for.
+    s.batch = opts.batch != 0 ? opts.batch : trainStep ? m.trainBatch : std::max(m.batch, m.forwardBatch);
   }
-  const bool trainStep = entry == "train_step";
+  return std::nullopt;
+}
 
-  // The forward as Model::forward runs a batch of whole groups of threads clips: one clip per
-  // thread, each clip's loops inline on its thread, the same loop timed on every thread at once.
-  // A row's time is then its threads' summed time over the thread count (its share of the wall
-  // clock, as in a step, whose loops spread over every thread). Timed one clip at a time with
-  // --serial-clips, or where the batch leaves a remainder: on a Zen 3 (2 threads, batch 2)
-  // torchvision r2plus1d_18's layer4 convs read 53-57% of the peak that way, split over 49
-  // positions, against 67-72% one clip per thread, which is what its forward runs.
-  const int threads = rt::Model::threads();
+// Each subject's model and synthetic batch. The forward as Model::forward runs a batch of whole
+// groups of threads clips: one clip per thread, each clip's loops inline on its thread, the same
+// loop timed on every thread at once. A row's time is then its threads' summed time over the
+// thread count (its share of the wall clock, as in a step, whose loops spread over every thread).
+// Timed one clip at a time with --serial-clips, or where the batch leaves a remainder: each loop
+// then splits one clip's positions over the threads, which reads a conv's share of the peak well
+// below what the forward, one clip per thread, gets from it.
+void prepareCalls(std::vector<Subject> &subjects, const ProfileOptions &opts) {
+  const bool trainStep = opts.entry == "train_step";
   for (Subject &s : subjects) {
     const rt::Manifest &m = s.bundle->manifest();
     s.model = std::make_unique<rt::Model>(*s.bundle);
-    s.clipPerThread = !trainStep && !serialClips && s.model->concurrentClips(s.batch) == s.batch;
+    s.clipPerThread = !trainStep && !opts.serialClips && s.model->concurrentClips(s.batch) == s.batch;
     s.model->setClipPerThread(s.clipPerThread);
     s.clips = syntheticClips(m, s.batch);
     s.labels = syntheticLabels(m, s.batch);
     s.logits.resize(static_cast<size_t>(s.batch * m.classes));
     s.loopCalls.assign(s.loops.size(), 0);
   }
-  const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
-  auto call = [&](Subject &s) {
-    if (trainStep) {
-      float loss = 0;
-      return s.model->trainStep(s.clips.data(), s.labels.data(), hyper, loss, s.logits.data(), error);
-    }
-    return s.model->forward(s.clips.data(), s.batch, s.logits.data(), error);
-  };
-  auto timedCall = [&](Subject &s, std::vector<double> &seconds) {
-    auto start = std::chrono::steady_clock::now();
-    if (!call(s))
-      return false;
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    return true;
-  };
-  auto clipMode = [&](const Subject &s) -> std::string {
-    return trainStep ? "" : s.clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
-  };
+}
 
+// One forward or train_step of the subject's synthetic batch.
+bool callOnce(Subject &s, bool trainStep, std::string &error) {
+  if (trainStep) {
+    const rt::SgdHyper hyper{0.01f, 0.9f, 1e-4f};
+    float loss = 0;
+    return s.model->trainStep(s.clips.data(), s.labels.data(), hyper, loss, s.logits.data(), error);
+  }
+  return s.model->forward(s.clips.data(), s.batch, s.logits.data(), error);
+}
+
+// callOnce, its wall-clock time appended to `seconds` when it succeeds.
+bool timedCall(Subject &s, bool trainStep, std::vector<double> &seconds, std::string &error) {
+  auto start = std::chrono::steady_clock::now();
+  if (!callOnce(s, trainStep, error))
+    return false;
+  seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return true;
+}
+
+// How the forward runs its clips, for the log and the header; "" for a step.
+std::string clipMode(const Subject &s, bool trainStep) {
+  return trainStep ? "" : s.clipPerThread ? " (one clip per thread)" : " (one clip at a time)";
+}
+
+// What the machine did in the same run as the calls.
+struct Measurement {
+  int threads = 0;
+  rt::FmaPeak peak;                // gflops: the best of peakSamples
+  std::vector<double> peakSamples; // one after every profiled call, one at the end
+  double lowestPeak = 0;
+  double bandwidthGbs = 0; // read
+};
+
+// One stderr line per bundle: what is about to be called, how many times.
+void announceCalls(const std::vector<Subject> &subjects, const ProfileOptions &opts) {
+  const bool trainStep = opts.entry == "train_step";
   for (const Subject &s : subjects)
-    std::cerr << "vidrun profile: " << s.bundle->manifest().model << " " << entry << ", batch " << s.batch
-              << clipMode(s) << ", " << s.loops.size() << " parallel loops; " << warmup << " warm-up, " << iters
-              << " untimed and " << iters << " profiled calls"
+    std::cerr << "vidrun profile: " << s.bundle->manifest().model << " " << opts.entry << ", batch " << s.batch
+              << clipMode(s, trainStep) << ", " << s.loops.size() << " parallel loops; " << opts.warmup
+              << " warm-up, " << opts.iters << " untimed and " << opts.iters << " profiled calls"
               << (subjects.size() > 1 ? " (" + s.path + ", the bundles taking turns)" : "") << "\n";
-  for (int64_t i = 0; i < warmup; ++i)
+}
+
+// The warm-up, untimed and profiled calls, the bundles taking turns in each, then the peak and
+// the bandwidth. The FMA peak of a shared machine moves with its other tenants: one short
+// measurement after every profiled call, and the best of them all (with a longer one at the end)
+// is the peak the rows are a share of.
+bool measureCalls(std::vector<Subject> &subjects, const ProfileOptions &opts, Measurement &out, std::string &error) {
+  const bool trainStep = opts.entry == "train_step";
+  const auto threads = static_cast<unsigned>(out.threads);
+  for (int64_t i = 0; i < opts.warmup; ++i)
     for (Subject &s : subjects)
-      if (!call(s))
-        return fail(error);
-  for (int64_t i = 0; i < iters; ++i)
+      if (!callOnce(s, trainStep, error))
+        return false;
+  for (int64_t i = 0; i < opts.iters; ++i)
     for (Subject &s : subjects)
-      if (!timedCall(s, s.untimed))
-        return fail(error);
-  // The FMA peak of a shared machine moves with its other tenants (a Zen 3 VM's two threads
-  // measured 137-185 GFLOP/s a second apart, one thread 91-95): one short measurement after every
-  // profiled call, and the best of them all is the peak the rows are a share of.
-  std::vector<double> peakSamples;
-  for (int64_t i = 0; i < iters; ++i)
+      if (!timedCall(s, trainStep, s.untimed, error))
+        return false;
+  for (int64_t i = 0; i < opts.iters; ++i)
     for (Subject &s : subjects) {
       rt::LoopTimer timer(s.loops.size());
-      if (!timedCall(s, s.profiled))
-        return fail(error);
-      peakSamples.push_back(rt::measureFmaPeak(static_cast<unsigned>(threads), 0.05, 1).gflops);
+      if (!timedCall(s, trainStep, s.profiled, error))
+        return false;
+      out.peakSamples.push_back(rt::measureFmaPeak(threads, 0.05, 1).gflops);
       std::vector<double> &seconds = s.loopSeconds.emplace_back(s.loops.size());
       for (size_t l = 0; l < s.loops.size(); ++l) {
-        seconds[l] = timer.seconds(l) / (s.clipPerThread ? threads : 1);
+        seconds[l] = timer.seconds(l) / (s.clipPerThread ? out.threads : 1);
         s.loopCalls[l] += timer.calls(l);
       }
     }
-  rt::FmaPeak peak = rt::measureFmaPeak(static_cast<unsigned>(threads), 0.1);
-  peakSamples.push_back(peak.gflops);
-  peak.gflops = *std::max_element(peakSamples.begin(), peakSamples.end());
-  const double lowestPeak = *std::min_element(peakSamples.begin(), peakSamples.end());
-  const double bandwidthGbs = rt::measureReadBandwidth(static_cast<unsigned>(threads));
-  // A row's products at the peak, and its least traffic at the bandwidth (a conv's operands moved
-  // once, an elementwise loop's reads and writes): "traffic" is the second over the first.
-  auto computeS = [&](const Row &r) {
-    return peak.gflops > 0 ? static_cast<double>(r.flops) / (peak.gflops * 1e9) : 0.0;
-  };
-  auto memoryS = [&](const Row &r) {
-    return bandwidthGbs > 0 ? static_cast<double>(r.bytes) / (bandwidthGbs * 1e9) : 0.0;
-  };
-  auto fastestCallShare = [&](const Row &r) {
-    const double seconds = fastestCall(r);
-    return peak.gflops > 0 && seconds > 0 ? static_cast<double>(r.flops) / seconds / 1e9 / peak.gflops : 0.0;
-  };
-  for (Subject &s : subjects)
-    summarize(s, iters, trainStep);
+  out.peak = rt::measureFmaPeak(threads, 0.1);
+  out.peakSamples.push_back(out.peak.gflops);
+  out.peak.gflops = *std::max_element(out.peakSamples.begin(), out.peakSamples.end());
+  out.lowestPeak = *std::min_element(out.peakSamples.begin(), out.peakSamples.end());
+  out.bandwidthGbs = rt::measureReadBandwidth(threads);
+  return true;
+}
 
-  if (json) {
-    // One object per bundle, one per line.
-    for (const Subject &s : subjects) {
-      const rt::Manifest &m = s.bundle->manifest();
-      nlohmann::json report = {{"bundle", m.model},
-                               {"path", s.path},
-                               {"entry", entry},
-                               {"batch", s.batch},
-                               {"clip", {m.channels, m.frames, m.height, m.width}},
-                               {"threads", threads},
-                               {"clips_per_thread", s.clipPerThread},
-                               {"peak_gflops", peak.gflops},
-                              {"peak_gflops_lowest", lowestPeak},
-                              {"peak_samples", peakSamples.size()},
-                               {"vector_bits", peak.vectorBits},
-                               {"read_gbs", bandwidthGbs},
-                               {"iters", iters},
-                               {"untimed_s", s.untimedS},
-                               {"profiled_s", s.profiledS},
-                               {"profiled_mean_s", s.profiledMeanS},
-                               {"loops_s", s.inLoops},
-                               {"serial_s", s.serialS}};
-      // What every row, kind and conv kind says of its work: time, products, bytes, their rates.
-      auto work = [&](const Row &r) {
-        return nlohmann::json{{"seconds", r.seconds},
-                              {"flops", r.flops},
-                              {"bytes", r.bytes},
-                              {"gflops", gflops(r)},
-                              {"peak_fraction", peak.gflops > 0 ? gflops(r) / peak.gflops : 0.0},
-                              {"seconds_fastest_call", fastestCall(r)},
-                              {"fastest_call_peak_fraction", fastestCallShare(r)},
-                              {"compute_s", computeS(r)},
-                              {"memory_s", memoryS(r)}};
-      };
-      nlohmann::json &out = report["rows"] = nlohmann::json::array();
-      for (const Row &r : s.rows) {
-        nlohmann::json row = work(r);
-        row.update({{"layer", r.layer},
-                    {"line", r.line},
-                    {"kind", r.kind},
-                    {"shape", r.shape},
-                    {"loops", r.loops},
-                    {"calls", r.calls},
-                    {"seconds_min", *std::min_element(r.perCall.begin(), r.perCall.end())},
-                    {"seconds_median", median(r.perCall)},
-                    {"seconds_max", *std::max_element(r.perCall.begin(), r.perCall.end())}});
-        out.push_back(row);
-      }
-      nlohmann::json &byKind = report["kinds"] = nlohmann::json::object();
-      for (const auto &[name, k] : s.kinds)
-        byKind[name] = work(k);
-      nlohmann::json &byConvKind = report["conv_kinds"] = nlohmann::json::array();
-      for (const auto &[key, c] : s.convKinds) {
-        nlohmann::json convKind = work(c);
-        convKind.update({{"conv", key.first}, {"kind", key.second}, {"layers", c.loops}});
-        byConvKind.push_back(convKind);
-      }
-      std::cout << report.dump() << std::endl;
-    }
-    return 0;
+// A row's work against the peak and bandwidth measured: its products at the peak, and its least
+// traffic at the bandwidth (a conv's operands moved once, an elementwise loop's reads and
+// writes); "traffic" is the second over the first.
+struct Rates {
+  double peakGflops = 0, bandwidthGbs = 0;
+
+  double computeS(const Row &r) const {
+    return peakGflops > 0 ? static_cast<double>(r.flops) / (peakGflops * 1e9) : 0.0;
+  }
+  double memoryS(const Row &r) const {
+    return bandwidthGbs > 0 ? static_cast<double>(r.bytes) / (bandwidthGbs * 1e9) : 0.0;
+  }
+  double peakFraction(const Row &r) const { return peakGflops > 0 ? gflops(r) / peakGflops : 0.0; }
+  double fastestCallShare(const Row &r) const {
+    const double seconds = fastestCall(r);
+    return peakGflops > 0 && seconds > 0 ? static_cast<double>(r.flops) / seconds / 1e9 / peakGflops : 0.0;
   }
 
-  const Subject &first = subjects[0];
-  auto share = [&](double s) { return fixed(100.0 * s / first.profiledMeanS, 1) + "%"; };
-  auto rate = [&](const Row &r) {
+  // The table's rate column: GFLOP/s and the share of the peak (and the traffic) for a row with
+  // products, GB/s and the share of the bandwidth for one that only moves data.
+  std::string text(const Row &r) const {
     if (r.flops > 0)
       return fixed(gflops(r), 1) + " GFLOP/s" +
-             (peak.gflops > 0 ? " (" + fixed(100.0 * gflops(r) / peak.gflops, 0) + "% of peak" +
-                                    (r.bytes > 0 && bandwidthGbs > 0
-                                         ? ", traffic " + fixed(100.0 * memoryS(r) / computeS(r), 0) + "%"
-                                         : "") +
-                                    ")"
-                              : "");
+             (peakGflops > 0 ? " (" + fixed(100.0 * gflops(r) / peakGflops, 0) + "% of peak" +
+                                   (r.bytes > 0 && bandwidthGbs > 0
+                                        ? ", traffic " + fixed(100.0 * memoryS(r) / computeS(r), 0) + "%"
+                                        : "") +
+                                   ")"
+                             : "");
     if (r.bytes > 0 && r.seconds > 0)
       return fixed(static_cast<double>(r.bytes) / r.seconds / 1e9, 1) + " GB/s" +
              (bandwidthGbs > 0 ? " (" + fixed(100.0 * memoryS(r) / r.seconds, 0) + "% of memory)" : "");
     return std::string();
-  };
-  auto callLine = [&](const Subject &s) {
-    return "untimed " + fixed(s.untimedS * 1e3, 1) + " ms per call, profiled " + fixed(s.profiledS * 1e3, 1) + " ms (" +
-           (s.profiledS >= s.untimedS ? "+" : "") + fixed(100.0 * (s.profiledS - s.untimedS) / s.untimedS, 1) +
-           "%; medians of " + std::to_string(iters) + "): on average " + fixed(100.0 * s.inLoops / s.profiledMeanS, 1) +
-           "% in " + std::to_string(s.loops.size()) + " loops, " + fixed(100.0 * s.serialS / s.profiledMeanS, 1) +
-           "% serial code between them";
-  };
+  }
+};
+
+// What every row, kind and conv kind says of its work: time, products, bytes, their rates.
+nlohmann::json workJson(const Row &r, const Rates &rates) {
+  return nlohmann::json{{"seconds", r.seconds},
+                        {"flops", r.flops},
+                        {"bytes", r.bytes},
+                        {"gflops", gflops(r)},
+                        {"peak_fraction", rates.peakFraction(r)},
+                        {"seconds_fastest_call", fastestCall(r)},
+                        {"fastest_call_peak_fraction", rates.fastestCallShare(r)},
+                        {"compute_s", rates.computeS(r)},
+                        {"memory_s", rates.memoryS(r)}};
+}
+
+// One bundle's report: the run, its calls, then its rows, kinds and conv kinds.
+nlohmann::json subjectJson(const Subject &s, const ProfileOptions &opts, const Measurement &m) {
+  const rt::Manifest &manifest = s.bundle->manifest();
+  const Rates rates{m.peak.gflops, m.bandwidthGbs};
+  nlohmann::json report = {{"bundle", manifest.model},
+                           {"path", s.path},
+                           {"entry", opts.entry},
+                           {"batch", s.batch},
+                           {"clip", {manifest.channels, manifest.frames, manifest.height, manifest.width}},
+                           {"threads", m.threads},
+                           {"clips_per_thread", s.clipPerThread},
+                           {"peak_gflops", m.peak.gflops},
+                           {"peak_gflops_lowest", m.lowestPeak},
+                           {"peak_samples", m.peakSamples.size()},
+                           {"vector_bits", m.peak.vectorBits},
+                           {"read_gbs", m.bandwidthGbs},
+                           {"iters", opts.iters},
+                           {"untimed_s", s.untimedS},
+                           {"profiled_s", s.profiledS},
+                           {"profiled_mean_s", s.profiledMeanS},
+                           {"loops_s", s.inLoops},
+                           {"serial_s", s.serialS}};
+  nlohmann::json &out = report["rows"] = nlohmann::json::array();
+  for (const Row &r : s.rows) {
+    nlohmann::json row = workJson(r, rates);
+    row.update({{"layer", r.layer},
+                {"line", r.line},
+                {"kind", r.kind},
+                {"shape", r.shape},
+                {"loops", r.loops},
+                {"calls", r.calls},
+                {"seconds_min", *std::min_element(r.perCall.begin(), r.perCall.end())},
+                {"seconds_median", median(r.perCall)},
+                {"seconds_max", *std::max_element(r.perCall.begin(), r.perCall.end())}});
+    out.push_back(row);
+  }
+  nlohmann::json &byKind = report["kinds"] = nlohmann::json::object();
+  for (const auto &[name, k] : s.kinds)
+    byKind[name] = workJson(k, rates);
+  nlohmann::json &byConvKind = report["conv_kinds"] = nlohmann::json::array();
+  for (const auto &[key, c] : s.convKinds) {
+    nlohmann::json convKind = workJson(c, rates);
+    convKind.update({{"conv", key.first}, {"kind", key.second}, {"layers", c.loops}});
+    byConvKind.push_back(convKind);
+  }
+  return report;
+}
+
+// One object per bundle, one per line.
+void printJson(const std::vector<Subject> &subjects, const ProfileOptions &opts, const Measurement &m) {
+  for (const Subject &s : subjects)
+    std::cout << subjectJson(s, opts, m).dump() << std::endl;
+}
+
+// A time as a share of the subject's mean profiled call ("12.3%").
+std::string shareOf(double seconds, const Subject &s) { return fixed(100.0 * seconds / s.profiledMeanS, 1) + "%"; }
+
+// The subject's calls: the medians, the change profiling makes, the time in loops and between.
+std::string callLine(const Subject &s, int64_t iters) {
+  return "untimed " + fixed(s.untimedS * 1e3, 1) + " ms per call, profiled " + fixed(s.profiledS * 1e3, 1) + " ms (" +
+         (s.profiledS >= s.untimedS ? "+" : "") + fixed(100.0 * (s.profiledS - s.untimedS) / s.untimedS, 1) +
+         "%; medians of " + std::to_string(iters) + "): on average " + fixed(100.0 * s.inLoops / s.profiledMeanS, 1) +
+         "% in " + std::to_string(s.loops.size()) + " loops, " + fixed(100.0 * s.serialS / s.profiledMeanS, 1) +
+         "% serial code between them";
+}
+
+// The first line of either table: the first bundle's call and the machine measured.
+void printHeader(const Subject &first, const ProfileOptions &opts, const Measurement &m) {
   const rt::Manifest &fm = first.bundle->manifest();
   std::printf("%s %s, batch %lld, %lldx%lldx%lldx%lld, %d threads%s, FMA peak %s GFLOP/s (%d-bit; best of %zu, "
               "lowest %s), memory %s GB/s (read), measured now\n",
-              fm.model.c_str(), entry.c_str(), static_cast<long long>(first.batch), static_cast<long long>(fm.channels),
-              static_cast<long long>(fm.frames), static_cast<long long>(fm.height), static_cast<long long>(fm.width),
-              threads, clipMode(first).c_str(), fixed(peak.gflops, 1).c_str(), peak.vectorBits, peakSamples.size(),
-              fixed(lowestPeak, 1).c_str(), fixed(bandwidthGbs, 1).c_str());
-  std::vector<size_t> order(first.rows.size());
+              fm.model.c_str(), opts.entry.c_str(), static_cast<long long>(first.batch),
+              static_cast<long long>(fm.channels), static_cast<long long>(fm.frames),
+              static_cast<long long>(fm.height), static_cast<long long>(fm.width), m.threads,
+              clipMode(first, opts.entry == "train_step").c_str(), fixed(m.peak.gflops, 1).c_str(),
+              m.peak.vectorBits, m.peakSamples.size(), fixed(m.lowestPeak, 1).c_str(),
+              fixed(m.bandwidthGbs, 1).c_str());
+}
+
+// The subject's rows by index, the slowest first (ties in the order of their first loop).
+std::vector<size_t> slowestFirst(const Subject &s) {
+  std::vector<size_t> order(s.rows.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return first.rows[a].seconds > first.rows[b].seconds; });
+                   [&](size_t a, size_t b) { return s.rows[a].seconds > s.rows[b].seconds; });
+  return order;
+}
 
-  if (subjects.size() == 1) {
-    std::printf("%s\n\n", callLine(first).c_str());
-    std::printf("%9s %6s  %-22s %4s  %-20s %-36s %s\n", "ms", "share", "layer", "line", "kind", "shape", "rate");
-    for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top; ++i) {
-      const Row &r = first.rows[order[i]];
-      std::printf("%9.2f %6s  %-22s %4lld  %-20s %-36s %s\n", r.seconds * 1e3, share(r.seconds).c_str(),
-                  r.layer.c_str(), static_cast<long long>(r.line), r.kind.c_str(), r.shape.c_str(), rate(r).c_str());
-    }
-    if (static_cast<int64_t>(order.size()) > top)
-      std::printf("%9s  ... %zu more rows (--top N, or --json for all)\n", "", order.size() - static_cast<size_t>(top));
-    std::printf("\nby kind:\n");
-    for (const auto &[name, k] : first.kinds)
-      std::printf("%9.2f %6s  %-20s %s\n", k.seconds * 1e3, share(k.seconds).c_str(), name.c_str(), rate(k).c_str());
-    std::printf("%9.2f %6s  %-20s\n", first.serialS * 1e3, share(first.serialS).c_str(), "serial code");
-    std::printf("\nby conv kind (every layer of a kernel, stride and direction; the share of the peak in the "
-                "fastest call last):\n");
-    for (const auto &[key, c] : first.convKinds) {
-      const double fastest = fastestCallShare(c);
-      std::printf("%9.2f %6s  %-14s %-20s %2lld layer%s  %s%s\n", c.seconds * 1e3, share(c.seconds).c_str(),
-                  key.first.c_str(), key.second.c_str(), static_cast<long long>(c.loops), c.loops == 1 ? " " : "s",
-                  rate(c).c_str(), fastest > 0 ? ("; fastest call " + fixed(100.0 * fastest, 0) + "%").c_str() : "");
-    }
-    return 0;
+// One bundle: its calls, its `top` slowest rows, its kinds and serial code, its conv kinds.
+void printTable(const Subject &s, const ProfileOptions &opts, const Rates &rates) {
+  const std::vector<size_t> order = slowestFirst(s);
+  std::printf("%s\n\n", callLine(s, opts.iters).c_str());
+  std::printf("%9s %6s  %-22s %4s  %-20s %-36s %s\n", "ms", "share", "layer", "line", "kind", "shape", "rate");
+  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < opts.top; ++i) {
+    const Row &r = s.rows[order[i]];
+    std::printf("%9.2f %6s  %-22s %4lld  %-20s %-36s %s\n", r.seconds * 1e3, shareOf(r.seconds, s).c_str(),
+                r.layer.c_str(), static_cast<long long>(r.line), r.kind.c_str(), r.shape.c_str(),
+                rates.text(r).c_str());
   }
+  if (static_cast<int64_t>(order.size()) > opts.top)
+    std::printf("%9s  ... %zu more rows (--top N, or --json for all)\n", "",
+                order.size() - static_cast<size_t>(opts.top));
+  std::printf("\nby kind:\n");
+  for (const auto &[name, k] : s.kinds)
+    std::printf("%9.2f %6s  %-20s %s\n", k.seconds * 1e3, shareOf(k.seconds, s).c_str(), name.c_str(),
+                rates.text(k).c_str());
+  std::printf("%9.2f %6s  %-20s\n", s.serialS * 1e3, shareOf(s.serialS, s).c_str(), "serial code");
+  std::printf("\nby conv kind (every layer of a kernel, stride and direction; the share of the peak in the "
+              "fastest call last):\n");
+  for (const auto &[key, c] : s.convKinds) {
+    const double fastest = rates.fastestCallShare(c);
+    std::printf("%9.2f %6s  %-14s %-20s %2lld layer%s  %s%s\n", c.seconds * 1e3, shareOf(c.seconds, s).c_str(),
+                key.first.c_str(), key.second.c_str(), static_cast<long long>(c.loops), c.loops == 1 ? " " : "s",
+                rates.text(c).c_str(),
+                fastest > 0 ? ("; fastest call " + fixed(100.0 * fastest, 0) + "%").c_str() : "");
+  }
+}
 
-  // Several bundles: each one's calls, then the rows of the first beside the same rows (layer,
-  // kind, shape) of the others, as milliseconds and as the other's time over the first's.
-  const char letters[] = "ABCDEFGH";
-  for (size_t i = 0; i < subjects.size(); ++i)
-    std::printf("%c: %s: %s\n", letters[i], subjects[i].path.c_str(), callLine(subjects[i]).c_str());
-  std::printf("\n");
-  for (size_t i = 0; i < subjects.size(); ++i)
-    std::printf("%8c ms", letters[i]);
-  for (size_t i = 1; i < subjects.size(); ++i)
-    std::printf("  %c/A  ", letters[i]);
-  std::printf("  %-22s %-20s %s\n", "layer", "kind", "shape");
-  // Rows of two bundles are the same work when their layer, kind and shape are.
-  auto sameWork = [](const Row &a, const Row &b) {
-    return a.layer == b.layer && a.kind == b.kind && a.shape == b.shape;
-  };
-  auto secondsOf = [&](const Subject &s, const Row &like) -> std::optional<double> {
-    for (const Row &r : s.rows)
-      if (sameWork(r, like))
-        return r.seconds;
-    return std::nullopt;
-  };
-  auto ratio = [](std::optional<double> other, double base) {
-    return other && base > 0 ? fixed(*other / base, 3) : std::string("  -  ");
-  };
-  // One line of times, "-" where a bundle has no such row or kind, and each time over A's.
-  auto printTimes = [&](const std::vector<std::optional<double>> &times) {
-    for (const std::optional<double> &t : times)
-      std::printf("%11s", t ? fixed(*t * 1e3, 2).c_str() : "-");
-    for (size_t j = 1; j < times.size(); ++j)
-      std::printf("  %s", times[0] ? ratio(times[j], *times[0]).c_str() : "  -  ");
-  };
-  auto printRow = [&](const Row &r) {
-    std::vector<std::optional<double>> times;
-    for (const Subject &s : subjects)
-      times.push_back(secondsOf(s, r));
-    printTimes(times);
-    std::printf("  %-22s %-20s %s\n", r.layer.c_str(), r.kind.c_str(), r.shape.c_str());
-  };
-  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top; ++i)
-    printRow(first.rows[order[i]]);
-  if (static_cast<int64_t>(order.size()) > top)
-    std::printf("  ... %zu more rows of A (--top N, or --json for all)\n", order.size() - static_cast<size_t>(top));
-  // The work only the others do (a Winograd conv's input transform, a pass one code generator
-  // adds): without these rows and kinds, B's sums would not add up to its call.
+// Rows of two bundles are the same work when their layer, kind and shape are.
+bool sameWork(const Row &a, const Row &b) { return a.layer == b.layer && a.kind == b.kind && a.shape == b.shape; }
+
+// The subject's time for the same work as `like`; none where it has no such row.
+std::optional<double> secondsOf(const Subject &s, const Row &like) {
+  for (const Row &r : s.rows)
+    if (sameWork(r, like))
+      return r.seconds;
+  return std::nullopt;
+}
+
+// `other` over `base` ("1.023"), "-" where either is missing.
+std::string ratio(std::optional<double> other, double base) {
+  return other && base > 0 ? fixed(*other / base, 3) : std::string("  -  ");
+}
+
+// One line of times, "-" where a bundle has no such row or kind, and each time over A's.
+void printTimes(const std::vector<std::optional<double>> &times) {
+  for (const std::optional<double> &t : times)
+    std::printf("%11s", t ? fixed(*t * 1e3, 2).c_str() : "-");
+  for (size_t j = 1; j < times.size(); ++j)
+    std::printf("  %s", times[0] ? ratio(times[j], *times[0]).c_str() : "  -  ");
+}
+
+// A row's times in every bundle, then what it is.
+void printRowTimes(const std::vector<Subject> &subjects, const Row &r) {
+  std::vector<std::optional<double>> times;
+  for (const Subject &s : subjects)
+    times.push_back(secondsOf(s, r));
+  printTimes(times);
+  std::printf("  %-22s %-20s %s\n", r.layer.c_str(), r.kind.c_str(), r.shape.c_str());
+}
+
+// The work only the bundles after the first do (a Winograd conv's input transform, a pass one
+// code generator adds), once each, the slowest first: without these rows, B's sums would not add
+// up to its call.
+std::vector<const Row *> rowsOnlyOthersHave(const std::vector<Subject> &subjects) {
   std::vector<const Row *> othersOnly;
   for (size_t j = 1; j < subjects.size(); ++j)
     for (const Row &r : subjects[j].rows)
-      if (!secondsOf(first, r) &&
+      if (!secondsOf(subjects[0], r) &&
           std::none_of(othersOnly.begin(), othersOnly.end(), [&](const Row *o) { return sameWork(*o, r); }))
         othersOnly.push_back(&r);
   std::stable_sort(othersOnly.begin(), othersOnly.end(),
                    [](const Row *a, const Row *b) { return a->seconds > b->seconds; });
-  if (!othersOnly.empty())
-    std::printf("\nrows A does not have:\n");
-  for (size_t i = 0; i < othersOnly.size() && static_cast<int64_t>(i) < top; ++i)
-    printRow(*othersOnly[i]);
-  if (static_cast<int64_t>(othersOnly.size()) > top)
-    std::printf("  ... %zu more rows (--top N, or --json for all)\n", othersOnly.size() - static_cast<size_t>(top));
-  std::printf("\nby kind:\n");
-  // Every bundle's kinds, in the order of each one's own table.
+  return othersOnly;
+}
+
+// Every bundle's kinds side by side, in name order (each one's own table's), then the calls.
+void printKindTimes(const std::vector<Subject> &subjects) {
   std::set<std::string> kindNames;
   for (const Subject &s : subjects)
     for (const auto &[name, k] : s.kinds)
@@ -482,8 +543,70 @@ int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
   for (const Subject &s : subjects)
     std::printf("%11s", fixed(s.profiledS * 1e3, 2).c_str());
   for (size_t j = 1; j < subjects.size(); ++j)
-    std::printf("  %s", ratio(subjects[j].profiledS, first.profiledS).c_str());
+    std::printf("  %s", ratio(subjects[j].profiledS, subjects[0].profiledS).c_str());
   std::printf("  %s\n", "profiled call");
+}
+
+// Several bundles: each one's calls, then the rows of the first beside the same rows (layer,
+// kind, shape) of the others, as milliseconds and as the other's time over the first's; then the
+// rows only the others have, and the kinds.
+void printComparison(const std::vector<Subject> &subjects, const ProfileOptions &opts) {
+  const char letters[] = "ABCDEFGH";
+  const Subject &first = subjects[0];
+  for (size_t i = 0; i < subjects.size(); ++i)
+    std::printf("%c: %s: %s\n", letters[i], subjects[i].path.c_str(), callLine(subjects[i], opts.iters).c_str());
+  std::printf("\n");
+  for (size_t i = 0; i < subjects.size(); ++i)
+    std::printf("%8c ms", letters[i]);
+  for (size_t i = 1; i < subjects.size(); ++i)
+    std::printf("  %c/A  ", letters[i]);
+  std::printf("  %-22s %-20s %s\n", "layer", "kind", "shape");
+  const std::vector<size_t> order = slowestFirst(first);
+  for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < opts.top; ++i)
+    printRowTimes(subjects, first.rows[order[i]]);
+  if (static_cast<int64_t>(order.size()) > opts.top)
+    std::printf("  ... %zu more rows of A (--top N, or --json for all)\n",
+                order.size() - static_cast<size_t>(opts.top));
+  const std::vector<const Row *> othersOnly = rowsOnlyOthersHave(subjects);
+  if (!othersOnly.empty())
+    std::printf("\nrows A does not have:\n");
+  for (size_t i = 0; i < othersOnly.size() && static_cast<int64_t>(i) < opts.top; ++i)
+    printRowTimes(subjects, *othersOnly[i]);
+  if (static_cast<int64_t>(othersOnly.size()) > opts.top)
+    std::printf("  ... %zu more rows (--top N, or --json for all)\n",
+                othersOnly.size() - static_cast<size_t>(opts.top));
+  std::printf("\nby kind:\n");
+  printKindTimes(subjects);
+}
+
+} // namespace
+
+int profileCommand(int argc, char **argv, Usage usage, Fail fail) {
+  ProfileOptions opts;
+  if (std::string problem = parseProfileOptions(argc, argv, opts); !problem.empty())
+    return usage(problem);
+  std::vector<Subject> subjects;
+  if (std::optional<int> failed = openSubjects(opts, subjects, usage, fail))
+    return *failed;
+  Measurement measured;
+  measured.threads = rt::Model::threads();
+  prepareCalls(subjects, opts);
+  announceCalls(subjects, opts);
+  std::string error;
+  if (!measureCalls(subjects, opts, measured, error))
+    return fail(error);
+  for (Subject &s : subjects)
+    summarize(s, opts.iters, opts.entry == "train_step");
+
+  if (opts.json) {
+    printJson(subjects, opts, measured);
+    return 0;
+  }
+  printHeader(subjects[0], opts, measured);
+  if (subjects.size() == 1)
+    printTable(subjects[0], opts, Rates{measured.peak.gflops, measured.bandwidthGbs});
+  else
+    printComparison(subjects, opts);
   return 0;
 }
 

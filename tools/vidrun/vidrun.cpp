@@ -29,12 +29,14 @@ constexpr const char *kUsage =
     "       vidrun step BUNDLE (--weights W.safetensors | --seed S) --input X.npy --labels Y.npy\n"
     "              [--lr 0.01] [--momentum 0.9] [--wd 0] [--steps 1] [--out W2.safetensors] [--device D]\n"
     "       vidrun train BUNDLE --data LIST [--classes C.txt] [--config C.json] [--set KEY=VALUE]...\n"
-    "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR]\n"
+    "              [--weights W.safetensors | --finetune W.safetensors | --resume OUT_DIR] [--device D]\n"
     "       vidrun train BUNDLE --data X.npy --labels Y.npy [options as above]\n"
-    "       vidrun eval BUNDLE --weights W --data LIST [--clips K] [--classes C.txt] [--out DIR] [settings]\n"
-    "       vidrun features BUNDLE --weights W --data LIST --out F.npy [--clips K] [--classes C.txt] [settings]\n"
+    "       vidrun eval BUNDLE --weights W --data LIST [--clips K] [--classes C.txt] [--out DIR]\n"
+    "              [--device D] [settings]\n"
+    "       vidrun features BUNDLE --weights W --data LIST --out F.npy [--clips K] [--classes C.txt]\n"
+    "              [--device D] [settings]\n"
     "       vidrun clips [BUNDLE] --data LIST --dump CLIPS.npy [--train] [--raw] [--clips K]\n"
-    "              [--frames L --crop S] [settings]\n"
+    "              [--classes C.txt] [--frames L --crop S] [settings]\n"
     "       vidrun bench BUNDLE [--device D] [--iters 10] [--warmup 2] [--entry forward|train_step|all]\n"
     "              [--weights W.safetensors] [--input X.npy [--labels Y.npy]]\n"
     "       vidrun profile BUNDLE [BUNDLE2...] [--entry forward|train_step] [--batch N] [--iters 5]\n"
@@ -43,6 +45,7 @@ constexpr const char *kUsage =
     "       vidrun devices\n"
     "       vidrun make-motion-set DIR [--classes 4] [--train-per-class 40] [--test-per-class 10]\n"
     "              [--frames 24] [--size 171x128] [--seed 1] [--codec mpeg4]\n"
+    "       vidrun --help\n"
     "\n"
     "  forward    logits of every clip in X (N x C x L x H x W float32, torchvision's layout)\n"
     "             into Y (N x classes float32); eval-mode batch norm; any N\n"
@@ -95,7 +98,40 @@ constexpr const char *kUsage =
     "  settings   --config C.json and --set KEY=VALUE: resize_height/width, frame_stride, flip,\n"
     "             mean, std, short_videos (loop|repeat_last|skip), eval_clips, loader_threads, ...\n"
     "  --weights  safetensors with torchvision's state_dict names and PyTorch layouts\n"
-    "  --seed S   initialize instead of loading weights (default 0 for init)\n";
+    "  --seed S   initialize instead of loading weights (default 0 for init)\n"
+    "  VIDNET_THREADS=N      threads (default: every hardware thread); results do not depend on it\n"
+    "  VIDNET_CUDA_DEVICE=N  the GPU that --device cuda uses (default 0)\n"
+    "  more in docs/: training.md, data.md, cuda.md, performance.md\n";
+
+// `vidrun CMD --help`: CMD's usage lines and its paragraph of kUsage, then the shared terms
+// (LIST, settings, --device, ...); the whole text when CMD is not a command.
+std::string commandHelp(const std::string &command) {
+  std::string lines, about, shared, text = kUsage;
+  bool inUsage = false, inAbout = false, pastCommands = false;
+  for (size_t start = 0, end; start < text.size(); start = end + 1) {
+    end = text.find('\n', start);
+    std::string line = text.substr(start, end - start);
+    const bool continuation = line.starts_with("             ");
+    if (line.starts_with("usage: ") || line.starts_with("       vidrun")) {
+      inUsage = line.find("vidrun " + command + " ") != std::string::npos;
+      if (inUsage)
+        lines += "usage: " + line.substr(line.find("vidrun")) + "\n";
+    } else if (continuation && (inUsage || inAbout)) {
+      (inUsage ? lines : about) += line + "\n";
+    } else if (line.starts_with("  ") && !continuation) {
+      inUsage = false;
+      inAbout = line.starts_with("  " + command + " ");
+      pastCommands = pastCommands || line.starts_with("  --device");
+      if (inAbout)
+        about += line + "\n";
+      else if (pastCommands)
+        shared += line + "\n";
+    } else if (continuation && pastCommands) {
+      shared += line + "\n";
+    }
+  }
+  return lines.empty() ? text : lines + "\n" + about + shared;
+}
 
 int usage(const std::string &problem) {
   std::cerr << "vidrun: " << problem << "\n" << kUsage;
@@ -176,6 +212,11 @@ int run(int argc, char **argv) {
     std::cout << kUsage;
     return 0;
   }
+  for (int i = 2; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << commandHelp(command);
+      return 0;
+    }
   if (command == "train")
     return vidnet::trainCommand(argc, argv, usage, fail);
   const bool videoCommand =

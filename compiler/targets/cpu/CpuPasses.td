@@ -219,7 +219,7 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     where dy's end in half a block (144 = 4 x 32 + 16, 230 -> 240, 45 -> 48), the last f-block's
     tiles sum those 16 lanes and widen them with zeros (FT = 16 only when F <= 16); OWT = a
     divisor of OW up to 8. With vector-bits=256 (AVX2) the lanes are in vectors of 8: FT = 16,
-    dy's lanes padded to a multiple of 8, and CT up to 4 (4 x 16 is 8 of its 16 registers).
+    dy's lanes padded to a multiple of 8, and CT up to 6 (6 x 16 is 12 of its 16 registers).
     Where CT is only a few channels (a stem's 3), a tile takes several
     taps along W, up to 12 rows of CT x taps (7 taps in groups of 4 and 3, dW's W taps padded
     to a whole number of groups; 6 rows with vector-bits=256), so that each dy vector serves them all and the accumulators
@@ -243,12 +243,15 @@ def TileFilterGrads : Pass<"vidnet-cpu-tile-filter-grads", "mlir::func::FuncOp">
     3x1x1 one summed in parts from x and dy in place over chunks of one row; where x and dy are
     read in place, each item of a chunk first prefetches (into L2) its share of the next
     chunk's rows (its channels of x for its tap, or its lanes of dy), which come from memory.
-    Runs before vidnet-lower-to-linalg (the generic
+    The choices are FilterGradSchedule.h's, made from the shapes alone; print-schedules prints
+    them, one line per filter gradient. Runs before vidnet-lower-to-linalg (the generic
     lowering, which the CUDA target uses, writes a matmul per tap instead); grouped
     convolutions are left to it.
   }];
   let options = [Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
-                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">];
+                        "Bits of the target's vector registers (512: AVX-512, 32 registers; 256: AVX2, 16), which size the register tiles">,
+                 Option<"printSchedules", "print-schedules", "bool", /*default=*/"false",
+                        "Print each filter gradient's schedule (FilterGradSchedule.h's describe) to stderr, one line each">];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
                            "mlir::affine::AffineDialect", "mlir::bufferization::BufferizationDialect",

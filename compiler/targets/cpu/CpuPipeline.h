@@ -30,7 +30,7 @@ std::string frontPipeline(Stage until, Entry entry = Entry::Forward);
 // The pipeline up to `until`, as the textual list parsePassPipeline takes (for people and
 // for `vidnet-opt --pass-pipeline`), with register tiles sized for `vectorBits`-bit vector
 // registers (vectorBits(MachineTarget) in ObjectEmitter.h says the target's). With
-// `printSchedules`, the tile schedules print each conv's on stderr.
+// `printSchedules`, the tile schedules print each conv's and filter gradient's on stderr.
 std::string cpuPipeline(Stage until, Entry entry = Entry::Forward, int64_t vectorBits = 512,
                         bool printSchedules = false);
 

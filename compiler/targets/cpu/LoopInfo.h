@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mlir/IR/Location.h"
+#include "common/BundleFormat.h"
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
@@ -12,8 +13,7 @@ namespace vidnet::cpu {
 
 // The work of one parallel loop. `layer` and `line` come from the spec's location.
 struct LoopInfo {
-  std::string kind;  // "conv", "conv data gradient", "conv filter gradient", "filter packing",
-                     // "sub-filter packing", "elementwise", "fill"
+  std::string kind;  // one of bundle::loop_kind (common/BundleFormat.h)
   std::string shape; // e.g. "3x3x3 64->64 /1x1x1, out 2x8x56x56"
   int64_t flops = 0; // multiply and add counted apart, products with padding left out; 0 when not a product
   int64_t bytes = 0; // what a loop reads and writes; for products the least their op must (convTrafficBytes)

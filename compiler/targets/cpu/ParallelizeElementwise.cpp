@@ -433,7 +433,7 @@ void splitChannelSum(IRRewriter &rewriter, linalg::GenericOp op) {
 // For `vidrun profile`: the iteration space and the bytes of every operand, read or written once.
 vidnet::cpu::LoopInfo describe(linalg::LinalgOp op) {
   vidnet::cpu::LoopInfo info;
-  info.kind = isa<linalg::FillOp>(op) ? "fill" : "elementwise";
+  info.kind = isa<linalg::FillOp>(op) ? vidnet::bundle::loop_kind::kFill : vidnet::bundle::loop_kind::kElementwise;
   info.shape = vidnet::shapeString(op.getStaticLoopRanges());
   for (OpOperand &operand : op->getOpOperands())
     if (auto type = dyn_cast<ShapedType>(operand.get().getType()); type && type.hasStaticShape())

@@ -2,10 +2,11 @@
 // positions in cache-sized chunks, each a parallel loop of register tiles of the filter gradient
 // (or, with many chunks, runs of chunks summed in parts at once, the parts added at the end),
 // reading x and dy in place or, where that pays, from copies in blocks of a tile's channels.
+// Every choice is the schedule's (FilterGradSchedule.h); this file emits the IR it describes.
 #include "compiler/targets/cpu/CpuPasses.h"
+#include "compiler/targets/cpu/FilterGradSchedule.h"
 #include "compiler/targets/cpu/LoopInfo.h"
 #include "compiler/targets/cpu/ReadOnlyBuffer.h"
-#include "compiler/targets/cpu/TileSizes.h"
 
 #include "compiler/transforms/LinalgBuilders.h"
 
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace vidnet::cpu {
 #define GEN_PASS_DEF_TILEFILTERGRADS
@@ -24,131 +26,6 @@ using namespace mlir;
 
 namespace {
 
-using vidnet::cpu::kMinSkippedWShare;
-using vidnet::cpu::largestDivisorUpTo;
-using vidnet::cpu::roundUp;
-
-// Output positions per chunk: a chunk's rows of dy and x stay in L2 while every tile of the
-// filter gradient reads them.
-constexpr int64_t kChunkPositions = 256;
-// Unless dy at every output position fits in L2 (1 MB on AMD Zen 4 and 5): then the reduction
-// is one chunk. The tiles of one filter-block of dW read dy's lanes of that block, and the
-// tiles take turns over the blocks, so dy is what must stay; each chunk more is another pass
-// that reads and writes all of dW. r3d_18's 3x3x3 256->256 filter gradients at batch 2 (784
-// positions, dy 800 KB, dW 7 MB) in 4 chunks: 11.4-11.8 -> 9.3-9.5 ms in one (Zen 4, 2 threads,
-// alternating runs).
-constexpr int64_t kWholeReductionDyBytes = 1024 * 1024;
-// Input channels of a tile (its rows) at most, each row two vectors of lanes: 8 x 2 of the 32
-// AVX-512 registers accumulate, 6 x 2 of AVX2's 16 (with the two vectors of dy and one
-// broadcast, 15 live). And the rows (input channels x taps along W) of a tile whose C tile is
-// only a few channels: 12 x 2 and 6 x 2 accumulators. On a Zen 4 running AVX2 code, r3d_18's
-// filter gradients at batch 2 took 367-386 ms as 6 x 16 tiles against 429-437 as 4 x 16 ones
-// (2 threads; 4 x 16 is 8 chains of dependent FMAs, just the FMA pipes' latency x width, so
-// any late load stalls them). On a Zen 3, 6 x 16 tiles of 2 channels x 3 taps were slower
-// than 4 x 16 (150 ms against 100 for layer1).
-int64_t filterTileChannels(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 8 : 6; }
-int64_t groupedTileRows(const vidnet::cpu::VectorRegisters &regs) { return regs.count >= 32 ? 12 : 6; }
-
-// Filter gradients with many chunks per element of dW (the first stages' and the stems') sum
-// their chunks in kParts parts at once, each part one item of the parallel loop with its own
-// copy of dW, added in order at the end: one loop instead of one per chunk, whose every call
-// made both threads wait for the slower one (r3d_18's layer1 at 81% of the peak on 2 threads,
-// 91% on one), and each thread reads only its own positions. The parts are fixed by the shape,
-// so the bits do not change with the thread count. 8 parts balanced worse (r3d_18's layer1 on
-// 2 threads: 83-92% of the peak against 91-95%).
-constexpr int64_t kParts = 16;
-// A filter gradient summed in one chunk writes each tile of dW once, and only the optimizer's
-// update reads it, after every tile is written. Where dW is at least this size (more than a core's
-// share of L3 keeps until then), each plain store first read its line from memory to own it: its
-// tiles are streamed (non-temporal) stores instead, half the traffic. A tile's rows start at
-// multiples of its lanes in rows of a multiple of them, in an allocation aligned to 64 bytes
-// (one-shot-bufferize's), so each row is aligned to its size, as non-temporal vector stores need.
-// r3d_18 at batch 2 (Zen 3, 2 threads, 5 alternating step profiles, min-max): its three 3x3x3
-// 512->512 filter gradients at 1x7x7 (28 MB each) 12.9-15.7 -> 9.4-12.2 ms, its 256->512 /2x2x2
-// 3.3-4.3 -> 3.0-4.2, its 256->256 at 2x14x14 (7 MB) 37-48 -> 34-50; the update reading dW did not
-// slow for it (its 512 x 512 loop 23.9 -> 18.4 ms at best).
-constexpr int64_t kMinStreamedDwBytes = 4 * 1024 * 1024;
-
-// The parts' copies are written and read once more: only where the products are at least this
-// many times their bytes (r3d_18's layer1, 64 -> 64: 780; layer2, 128 -> 128: 97).
-constexpr int64_t kMinFlopsPerPartialByte = 320;
-
-// 1x1x1 filter gradients (the downsampling shortcuts) have 2 products per x and dy element
-// pair, so their tiles waited on L2: each of a chunk's tiles (one 6 x 16 block of dW, on AVX2)
-// read its channels of every position of the chunk's 256 x (C + F) floats from there. Where dW
-// is at most this size they sum in kParts parts (whose copies of dW then stay in cache), over
-// chunks of x and dy rows of at most kPointwiseChunkBytes, which every tile reads from L1. On the
-// Zen 2, 2 threads, batch 2 (chunks of 12, 24 and 48 KB tried; 24 best): mc3_18's 1x1x1 64->128
-// /1x2x2 2.8 -> 1.9 ms and 128->256 2.7 -> 1.8 ms, r3d_18's /2x2x2 ones 1.5 -> 1.1 and 0.7 -> 0.4
-// ms. The 256->512 ones (512 KB of dW per part) stay as they were.
-constexpr int64_t kMaxPointwisePartBytes = 128 * 1024;
-constexpr int64_t kPointwiseChunkBytes = 24 * 1024;
-// Those summed from x and dy in place prefetch the next chunk's rows (prefetchNextChunk). Zen 2,
-// 2 threads, batch 2, alternating step profiles: the 128->256 ones mc3_18's /1x2x2 1.53-1.68 ->
-// 1.36-1.53 ms (57-63% -> 63-71% of the peak), r3d_18's /2x2x2 median of 5 0.428 -> 0.407 ms,
-// r2plus1d_18's 0.42-0.44 -> 0.40; the 64->128 ones unchanged (r3d_18's median of 5 0.922 ->
-// 0.905 ms): their dW part (34 KB) and a chunk's rows (21 KB) do not fit L1 together, so their
-// tiles wait on L2 instead.
-
-// The products that read W padding (x's zero columns) are skipped per column block where they
-// are at least kMinSkippedWShare of a filter gradient's (9.5% at 7x7 outputs with 3 taps along W,
-// 4.8% at 14x14; not 28x28's 2.4%), for rows of at most kMaxSkippingBlocks blocks, each of which
-// is then built on its own. Zen 2, 2 threads, alternating
-// step profiles: mc3_18's 1x3x3 512->512 at 8x7x7 19.2-19.5 -> 18.0-18.9 ms, its 256->256 at
-// 8x14x14 18.8-19.5 -> 18.4-18.7 ms, torchvision r2plus1d_18's layer4 1x3x3 ones 73-76% -> 79-82%
-// of the peak.
-constexpr int64_t kMaxSkippingBlocks = 4;
-
-int64_t partsFor(int64_t flops, RankedTensorType paddedDw, int64_t chunks) {
-  const int64_t parts = largestDivisorUpTo(chunks, kParts);
-  const int64_t bytes = 2 * parts * paddedDw.getNumElements() * 4;
-  return parts >= kParts / 2 && flops >= kMinFlopsPerPartialByte * bytes ? parts : 1;
-}
-
-// x and dy in channel blocks of one tile each, [C / cT][N][D][H][W][cT] and [F / FT][...][FT],
-// so that a tile reads its positions' channels from consecutive bytes, not a few of them every
-// row of channels (2 KB apart at 512 channels: every other position a new page, and only 24 of
-// each 64-byte line of x used by 6-channel tiles). A hand-written kernel of mc3_18's 1x3x3
-// 512->512 filter gradient at 2x8x7x7 (Zen 2, 2 threads): 26.4 -> 20.8 ms, the copies 0.3 ms;
-// dy's rows padded to 528 lanes instead only 25.2. The copies are passes over memory, worth it
-// where the products are at least this many per byte copied. Zen 2, 2 threads, batch 2, per
-// filter gradient: mc3_18's 3x3x3 64->64 at 8x56x56 (373 flops per byte) 60 -> 54 ms for 2.5 ms
-// of copies, its 1x3x3 128->256 /1x2x2 at 8x14x14 (171) 15.3 -> 10.9 ms for 0.6; torchvision
-// r2plus1d_18's 1x3x3 64->144 at 8x56x56 (190) 48 -> 43.5 ms for 2.2-2.9, its 3x1x1 460->256
-// at 2x14x14 (164) 3.2 -> 2.0 ms for 0.15; its 3x1x1 288->128 at 4x28x28 (110) 7.4 -> 6.9 ms for
-// 1.2, and its 3x1x1 144->64 at 8x56x56 (60) lost more than they gained. Where x is one block of
-// channels (a stem's 3 colours) its rows are consecutive already: r3d_18's stem (163) 14.8 ->
-// 14.6 ms for 0.75. With 150 as the bound (Zen 2, 2 threads, batch 2, two alternating profiles
-// each, ms of filter gradient saved net of the copies): r3d_18's 3x3x3 64->128 /2x2x2 (65% of the
-// peak unblocked) 1.7 and 1.4, mc3_18's 1x3x3 64->128 /1x2x2 (90) 2.0 and 0.3, torchvision
-// r2plus1d_18's 1x3x3 64->230 /1x2x2 2.7 and 2.0, its 3x1x1 230->128 and 288->128 at 4x28x28
-// 0.3-1.6 each, its 3x1x1 460->256 /2x1x1 (57% unblocked) 0.9 and 0.9; its 3x1x1 230->128
-// /2x1x1 (68) 2.0 and 0.7, but the 144->64 ones (61) lost 2.3-4.0 each.
-constexpr int64_t kMinFlopsPerBlockedByte = 80;
-// A strided conv's tiles read x in place with gaps (every other column, row or frame), and its
-// copies paid for themselves sooner: r2plus1d_18's 3x1x1 230->128 /2x1x1 at 4x28x28 (68 products
-// per byte) 7.5-9.0 -> 5.6-6.0 ms for 1.1-1.2 ms of copies (the only conv of the three models
-// that this changes).
-// A strided 1x1x1 conv's blocked x is only its positions at the stride, compact (a quarter or an
-// eighth of x), summed as a stride-1 conv's: mc3_18's 1x1x1 256->512 /1x2x2 (85 products per
-// byte) 2.0 -> 1.2 ms for 0.23 of copies (47% -> 78-83% of the peak), r3d_18's /2x2x2 one 0.19
-// -> 0.13-0.17 for 0.03. Its 128->256 (43) and 64->128 (21) ones lost: 1.64 -> 1.33 for 0.45,
-// 2.05 -> 1.8 for 0.7-0.8 (Zen 2, 2 threads, batch 2, alternating step profiles).
-constexpr int64_t kMinStridedFlopsPerBlockedByte = 60;
-// With several chunks the items are then the channel blocks of dW, each summing every tap over
-// each chunk in turn: the chunk's x and dy rows of its blocks stay in L1 across the taps, and
-// its tiles of dW across the chunks (mc3_18's 1x3x3 512->512 filter gradients at 8x7x7, 4
-// chunks: 24 -> 19 ms, its layer2 and layer3 ones 8-12% faster). Where there are this many
-// blocks. With one chunk too, unless dW is streamed: an item's x and dy blocks then stay in L2
-// across its taps, where items in tap order read all of dy again for every (tap, c-block) (800
-// KB for r3d_18's 3x3x3 128->256 /2x2x2 at 2x2x14x14, more than a Zen 3's 512 KB L2). That
-// filter gradient, in a model of r3d_18's layer3.0 alone (Zen 3, 2 threads, 20 calls in turns
-// with a copy of the base): median 11.35 -> 9.81 ms (the copy 11.99), least 10.02 -> 8.45 (9.87);
-// torchvision r2plus1d_18's layer3 3x1x1 ones (one chunk, 1.4-1.8 MB of dW) did not change.
-// Streamed, an item's taps write to as many places of dW, which streamed worse than one tap's
-// tiles in a row (torchvision r2plus1d_18's 1x3x3 512->1152 at 1x7x7: 5.2 -> 6.5 ms).
-constexpr int64_t kMinBlockItems = 64;
-
 // The shape of `x` [N, D, H, W, C] in `blocks` blocks of `lanes` channels with padW zero columns
 // on either side: [B, N, D, H, padW + W + padW, lanes].
 SmallVector<int64_t> blockedShape(ArrayRef<int64_t> x, int64_t lanes, int64_t blocks, int64_t padW) {
@@ -157,7 +34,7 @@ SmallVector<int64_t> blockedShape(ArrayRef<int64_t> x, int64_t lanes, int64_t bl
 
 // `x` [N, D, H, W, C] -> blockedShape, channels past C and the padW columns on either side zero:
 // a parallel loop over (n, d, h), each item reading x's rows whole and writing their vectors of
-// `lanes` channels to their blocks (a generic of the same copy was scalar, one element at a time:
+// `lanes` channels to their blocks (a generic of the same copy is scalar, one element at a time:
 // 14-24 GB/s). Padding along D and H is left out: the tiles skip the rows it would hold. With
 // `strides`, only every strides[i]-th position along D, H and W, compact (a strided 1x1x1
 // conv's x). `conv` describes the filter gradient for `vidrun profile`.
@@ -241,6 +118,583 @@ Value blockChannels(vidnet::Emitter &e, Value x, int64_t lanes, int64_t blocks, 
   return forall.getResult(0);
 }
 
+// The schedule's view of `op`.
+vidnet::cpu::FilterGradProblem problemOf(vidnet::ConvBackwardFilterOp op) {
+  auto dyType = cast<RankedTensorType>(op.getOutputGrad().getType());
+  auto dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
+  auto xType = cast<RankedTensorType>(op.getInput().getType());
+  vidnet::cpu::FilterGradProblem problem;
+  llvm::copy(dwType.getShape(), problem.filter.begin());
+  llvm::copy(xType.getShape(), problem.input.begin());
+  llvm::copy(dyType.getShape(), problem.output.begin());
+  llvm::copy(op.getStrides(), problem.strides.begin());
+  llvm::copy(op.getPadding(), problem.padding.begin());
+  // Padding rows are not work.
+  problem.flops = vidnet::cpu::convFlops(dwType.getShape(), op.getStrides(), dyType.getShape(), op.getPadding(),
+                                         xType.getShape().slice(1, 3));
+  return problem;
+}
+
+// Emits the IR of one filter gradient's schedule in place of its op, in stages: the operands
+// (packed or padded), then the loops of the schedule's order, each item of which finds its tile
+// of dW, sums the chunk's rows into registers and writes or adds the sums to the tile.
+class FilterGradEmitter {
+public:
+  FilterGradEmitter(vidnet::ConvBackwardFilterOp op, const vidnet::cpu::FilterGradSchedule &sched)
+      : op(op), sched(sched), b(op), loc(op.getLoc()), e(b, loc), info(loopInfoOf(op, sched)),
+        loopLoc(vidnet::cpu::describeLoop(loc, info)) {
+    auto dyType = cast<RankedTensorType>(op.getOutputGrad().getType());
+    dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
+    f32 = dyType.getElementType();
+    convStrides = op.getStrides();
+    k = dwType.getShape();
+    out = dyType.getShape();
+    pads = op.getPadding();
+  }
+
+  // Replaces the op with the schedule's loops.
+  void emit() {
+    prepareOperands();
+    prepareTileTypes();
+    Value result;
+    switch (sched.order) {
+    case vidnet::cpu::FilterGradOrder::BlockThenChunks:
+      result = sliceAwayPadding(emitBlockThenChunks());
+      break;
+    case vidnet::cpu::FilterGradOrder::ChunkThenTiles:
+      result = sliceAwayPadding(emitChunkThenTiles());
+      break;
+    case vidnet::cpu::FilterGradOrder::Parts:
+      result = emitParts();
+      break;
+    }
+    op.getResult().replaceAllUsesWith(result);
+    op.erase();
+  }
+
+private:
+  // For `vidrun profile`: every chunk's loop is this filter gradient.
+  static vidnet::cpu::LoopInfo loopInfoOf(vidnet::ConvBackwardFilterOp op,
+                                          const vidnet::cpu::FilterGradSchedule &sched) {
+    const vidnet::cpu::FilterGradProblem &p = sched.problem;
+    auto convInput = cast<RankedTensorType>(op.getInput().getType()).getShape();
+    vidnet::cpu::LoopInfo info;
+    info.kind = "conv filter gradient";
+    info.shape = vidnet::describeConv(p.filter, p.strides, p.output);
+    info.flops = p.flops;
+    info.bytes = vidnet::cpu::convTrafficBytes(p.filter, p.strides, p.output, p.padding, convInput.slice(1, 3),
+                                               /*wholeFilter=*/true);
+    return info;
+  }
+
+  // An item's tile of dW and the chunk's rows it sums: built once per item, read by its stages.
+  struct ItemTile {
+    Location l;
+    Value kwGroup, cBlock, fBlock, kd, kh, kw, c0, f0;
+    SmallVector<OpFoldResult> tileAt;
+    Value dwTile;
+    // The chunk's rows [firstRow, endRow) lie in frames [firstFrame, endFrame); the rows of tap kh
+    // whose input row is real are [ohLow, ohHigh) of each frame.
+    Value firstRow, ohLow, ohHigh, endRow, firstFrame, endFrame;
+    Value zero;
+  };
+  // An output row (nIdx, od, oh) and its input row (xd, xh) of x for the item's tap.
+  struct RowAt {
+    Value nIdx, od, oh, xd, xh;
+  };
+
+  Value index(OpBuilder &nb, int64_t v) const { return arith::ConstantIndexOp::create(nb, loc, v); }
+  Value times(OpBuilder &nb, Value v, int64_t c) const {
+    return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
+  }
+  SmallVector<OpFoldResult> attrs(OpBuilder &nb, ArrayRef<int64_t> vs) const {
+    return getAsIndexOpFoldResult(nb.getContext(), vs);
+  }
+  Value isZero(OpBuilder &nb, Value v) const {
+    return arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, v, index(nb, 0)).getResult();
+  }
+
+  // `count` positions of x or dy from `at` (n, d, h, w, first channel) `stride` columns apart,
+  // `width` channels each; in a blocked tensor those of channel block `block`.
+  Value rowSlice(OpBuilder &nb, Location l, RankedTensorType type, Value t, Value block, SmallVector<OpFoldResult> at,
+                 int64_t width, int64_t stride, int64_t count) const {
+    SmallVector<OpFoldResult> sizes = attrs(nb, {1, 1, 1, count, width}), strides = attrs(nb, {1, 1, 1, stride, 1});
+    if (cast<RankedTensorType>(t.getType()).getRank() == 6) {
+      at.back() = nb.getIndexAttr(0);
+      at.insert(at.begin(), block);
+      sizes.insert(sizes.begin(), nb.getIndexAttr(1));
+      strides.insert(strides.begin(), nb.getIndexAttr(1));
+    }
+    return tensor::ExtractSliceOp::create(nb, l, type, t, at, sizes, strides);
+  }
+
+  // x and dy as the tiles read them: copied into channel blocks, or x zero-padded and dy's lanes
+  // padded to whole vectors.
+  void prepareOperands() {
+    padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
+    x = sched.blocked ? blockChannels(e, op.getInput(), sched.cTile, sched.cBlocks, pads[2], info.shape,
+                                      sched.subsampled ? convStrides : ArrayRef<int64_t>{1, 1, 1})
+                      : vidnet::padSpatial(e, op.getInput(), op.getPadding());
+    dy = op.getOutputGrad();
+    const int64_t F = k[4];
+    SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
+    if (sched.blocked) {
+      dy = blockChannels(e, dy, sched.fTile, sched.fBlocks, 0, info.shape);
+    } else if (sched.dyLanes != F) {
+      SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
+      high[4] = b.getIndexAttr(sched.dyLanes - F);
+      dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], out[3], sched.dyLanes}, f32),
+                                 dy, zeros, high, padZero);
+    }
+  }
+
+  // The types and maps of the register tiles.
+  void prepareTileTypes() {
+    paddedType = RankedTensorType::get({k[0], k[1], sched.paddedKW, sched.paddedC, sched.paddedF}, f32);
+    // An item's slice of dW: kwTaps taps along W of cT x FT (rank-reduced to cT x FT for one).
+    tileType = sched.kwTaps == 1 ? RankedTensorType::get({sched.cTile, sched.fTile}, f32)
+                                 : RankedTensorType::get({sched.kwTaps, sched.cTile, sched.fTile}, f32);
+    accVector = VectorType::get({sched.cTile, sched.fTile}, f32);
+    MLIRContext *ctx = b.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx);
+    maps = b.getAffineMapArrayAttr(
+        {AffineMap::get(3, 0, {p, m}, ctx), AffineMap::get(3, 0, {p, n}, ctx), AffineMap::get(3, 0, {m, n}, ctx)});
+    iterators = b.getArrayAttr({vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                                vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                                vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+    tileSizes = attrs(b, {1, 1, sched.kwTaps, sched.cTile, sched.fTile});
+    unit = attrs(b, {1, 1, 1, 1, 1});
+  }
+
+  // Item `item` of chunk `chunk`: its tile of `shared` (dW or a part's partial sums, or with
+  // `blockOnly` the item's channel block of either) with the chunk's sums written (`first`) or
+  // added, and where that tile goes.
+  std::pair<Value, SmallVector<OpFoldResult>> buildItem(OpBuilder &ob, Location l, Value shared, Value item,
+                                                        Value chunk, Value first, bool blockOnly = false) {
+    ItemTile t = locateItem(ob, l, shared, item, chunk, blockOnly);
+    SmallVector<Value> chunkTotals = tileSums(ob, t);
+    return {addToTile(ob, t, first, chunkTotals), t.tileAt};
+  }
+
+  // The item's tap and blocks, its tile of `shared`, and the chunk's rows it sums.
+  ItemTile locateItem(OpBuilder &ob, Location l, Value shared, Value item, Value chunk, bool blockOnly) {
+    const int64_t OH = out[2];
+    auto tile = affine::AffineDelinearizeIndexOp::create(
+        ob, l, item, ArrayRef<int64_t>{k[0], k[1], sched.kwGroups, sched.cBlocks, sched.fBlocks});
+    Value cBlock = tile.getResult(3), fBlock = tile.getResult(4);
+    Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), sched.kwTaps);
+    Value c0 = times(ob, cBlock, sched.cTile), f0 = times(ob, fBlock, sched.fTile);
+    SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
+    if (blockOnly)
+      tileAt[3] = tileAt[4] = ob.getIndexAttr(0);
+    Value dwTile = tensor::ExtractSliceOp::create(ob, l, tileType, shared, tileAt, tileSizes, unit);
+    Value firstRow = times(ob, chunk, sched.chunkRows);
+    // The first output row whose input row `row * stride + tap` is at least `low`.
+    auto firstRowFrom = [&](Value tap, int64_t low, int64_t stride) -> Value {
+      Value from = arith::CeilDivSIOp::create(ob, l, arith::SubIOp::create(ob, l, index(ob, low), tap),
+                                              index(ob, stride));
+      return arith::MaxSIOp::create(ob, l, from, index(ob, 0));
+    };
+    const int64_t sh = sched.xStrides[1];
+    Value ohLow = firstRowFrom(kh, pads[1], sh);
+    Value ohHigh = arith::MinSIOp::create(ob, l, firstRowFrom(kh, pads[1] + sched.xShape[2], sh), index(ob, OH));
+    Value endRow = arith::AddIOp::create(ob, l, firstRow, index(ob, sched.chunkRows));
+    Value firstFrame = arith::DivUIOp::create(ob, l, firstRow, index(ob, OH));
+    Value endFrame = arith::AddIOp::create(
+        ob, l, arith::DivUIOp::create(ob, l, arith::SubIOp::create(ob, l, endRow, index(ob, 1)), index(ob, OH)),
+        index(ob, 1));
+    // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
+    // added to it once: two short chains (positions of a chunk, then chunks) instead of
+    // one over every position.
+    Value zero = index(ob, 0);
+    return ItemTile{l,      tile.getResult(2), cBlock, fBlock, kd,     kh,         kw,       c0,  f0,
+                    tileAt, dwTile,            firstRow, ohLow, ohHigh, endRow, firstFrame, endFrame, zero};
+  }
+
+  // accs + the products of `count` positions of output row `r` from column ow + first, for the
+  // tile's first `channels` rows and `lanes` lanes, one accumulator per tap along W.
+  scf::ValueVector addPositions(OpBuilder &ib, Location il, const ItemTile &t, const RowAt &r, int64_t channels,
+                                int64_t lanes, Value ow, int64_t first, int64_t count, ValueRange accs) {
+    auto lhsVector = VectorType::get({count, channels}, f32);
+    auto lhsType = RankedTensorType::get({count, channels}, f32);
+    auto rhsVector = VectorType::get({count, lanes}, f32);
+    auto rhsType = RankedTensorType::get({count, lanes}, f32);
+    const int64_t sw = sched.xStrides[2];
+    Value zero = t.zero;
+    Value column = first == 0 ? ow : arith::AddIOp::create(ib, il, ow, index(ib, first)).getResult();
+    Value rhs = rowSlice(ib, il, rhsType, dy, t.fBlock, {r.nIdx, r.od, r.oh, column, t.f0}, lanes, 1, count);
+    Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
+                                              ArrayRef<bool>{true, true});
+    // The input column of the group's first tap; tap t reads t columns on.
+    Value firstColumn = arith::AddIOp::create(ib, il, times(ib, column, sw), t.kw);
+    scf::ValueVector sums;
+    for (auto [tap, acc] : llvm::enumerate(accs)) {
+      Value iw = tap == 0 ? firstColumn : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
+      Value lhs = rowSlice(ib, il, lhsType, x, t.cBlock, {r.nIdx, r.xd, r.xh, iw, t.c0}, channels, sw, count);
+      Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero}, padZero,
+                                               ArrayRef<bool>{true, true});
+      // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
+      // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
+      sums.push_back(vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
+    }
+    return sums;
+  }
+
+  // rowAcc + the products of output row `r`, whose input row is real: its column blocks in a
+  // loop, or where the schedule skips W padding, each column block on its own, its taps along W
+  // that read padding for some of its positions summing only the others.
+  SmallVector<Value> rowSums(OpBuilder &tb, Location tl, const ItemTile &t, const RowAt &r, int64_t channels,
+                             int64_t lanes, ValueRange rowAcc) {
+    const int64_t OW = out[3], owTile = sched.owTile;
+    if (!sched.skipsW) {
+      scf::LoopNest columns = scf::buildLoopNest(
+          tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)}, rowAcc,
+          [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) {
+            return addPositions(ib, il, t, r, channels, lanes, ivs[0], 0, owTile, accs);
+          });
+      return SmallVector<Value>(columns.results);
+    }
+    SmallVector<Value> accs(rowAcc);
+    for (const vidnet::cpu::ColumnBlock &block : sched.columnBlocks) {
+      const int64_t begin = block.begin;
+      Value ow = index(tb, begin);
+      SmallVector<int64_t> cases;
+      for (const vidnet::cpu::EdgeTap &edge : block.edgeTaps)
+        cases.push_back(edge.tap);
+      if (cases.empty()) {
+        accs = addPositions(tb, tl, t, r, channels, lanes, ow, 0, owTile, accs);
+        continue;
+      }
+      auto edges = scf::IndexSwitchOp::create(tb, tl, ValueRange(accs).getTypes(), t.kw, cases, cases.size());
+      for (auto [edge, region] : llvm::zip(block.edgeTaps, edges.getCaseRegions())) {
+        OpBuilder cb = OpBuilder::atBlockBegin(&region.emplaceBlock());
+        scf::YieldOp::create(cb, tl,
+                             edge.first < edge.end
+                                 ? addPositions(cb, tl, t, r, channels, lanes, ow, edge.first - begin,
+                                                edge.end - edge.first, accs)
+                                 : scf::ValueVector(accs));
+      }
+      OpBuilder cb = OpBuilder::atBlockBegin(&edges.getDefaultRegion().emplaceBlock());
+      scf::YieldOp::create(cb, tl, addPositions(cb, tl, t, r, channels, lanes, ow, 0, owTile, accs));
+      accs = SmallVector<Value>(edges.getResults());
+    }
+    return accs;
+  }
+
+  // The chunk's sums of the tile's first `channels` rows and `lanes` lanes for its first `taps`
+  // taps along W, in registers from zero.
+  SmallVector<Value> chunkSums(OpBuilder &sb, const ItemTile &t, int64_t channels, int64_t lanes, int64_t taps) {
+    const Location l = t.l;
+    const int64_t sd = sched.xStrides[0], sh = sched.xStrides[1];
+    auto sumVector = VectorType::get({channels, lanes}, f32);
+    Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
+    // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
+    // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
+    // The chunk's rows go frame by frame: each frame's index and depth check once, and of its rows
+    // only those in the chunk whose input row is real, in the same order as row by row. Per row,
+    // the index arithmetic (a division to split the row into n, d and h, four comparisons) is a
+    // sixth of the samples of mc3_18's 7 x 7 filter gradients, whose rows are 84 FMAs per tap.
+    auto frameLoop = scf::ForOp::create(
+        sb, l, t.firstFrame, t.endFrame, index(sb, 1), SmallVector<Value>(taps, zeroAcc),
+        [&](OpBuilder &fb, Location fl, Value frame, ValueRange frameAcc) {
+          auto nOd = affine::AffineDelinearizeIndexOp::create(fb, fl, frame, ArrayRef<int64_t>{out[0], out[1]});
+          Value nIdx = nOd.getResult(0), od = nOd.getResult(1);
+          Value id = arith::AddIOp::create(fb, fl, times(fb, od, sd), t.kd);
+          Value idLow = arith::CmpIOp::create(fb, fl, arith::CmpIPredicate::sge, id, index(fb, pads[0]));
+          Value idHigh =
+              arith::CmpIOp::create(fb, fl, arith::CmpIPredicate::slt, id, index(fb, pads[0] + sched.xShape[1]));
+          // x's frame (blocked x has no padding frames or rows).
+          Value xd = sched.blocked ? arith::SubIOp::create(fb, fl, id, index(fb, pads[0])).getResult() : id;
+          auto ifReal = scf::IfOp::create(
+              fb, fl, arith::AndIOp::create(fb, fl, idLow, idHigh),
+              [&](OpBuilder &tb, Location tl) {
+                // The frame's rows in the chunk: [firstRow, endRow) less the frame's first row.
+                Value frameRow = times(tb, frame, out[2]);
+                Value begin =
+                    arith::MaxSIOp::create(tb, tl, t.ohLow, arith::SubIOp::create(tb, tl, t.firstRow, frameRow));
+                Value end = arith::MinSIOp::create(tb, tl, t.ohHigh, arith::SubIOp::create(tb, tl, t.endRow, frameRow));
+                auto rowLoop = scf::ForOp::create(
+                    tb, tl, begin, end, index(tb, 1), frameAcc,
+                    [&](OpBuilder &rb, Location rl, Value oh, ValueRange rowAcc) {
+                      Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, sh), t.kh);
+                      Value xh = sched.blocked ? arith::SubIOp::create(rb, rl, ih, index(rb, pads[1])).getResult() : ih;
+                      scf::YieldOp::create(rb, rl, rowSums(rb, rl, t, RowAt{nIdx, od, oh, xd, xh}, channels, lanes, rowAcc));
+                    });
+                scf::YieldOp::create(tb, tl, rowLoop.getResults());
+              },
+              [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, frameAcc); });
+          scf::YieldOp::create(fb, fl, ifReal.getResults());
+        });
+    return SmallVector<Value>(frameLoop.getResults());
+  }
+
+  // kwTaps vectors of cT x FT from `then` or `otherwise`, whichever `cond` picks.
+  SmallVector<Value> select(OpBuilder &sb, Location l, Value cond, function_ref<SmallVector<Value>(OpBuilder &)> then,
+                            function_ref<SmallVector<Value>(OpBuilder &)> otherwise) {
+    auto choice = scf::IfOp::create(
+        sb, l, cond, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, then(tb)); },
+        [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, otherwise(eb)); });
+    return SmallVector<Value>(choice.getResults());
+  }
+  Value isLast(OpBuilder &sb, Location l, Value i, int64_t count) {
+    return arith::CmpIOp::create(sb, l, arith::CmpIPredicate::eq, i, index(sb, count - 1)).getResult();
+  }
+
+  // The chunk's kwTaps sums of the item's tile, cT x FT each: where its last blocks along C, F or
+  // the taps along W are partial, chosen between the partial and the whole tile's sums.
+  SmallVector<Value> tileSums(OpBuilder &ob, const ItemTile &t) {
+    const Location l = t.l;
+    const int64_t cTile = sched.cTile, fTile = sched.fTile, kwTaps = sched.kwTaps;
+    // The chunk's kwTaps sums of `channels` x `lanes`, widened to cT x FT with zeros, and zero
+    // for the taps past the last group's end.
+    auto blockSums = [&](OpBuilder &sb, int64_t channels, int64_t lanes) -> SmallVector<Value> {
+      auto widened = [&](OpBuilder &wb, int64_t taps) {
+        SmallVector<Value> sums = chunkSums(wb, t, channels, lanes, taps);
+        Value zeros = arith::ConstantOp::create(wb, l, DenseElementsAttr::get(accVector, 0.0f));
+        for (Value &sum : sums)
+          if (lanes != fTile || channels != cTile)
+            sum = vector::InsertStridedSliceOp::create(wb, l, sum, zeros, ArrayRef<int64_t>{0, 0},
+                                                       ArrayRef<int64_t>{1, 1});
+        sums.resize(kwTaps, zeros);
+        return sums;
+      };
+      if (sched.lastKwTaps == kwTaps)
+        return widened(sb, kwTaps);
+      return select(
+          sb, l, isLast(sb, l, t.kwGroup, sched.kwGroups),
+          [&](OpBuilder &tb) { return widened(tb, sched.lastKwTaps); }, [&](OpBuilder &eb) { return widened(eb, kwTaps); });
+    };
+    // The last C block sums only its real channels.
+    auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
+      if (sched.tailChannels == 0)
+        return blockSums(sb, cTile, lanes);
+      return select(
+          sb, l, isLast(sb, l, t.cBlock, sched.cBlocks),
+          [&](OpBuilder &tb) { return blockSums(tb, sched.tailChannels, lanes); },
+          [&](OpBuilder &eb) { return blockSums(eb, cTile, lanes); });
+    };
+    return sched.halfBlock ? select(
+                                 ob, l, isLast(ob, l, t.fBlock, sched.fBlocks),
+                                 [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
+                                 [&](OpBuilder &eb) { return laneSums(eb, fTile); })
+                           : laneSums(ob, fTile);
+  }
+
+  // The item's tile with the chunk's sums written (`first`) or added to it; streamed where the
+  // schedule streams dW.
+  Value addToTile(OpBuilder &ob, const ItemTile &t, Value first, ArrayRef<Value> chunkTotals) {
+    const Location l = t.l;
+    Value zero = t.zero;
+    // Tap `tap` of the item's slice of dW.
+    auto tapAt = [&](OpBuilder &sb, int64_t tap) {
+      return sched.kwTaps == 1 ? SmallVector<Value>{zero, zero} : SmallVector<Value>{index(sb, tap), zero, zero};
+    };
+    auto sum = scf::IfOp::create(
+        ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotals); },
+        [&](OpBuilder &eb, Location el) {
+          SmallVector<Value> added;
+          for (auto [tap, total] : llvm::enumerate(chunkTotals)) {
+            Value old = vector::TransferReadOp::create(eb, el, accVector, t.dwTile, tapAt(eb, tap), padZero,
+                                                       ArrayRef<bool>{true, true});
+            added.push_back(arith::AddFOp::create(eb, el, old, total).getResult());
+          }
+          scf::YieldOp::create(eb, el, added);
+        });
+    Value updated = t.dwTile;
+    for (auto [tap, total] : llvm::enumerate(sum.getResults()))
+      updated = vector::TransferWriteOp::create(ob, sched.streamsDw ? vidnet::cpu::streamedStore(l) : l, total,
+                                                updated, tapAt(ob, tap), ArrayRef<bool>{true, true})
+                    .getResult();
+    return updated;
+  }
+
+  // x's and dy's rows of the chunk after `chunk` (prefetchesRows), into L2, while the tiles of
+  // this one run: tile (tap, c-block, 0) prefetches its channels of x for its tap and tile
+  // (first tap, 0, f-block) its lanes of dy, a line per position.
+  void prefetchNextChunk(OpBuilder &pb, Location l, Value item, Value chunk) {
+    const int64_t chunkRows = sched.chunkRows, OW = out[3];
+    auto tile = affine::AffineDelinearizeIndexOp::create(
+        pb, l, item, ArrayRef<int64_t>{k[0], k[1], sched.kwGroups, sched.cBlocks, sched.fBlocks});
+    Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(pb, tile.getResult(2), sched.kwTaps);
+    Value cBlock = tile.getResult(3), fBlock = tile.getResult(4);
+    Value firstTap =
+        arith::AndIOp::create(pb, l, isZero(pb, kd), arith::AndIOp::create(pb, l, isZero(pb, kh), isZero(pb, kw)));
+    Value next = times(pb, arith::AddIOp::create(pb, l, chunk, index(pb, 1)), chunkRows);
+    next = arith::MinSIOp::create(pb, l, next, index(pb, sched.rows - chunkRows));
+    auto lines = [&](Value isFirst, Value buf, bool isX, Value channel) {
+      auto ifOp = scf::IfOp::create(pb, l, isFirst, /*withElse=*/false);
+      OpBuilder tb = ifOp.getThenBodyBuilder();
+      scf::buildLoopNest(
+          tb, l, ValueRange{index(tb, 0), index(tb, 0)}, ValueRange{index(tb, chunkRows), index(tb, OW)},
+          ValueRange{index(tb, 1), index(tb, 1)}, [&](OpBuilder &lb, Location ll, ValueRange ivs) {
+            Value row = arith::AddIOp::create(lb, ll, next, ivs[0]);
+            auto ndh = affine::AffineDelinearizeIndexOp::create(lb, ll, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
+            SmallVector<Value> at = {ndh.getResult(0), ndh.getResult(1), ndh.getResult(2), ivs[1], channel};
+            if (isX) {
+              Value taps[3] = {kd, kh, kw};
+              for (int i = 0; i < 3; ++i)
+                at[i + 1] = arith::AddIOp::create(lb, ll, times(lb, at[i + 1], convStrides[i]), taps[i]);
+            }
+            memref::PrefetchOp::create(lb, ll, buf, at, /*isWrite=*/false, /*localityHint=*/2,
+                                       /*isDataCache=*/true);
+          });
+    };
+    lines(isZero(pb, fBlock), xBuffer, true, times(pb, cBlock, sched.cTile));
+    lines(arith::AndIOp::create(pb, l, firstTap, isZero(pb, cBlock)), dyBuffer, false, times(pb, fBlock, sched.fTile));
+  }
+
+  // dW (padded) less its padding: zero channels, lanes and taps along W.
+  Value sliceAwayPadding(Value result) {
+    if (sched.paddedF != k[4] || sched.paddedC != k[3] || sched.paddedKW != k[2]) {
+      SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
+      result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
+    }
+    return result;
+  }
+
+  // forall (c-block, f-block): for chunk: for tap: dW tile (+)= the chunk's sums
+  Value emitBlockThenChunks() {
+    const int64_t cTile = sched.cTile, fTile = sched.fTile, cBlocks = sched.cBlocks, fBlocks = sched.fBlocks;
+    const int64_t blockItems = cBlocks * fBlocks, taps = k[0] * k[1] * sched.kwGroups;
+    auto blockType = RankedTensorType::get({k[0], k[1], sched.paddedKW, cTile, fTile}, f32);
+    SmallVector<OpFoldResult> blockSizes = attrs(b, blockType.getShape());
+    auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(blockItems)},
+                                        ValueRange{e.empty(paddedType)}, std::nullopt);
+    OpBuilder ob(forall.getTerminator());
+    Value blockItem = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+    auto cf = affine::AffineDelinearizeIndexOp::create(ob, loc, blockItem, ArrayRef<int64_t>{cBlocks, fBlocks});
+    SmallVector<OpFoldResult> blockAt = {ob.getIndexAttr(0), ob.getIndexAttr(0), ob.getIndexAttr(0),
+                                         times(ob, cf.getResult(0), cTile), times(ob, cf.getResult(1), fTile)};
+    Value block = tensor::ExtractSliceOp::create(ob, loc, blockType, shared, blockAt, blockSizes, unit);
+    auto chunkLoop = scf::ForOp::create(
+        ob, loc, index(ob, 0), index(ob, sched.chunks), index(ob, 1), ValueRange{block},
+        [&](OpBuilder &cb, Location l, Value chunk, ValueRange current) {
+          Value first = isZero(cb, chunk);
+          auto tapLoop = scf::ForOp::create(
+              cb, l, index(cb, 0), index(cb, taps), index(cb, 1), current,
+              [&](OpBuilder &tb, Location tl, Value tap, ValueRange sums) {
+                Value item = arith::AddIOp::create(tb, tl, times(tb, tap, blockItems), blockItem);
+                auto [updated, tileAt] = buildItem(tb, tl, sums[0], item, chunk, first, /*blockOnly=*/true);
+                scf::YieldOp::create(
+                    tb, tl, tensor::InsertSliceOp::create(tb, tl, updated, sums[0], tileAt, tileSizes, unit).getResult());
+              });
+          scf::YieldOp::create(cb, l, tapLoop.getResults());
+        });
+    ob.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(ob, loc, chunkLoop.getResult(0), shared, blockAt, blockSizes, unit);
+    return forall.getResult(0);
+  }
+
+  // for chunk (in order: each element's sum runs over the positions in the same order
+  // whatever the thread count):
+  //   forall tile (kd, kh, kw, c-block, f-block):  acc = 0 (registers)
+  //     for row in chunk, ow-block:                acc += x[row, ow*s + kw, cb]^T * dy[row, ow, fb]
+  //     dW tile = acc (first chunk) or dW tile + acc
+  Value emitChunkThenTiles() {
+    auto chunkLoop = scf::ForOp::create(
+        b, loc, index(b, 0), index(b, sched.chunks), index(b, 1), ValueRange{e.empty(paddedType)},
+        [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
+          auto forall =
+              scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(sched.items)}, dw, std::nullopt);
+          OpBuilder ob(forall.getTerminator());
+          Value shared = forall.getRegionIterArgs()[0];
+          auto [updated, tileAt] = buildItem(ob, l, shared, forall.getInductionVar(0), chunk, isZero(ob, chunk));
+          ob.setInsertionPointToStart(forall.getTerminator().getBody());
+          tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
+          scf::YieldOp::create(cb, l, forall.getResult(0));
+        });
+    return chunkLoop.getResult(0);
+  }
+
+  // forall part: for chunk of the part: for item: partial[part] tile (+)= the chunk's sums;
+  // then dW = partial[0] + partial[1] + ... in order.
+  Value emitParts() {
+    const int64_t parts = sched.parts, chunksPerPart = sched.chunksPerPart;
+    if (sched.prefetchesRows) {
+      xBuffer = vidnet::cpu::readOnlyBuffer(b, loc, x);
+      dyBuffer = vidnet::cpu::readOnlyBuffer(b, loc, dy);
+    }
+    SmallVector<int64_t> partialsShape = {parts};
+    llvm::append_range(partialsShape, paddedType.getShape());
+    auto partialsType = RankedTensorType::get(partialsShape, f32);
+    // Part `part`'s copy of dW: [part, 0, ...] sized [1, dW's padded shape].
+    SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0)), partSizes = attrs(b, partialsShape);
+    SmallVector<OpFoldResult> units(6, b.getIndexAttr(1));
+    partSizes[0] = b.getIndexAttr(1);
+    auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(parts)},
+                                        ValueRange{e.empty(partialsType)}, std::nullopt);
+    OpBuilder pb(forall.getTerminator());
+    Value part = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
+    partAt[0] = part;
+    Value partial = tensor::ExtractSliceOp::create(pb, loc, paddedType, shared, partAt, partSizes, units);
+    auto chunkLoop = scf::ForOp::create(
+        pb, loc, index(pb, 0), index(pb, chunksPerPart), index(pb, 1), ValueRange{partial},
+        [&](OpBuilder &cb, Location l, Value nth, ValueRange sums) {
+          Value chunk = arith::AddIOp::create(cb, l, times(cb, part, chunksPerPart), nth);
+          Value first = isZero(cb, nth);
+          auto itemLoop = scf::ForOp::create(
+              cb, l, index(cb, 0), index(cb, sched.items), index(cb, 1), sums,
+              [&](OpBuilder &ib, Location il, Value item, ValueRange current) {
+                if (sched.prefetchesRows)
+                  prefetchNextChunk(ib, il, item, chunk);
+                auto [updated, tileAt] = buildItem(ib, il, current[0], item, chunk, first);
+                Value inserted = tensor::InsertSliceOp::create(ib, il, updated, current[0], tileAt, tileSizes, unit);
+                scf::YieldOp::create(ib, il, inserted);
+              });
+          scf::YieldOp::create(cb, l, itemLoop.getResults());
+        });
+    pb.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(pb, loc, chunkLoop.getResult(0), shared, partAt, partSizes, units);
+    return addParts(forall.getResult(0));
+  }
+
+  // Each part's unpadded sums, added in the parts' order (the same bits whatever the thread
+  // count). Described as the filter gradient's loop; where vidnet-fuse-elementwise folds it
+  // into the optimizer's update (SGD reads dW once anyway) it is timed with that instead.
+  Value addParts(Value partialSums) {
+    const int64_t parts = sched.parts;
+    SmallVector<OpFoldResult> units(6, b.getIndexAttr(1));
+    SmallVector<Value> partials;
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+    llvm::append_range(sizes, attrs(b, k));
+    for (int64_t p = 0; p < parts; ++p) {
+      SmallVector<OpFoldResult> at(6, b.getIndexAttr(0));
+      at[0] = b.getIndexAttr(p);
+      partials.push_back(tensor::ExtractSliceOp::create(b, loc, dwType, partialSums, at, sizes, units));
+    }
+    vidnet::cpu::LoopInfo totals = info;
+    totals.flops = 0;
+    totals.bytes = 0; // the filter gradient's least traffic is counted once, on its chunks' loop
+    vidnet::Emitter te(b, vidnet::cpu::describeLoop(loc, totals));
+    SmallVector<AffineMap> sumMaps(parts + 1, b.getMultiDimIdentityMap(5));
+    return te.generic(dwType, partials, te.empty(dwType), sumMaps,
+                      SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+                      [](OpBuilder &nb, Location l, ValueRange a) {
+                        Value total = a[0];
+                        for (Value v : a.drop_front().drop_back())
+                          total = arith::AddFOp::create(nb, l, total, v);
+                        return total;
+                      });
+  }
+
+  vidnet::ConvBackwardFilterOp op;
+  const vidnet::cpu::FilterGradSchedule &sched;
+  OpBuilder b;
+  Location loc;
+  vidnet::Emitter e;
+  vidnet::cpu::LoopInfo info;
+  Location loopLoc;
+  RankedTensorType dwType;
+  Type f32;
+  ArrayRef<int64_t> convStrides, k, out, pads;
+  // The operands as the tiles read them, and read-only views of them for the prefetches.
+  Value padZero, x, dy, xBuffer, dyBuffer;
+  RankedTensorType paddedType, tileType;
+  VectorType accVector;
+  ArrayAttr maps, iterators;
+  SmallVector<OpFoldResult> tileSizes, unit;
+};
+
 struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads> {
   using TileFilterGradsBase::TileFilterGradsBase;
 
@@ -251,547 +705,12 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
         ops.push_back(op);
     });
     const vidnet::cpu::VectorRegisters regs = vidnet::cpu::VectorRegisters::forBits(vectorBits);
-    for (vidnet::ConvBackwardFilterOp op : ops)
-      rewrite(op, regs);
-  }
-
-  static void rewrite(vidnet::ConvBackwardFilterOp op, const vidnet::cpu::VectorRegisters &regs) {
-    OpBuilder b(op);
-    Location loc = op.getLoc();
-    vidnet::Emitter e(b, loc);
-    auto dyType = cast<RankedTensorType>(op.getOutputGrad().getType());
-    auto dwType = cast<RankedTensorType>(op.getFilterGrad().getType());
-    Type f32 = dyType.getElementType();
-    ArrayRef<int64_t> convStrides = op.getStrides(), k = dwType.getShape(), out = dyType.getShape();
-    ArrayRef<int64_t> pads = op.getPadding(), convInput = cast<RankedTensorType>(op.getInput().getType()).getShape();
-    const bool strided = convStrides[0] * convStrides[1] * convStrides[2] > 1;
-    // A strided 1x1x1 conv reads only every s-th position of x: copied in channel blocks, that
-    // is x's positions at the stride, compact (see kMinStridedFlopsPerBlockedByte).
-    const bool pointwiseStrided =
-        strided && k[0] * k[1] * k[2] == 1 && llvm::all_of(pads, [](int64_t p) { return p == 0; });
-    const int64_t C = k[3], F = k[4], OW = out[3];
-    const int64_t rows = out[0] * out[1] * out[2]; // (n, od, oh): each row is OW positions
-
-    // A tile is cT input channels x fT output channels of one tap, summed over OWT positions per
-    // vector.contract (A: OWT x cT of x, read transposed and broadcast; B: OWT x fT of dy).
-    // C not a multiple of the tile's channels (torchvision r2plus1d_18's 83, 230, 460 and 921;
-    // on AVX2 every C but the stem's) takes full tiles and one tail tile of the last C % cT
-    // channels, into dW's rows padded to a whole tile (zero, sliced away), where that pads at
-    // most an eighth: a 1 x 32 tile (83 channels) is two accumulators, each a chain of
-    // dependent FMAs (18% of the peak), and a 5 x 32 tile (230) ten. The tail reads x's real
-    // channels only, so x is not copied with zero channels: with that copy, r3d_18's AVX2 step
-    // spent 41 ms in serial code instead of 16, half of what its 6-channel tiles saved.
-    const int64_t maxChannels = filterTileChannels(regs);
-    int64_t cTile = largestDivisorUpTo(C, maxChannels), paddedC = C;
-    if (cTile < maxChannels && roundUp(C, maxChannels) - C <= C / 8) {
-      paddedC = roundUp(C, maxChannels);
-      cTile = maxChannels;
+    for (vidnet::ConvBackwardFilterOp op : ops) {
+      const vidnet::cpu::FilterGradSchedule sched = vidnet::cpu::chooseFilterGradSchedule(problemOf(op), regs);
+      if (printSchedules)
+        llvm::errs() << describe(sched) << "\n";
+      FilterGradEmitter(op, sched).emit();
     }
-    const int64_t tailChannels = C % cTile;
-    // F in 32-lane tiles (a 16-lane tile loads one vector of dy and broadcasts cT inputs for only
-    // cT FMAs). dy's lanes are padded to a multiple of 16; where that leaves half a block (144 =
-    // 4 x 32 + 16, 230 -> 240, 460 -> 464, 45 -> 48) the last tile sums 16 lanes and is stored
-    // as a 32-lane one whose upper half is zero, into dW's lanes padded to a multiple of 32. Both
-    // padded to 32 before (torchvision r2plus1d_18's 144: a ninth of the products were by zero).
-    // (In vectors: blocks of two, dy padded to one, 16 lanes on AVX-512 and 8 on AVX2.)
-    const int64_t dyLanes = roundUp(F, regs.lanes), blockLanes = 2 * regs.lanes;
-    const bool halfBlock = dyLanes % blockLanes != 0 && dyLanes > regs.lanes;
-    const int64_t paddedF = halfBlock ? dyLanes + regs.lanes : dyLanes;
-    const int64_t fTile = paddedF % blockLanes == 0 ? blockLanes : regs.lanes, owTile = largestDivisorUpTo(OW, 8);
-    const bool pointwise = k[0] * k[1] * k[2] == 1 && C * F * 4 <= kMaxPointwisePartBytes;
-    const int64_t cBlocks = paddedC / cTile, fBlocks = paddedF / fTile;
-    // For `vidrun profile`: every chunk's loop is this filter gradient.
-    vidnet::cpu::LoopInfo info;
-    info.kind = "conv filter gradient";
-    info.shape = vidnet::describeConv(k, convStrides, out);
-    info.flops = vidnet::cpu::convFlops(k, convStrides, out, pads, convInput.slice(1, 3)); // padding rows are not work
-    info.bytes = vidnet::cpu::convTrafficBytes(k, convStrides, out, pads, convInput.slice(1, 3),
-                                               /*wholeFilter=*/true);
-    auto elements = [](ArrayRef<int64_t> shape) { return ShapedType::getNumElements(shape); };
-    const SmallVector<int64_t> compactX = {out[0], out[1], out[2], out[3], C};
-    const ArrayRef<int64_t> copiedX = pointwiseStrided ? ArrayRef<int64_t>(compactX) : convInput;
-    const int64_t blockedBytes =
-        4 * (elements(blockedShape(copiedX, cTile, cBlocks, pads[2])) + elements(blockedShape(out, fTile, fBlocks, 0)));
-    const bool blocked =
-        cBlocks > 1 &&
-        info.flops >= (strided ? kMinStridedFlopsPerBlockedByte : kMinFlopsPerBlockedByte) * blockedBytes;
-    // A blocked compact x is summed as a stride-1 conv's.
-    const bool subsampled = pointwiseStrided && blocked;
-    // Where C's tile is only a few channels (a stem's 3 colours), a cT x 32 tile is 2 x cT
-    // accumulators, each a chain of dependent FMAs over the positions: r3d_18's 3x7x7 stem ran
-    // at 58% of the peak, torchvision r2plus1d_18's 1x7x7 (3 -> 45, a 16-lane half block: 3
-    // accumulators) at 43-46%. There a tile takes several taps along W, (taps x cT) x FT, up to
-    // kGroupedTileRows rows: the same dy vectors serve every tap. 7 taps come in groups of 4 and
-    // 3; dW's taps along W are padded to a whole number of groups (the last group's padding tap
-    // stays zero and is sliced away).
-    const int64_t kwGroups = llvm::divideCeil(k[2], std::max<int64_t>(1, groupedTileRows(regs) / cTile));
-    const int64_t kwTaps = llvm::divideCeil(k[2], kwGroups), lastKwTaps = k[2] - (kwGroups - 1) * kwTaps;
-    const int64_t paddedKW = kwGroups * kwTaps;
-    // No zero fill: the first chunk's sums are written, the later ones added (0 + s is s, bit for
-    // bit: a sum from +0 is never -0). r3d_18's 28 MB 512 x 512 gradients at 8 frames are one
-    // chunk, whose fill and read were most of their time (4.4 -> 2.7 ms each on 1 thread).
-    auto paddedType = RankedTensorType::get({k[0], k[1], paddedKW, paddedC, paddedF}, f32);
-    // A kernel of one tap along H and W (3x1x1, 1x1x1) summed from x and dy in place, in parts:
-    // chunks of one row (a few for 1x1x1), each item prefetching its share of the next one's rows
-    // (prefetchNextChunk). Its tiles read each input column for one tap only, so the rows come
-    // from memory; in chunks of 4 rows (3 frames of x, 387 KB at 144 channels and 56 columns)
-    // they did not fit L2 beside dW's part either. torchvision r2plus1d_18's 3x1x1 144->64 filter
-    // gradients at 8x56x56 (Zen 2, 2 threads, batch 2, alternating step profiles on a noisy
-    // machine, 3 runs): 4-row chunks 15.6-19.2 ms, 1-row ones 15.3-17.3, with the prefetches
-    // 14.5-15.6 (78-82% of the peak).
-    const bool prefetchesRows = !blocked && k[1] == 1 && k[2] == 1;
-    const bool wholeReduction = rows * OW * dyLanes * 4 <= kWholeReductionDyBytes;
-    const bool rowChunks =
-        prefetchesRows && !pointwise && !wholeReduction && partsFor(info.flops, paddedType, rows) > 1;
-    const int64_t chunkRows =
-        pointwise        ? largestDivisorUpTo(rows, std::max<int64_t>(1, kPointwiseChunkBytes / (OW * (C + F) * 4)))
-        : wholeReduction ? rows
-        : rowChunks      ? 1
-                         : largestDivisorUpTo(rows, std::max<int64_t>(1, kChunkPositions / OW));
-    const int64_t chunks = rows / chunkRows;
-    const bool streamsDw = chunks == 1 && paddedType.getNumElements() * 4 >= kMinStreamedDwBytes;
-    const SmallVector<int64_t> s = subsampled ? SmallVector<int64_t>{1, 1, 1} : llvm::to_vector(convStrides);
-    const SmallVector<int64_t> inShape = subsampled ? compactX : llvm::to_vector(convInput);
-
-    // The positions [first, end) of positions [begin, begin + count) whose tap kwTap reads a real
-    // input column. Skipping the others leaves every sum as it was, bit for bit: their products
-    // are +-0, and a sum from +0 is never -0.
-    auto realColumns = [&](int64_t kwTap, int64_t begin, int64_t count) -> std::pair<int64_t, int64_t> {
-      auto [first, end] = vidnet::cpu::outputsReadingInput(begin, begin + count, kwTap, s[2], pads[2], inShape[3]);
-      return {first, std::max(first, end)};
-    };
-    int64_t paddingProducts = 0;
-    for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap) {
-      auto [first, end] = realColumns(kwTap, 0, OW);
-      paddingProducts += OW - (end - first);
-    }
-    const bool skipsW = kwTaps == 1 && OW / owTile <= kMaxSkippingBlocks &&
-                        static_cast<double>(paddingProducts) >= kMinSkippedWShare * static_cast<double>(k[2] * OW);
-    Value padZero = e.f32(0.0); // made here: inside the loop builders `b` points into their bodies
-    Value x = blocked ? blockChannels(e, op.getInput(), cTile, cBlocks, pads[2], info.shape,
-                                      subsampled ? convStrides : ArrayRef<int64_t>{1, 1, 1})
-                      : vidnet::padSpatial(e, op.getInput(), op.getPadding());
-    Value dy = op.getOutputGrad();
-    SmallVector<OpFoldResult> zeros(5, b.getIndexAttr(0));
-    if (blocked) {
-      dy = blockChannels(e, dy, fTile, fBlocks, 0, info.shape);
-    } else if (dyLanes != F) {
-      SmallVector<OpFoldResult> high(5, b.getIndexAttr(0));
-      high[4] = b.getIndexAttr(dyLanes - F);
-      dy = tensor::PadOp::create(b, loc, RankedTensorType::get({out[0], out[1], out[2], OW, dyLanes}, f32), dy, zeros,
-                                 high, padZero);
-    }
-
-    auto index = [&](OpBuilder &nb, int64_t v) -> Value { return arith::ConstantIndexOp::create(nb, loc, v); };
-    auto times = [&](OpBuilder &nb, Value v, int64_t c) -> Value {
-      return c == 1 ? v : arith::MulIOp::create(nb, loc, v, index(nb, c)).getResult();
-    };
-    auto attrs = [&](OpBuilder &nb, ArrayRef<int64_t> vs) { return getAsIndexOpFoldResult(nb.getContext(), vs); };
-    // `count` positions of x or dy from `at` (n, d, h, w, first channel) `stride` columns apart,
-    // `width` channels each; in a blocked tensor those of channel block `block`.
-    auto rowSlice = [&](OpBuilder &nb, Location l, RankedTensorType type, Value t, Value block,
-                        SmallVector<OpFoldResult> at, int64_t width, int64_t stride, int64_t count) -> Value {
-      SmallVector<OpFoldResult> sizes = attrs(nb, {1, 1, 1, count, width}), strides = attrs(nb, {1, 1, 1, stride, 1});
-      if (cast<RankedTensorType>(t.getType()).getRank() == 6) {
-        at.back() = nb.getIndexAttr(0);
-        at.insert(at.begin(), block);
-        sizes.insert(sizes.begin(), nb.getIndexAttr(1));
-        strides.insert(strides.begin(), nb.getIndexAttr(1));
-      }
-      return tensor::ExtractSliceOp::create(nb, l, type, t, at, sizes, strides);
-    };
-    // An item's slice of dW: kwTaps taps along W of cT x FT (rank-reduced to cT x FT for one).
-    auto tileType = kwTaps == 1 ? RankedTensorType::get({cTile, fTile}, f32)
-                                : RankedTensorType::get({kwTaps, cTile, fTile}, f32);
-    auto accVector = VectorType::get({cTile, fTile}, f32);
-    MLIRContext *ctx = b.getContext();
-    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx);
-    ArrayAttr maps = b.getAffineMapArrayAttr(
-        {AffineMap::get(3, 0, {p, m}, ctx), AffineMap::get(3, 0, {p, n}, ctx), AffineMap::get(3, 0, {m, n}, ctx)});
-    ArrayAttr iterators = b.getArrayAttr({vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-                                          vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-                                          vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
-
-    // for chunk (in order: each element's sum runs over the positions in the same order
-    // whatever the thread count):
-    //   forall tile (kd, kh, kw, c-block, f-block):  acc = 0 (registers)
-    //     for row in chunk, ow-block:                acc += x[row, ow*s + kw, cb]^T * dy[row, ow, fb]
-    //     dW tile = acc (first chunk) or dW tile + acc
-    Location loopLoc = vidnet::cpu::describeLoop(loc, info);
-    const int64_t items = k[0] * k[1] * kwGroups * cBlocks * fBlocks;
-    SmallVector<OpFoldResult> tileSizes = attrs(b, {1, 1, kwTaps, cTile, fTile}), unit = attrs(b, {1, 1, 1, 1, 1});
-    // Item `item` of chunk `chunk`: its tile of `shared` (dW or a part's partial sums, or with
-    // `blockOnly` the item's channel block of either) with the chunk's sums written (`first`) or
-    // added, and where that tile goes.
-    auto buildItem = [&](OpBuilder &ob, Location l, Value shared, Value item, Value chunk, Value first,
-                         bool blockOnly = false) -> std::pair<Value, SmallVector<OpFoldResult>> {
-      auto tile = affine::AffineDelinearizeIndexOp::create(ob, l, item,
-                                                           ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
-      Value cBlock = tile.getResult(3), fBlock = tile.getResult(4);
-      Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(ob, tile.getResult(2), kwTaps);
-      Value c0 = times(ob, cBlock, cTile), f0 = times(ob, fBlock, fTile);
-      SmallVector<OpFoldResult> tileAt = {kd, kh, kw, c0, f0};
-      if (blockOnly)
-        tileAt[3] = tileAt[4] = ob.getIndexAttr(0);
-      Value dwTile = tensor::ExtractSliceOp::create(ob, l, tileType, shared, tileAt, tileSizes, unit);
-      Value firstRow = times(ob, chunk, chunkRows);
-      // The chunk's rows [firstRow, endRow) lie in frames [firstFrame, endFrame); the rows of tap kh
-      // whose input row is real are [ohLow, ohHigh) of each frame. firstRowFrom: the first output
-      // row whose input row `row * stride + tap` is at least `low`.
-      auto firstRowFrom = [&](Value tap, int64_t low, int64_t stride) -> Value {
-        Value from = arith::CeilDivSIOp::create(ob, l, arith::SubIOp::create(ob, l, index(ob, low), tap),
-                                                index(ob, stride));
-        return arith::MaxSIOp::create(ob, l, from, index(ob, 0));
-      };
-      Value ohLow = firstRowFrom(kh, pads[1], s[1]);
-      Value ohHigh =
-          arith::MinSIOp::create(ob, l, firstRowFrom(kh, pads[1] + inShape[2], s[1]), index(ob, out[2]));
-      Value endRow = arith::AddIOp::create(ob, l, firstRow, index(ob, chunkRows));
-      Value firstFrame = arith::DivUIOp::create(ob, l, firstRow, index(ob, out[2]));
-      Value endFrame = arith::AddIOp::create(
-          ob, l, arith::DivUIOp::create(ob, l, arith::SubIOp::create(ob, l, endRow, index(ob, 1)), index(ob, out[2])),
-          index(ob, 1));
-      // The chunk's sum starts at zero in registers and is written to dW (first chunk) or
-      // added to it once: two short chains (positions of a chunk, then chunks) instead of
-      // one over every position.
-      Value zero = index(ob, 0);
-      // The chunk's sums of the tile's first `channels` rows and `lanes` lanes for its first
-      // `taps` taps along W, in registers from zero.
-      auto chunkSums = [&](OpBuilder &sb, int64_t channels, int64_t lanes, int64_t taps) -> SmallVector<Value> {
-        auto sumVector = VectorType::get({channels, lanes}, f32);
-        Value zeroAcc = arith::ConstantOp::create(sb, l, DenseElementsAttr::get(sumVector, 0.0f));
-        // rowAcc + the products of output row (nIdx, od, oh), whose input row (xd, xh) is real.
-        auto rowSums = [&](OpBuilder &tb, Location tl, Value nIdx, Value od, Value oh, Value xd, Value xh,
-                           ValueRange rowAcc) -> SmallVector<Value> {
-          // accs += the products of `count` positions from column ow + first.
-          auto addPositions = [&](OpBuilder &ib, Location il, Value ow, int64_t first, int64_t count,
-                                  ValueRange accs) -> scf::ValueVector {
-            auto lhsVector = VectorType::get({count, channels}, f32);
-            auto lhsType = RankedTensorType::get({count, channels}, f32);
-            auto rhsVector = VectorType::get({count, lanes}, f32);
-            auto rhsType = RankedTensorType::get({count, lanes}, f32);
-            Value column = first == 0 ? ow : arith::AddIOp::create(ib, il, ow, index(ib, first)).getResult();
-            Value rhs = rowSlice(ib, il, rhsType, dy, fBlock, {nIdx, od, oh, column, f0}, lanes, 1, count);
-            Value bv = vector::TransferReadOp::create(ib, il, rhsVector, rhs, ValueRange{zero, zero}, padZero,
-                                                      ArrayRef<bool>{true, true});
-            // The input column of the group's first tap; tap t reads t columns on.
-            Value firstColumn = arith::AddIOp::create(ib, il, times(ib, column, s[2]), kw);
-            scf::ValueVector sums;
-            for (auto [tap, acc] : llvm::enumerate(accs)) {
-              Value iw = tap == 0 ? firstColumn
-                                  : arith::AddIOp::create(ib, il, firstColumn, index(ib, tap)).getResult();
-              Value lhs = rowSlice(ib, il, lhsType, x, cBlock, {nIdx, xd, xh, iw, c0}, channels, s[2], count);
-              Value a = vector::TransferReadOp::create(ib, il, lhsVector, lhs, ValueRange{zero, zero},
-                                                       padZero, ArrayRef<bool>{true, true});
-              // acc[c, f] += sum over p of a[p, c] * b[p, f]: lowered to outer products
-              // with each a[p, c] broadcast by vidnet-cpu-vectorize-tiles' patterns.
-              sums.push_back(vector::ContractionOp::create(ib, il, a, bv, acc, maps, iterators).getResult());
-            }
-            return sums;
-          };
-          if (!skipsW) {
-            scf::LoopNest columns = scf::buildLoopNest(
-                tb, tl, ValueRange{index(tb, 0)}, ValueRange{index(tb, OW)}, ValueRange{index(tb, owTile)},
-                rowAcc, [&](OpBuilder &ib, Location il, ValueRange ivs, ValueRange accs) {
-                  return addPositions(ib, il, ivs[0], 0, owTile, accs);
-                });
-            return SmallVector<Value>(columns.results);
-          }
-          // Each column block on its own, its taps along W that read padding for some of
-          // its positions summing only the others.
-          SmallVector<Value> accs(rowAcc);
-          for (int64_t begin = 0; begin < OW; begin += owTile) {
-            Value ow = index(tb, begin);
-            SmallVector<int64_t> cases;
-            SmallVector<std::pair<int64_t, int64_t>> ranges;
-            for (int64_t kwTap = 0; kwTap < k[2]; ++kwTap)
-              if (auto range = realColumns(kwTap, begin, owTile);
-                  range != std::pair<int64_t, int64_t>{begin, begin + owTile}) {
-                cases.push_back(kwTap);
-                ranges.push_back(range);
-              }
-            if (cases.empty()) {
-              accs = addPositions(tb, tl, ow, 0, owTile, accs);
-              continue;
-            }
-            auto edges =
-                scf::IndexSwitchOp::create(tb, tl, ValueRange(accs).getTypes(), kw, cases, cases.size());
-            for (auto [range, region] : llvm::zip(ranges, edges.getCaseRegions())) {
-              OpBuilder cb = OpBuilder::atBlockBegin(&region.emplaceBlock());
-              auto [first, end] = range;
-              scf::YieldOp::create(cb, tl,
-                                   first < end ? addPositions(cb, tl, ow, first - begin, end - first, accs)
-                                               : scf::ValueVector(accs));
-            }
-            OpBuilder cb = OpBuilder::atBlockBegin(&edges.getDefaultRegion().emplaceBlock());
-            scf::YieldOp::create(cb, tl, addPositions(cb, tl, ow, 0, owTile, accs));
-            accs = SmallVector<Value>(edges.getResults());
-          }
-          return accs;
-        };
-        // Rows whose input row for this tap is zero padding (along D or H) add nothing and are
-        // skipped; the sum of the others is unchanged, bit for bit (from +0 it never is -0).
-        // The chunk's rows go frame by frame: each frame's index and depth check once, and of its rows
-        // only those in the chunk whose input row is real, in the same order as row by row. Per row,
-        // the index arithmetic (a division to split the row into n, d and h, four comparisons) was a
-        // sixth of the samples of mc3_18's 7 x 7 filter gradients, whose rows are 84 FMAs per tap.
-        auto frameLoop = scf::ForOp::create(
-            sb, l, firstFrame, endFrame, index(sb, 1), SmallVector<Value>(taps, zeroAcc),
-            [&](OpBuilder &fb, Location fl, Value frame, ValueRange frameAcc) {
-              auto nOd = affine::AffineDelinearizeIndexOp::create(fb, fl, frame, ArrayRef<int64_t>{out[0], out[1]});
-              Value nIdx = nOd.getResult(0), od = nOd.getResult(1);
-              Value id = arith::AddIOp::create(fb, fl, times(fb, od, s[0]), kd);
-              Value idLow = arith::CmpIOp::create(fb, fl, arith::CmpIPredicate::sge, id, index(fb, pads[0]));
-              Value idHigh =
-                  arith::CmpIOp::create(fb, fl, arith::CmpIPredicate::slt, id, index(fb, pads[0] + inShape[1]));
-              // x's frame (blocked x has no padding frames or rows).
-              Value xd = blocked ? arith::SubIOp::create(fb, fl, id, index(fb, pads[0])).getResult() : id;
-              auto ifReal = scf::IfOp::create(
-                  fb, fl, arith::AndIOp::create(fb, fl, idLow, idHigh),
-                  [&](OpBuilder &tb, Location tl) {
-                    // The frame's rows in the chunk: [firstRow, endRow) less the frame's first row.
-                    Value frameRow = times(tb, frame, out[2]);
-                    Value begin = arith::MaxSIOp::create(tb, tl, ohLow,
-                                                         arith::SubIOp::create(tb, tl, firstRow, frameRow));
-                    Value end =
-                        arith::MinSIOp::create(tb, tl, ohHigh, arith::SubIOp::create(tb, tl, endRow, frameRow));
-                    auto rowLoop = scf::ForOp::create(
-                        tb, tl, begin, end, index(tb, 1), frameAcc,
-                        [&](OpBuilder &rb, Location rl, Value oh, ValueRange rowAcc) {
-                          Value ih = arith::AddIOp::create(rb, rl, times(rb, oh, s[1]), kh);
-                          Value xh = blocked ? arith::SubIOp::create(rb, rl, ih, index(rb, pads[1])).getResult() : ih;
-                          scf::YieldOp::create(rb, rl, rowSums(rb, rl, nIdx, od, oh, xd, xh, rowAcc));
-                        });
-                    scf::YieldOp::create(tb, tl, rowLoop.getResults());
-                  },
-                  [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, frameAcc); });
-              scf::YieldOp::create(fb, fl, ifReal.getResults());
-            });
-        return SmallVector<Value>(frameLoop.getResults());
-      };
-      // kwTaps vectors of cT x FT from `then` or `otherwise`, whichever `cond` picks.
-      auto select = [&](OpBuilder &sb, Value cond, function_ref<SmallVector<Value>(OpBuilder &)> then,
-                        function_ref<SmallVector<Value>(OpBuilder &)> otherwise) -> SmallVector<Value> {
-        auto choice = scf::IfOp::create(
-            sb, l, cond, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, then(tb)); },
-            [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, otherwise(eb)); });
-        return SmallVector<Value>(choice.getResults());
-      };
-      auto isLast = [&](OpBuilder &sb, Value i, int64_t count) {
-        return arith::CmpIOp::create(sb, l, arith::CmpIPredicate::eq, i, index(sb, count - 1)).getResult();
-      };
-      // The chunk's kwTaps sums of `channels` x `lanes`, widened to cT x FT with zeros, and zero
-      // for the taps past the last group's end.
-      auto blockSums = [&](OpBuilder &sb, int64_t channels, int64_t lanes) -> SmallVector<Value> {
-        auto widened = [&](OpBuilder &wb, int64_t taps) {
-          SmallVector<Value> sums = chunkSums(wb, channels, lanes, taps);
-          Value zeros = arith::ConstantOp::create(wb, l, DenseElementsAttr::get(accVector, 0.0f));
-          for (Value &sum : sums)
-            if (lanes != fTile || channels != cTile)
-              sum = vector::InsertStridedSliceOp::create(wb, l, sum, zeros, ArrayRef<int64_t>{0, 0},
-                                                         ArrayRef<int64_t>{1, 1});
-          sums.resize(kwTaps, zeros);
-          return sums;
-        };
-        if (lastKwTaps == kwTaps)
-          return widened(sb, kwTaps);
-        return select(
-            sb, isLast(sb, tile.getResult(2), kwGroups), [&](OpBuilder &tb) { return widened(tb, lastKwTaps); },
-            [&](OpBuilder &eb) { return widened(eb, kwTaps); });
-      };
-      // The last C block sums only its real channels.
-      auto laneSums = [&](OpBuilder &sb, int64_t lanes) -> SmallVector<Value> {
-        if (tailChannels == 0)
-          return blockSums(sb, cTile, lanes);
-        return select(
-            sb, isLast(sb, cBlock, cBlocks), [&](OpBuilder &tb) { return blockSums(tb, tailChannels, lanes); },
-            [&](OpBuilder &eb) { return blockSums(eb, cTile, lanes); });
-      };
-      SmallVector<Value> chunkTotals =
-          halfBlock ? select(
-                          ob, isLast(ob, fBlock, fBlocks), [&](OpBuilder &tb) { return laneSums(tb, fTile / 2); },
-                          [&](OpBuilder &eb) { return laneSums(eb, fTile); })
-                    : laneSums(ob, fTile);
-      // Tap `tap` of the item's slice of dW.
-      auto tapAt = [&](OpBuilder &sb, int64_t tap) {
-        return kwTaps == 1 ? SmallVector<Value>{zero, zero} : SmallVector<Value>{index(sb, tap), zero, zero};
-      };
-      auto sum = scf::IfOp::create(
-          ob, l, first, [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, chunkTotals); },
-          [&](OpBuilder &eb, Location el) {
-            SmallVector<Value> added;
-            for (auto [tap, total] : llvm::enumerate(chunkTotals)) {
-              Value old = vector::TransferReadOp::create(eb, el, accVector, dwTile, tapAt(eb, tap), padZero,
-                                                         ArrayRef<bool>{true, true});
-              added.push_back(arith::AddFOp::create(eb, el, old, total).getResult());
-            }
-            scf::YieldOp::create(eb, el, added);
-          });
-      Value updated = dwTile;
-      for (auto [tap, total] : llvm::enumerate(sum.getResults()))
-        updated = vector::TransferWriteOp::create(ob, streamsDw ? vidnet::cpu::streamedStore(l) : l, total, updated,
-                                                  tapAt(ob, tap), ArrayRef<bool>{true, true})
-                      .getResult();
-      return {updated, tileAt};
-    };
-    auto isZero = [&](OpBuilder &nb, Value v) {
-      return arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, v, index(nb, 0)).getResult();
-    };
-
-    // x's and dy's rows of the chunk after `chunk` (prefetchesRows), into L2, while the tiles of
-    // this one run: tile (tap, c-block, 0) prefetches its channels of x for its tap and tile
-    // (first tap, 0, f-block) its lanes of dy, a line per position. Read in place, each chunk's
-    // rows come from memory (x at the stride: 4 of every 8 lines of a row at /2), and the first
-    // tiles to touch them waited on it (measurements beside kPointwiseChunkBytes and rowChunks).
-    Value xBuffer, dyBuffer; // read-only views of x and dy, made where the prefetches are
-    auto prefetchNextChunk = [&](OpBuilder &pb, Location l, Value item, Value chunk) {
-      auto tile = affine::AffineDelinearizeIndexOp::create(pb, l, item,
-                                                           ArrayRef<int64_t>{k[0], k[1], kwGroups, cBlocks, fBlocks});
-      Value kd = tile.getResult(0), kh = tile.getResult(1), kw = times(pb, tile.getResult(2), kwTaps);
-      Value cBlock = tile.getResult(3), fBlock = tile.getResult(4);
-      Value firstTap =
-          arith::AndIOp::create(pb, l, isZero(pb, kd), arith::AndIOp::create(pb, l, isZero(pb, kh), isZero(pb, kw)));
-      Value next = times(pb, arith::AddIOp::create(pb, l, chunk, index(pb, 1)), chunkRows);
-      next = arith::MinSIOp::create(pb, l, next, index(pb, rows - chunkRows));
-      auto lines = [&](Value isFirst, Value buf, bool isX, Value channel) {
-        auto ifOp = scf::IfOp::create(pb, l, isFirst, /*withElse=*/false);
-        OpBuilder tb = ifOp.getThenBodyBuilder();
-        scf::buildLoopNest(
-            tb, l, ValueRange{index(tb, 0), index(tb, 0)}, ValueRange{index(tb, chunkRows), index(tb, OW)},
-            ValueRange{index(tb, 1), index(tb, 1)}, [&](OpBuilder &lb, Location ll, ValueRange ivs) {
-              Value row = arith::AddIOp::create(lb, ll, next, ivs[0]);
-              auto ndh =
-                  affine::AffineDelinearizeIndexOp::create(lb, ll, row, ArrayRef<int64_t>{out[0], out[1], out[2]});
-              SmallVector<Value> at = {ndh.getResult(0), ndh.getResult(1), ndh.getResult(2), ivs[1], channel};
-              if (isX) {
-                Value taps[3] = {kd, kh, kw};
-                for (int i = 0; i < 3; ++i)
-                  at[i + 1] = arith::AddIOp::create(lb, ll, times(lb, at[i + 1], convStrides[i]), taps[i]);
-              }
-              memref::PrefetchOp::create(lb, ll, buf, at, /*isWrite=*/false, /*localityHint=*/2,
-                                         /*isDataCache=*/true);
-            });
-      };
-      lines(isZero(pb, fBlock), xBuffer, true, times(pb, cBlock, cTile));
-      lines(arith::AndIOp::create(pb, l, firstTap, isZero(pb, cBlock)), dyBuffer, false, times(pb, fBlock, fTile));
-    };
-    const int64_t parts = pointwise ? largestDivisorUpTo(chunks, kParts) : partsFor(info.flops, paddedType, chunks);
-    Value result;
-    if (parts == 1 && blocked && (chunks > 1 || !streamsDw) && cBlocks * fBlocks >= kMinBlockItems) {
-      // forall (c-block, f-block): for chunk: for tap: dW tile (+)= the chunk's sums
-      const int64_t blockItems = cBlocks * fBlocks, taps = k[0] * k[1] * kwGroups;
-      auto blockType = RankedTensorType::get({k[0], k[1], paddedKW, cTile, fTile}, f32);
-      SmallVector<OpFoldResult> blockSizes = attrs(b, blockType.getShape());
-      auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(blockItems)},
-                                          ValueRange{e.empty(paddedType)}, std::nullopt);
-      OpBuilder ob(forall.getTerminator());
-      Value blockItem = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
-      auto cf = affine::AffineDelinearizeIndexOp::create(ob, loc, blockItem, ArrayRef<int64_t>{cBlocks, fBlocks});
-      SmallVector<OpFoldResult> blockAt = {ob.getIndexAttr(0), ob.getIndexAttr(0), ob.getIndexAttr(0),
-                                           times(ob, cf.getResult(0), cTile), times(ob, cf.getResult(1), fTile)};
-      Value block = tensor::ExtractSliceOp::create(ob, loc, blockType, shared, blockAt, blockSizes, unit);
-      auto chunkLoop = scf::ForOp::create(
-          ob, loc, index(ob, 0), index(ob, chunks), index(ob, 1), ValueRange{block},
-          [&](OpBuilder &cb, Location l, Value chunk, ValueRange current) {
-            Value first = isZero(cb, chunk);
-            auto tapLoop = scf::ForOp::create(
-                cb, l, index(cb, 0), index(cb, taps), index(cb, 1), current,
-                [&](OpBuilder &tb, Location tl, Value tap, ValueRange sums) {
-                  Value item = arith::AddIOp::create(tb, tl, times(tb, tap, blockItems), blockItem);
-                  auto [updated, tileAt] = buildItem(tb, tl, sums[0], item, chunk, first, /*blockOnly=*/true);
-                  scf::YieldOp::create(
-                      tb, tl, tensor::InsertSliceOp::create(tb, tl, updated, sums[0], tileAt, tileSizes, unit).getResult());
-                });
-            scf::YieldOp::create(cb, l, tapLoop.getResults());
-          });
-      ob.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(ob, loc, chunkLoop.getResult(0), shared, blockAt, blockSizes, unit);
-      result = forall.getResult(0);
-      if (paddedF != F || paddedC != C || paddedKW != k[2])
-        result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
-    } else if (parts == 1) {
-      // for chunk: forall item: dW tile (+)= the chunk's sums
-      auto chunkLoop = scf::ForOp::create(
-          b, loc, index(b, 0), index(b, chunks), index(b, 1), ValueRange{e.empty(paddedType)},
-          [&](OpBuilder &cb, Location l, Value chunk, ValueRange dw) {
-            auto forall =
-                scf::ForallOp::create(cb, loopLoc, ArrayRef<OpFoldResult>{cb.getIndexAttr(items)}, dw, std::nullopt);
-            OpBuilder ob(forall.getTerminator());
-            Value shared = forall.getRegionIterArgs()[0];
-            auto [updated, tileAt] = buildItem(ob, l, shared, forall.getInductionVar(0), chunk, isZero(ob, chunk));
-            ob.setInsertionPointToStart(forall.getTerminator().getBody());
-            tensor::ParallelInsertSliceOp::create(ob, l, updated, shared, tileAt, tileSizes, unit);
-            scf::YieldOp::create(cb, l, forall.getResult(0));
-          });
-      result = chunkLoop.getResult(0);
-      if (paddedF != F || paddedC != C || paddedKW != k[2])
-        result = tensor::ExtractSliceOp::create(b, loc, dwType, result, zeros, attrs(b, k), attrs(b, {1, 1, 1, 1, 1}));
-    } else {
-      // forall part: for chunk of the part: for item: partial[part] tile (+)= the chunk's sums;
-      // then dW = partial[0] + partial[1] + ... in order.
-      const int64_t chunksPerPart = chunks / parts;
-      if (prefetchesRows) {
-        xBuffer = vidnet::cpu::readOnlyBuffer(b, loc, x);
-        dyBuffer = vidnet::cpu::readOnlyBuffer(b, loc, dy);
-      }
-      SmallVector<int64_t> partialsShape = {parts};
-      llvm::append_range(partialsShape, paddedType.getShape());
-      auto partialsType = RankedTensorType::get(partialsShape, f32);
-      // Part `part`'s copy of dW: [part, 0, ...] sized [1, dW's padded shape].
-      SmallVector<OpFoldResult> partAt(6, b.getIndexAttr(0)), partSizes = attrs(b, partialsShape);
-      SmallVector<OpFoldResult> units(6, b.getIndexAttr(1));
-      partSizes[0] = b.getIndexAttr(1);
-      auto forall = scf::ForallOp::create(b, loopLoc, ArrayRef<OpFoldResult>{b.getIndexAttr(parts)},
-                                          ValueRange{e.empty(partialsType)}, std::nullopt);
-      OpBuilder pb(forall.getTerminator());
-      Value part = forall.getInductionVar(0), shared = forall.getRegionIterArgs()[0];
-      partAt[0] = part;
-      Value partial = tensor::ExtractSliceOp::create(pb, loc, paddedType, shared, partAt, partSizes, units);
-      auto chunkLoop = scf::ForOp::create(
-          pb, loc, index(pb, 0), index(pb, chunksPerPart), index(pb, 1), ValueRange{partial},
-          [&](OpBuilder &cb, Location l, Value nth, ValueRange sums) {
-            Value chunk = arith::AddIOp::create(cb, l, times(cb, part, chunksPerPart), nth);
-            Value first = isZero(cb, nth);
-            auto itemLoop = scf::ForOp::create(
-                cb, l, index(cb, 0), index(cb, items), index(cb, 1), sums,
-                [&](OpBuilder &ib, Location il, Value item, ValueRange current) {
-                  if (prefetchesRows)
-                    prefetchNextChunk(ib, il, item, chunk);
-                  auto [updated, tileAt] = buildItem(ib, il, current[0], item, chunk, first);
-                  Value inserted = tensor::InsertSliceOp::create(ib, il, updated, current[0], tileAt, tileSizes, unit);
-                  scf::YieldOp::create(ib, il, inserted);
-                });
-            scf::YieldOp::create(cb, l, itemLoop.getResults());
-          });
-      pb.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(pb, loc, chunkLoop.getResult(0), shared, partAt, partSizes, units);
-      // Each part's unpadded sums, added in the parts' order (the same bits whatever the thread
-      // count). Described as the filter gradient's loop; where vidnet-fuse-elementwise folds it
-      // into the optimizer's update (SGD reads dW once anyway) it is timed with that instead.
-      SmallVector<Value> partials;
-      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
-      llvm::append_range(sizes, attrs(b, k));
-      for (int64_t p = 0; p < parts; ++p) {
-        SmallVector<OpFoldResult> at(6, b.getIndexAttr(0));
-        at[0] = b.getIndexAttr(p);
-        partials.push_back(tensor::ExtractSliceOp::create(b, loc, dwType, forall.getResult(0), at, sizes, units));
-      }
-      vidnet::cpu::LoopInfo totals = info;
-      totals.flops = 0;
-      totals.bytes = 0; // the filter gradient's least traffic is counted once, on its chunks' loop
-      vidnet::Emitter te(b, vidnet::cpu::describeLoop(loc, totals));
-      SmallVector<AffineMap> maps(parts + 1, b.getMultiDimIdentityMap(5));
-      result = te.generic(dwType, partials, te.empty(dwType), maps,
-                          SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
-                          [](OpBuilder &nb, Location l, ValueRange a) {
-                            Value total = a[0];
-                            for (Value v : a.drop_front().drop_back())
-                              total = arith::AddFOp::create(nb, l, total, v);
-                            return total;
-                          });
-    }
-    op.getResult().replaceAllUsesWith(result);
-    op.erase();
   }
 };
 

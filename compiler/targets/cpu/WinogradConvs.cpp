@@ -189,7 +189,7 @@ struct WinogradConvs : vidnet::cpu::impl::WinogradConvsBase<WinogradConvs> {
     SmallVector<std::pair<linalg::Conv3DNdhwcDhwcfOp, Plan>> convs;
     getOperation().walk([&](linalg::Conv3DNdhwcDhwcfOp op) {
       auto role = op->getAttrOfType<StringAttr>(vidnet::kConvRoleAttr);
-      if (training && (!role || role.getValue() != "conv data gradient"))
+      if (training && (!role || role.getValue() != vidnet::bundle::loop_kind::kConvDataGradient))
         return;
       if (std::optional<Plan> plan = planFor(op, regs))
         convs.push_back({op, *plan});

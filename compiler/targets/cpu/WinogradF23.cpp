@@ -129,7 +129,8 @@ Value packFilterPhases(Emitter &e, Value filter, int64_t fTile, unsigned axis, S
                       });
   g.getDefiningOp()->setAttr(kWeightPackAttr, b.getUnitAttr());
   LoopInfo info;
-  info.kind = role == "conv data gradient" ? "sub-filter packing" : "filter packing";
+  info.kind = role == vidnet::bundle::loop_kind::kConvDataGradient ? vidnet::bundle::loop_kind::kSubFilterPacking
+                                                          : vidnet::bundle::loop_kind::kFilterPacking;
   info.shape = shape.str();
   info.bytes = (filterType.getNumElements() + gType.getNumElements()) * 4;
   g.getDefiningOp()->setLoc(describeLoop(e.loc, info));
@@ -144,7 +145,7 @@ LoopInfo describeWinogradConv(linalg::Conv3DNdhwcDhwcfOp op, ArrayRef<int64_t> l
   auto shape = op->getAttrOfType<StringAttr>(kConvShapeAttr);
   SmallVector<int64_t> s(3, 1);
   LoopInfo info;
-  info.kind = role ? role.str() : "conv";
+  info.kind = role ? role.str() : vidnet::bundle::loop_kind::kConv;
   info.shape = (shape ? shape.str() : describeConv(k, s, out)) + suffix.str();
   info.flops = convFlops(k, s, out, lows, extents);
   info.bytes = convTrafficBytes(k, s, out, lows, extents, /*wholeFilter=*/false);

@@ -40,9 +40,9 @@ def FormKernels : Pass<"vidnet-cuda-form-kernels", "mlir::func::FuncOp"> {
         producer's output is still stored when anything else reads it (training keeps it
         for the backward pass).
 
-    A sum into fewer than 32,768 output elements (BN statistics, the filter gradients'
+    A sum into fewer than 262,144 output elements (BN statistics, the filter gradients'
     per-tap products) is split over its reduction: a first kernel gives each of up to
-    ceil(131072 / outputs) parts a contiguous range of the flattened leading reduction
+    ceil(524288 / outputs) parts a contiguous range of the flattened leading reduction
     dimensions (at least 128 terms each) and writes each part's sum, from zero, to a
     parts x outputs buffer; the op's own kernel adds the parts to the output's value in
     order. One thread per output left most of a GPU idle there (r3d_18's stem filter

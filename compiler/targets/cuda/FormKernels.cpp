@@ -25,10 +25,9 @@ constexpr int64_t kThreadsPerBlock = 256;
 // element left an H100 mostly idle (r3d_18's stem filter gradient: 192 threads each summing
 // 50,176 products; BN statistics: 64 threads). About what an H100 or H200 holds at once (132 SMs
 // x 2048 threads): below 32,768, r3d_18's layer4 convolutions (50,176 outputs, 13,824 products
-// each) ran as 196 blocks of one long chain per thread, 2.6 ms each. Raised from 32,768 (and the
-// target from 131,072), on an H200, old and new bundles alternating, 2 rounds, median of 5 each:
-// r3d_18's step at batch 2 117 -> 88 ms, batch 8 331-335 -> 271-272; r2plus1d_18's 98-99 -> 80,
-// 316-318 -> 222; the forwards 28.4-28.8 -> 18.4-18.8 ms (r3d_18, batch 2) and 1-12% elsewhere.
+// each) ran as 196 blocks of one long chain per thread, 2.6 ms each. On an H200 this bound (and
+// the target below) against 32,768 (and 131,072), bundles alternating: r3d_18's step at batch 2
+// 88 ms against 117, r2plus1d_18's 80 against 98; the forwards 1-35% faster.
 constexpr int64_t kSplitBelowThreads = 262144;
 // The split aims at this many threads, each summing at least kMinSplitIterations terms.
 constexpr int64_t kSplitTargetThreads = 524288;

@@ -198,7 +198,7 @@ nlohmann::ordered_json toJson(const EntryPlan &plan) {
     launches.push_back({{"kernel", k.kernel},
                         {"grid", {k.grid[0], k.grid[1], k.grid[2]}},
                         {"block", {k.block[0], k.block[1], k.block[2]}},
-                        {"shared_bytes", 0},
+                        {"shared_bytes", k.sharedBytes},
                         {"args", args}});
   }
   j["abi"] = abi;

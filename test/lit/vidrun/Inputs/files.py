@@ -7,6 +7,9 @@ usage: files.py npy PATH DESCR SHAPE [truncate]      SHAPE like 3x3x2x8x8, rando
        files.py st-reshape IN OUT NAME                NAME's shape with one more leading dim
        files.py st-dtype IN OUT NAME                  NAME relabelled I32 (same byte count)
        files.py manifest-set BUNDLE JSONPATH VALUE    e.g. tensors.0.offset 99999999
+       files.py damage FILE truncate|extend|overwrite N
+                                                      keep the first N bytes, append N zero bytes,
+                                                      or overwrite 4 bytes at offset N
 """
 import json
 import random
@@ -88,6 +91,21 @@ def manifest_set(bundle, path, value):
         json.dump(m, f)
 
 
+def damage(path, how, n):
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    if how == "truncate":
+        data = data[:n]
+    elif how == "extend":
+        data += bytes(n)
+    elif how == "overwrite":
+        data[n : n + 4] = bytes(b ^ 0xFF for b in data[n : n + 4])
+    else:
+        raise SystemExit("damage: truncate, extend or overwrite")
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "npy":
@@ -98,3 +116,5 @@ if __name__ == "__main__":
         labels(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), len(sys.argv) > 5)
     elif cmd == "manifest-set":
         manifest_set(*sys.argv[2:5])
+    elif cmd == "damage":
+        damage(sys.argv[2], sys.argv[3], int(sys.argv[4]))
