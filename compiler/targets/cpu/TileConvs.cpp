@@ -78,7 +78,7 @@ vidnet::cpu::LoopInfo profileInfo(linalg::Conv3DNdhwcDhwcfOp op) {
   vidnet::cpu::LoopInfo info;
   auto role = op->getAttrOfType<StringAttr>(vidnet::kConvRoleAttr);
   auto shape = op->getAttrOfType<StringAttr>(vidnet::kConvShapeAttr);
-  info.kind = role ? role.str() : "conv";
+  info.kind = role ? role.str() : vidnet::bundle::loop_kind::kConv;
   info.shape = shape ? shape.str() : vidnet::describeConv(k, s, out);
   // Products that read padding rows are not work, whether skipped (D, H, edge tiles along W) or not.
   InputAxes axes = inputAxes(op.getInputs()[0]);
@@ -226,7 +226,9 @@ private:
     // packs have the same packed shape, and as elementwise rows they were merged), counting the
     // bytes it moves rather than the whole filter it reads from.
     vidnet::cpu::LoopInfo packInfo = profileInfo(op);
-    packInfo.kind = packInfo.kind == "conv data gradient" ? "sub-filter packing" : "filter packing";
+    packInfo.kind = packInfo.kind == vidnet::bundle::loop_kind::kConvDataGradient
+                            ? vidnet::bundle::loop_kind::kSubFilterPacking
+                            : vidnet::bundle::loop_kind::kFilterPacking;
     packInfo.flops = 0;
     packInfo.bytes = 2 * packedType.getNumElements() * 4;
     w.getDefiningOp()->setLoc(vidnet::cpu::describeLoop(loc, packInfo));

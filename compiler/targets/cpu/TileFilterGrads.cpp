@@ -179,7 +179,7 @@ private:
     const vidnet::cpu::FilterGradProblem &p = sched.problem;
     auto convInput = cast<RankedTensorType>(op.getInput().getType()).getShape();
     vidnet::cpu::LoopInfo info;
-    info.kind = "conv filter gradient";
+    info.kind = vidnet::bundle::loop_kind::kConvFilterGradient;
     info.shape = vidnet::describeConv(p.filter, p.strides, p.output);
     info.flops = p.flops;
     info.bytes = vidnet::cpu::convTrafficBytes(p.filter, p.strides, p.output, p.padding, convInput.slice(1, 3),
