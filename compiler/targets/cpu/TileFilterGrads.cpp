@@ -707,8 +707,11 @@ struct TileFilterGrads : vidnet::cpu::impl::TileFilterGradsBase<TileFilterGrads>
     const vidnet::cpu::VectorRegisters regs = vidnet::cpu::VectorRegisters::forBits(vectorBits);
     for (vidnet::ConvBackwardFilterOp op : ops) {
       const vidnet::cpu::FilterGradSchedule sched = vidnet::cpu::chooseFilterGradSchedule(problemOf(op), regs);
+      // One write per line, as vidnet-cpu-tile-convs': entry points go through the pipeline at once.
       if (printSchedules)
-        llvm::errs() << describe(sched) << "\n";
+        llvm::errs() << ("@" + getOperation().getSymName() + " " + vidnet::bundle::loop_kind::kConvFilterGradient +
+                         ": " + describe(sched) + "\n")
+                            .str();
       FilterGradEmitter(op, sched).emit();
     }
   }
