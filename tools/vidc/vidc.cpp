@@ -255,6 +255,39 @@ int emitCuda(const ModelGraph &graph, int64_t batch, cuda::Entry entry, const st
   return 0;
 }
 
+// `vidc --emit=vidnet|linalg|llvm`: the CPU pipeline's IR of one entry point at that stage.
+int emitCpu(const ModelGraph &graph, int64_t batch, cpu::Entry compiled, const std::string &emit,
+            const std::string &cpuName) {
+  mlir::DialectRegistry registry;
+  cpu::registerCpuPipelineDialects(registry);
+  mlir::MLIRContext context(registry);
+  loadMLIRGenDialects(context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, graph, batch);
+  cpu::Stage stage = emit == "vidnet" ? cpu::Stage::Vidnet : emit == "linalg" ? cpu::Stage::Linalg : cpu::Stage::LLVM;
+  // The forward is shown as mlirgen writes it; train_step after it has been derived.
+  bool runPipeline = emit != "vidnet" || compiled == cpu::Entry::TrainStep;
+  // A verifier or pass failure here is a compiler bug: the front end accepted the spec.
+  if (mlir::failed(mlir::verify(*module)) ||
+      (runPipeline &&
+       mlir::failed(cpu::runCpuPipeline(*module, stage, compiled, cpu::vectorBits(cpu::namedTarget(cpuName)))))) {
+    std::cerr << "vidc: internal error: compiling the spec failed (see above)\n";
+    return 1;
+  }
+  if (emit == "llvm") {
+    llvm::LLVMContext llvmContext;
+    std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, llvmContext);
+    if (!llvmModule) {
+      std::cerr << "vidc: internal error: translation to LLVM IR failed\n";
+      return 1;
+    }
+    llvmModule->print(llvm::outs(), nullptr);
+  } else {
+    module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo(true, false));
+    llvm::outs() << "\n";
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -421,34 +454,8 @@ int main(int argc, char **argv) {
   if (emit == "ast") {
     dsl::printAST(r.spec, std::cout);
   } else if (emit == "vidnet" || emit == "linalg" || emit == "llvm") {
-    mlir::DialectRegistry registry;
-    cpu::registerCpuPipelineDialects(registry);
-    mlir::MLIRContext context(registry);
-    loadMLIRGenDialects(context);
-    mlir::OwningOpRef<mlir::ModuleOp> module = generateForward(context, *r.graph, batch);
-    cpu::Entry compiled = entry == "train_step" ? cpu::Entry::TrainStep : cpu::Entry::Forward;
-    cpu::Stage stage = emit == "vidnet" ? cpu::Stage::Vidnet : emit == "linalg" ? cpu::Stage::Linalg : cpu::Stage::LLVM;
-    // The forward is shown as mlirgen writes it; train_step after it has been derived.
-    bool runPipeline = emit != "vidnet" || compiled == cpu::Entry::TrainStep;
-    // A verifier or pass failure here is a compiler bug: the front end accepted the spec.
-    if (mlir::failed(mlir::verify(*module)) ||
-        (runPipeline &&
-         mlir::failed(cpu::runCpuPipeline(*module, stage, compiled, cpu::vectorBits(cpu::namedTarget(cpuName)))))) {
-      std::cerr << "vidc: internal error: compiling the spec failed (see above)\n";
-      return 1;
-    }
-    if (emit == "llvm") {
-      llvm::LLVMContext llvmContext;
-      std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, llvmContext);
-      if (!llvmModule) {
-        std::cerr << "vidc: internal error: translation to LLVM IR failed\n";
-        return 1;
-      }
-      llvmModule->print(llvm::outs(), nullptr);
-    } else {
-      module->print(llvm::outs(), mlir::OpPrintingFlags().enableDebugInfo(true, false));
-      llvm::outs() << "\n";
-    }
+    return emitCpu(*r.graph, batch, entry == "train_step" ? cpu::Entry::TrainStep : cpu::Entry::Forward, emit,
+                   cpuName);
   } else if (emit == "graph" || json) {
     std::cout << graphToJson(*r.graph).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
