@@ -4,6 +4,7 @@
 #include "common/BundleFormat.h"
 #include "runtime/io/JsonReader.h"
 #include "runtime/io/Sha256.h"
+#include "runtime/io/ShapeText.h"
 
 #include <nlohmann/json.hpp>
 
@@ -130,13 +131,6 @@ bool parseFiles(Reader &r, const json &j, Manifest &m) {
   return true;
 }
 
-std::string dimsText(const std::vector<int64_t> &dims) {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
-}
-
 // `key` of an entry point must be `expected`, which the manifest's `from` fields imply.
 bool checkEntryDims(Reader &r, const json &entry, const std::string &path, const std::string &key,
                     const std::vector<int64_t> &expected, const std::string &from) {
@@ -144,7 +138,7 @@ bool checkEntryDims(Reader &r, const json &entry, const std::string &path, const
   if (!r.dims(entry, key, path, dims))
     return false;
   if (dims != expected)
-    return r.fail(path + "." + key, dimsText(dims) + " contradicts " + from + ", which give " + dimsText(expected));
+    return r.fail(path + "." + key, shapeText(dims) + " contradicts " + from + ", which give " + shapeText(expected));
   return true;
 }
 
@@ -156,7 +150,7 @@ bool crossCheck(Reader &r, const json &entries, const Manifest &m) {
       classifier = &t;
   if (!classifier || classifier->shape.size() != 2)
     return r.fail("tensors", "no classifier (a linear_weight tensor of shape [classes, features])");
-  const std::string shape = classifier->name + "'s shape " + dimsText(classifier->shape);
+  const std::string shape = classifier->name + "'s shape " + shapeText(classifier->shape);
   if (m.classes != classifier->shape[0])
     return r.fail("classes", std::to_string(m.classes) + " contradicts " + shape + " (classes x features)");
   if (m.featureSize != classifier->shape[1])
