@@ -99,6 +99,7 @@ void populateBatchNormLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwiseLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateHeadLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateLossLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populatePoolingLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateReshapeLoweringPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace vidnet

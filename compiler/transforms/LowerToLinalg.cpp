@@ -23,6 +23,7 @@ struct LowerToLinalg : vidnet::impl::LowerToLinalgBase<LowerToLinalg> {
     vidnet::populateElementwiseLoweringPatterns(patterns);
     vidnet::populateHeadLoweringPatterns(patterns);
     vidnet::populateLossLoweringPatterns(patterns);
+    vidnet::populatePoolingLoweringPatterns(patterns);
     vidnet::populateReshapeLoweringPatterns(patterns);
     // Nothing of the vidnet dialect may remain; everything the patterns emit is legal.
     ConversionTarget target(*ctx);

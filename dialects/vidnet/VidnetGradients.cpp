@@ -73,6 +73,13 @@ LogicalResult GlobalAvgPoolOp::emitVjp(OpBuilder &b, Value dy, Cotangents &cotan
   return success();
 }
 
+LogicalResult MaxPoolOp::emitVjp(OpBuilder &b, Value dy, Cotangents &cotangents) {
+  if (cotangents.needed(getInput()))
+    cotangents.add(getInput(), MaxPoolBackwardOp::create(b, getLoc(), getInput().getType(), dy, getInput(),
+                                                         getKernelAttr(), getStridesAttr(), getPaddingAttr()));
+  return success();
+}
+
 LogicalResult FoldTimeOp::emitVjp(OpBuilder &b, Value dy, Cotangents &cotangents) {
   if (cotangents.needed(getInput()))
     cotangents.add(getInput(), UnfoldTimeOp::create(b, getLoc(), getInput().getType(), dy));

@@ -51,6 +51,39 @@ LogicalResult verifyConvShape(Operation *op, ShapedType in, ArrayRef<int64_t> ke
   return success();
 }
 
+// PyTorch's max_pool3d rules: positive kernel and stride, 0 <= pad <= kernel / 2 (so no window
+// lies wholly in the padding), and out = pool(in) with floor-mode extents, same batch and channels.
+LogicalResult verifyMaxPool(Operation *op, ShapedType in, ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                            ArrayRef<int64_t> padding, ShapedType out) {
+  if (!in.hasStaticShape() || !out.hasStaticShape())
+    return op->emitOpError("needs static shapes");
+  if (kernel.size() != 3 || strides.size() != 3 || padding.size() != 3)
+    return op->emitOpError("kernel, strides and padding need 3 values (D, H, W), got ")
+           << kernel.size() << ", " << strides.size() << " and " << padding.size();
+  for (int i = 0; i < 3; ++i) {
+    if (kernel[i] < 1 || strides[i] < 1)
+      return op->emitOpError("kernel and stride must be positive, got kernel ")
+             << kernel[i] << " and stride " << strides[i] << " in dimension " << i + 1;
+    if (padding[i] < 0 || padding[i] > kernel[i] / 2)
+      return op->emitOpError("padding ") << padding[i] << " in dimension " << i + 1
+             << " must be between 0 and half of kernel " << kernel[i];
+  }
+  if (out.getDimSize(0) != in.getDimSize(0) || out.getDimSize(4) != in.getDimSize(4))
+    return op->emitOpError("result shape ") << shapeString(out) << " must keep the batch and channels of input "
+           << shapeString(in);
+  for (int i = 0; i < 3; ++i) {
+    int64_t expected = vidnet::convOutputExtent(in.getDimSize(i + 1), kernel[i], strides[i], padding[i]);
+    if (expected < 1)
+      return op->emitOpError("kernel ") << kernel[i] << " with padding " << padding[i]
+             << " does not fit input extent " << in.getDimSize(i + 1) << " in dimension " << i + 1;
+    if (out.getDimSize(i + 1) != expected)
+      return op->emitOpError("result shape ") << shapeString(out) << " does not match input " << shapeString(in)
+             << " pooled with kernel " << kernel[0] << "x" << kernel[1] << "x" << kernel[2]
+             << ": expected extent " << expected << " in dimension " << i + 1;
+  }
+  return success();
+}
+
 LogicalResult verifyChannelVectors(Operation *op, int64_t channels, ArrayRef<Value> vectors) {
   for (Value v : vectors) {
     int64_t n = cast<ShapedType>(v.getType()).getDimSize(0);
@@ -120,6 +153,11 @@ LogicalResult vidnet::BatchNormTrainOp::verify() {
                               {getGamma()});
 }
 
+LogicalResult vidnet::MaxPoolOp::verify() {
+  return verifyMaxPool(*this, cast<ShapedType>(getInput().getType()), getKernel(), getStrides(), getPadding(),
+                       cast<ShapedType>(getOutput().getType()));
+}
+
 LogicalResult vidnet::FoldTimeOp::verify() {
   auto in = cast<ShapedType>(getInput().getType());
   auto out = cast<ShapedType>(getOutput().getType());
@@ -180,6 +218,12 @@ LogicalResult vidnet::ConvBackwardDataOp::verify() {
     return emitOpError("filter ") << shapeString(filter) << " does not map " << shapeString(dx)
            << " to " << shapeString(dy);
   return verifyConvShape(*this, dx, filter.getShape().take_front(3), getStrides(), getPadding(), dy);
+}
+
+// The gradient has the forward's result shape; the input's own shape is the result's (ODS).
+LogicalResult vidnet::MaxPoolBackwardOp::verify() {
+  return verifyMaxPool(*this, cast<ShapedType>(getInput().getType()), getKernel(), getStrides(), getPadding(),
+                       cast<ShapedType>(getOutputGrad().getType()));
 }
 
 LogicalResult vidnet::ConvBackwardFilterOp::verify() {

@@ -117,6 +117,29 @@ def Vidnet_AddOp : Vidnet_Op<"add", [Pure, SameOperandsAndResultType, Commutativ
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
 }
 
+def Vidnet_MaxPoolOp : Vidnet_Op<"max_pool", [Pure, DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
+  let summary = "3-d max pooling over D, H, W, per channel (PyTorch's max_pool3d, floor mode)";
+  let description = [{
+    out[n, od, oh, ow, c] = max over kd, kh, kw of
+      in[n, od*sd + kd - pd, oh*sh + kh - ph, ow*sw + kw - pw, c]
+    with padding that counts as -inf, 0 <= pad <= kernel / 2 (so every window holds an input
+    element) and output extent floor((in + 2 pad - kernel) / stride) + 1.
+
+    ```mlir
+    %y = vidnet.max_pool %x kernel [1, 3, 3] strides [1, 2, 2] padding [0, 1, 1]
+        : tensor<2x8x56x56x64xf32> -> tensor<2x8x28x28x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor5D:$input, DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding);
+  let results = (outs F32Tensor5D:$output);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `strides` $strides `padding` $padding attr-dict
+    `:` type($input) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 def Vidnet_FoldTimeOp : Vidnet_Op<"fold_time", [Pure, DeclareOpInterfaceMethods<Vidnet_DifferentiableOpInterface>]> {
   let summary = "R2D: N x D x H x W x C -> N x 1 x H x W x (D*C), frame-major channels";
   let arguments = (ins F32Tensor5D:$input);
@@ -224,6 +247,29 @@ def Vidnet_GlobalAvgPoolBackwardOp : Vidnet_Op<"global_avg_pool_backward", [Pure
   let arguments = (ins 2DTensorOf<[F32]>:$output_grad);
   let results = (outs F32Tensor5D:$input_grad);
   let assemblyFormat = "$output_grad attr-dict `:` type($output_grad) `->` type($input_grad)";
+  let hasVerifier = 1;
+}
+
+def Vidnet_MaxPoolBackwardOp : Vidnet_Op<"max_pool_backward", [Pure,
+    AllTypesMatch<["input", "input_grad"]>]> {
+  let summary = "input gradient of vidnet.max_pool (PyTorch's max_pool3d backward)";
+  let description = [{
+    Each output's gradient goes to the first maximum of its window (row-major over kd, kh, kw;
+    padding counts as -inf); where windows overlap, the gradients they route to one input add.
+    `input` is the forward's input, `output_grad` has the forward's result shape.
+
+    ```mlir
+    %dx = vidnet.max_pool_backward %dy, %x kernel [2, 2, 2] strides [2, 2, 2] padding [0, 1, 1]
+        : (tensor<1x1x4x4x8xf32>, tensor<1x2x7x7x8xf32>) -> tensor<1x2x7x7x8xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor5D:$output_grad, F32Tensor5D:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs F32Tensor5D:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `kernel` $kernel `strides` $strides `padding` $padding attr-dict
+    `:` `(` type($output_grad) `,` type($input) `)` `->` type($input_grad)
+  }];
   let hasVerifier = 1;
 }
 

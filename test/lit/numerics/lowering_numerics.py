@@ -161,6 +161,34 @@ def avg_pool_backward(dy, in_shape):
         put(dx, (b, i, j, k, ch), at(dy, b, ch) / (d * h * w))
     return dx
 
+def max_pool_argmax(x, b, o, ch, kernel, strides, pads):
+    """The (d, h, w) of a window's first maximum, as PyTorch's max_pool3d records it: the first
+    tap inside the input starts it, a later tap replaces it only if greater (padding is -inf)."""
+    best, top = None, None
+    for i, j, k in itertools.product(*(range(e) for e in kernel)):
+        pos = tuple(oo * s + t - p for oo, s, t, p in zip(o, strides, (i, j, k), pads))
+        if all(0 <= a < e for a, e in zip(pos, x["shape"][1:4])):
+            v = at(x, b, *pos, ch)
+            if best is None or v > top:
+                best, top = pos, v
+    return best
+
+def max_pool_forward(x, kernel, strides, pads):
+    n, d, h, w, c = x["shape"]
+    out = [n] + [(e + 2 * p - k) // s + 1 for e, k, s, p in zip((d, h, w), kernel, strides, pads)] + [c]
+    y = zeros(out)
+    for b, od, oh, ow, ch in itertools.product(*(range(e) for e in out)):
+        put(y, (b, od, oh, ow, ch), at(x, b, *max_pool_argmax(x, b, (od, oh, ow), ch, kernel, strides, pads), ch))
+    return y
+
+def max_pool_backward(dy, x, kernel, strides, pads):
+    """Each output's dy added into its window's first maximum, in output order."""
+    dx = zeros(x["shape"])
+    for b, od, oh, ow, ch in itertools.product(*(range(e) for e in dy["shape"])):
+        idx = (b, *max_pool_argmax(x, b, (od, oh, ow), ch, kernel, strides, pads), ch)
+        put(dx, idx, at(dx, *idx) + at(dy, b, od, oh, ow, ch))
+    return dx
+
 def unfold_time_forward(x, frames):
     n, _, h, w, dc = x["shape"]
     c = dc // frames
@@ -280,6 +308,25 @@ logits = rand([3, 4], -20.0, 20.0); labels = [2, 0, 3]
 case("softmax_cross_entropy (large logits)", {"l": logits, "lab": ({"shape": [3], "data": labels}, "i64")},
      f"  %y = vidnet.softmax_cross_entropy %l_s, %lab_s : ({ttype(logits)}, tensor<3xi64>) -> tensor<f32>\n",
      [("y", cross_entropy_forward(logits, labels))])
+
+# max pooling: the CSN stem's 1x3x3 stride 1x2x2 padding 0x1x1 (padding reaches the maximum's
+# window at the top and left edges), C3D's pool5 2x2x2 stride 2 padding 0x1x1, an overlapping
+# 3x3x3 stride 2 (each input in up to 8 windows); the last on values of four levels, so most
+# windows tie and the gradient must go to the first maximum, and all negative so that padding
+# read as 0 would win.
+POOLS = [("CSN stem 1x3x3 s1x2x2 p0x1x1", [2, 2, 9, 9, 3], (1, 3, 3), (1, 2, 2), (0, 1, 1), None),
+         ("C3D pool5 2x2x2 s2 p0x1x1", [1, 2, 7, 7, 4], (2, 2, 2), (2, 2, 2), (0, 1, 1), None),
+         ("3x3x3 s2 p1 ties, negative", [1, 5, 5, 6, 2], (3, 3, 3), (2, 2, 2), (1, 1, 1), [-4.0, -3.0, -2.0, -1.0])]
+for label, shape, kernel, strides, pads, levels in POOLS:
+    x = rand(shape) if levels is None else {"shape": shape, "data": [rng.choice(levels) for _ in range(math.prod(shape))]}
+    y = max_pool_forward(x, kernel, strides, pads)
+    dy = rand(y["shape"])
+    attrs = f"kernel [{', '.join(map(str, kernel))}] strides [{', '.join(map(str, strides))}] padding [{', '.join(map(str, pads))}]"
+    case(f"max_pool {label}", {"x": x},
+         f"  %y = vidnet.max_pool %x_s {attrs} : {ttype(x)} -> {ttype(y)}\n", [("y", y)])
+    case(f"max_pool_backward {label}", {"dy": dy, "x": x},
+         f"  %dx = vidnet.max_pool_backward %dy_s, %x_s {attrs} : ({ttype(dy)}, {ttype(x)}) -> {ttype(x)}\n",
+         [("dx", max_pool_backward(dy, x, kernel, strides, pads))])
 
 # backward and optimizer ops (what vidnet-derive-train-step emits)
 # conv gradients: stride 1 and strided (2x1x2), paddings with an even kernel extent (2, padded
