@@ -98,7 +98,7 @@ LogicalResult lowerMaxPool(vidnet::MaxPoolOp op, ConversionPatternRewriter &b) {
   b.replaceOp(op, e.generic(type, {x, window.tensor}, e.filled(type, -std::numeric_limits<double>::infinity()),
                             {windowMap(ctx, triple(op.getStrides())), window.map, positionMap(ctx)}, kIterators,
                             [](OpBuilder &nb, Location l, ValueRange a) {
-                              return arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult();
+                              return arith::MaximumFOp::create(nb, l, a[0], a[2]).getResult();
                             }));
   return success();
 }
@@ -114,7 +114,9 @@ Value windowArgmax(Emitter &e, vidnet::MaxPoolBackwardOp op) {
   auto maxType = cast<RankedTensorType>(op.getOutputGrad().getType());
   auto tapType = RankedTensorType::get(maxType.getShape(), b.getI32Type());
   Value x = padDHW(e, op.getInput(), p, p, negativeInfinity(b));
-  Value inits[] = {e.filled(maxType, -std::numeric_limits<double>::infinity()), e.filled(tapType, -1)};
+  Value none = arith::ConstantIntOp::create(b, e.loc, b.getI32Type(), -1);
+  Value inits[] = {e.filled(maxType, -std::numeric_limits<double>::infinity()),
+                   linalg::FillOp::create(b, e.loc, ValueRange{none}, ValueRange{e.empty(tapType)}).getResult(0)};
   AffineMap out = positionMap(ctx);
   ReductionExtent window = reductionExtent(e, k);
   auto argmax = linalg::GenericOp::create(
