@@ -113,7 +113,7 @@ LogicalResult lowerGroupedConv(vidnet::ConvOp op, ConversionPatternRewriter &b) 
 }
 
 // dy spread out with stride s into zeros and shifted so that the data gradient is a stride-1
-// correlation with the flipped filter: dx[i] = sum over k of spread[i + K - 1 - k + m] w[k],
+// correlation with the flipped filter: dx[i] = sum over k of spread[i + k + m] w[K - 1 - k],
 // dy[o] sitting at o s + K - 1 - p + m. The margin m (per axis, in `margins`) keeps that
 // position non-negative where the padding exceeds K - 1.
 Value spreadOutputGrad(Emitter &e, Value dy, ArrayRef<int64_t> inputExtent, ArrayRef<int64_t> k, ArrayRef<int64_t> s,
@@ -136,7 +136,20 @@ Value spreadOutputGrad(Emitter &e, Value dy, ArrayRef<int64_t> inputExtent, Arra
   return tensor::InsertSliceOp::create(e.b, e.loc, dy, e.filled(spreadType, 0.0), offsets, sizes, strides);
 }
 
-// dx[n, i, g, cg] = sum over k, fg of spread[n, i + K - 1 - k + m, g, fg] w[k, cg, g, fg]:
+// The filter with its taps in reverse order along D, H and W: flipped[k] = w[K - 1 - k].
+Value flipTaps(Emitter &e, Value filter) {
+  auto type = cast<RankedTensorType>(filter.getType());
+  SmallVector<AffineExpr> source;
+  for (int i = 0; i < 5; ++i)
+    source.push_back(i < 3 ? e.b.getAffineConstantExpr(type.getDimSize(i) - 1) - e.b.getAffineDimExpr(i)
+                           : e.b.getAffineDimExpr(i));
+  return e.generic(type, {filter}, e.empty(type),
+                   {AffineMap::get(5, 0, source, e.b.getContext()), e.b.getMultiDimIdentityMap(5)},
+                   SmallVector<IteratorType>(5, IteratorType::parallel),
+                   [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+}
+
+// dx[n, i, g, cg] = sum over k, fg of spread[n, i + k + m, g, fg] flipped[k, cg, g, fg]:
 // every product of a strided conv's zeros too, which the groups = 1 lowering's phases avoid;
 // grouped convs have C/G times fewer products per output to begin with.
 LogicalResult lowerGroupedConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPatternRewriter &b) {
@@ -150,15 +163,16 @@ LogicalResult lowerGroupedConvBackwardData(vidnet::ConvBackwardDataOp op, Conver
   SmallVector<int64_t> margins;
   Value spread = spreadOutputGrad(e, op.getOutputGrad(), dxType.getShape().slice(1, 3), k, op.getStrides(),
                                   op.getPadding(), margins);
-  // Tap k reads spread[i + K - 1 - k + m]: the flip in dy's map, so that every loop is also
-  // a plain index of some operand (the filter's), which linalg needs to infer the loop ranges.
+  // Tap k' of the flipped filter reads spread[i + k' + m]. The flip is a copy of the filter:
+  // written into dy's map instead (i - k + K - 1 + m), the map's negative coefficient would make
+  // the CPU target's tiling of the loops over i take a one-element slice of dy for all the taps.
   SmallVector<AffineExpr> dyAt = {nest.d(kN)};
   for (int i = 0; i < 3; ++i)
-    dyAt.push_back(nest.d(Role(kP0 + i)) - nest.d(Role(kK0 + i)) + (k[i] - 1 + margins[i]));
+    dyAt.push_back(nest.d(Role(kP0 + i)) + nest.d(Role(kK0 + i)) + margins[i]);
   dyAt.append({nest.d(kG), nest.d(kFG)});
   SmallVector<AffineExpr> wAt = {nest.d(kK0), nest.d(kK1), nest.d(kK2), nest.d(kCG), nest.d(kG), nest.d(kFG)};
-  Value dx = sumOfProducts(e, nest, splitChannels(e, spread, groups), splitFilter(e, op.getFilter(), groups), dyAt,
-                           wAt, {nest.d(kN), nest.d(kP0), nest.d(kP1), nest.d(kP2), nest.d(kG), nest.d(kCG)}, dxType,
+  Value flipped = splitFilter(e, flipTaps(e, op.getFilter()), groups);
+  Value dx = sumOfProducts(e, nest, splitChannels(e, spread, groups), flipped, dyAt, wAt, {nest.d(kN), nest.d(kP0), nest.d(kP1), nest.d(kP2), nest.d(kG), nest.d(kCG)}, dxType,
                            groups);
   b.replaceOp(op, dx);
   return success();

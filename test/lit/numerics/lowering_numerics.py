@@ -313,7 +313,10 @@ for dx_shape, kernel, strides, pads, filters, groups in [([1, 4, 5, 6, 4], (3, 3
                                                          ([2, 3, 4, 5, 5], (3, 3, 3), (1, 1, 1), (1, 1, 1), 5, 5),
                                                          ([1, 5, 5, 6, 3], (3, 3, 3), (2, 2, 2), (1, 1, 1), 3, 3),
                                                          ([1, 3, 4, 4, 2], (3, 3, 3), (1, 2, 1), (1, 1, 1), 4, 2),
-                                                         ([1, 3, 5, 4, 4], (1, 3, 1), (1, 2, 1), (1, 2, 1), 4, 2)]:
+                                                         ([1, 3, 5, 4, 4], (1, 3, 1), (1, 2, 1), (1, 2, 1), 4, 2),
+                                                         # big enough (65536 loop iterations) for the CPU
+                                                         # target to run it as parallel loops
+                                                         ([1, 4, 8, 8, 16], (3, 3, 3), (1, 1, 1), (1, 1, 1), 16, 16)]:
     w = rand(list(kernel) + [dx_shape[4] // groups, filters])
     x = rand(dx_shape)
     y = conv_forward(x, w, strides, pads, groups)
@@ -401,10 +404,12 @@ def emit(inputs, body, expected):
     return text + "  return\n}\n"
 
 # Each case runs twice: linalg lowered to plain loops, and through the CPU target's conv
-# schedule (register tiles, vectorized, accumulators hoisted).
+# schedule (register tiles, vectorized, accumulators hoisted) and its parallel loops over large
+# elementwise ops, sums and grouped convs.
 MODES = {
     "loops": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg"], PIPELINE),
-    "cpu": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg", "--vidnet-cpu-tile-convs", "--canonicalize",
+    "cpu": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg", "--vidnet-cpu-tile-convs",
+             "--vidnet-cpu-parallelize-elementwise", "--canonicalize",
              "--vidnet-cpu-vectorize-tiles", "--loop-invariant-subset-hoisting", "--canonicalize"],
             PIPELINE.replace("--convert-scf-to-cf", "--convert-vector-to-scf=full-unroll=true --convert-scf-to-cf")
                     .replace("--finalize-memref-to-llvm", "--convert-vector-to-llvm --finalize-memref-to-llvm")),

@@ -48,18 +48,21 @@ func.func @depthwise(%x: tensor<1x4x8x8x16xf32>, %w: tensor<3x3x3x1x16xf32>) -> 
 // -----
 
 // Tests a grouped conv's input gradient: dy (2 x 4 x 4) spread with stride 2 into zeros at
-// offset K - 1 - p = 1 (extent 8 + 3 - 1 = 10), then a stride-1 correlation over it, tap k
-// reading position i + 2 - k, with the filter's C/groups = 4 channels as the result's channels
-// in a group and its F/groups = 3 summed.
-// CHECK: #[[DY:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1 - d6 + 2, d2 - d7 + 2, d3 - d8 + 2, d4, d9)>
+// offset K - 1 - p = 1 (extent 8 + 3 - 1 = 10), the filter's taps flipped by a copy, then a
+// stride-1 correlation of the two, tap k reading position i + k, with the filter's C/groups = 4
+// channels as the result's channels in a group and its F/groups = 3 summed.
+// CHECK: #[[FLIP:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4) -> (-d0 + 2, -d1 + 2, -d2 + 2, d3, d4)>
+// CHECK: #[[DY:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1 + d6, d2 + d7, d3 + d8, d4, d9)>
 // CHECK: #[[W:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d6, d7, d8, d5, d4, d9)>
 // CHECK: #[[DX:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1, d2, d3, d4, d5)>
 // CHECK-LABEL: func.func @grouped_data_grad(
 // CHECK-SAME: %[[GRAD:[^:]+]]: tensor<1x2x4x4x6xf32>, %[[F:[^:]+]]: tensor<3x3x3x4x6xf32>)
 // CHECK: %[[ZEROS:[^ ]+]] = linalg.fill ins(%{{[^ ]+}} : f32) outs(%{{[^ ]+}} : tensor<1x6x10x10x6xf32>)
 // CHECK: %[[SPREAD:[^ ]+]] = tensor.insert_slice %[[GRAD]] into %[[ZEROS]][0, 1, 1, 1, 0] [1, 2, 4, 4, 6] [1, 2, 2, 2, 1]
-// CHECK: linalg.generic {indexing_maps = [#[[DY]], #[[W]], #[[DX]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]}
-// CHECK-SAME: outs(%{{[^ ]+}} : tensor<1x4x8x8x2x4xf32>)
+// CHECK: %[[FLIPPED:[^ ]+]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{[^]]+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[F]] : tensor<3x3x3x4x6xf32>)
+// CHECK: %[[WS:[^ ]+]] = tensor.expand_shape %[[FLIPPED]] {{\[\[}}0], [1], [2], [3], [4, 5]] output_shape [3, 3, 3, 4, 2, 3]
+// CHECK: %[[DYS:[^ ]+]] = tensor.expand_shape %[[SPREAD]] {{\[\[}}0], [1], [2], [3], [4, 5]] output_shape [1, 6, 10, 10, 2, 3]
+// CHECK: linalg.generic {indexing_maps = [#[[DY]], #[[W]], #[[DX]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]} ins(%[[DYS]], %[[WS]] : {{.*}}) outs(%{{[^ ]+}} : tensor<1x4x8x8x2x4xf32>)
 // CHECK: tensor.collapse_shape {{.*}} into tensor<1x4x8x8x8xf32>
 func.func @grouped_data_grad(%dy: tensor<1x2x4x4x6xf32>, %w: tensor<3x3x3x4x6xf32>) -> tensor<1x4x8x8x8xf32> {
   %dx = vidnet.conv_backward_data %dy, %w strides [2, 2, 2] padding [1, 1, 1] groups 2
@@ -69,12 +72,14 @@ func.func @grouped_data_grad(%dy: tensor<1x2x4x4x6xf32>, %w: tensor<3x3x3x4x6xf3
 
 // -----
 
-// Tests that a padding wider than K - 1 (1 > 0 along D) gives the spread dy a margin of 1 there:
-// dy[o] sits at o + K - 1 - p + 1 = o, tap k reads position i - k + 1.
-// CHECK: #[[DY:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1 - d4 + 1, d2 - d5 + 2, d3 - d6 + 2, d9, d8)>
+// Tests that a padding wider than K - 1 (1 > 0 along D) gives the spread dy a margin of 1 there
+// (dy[o] sits at o + K - 1 - p + 1 = o, tap k reads position i + k + 1), and that the depthwise
+// input gradient, too, has the channel (d9) innermost.
+// CHECK: #[[DY:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1 + d4 + 1, d2 + d5, d3 + d6, d9, d8)>
+// CHECK: #[[DX:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1, d2, d3, d9, d7)>
 // CHECK-LABEL: func.func @depthwise_data_grad_margin(
 // CHECK: tensor.insert_slice %{{[^ ]+}} into %{{[^[]+}}[0, 0, 1, 1, 0] [1, 6, 4, 4, 8] [1, 1, 1, 1, 1] : tensor<1x6x4x4x8xf32> into tensor<1x6x6x6x8xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[DY]], #{{[^,]+}}, #{{[^]]+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction", "parallel"]}
+// CHECK: linalg.generic {indexing_maps = [#[[DY]], #{{[^,]+}}, #[[DX]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction", "parallel"]}
 func.func @depthwise_data_grad_margin(%dy: tensor<1x6x4x4x8xf32>, %w: tensor<1x3x3x1x8xf32>) -> tensor<1x4x4x4x8xf32> {
   %dx = vidnet.conv_backward_data %dy, %w strides [1, 1, 1] padding [1, 1, 1] groups 8
       : tensor<1x6x4x4x8xf32>, tensor<1x3x3x1x8xf32> -> tensor<1x4x4x4x8xf32>
