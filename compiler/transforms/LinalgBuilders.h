@@ -93,6 +93,10 @@ struct LoweringPattern : mlir::OpConversionPattern<Op> {
   }
 };
 
+// A conv, conv_backward_data or conv_backward_filter with groups > 1 as a linalg.generic
+// (LowerGroupedConvolutions.cpp); the groups = 1 patterns hand those over.
+mlir::LogicalResult lowerGroupedConvolution(mlir::Operation *op, mlir::ConversionPatternRewriter &rewriter);
+
 // The patterns of vidnet-lower-to-linalg, one function per op family.
 void populateConvolutionLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateBatchNormLoweringPatterns(mlir::RewritePatternSet &patterns);

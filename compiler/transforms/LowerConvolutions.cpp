@@ -15,7 +15,7 @@ namespace {
 
 LogicalResult lowerConv(vidnet::ConvOp op, ConversionPatternRewriter &b) {
   if (op.getGroups() != 1)
-    return op.emitOpError("grouped convolutions are not lowered yet");
+    return lowerGroupedConvolution(op, b);
   Emitter e(b, op.getLoc());
   Value input = padSpatial(e, op.getInput(), op.getPadding());
   auto resultType = cast<RankedTensorType>(op.getType());
@@ -55,6 +55,8 @@ AxisPhase axisPhase(int64_t inputExtent, int64_t kernel, int64_t stride, int64_t
 // into dx with stride s. A stride-1 conv has one phase: dy padded by K - 1 - p against the
 // flipped filter. A strided one does 1/(s_d s_h s_w) of the products zero insertion would.
 LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPatternRewriter &b) {
+  if (op.getGroups() != 1)
+    return lowerGroupedConvolution(op, b);
   Emitter e(b, op.getLoc());
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
@@ -167,6 +169,8 @@ LogicalResult lowerConvBackwardData(vidnet::ConvBackwardDataOp op, ConversionPat
 // (One linalg.generic over all 9 loops is correct too, but LLVM's IndVarSimplify took a
 // minute on a tiny model's nests, and its loads stride through memory.)
 LogicalResult lowerConvBackwardFilter(vidnet::ConvBackwardFilterOp op, ConversionPatternRewriter &b) {
+  if (op.getGroups() != 1)
+    return lowerGroupedConvolution(op, b);
   Emitter e(b, op.getLoc());
   Location loc = op.getLoc();
   auto x = cast<RankedTensorType>(op.getInput().getType());

@@ -81,9 +81,13 @@ def LowerToLinalg : Pass<"vidnet-lower-to-linalg", "mlir::func::FuncOp"> {
       as a 1x1x1 linalg.conv_3d_ndhwc_dhwcf (so targets tile it like the forward's convs); the BN, dense and
       loss VJPs as reductions and elementwise generics; sgd_update as one generic with two
       results (parameter and momentum buffer).
+    - grouped convs (groups > 1) and both their gradients: one linalg.generic each over
+      channels split into (group, channel in group), the data gradient over dy spread with
+      the strides into zeros against the flipped filter; depthwise ones (C/groups = 1) with
+      the channel as the innermost loop (LowerGroupedConvolutions.cpp).
     One conversion pattern per op, by family (compiler/transforms/Lower*.cpp); the target
     makes the whole vidnet dialect illegal. conv2plus1d must have been decomposed first
-    (vidnet-decompose-2plus1d); grouped convolutions are reported as not lowered yet.
+    (vidnet-decompose-2plus1d).
 
     Before:
     ```mlir

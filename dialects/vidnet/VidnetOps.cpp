@@ -204,6 +204,18 @@ LogicalResult vidnet::SoftmaxCrossEntropyOp::verify() {
 
 // The backward ops are checked against the forward op they differentiate: the conv whose input
 // and output have these shapes must verify.
+namespace {
+
+// The forward conv's channel relation: its groups divide both channel counts.
+LogicalResult verifyBackwardGroups(Operation *op, int64_t groups, int64_t inputChannels, int64_t outputChannels) {
+  if (inputChannels % groups != 0 || outputChannels % groups != 0)
+    return op->emitOpError("groups ") << groups << " must divide input channels " << inputChannels
+           << " and output channels " << outputChannels;
+  return success();
+}
+
+} // namespace
+
 LogicalResult vidnet::ConvBackwardDataOp::verify() {
   auto dy = cast<ShapedType>(getOutputGrad().getType());
   auto filter = cast<ShapedType>(getFilter().getType());
@@ -212,9 +224,9 @@ LogicalResult vidnet::ConvBackwardDataOp::verify() {
     return emitOpError("needs static shapes");
   if (failed(verifyTriples(*this, getStrides(), getPadding())))
     return failure();
-  if (getGroups() != 1)
-    return emitOpError("grouped convolutions have no backward yet");
-  if (filter.getDimSize(3) != dx.getDimSize(4) || filter.getDimSize(4) != dy.getDimSize(4))
+  if (failed(verifyBackwardGroups(*this, getGroups(), dx.getDimSize(4), dy.getDimSize(4))))
+    return failure();
+  if (filter.getDimSize(3) * static_cast<int64_t>(getGroups()) != dx.getDimSize(4) || filter.getDimSize(4) != dy.getDimSize(4))
     return emitOpError("filter ") << shapeString(filter) << " does not map " << shapeString(dx)
            << " to " << shapeString(dy);
   return verifyConvShape(*this, dx, filter.getShape().take_front(3), getStrides(), getPadding(), dy);
@@ -234,9 +246,9 @@ LogicalResult vidnet::ConvBackwardFilterOp::verify() {
     return emitOpError("needs static shapes");
   if (failed(verifyTriples(*this, getStrides(), getPadding())))
     return failure();
-  if (getGroups() != 1)
-    return emitOpError("grouped convolutions have no backward yet");
-  if (dfilter.getDimSize(3) != x.getDimSize(4) || dfilter.getDimSize(4) != dy.getDimSize(4))
+  if (failed(verifyBackwardGroups(*this, getGroups(), x.getDimSize(4), dy.getDimSize(4))))
+    return failure();
+  if (dfilter.getDimSize(3) * static_cast<int64_t>(getGroups()) != x.getDimSize(4) || dfilter.getDimSize(4) != dy.getDimSize(4))
     return emitOpError("filter gradient ") << shapeString(dfilter) << " does not map "
            << shapeString(x) << " to " << shapeString(dy);
   return verifyConvShape(*this, x, dfilter.getShape().take_front(3), getStrides(), getPadding(), dy);

@@ -187,7 +187,7 @@ def Vidnet_ConvBackwardDataOp : Vidnet_Op<"conv_backward_data", [Pure]> {
   let description = [{
     dx[n, i, c] = sum over (o, k) with o*s + k - p = i of dy[n, o, f] * filter[k, c, f]
     (per spatial dimension), for the conv with the same strides, padding and groups whose
-    input has dx's shape.
+    input has dx's shape (with groups G, c indexes the filter's C/G channels of f's group).
   }];
   let arguments = (ins F32Tensor5D:$output_grad, F32Tensor5D:$filter, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$padding, ConfinedAttr<I64Attr, [IntPositive]>:$groups);
@@ -202,7 +202,8 @@ def Vidnet_ConvBackwardDataOp : Vidnet_Op<"conv_backward_data", [Pure]> {
 def Vidnet_ConvBackwardFilterOp : Vidnet_Op<"conv_backward_filter", [Pure]> {
   let summary = "filter gradient of vidnet.conv";
   let description = [{
-    dfilter[k, c, f] = sum over n, o of x_padded[n, o*s + k, c] * dy[n, o, f].
+    dfilter[k, c, f] = sum over n, o of x_padded[n, o*s + k, c] * dy[n, o, f]; with groups G,
+    output channel f reads input channel c of its group, (f / (F/G)) * C/G + c.
   }];
   let arguments = (ins F32Tensor5D:$input, F32Tensor5D:$output_grad, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$padding, ConfinedAttr<I64Attr, [IntPositive]>:$groups);

@@ -41,12 +41,13 @@ void require(bool condition, const char *message) {
     throw std::invalid_argument(message);
 }
 
-// The shapes a groups = 1 conv VJP accepts: dy must be the forward's output for xShape.
+// The shapes a conv VJP accepts: dy must be the forward's output for xShape.
 void checkConvShapes(const std::vector<int64_t> &xShape, const std::vector<int64_t> &filterShape,
-                     const std::vector<int64_t> &dyShape, Triple stride, Triple pad) {
+                     const std::vector<int64_t> &dyShape, Triple stride, Triple pad, int64_t groups) {
   require(xShape.size() == 5 && filterShape.size() == 5 && dyShape.size() == 5,
           "reference conv backward: tensors must be rank 5");
-  require(filterShape[3] == xShape[4], "reference conv backward: only groups = 1 is supported");
+  require(groups >= 1 && filterShape[4] % groups == 0 && filterShape[3] * groups == xShape[4],
+          "reference conv backward: filter channels x groups != input channels");
   const std::vector<int64_t> expected = {xShape[0], convOutputExtent(xShape[1], filterShape[0], stride[0], pad[0]),
                                          convOutputExtent(xShape[2], filterShape[1], stride[1], pad[1]),
                                          convOutputExtent(xShape[3], filterShape[2], stride[2], pad[2]),
@@ -84,30 +85,32 @@ void forEachConvTap(const std::vector<int64_t> &xShape, const std::vector<int64_
 } // namespace
 
 Tensor convBackwardData(const Tensor &dy, const Tensor &filter, const std::vector<int64_t> &xShape,
-                        Triple stride, Triple pad) {
-  checkConvShapes(xShape, filter.shape, dy.shape, stride, pad);
+                        Triple stride, Triple pad, int64_t groups) {
+  checkConvShapes(xShape, filter.shape, dy.shape, stride, pad, groups);
   Accumulator dx(xShape);
-  const int64_t C = filter.shape[3], F = filter.shape[4];
+  const int64_t CG = filter.shape[3], F = filter.shape[4], FG = F / groups;
   forEachConvTap(xShape, filter.shape, dy.shape, stride, pad, [&](const ConvTap &t) {
     for (int64_t f = 0; f < F; ++f) {
       const double g = dy.at({t.n, t.od, t.oh, t.ow, f});
-      for (int64_t c = 0; c < C; ++c)
-        dx.at({t.n, t.d, t.h, t.w, c}) += g * filter.at({t.kd, t.kh, t.kw, c, f});
+      const int64_t first = f / FG * CG; // the group's first input channel
+      for (int64_t c = 0; c < CG; ++c)
+        dx.at({t.n, t.d, t.h, t.w, first + c}) += g * filter.at({t.kd, t.kh, t.kw, c, f});
     }
   });
   return dx.rounded();
 }
 
 Tensor convBackwardFilter(const Tensor &x, const Tensor &dy, const std::vector<int64_t> &filterShape,
-                          Triple stride, Triple pad) {
-  checkConvShapes(x.shape, filterShape, dy.shape, stride, pad);
+                          Triple stride, Triple pad, int64_t groups) {
+  checkConvShapes(x.shape, filterShape, dy.shape, stride, pad, groups);
   Accumulator df(filterShape);
-  const int64_t C = filterShape[3], F = filterShape[4];
+  const int64_t CG = filterShape[3], F = filterShape[4], FG = F / groups;
   forEachConvTap(x.shape, filterShape, dy.shape, stride, pad, [&](const ConvTap &t) {
     for (int64_t f = 0; f < F; ++f) {
       const double g = dy.at({t.n, t.od, t.oh, t.ow, f});
-      for (int64_t c = 0; c < C; ++c)
-        df.at({t.kd, t.kh, t.kw, c, f}) += g * x.at({t.n, t.d, t.h, t.w, c});
+      const int64_t first = f / FG * CG; // the group's first input channel
+      for (int64_t c = 0; c < CG; ++c)
+        df.at({t.kd, t.kh, t.kw, c, f}) += g * x.at({t.n, t.d, t.h, t.w, first + c});
     }
   });
   return df.rounded();

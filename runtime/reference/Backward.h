@@ -10,12 +10,13 @@
 
 namespace vidnet::ref {
 
-// convForward(x, filter, stride, pad) with groups = 1. `dy` must have the forward's output
-// shape for an input of shape `xShape`; rows the floor in the output extent skipped get dx = 0.
+// convForward(x, filter, stride, pad, groups). `dy` must have the forward's output shape for an
+// input of shape `xShape`; rows the floor in the output extent skipped get dx = 0. Output channel
+// f belongs to group f / (F / groups), which reads input channels from that group times C / groups.
 Tensor convBackwardData(const Tensor &dy, const Tensor &filter, const std::vector<int64_t> &xShape,
-                        Triple stride, Triple pad);
+                        Triple stride, Triple pad, int64_t groups = 1);
 Tensor convBackwardFilter(const Tensor &x, const Tensor &dy, const std::vector<int64_t> &filterShape,
-                          Triple stride, Triple pad);
+                          Triple stride, Triple pad, int64_t groups = 1);
 
 // batchNormTrainForward: the mean and biased variance are functions of x too, so dx has the
 // two extra terms eval-mode BN lacks. Mean and variance are recomputed from x.

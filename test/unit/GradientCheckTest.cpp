@@ -94,6 +94,7 @@ struct ConvCase {
   std::vector<int64_t> x;  // N x D x H x W x C
   Triple kernel, stride, pad;
   int64_t filters;
+  int64_t groups = 1; // filters are kernel x C/groups x filters
 };
 
 void PrintTo(const ConvCase &c, std::ostream *os) { *os << c.name; }
@@ -104,12 +105,13 @@ TEST_P(ConvGradient, DataAndFilterMatchFiniteDifferences) {
   const ConvCase &c = GetParam();
   std::mt19937 rng(11);
   Tensor x = random(c.x, rng);
-  Tensor filter = random({c.kernel[0], c.kernel[1], c.kernel[2], c.x[4], c.filters}, rng);
-  Tensor y = convForward(x, filter, c.stride, c.pad);
+  Tensor filter = random({c.kernel[0], c.kernel[1], c.kernel[2], c.x[4] / c.groups, c.filters}, rng);
+  Tensor y = convForward(x, filter, c.stride, c.pad, c.groups);
   Tensor r = random(y.shape, rng);
-  auto loss = [&] { return project(convForward(x, filter, c.stride, c.pad), r); };
-  EXPECT_TRUE(gradientsAgree(convBackwardData(r, filter, x.shape, c.stride, c.pad), numericalGradient(x, loss)));
-  EXPECT_TRUE(gradientsAgree(convBackwardFilter(x, r, filter.shape, c.stride, c.pad),
+  auto loss = [&] { return project(convForward(x, filter, c.stride, c.pad, c.groups), r); };
+  EXPECT_TRUE(gradientsAgree(convBackwardData(r, filter, x.shape, c.stride, c.pad, c.groups),
+                             numericalGradient(x, loss)));
+  EXPECT_TRUE(gradientsAgree(convBackwardFilter(x, r, filter.shape, c.stride, c.pad, c.groups),
                              numericalGradient(filter, loss)));
 }
 
@@ -128,8 +130,22 @@ INSTANTIATE_TEST_SUITE_P(
         // The shortcut projection: odd columns and rows are skipped by the stride.
         ConvCase{"k111_s2_p0_floor", {2, 3, 5, 4, 3}, {1, 1, 1}, {2, 2, 2}, {0, 0, 0}, 4},
         // The R(2+1)D / R3D stem's spatial kernel on a tiny clip.
-        ConvCase{"stem_k177_s122_p033", {1, 2, 6, 5, 3}, {1, 7, 7}, {1, 2, 2}, {0, 3, 3}, 2}),
+        ConvCase{"stem_k177_s122_p033", {1, 2, 6, 5, 3}, {1, 7, 7}, {1, 2, 2}, {0, 3, 3}, 2},
+        // Grouped: 2 groups of 2 input and 3 output channels, strided and padded.
+        ConvCase{"groups2_k333_s2_p1", {2, 3, 5, 4, 4}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, 6, 2},
+        // Depthwise (CSN's 3x3x3 channel-separated convs): groups = C = F, stride 1 and 2.
+        ConvCase{"depthwise_k333_s1_p1", {2, 3, 5, 4, 4}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, 4, 4},
+        ConvCase{"depthwise_k333_s2_p1", {2, 3, 5, 4, 4}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, 4, 4},
+        // Depthwise with a channel multiplier of 2 (F = 2C).
+        ConvCase{"depthwise_x2_k133_s1_p011", {1, 3, 5, 4, 3}, {1, 3, 3}, {1, 1, 1}, {0, 1, 1}, 6, 3}),
     [](const testing::TestParamInfo<ConvCase> &row) { return std::string(row.param.name); });
+
+TEST(GradientCheck, ConvRejectsFiltersThatDoNotMatchTheGroups) {
+  // 4 input channels in 2 groups need filters of 2 input channels, not 4.
+  EXPECT_THROW(convBackwardFilter(Tensor({1, 3, 3, 3, 4}), Tensor({1, 1, 1, 1, 6}), {3, 3, 3, 4, 6}, {1, 1, 1},
+                                  {0, 0, 0}, 2),
+               std::invalid_argument);
+}
 
 TEST(GradientCheck, ConvRejectsAGradientOfTheWrongShape) {
   Tensor filter({3, 3, 3, 3, 4});

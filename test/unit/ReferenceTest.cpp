@@ -1,5 +1,6 @@
 // The reference implementation against values worked out by hand, and against itself where
-// a property must hold (a grouped conv is separate convs on channel slices).
+// a property must hold (a grouped conv and its VJPs are separate convs on channel slices).
+#include "runtime/reference/Backward.h"
 #include "runtime/reference/Reference.h"
 
 #include <cmath>
@@ -64,6 +65,50 @@ TEST(Reference, GroupedConvIsConvsOnChannelSlices) {
     for (int64_t i = 0; i < part.elements() / 3; ++i)
       for (int64_t f = 0; f < 3; ++f)
         EXPECT_FLOAT_EQ(part.data[i * 3 + f], grouped.data[i * 6 + g * 3 + f]);
+  }
+}
+
+// Channels [first, first + count) of a channels-last tensor (or filter outputs, its last dim).
+Tensor channelSlice(const Tensor &t, int64_t first, int64_t count) {
+  std::vector<int64_t> shape = t.shape;
+  const int64_t all = shape.back();
+  shape.back() = count;
+  Tensor s(shape);
+  for (int64_t i = 0; i < s.elements() / count; ++i)
+    for (int64_t c = 0; c < count; ++c)
+      s.data[i * count + c] = t.data[i * all + first + c];
+  return s;
+}
+
+// Expects `part` to be channels [first, first + part's count) of `whole`.
+void expectChannelSlice(const Tensor &whole, const Tensor &part, int64_t first) {
+  const int64_t count = part.shape.back(), all = whole.shape.back();
+  for (int64_t i = 0; i < part.elements() / count; ++i)
+    for (int64_t c = 0; c < count; ++c)
+      EXPECT_FLOAT_EQ(part.data[i * count + c], whole.data[i * all + first + c]) << "element " << i << " channel " << c;
+}
+
+// Depthwise (groups = C = F): each channel is a one-channel conv of its own.
+TEST(Reference, DepthwiseConvIsOneConvPerChannel) {
+  std::mt19937 rng(5);
+  Tensor x = random({2, 3, 5, 4, 3}, rng), w = random({3, 3, 3, 1, 3}, rng);
+  Tensor depthwise = convForward(x, w, {1, 2, 2}, {1, 1, 1}, 3);
+  for (int64_t c = 0; c < 3; ++c)
+    expectChannelSlice(depthwise, convForward(channelSlice(x, c, 1), channelSlice(w, c, 1), {1, 2, 2}, {1, 1, 1}), c);
+}
+
+// Both VJPs of a grouped conv are, group by group, the groups = 1 VJPs of that group's slices.
+TEST(Reference, GroupedConvBackwardIsBackwardOnChannelSlices) {
+  std::mt19937 rng(9);
+  const Triple stride = {2, 1, 2}, pad = {1, 1, 0};
+  Tensor x = random({2, 4, 5, 4, 6}, rng), w = random({3, 3, 2, 2, 9}, rng);
+  Tensor dy = random(convForward(x, w, stride, pad, 3).shape, rng);
+  Tensor dx = convBackwardData(dy, w, x.shape, stride, pad, 3);
+  Tensor dw = convBackwardFilter(x, dy, w.shape, stride, pad, 3);
+  for (int64_t g = 0; g < 3; ++g) {
+    Tensor xs = channelSlice(x, g * 2, 2), ws = channelSlice(w, g * 3, 3), dys = channelSlice(dy, g * 3, 3);
+    expectChannelSlice(dx, convBackwardData(dys, ws, xs.shape, stride, pad), g * 2);
+    expectChannelSlice(dw, convBackwardFilter(xs, dys, ws.shape, stride, pad), g * 3);
   }
 }
 

@@ -45,11 +45,22 @@ func.func @bwd_data_batch(%dy: tensor<2x4x4x4x8xf32>, %w: tensor<3x3x3x4x8xf32>)
 
 // -----
 
-// Tests that grouped convolutions have no input gradient yet.
+// Tests that a grouped conv's input gradient needs groups that divide both channel counts
+// (3 divides neither 4 nor 8).
 func.func @bwd_data_groups(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x3x3x2x8xf32>) -> tensor<1x8x8x8x4xf32> {
-  // expected-error @+1 {{'vidnet.conv_backward_data' op grouped convolutions have no backward yet}}
-  %dx = vidnet.conv_backward_data %dy, %w strides [2, 2, 2] padding [1, 1, 1] groups 2
+  // expected-error @+1 {{'vidnet.conv_backward_data' op groups 3 must divide input channels 4 and output channels 8}}
+  %dx = vidnet.conv_backward_data %dy, %w strides [2, 2, 2] padding [1, 1, 1] groups 3
       : tensor<1x4x4x4x8xf32>, tensor<3x3x3x2x8xf32> -> tensor<1x8x8x8x4xf32>
+  return %dx : tensor<1x8x8x8x4xf32>
+}
+
+// -----
+
+// Tests that a grouped conv's filter has C / groups input channels (4 / 2 = 2, not 4).
+func.func @bwd_data_group_filter(%dy: tensor<1x4x4x4x8xf32>, %w: tensor<3x3x3x4x8xf32>) -> tensor<1x8x8x8x4xf32> {
+  // expected-error @+1 {{'vidnet.conv_backward_data' op filter 3x3x3x4x8 does not map 1x8x8x8x4 to 1x4x4x4x8}}
+  %dx = vidnet.conv_backward_data %dy, %w strides [2, 2, 2] padding [1, 1, 1] groups 2
+      : tensor<1x4x4x4x8xf32>, tensor<3x3x3x4x8xf32> -> tensor<1x8x8x8x4xf32>
   return %dx : tensor<1x8x8x8x4xf32>
 }
 
@@ -136,12 +147,23 @@ func.func @bwd_filter_padding(%x: tensor<1x8x8x8x4xf32>, %dy: tensor<1x4x4x4x8xf
 
 // -----
 
-// Tests that grouped convolutions have no filter gradient yet.
+// Tests that a grouped conv's filter gradient has C / groups input channels (4 / 4 = 1, not 4).
 func.func @bwd_filter_groups(%x: tensor<1x8x8x8x4xf32>, %dy: tensor<1x4x4x4x8xf32>) -> tensor<3x3x3x4x8xf32> {
-  // expected-error @+1 {{'vidnet.conv_backward_filter' op grouped convolutions have no backward yet}}
+  // expected-error @+1 {{'vidnet.conv_backward_filter' op filter gradient 3x3x3x4x8 does not map 1x8x8x8x4 to 1x4x4x4x8}}
   %dw = vidnet.conv_backward_filter %x, %dy strides [2, 2, 2] padding [1, 1, 1] groups 4
       : tensor<1x8x8x8x4xf32>, tensor<1x4x4x4x8xf32> -> tensor<3x3x3x4x8xf32>
   return %dw : tensor<3x3x3x4x8xf32>
+}
+
+// -----
+
+// Tests that a grouped conv's filter gradient needs groups that divide both channel counts
+// (8 does not divide 4).
+func.func @bwd_filter_group_count(%x: tensor<1x8x8x8x4xf32>, %dy: tensor<1x4x4x4x8xf32>) -> tensor<3x3x3x1x8xf32> {
+  // expected-error @+1 {{'vidnet.conv_backward_filter' op groups 8 must divide input channels 4 and output channels 8}}
+  %dw = vidnet.conv_backward_filter %x, %dy strides [2, 2, 2] padding [1, 1, 1] groups 8
+      : tensor<1x8x8x8x4xf32>, tensor<1x4x4x4x8xf32> -> tensor<3x3x3x1x8xf32>
+  return %dw : tensor<3x3x3x1x8xf32>
 }
 
 // -----

@@ -45,3 +45,16 @@ func.func @head(%x: tensor<2x8x112x112x3xf32>, %f: tensor<2x1x7x7x512xf32>, %w: 
   %y, %mean, %var = vidnet.batch_norm_train %f, %g, %g epsilon 1.0e-05 : tensor<2x1x7x7x512xf32>, tensor<512xf32>
   return %folded, %loss, %y, %mean : tensor<2x1x112x112x24xf32>, tensor<f32>, tensor<2x1x7x7x512xf32>, tensor<512xf32>
 }
+
+// Tests that grouped and depthwise convs keep their groups (filters D x H x W x C/groups x F).
+// CHECK-LABEL: func.func @grouped
+// CHECK: vidnet.conv %{{.*}}, %{{.*}} strides [1, 1, 1] padding [1, 1, 1] groups 16 : tensor<1x4x8x8x16xf32>, tensor<3x3x3x1x16xf32> -> tensor<1x4x8x8x16xf32>
+// CHECK: vidnet.conv %{{.*}}, %{{.*}} strides [2, 2, 2] padding [1, 1, 1] groups 4 : tensor<1x4x8x8x16xf32>, tensor<3x3x3x4x32xf32> -> tensor<1x2x4x4x32xf32>
+func.func @grouped(%x: tensor<1x4x8x8x16xf32>, %dw: tensor<3x3x3x1x16xf32>, %w: tensor<3x3x3x4x32xf32>)
+    -> (tensor<1x4x8x8x16xf32>, tensor<1x2x4x4x32xf32>) {
+  %d = vidnet.conv %x, %dw strides [1, 1, 1] padding [1, 1, 1] groups 16
+      : tensor<1x4x8x8x16xf32>, tensor<3x3x3x1x16xf32> -> tensor<1x4x8x8x16xf32>
+  %g = vidnet.conv %x, %w strides [2, 2, 2] padding [1, 1, 1] groups 4
+      : tensor<1x4x8x8x16xf32>, tensor<3x3x3x4x32xf32> -> tensor<1x2x4x4x32xf32>
+  return %d, %g : tensor<1x4x8x8x16xf32>, tensor<1x2x4x4x32xf32>
+}

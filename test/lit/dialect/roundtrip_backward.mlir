@@ -26,6 +26,19 @@ func.func @conv_backward_filter(%x: tensor<2x8x8x8x8xf32>, %dy: tensor<2x4x4x4x1
   return %dw : tensor<3x3x3x8x16xf32>
 }
 
+// CHECK-LABEL: func.func @grouped_conv_backward
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<2x8x8x8x8xf32>, %[[DY:[^:]+]]: tensor<2x8x8x8x8xf32>, %[[W:[^:]+]]: tensor<3x3x3x1x8xf32>)
+// CHECK: vidnet.conv_backward_data %[[DY]], %[[W]] strides [1, 1, 1] padding [1, 1, 1] groups 8 : tensor<2x8x8x8x8xf32>, tensor<3x3x3x1x8xf32> -> tensor<2x8x8x8x8xf32>
+// CHECK: vidnet.conv_backward_filter %[[X]], %[[DY]] strides [1, 1, 1] padding [1, 1, 1] groups 8 : tensor<2x8x8x8x8xf32>, tensor<2x8x8x8x8xf32> -> tensor<3x3x3x1x8xf32>
+func.func @grouped_conv_backward(%x: tensor<2x8x8x8x8xf32>, %dy: tensor<2x8x8x8x8xf32>, %w: tensor<3x3x3x1x8xf32>)
+    -> (tensor<2x8x8x8x8xf32>, tensor<3x3x3x1x8xf32>) {
+  %dx = vidnet.conv_backward_data %dy, %w strides [1, 1, 1] padding [1, 1, 1] groups 8
+      : tensor<2x8x8x8x8xf32>, tensor<3x3x3x1x8xf32> -> tensor<2x8x8x8x8xf32>
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 1, 1] groups 8
+      : tensor<2x8x8x8x8xf32>, tensor<2x8x8x8x8xf32> -> tensor<3x3x3x1x8xf32>
+  return %dx, %dw : tensor<2x8x8x8x8xf32>, tensor<3x3x3x1x8xf32>
+}
+
 // CHECK-LABEL: func.func @batch_norm_train_backward
 // CHECK-SAME: (%[[DY:[^:]+]]: tensor<2x4x4x4x16xf32>, %[[X:[^:]+]]: tensor<2x4x4x4x16xf32>, %[[M:[^:]+]]: tensor<16xf32>, %[[V:[^:]+]]: tensor<16xf32>, %[[G:[^:]+]]: tensor<16xf32>)
 // CHECK: %[[DX:[^,]+]], %[[DG:[^,]+]], %[[DB:[^ ]+]] = vidnet.batch_norm_train_backward %[[DY]], %[[X]], %[[M]], %[[V]], %[[G]] epsilon 9.99999974E-6 : tensor<2x4x4x4x16xf32>, tensor<16xf32>

@@ -37,17 +37,20 @@ def put(t, idx, v):
 
 # ---- the reference: one readable function per op (N, D, H, W, C glossary as in the dialect) --
 
-def conv_forward(x, w, strides, pads):
-    n, d, h, wd, c = x["shape"]
-    kd, kh, kw, _, f = w["shape"]
+def conv_forward(x, w, strides, pads, groups=1):
+    """PyTorch's groups: output channel f is in group g = f // (F / G), which reads the input
+    channels g * C/G + ci through filter channel ci."""
+    n, d, h, wd, _ = x["shape"]
+    kd, kh, kw, cg, f = w["shape"]
     out = [n] + [(e + 2 * p - k) // s + 1 for e, k, s, p in zip((d, h, wd), (kd, kh, kw), strides, pads)] + [f]
     y = zeros(out)
     for b, od, oh, ow, of in itertools.product(*(range(e) for e in out)):
         acc = 0.0
-        for i, j, k, ci in itertools.product(range(kd), range(kh), range(kw), range(c)):
+        first = of // (f // groups) * cg
+        for i, j, k, ci in itertools.product(range(kd), range(kh), range(kw), range(cg)):
             zd, zh, zw = od * strides[0] + i - pads[0], oh * strides[1] + j - pads[1], ow * strides[2] + k - pads[2]
             if 0 <= zd < d and 0 <= zh < h and 0 <= zw < wd:
-                acc += at(x, b, zd, zh, zw, ci) * at(w, i, j, k, ci, of)
+                acc += at(x, b, zd, zh, zw, first + ci) * at(w, i, j, k, ci, of)
         put(y, (b, od, oh, ow, of), acc)
     return y
 
@@ -106,31 +109,33 @@ def cross_entropy_forward(logits, labels):
 
 # ---- backward and optimizer ops: the formulas of VidnetOps.td (runtime/reference/Backward.cpp) --
 
-def conv_backward_data(dy, w, strides, pads, in_shape):
+def conv_backward_data(dy, w, strides, pads, in_shape, groups=1):
     """dx[n, i, c] = sum over (o, k) with o*s + k - p = i of dy[n, o, f] * w[k, c, f]: the forward
     conv's loop with every product scattered back into the input position it read."""
-    n, d, h, wd, c = in_shape
-    kd, kh, kw, _, f = w["shape"]
+    n, d, h, wd, _ = in_shape
+    kd, kh, kw, cg, f = w["shape"]
     dx = zeros(in_shape)
     for b, od, oh, ow, of in itertools.product(*(range(e) for e in dy["shape"])):
         g = at(dy, b, od, oh, ow, of)
-        for i, j, k, ci in itertools.product(range(kd), range(kh), range(kw), range(c)):
+        first = of // (f // groups) * cg
+        for i, j, k, ci in itertools.product(range(kd), range(kh), range(kw), range(cg)):
             zd, zh, zw = od * strides[0] + i - pads[0], oh * strides[1] + j - pads[1], ow * strides[2] + k - pads[2]
             if 0 <= zd < d and 0 <= zh < h and 0 <= zw < wd:
-                put(dx, (b, zd, zh, zw, ci), at(dx, b, zd, zh, zw, ci) + g * at(w, i, j, k, ci, of))
+                put(dx, (b, zd, zh, zw, first + ci), at(dx, b, zd, zh, zw, first + ci) + g * at(w, i, j, k, ci, of))
     return dx
 
-def conv_backward_filter(x, dy, strides, pads, kernel):
-    """dw[k, c, f] = sum over n, o of x_padded[n, o*s + k, c] * dy[n, o, f]."""
+def conv_backward_filter(x, dy, strides, pads, kernel, groups=1):
+    """dw[k, c, f] = sum over n, o of x_padded[n, o*s + k, g * C/G + c] * dy[n, o, f], f in group g."""
     n, d, h, wd, c = x["shape"]
     f = dy["shape"][4]
-    dw = zeros(list(kernel) + [c, f])
+    dw = zeros(list(kernel) + [c // groups, f])
     for i, j, k, ci, of in itertools.product(*(range(e) for e in dw["shape"])):
         acc = 0.0
+        first = of // (f // groups) * (c // groups)
         for b, od, oh, ow in itertools.product(*(range(e) for e in dy["shape"][:4])):
             zd, zh, zw = od * strides[0] + i - pads[0], oh * strides[1] + j - pads[1], ow * strides[2] + k - pads[2]
             if 0 <= zd < d and 0 <= zh < h and 0 <= zw < wd:
-                acc += at(x, b, zd, zh, zw, ci) * at(dy, b, od, oh, ow, of)
+                acc += at(x, b, zd, zh, zw, first + ci) * at(dy, b, od, oh, ow, of)
         put(dw, (i, j, k, ci, of), acc)
     return dw
 
@@ -347,6 +352,33 @@ for dx_shape, kernel, strides, pads in [([2, 3, 4, 4, 2], (3, 3, 2), (1, 1, 1), 
     case(f"conv_backward_filter {label}", {"x": x, "dy": dy},
          f"  %dw = vidnet.conv_backward_filter %x_s, %dy_s {attrs} : {ttype(x)}, {ttype(dy)} -> {ttype(w)}\n",
          [("dw", conv_backward_filter(x, dy, strides, pads, kernel))])
+# grouped convs (linalg.generic over (group, channel in group)): groups 2 strided and padded,
+# depthwise 3x3x3 (groups = C) at stride 1 and 2, a depthwise multiplier of 2 (F = 2C), and
+# paddings wider than K - 1 (the data gradient's spread dy then needs a margin); the forward and
+# both gradients of each.
+for dx_shape, kernel, strides, pads, filters, groups in [([1, 4, 5, 6, 4], (3, 3, 2), (2, 2, 2), (1, 1, 0), 6, 2),
+                                                         ([2, 3, 4, 5, 5], (3, 3, 3), (1, 1, 1), (1, 1, 1), 5, 5),
+                                                         ([1, 5, 5, 6, 3], (3, 3, 3), (2, 2, 2), (1, 1, 1), 3, 3),
+                                                         ([1, 3, 4, 4, 2], (3, 3, 3), (1, 2, 1), (1, 1, 1), 4, 2),
+                                                         ([1, 3, 5, 4, 4], (1, 3, 1), (1, 2, 1), (1, 2, 1), 4, 2),
+                                                         # big enough (65536 loop iterations) for the CPU
+                                                         # target to run it as parallel loops
+                                                         ([1, 4, 8, 8, 16], (3, 3, 3), (1, 1, 1), (1, 1, 1), 16, 16)]:
+    w = rand(list(kernel) + [dx_shape[4] // groups, filters])
+    x = rand(dx_shape)
+    y = conv_forward(x, w, strides, pads, groups)
+    dy = rand(y["shape"])
+    label = (f"groups {groups} {dx_shape[4]}->{filters} {'x'.join(map(str, kernel))} "
+             f"s{'x'.join(map(str, strides))} p{'x'.join(map(str, pads))}")
+    attrs = f"strides [{', '.join(map(str, strides))}] padding [{', '.join(map(str, pads))}] groups {groups}"
+    case(f"conv {label}", {"x": x, "w": w},
+         f"  %y = vidnet.conv %x_s, %w_s {attrs} : {ttype(x)}, {ttype(w)} -> {ttype(y)}\n", [("y", y)])
+    case(f"conv_backward_data {label}", {"dy": dy, "w": w},
+         f"  %dx = vidnet.conv_backward_data %dy_s, %w_s {attrs} : {ttype(dy)}, {ttype(w)} -> {ttype(x)}\n",
+         [("dx", conv_backward_data(dy, w, strides, pads, dx_shape, groups))])
+    case(f"conv_backward_filter {label}", {"x": x, "dy": dy},
+         f"  %dw = vidnet.conv_backward_filter %x_s, %dy_s {attrs} : {ttype(x)}, {ttype(dy)} -> {ttype(w)}\n",
+         [("dw", conv_backward_filter(x, dy, strides, pads, kernel, groups))])
 # batch norm backward with the batch statistics of its input (as in training)
 x = rand([2, 2, 2, 3, 3], -2.0, 3.0); dy = rand([2, 2, 2, 3, 3]); g = rand([3])
 bm, bv = batch_stats(x)
@@ -419,10 +451,12 @@ def emit(inputs, body, expected):
     return text + "  return\n}\n"
 
 # Each case runs twice: linalg lowered to plain loops, and through the CPU target's conv
-# schedule (register tiles, vectorized, accumulators hoisted).
+# schedule (register tiles, vectorized, accumulators hoisted) and its parallel loops over large
+# elementwise ops, sums and grouped convs.
 MODES = {
     "loops": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg"], PIPELINE),
-    "cpu": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg", "--vidnet-cpu-tile-convs", "--canonicalize",
+    "cpu": (["--vidnet-decompose-2plus1d", "--vidnet-lower-to-linalg", "--vidnet-cpu-tile-convs",
+             "--vidnet-cpu-parallelize-elementwise", "--canonicalize",
              "--vidnet-cpu-vectorize-tiles", "--loop-invariant-subset-hoisting", "--canonicalize"],
             PIPELINE.replace("--convert-scf-to-cf", "--convert-vector-to-scf=full-unroll=true --convert-scf-to-cf")
                     .replace("--finalize-memref-to-llvm", "--convert-vector-to-llvm --finalize-memref-to-llvm")),

@@ -75,17 +75,6 @@ func.func @fold(%x: tensor<2x8x4x4x3xf32>) -> tensor<2x1x4x4x24xf32> {
 
 // -----
 
-// Tests that grouped convs are reported, not miscompiled: the reason, then the conversion's failure.
-func.func @grouped(%x: tensor<1x4x8x8x32xf32>, %w: tensor<3x3x3x8x32xf32>) -> tensor<1x4x8x8x32xf32> {
-  // expected-error @+2 {{grouped convolutions are not lowered yet}}
-  // expected-error @+1 {{failed to legalize operation 'vidnet.conv' that was explicitly marked illegal}}
-  %y = vidnet.conv %x, %w strides [1, 1, 1] padding [1, 1, 1] groups 4
-      : tensor<1x4x8x8x32xf32>, tensor<3x3x3x8x32xf32> -> tensor<1x4x8x8x32xf32>
-  return %y : tensor<1x4x8x8x32xf32>
-}
-
-// -----
-
 // Tests that (2+1)D convs must be decomposed first.
 func.func @undecomposed(%x: tensor<1x4x8x8x3xf32>, %ws: tensor<1x3x3x3x4xf32>, %g: tensor<4xf32>,
                         %wt: tensor<3x1x1x4x8xf32>) -> tensor<1x4x8x8x8xf32> {

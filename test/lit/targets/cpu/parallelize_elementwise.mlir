@@ -78,6 +78,34 @@ func.func @plane_sums(%x: tensor<2x8x16x16x64xf32>) -> tensor<2x8x64xf32> {
 
 // -----
 
+// Tests that a depthwise conv as vidnet-lower-to-linalg writes it (taps reduced inside the output
+// positions, the channel innermost) is parallel over its leading output positions (N, D, H: 2 x 8
+// x 16 items), each item whole along W, the taps and the channels, and that its input slice
+// spans the taps (a 3 x 3 x 18 window of the padded input for one output row).
+// CHECK-LABEL: func.func @depthwise_conv
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (2, 8, 16)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction", "parallel", "parallel"]} ins(%{{[^ ]+}}, %{{[^ ]+}} : tensor<1x3x3x18x64x1xf32>, tensor<3x3x3x1x64x1xf32>) outs(%{{.*}} : tensor<1x1x1x16x64x1xf32>)
+#dw_x = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1 + d4, d2 + d5, d3 + d6, d9, d7)>
+#dw_w = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d4, d5, d6, d7, d9, d8)>
+#dw_y = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8, d9) -> (d0, d1, d2, d3, d9, d8)>
+func.func @depthwise_conv(%x: tensor<2x10x18x18x64x1xf32>, %w: tensor<3x3x3x1x64x1xf32>) -> tensor<2x8x16x16x64x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x8x16x16x64x1xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8x16x16x64x1xf32>) -> tensor<2x8x16x16x64x1xf32>
+  %y = linalg.generic {indexing_maps = [#dw_x, #dw_w, #dw_y],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction",
+                                         "reduction", "reduction", "parallel", "parallel"]}
+      ins(%x, %w : tensor<2x10x18x18x64x1xf32>, tensor<3x3x3x1x64x1xf32>) outs(%acc : tensor<2x8x16x16x64x1xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x8x16x16x64x1xf32>
+  return %y : tensor<2x8x16x16x64x1xf32>
+}
+
+// -----
+
 // Tests that a per-channel sum over every position (dgamma's form: float32 dy and x, a per-channel
 // mean, float64 sums) becomes 32 partial sums over contiguous blocks of positions (2x8x16x16 =
 // 4096 positions, 128 each), one item of a parallel loop each with the original body, whose

@@ -439,3 +439,14 @@ func.func @streamed_dw(%x: tensor<2x1x7x7x512xf32>, %dy: tensor<2x1x7x7x512xf32>
       : tensor<2x1x7x7x512xf32>, tensor<2x1x7x7x512xf32> -> tensor<3x3x3x512x512xf32>
   return %dw : tensor<3x3x3x512x512xf32>
 }
+
+// Tests that grouped filter gradients are left to vidnet-lower-to-linalg (their own generic):
+// the schedule is for groups = 1, whose taps are C x F matmuls.
+// CHECK-LABEL: func.func @grouped_left_alone
+// CHECK: vidnet.conv_backward_filter %{{.*}}, %{{.*}} strides [1, 1, 1] padding [1, 1, 1] groups 16
+// CHECK-NOT: scf.forall
+func.func @grouped_left_alone(%x: tensor<1x4x8x8x16xf32>, %dy: tensor<1x4x8x8x16xf32>) -> tensor<3x3x3x1x16xf32> {
+  %dw = vidnet.conv_backward_filter %x, %dy strides [1, 1, 1] padding [1, 1, 1] groups 16
+      : tensor<1x4x8x8x16xf32>, tensor<1x4x8x8x16xf32> -> tensor<3x3x3x1x16xf32>
+  return %dw : tensor<3x3x3x1x16xf32>
+}
