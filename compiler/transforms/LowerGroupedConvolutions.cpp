@@ -7,6 +7,8 @@
 // channels-last tensors contiguously along it and LLVM vectorizes them over channels.
 #include "compiler/transforms/LinalgBuilders.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using utils::IteratorType;
 
@@ -32,42 +34,46 @@ struct Nest {
       iterators[at[r]] = IteratorType::reduction;
   }
   AffineExpr d(Role r) const { return getAffineDimExpr(at[r], ctx); }
+  SmallVector<AffineExpr> dims(std::initializer_list<Role> roles) const {
+    return llvm::map_to_vector(roles, [&](Role r) { return d(r); });
+  }
   AffineMap map(ArrayRef<AffineExpr> results) const { return AffineMap::get(kRoles, 0, results, ctx); }
 };
 
 // Loop orders. Depthwise: the group (the channel) innermost, after the taps and the unit or
-// multiplier loops, so that every operand steps through contiguous channels.
+// multiplier loops, so that every operand steps through contiguous channels (the output with
+// a stride of the multiplier F/C where that is not 1).
 constexpr Role kForwardOrder[] = {kN, kP0, kP1, kP2, kG, kFG, kK0, kK1, kK2, kCG};
 constexpr Role kDataGradOrder[] = {kN, kP0, kP1, kP2, kG, kCG, kK0, kK1, kK2, kFG};
 constexpr Role kFilterGradOrder[] = {kK0, kK1, kK2, kCG, kG, kFG, kN, kP0, kP1, kP2};
 constexpr Role kDepthwiseOrder[] = {kN, kP0, kP1, kP2, kK0, kK1, kK2, kCG, kFG, kG};
 constexpr Role kDepthwiseFilterGradOrder[] = {kK0, kK1, kK2, kN, kP0, kP1, kP2, kCG, kFG, kG};
 
-// The last dimension of `v` split into (groups, rest): a view, no copy.
+// Every dimension on its own but the last two of `rank` + 1, which are one.
+SmallVector<ReassociationIndices> lastTwoAsOne(int64_t rank) {
+  SmallVector<ReassociationIndices> groupsOf;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    groupsOf.push_back({i});
+  groupsOf.push_back({rank - 1, rank});
+  return groupsOf;
+}
+
+// The last dimension of `v` split into (groups, rest): a view, no copy. A filter
+// D x H x W x CG x F becomes D x H x W x CG x G x FG.
 Value splitChannels(Emitter &e, Value v, int64_t groups) {
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape(type.getShape());
   const int64_t last = shape.back();
   shape.back() = groups;
   shape.push_back(last / groups);
-  SmallVector<ReassociationIndices> groupsOf;
-  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
-    groupsOf.push_back({i});
-  groupsOf.push_back({type.getRank() - 1, type.getRank()});
-  return tensor::ExpandShapeOp::create(e.b, e.loc, RankedTensorType::get(shape, type.getElementType()), v, groupsOf);
+  return tensor::ExpandShapeOp::create(e.b, e.loc, RankedTensorType::get(shape, type.getElementType()), v,
+                                       lastTwoAsOne(type.getRank()));
 }
 
-// The inverse of splitChannels.
+// The inverse of splitChannels, into `type`.
 Value joinChannels(Emitter &e, Value v, RankedTensorType type) {
-  SmallVector<ReassociationIndices> groupsOf;
-  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
-    groupsOf.push_back({i});
-  groupsOf.push_back({type.getRank() - 1, type.getRank()});
-  return tensor::CollapseShapeOp::create(e.b, e.loc, type, v, groupsOf);
+  return tensor::CollapseShapeOp::create(e.b, e.loc, type, v, lastTwoAsOne(type.getRank()));
 }
-
-// A filter D x H x W x CG x F as D x H x W x CG x G x FG.
-Value splitFilter(Emitter &e, Value filter, int64_t groups) { return splitChannels(e, filter, groups); }
 
 // sum += a * b, the body of every generic here.
 Value multiplyAdd(OpBuilder &b, Location loc, ValueRange args) {
@@ -75,8 +81,8 @@ Value multiplyAdd(OpBuilder &b, Location loc, ValueRange args) {
   return arith::AddFOp::create(b, loc, args[2], product);
 }
 
-// The generic that sums `lhs` x `rhs` into a zero `resultType` (split into groups, rank 6)
-// over `nest`, then the result with its channels joined into `joined`.
+// The generic over `nest` that sums `lhs` x `rhs` into zeros of `joined`'s shape with its
+// channels split into groups (rank 6), then that sum with its channels joined again.
 Value sumOfProducts(Emitter &e, const Nest &nest, Value lhs, Value rhs, ArrayRef<AffineExpr> lhsAt,
                     ArrayRef<AffineExpr> rhsAt, ArrayRef<AffineExpr> resultAt, RankedTensorType joined,
                     int64_t groups) {
@@ -100,14 +106,13 @@ LogicalResult lowerGroupedConv(vidnet::ConvOp op, ConversionPatternRewriter &b) 
             {kK0, kK1, kK2, kCG});
   ArrayRef<int64_t> s = op.getStrides();
   Value x = splitChannels(e, padSpatial(e, op.getInput(), op.getPadding()), groups);
-  Value w = splitFilter(e, op.getFilter(), groups);
+  Value w = splitChannels(e, op.getFilter(), groups);
   SmallVector<AffineExpr> xAt = {nest.d(kN)};
   for (int i = 0; i < 3; ++i)
     xAt.push_back(nest.d(Role(kP0 + i)) * s[i] + nest.d(Role(kK0 + i)));
   xAt.append({nest.d(kG), nest.d(kCG)});
-  Value y = sumOfProducts(e, nest, x, w, xAt, {nest.d(kK0), nest.d(kK1), nest.d(kK2), nest.d(kCG), nest.d(kG), nest.d(kFG)},
-                          {nest.d(kN), nest.d(kP0), nest.d(kP1), nest.d(kP2), nest.d(kG), nest.d(kFG)},
-                          cast<RankedTensorType>(op.getType()), groups);
+  Value y = sumOfProducts(e, nest, x, w, xAt, nest.dims({kK0, kK1, kK2, kCG, kG, kFG}),
+                          nest.dims({kN, kP0, kP1, kP2, kG, kFG}), cast<RankedTensorType>(op.getType()), groups);
   b.replaceOp(op, y);
   return success();
 }
@@ -170,9 +175,9 @@ LogicalResult lowerGroupedConvBackwardData(vidnet::ConvBackwardDataOp op, Conver
   for (int i = 0; i < 3; ++i)
     dyAt.push_back(nest.d(Role(kP0 + i)) + nest.d(Role(kK0 + i)) + margins[i]);
   dyAt.append({nest.d(kG), nest.d(kFG)});
-  SmallVector<AffineExpr> wAt = {nest.d(kK0), nest.d(kK1), nest.d(kK2), nest.d(kCG), nest.d(kG), nest.d(kFG)};
-  Value flipped = splitFilter(e, flipTaps(e, op.getFilter()), groups);
-  Value dx = sumOfProducts(e, nest, splitChannels(e, spread, groups), flipped, dyAt, wAt, {nest.d(kN), nest.d(kP0), nest.d(kP1), nest.d(kP2), nest.d(kG), nest.d(kCG)}, dxType,
+  Value flipped = splitChannels(e, flipTaps(e, op.getFilter()), groups);
+  Value dx = sumOfProducts(e, nest, splitChannels(e, spread, groups), flipped, dyAt,
+                           nest.dims({kK0, kK1, kK2, kCG, kG, kFG}), nest.dims({kN, kP0, kP1, kP2, kG, kCG}), dxType,
                            groups);
   b.replaceOp(op, dx);
   return success();
@@ -192,8 +197,8 @@ LogicalResult lowerGroupedConvBackwardFilter(vidnet::ConvBackwardFilterOp op, Co
   for (int i = 0; i < 3; ++i)
     xAt.push_back(nest.d(Role(kP0 + i)) * s[i] + nest.d(Role(kK0 + i)));
   xAt.append({nest.d(kG), nest.d(kCG)});
-  Value dw = sumOfProducts(e, nest, x, dy, xAt, {nest.d(kN), nest.d(kP0), nest.d(kP1), nest.d(kP2), nest.d(kG), nest.d(kFG)},
-                           {nest.d(kK0), nest.d(kK1), nest.d(kK2), nest.d(kCG), nest.d(kG), nest.d(kFG)}, dwType, groups);
+  Value dw = sumOfProducts(e, nest, x, dy, xAt, nest.dims({kN, kP0, kP1, kP2, kG, kFG}),
+                           nest.dims({kK0, kK1, kK2, kCG, kG, kFG}), dwType, groups);
   b.replaceOp(op, dw);
   return success();
 }

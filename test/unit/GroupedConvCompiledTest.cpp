@@ -117,12 +117,14 @@ TEST(GroupedConvCompiled, CpuForwardMatchesReference) {
   ASSERT_TRUE(forward && prepare && preparedElements);
 
   std::mt19937 rng(3);
-  ref::Tensor x = random({1, 4, 12, 12, 16}, rng), dw = random({3, 3, 3, 1, 16}, rng), gw = random({3, 3, 3, 8, 32}, rng);
+  ref::Tensor x = random({1, 4, 12, 12, 16}, rng), dw = random({3, 3, 3, 1, 16}, rng);
+  ref::Tensor gw = random({3, 3, 3, 8, 32}, rng);
   std::vector<float> params(layout.paramElements), state(std::max<int64_t>(layout.stateElements, 1));
   std::copy(dw.data.begin(), dw.data.end(), params.begin() + layout.slots[0].offset);
   std::copy(gw.data.begin(), gw.data.end(), params.begin() + layout.slots[1].offset);
   std::vector<float> prepared(std::max<int64_t>(preparedElements(), 1));
-  ref::Tensor expected = ref::convForward(ref::convForward(x, dw, {1, 1, 1}, {1, 1, 1}, 16), gw, {2, 2, 2}, {1, 1, 1}, 2);
+  ref::Tensor depthwise = ref::convForward(x, dw, {1, 1, 1}, {1, 1, 1}, 16);
+  ref::Tensor expected = ref::convForward(depthwise, gw, {2, 2, 2}, {1, 1, 1}, 2);
   std::vector<float> y(expected.elements());
   prepare(params.data(), state.data(), prepared.data());
   forward(x.data.data(), params.data(), state.data(), prepared.data(), y.data());
@@ -130,7 +132,8 @@ TEST(GroupedConvCompiled, CpuForwardMatchesReference) {
 
   double worst = 0;
   for (int64_t i = 0; i < expected.elements(); ++i)
-    worst = std::max(worst, std::abs(double(y[i]) - expected.data[i]) / std::max(1.0, std::abs(double(expected.data[i]))));
+    worst = std::max(worst, std::abs(double(y[i]) - expected.data[i]) /
+                                std::max(1.0, std::abs(double(expected.data[i]))));
   std::printf("grouped convs on the CPU: max relative difference %.2e over %lld outputs\n", worst,
               static_cast<long long>(expected.elements()));
   EXPECT_LT(worst, 1e-4);
