@@ -86,26 +86,34 @@ Value flatTap(OpBuilder &b, Location l, ArrayRef<Value> taps, Triple k) {
   return arith::IndexCastOp::create(b, l, b.getI32Type(), flat);
 }
 
+// The max of each window of `x` (padded by -inf already) into a tensor of `type`.
+Value windowMax(Emitter &e, Value paddedX, RankedTensorType type, Triple kernel, Triple strides) {
+  MLIRContext *ctx = e.b.getContext();
+  // maximumf propagates NaN, as PyTorch's max pooling does.
+  ReductionExtent window = reductionExtent(e, kernel);
+  return e.generic(type, {paddedX, window.tensor}, e.filled(type, -std::numeric_limits<double>::infinity()),
+                   {windowMap(ctx, strides), window.map, positionMap(ctx)}, kIterators,
+                   [](OpBuilder &nb, Location l, ValueRange a) {
+                     return arith::MaximumFOp::create(nb, l, a[0], a[2]).getResult();
+                   });
+}
+
 LogicalResult lowerMaxPool(vidnet::MaxPoolOp op, ConversionPatternRewriter &b) {
   Emitter e(b, op.getLoc());
   Triple p = triple(op.getPadding());
   // Padding never wins a max: every window holds an input element (pad <= kernel / 2).
   Value x = padDHW(e, op.getInput(), p, p, negativeInfinity(b));
-  auto type = cast<RankedTensorType>(op.getType());
-  MLIRContext *ctx = b.getContext();
-  // maximumf propagates NaN, as PyTorch's max pooling does.
-  ReductionExtent window = reductionExtent(e, triple(op.getKernel()));
-  b.replaceOp(op, e.generic(type, {x, window.tensor}, e.filled(type, -std::numeric_limits<double>::infinity()),
-                            {windowMap(ctx, triple(op.getStrides())), window.map, positionMap(ctx)}, kIterators,
-                            [](OpBuilder &nb, Location l, ValueRange a) {
-                              return arith::MaximumFOp::create(nb, l, a[0], a[2]).getResult();
-                            }));
+  b.replaceOp(op, windowMax(e, x, cast<RankedTensorType>(op.getType()), triple(op.getKernel()),
+                            triple(op.getStrides())));
   return success();
 }
 
 // The flat tap of each window's first maximum in row-major (kd, kh, kw) order, as PyTorch's
-// max_pool3d records it: the first tap inside the input starts the window (so a window of
-// -inf still routes to an input element), then a tap replaces it only if greater or NaN.
+// max_pool3d records it. The window's max comes first, from the forward's own generic (CSE
+// makes it the forward's result); the argmax then has one result, the tap: a second, running
+// max result would be dead after it and its buffer copied per parallel item. A tap is the
+// first inside the input equal to the max (so a window of -inf still routes to an input
+// element), or the last NaN (PyTorch's CPU kernel takes every NaN it meets).
 Value windowArgmax(Emitter &e, vidnet::MaxPoolBackwardOp op) {
   OpBuilder &b = e.b;
   MLIRContext *ctx = b.getContext();
@@ -114,15 +122,15 @@ Value windowArgmax(Emitter &e, vidnet::MaxPoolBackwardOp op) {
   auto maxType = cast<RankedTensorType>(op.getOutputGrad().getType());
   auto tapType = RankedTensorType::get(maxType.getShape(), b.getI32Type());
   Value x = padDHW(e, op.getInput(), p, p, negativeInfinity(b));
+  Value max = windowMax(e, x, maxType, k, s);
   Value none = arith::ConstantIntOp::create(b, e.loc, b.getI32Type(), -1);
-  Value inits[] = {e.filled(maxType, -std::numeric_limits<double>::infinity()),
-                   linalg::FillOp::create(b, e.loc, ValueRange{none}, ValueRange{e.empty(tapType)}).getResult(0)};
+  Value init = linalg::FillOp::create(b, e.loc, ValueRange{none}, ValueRange{e.empty(tapType)}).getResult(0);
   AffineMap out = positionMap(ctx);
   ReductionExtent window = reductionExtent(e, k);
   auto argmax = linalg::GenericOp::create(
-      b, e.loc, TypeRange{maxType, tapType}, ValueRange{x, window.tensor}, ValueRange(inits),
+      b, e.loc, TypeRange{tapType}, ValueRange{x, window.tensor, max}, ValueRange{init},
       {windowMap(ctx, s), window.map, out, out}, kIterators, "", "", [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value v = a[0], max = a[2], tap = a[3];
+        Value v = a[0], windowMax = a[2], tap = a[3];
         SmallVector<Value> taps;
         Value inside;
         for (unsigned i = 0; i < 3; ++i) {
@@ -137,16 +145,14 @@ Value windowArgmax(Emitter &e, vidnet::MaxPoolBackwardOp op) {
           inside = inside ? arith::AndIOp::create(nb, l, inside, both).getResult() : both;
         }
         Value zero = arith::ConstantIntOp::create(nb, l, nb.getI32Type(), 0);
-        Value first = arith::AndIOp::create(
-            nb, l, inside, arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, tap, zero));
-        Value greater = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, v, max);
+        Value unset = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, tap, zero);
+        Value isMax = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, v, windowMax);
+        Value first = arith::AndIOp::create(nb, l, inside, arith::AndIOp::create(nb, l, unset, isMax));
         Value nan = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, v, v);
-        Value take = arith::OrIOp::create(nb, l, first, arith::OrIOp::create(nb, l, greater, nan));
-        linalg::YieldOp::create(nb, l,
-                                ValueRange{arith::SelectOp::create(nb, l, take, v, max),
-                                           arith::SelectOp::create(nb, l, take, flatTap(nb, l, taps, k), tap)});
+        Value take = arith::OrIOp::create(nb, l, first, nan);
+        linalg::YieldOp::create(nb, l, ValueRange{arith::SelectOp::create(nb, l, take, flatTap(nb, l, taps, k), tap)});
       });
-  return argmax.getResult(1);
+  return argmax.getResult(0);
 }
 
 // dx[n, i, c] = sum over the windows o that cover i and chose it of dy[n, o, c]. Per axis the
