@@ -1,12 +1,15 @@
-// AST -> ModelGraph: statement checks, then layer-by-layer shape, parameter and MAC
-// computation with PyTorch's convolution arithmetic and torchvision's layer names.
+// AST -> ModelGraph: each statement's options checked on their own (phase 1), the order of
+// statements, then ElaborateStages.cpp's layers (phase 2).
 #include "compiler/Elaborate.h"
+#include "compiler/ElaborateStages.h"
 
 #include "common/OpArithmetic.h"
 #include "dsl/Parser.h"
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
+#include <tuple>
 
 namespace vidnet {
 
@@ -17,19 +20,12 @@ using dsl::Option;
 using dsl::Statement;
 using dsl::StatementKind;
 using dsl::Value;
+using elab::BlockKind;
+using elab::BodyItem;
+using elab::ConvStatement;
+using elab::PoolStatement;
 
 namespace {
-
-// A conv statement (stem or stage) after its options were checked.
-struct ConvStatement {
-  const Statement *stmt = nullptr;
-  ConvKind kind = ConvKind::Conv3d;
-  int64_t t = 1, d = 1, ch = 0;
-  Dims3 stride, pad;
-  std::vector<int64_t> mid;  // empty: the paper's formula per conv
-  bool fold = false;
-  int64_t blocks = 1;
-};
 
 // ---- Phase 1: each statement on its own ----
 
@@ -38,6 +34,11 @@ public:
   explicit StatementChecker(dsl::DiagnosticEngine &diags) : diags_(diags) {}
 
   std::optional<int64_t> positive(const Option &o, bool allowZero = false) {
+    if (o.value.form == Value::Form::Number) {
+      diags_.error(o.value.loc, DiagKind::InvalidValue,
+                   "expected an integer for `" + o.name + "`, got " + describe(o.value));
+      return std::nullopt;
+    }
     if (o.value.form != Value::Form::Integer) {
       diags_.error(o.value.loc, DiagKind::InvalidValue,
                    "`" + o.name + "` takes one integer, got " + describe(o.value));
@@ -56,6 +57,10 @@ public:
   // stride / pad: one integer (expanded by the conv kind) or TxHxW.
   std::optional<Dims3> triple(const Option &o, ConvKind kind, bool allowZero) {
     const Value &v = o.value;
+    if (v.form == Value::Form::Number) {
+      diags_.error(v.loc, DiagKind::InvalidValue, "expected an integer for `" + o.name + "`, got " + describe(v));
+      return std::nullopt;
+    }
     if (v.form == Value::Form::Integer) {
       std::optional<int64_t> n = positive(o, allowZero);
       if (!n)
@@ -149,19 +154,71 @@ public:
         c.fold = true;
       }
     }
-    if (const Option *o = s.option("block"))
-      ok &= checkBlock(*o);
-    if (const Option *o = s.option("groups")) {
-      auto v = positive(*o);
-      if (v && *v > 1) {
-        diags_.error(o->loc, DiagKind::NotImplemented,
-                     "grouped convolutions (`groups=" + std::to_string(*v) +
-                         "`) are reserved in the grammar and not implemented yet");
-        v.reset();
+    if (const Option *o = s.option("block")) {
+      std::optional<BlockKind> block = checkBlock(*o);
+      ok &= block.has_value();
+      c.block = block.value_or(BlockKind::Basic);
+      if (block && (*block == BlockKind::IrCsn || *block == BlockKind::IpCsn) && s.conv == ConvKind::Conv2Plus1d) {
+        diags_.error(o->value.loc, DiagKind::InapplicableOption,
+                     "`block=" + o->value.word + "` makes the middle conv depthwise, which needs conv3d or "
+                     "conv2d, not conv(2+1)d");
+        ok = false;
       }
-      ok &= v.has_value();
     }
+    if (const Option *o = s.option("groups"))
+      ok &= checkGroups(s, *o, c);
     return ok ? std::optional<ConvStatement>(c) : std::nullopt;
+  }
+
+  // pool max k=TxHxW [stride=TxHxW] [pad=TxHxW]: stride defaults to the kernel, pad to 0.
+  std::optional<PoolStatement> pool(const Statement &s) {
+    PoolStatement p;
+    p.stmt = &s;
+    const Option *k = s.option("k");
+    if (!k) {
+      diags_.error(s.loc, DiagKind::MissingOption,
+                   "`pool max` needs `k=` (the window, e.g. `pool max k=1x3x3 stride=1x2x2 pad=0x1x1`)");
+      return std::nullopt;
+    }
+    std::optional<Dims3> kernel = triple(*k, ConvKind::Conv3d, false);
+    if (!kernel)
+      return std::nullopt;
+    p.kernel = p.stride = *kernel;
+    p.pad = Dims3{0, 0, 0};
+    for (auto [name, field, allowZero] : {std::tuple{"stride", &p.stride, false}, {"pad", &p.pad, true}})
+      if (const Option *o = s.option(name)) {
+        std::optional<Dims3> v = triple(*o, ConvKind::Conv3d, allowZero);
+        if (!v)
+          return std::nullopt;
+        *field = *v;
+      }
+    if (2 * p.pad.t > p.kernel.t || 2 * p.pad.h > p.kernel.h || 2 * p.pad.w > p.kernel.w) {
+      const Option *o = s.option("pad");
+      diags_.error(o->value.loc, DiagKind::InvalidPool,
+                   "`pad` " + toString(p.pad) + " exceeds half of the window " + toString(p.kernel) +
+                       " (PyTorch's rule for max pooling: pad <= k / 2 on every axis)");
+      return std::nullopt;
+    }
+    return p;
+  }
+
+  // model NAME [bn_eps=E]: the epsilon of every batch norm (PyTorch's 1e-5 unless given).
+  std::optional<float> bnEpsilon(const Statement &s) {
+    const Option *o = s.option("bn_eps");
+    if (!o)
+      return kBatchNormEpsilon;
+    const Value &v = o->value;
+    if (v.form != Value::Form::Number && v.form != Value::Form::Integer) {
+      diags_.error(v.loc, DiagKind::InvalidValue, "`bn_eps` takes a number such as `1e-3`, got " + describe(v));
+      return std::nullopt;
+    }
+    double eps = v.form == Value::Form::Number ? v.number : static_cast<double>(v.ints[0]);
+    if (!(eps > 0) || eps > 1) {
+      diags_.error(v.loc, DiagKind::NonPositiveSize,
+                   "`bn_eps` must be above 0 and at most 1, got " + describe(v));
+      return std::nullopt;
+    }
+    return static_cast<float>(eps);
   }
 
   std::optional<Shape> input(const Statement &s) {
@@ -227,286 +284,51 @@ private:
     return true;
   }
 
-  bool checkBlock(const Option &o) {
-    static const std::vector<std::string_view> reserved = {"bottleneck", "p3d-a", "p3d-b",
-                                                           "p3d-c",      "ip-csn", "ir-csn"};
-    std::vector<std::string_view> all = reserved;
-    all.push_back("basic");
+  std::optional<BlockKind> checkBlock(const Option &o) {
+    static const std::vector<std::pair<std::string_view, BlockKind>> kinds = {
+        {"basic", BlockKind::Basic}, {"bottleneck", BlockKind::Bottleneck}, {"ir-csn", BlockKind::IrCsn},
+        {"ip-csn", BlockKind::IpCsn}};
+    static const std::vector<std::string_view> all = {"basic", "bottleneck", "p3d-a", "p3d-b",
+                                                      "p3d-c", "ip-csn",     "ir-csn"};
     if (o.value.form != Value::Form::Word ||
         std::find(all.begin(), all.end(), o.value.word) == all.end()) {
       diags_.error(o.value.loc, DiagKind::InvalidValue,
                    "unknown block " + describe(o.value) +
                        " (expected basic, bottleneck, p3d-a, p3d-b, p3d-c, ip-csn or ir-csn)" +
                        (o.value.form == Value::Form::Word ? dsl::didYouMean(o.value.word, all) : ""));
+      return std::nullopt;
+    }
+    for (auto [name, kind] : kinds)
+      if (o.value.word == name)
+        return kind;
+    diags_.error(o.value.loc, DiagKind::NotImplemented,
+                 "`block=" + o.value.word + "` is reserved in the grammar and not implemented yet");
+    return std::nullopt;
+  }
+
+  // groups=G: every conv of a basic block, the middle conv of a bottleneck. Whether G divides
+  // the channels is checked per layer, where the channel counts are known.
+  bool checkGroups(const Statement &s, const Option &o, ConvStatement &c) {
+    std::optional<int64_t> v = positive(o);
+    if (!v)
+      return false;
+    c.groups = *v;
+    if (*v == 1)
+      return true;
+    if (s.conv == ConvKind::Conv2Plus1d) {
+      diags_.error(o.loc, DiagKind::InapplicableOption,
+                   "`groups=` needs conv3d or conv2d; a conv(2+1)d's two convs are not grouped");
       return false;
     }
-    if (o.value.word != "basic") {
-      diags_.error(o.value.loc, DiagKind::NotImplemented,
-                   "`block=" + o.value.word + "` is reserved in the grammar and not implemented yet");
+    if (c.block == BlockKind::IrCsn || c.block == BlockKind::IpCsn) {
+      diags_.error(o.loc, DiagKind::InapplicableOption,
+                   "a CSN block's middle conv is depthwise (groups = ch); drop `groups=`");
       return false;
     }
     return true;
   }
 
   dsl::DiagnosticEngine &diags_;
-};
-
-// ---- Phase 2: layers and shapes ----
-
-class GraphBuilder {
-public:
-  GraphBuilder(ModelGraph &graph, Loc headLoc, dsl::DiagnosticEngine &diags)
-      : g_(graph), headLoc_(headLoc), diags_(diags) {}
-
-  bool build(const ConvStatement &stem, const std::vector<ConvStatement> &stages) {
-    int x = -1;
-    Shape shape = g_.input;
-    if (stem.fold) {
-      Layer &f = add("stem.fold", LayerKind::FoldTime, stem.stmt->loc, {x});
-      f.output = Shape{shape.c * shape.l, 1, shape.h, shape.w};
-      shape = f.output;
-      x = last();
-      folded_ = true;
-    }
-    // torchvision's R2Plus1dStem flattens (spatial, BN, ReLU, temporal) into stem.0..3.
-    bool stem21 = stem.kind == ConvKind::Conv2Plus1d;
-    int64_t stemMid = stem.mid.empty() ? 0 : stem.mid[0];
-    if (!conv("stem.0", stem21 ? "stem." : "stem.0.", stem, x, stem.ch, stem.stride, stemMid))
-      return false;
-    x = bnRelu(stem21 ? "stem.4" : "stem.1", stem21 ? "stem.5" : "stem.2", stem.stmt->loc);
-
-    for (size_t i = 0; i < stages.size(); ++i) {
-      const ConvStatement &s = stages[i];
-      for (int64_t b = 0; b < s.blocks; ++b) {
-        std::string prefix = "layer" + std::to_string(i + 1) + "." + std::to_string(b) + ".";
-        Dims3 stride = b == 0 ? s.stride : Dims3{1, 1, 1};
-        int blockIn = x;
-        int64_t inChannels = g_.layers[static_cast<size_t>(x)].output.c;
-        if (!conv(prefix + "conv1.0", prefix + "conv1.0.", s, x, s.ch, stride, midOf(s, b, 0)))
-          return false;
-        bnRelu(prefix + "conv1.1", prefix + "conv1.2", s.stmt->loc);
-        if (!conv(prefix + "conv2.0", prefix + "conv2.0.", s, last(), s.ch, Dims3{1, 1, 1},
-                  midOf(s, b, 1)))
-          return false;
-        int residual = batchNorm(prefix + "conv2.1", s.stmt->loc);
-        int shortcut = blockIn;
-        if (stride != Dims3{1, 1, 1} || inChannels != s.ch) {
-          ConvStatement proj = s;
-          proj.kind = ConvKind::Conv3d;
-          proj.t = proj.d = 1;
-          proj.pad = Dims3{0, 0, 0};
-          if (!conv(prefix + "downsample.0", prefix + "downsample.0.", proj, blockIn, s.ch, stride, 0))
-            return false;
-          shortcut = batchNorm(prefix + "downsample.1", s.stmt->loc);
-        }
-        Shape blockOut = shapeOf(residual);
-        if (blockOut != shapeOf(shortcut)) {
-          diags_.error(s.stmt->loc, DiagKind::ShapeMismatch,
-                       "block `" + prefix.substr(0, prefix.size() - 1) + "` ends in " +
-                           toString(blockOut) + " but its shortcut is " + toString(shapeOf(shortcut)) +
-                           "; the residual add needs equal shapes (kernel " +
-                           toString(g_.layers[static_cast<size_t>(residual) - 1].kernel) + ", pad " +
-                           toString(s.pad) + ": use odd kernels with pad = kernel // 2)");
-          return false;
-        }
-        add(prefix + "add", LayerKind::Add, s.stmt->loc, {residual, shortcut}).output = blockOut;
-        add(prefix + "relu", LayerKind::ReLU, s.stmt->loc, {last()}).output = blockOut;
-        x = last();
-        if (overflow_)
-          return false;
-      }
-    }
-    return head(x);
-  }
-
-private:
-  int last() const { return static_cast<int>(g_.layers.size()) - 1; }
-
-  Layer &add(std::string name, LayerKind kind, Loc loc, std::vector<int> inputs) {
-    Layer l;
-    l.name = std::move(name);
-    l.kind = kind;
-    l.loc = loc;
-    l.inputs = std::move(inputs);
-    g_.layers.push_back(std::move(l));
-    return g_.layers.back();
-  }
-
-  // By value: callers keep it across add(), which may reallocate the layer vector.
-  Shape shapeOf(int index) const {
-    return index < 0 ? g_.input : g_.layers[static_cast<size_t>(index)].output;
-  }
-
-  // Checked accumulation: a hostile spec must not overflow into a plausible number.
-  int64_t mul(std::initializer_list<int64_t> factors) {
-    int64_t r = 1;
-    for (int64_t f : factors)
-      if (__builtin_mul_overflow(r, f, &r))
-        overflow_ = true;
-    return r;
-  }
-  void account(Layer &l) {
-    for (const TensorInfo &t : l.tensors) {
-      int64_t n = 1;
-      for (int64_t d : t.shape)
-        n = mul({n, d});
-      if (t.trainable ? __builtin_add_overflow(l.params, n, &l.params)
-                      : !t.isInteger && __builtin_add_overflow(g_.stateElements, n, &g_.stateElements))
-        overflow_ = true;
-    }
-    if (__builtin_add_overflow(g_.params, l.params, &g_.params) ||
-        __builtin_add_overflow(g_.macs, l.macs, &g_.macs))
-      overflow_ = true;
-    if (overflow_ && !overflowReported_) {
-      overflowReported_ = true;
-      diags_.error(l.loc, DiagKind::TooLarge,
-                   "layer `" + l.name + "` makes the parameter or MAC count overflow 64 bits");
-    }
-  }
-
-  int64_t midOf(const ConvStatement &s, int64_t block, int conv) const {
-    if (s.mid.empty())
-      return 0;
-    if (s.mid.size() == 1)
-      return s.mid[0];
-    if (s.mid.size() == static_cast<size_t>(s.blocks))
-      return s.mid[static_cast<size_t>(block)];
-    return s.mid[static_cast<size_t>(2 * block + conv)];
-  }
-
-  bool convDim(const Layer &l, const Shape &in, int64_t n, int64_t k, int64_t s, int64_t p,
-               const char *axis, int64_t &out) {
-    out = convOutputExtent(n, k, s, p);
-    if (out < 1) {
-      diags_.error(l.loc, DiagKind::ShapeTooSmall,
-                   "layer `" + l.name + "` (kernel " + toString(l.kernel) + ", stride " + toString(l.stride) +
-                       ", pad " + toString(l.pad) + ") gets input " + toString(in) + " and would shrink " +
-                       axis + " below 1 (padded extent " + std::to_string(n + 2 * p) +
-                       " < kernel " + std::to_string(k) + ")");
-      return false;
-    }
-    return true;
-  }
-
-  bool outputShape(const Layer &l, const Shape &in, Dims3 k, Dims3 s, Dims3 p, int64_t channels,
-                   Shape &out) {
-    out.c = channels;
-    return convDim(l, in, in.l, k.t, s.t, p.t, "time", out.l) &&
-           convDim(l, in, in.h, k.h, s.h, p.h, "height", out.h) &&
-           convDim(l, in, in.w, k.w, s.w, p.w, "width", out.w);
-  }
-
-  bool conv(std::string name, const std::string &tensorPrefix, const ConvStatement &c, int input,
-            int64_t channels, Dims3 stride, int64_t mid) {
-    if (static_cast<int64_t>(g_.layers.size()) > kMaxLayers) {
-      diags_.error(c.stmt->loc, DiagKind::TooLarge,
-                   "the model has more than " + std::to_string(kMaxLayers) + " layers");
-      return false;
-    }
-    Shape in = shapeOf(input);
-    bool twoPlusOne = c.kind == ConvKind::Conv2Plus1d;
-    Layer &l = add(std::move(name), twoPlusOne ? LayerKind::Conv2Plus1d : LayerKind::Conv,
-                   c.stmt->loc, {input});
-    l.inChannels = in.c;
-    l.outChannels = channels;
-    l.kernel = Dims3{c.kind == ConvKind::Conv2d ? 1 : c.t, c.d, c.d};
-    l.stride = stride;
-    l.pad = c.pad;
-    if (folded_ && (l.stride.t > 1 || l.kernel.t > 1 || l.pad.t > 0)) {
-      diags_.error(l.loc, DiagKind::TemporalAfterFold,
-                   "layer `" + l.name + "` has temporal " +
-                       (l.stride.t > 1   ? "stride " + std::to_string(l.stride.t)
-                        : l.kernel.t > 1 ? "kernel t=" + std::to_string(l.kernel.t)
-                                         : "padding " + std::to_string(l.pad.t)) +
-                       ", but the stem folded time into channels (`fold=time`); there is one frame "
-                       "left");
-      return false;
-    }
-    if (!twoPlusOne) {
-      if (!outputShape(l, in, l.kernel, l.stride, l.pad, channels, l.output))
-        return false;
-      l.tensors.push_back(makeTensor(tensorPrefix + "weight", TensorRole::ConvWeight,
-                                     {channels, in.c, l.kernel.t, l.kernel.h, l.kernel.w}));
-      l.macs = mul({l.output.c, l.output.l, l.output.h, l.output.w, in.c, l.kernel.t, l.kernel.h,
-                    l.kernel.w});
-      account(l);
-      return !overflow_;
-    }
-    l.mid = mid > 0 ? mid : paperMid(l.kernel.t, l.kernel.h, in.c, channels);
-    if (l.mid <= 0) {
-      diags_.error(l.loc, DiagKind::NonPositiveSize,
-                   "layer `" + l.name + "`: the paper's formula gives M_i = 0 spatial filters for " +
-                       std::to_string(in.c) + " -> " + std::to_string(channels) +
-                       " channels; set `mid=` explicitly");
-      return false;
-    }
-    Shape spatial;
-    if (!outputShape(l, in, {1, l.kernel.h, l.kernel.w}, {1, l.stride.h, l.stride.w},
-                     {0, l.pad.h, l.pad.w}, l.mid, spatial) ||
-        !outputShape(l, spatial, {l.kernel.t, 1, 1}, {l.stride.t, 1, 1}, {l.pad.t, 0, 0}, channels,
-                     l.output))
-      return false;
-    // Sub-module names follow torchvision's Conv2Plus1D: 0 spatial conv, 1 BN, 2 ReLU, 3 temporal.
-    l.tensors.push_back(
-        makeTensor(tensorPrefix + "0.weight", TensorRole::SpatialWeight, {l.mid, in.c, 1, l.kernel.h, l.kernel.w}));
-    appendBatchNormTensors(l, tensorPrefix + "1.", l.mid);
-    l.tensors.push_back(
-        makeTensor(tensorPrefix + "3.weight", TensorRole::TemporalWeight, {channels, l.mid, l.kernel.t, 1, 1}));
-    int64_t spatialMacs = mul({spatial.c, spatial.l, spatial.h, spatial.w, in.c, l.kernel.h, l.kernel.w});
-    int64_t temporalMacs = mul({l.output.c, l.output.l, l.output.h, l.output.w, l.mid, l.kernel.t});
-    if (__builtin_add_overflow(spatialMacs, temporalMacs, &l.macs))
-      overflow_ = true;
-    account(l);
-    return !overflow_;
-  }
-
-  static void appendBatchNormTensors(Layer &l, const std::string &prefix, int64_t channels) {
-    l.tensors.push_back(makeTensor(prefix + "weight", TensorRole::BnGamma, {channels}));
-    l.tensors.push_back(makeTensor(prefix + "bias", TensorRole::BnBeta, {channels}));
-    l.tensors.push_back(makeTensor(prefix + "running_mean", TensorRole::BnRunningMean, {channels}));
-    l.tensors.push_back(makeTensor(prefix + "running_var", TensorRole::BnRunningVar, {channels}));
-    l.tensors.push_back(makeTensor(prefix + "num_batches_tracked", TensorRole::BnNumBatchesTracked, {}));
-  }
-
-  int batchNorm(std::string name, Loc loc) {
-    int input = last();
-    Shape shape = shapeOf(input);
-    Layer &bn = add(std::move(name), LayerKind::BatchNorm, loc, {input});
-    bn.output = shape;
-    appendBatchNormTensors(bn, bn.name + ".", shape.c);
-    account(bn);
-    return last();
-  }
-
-  int bnRelu(std::string bnName, std::string reluName, Loc loc) {
-    int bn = batchNorm(std::move(bnName), loc);
-    Shape shape = shapeOf(bn);
-    add(std::move(reluName), LayerKind::ReLU, loc, {bn}).output = shape;
-    return last();
-  }
-
-  bool head(int x) {
-    Shape in = shapeOf(x);
-    Loc loc = headLoc_;
-    Layer &pool = add("avgpool", LayerKind::GlobalAvgPool, loc, {x});
-    pool.output = Shape{in.c, 1, 1, 1};
-    Layer &fc = add("fc", LayerKind::Linear, loc, {last()});
-    fc.inChannels = in.c;
-    fc.outChannels = g_.classes;
-    fc.output = Shape{g_.classes, 1, 1, 1};
-    fc.tensors.push_back(makeTensor("fc.weight", TensorRole::LinearWeight, {g_.classes, in.c}));
-    fc.tensors.push_back(makeTensor("fc.bias", TensorRole::LinearBias, {g_.classes}));
-    fc.macs = mul({g_.classes, in.c});
-    account(fc);
-    return !overflow_;
-  }
-
-  ModelGraph &g_;
-  Loc headLoc_;
-  dsl::DiagnosticEngine &diags_;
-  bool folded_ = false;
-  bool overflow_ = false;
-  bool overflowReported_ = false;
 };
 
 } // namespace
@@ -518,9 +340,10 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
   std::optional<Shape> input;
   std::optional<int64_t> classes;
   std::optional<ConvStatement> stem;
-  std::vector<ConvStatement> stages;
+  std::vector<BodyItem> body;
   bool stagesOk = true;
   std::string modelName;
+  std::optional<float> bnEpsilon = kBatchNormEpsilon;
 
   // Statements must come in this order; `rank` is the position a keyword may appear at.
   auto rank = [](StatementKind k) {
@@ -528,7 +351,8 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
     case StatementKind::Model: return 0;
     case StatementKind::Input: return 1;
     case StatementKind::Stem: return 2;
-    case StatementKind::Stage: return 3;
+    case StatementKind::Stage:
+    case StatementKind::Pool: return 3;
     case StatementKind::Head: return 4;
     default: return -1;
     }
@@ -566,17 +390,20 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
       reportedAfter = highestStmt;
       diags.error(s.loc, DiagKind::OutOfOrder,
                   "`" + keyword + "` after `" + std::string(dsl::statementKeyword(highestStmt->kind)) +
-                      "`; a spec reads model, input, stem, stage..., head");
+                      "`; a spec reads model, input, stem, stages and pools, head");
     } else if (r > highest) {
       highest = r;
       highestStmt = &s;
     }
     if (s.broken) {
-      stagesOk &= s.kind != StatementKind::Stage;
+      stagesOk &= s.kind != StatementKind::Stage && s.kind != StatementKind::Pool;
       continue;
     }
     switch (s.kind) {
-    case StatementKind::Model: modelName = s.name; break;
+    case StatementKind::Model:
+      modelName = s.name;
+      bnEpsilon = check.bnEpsilon(s);
+      break;
     case StatementKind::Input: input = check.input(s); break;
     case StatementKind::Head: classes = check.head(s); break;
     case StatementKind::Stem:
@@ -586,7 +413,14 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
       std::optional<ConvStatement> c = check.conv(s);
       stagesOk &= c.has_value();
       if (c)
-        stages.push_back(*c);
+        body.push_back(BodyItem{c, std::nullopt});
+      break;
+    }
+    case StatementKind::Pool: {
+      std::optional<PoolStatement> p = check.pool(s);
+      stagesOk &= p.has_value();
+      if (p)
+        body.push_back(BodyItem{std::nullopt, p});
       break;
     }
     default: break;
@@ -606,7 +440,7 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
   if (!seen[4])
     diags.error(top, DiagKind::MissingStatement,
                 "the spec has no `head` statement (e.g. `head classes=400`)");
-  if (diags.hasErrors() || !input || !classes || !stem || !stagesOk)
+  if (diags.hasErrors() || !input || !classes || !stem || !stagesOk || !bnEpsilon)
     return std::nullopt;
 
   ModelGraph graph;
@@ -614,8 +448,8 @@ std::optional<ModelGraph> elaborate(const dsl::Spec &spec, const ElaborateOption
   graph.specPath = spec.path;
   graph.input = options.input.value_or(*input);
   graph.classes = options.classes.value_or(*classes);
-  GraphBuilder builder(graph, seen[4]->loc, diags);
-  if (!builder.build(*stem, stages))
+  graph.bnEpsilon = *bnEpsilon;
+  if (!elab::buildGraph(graph, seen[4]->loc, *stem, body, diags))
     return std::nullopt;
   return graph;
 }

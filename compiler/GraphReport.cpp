@@ -28,7 +28,12 @@ namespace {
 std::string detail(const Layer &l) {
   switch (l.kind) {
   case LayerKind::Conv:
-    return toString(l.kernel) + " /" + toString(l.stride);
+    return toString(l.kernel) + " /" + toString(l.stride) +
+           (l.groups == 1                                             ? ""
+            : l.groups == l.inChannels && l.groups == l.outChannels ? " depthwise"
+                                                                      : " groups " + std::to_string(l.groups));
+  case LayerKind::MaxPool:
+    return toString(l.kernel) + " /" + toString(l.stride) + " pad " + toString(l.pad);
   case LayerKind::Conv2Plus1d:
     return "1x" + std::to_string(l.kernel.h) + "x" + std::to_string(l.kernel.w) + " -> " +
            std::to_string(l.kernel.t) + "x1x1 /" + toString(l.stride) + " mid " +
@@ -71,6 +76,7 @@ nlohmann::ordered_json graphToJson(const ModelGraph &g) {
   j["params"] = g.params;
   j["macs"] = g.macs;
   j["state_elements"] = g.stateElements;
+  j["bn_eps"] = g.bnEpsilon;
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const Layer &l : g.layers) {
     nlohmann::ordered_json o;
@@ -84,6 +90,13 @@ nlohmann::ordered_json graphToJson(const ModelGraph &g) {
     if (l.kind == LayerKind::Conv || l.kind == LayerKind::Conv2Plus1d) {
       o["in_channels"] = l.inChannels;
       o["out_channels"] = l.outChannels;
+      o["kernel"] = dims(l.kernel);
+      o["stride"] = dims(l.stride);
+      o["padding"] = dims(l.pad);
+    }
+    if (l.kind == LayerKind::Conv)
+      o["groups"] = l.groups;
+    if (l.kind == LayerKind::MaxPool) {
       o["kernel"] = dims(l.kernel);
       o["stride"] = dims(l.stride);
       o["padding"] = dims(l.pad);

@@ -87,13 +87,13 @@ private:
   mlir::Value emit(const Layer &l) {
     mlir::Location loc = mlir::FileLineColLoc::get(&ctx_, g_.specPath, l.loc.line, l.loc.col);
     loc = mlir::NameLoc::get(builder_.getStringAttr(l.name), loc);
-    mlir::FloatAttr eps = builder_.getF32FloatAttr(kBatchNormEpsilon);
+    mlir::FloatAttr eps = builder_.getF32FloatAttr(g_.bnEpsilon);
     switch (l.kind) {
     case LayerKind::FoldTime:
       return FoldTimeOp::create(builder_, loc, activation(l.output), input(l));
     case LayerKind::Conv:
       return ConvOp::create(builder_, loc, activation(l.output), input(l), param(l, TensorRole::ConvWeight),
-                            triple(l.stride), triple(l.pad), builder_.getI64IntegerAttr(1));
+                            triple(l.stride), triple(l.pad), builder_.getI64IntegerAttr(l.groups));
     case LayerKind::Conv2Plus1d:
       return Conv2Plus1dOp::create(builder_, loc, activation(l.output), input(l), param(l, TensorRole::SpatialWeight),
                                    param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta),
@@ -107,6 +107,9 @@ private:
       return ReluOp::create(builder_, loc, input(l));
     case LayerKind::Add:
       return AddOp::create(builder_, loc, input(l, 0), input(l, 1));
+    case LayerKind::MaxPool:
+      return MaxPoolOp::create(builder_, loc, activation(l.output), input(l), triple(l.kernel), triple(l.stride),
+                               triple(l.pad));
     case LayerKind::GlobalAvgPool:
       return GlobalAvgPoolOp::create(
           builder_, loc, mlir::RankedTensorType::get({batch_, l.output.c}, builder_.getF32Type()),

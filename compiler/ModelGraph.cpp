@@ -13,6 +13,7 @@ std::string_view layerKindName(LayerKind kind) {
   case LayerKind::BatchNorm: return "batch_norm";
   case LayerKind::ReLU: return "relu";
   case LayerKind::Add: return "add";
+  case LayerKind::MaxPool: return "max_pool";
   case LayerKind::GlobalAvgPool: return "avg_pool";
   case LayerKind::Linear: return "linear";
   }

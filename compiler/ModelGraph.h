@@ -2,6 +2,7 @@
 // parameter tensors, parameter count and multiply-accumulates. Targets start from here.
 #pragma once
 
+#include "common/OpArithmetic.h"
 #include "dsl/SourceFile.h"
 
 #include <cstdint>
@@ -25,11 +26,12 @@ struct Dims3 {
 
 enum class LayerKind {
   FoldTime,     // R2D: C x L x H x W -> (L*C) x 1 x H x W, frame-major channels (l*C + c)
-  Conv,         // N-d convolution, no bias (every conv is followed by BN)
+  Conv,         // N-d convolution, no bias (every conv is followed by BN); grouped when groups > 1
   Conv2Plus1d,  // spatial 1xdxd conv to `mid` channels, BN, ReLU, temporal tx1x1 conv
   BatchNorm,
   ReLU,
   Add,          // residual sum of `inputs[0]` and `inputs[1]`
+  MaxPool,      // kernel, stride, pad; floor mode, padding never chosen (PyTorch's MaxPool3d)
   GlobalAvgPool,
   Linear,       // the classifier, with bias
 };
@@ -81,9 +83,10 @@ struct Layer {
   std::vector<int> inputs;  // indices into ModelGraph::layers; -1 is the model input
   Shape output;
 
-  // Conv, Conv2Plus1d and Linear.
+  // Conv, Conv2Plus1d and Linear; kernel, stride and pad also MaxPool's.
   int64_t inChannels = 0, outChannels = 0;
   Dims3 kernel, stride, pad;  // Conv2Plus1d: kernel t x d x d, split as described above
+  int64_t groups = 1;         // Conv: groups = inChannels = outChannels is depthwise
   int64_t mid = 0;            // Conv2Plus1d: M_i, the number of spatial filters
 
   std::vector<TensorInfo> tensors;
@@ -104,6 +107,7 @@ struct ModelGraph {
   int64_t params = 0;  // trainable: conv and fc weights and biases, BN gamma and beta
   int64_t macs = 0;    // per clip: convolutions and the fc layer
   int64_t stateElements = 0;  // BN running statistics
+  float bnEpsilon = kBatchNormEpsilon;  // every BN's, the spec's `model ... bn_eps=`
 
   // Width of the pooled vector the classifier reads (512 for the ResNets): Elaborate always
   // ends a network in `fc`, whose input is that vector.

@@ -18,6 +18,7 @@ std::string_view statementKeyword(StatementKind kind) {
   case StatementKind::Input: return "input";
   case StatementKind::Stem: return "stem";
   case StatementKind::Stage: return "stage";
+  case StatementKind::Pool: return "pool";
   case StatementKind::Head: return "head";
   case StatementKind::Stream: return "stream";
   case StatementKind::Connect: return "connect";
@@ -26,7 +27,7 @@ std::string_view statementKeyword(StatementKind kind) {
 }
 
 std::string valueText(const Value &v, size_t maxItems, size_t maxWordChars) {
-  if (v.form == Value::Form::Word)
+  if (v.form == Value::Form::Word || v.form == Value::Form::Number)
     return v.word.substr(0, maxWordChars);
   std::string out;
   for (size_t i = 0; i < v.ints.size() && i < maxItems; ++i)

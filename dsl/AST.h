@@ -17,12 +17,13 @@ namespace vidnet::dsl {
 enum class ConvKind { Conv3d, Conv2d, Conv2Plus1d };
 std::string_view convKindName(ConvKind kind);
 
-// An option value as written: `64`, `1x2x2`, `230,288`, or a word such as `time`.
+// An option value as written: `64`, `1x2x2`, `230,288`, `1e-3`, or a word such as `time`.
 struct Value {
-  enum class Form { Integer, Dims, List, Word };
+  enum class Form { Integer, Dims, List, Word, Number };
   Form form = Form::Integer;
   std::vector<int64_t> ints;  // one for Integer, the parts of Dims or List
-  std::string word;
+  std::string word;           // Word; Number keeps its text as written
+  double number = 0;          // Number
   Loc loc;
 };
 
@@ -32,13 +33,13 @@ struct Option {
   Value value;
 };
 
-enum class StatementKind { Model, Input, Stem, Stage, Head, Stream, Connect };
+enum class StatementKind { Model, Input, Stem, Stage, Pool, Head, Stream, Connect };
 std::string_view statementKeyword(StatementKind kind);
 
 struct Statement {
   StatementKind kind;
   Loc loc;
-  std::string name;         // model NAME, input NAME, stream NAME
+  std::string name;         // model NAME, input NAME, stream NAME, pool KIND (`max`)
   Loc nameLoc;
   ConvKind conv = ConvKind::Conv3d;  // stem and stage
   Loc convLoc;

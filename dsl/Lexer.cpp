@@ -123,7 +123,8 @@ private:
     }
   }
 
-  // integer = ["-"] digit {digit} ; dims = integer "x" integer {"x" integer} ; float has a ".".
+  // integer = ["-"] digit {digit} ; dims = integer "x" integer {"x" integer} ;
+  // float = integer ["." digit {digit}] [("e" | "E") ["-" | "+"] digit {digit}] with "." or "e".
   // Letters glued to a number (`3d`, `4x`) are swallowed into one Dims token, which the
   // parser then rejects as a whole instead of as two confusing tokens.
   TokenKind lexNumber() {
@@ -131,9 +132,15 @@ private:
       ++pos_;
     while (pos_ < text_.size() && isDigit(text_[pos_]))
       ++pos_;
-    if (pos_ + 1 < text_.size() && text_[pos_] == '.' && isDigit(text_[pos_ + 1])) {
+    bool fraction = pos_ + 1 < text_.size() && text_[pos_] == '.' && isDigit(text_[pos_ + 1]);
+    if (fraction) {
       ++pos_;
-      while (pos_ < text_.size() && (isDigit(text_[pos_]) || isAlpha(text_[pos_])))
+      while (pos_ < text_.size() && isDigit(text_[pos_]))
+        ++pos_;
+    }
+    if (lexExponent() || fraction) {
+      // Letters glued on (`0.5f`) make a malformed number the parser names as a whole.
+      while (pos_ < text_.size() && isAlnum(text_[pos_]))
         ++pos_;
       return TokenKind::Float;
     }
@@ -145,6 +152,22 @@ private:
       return TokenKind::Dims;
     }
     return TokenKind::Integer;
+  }
+
+  // `e-3`, `E5`, `e+2` after a number's digits.
+  bool lexExponent() {
+    size_t p = pos_;
+    if (p >= text_.size() || (text_[p] != 'e' && text_[p] != 'E'))
+      return false;
+    ++p;
+    if (p < text_.size() && (text_[p] == '-' || text_[p] == '+'))
+      ++p;
+    if (p >= text_.size() || !isDigit(text_[p]))
+      return false;
+    while (p < text_.size() && isDigit(text_[p]))
+      ++p;
+    pos_ = p;
+    return true;
   }
 
   static std::string describeInvalid(char c) {

@@ -13,7 +13,7 @@ enum class TokenKind {
   Word,     // keyword, name, conv kind (`conv(2+1)d`), repeat (`x4`), reference (`rgb.layer2`)
   Integer,  // 64, -1
   Dims,     // 1x2x2, 3x16x112x112: integers joined by `x`
-  Float,    // 0.5: never valid in a spec today, lexed so the error can say so
+  Float,    // 0.5, 1e-3: the value of a real-valued option such as `bn_eps`
   Equals,
   Comma,
   LBrace,

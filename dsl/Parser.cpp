@@ -5,19 +5,21 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 namespace vidnet::dsl {
 
 namespace {
 
-const std::vector<std::string_view> kStatementKeywords = {"model", "input", "stem",  "stage",
-                                                          "head",  "stream", "connect"};
+const std::vector<std::string_view> kStatementKeywords = {"model", "input",  "stem",   "stage",
+                                                          "pool",  "head",   "stream", "connect"};
 const std::vector<std::string_view> kConvKinds = {"conv3d", "conv2d", "conv(2+1)d"};
 
 std::optional<StatementKind> statementKind(std::string_view keyword) {
   for (StatementKind k : {StatementKind::Model, StatementKind::Input, StatementKind::Stem,
-                          StatementKind::Stage, StatementKind::Head, StatementKind::Stream,
-                          StatementKind::Connect})
+                          StatementKind::Stage, StatementKind::Pool, StatementKind::Head,
+                          StatementKind::Stream, StatementKind::Connect})
     if (statementKeyword(k) == keyword)
       return k;
   return std::nullopt;
@@ -26,17 +28,18 @@ std::optional<StatementKind> statementKind(std::string_view keyword) {
 } // namespace
 
 const std::vector<std::string_view> &optionsOf(StatementKind kind) {
-  static const std::vector<std::string_view> none, input = {"c", "l", "h", "w"},
+  static const std::vector<std::string_view> none, model = {"bn_eps"}, input = {"c", "l", "h", "w"},
       stem = {"t", "d", "ch", "mid", "stride", "pad", "fold"},
       stage = {"t", "d", "ch", "mid", "stride", "pad", "block", "groups"},
-      head = {"classes"}, connect = {"mode"};
+      pool = {"k", "stride", "pad"}, head = {"classes"}, connect = {"mode"};
   switch (kind) {
   case StatementKind::Input: return input;
   case StatementKind::Stem: return stem;
   case StatementKind::Stage: return stage;
+  case StatementKind::Pool: return pool;
   case StatementKind::Head: return head;
   case StatementKind::Connect: return connect;
-  case StatementKind::Model:
+  case StatementKind::Model: return model;
   case StatementKind::Stream: return none;
   }
   return none;
@@ -131,7 +134,7 @@ private:
   std::optional<Statement> parseStatement(int depth) {
     const Token &kw = next();
     if (kw.kind != TokenKind::Word) {
-      unexpected(kw, "expected a statement (model, input, stem, stage, head), got " + describe(kw));
+      unexpected(kw, "expected a statement (model, input, stem, stage, pool, head), got " + describe(kw));
       return std::nullopt;
     }
     Statement s;
@@ -147,7 +150,7 @@ private:
       std::string_view meant = opensBlock ? "stream" : closestMatch(kw.text, kStatementKeywords);
       diags_.error(kw.loc, DiagKind::UnknownStatement,
                    "unknown statement " + quote(kw.text) +
-                       (meant.empty() ? " (expected model, input, stem, stage or head)"
+                       (meant.empty() ? " (expected model, input, stem, stage, pool or head)"
                                       : "; did you mean `" + std::string(meant) + "`?"));
       if (opensBlock) {
         s.kind = StatementKind::Stream;
@@ -164,10 +167,11 @@ private:
     }
     bool ok = true;
     switch (s.kind) {
-    case StatementKind::Model: ok = parseName(s, "a model name after `model`", true); break;
+    case StatementKind::Model: ok = parseName(s, "a model name after `model`", true) && parseOptions(s); break;
     case StatementKind::Input: ok = parseName(s, "", false) && parseOptions(s); break;
     case StatementKind::Stem:
     case StatementKind::Stage: ok = parseConv(s) && parseOptions(s); break;
+    case StatementKind::Pool: ok = parsePoolKind(s) && parseOptions(s); break;
     case StatementKind::Head: ok = parseOptions(s); break;
     case StatementKind::Stream: ok = parseStream(s, depth); break;
     case StatementKind::Connect: ok = parseConnect(s) && parseOptions(s); break;
@@ -192,6 +196,26 @@ private:
       return true;
     unexpected(peek(), "expected " + std::string(what) + ", got " + describe(peek()));
     return false;
+  }
+
+  // pool = "pool" "max" options ;   the kind is kept as the statement's name
+  bool parsePoolKind(Statement &s) {
+    const Token &t = peek();
+    if (t.kind != TokenKind::Word || tokens_[pos_ + 1].kind == TokenKind::Equals) {
+      unexpected(t, "expected a pooling kind (max) after `pool`, got " +
+                        (t.kind == TokenKind::Word ? quote(std::string(t.text) + "=") : describe(t)));
+      return false;
+    }
+    next();
+    s.nameLoc = t.loc;
+    if (t.text != "max") {
+      diags_.error(t.loc, DiagKind::UnknownPoolKind,
+                   "unknown pooling kind " + quote(t.text) +
+                       " (expected max; global average pooling is the head's)");
+      return false;
+    }
+    s.name = std::string(t.text);
+    return true;
   }
 
   // conv = "conv3d" | "conv2d" | "conv(2+1)d" ;
@@ -312,8 +336,9 @@ private:
     if (std::find(own.begin(), own.end(), o.name) != own.end())
       return true;
     std::string keyword(statementKeyword(s.kind));
-    for (StatementKind other : {StatementKind::Input, StatementKind::Stem, StatementKind::Stage,
-                                StatementKind::Head, StatementKind::Connect}) {
+    for (StatementKind other : {StatementKind::Model, StatementKind::Input, StatementKind::Stem,
+                                StatementKind::Stage, StatementKind::Pool, StatementKind::Head,
+                                StatementKind::Connect}) {
       const auto &names = optionsOf(other);
       if (std::find(names.begin(), names.end(), o.name) != names.end()) {
         diags_.error(o.loc, DiagKind::InapplicableOption,
@@ -395,10 +420,17 @@ private:
       o.value.form = Value::Form::Dims;
       return true;
     }
-    case TokenKind::Float:
-      diags_.error(t.loc, DiagKind::InvalidValue,
-                   "expected an integer for `" + o.name + "`, got " + quote(t.text));
-      return false;
+    case TokenKind::Float: {
+      o.value.form = Value::Form::Number;
+      o.value.word = std::string(t.text);
+      char *end = nullptr;
+      o.value.number = std::strtod(o.value.word.c_str(), &end);
+      if (end != o.value.word.c_str() + o.value.word.size() || !std::isfinite(o.value.number)) {
+        diags_.error(t.loc, DiagKind::InvalidNumber, "malformed number " + quote(t.text));
+        return false;
+      }
+      return true;
+    }
     default:
       unexpected(t, "expected a value after `" + o.name + "=`, got " + describe(t));
       return false;

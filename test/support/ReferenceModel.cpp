@@ -3,6 +3,7 @@
 #include "test/support/ReferenceModel.h"
 
 #include "runtime/reference/Backward.h"
+#include "runtime/reference/Pooling.h"
 
 #include <stdexcept>
 
@@ -17,7 +18,8 @@ ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
   auto param = [&](const Layer &l, TensorRole role) { return tensor(l.tensorName(role)); };
   auto bn = [&](const ref::Tensor &x, const Layer &l) {
     return ref::batchNormForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta),
-                                 param(l, TensorRole::BnRunningMean), param(l, TensorRole::BnRunningVar));
+                                 param(l, TensorRole::BnRunningMean), param(l, TensorRole::BnRunningVar),
+                                 graph.bnEpsilon);
   };
   for (const Layer &l : graph.layers) {
     switch (l.kind) {
@@ -26,7 +28,11 @@ ref::Tensor referenceForward(const ModelGraph &graph, const ref::Tensor &clips,
       break;
     case LayerKind::Conv:
       values.push_back(ref::convForward(input(l), param(l, TensorRole::ConvWeight), {l.stride.t, l.stride.h, l.stride.w},
-                                        {l.pad.t, l.pad.h, l.pad.w}));
+                                        {l.pad.t, l.pad.h, l.pad.w}, l.groups));
+      break;
+    case LayerKind::MaxPool:
+      values.push_back(ref::maxPoolForward(input(l), {l.kernel.t, l.kernel.h, l.kernel.w},
+                                           {l.stride.t, l.stride.h, l.stride.w}, {l.pad.t, l.pad.h, l.pad.w}));
       break;
     case LayerKind::Conv2Plus1d: {
       // Tran et al. Sec. 3.5: spatial 1 x d x d with the H/W stride, BN, ReLU, temporal t x 1 x 1.
@@ -102,7 +108,7 @@ private:
   // reported.
   ref::Tensor batchNorm(const ref::Tensor &x, const Layer &l) {
     ref::BatchNormTrainResult r =
-        ref::batchNormTrainForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta));
+        ref::batchNormTrainForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta), graph_.bnEpsilon);
     result_.batchMean[l.tensorName(TensorRole::BnRunningMean)] = std::move(r.mean);
     result_.batchVar[l.tensorName(TensorRole::BnRunningVar)] = std::move(r.var);
     return std::move(r.y);
@@ -118,7 +124,9 @@ private:
     case LayerKind::FoldTime:
       return {ref::foldTimeForward(input(l))};
     case LayerKind::Conv:
-      return {ref::convForward(input(l), param(l, TensorRole::ConvWeight), triple(l.stride), triple(l.pad))};
+      return {ref::convForward(input(l), param(l, TensorRole::ConvWeight), triple(l.stride), triple(l.pad), l.groups)};
+    case LayerKind::MaxPool:
+      return {ref::maxPoolForward(input(l), triple(l.kernel), triple(l.stride), triple(l.pad))};
     case LayerKind::Conv2Plus1d: {
       Saved s;
       s.spatial = ref::convForward(input(l), param(l, TensorRole::SpatialWeight), {1, l.stride.h, l.stride.w},
@@ -158,17 +166,17 @@ private:
   }
 
   ref::Tensor batchNormBackward(const ref::Tensor &dy, const ref::Tensor &x, const Layer &l) {
-    ref::BatchNormTrainGrads g = ref::batchNormTrainBackward(dy, x, param(l, TensorRole::BnGamma));
+    ref::BatchNormTrainGrads g = ref::batchNormTrainBackward(dy, x, param(l, TensorRole::BnGamma), graph_.bnEpsilon);
     result_.grads[l.tensorName(TensorRole::BnGamma)] = std::move(g.dgamma);
     result_.grads[l.tensorName(TensorRole::BnBeta)] = std::move(g.dbeta);
     return std::move(g.dx);
   }
 
   ref::Tensor convBackward(const ref::Tensor &dy, const ref::Tensor &x, const std::string &weight,
-                           ref::Triple stride, ref::Triple pad) {
+                           ref::Triple stride, ref::Triple pad, int64_t groups = 1) {
     ref::Tensor filter = tensor_(weight);
-    result_.grads[weight] = ref::convBackwardFilter(x, dy, filter.shape, stride, pad);
-    return ref::convBackwardData(dy, filter, x.shape, stride, pad);
+    result_.grads[weight] = ref::convBackwardFilter(x, dy, filter.shape, stride, pad, groups);
+    return ref::convBackwardData(dy, filter, x.shape, stride, pad, groups);
   }
 
   void backward(const Layer &l, const Saved &s, const ref::Tensor &dy) {
@@ -180,7 +188,11 @@ private:
       return;
     case LayerKind::Conv:
       accumulate(l.inputs[0],
-                 convBackward(dy, input(l), l.tensorName(TensorRole::ConvWeight), triple(l.stride), triple(l.pad)));
+                 convBackward(dy, input(l), l.tensorName(TensorRole::ConvWeight), triple(l.stride), triple(l.pad),
+                              l.groups));
+      return;
+    case LayerKind::MaxPool:
+      accumulate(l.inputs[0], ref::maxPoolBackward(dy, input(l), triple(l.kernel), triple(l.stride), triple(l.pad)));
       return;
     case LayerKind::Conv2Plus1d: {
       ref::Tensor dmid =

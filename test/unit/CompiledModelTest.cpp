@@ -165,14 +165,16 @@ void checkTrainStep(const ModelGraph &graph, rt::Model &model, const ref::Tensor
 
 // train_step doubles a bundle's compile time, so it is checked on one model per kind of layer
 // stack: 3D (r3d_18), (2+1)D (the small example), mixed 3D/2D (mc3_18, rmc3_18), frames
-// folded into channels (r2d_18), frame-wise 2D (the small f-R2D) and 571-channel convs whose
-// reduction the CPU target pads (the small ragged R2D). The deeper variants
+// folded into channels (r2d_18), frame-wise 2D (the small f-R2D), 571-channel convs whose
+// reduction the CPU target pads (the small ragged R2D), and the bottleneck family: max pooling,
+// 1x1x1 convs, depthwise middle convs (the small ir-CSN, ip-CSN and bottleneck R3D). The deeper variants
 // repeat the same ops. torchvision's r2plus1d_18 is left out: at this input its gradients
 // differed from the reference by 1-11% with the loss equal to 2e-6, the signature of a
 // ReLU input within float rounding of 0 taking the other side (a float32 implementation
 // may; PyTorch's float32 does too, see test/interop/torchvision_step.py), not of a wrong rule.
 bool trainsInTests(const std::string &spec) {
   for (const char *s : {"examples/tiny_fr2d.vnet", "examples/tiny_r2plus1d.vnet", "examples/tiny_ragged.vnet",
+                        "examples/tiny_ir_csn.vnet", "examples/tiny_ip_csn.vnet", "examples/tiny_r3d_bottleneck.vnet",
                         "models/r3d_18.vnet", "models/mc3_18.vnet", "models/rmc3_18.vnet", "models/r2d_18.vnet"})
     if (spec == s)
       return true;

@@ -49,6 +49,18 @@ TEST(Lexer, DimsNegativeFloatArrowAndComments) {
   EXPECT_EQ(t[12].text, "b.c");
 }
 
+TEST(Lexer, ExponentsMakeFloatsAndDimsStayDims) {
+  auto t = lexText("bn_eps=1e-3 a=2.5E+2 b=1e c=3x3 d=0.5f");
+  EXPECT_EQ(t[2].kind, TokenKind::Float);
+  EXPECT_EQ(t[2].text, "1e-3");
+  EXPECT_EQ(t[5].kind, TokenKind::Float);
+  EXPECT_EQ(t[5].text, "2.5E+2");
+  EXPECT_EQ(t[8].kind, TokenKind::Dims);  // `1e` has no exponent digits: a malformed number
+  EXPECT_EQ(t[11].kind, TokenKind::Dims);
+  EXPECT_EQ(t[14].kind, TokenKind::Float);  // the glued `f` stays in the token, to be rejected whole
+  EXPECT_EQ(t[14].text, "0.5f");
+}
+
 TEST(Lexer, CrlfAndTabsAreWhitespace) {
   auto t = lexText("head\tclasses=4\r\nmodel m\r\n");
   EXPECT_EQ(t[0].text, "head");

@@ -55,6 +55,34 @@ TEST(Parser, ValueForms) {
   EXPECT_EQ(mid->value.ints, (std::vector<int64_t>{230, 288}));
 }
 
+TEST(Parser, PoolStatementAndModelOptions) {
+  std::string diagnostics;
+  Spec spec = parseText("model csn bn_eps=1e-3\npool max k=1x3x3 stride=1x2x2 pad=0x1x1\n", &diagnostics);
+  // Only elaboration's complaints about the statements this fragment lacks.
+  size_t errors = 0;
+  for (size_t at = diagnostics.find("error:"); at != std::string::npos; at = diagnostics.find("error:", at + 1))
+    ++errors;
+  EXPECT_EQ(errors, 3u) << diagnostics;
+  EXPECT_EQ(diagnostics.find("test.vnet:2:"), std::string::npos) << diagnostics;
+  ASSERT_EQ(spec.statements.size(), 2u);
+  const Statement &model = spec.statements[0];
+  ASSERT_NE(model.option("bn_eps"), nullptr);
+  EXPECT_EQ(model.option("bn_eps")->value.form, Value::Form::Number);
+  EXPECT_DOUBLE_EQ(model.option("bn_eps")->value.number, 1e-3);
+  const Statement &pool = spec.statements[1];
+  EXPECT_EQ(pool.kind, StatementKind::Pool);
+  EXPECT_EQ(pool.name, "max");
+  EXPECT_EQ(pool.nameLoc, (Loc{2, 6}));
+  ASSERT_EQ(pool.options.size(), 3u);
+  EXPECT_EQ(pool.option("pad")->value.ints, (std::vector<int64_t>{0, 1, 1}));
+}
+
+TEST(Parser, MalformedFloatIsNamed) {
+  std::string diagnostics;
+  parseText("model csn bn_eps=0.5f\n", &diagnostics);
+  EXPECT_NE(diagnostics.find("malformed number `0.5f`"), std::string::npos) << diagnostics;
+}
+
 TEST(Parser, RecoversAndReportsEveryErrorLine) {
   std::string out;
   Spec spec = parseText("model m\n"

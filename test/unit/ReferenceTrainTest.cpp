@@ -1,8 +1,9 @@
-// referenceTrainStep on tiny R(2+1)D and R3D graphs: every trainable tensor gets a gradient,
+// referenceTrainStep on tiny R(2+1)D, R3D, bottleneck and CSN graphs: every trainable tensor gets a gradient,
 // and sampled gradients match central finite differences of an independently written
 // training-mode loss (batch-statistics BN, mean softmax cross-entropy).
 #include "TestHelpers.h"
 #include "test/support/ReferenceModel.h"
+#include "runtime/reference/Pooling.h"
 
 #include <algorithm>
 #include <cmath>
@@ -37,6 +38,22 @@ const char *kR3d = "model tiny_r3d\n"
                    "stage conv3d t=3 d=3 ch=4 x1\n"
                    "stage conv3d t=3 d=3 ch=8 x1 stride=2\n"
                    "head  classes=3\n";
+
+// Bottleneck blocks after a max-pooled stem (4x8x8 -> 4x4x4): stage 1 projects 4 -> 16
+// channels, stage 2 strides its middle conv and shortcut. The CSN variants make the middle conv
+// depthwise (ip: after a 1x1x1 conv and BN) and set BN's epsilon as CSN does.
+std::string bottleneckSpec(const char *name, const char *block, const char *modelOptions = "") {
+  return std::string("model ") + name + modelOptions + "\n"
+         "input clip c=3 l=16 h=112 w=112\n"
+         "stem  conv3d t=3 d=7 ch=4 stride=1x2x2\n"
+         "pool  max k=1x3x3 stride=1x2x2 pad=0x1x1\n"
+         "stage conv3d t=3 d=3 ch=4 x1 block=" + block + "\n"
+         "stage conv3d t=3 d=3 ch=8 x1 stride=2 block=" + block + "\n"
+         "head  classes=3\n";
+}
+const std::string kBottleneck = bottleneckSpec("tiny_r3d_50", "bottleneck");
+const std::string kIrCsn = bottleneckSpec("tiny_ir_csn", "ir-csn", " bn_eps=1e-3");
+const std::string kIpCsn = bottleneckSpec("tiny_ip_csn", "ip-csn", " bn_eps=1e-3");
 
 // As vidc --input 3x4x16x16: 8x8 after the stem, 2x4x4 in stage 2, so every BN still sees at
 // least 64 values per channel.
@@ -127,7 +144,27 @@ TrainingLoss<T> trainingLoss(const ModelGraph &g, const ref::BasicTensor<T> &cli
     return p.at(l.tensorName(role));
   };
   auto bn = [&](const ref::BasicTensor<T> &x, const Layer &l) {
-    return ref::batchNormTrainForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta)).y;
+    return ref::batchNormTrainForward(x, param(l, TensorRole::BnGamma), param(l, TensorRole::BnBeta), g.bnEpsilon).y;
+  };
+  // A max pool is smooth while every window keeps its first maximum where it was.
+  auto maxPool = [&](const ref::BasicTensor<T> &x, const Layer &l) {
+    ref::BasicTensor<T> y = ref::maxPoolForward(x, {l.kernel.t, l.kernel.h, l.kernel.w},
+                                                {l.stride.t, l.stride.h, l.stride.w}, {l.pad.t, l.pad.h, l.pad.w});
+    const int64_t C = x.shape[4];
+    for (int64_t n = 0; n < y.shape[0]; ++n)
+      for (int64_t d = 0; d < y.shape[1]; ++d)
+        for (int64_t h = 0; h < y.shape[2]; ++h)
+          for (int64_t w = 0; w < y.shape[3]; ++w)
+            for (int64_t c = 0; c < C; ++c)
+              for (int64_t kd = 0; kd < l.kernel.t; ++kd)
+                for (int64_t kh = 0; kh < l.kernel.h; ++kh)
+                  for (int64_t kw = 0; kw < l.kernel.w; ++kw) {
+                    int64_t i = d * l.stride.t + kd - l.pad.t, j = h * l.stride.h + kh - l.pad.h,
+                            k = w * l.stride.w + kw - l.pad.w;
+                    bool inside = i >= 0 && i < x.shape[1] && j >= 0 && j < x.shape[2] && k >= 0 && k < x.shape[3];
+                    active.push_back(inside && x.at({n, i, j, k, c}) == y.at({n, d, h, w, c}));
+                  }
+    return y;
   };
   auto relu = [&](const ref::BasicTensor<T> &x) {
     for (T v : x.data)
@@ -141,7 +178,10 @@ TrainingLoss<T> trainingLoss(const ModelGraph &g, const ref::BasicTensor<T> &cli
       break;
     case LayerKind::Conv:
       values.push_back(ref::convForward(in(l), param(l, TensorRole::ConvWeight), {l.stride.t, l.stride.h, l.stride.w},
-                                        {l.pad.t, l.pad.h, l.pad.w}));
+                                        {l.pad.t, l.pad.h, l.pad.w}, l.groups));
+      break;
+    case LayerKind::MaxPool:
+      values.push_back(maxPool(in(l), l));
       break;
     case LayerKind::Conv2Plus1d: {
       ref::BasicTensor<T> spatial = ref::convForward(in(l), param(l, TensorRole::SpatialWeight),
@@ -301,7 +341,18 @@ INSTANTIATE_TEST_SUITE_P(
                                "layer2.0.downsample.0.weight", "fc.bias", "fc.weight"}},
                     TrainCase{"r3d", kR3d,
                               {"stem.0.weight", "stem.1.weight", "layer1.0.conv1.0.weight", "layer1.0.conv2.1.bias",
-                               "layer2.0.conv2.0.weight", "layer2.0.downsample.1.weight", "fc.bias"}}),
+                               "layer2.0.conv2.0.weight", "layer2.0.downsample.1.weight", "fc.bias"}},
+                    TrainCase{"bottleneck", kBottleneck.c_str(),
+                              {"stem.0.weight", "layer1.0.conv1.0.weight", "layer1.0.conv2.0.weight",
+                               "layer1.0.conv3.0.weight", "layer1.0.downsample.0.weight", "layer2.0.conv2.0.weight",
+                               "layer2.0.conv3.1.bias", "fc.weight"}},
+                    TrainCase{"ir_csn", kIrCsn.c_str(),
+                              {"stem.0.weight", "stem.1.weight", "layer1.0.conv2.0.weight", "layer2.0.conv2.0.weight",
+                               "layer2.0.conv2.1.weight", "layer2.0.downsample.0.weight", "fc.bias"}},
+                    TrainCase{"ip_csn", kIpCsn.c_str(),
+                              {"stem.0.weight", "layer1.0.conv2.0.0.weight", "layer1.0.conv2.0.1.weight",
+                               "layer1.0.conv2.0.2.weight", "layer2.0.conv2.0.2.weight", "layer2.0.conv3.0.weight",
+                               "fc.weight"}}),
     [](const testing::TestParamInfo<TrainCase> &row) { return std::string(row.param.name); });
 
 } // namespace
