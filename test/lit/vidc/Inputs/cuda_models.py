@@ -1,8 +1,9 @@
 # Builds every model spec for one CUDA architecture and checks each bundle: PTX and cubin
 # written, the cubin's ELF is for that architecture and defines exactly the manifest's kernels,
 # ptxas reported no spills and registers for every kernel, and the forward has fewer kernels
-# than vidnet ops. Prints one summary line per model (kernel and op counts, worst registers).
-# usage: cuda_models.py VIDC READELF ARCH OUT_DIR [--forward-only] SPEC...
+# than vidnet ops (--count-only: kernels counted and printed, not held to that). Prints one
+# summary line per model (kernel and op counts, worst registers).
+# usage: cuda_models.py VIDC READELF ARCH OUT_DIR [--forward-only] [--count-only] SPEC...
 import json
 import re
 import subprocess
@@ -11,7 +12,8 @@ import sys
 vidc, readelf, arch, out = sys.argv[1:5]
 rest = sys.argv[5:]
 forward_only = "--forward-only" in rest
-specs = [s for s in rest if s != "--forward-only"]
+count_only = "--count-only" in rest
+specs = [s for s in rest if s not in ("--forward-only", "--count-only")]
 failures = []
 for spec in specs:
     name = spec.rsplit("/", 1)[-1].removesuffix(".vnet")
@@ -43,7 +45,7 @@ for spec in specs:
     if any(k["registers"] <= 0 for k in c["kernels"]):
         problems.append("a kernel without a ptxas report")
     ep = c["entry_points"]
-    if not 0 < ep["forward"]["kernels"] < ep["forward"]["vidnet_ops"]:
+    if not 0 < ep["forward"]["kernels"] or (not count_only and ep["forward"]["kernels"] >= ep["forward"]["vidnet_ops"]):
         problems.append(f"forward: {ep['forward']['kernels']} kernels for {ep['forward']['vidnet_ops']} ops")
     if forward_only == ("train_step" in ep):
         problems.append("train_step presence does not match --forward-only")
