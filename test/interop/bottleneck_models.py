@@ -112,7 +112,8 @@ class BottleneckResNet(nn.Module):
 
 def bottleneck_resnet(block_kind, layers, widths=(64, 128, 256, 512), stem_width=64,
                       num_classes=400, bn_eps=1e-5, stem_pool=True):
-    """BLOCK_KIND is the spec's block= value: bottleneck, ir-csn or ip-csn."""
+    """BLOCK_KIND is the spec's block= value: bottleneck, ir-csn or ip-csn. STEM_POOL=False
+    drops the stem's max pool (VMZ's use_pool1=False; a spec without the `pool` statement)."""
     model = BottleneckResNet(BUILDERS[block_kind], layers, widths, stem_width, num_classes,
                              stem_pool)
     for m in model.modules():
