@@ -49,8 +49,9 @@ def tool(cmd):
     if done.returncode:
         text = done.stderr + done.stdout
         errors = [l for l in text.splitlines() if "error" in l] or text.splitlines()[-1:] or [""]
-        raise ToolFailed(f"{os.path.basename(cmd[0])} {cmd[1]} exited {done.returncode}:"
-                         f" {errors[0].strip()[:300]}")
+        how = (f"died of signal {-done.returncode}" if done.returncode < 0
+               else f"exited {done.returncode}")
+        raise ToolFailed(f"{os.path.basename(cmd[0])} {cmd[1]} {how}: {errors[0].strip()[:300]}")
     return done.stdout
 
 
