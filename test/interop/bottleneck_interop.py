@@ -51,7 +51,8 @@ def tool(cmd):
         errors = [l for l in text.splitlines() if "error" in l] or text.splitlines()[-1:] or [""]
         how = (f"died of signal {-done.returncode}" if done.returncode < 0
                else f"exited {done.returncode}")
-        raise ToolFailed(f"{os.path.basename(cmd[0])} {cmd[1]} {how}: {errors[0].strip()[:300]}")
+        first = errors[0].strip()[:300]
+        raise ToolFailed(f"{os.path.basename(cmd[0])} {cmd[1]} {how}" + (f": {first}" if first else ""))
     return done.stdout
 
 
