@@ -21,12 +21,12 @@ import sys
 import onnx
 import openvino as ov
 import torch
-import torchvision
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "peers"))
 sys.path.insert(0, HERE)
 from conv_shape import parse  # noqa: E402  the profile's shape string, read back
+from common import video_model  # noqa: E402  torchvision's model, or bottleneck_models.py's
 from vidnet_peer import SPECS  # noqa: E402  model name -> spec file
 import openvino_peer  # noqa: E402  the peer's compile settings, read back the same way
 
@@ -92,7 +92,7 @@ def main():
 
     onnx_path = os.path.join(a.out, tag + ".onnx")
     torch.manual_seed(0)
-    model = getattr(torchvision.models.video, a.model)().eval()
+    model = video_model(a.model).eval()
     x = torch.randn(a.batch, *clip)
     if not os.path.exists(onnx_path):
         with contextlib.redirect_stdout(sys.stderr):  # the exporter's progress lines

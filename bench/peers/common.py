@@ -1,6 +1,7 @@
 """What every peer process of the peer benchmark shares: its command line, the case's files
-(weights, clips, labels), the torchvision model holding those weights, the timing loop and the
-one JSON line a peer prints."""
+(weights, clips, labels), the PyTorch model holding those weights (torchvision's, or
+bottleneck_models.py's where torchvision has none), the timing loop and the one JSON line a peer
+prints."""
 import argparse
 import json
 import os
@@ -19,7 +20,7 @@ from torchvision_step import load_safetensors  # noqa: E402  (and its one reader
 LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 1e-4
 
 __all__ = ["LR", "MOMENTUM", "WEIGHT_DECAY", "ROOT", "Case", "load_safetensors", "save_safetensors",
-           "peer_args", "affordable_runs", "time_calls", "report", "torch_model"]
+           "peer_args", "affordable_runs", "time_calls", "report", "torch_model", "video_model"]
 
 
 class Case:
@@ -88,11 +89,23 @@ def report(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def torch_model(case, dtype=None):
-    """The torchvision model with the case's weights (and BN statistics), float32 or DTYPE."""
-    import torch
+def video_model(name):
+    """A fresh PyTorch model of NAME: torchvision's constructor, else bottleneck_models.py's
+    (R3D-50/101/152, ir-CSN, ip-CSN, which torchvision lacks)."""
     import torchvision.models.video as tvm
-    model = getattr(tvm, case.model)()
+    import bottleneck_models
+    if hasattr(tvm, name):
+        return getattr(tvm, name)()
+    if name in bottleneck_models.SPECS:
+        return getattr(bottleneck_models, name)()
+    raise ValueError(f"no PyTorch model named {name}")
+
+
+def torch_model(case, dtype=None):
+    """The case's PyTorch model (video_model) with its weights (and BN statistics), float32 or
+    DTYPE."""
+    import torch
+    model = video_model(case.model)
     state = {k: torch.from_numpy(np.array(v)) for k, v in load_safetensors(case.weights).items()}
     model.load_state_dict(state)
     return model.to(dtype) if dtype is not None else model

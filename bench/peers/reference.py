@@ -1,5 +1,5 @@
 """The case every peer runs and the float64 PyTorch answers they are checked against. Writes, in
-the case directory: weights.safetensors (torchvision's names; random weights and BN statistics
+the case directory: weights.safetensors (torchvision's names, the model from common.video_model; random weights and BN statistics
 from --seed, so eval-mode BN is no identity), x.npy (clips, N(0, 1)), y.npy (int64 labels),
 reference_logits.npy (eval-mode forward in float64) and reference_step.npz (one SGD step in
 float64 from those weights: the state_dict after it, its loss, and how many ReLU inputs lay
@@ -12,9 +12,8 @@ import os
 
 import numpy as np
 import torch
-import torchvision.models.video as tvm
 
-from common import LR, MOMENTUM, WEIGHT_DECAY, Case, save_safetensors, torch_model
+from common import LR, MOMENTUM, WEIGHT_DECAY, Case, save_safetensors, torch_model, video_model
 from torchvision_forward import randomize
 from torchvision_step import torch_steps
 
@@ -66,7 +65,7 @@ def main():
     os.makedirs(a.case, exist_ok=True)
     case = Case(a.case, a.model, a.batch, clip)
 
-    model = getattr(tvm, a.model)()
+    model = video_model(a.model)
     randomize(model, torch.Generator().manual_seed(a.seed))
     save_safetensors(case.weights, model.state_dict())
     rng = np.random.default_rng(a.seed)

@@ -9,9 +9,11 @@ import subprocess
 import time
 
 from common import LR, MOMENTUM, WEIGHT_DECAY, ROOT, affordable_runs, peer_args, report
+from bottleneck_models import SPECS as BOTTLENECK_SPECS
 from torchvision_forward import MODELS
 
-SPECS = {name: os.path.join(ROOT, "models", spec) for name, spec in MODELS}
+SPECS = {name: os.path.join(ROOT, "models", spec)
+         for name, spec in [*MODELS, *BOTTLENECK_SPECS.items()]}
 
 
 def build(a, vidc):
