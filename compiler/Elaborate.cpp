@@ -164,6 +164,12 @@ public:
                      "conv2d, not conv(2+1)d");
         ok = false;
       }
+      if (block && isP3d(*block) && s.conv != ConvKind::Conv3d) {
+        diags_.error(o->value.loc, DiagKind::InapplicableOption,
+                     "`block=" + o->value.word + "` splits a conv3d's t x d x d into 1 x d x d and t x 1 x 1; "
+                     "write the stage as conv3d, not " + kindName);
+        ok = false;
+      }
     }
     if (const Option *o = s.option("groups"))
       ok &= checkGroups(s, *o, c);
@@ -284,25 +290,28 @@ private:
     return true;
   }
 
+  static bool isP3d(BlockKind k) {
+    return k == BlockKind::P3dA || k == BlockKind::P3dB || k == BlockKind::P3dC || k == BlockKind::P3dCycle;
+  }
+
   std::optional<BlockKind> checkBlock(const Option &o) {
     static const std::vector<std::pair<std::string_view, BlockKind>> kinds = {
         {"basic", BlockKind::Basic}, {"bottleneck", BlockKind::Bottleneck}, {"ir-csn", BlockKind::IrCsn},
-        {"ip-csn", BlockKind::IpCsn}};
-    static const std::vector<std::string_view> all = {"basic", "bottleneck", "p3d-a", "p3d-b",
-                                                      "p3d-c", "ip-csn",     "ir-csn"};
+        {"ip-csn", BlockKind::IpCsn},  {"p3d-a", BlockKind::P3dA},             {"p3d-b", BlockKind::P3dB},
+        {"p3d-c", BlockKind::P3dC},    {"p3d", BlockKind::P3dCycle}};
+    static const std::vector<std::string_view> all = {"basic", "bottleneck", "p3d-a",  "p3d-b",
+                                                      "p3d-c", "p3d",        "ip-csn", "ir-csn"};
     if (o.value.form != Value::Form::Word ||
         std::find(all.begin(), all.end(), o.value.word) == all.end()) {
       diags_.error(o.value.loc, DiagKind::InvalidValue,
                    "unknown block " + describe(o.value) +
-                       " (expected basic, bottleneck, p3d-a, p3d-b, p3d-c, ip-csn or ir-csn)" +
+                       " (expected basic, bottleneck, p3d-a, p3d-b, p3d-c, p3d, ip-csn or ir-csn)" +
                        (o.value.form == Value::Form::Word ? dsl::didYouMean(o.value.word, all) : ""));
       return std::nullopt;
     }
     for (auto [name, kind] : kinds)
       if (o.value.word == name)
         return kind;
-    diags_.error(o.value.loc, DiagKind::NotImplemented,
-                 "`block=" + o.value.word + "` is reserved in the grammar and not implemented yet");
     return std::nullopt;
   }
 
@@ -323,6 +332,10 @@ private:
     if (c.block == BlockKind::IrCsn || c.block == BlockKind::IpCsn) {
       diags_.error(o.loc, DiagKind::InapplicableOption,
                    "a CSN block's middle conv is depthwise (groups = ch); drop `groups=`");
+      return false;
+    }
+    if (isP3d(c.block)) {
+      diags_.error(o.loc, DiagKind::InapplicableOption, "P3D blocks have no grouped convs; drop `groups=`");
       return false;
     }
     return true;

@@ -36,6 +36,7 @@ public:
     x = bnRelu(stem21 ? "stem.4" : "stem.1", stem21 ? "stem.5" : "stem.2", stem.stmt->loc);
 
     int stageNumber = 0;
+    int64_t networkBlock = 0;  // the block's index over every stage, for P3D's A, B, C cycle
     for (const BodyItem &item : body) {
       if (item.pool) {
         x = maxPool(stageNumber == 0 ? "maxpool" : "pool" + std::to_string(stageNumber), *item.pool, x);
@@ -48,7 +49,7 @@ public:
       for (int64_t b = 0; b < s.blocks; ++b) {
         std::string prefix = "layer" + std::to_string(stageNumber) + "." + std::to_string(b) + ".";
         Dims3 stride = b == 0 ? s.stride : Dims3{1, 1, 1};
-        x = s.block == BlockKind::Basic ? basicBlock(prefix, s, b, x, stride) : bottleneckBlock(prefix, s, b, x, stride);
+        x = block(prefix, s, b, networkBlock++, x, stride);
         if (x < 0 || overflow_)
           return false;
       }
@@ -57,6 +58,18 @@ public:
   }
 
 private:
+  int block(const std::string &prefix, const ConvStatement &s, int64_t b, int64_t networkBlock, int x, Dims3 stride) {
+    static constexpr BlockKind cycle[] = {BlockKind::P3dA, BlockKind::P3dB, BlockKind::P3dC};
+    switch (s.block) {
+    case BlockKind::Basic: return basicBlock(prefix, s, b, x, stride);
+    case BlockKind::Bottleneck:
+    case BlockKind::IrCsn:
+    case BlockKind::IpCsn: return bottleneckBlock(prefix, s, b, x, stride);
+    case BlockKind::P3dCycle: return p3dBlock(prefix, s, x, stride, cycle[networkBlock % 3]);
+    default: return p3dBlock(prefix, s, x, stride, s.block);
+    }
+  }
+
   // torchvision's BasicBlock: conv1 (conv, BN, ReLU), conv2 (conv, BN), shortcut, add, ReLU.
   int basicBlock(const std::string &prefix, const ConvStatement &s, int64_t b, int x, Dims3 stride) {
     int blockIn = x;
@@ -103,6 +116,42 @@ private:
     if (!conv(prefix + "conv3.0", prefix + "conv3.0.", pointwise, last(), 4 * width, Dims3{1, 1, 1}, 0, 1))
       return -1;
     int residual = batchNorm(prefix + "conv3.1", loc);
+    return finishBlock(prefix, s, blockIn, residual, stride);
+  }
+
+  // P3D's bottleneck as the authors' deploy prototxt has it: the stride on the first 1x1x1 conv
+  // (conv1, then BN, ReLU), S (conv2: 1 x d x d, BN, ReLU) and T (conv3: t x 1 x 1, BN, ReLU)
+  // composed as the kind says, the sum of B's and C's two paths unscaled (the paper's
+  // equations; the released model's 0.5 factors are left out), conv4 (1x1x1 to 4 ch, BN).
+  int p3dBlock(const std::string &prefix, const ConvStatement &s, int x, Dims3 stride, BlockKind kind) {
+    const Loc loc = s.stmt->loc;
+    const int blockIn = x;
+    const int64_t width = s.ch;
+    ConvStatement pointwise = s, spatial = s, temporal = s;
+    pointwise.kind = spatial.kind = temporal.kind = ConvKind::Conv3d;
+    pointwise.t = pointwise.d = 1;
+    pointwise.pad = Dims3{0, 0, 0};
+    spatial.t = 1;
+    spatial.pad = Dims3{0, s.pad.h, s.pad.w};
+    temporal.d = 1;
+    temporal.pad = Dims3{s.pad.t, 0, 0};
+    if (!conv(prefix + "conv1.0", prefix + "conv1.0.", pointwise, x, width, stride, 0, 1))
+      return -1;
+    int reduced = bnRelu(prefix + "conv1.1", prefix + "conv1.2", loc);
+    if (!conv(prefix + "conv2.0", prefix + "conv2.0.", spatial, reduced, width, Dims3{1, 1, 1}, 0, 1))
+      return -1;
+    int sOut = bnRelu(prefix + "conv2.1", prefix + "conv2.2", loc);
+    int tIn = kind == BlockKind::P3dB ? reduced : sOut;
+    if (!conv(prefix + "conv3.0", prefix + "conv3.0.", temporal, tIn, width, Dims3{1, 1, 1}, 0, 1))
+      return -1;
+    int middle = bnRelu(prefix + "conv3.1", prefix + "conv3.2", loc);
+    if (kind != BlockKind::P3dA) {
+      add(prefix + "st_add", LayerKind::Add, loc, {sOut, middle}).output = shapeOf(middle);
+      middle = last();
+    }
+    if (!conv(prefix + "conv4.0", prefix + "conv4.0.", pointwise, middle, 4 * width, Dims3{1, 1, 1}, 0, 1))
+      return -1;
+    int residual = batchNorm(prefix + "conv4.1", loc);
     return finishBlock(prefix, s, blockIn, residual, stride);
   }
 

@@ -14,7 +14,10 @@ namespace vidnet::elab {
 // A stage's residual block: basic (two t x d x d convs) or a bottleneck (1x1x1 to `ch`, a
 // middle conv, 1x1x1 to 4 ch) whose middle is a full conv, depthwise (ir-CSN) or 1x1x1 + BN +
 // depthwise (ip-CSN).
-enum class BlockKind { Basic, Bottleneck, IrCsn, IpCsn };
+// P3D's blocks (Qiu et al. 2017) split the middle into S = 1 x d x d and T = t x 1 x 1: A is
+// T(S(x)), B is S(x) + T(x), C is S(x) + T(S(x)); P3dCycle takes A, B, C in turn by the block's
+// index over the whole network, as P3D-199 does.
+enum class BlockKind { Basic, Bottleneck, IrCsn, IpCsn, P3dA, P3dB, P3dC, P3dCycle };
 
 // A conv statement (stem or stage) after its options were checked.
 struct ConvStatement {

@@ -167,7 +167,8 @@ void checkTrainStep(const ModelGraph &graph, rt::Model &model, const ref::Tensor
 // stack: 3D (r3d_18), (2+1)D (the small example), mixed 3D/2D (mc3_18, rmc3_18), frames
 // folded into channels (r2d_18), frame-wise 2D (the small f-R2D), 571-channel convs whose
 // reduction the CPU target pads (the small ragged R2D), and the bottleneck family: max pooling,
-// 1x1x1 convs, depthwise middle convs (the small ir-CSN, ip-CSN and bottleneck R3D). The deeper variants
+// 1x1x1 convs, depthwise middle convs, P3D's split middles (the small ir-CSN, ip-CSN, bottleneck
+// R3D and P3D). The deeper variants
 // repeat the same ops. torchvision's r2plus1d_18 is left out: at this input its gradients
 // differed from the reference by 1-11% with the loss equal to 2e-6, the signature of a
 // ReLU input within float rounding of 0 taking the other side (a float32 implementation
@@ -175,6 +176,7 @@ void checkTrainStep(const ModelGraph &graph, rt::Model &model, const ref::Tensor
 bool trainsInTests(const std::string &spec) {
   for (const char *s : {"examples/tiny_fr2d.vnet", "examples/tiny_r2plus1d.vnet", "examples/tiny_ragged.vnet",
                         "examples/tiny_ir_csn.vnet", "examples/tiny_ip_csn.vnet", "examples/tiny_r3d_bottleneck.vnet",
+                        "examples/tiny_p3d.vnet",
                         "models/r3d_18.vnet", "models/mc3_18.vnet", "models/rmc3_18.vnet", "models/r2d_18.vnet"})
     if (spec == s)
       return true;
@@ -291,7 +293,14 @@ void checkModel(const std::string &spec, bool kernelsOnCpu, unsigned seed, bool 
 }
 
 class CompiledModel : public testing::TestWithParam<std::string> {};
-TEST_P(CompiledModel, MatchesReference) { checkModel(GetParam(), false, 2018, trainsInTests(GetParam())); }
+// P3D-199 halves the frames four times (its stem pool and three temporal pools): 16 frames.
+Shape testInput(const std::string &spec) {
+  return spec.find("p3d_199") != std::string::npos ? Shape{3, 16, 32, 32} : Shape{3, 4, 32, 32};
+}
+
+TEST_P(CompiledModel, MatchesReference) {
+  checkModel(GetParam(), false, 2018, trainsInTests(GetParam()), testInput(GetParam()));
+}
 INSTANTIATE_TEST_SUITE_P(Models, CompiledModel, testing::ValuesIn(modelSpecs()), testName);
 
 // The models above are compiled for this machine's CPU, whose vector registers size the register

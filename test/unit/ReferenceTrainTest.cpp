@@ -1,4 +1,4 @@
-// referenceTrainStep on tiny R(2+1)D, R3D, bottleneck and CSN graphs: every trainable tensor gets a gradient,
+// referenceTrainStep on tiny R(2+1)D, R3D, bottleneck, CSN and P3D graphs: every trainable tensor gets a gradient,
 // and sampled gradients match central finite differences of an independently written
 // training-mode loss (batch-statistics BN, mean softmax cross-entropy).
 #include "TestHelpers.h"
@@ -54,6 +54,15 @@ std::string bottleneckSpec(const char *name, const char *block, const char *mode
 const std::string kBottleneck = bottleneckSpec("tiny_r3d_50", "bottleneck");
 const std::string kIrCsn = bottleneckSpec("tiny_ir_csn", "ir-csn", " bn_eps=1e-3");
 const std::string kIpCsn = bottleneckSpec("tiny_ip_csn", "ip-csn", " bn_eps=1e-3");
+// P3D-A, -B and -C in turn (block=p3d cycles them over the network), a temporal pool between
+// the stages and the stride on the first 1x1x1 conv of stage 2.
+const char *kP3d = "model tiny_p3d\n"
+                   "input clip c=3 l=16 h=112 w=112\n"
+                   "stem  conv3d t=1 d=7 ch=4 stride=1x2x2\n"
+                   "stage conv3d t=3 d=3 ch=4 x3 block=p3d\n"
+                   "pool  max k=2x1x1 stride=2x1x1\n"
+                   "stage conv3d t=3 d=3 ch=4 x1 block=p3d stride=1x2x2\n"
+                   "head  classes=3\n";
 
 // As vidc --input 3x4x16x16: 8x8 after the stem, 2x4x4 in stage 2, so every BN still sees at
 // least 64 values per channel.
@@ -352,7 +361,12 @@ INSTANTIATE_TEST_SUITE_P(
                     TrainCase{"ip_csn", kIpCsn.c_str(),
                               {"stem.0.weight", "layer1.0.conv2.0.0.weight", "layer1.0.conv2.0.1.weight",
                                "layer1.0.conv2.0.2.weight", "layer2.0.conv2.0.2.weight", "layer2.0.conv3.0.weight",
-                               "fc.weight"}}),
+                               "fc.weight"}},
+                    TrainCase{"p3d", kP3d,
+                              {"stem.0.weight", "layer1.0.conv2.0.weight", "layer1.0.conv3.0.weight",
+                               "layer1.1.conv2.0.weight", "layer1.1.conv3.0.weight", "layer1.2.conv3.0.weight",
+                               "layer1.2.conv4.0.weight", "layer2.0.conv1.0.weight", "layer2.0.downsample.0.weight",
+                               "fc.bias"}}),
     [](const testing::TestParamInfo<TrainCase> &row) { return std::string(row.param.name); });
 
 } // namespace
