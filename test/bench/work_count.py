@@ -12,10 +12,10 @@ import sys
 
 import torch
 import torch.nn.functional as F
-import torchvision.models.video as tvm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench", "peers"))
+from common import video_model  # noqa: E402
 from reference import forward_work  # noqa: E402
 from vidnet_peer import SPECS  # noqa: E402
 
@@ -43,7 +43,7 @@ def main():
     failures = 0
     for clip in ("3x4x32x32", "3x8x112x112"):
         for name, spec in SPECS.items():
-            model = getattr(tvm, name)().eval()
+            model = video_model(name).eval()
             x = torch.zeros(1, *(int(v) for v in clip.split("x")))
             nominal, useful, stem = forward_work(model, x)
             info = json.loads(subprocess.run([vidc, "info", "--json", "--input", clip, spec], check=True,
