@@ -97,6 +97,15 @@ Value sumOfProducts(Emitter &e, const Nest &nest, Value lhs, Value rhs, ArrayRef
 
 bool isDepthwise(RankedTensorType filter) { return filter.getDimSize(3) == 1; }
 
+// x_padded[n, p s + k, g, cg]: where the forward and the filter gradient read the padded input.
+SmallVector<AffineExpr> paddedInputAt(const Nest &nest, ArrayRef<int64_t> s) {
+  SmallVector<AffineExpr> at = {nest.d(kN)};
+  for (int i = 0; i < 3; ++i)
+    at.push_back(nest.d(Role(kP0 + i)) * s[i] + nest.d(Role(kK0 + i)));
+  at.append({nest.d(kG), nest.d(kCG)});
+  return at;
+}
+
 // y[n, p, g, fg] = sum over k, cg of x_padded[n, p s + k, g, cg] w[k, cg, g, fg].
 LogicalResult lowerGroupedConv(vidnet::ConvOp op, ConversionPatternRewriter &b) {
   Emitter e(b, op.getLoc());
@@ -107,10 +116,7 @@ LogicalResult lowerGroupedConv(vidnet::ConvOp op, ConversionPatternRewriter &b) 
   ArrayRef<int64_t> s = op.getStrides();
   Value x = splitChannels(e, padSpatial(e, op.getInput(), op.getPadding()), groups);
   Value w = splitChannels(e, op.getFilter(), groups);
-  SmallVector<AffineExpr> xAt = {nest.d(kN)};
-  for (int i = 0; i < 3; ++i)
-    xAt.push_back(nest.d(Role(kP0 + i)) * s[i] + nest.d(Role(kK0 + i)));
-  xAt.append({nest.d(kG), nest.d(kCG)});
+  SmallVector<AffineExpr> xAt = paddedInputAt(nest, s);
   Value y = sumOfProducts(e, nest, x, w, xAt, nest.dims({kK0, kK1, kK2, kCG, kG, kFG}),
                           nest.dims({kN, kP0, kP1, kP2, kG, kFG}), cast<RankedTensorType>(op.getType()), groups);
   b.replaceOp(op, y);
@@ -193,10 +199,7 @@ LogicalResult lowerGroupedConvBackwardFilter(vidnet::ConvBackwardFilterOp op, Co
   ArrayRef<int64_t> s = op.getStrides();
   Value x = splitChannels(e, padSpatial(e, op.getInput(), op.getPadding()), groups);
   Value dy = splitChannels(e, op.getOutputGrad(), groups);
-  SmallVector<AffineExpr> xAt = {nest.d(kN)};
-  for (int i = 0; i < 3; ++i)
-    xAt.push_back(nest.d(Role(kP0 + i)) * s[i] + nest.d(Role(kK0 + i)));
-  xAt.append({nest.d(kG), nest.d(kCG)});
+  SmallVector<AffineExpr> xAt = paddedInputAt(nest, s);
   Value dw = sumOfProducts(e, nest, x, dy, xAt, nest.dims({kN, kP0, kP1, kP2, kG, kFG}),
                            nest.dims({kK0, kK1, kK2, kCG, kG, kFG}), dwType, groups);
   b.replaceOp(op, dw);
