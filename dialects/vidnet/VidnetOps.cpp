@@ -32,9 +32,11 @@ LogicalResult verifyTriples(Operation *op, ArrayRef<int64_t> strides, ArrayRef<i
   return success();
 }
 
-// Checks out = conv(in, kernel) on D, H, W (dims 1..3) and the batch dimension.
+// Checks out = conv(in, kernel) on D, H, W (dims 1..3) and the batch dimension; `verb` names the
+// window op in the message ("convolved", "pooled").
 LogicalResult verifyConvShape(Operation *op, ShapedType in, ArrayRef<int64_t> kernel,
-                              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding, ShapedType out) {
+                              ArrayRef<int64_t> strides, ArrayRef<int64_t> padding, ShapedType out,
+                              StringRef verb = "convolved") {
   if (out.getDimSize(0) != in.getDimSize(0))
     return op->emitOpError("batch of the result (") << out.getDimSize(0)
            << ") differs from the input's (" << in.getDimSize(0) << ")";
@@ -45,7 +47,7 @@ LogicalResult verifyConvShape(Operation *op, ShapedType in, ArrayRef<int64_t> ke
              << " does not fit input extent " << in.getDimSize(i + 1) << " in dimension " << i + 1;
     if (out.getDimSize(i + 1) != expected)
       return op->emitOpError("result shape ") << shapeString(out) << " does not match input "
-             << shapeString(in) << " convolved with kernel " << kernel[0] << "x" << kernel[1] << "x"
+             << shapeString(in) << " " << verb << " with kernel " << kernel[0] << "x" << kernel[1] << "x"
              << kernel[2] << ": expected extent " << expected << " in dimension " << i + 1;
   }
   return success();
@@ -71,17 +73,7 @@ LogicalResult verifyMaxPool(Operation *op, ShapedType in, ArrayRef<int64_t> kern
   if (out.getDimSize(0) != in.getDimSize(0) || out.getDimSize(4) != in.getDimSize(4))
     return op->emitOpError("result shape ") << shapeString(out) << " must keep the batch and channels of input "
            << shapeString(in);
-  for (int i = 0; i < 3; ++i) {
-    int64_t expected = vidnet::convOutputExtent(in.getDimSize(i + 1), kernel[i], strides[i], padding[i]);
-    if (expected < 1)
-      return op->emitOpError("kernel ") << kernel[i] << " with padding " << padding[i]
-             << " does not fit input extent " << in.getDimSize(i + 1) << " in dimension " << i + 1;
-    if (out.getDimSize(i + 1) != expected)
-      return op->emitOpError("result shape ") << shapeString(out) << " does not match input " << shapeString(in)
-             << " pooled with kernel " << kernel[0] << "x" << kernel[1] << "x" << kernel[2]
-             << ": expected extent " << expected << " in dimension " << i + 1;
-  }
-  return success();
+  return verifyConvShape(op, in, kernel, strides, padding, out, "pooled");
 }
 
 LogicalResult verifyChannelVectors(Operation *op, int64_t channels, ArrayRef<Value> vectors) {
