@@ -47,20 +47,28 @@ Triple windowArgmax(const BasicTensor<T> &x, const Extents &e, int64_t n, Triple
   return best;
 }
 
+// Calls visit(n, o, c, at) for every output position o = (od, oh, ow) and channel c, `at` the
+// input position of its window's first maximum.
+template <typename T, typename Visit>
+void forEachWindowArgmax(const BasicTensor<T> &x, const Extents &e, Triple kernel, Triple stride, Triple pad,
+                         Visit visit) {
+  for (int64_t n = 0; n < e.N; ++n)
+    for (int64_t od = 0; od < e.OD; ++od)
+      for (int64_t oh = 0; oh < e.OH; ++oh)
+        for (int64_t ow = 0; ow < e.OW; ++ow)
+          for (int64_t c = 0; c < e.C; ++c)
+            visit(n, Triple{od, oh, ow}, c, windowArgmax(x, e, n, {od, oh, ow}, c, kernel, stride, pad));
+}
+
 } // namespace
 
 template <typename T>
 BasicTensor<T> maxPoolForward(const BasicTensor<T> &x, Triple kernel, Triple stride, Triple pad) {
   const Extents e = poolExtents(x.shape, kernel, stride, pad);
   BasicTensor<T> y({e.N, e.OD, e.OH, e.OW, e.C});
-  for (int64_t n = 0; n < e.N; ++n)
-    for (int64_t od = 0; od < e.OD; ++od)
-      for (int64_t oh = 0; oh < e.OH; ++oh)
-        for (int64_t ow = 0; ow < e.OW; ++ow)
-          for (int64_t c = 0; c < e.C; ++c) {
-            const Triple at = windowArgmax(x, e, n, {od, oh, ow}, c, kernel, stride, pad);
-            y.at({n, od, oh, ow, c}) = x.at({n, at[0], at[1], at[2], c});
-          }
+  forEachWindowArgmax(x, e, kernel, stride, pad, [&](int64_t n, Triple o, int64_t c, Triple at) {
+    y.at({n, o[0], o[1], o[2], c}) = x.at({n, at[0], at[1], at[2], c});
+  });
   return y;
 }
 
@@ -71,14 +79,9 @@ Tensor maxPoolBackward(const Tensor &dy, const Tensor &x, Triple kernel, Triple 
   if (dy.shape != std::vector<int64_t>{e.N, e.OD, e.OH, e.OW, e.C})
     throw std::invalid_argument("reference max pool backward: dy does not have the forward's output shape");
   BasicTensor<double> sum(x.shape);
-  for (int64_t n = 0; n < e.N; ++n)
-    for (int64_t od = 0; od < e.OD; ++od)
-      for (int64_t oh = 0; oh < e.OH; ++oh)
-        for (int64_t ow = 0; ow < e.OW; ++ow)
-          for (int64_t c = 0; c < e.C; ++c) {
-            const Triple at = windowArgmax(x, e, n, {od, oh, ow}, c, kernel, stride, pad);
-            sum.at({n, at[0], at[1], at[2], c}) += dy.at({n, od, oh, ow, c});
-          }
+  forEachWindowArgmax(x, e, kernel, stride, pad, [&](int64_t n, Triple o, int64_t c, Triple at) {
+    sum.at({n, at[0], at[1], at[2], c}) += dy.at({n, o[0], o[1], o[2], c});
+  });
   Tensor dx(x.shape);
   for (size_t i = 0; i < dx.data.size(); ++i)
     dx.data[i] = static_cast<float>(sum.data[i]);
