@@ -1,6 +1,7 @@
 // Every reference VJP in Backward.h against central finite differences of its forward op, and
 // PyTorch's SGD and running-statistics formulas on cases worked by hand.
 #include "runtime/reference/Backward.h"
+#include "ReferenceTensors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,22 +10,12 @@
 #include <random>
 
 using namespace vidnet::ref;
+using vidnet::test::tensorOf;
+using vidnet::test::uniformTensor;
 
 namespace {
 
-Tensor random(std::vector<int64_t> shape, std::mt19937 &rng, float scale = 1.0f) {
-  Tensor t(std::move(shape));
-  std::uniform_real_distribution<float> u(-scale, scale);
-  for (float &v : t.data)
-    v = u(rng);
-  return t;
-}
 
-Tensor make(std::vector<int64_t> shape, std::vector<float> values) {
-  Tensor t(std::move(shape));
-  t.data = std::move(values);
-  return t;
-}
 
 // The projection loss L = sum(r * y), in double so that it adds no rounding of its own:
 // its gradient with respect to y is r, the dy every VJP below is given.
@@ -104,10 +95,10 @@ class ConvGradient : public testing::TestWithParam<ConvCase> {};
 TEST_P(ConvGradient, DataAndFilterMatchFiniteDifferences) {
   const ConvCase &c = GetParam();
   std::mt19937 rng(11);
-  Tensor x = random(c.x, rng);
-  Tensor filter = random({c.kernel[0], c.kernel[1], c.kernel[2], c.x[4] / c.groups, c.filters}, rng);
+  Tensor x = uniformTensor(c.x, rng);
+  Tensor filter = uniformTensor({c.kernel[0], c.kernel[1], c.kernel[2], c.x[4] / c.groups, c.filters}, rng);
   Tensor y = convForward(x, filter, c.stride, c.pad, c.groups);
-  Tensor r = random(y.shape, rng);
+  Tensor r = uniformTensor(y.shape, rng);
   auto loss = [&] { return project(convForward(x, filter, c.stride, c.pad, c.groups), r); };
   EXPECT_TRUE(gradientsAgree(convBackwardData(r, filter, x.shape, c.stride, c.pad, c.groups),
                              numericalGradient(x, loss)));
@@ -156,7 +147,7 @@ TEST(GradientCheck, ConvRejectsAGradientOfTheWrongShape) {
 
 // A BN input whose channels have different means and spreads, as real activations do.
 Tensor batchNormInput(std::mt19937 &rng) {
-  Tensor x = random({2, 2, 3, 3, 3}, rng);
+  Tensor x = uniformTensor({2, 2, 3, 3, 3}, rng);
   for (int64_t i = 0; i < x.elements(); ++i)
     x.data[i] = x.data[i] * (1.0f + static_cast<float>(i % 3)) + 0.5f * static_cast<float>(i % 3);
   return x;
@@ -165,8 +156,8 @@ Tensor batchNormInput(std::mt19937 &rng) {
 TEST(GradientCheck, BatchNormTrain) {
   std::mt19937 rng(12);
   Tensor x = batchNormInput(rng);
-  Tensor gamma = random({3}, rng, 1.5f), beta = random({3}, rng);
-  Tensor r = random(x.shape, rng);
+  Tensor gamma = uniformTensor({3}, rng, 1.5f), beta = uniformTensor({3}, rng);
+  Tensor r = uniformTensor(x.shape, rng);
   auto loss = [&] { return project(batchNormTrainForward(x, gamma, beta).y, r); };
   BatchNormTrainGrads g = batchNormTrainBackward(r, x, gamma);
   EXPECT_TRUE(gradientsAgree(g.dx, numericalGradient(x, loss)));
@@ -176,18 +167,18 @@ TEST(GradientCheck, BatchNormTrain) {
 
 TEST(GradientCheck, Relu) {
   std::mt19937 rng(13);
-  Tensor x = random({2, 2, 3, 3, 3}, rng);
+  Tensor x = uniformTensor({2, 2, 3, 3, 3}, rng);
   // Central differences straddling the kink would average the two slopes.
   for (float &v : x.data)
     v = v < 0 ? v - 2 * kStep : v + 2 * kStep;
-  Tensor r = random(x.shape, rng);
+  Tensor r = uniformTensor(x.shape, rng);
   auto loss = [&] { return project(reluForward(x), r); };
   EXPECT_TRUE(gradientsAgree(reluBackward(r, x), numericalGradient(x, loss)));
 }
 
 TEST(GradientCheck, Add) {
   std::mt19937 rng(14);
-  Tensor a = random({2, 2, 3, 3, 3}, rng), b = random(a.shape, rng), r = random(a.shape, rng);
+  Tensor a = uniformTensor({2, 2, 3, 3, 3}, rng), b = uniformTensor(a.shape, rng), r = uniformTensor(a.shape, rng);
   auto loss = [&] { return project(addForward(a, b), r); };
   AddGrads g = addBackward(r);
   EXPECT_TRUE(gradientsAgree(g.da, numericalGradient(a, loss)));
@@ -196,24 +187,24 @@ TEST(GradientCheck, Add) {
 
 TEST(GradientCheck, GlobalAvgPool) {
   std::mt19937 rng(15);
-  Tensor x = random({2, 3, 2, 2, 3}, rng);
-  Tensor r = random({2, 3}, rng);
+  Tensor x = uniformTensor({2, 3, 2, 2, 3}, rng);
+  Tensor r = uniformTensor({2, 3}, rng);
   auto loss = [&] { return project(globalAvgPoolForward(x), r); };
   EXPECT_TRUE(gradientsAgree(globalAvgPoolBackward(r, x.shape), numericalGradient(x, loss)));
 }
 
 TEST(GradientCheck, FoldTime) {
   std::mt19937 rng(16);
-  Tensor x = random({2, 3, 2, 2, 3}, rng);
-  Tensor r = random({2, 1, 2, 2, 9}, rng);
+  Tensor x = uniformTensor({2, 3, 2, 2, 3}, rng);
+  Tensor r = uniformTensor({2, 1, 2, 2, 9}, rng);
   auto loss = [&] { return project(foldTimeForward(x), r); };
   EXPECT_TRUE(gradientsAgree(foldTimeBackward(r, x.shape), numericalGradient(x, loss)));
 }
 
 TEST(GradientCheck, Dense) {
   std::mt19937 rng(17);
-  Tensor x = random({3, 5}, rng), weight = random({5, 4}, rng), bias = random({4}, rng);
-  Tensor r = random({3, 4}, rng);
+  Tensor x = uniformTensor({3, 5}, rng), weight = uniformTensor({5, 4}, rng), bias = uniformTensor({4}, rng);
+  Tensor r = uniformTensor({3, 4}, rng);
   auto loss = [&] { return project(denseForward(x, weight, bias), r); };
   DenseGrads g = denseBackward(r, x, weight);
   EXPECT_TRUE(gradientsAgree(g.dx, numericalGradient(x, loss)));
@@ -223,7 +214,7 @@ TEST(GradientCheck, Dense) {
 
 TEST(GradientCheck, SoftmaxCrossEntropy) {
   std::mt19937 rng(18);
-  Tensor logits = random({4, 5}, rng, 3.0f);
+  Tensor logits = uniformTensor({4, 5}, rng, 3.0f);
   const std::vector<int64_t> labels = {0, 4, 2, 2};
   // The loss is a scalar already; its own gradient is the VJP with dy = 1.
   auto loss = [&] { return double(softmaxCrossEntropyForward(logits, labels)); };
@@ -234,8 +225,8 @@ TEST(GradientCheck, SoftmaxCrossEntropy) {
 // batch-statistics terms forgotten, a plausible bug) must both be rejected.
 TEST(GradientCheck, NegativeControlsAreRejected) {
   std::mt19937 rng(19);
-  Tensor x = random({2, 3, 5, 4, 3}, rng), filter = random({3, 3, 3, 3, 4}, rng);
-  Tensor r = random(convForward(x, filter, {1, 1, 1}, {1, 1, 1}).shape, rng);
+  Tensor x = uniformTensor({2, 3, 5, 4, 3}, rng), filter = uniformTensor({3, 3, 3, 3, 4}, rng);
+  Tensor r = uniformTensor(convForward(x, filter, {1, 1, 1}, {1, 1, 1}).shape, rng);
   auto convLoss = [&] { return project(convForward(x, filter, {1, 1, 1}, {1, 1, 1}), r); };
   Tensor numerical = numericalGradient(x, convLoss);
   Tensor wrong = convBackwardData(r, filter, x.shape, {1, 1, 1}, {1, 1, 1});
@@ -243,8 +234,8 @@ TEST(GradientCheck, NegativeControlsAreRejected) {
   wrong.data[17] += 0.01f * std::abs(numerical.data[17]) + 0.01f;
   EXPECT_FALSE(gradientsAgree(wrong, numerical));
 
-  Tensor bx = batchNormInput(rng), gamma = random({3}, rng, 1.5f), beta = random({3}, rng);
-  Tensor br = random(bx.shape, rng);
+  Tensor bx = batchNormInput(rng), gamma = uniformTensor({3}, rng, 1.5f), beta = uniformTensor({3}, rng);
+  Tensor br = uniformTensor(bx.shape, rng);
   BatchNormTrainResult stats = batchNormTrainForward(bx, gamma, beta);
   Tensor evalForm(bx.shape);
   for (int64_t i = 0; i < bx.elements(); ++i)
@@ -255,7 +246,7 @@ TEST(GradientCheck, NegativeControlsAreRejected) {
 
 // Exact binary fractions, so float and the hand arithmetic agree to the last bit.
 TEST(GradientCheck, SgdStepFollowsPyTorch) {
-  Tensor w = make({2}, {1.0f, -2.0f}), g = make({2}, {0.5f, 0.25f}), buf({2});
+  Tensor w = tensorOf({2}, {1.0f, -2.0f}), g = tensorOf({2}, {0.5f, 0.25f}), buf({2});
   // lr 0.5, momentum 0.5, weight decay 0.25. Step 1: d = g + 0.25 w = (0.75, -0.25); buf = d
   // (PyTorch's first step); w -= 0.5 buf.
   sgdStep(w, g, buf, 0.5f, 0.5f, 0.25f);
@@ -268,7 +259,7 @@ TEST(GradientCheck, SgdStepFollowsPyTorch) {
 }
 
 TEST(GradientCheck, SgdWithoutMomentumOrDecayIsPlainDescent) {
-  Tensor w = make({1}, {1.0f}), g = make({1}, {4.0f}), buf({1});
+  Tensor w = tensorOf({1}, {1.0f}), g = tensorOf({1}, {4.0f}), buf({1});
   sgdStep(w, g, buf, 0.125f, 0.0f, 0.0f);
   EXPECT_EQ(w.data[0], 0.5f);
   sgdStep(w, g, buf, 0.125f, 0.0f, 0.0f);
@@ -277,9 +268,9 @@ TEST(GradientCheck, SgdWithoutMomentumOrDecayIsPlainDescent) {
 
 TEST(GradientCheck, RunningStatsUseUnbiasedVariance) {
   // x = 1, 2, 3, 6 in one channel: mean 3, biased variance 14/4, unbiased 14/3.
-  Tensor x = make({1, 1, 1, 4, 1}, {1, 2, 3, 6});
-  BatchNormTrainResult stats = batchNormTrainForward(x, make({1}, {1}), make({1}, {0}));
-  Tensor mean = make({1}, {0}), var = make({1}, {1});  // PyTorch's initial running statistics
+  Tensor x = tensorOf({1, 1, 1, 4, 1}, {1, 2, 3, 6});
+  BatchNormTrainResult stats = batchNormTrainForward(x, tensorOf({1}, {1}), tensorOf({1}, {0}));
+  Tensor mean = tensorOf({1}, {0}), var = tensorOf({1}, {1});  // PyTorch's initial running statistics
   runningStatsUpdate(mean, var, stats.mean, stats.var, 4);
   EXPECT_FLOAT_EQ(mean.data[0], 0.9f * 0 + 0.1f * 3);
   EXPECT_FLOAT_EQ(var.data[0], static_cast<float>(0.9 * 1 + 0.1 * 14.0 / 3));

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "ReferenceTensors.h"
 
 #include <cmath>
 #include <cstdio>
@@ -70,13 +71,6 @@ mlir::OwningOpRef<mlir::ModuleOp> parse(mlir::MLIRContext &context, const char *
   return mlir::parseSourceString<mlir::ModuleOp>(text, &context);
 }
 
-ref::Tensor random(std::vector<int64_t> shape, std::mt19937 &rng) {
-  ref::Tensor t(std::move(shape));
-  std::uniform_real_distribution<float> u(-1, 1);
-  for (float &v : t.data)
-    v = u(rng);
-  return t;
-}
 
 fs::path scratch(const std::string &name) {
   fs::path dir = fs::path(testing::TempDir()) / ("vidnet-grouped-" + name + "-" + std::to_string(::getpid()));
@@ -117,8 +111,8 @@ TEST(GroupedConvCompiled, CpuForwardMatchesReference) {
   ASSERT_TRUE(forward && prepare && preparedElements);
 
   std::mt19937 rng(3);
-  ref::Tensor x = random({1, 4, 12, 12, 16}, rng), dw = random({3, 3, 3, 1, 16}, rng);
-  ref::Tensor gw = random({3, 3, 3, 8, 32}, rng);
+  ref::Tensor x = test::uniformTensor({1, 4, 12, 12, 16}, rng), dw = test::uniformTensor({3, 3, 3, 1, 16}, rng);
+  ref::Tensor gw = test::uniformTensor({3, 3, 3, 8, 32}, rng);
   std::vector<float> params(layout.paramElements), state(std::max<int64_t>(layout.stateElements, 1));
   std::copy(dw.data.begin(), dw.data.end(), params.begin() + layout.slots[0].offset);
   std::copy(gw.data.begin(), gw.data.end(), params.begin() + layout.slots[1].offset);

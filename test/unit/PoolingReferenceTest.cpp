@@ -1,6 +1,7 @@
 // The reference max pooling against cases worked out by hand (ties, padding, overlapping
 // windows) and its gradient against finite differences of its forward in double.
 #include "runtime/reference/Pooling.h"
+#include "ReferenceTensors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,56 +11,51 @@
 #include <random>
 
 using namespace vidnet::ref;
+using vidnet::test::tensorOf;
 
 namespace {
 
-Tensor make(std::vector<int64_t> shape, std::vector<float> values) {
-  Tensor t(std::move(shape));
-  EXPECT_EQ(static_cast<size_t>(t.elements()), values.size());
-  t.data = std::move(values);
-  return t;
-}
 
 TEST(ReferenceMaxPool, OverlappingWindowsAddTheirGradients) {
   // Windows over W (pad 1): [pad, 1, 3], [3, 2, 5], [5, 4, pad]; 5 wins the last two.
-  Tensor x = make({1, 1, 1, 5, 1}, {1, 3, 2, 5, 4});
+  Tensor x = tensorOf({1, 1, 1, 5, 1}, {1, 3, 2, 5, 4});
   Tensor y = maxPoolForward(x, {1, 1, 3}, {1, 1, 2}, {0, 0, 1});
   EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 1, 1, 3, 1}));
   EXPECT_EQ(y.data, (std::vector<float>{3, 5, 5}));
-  Tensor dx = maxPoolBackward(make({1, 1, 1, 3, 1}, {1, 10, 100}), x, {1, 1, 3}, {1, 1, 2}, {0, 0, 1});
+  Tensor dx = maxPoolBackward(tensorOf({1, 1, 1, 3, 1}, {1, 10, 100}), x, {1, 1, 3}, {1, 1, 2}, {0, 0, 1});
   EXPECT_EQ(dx.data, (std::vector<float>{0, 1, 0, 110, 0}));
 }
 
 TEST(ReferenceMaxPool, TiesGoToTheFirstMaximumInRowMajorOrder) {
   // One 2x2x2 window; the maximum 4 at (d, h, w) = (0, 1, 1) and (1, 0, 0): kd = 0 comes first.
-  Tensor x = make({1, 2, 2, 2, 1}, {0, 1, 2, 4, 4, 3, 1, 0});
+  Tensor x = tensorOf({1, 2, 2, 2, 1}, {0, 1, 2, 4, 4, 3, 1, 0});
   Tensor y = maxPoolForward(x, {2, 2, 2}, {2, 2, 2}, {0, 0, 0});
   EXPECT_EQ(y.data, (std::vector<float>{4}));
-  Tensor dx = maxPoolBackward(make({1, 1, 1, 1, 1}, {7}), x, {2, 2, 2}, {2, 2, 2}, {0, 0, 0});
+  Tensor dx = maxPoolBackward(tensorOf({1, 1, 1, 1, 1}, {7}), x, {2, 2, 2}, {2, 2, 2}, {0, 0, 0});
   EXPECT_EQ(dx.data, (std::vector<float>{0, 0, 0, 7, 0, 0, 0, 0}));
   // All equal: the window's first element.
-  Tensor flat = make({1, 1, 2, 2, 1}, {2, 2, 2, 2});
-  EXPECT_EQ(maxPoolBackward(make({1, 1, 1, 1, 1}, {3}), flat, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}).data,
+  Tensor flat = tensorOf({1, 1, 2, 2, 1}, {2, 2, 2, 2});
+  EXPECT_EQ(maxPoolBackward(tensorOf({1, 1, 1, 1, 1}, {3}), flat, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}).data,
             (std::vector<float>{3, 0, 0, 0}));
 }
 
 TEST(ReferenceMaxPool, PaddingIsMinusInfinityNotZero) {
-  Tensor x = make({1, 1, 1, 2, 1}, {-3, -1});
+  Tensor x = tensorOf({1, 1, 1, 2, 1}, {-3, -1});
   Tensor y = maxPoolForward(x, {1, 1, 3}, {1, 1, 1}, {0, 0, 1});
   EXPECT_EQ(y.data, (std::vector<float>{-1, -1}));
-  EXPECT_EQ(maxPoolBackward(make({1, 1, 1, 2, 1}, {1, 2}), x, {1, 1, 3}, {1, 1, 1}, {0, 0, 1}).data,
+  EXPECT_EQ(maxPoolBackward(tensorOf({1, 1, 1, 2, 1}, {1, 2}), x, {1, 1, 3}, {1, 1, 1}, {0, 0, 1}).data,
             (std::vector<float>{0, 3}));
   // A window of -inf inputs still routes its gradient to its first input element, not the padding.
   const float inf = std::numeric_limits<float>::infinity();
-  Tensor low = make({1, 1, 1, 2, 1}, {-inf, -inf});
-  EXPECT_EQ(maxPoolBackward(make({1, 1, 1, 2, 1}, {1, 2}), low, {1, 1, 3}, {1, 1, 1}, {0, 0, 1}).data,
+  Tensor low = tensorOf({1, 1, 1, 2, 1}, {-inf, -inf});
+  EXPECT_EQ(maxPoolBackward(tensorOf({1, 1, 1, 2, 1}, {1, 2}), low, {1, 1, 3}, {1, 1, 1}, {0, 0, 1}).data,
             (std::vector<float>{3, 0}));
 }
 
 TEST(ReferenceMaxPool, ChannelsPoolIndependently) {
-  Tensor x = make({1, 1, 1, 2, 2}, {1, 4, 2, 3});
+  Tensor x = tensorOf({1, 1, 1, 2, 2}, {1, 4, 2, 3});
   EXPECT_EQ(maxPoolForward(x, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}).data, (std::vector<float>{2, 4}));
-  EXPECT_EQ(maxPoolBackward(make({1, 1, 1, 1, 2}, {5, 6}), x, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}).data,
+  EXPECT_EQ(maxPoolBackward(tensorOf({1, 1, 1, 1, 2}, {5, 6}), x, {1, 1, 2}, {1, 1, 1}, {0, 0, 0}).data,
             (std::vector<float>{0, 6, 5, 0}));
 }
 

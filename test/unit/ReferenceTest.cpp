@@ -2,48 +2,38 @@
 // a property must hold (a grouped conv and its VJPs are separate convs on channel slices).
 #include "runtime/reference/Backward.h"
 #include "runtime/reference/Reference.h"
+#include "ReferenceTensors.h"
 
 #include <cmath>
 #include <gtest/gtest.h>
 #include <random>
 
 using namespace vidnet::ref;
+using vidnet::test::tensorOf;
+using vidnet::test::uniformTensor;
 
 namespace {
 
-Tensor make(std::vector<int64_t> shape, std::vector<float> values) {
-  Tensor t(std::move(shape));
-  EXPECT_EQ(static_cast<size_t>(t.elements()), values.size());
-  t.data = std::move(values);
-  return t;
-}
 
-Tensor random(std::vector<int64_t> shape, std::mt19937 &rng) {
-  Tensor t(std::move(shape));
-  std::uniform_real_distribution<float> u(-1, 1);
-  for (float &v : t.data)
-    v = u(rng);
-  return t;
-}
 
 TEST(Reference, ConvBoxFilterWithSpatialPadding) {
-  Tensor x = make({1, 1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
-  Tensor w = make({1, 3, 3, 1, 1}, std::vector<float>(9, 1.0f));
+  Tensor x = tensorOf({1, 1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  Tensor w = tensorOf({1, 3, 3, 1, 1}, std::vector<float>(9, 1.0f));
   Tensor y = convForward(x, w, {1, 1, 1}, {0, 1, 1});
   EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 1, 3, 3, 1}));
   EXPECT_EQ(y.data, (std::vector<float>{12, 21, 16, 27, 45, 33, 24, 39, 28}));
 }
 
 TEST(Reference, ConvTemporalKernelAndPadding) {
-  Tensor x = make({1, 3, 1, 1, 1}, {1, 2, 3});
-  Tensor w = make({3, 1, 1, 1, 1}, {1, 10, 100});
+  Tensor x = tensorOf({1, 3, 1, 1, 1}, {1, 2, 3});
+  Tensor w = tensorOf({3, 1, 1, 1, 1}, {1, 10, 100});
   Tensor y = convForward(x, w, {1, 1, 1}, {1, 0, 0});
   EXPECT_EQ(y.data, (std::vector<float>{210, 321, 32}));
 }
 
 TEST(Reference, ConvStrideSkipsPositions) {
-  Tensor x = make({1, 1, 1, 5, 1}, {1, 2, 3, 4, 5});
-  Tensor w = make({1, 1, 1, 1, 1}, {2});
+  Tensor x = tensorOf({1, 1, 1, 5, 1}, {1, 2, 3, 4, 5});
+  Tensor w = tensorOf({1, 1, 1, 1, 1}, {2});
   Tensor y = convForward(x, w, {1, 1, 2}, {0, 0, 0});
   EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 1, 1, 3, 1}));
   EXPECT_EQ(y.data, (std::vector<float>{2, 6, 10}));
@@ -51,7 +41,7 @@ TEST(Reference, ConvStrideSkipsPositions) {
 
 TEST(Reference, GroupedConvIsConvsOnChannelSlices) {
   std::mt19937 rng(7);
-  Tensor x = random({1, 3, 4, 4, 4}, rng), w = random({3, 3, 3, 2, 6}, rng);
+  Tensor x = uniformTensor({1, 3, 4, 4, 4}, rng), w = uniformTensor({3, 3, 3, 2, 6}, rng);
   Tensor grouped = convForward(x, w, {1, 2, 1}, {1, 1, 1}, 2);
   for (int64_t g = 0; g < 2; ++g) {
     Tensor xs({1, 3, 4, 4, 2}), ws({3, 3, 3, 2, 3});
@@ -91,7 +81,7 @@ void expectChannelSlice(const Tensor &whole, const Tensor &part, int64_t first) 
 // Depthwise (groups = C = F): each channel is a one-channel conv of its own.
 TEST(Reference, DepthwiseConvIsOneConvPerChannel) {
   std::mt19937 rng(5);
-  Tensor x = random({2, 3, 5, 4, 3}, rng), w = random({3, 3, 3, 1, 3}, rng);
+  Tensor x = uniformTensor({2, 3, 5, 4, 3}, rng), w = uniformTensor({3, 3, 3, 1, 3}, rng);
   Tensor depthwise = convForward(x, w, {1, 2, 2}, {1, 1, 1}, 3);
   for (int64_t c = 0; c < 3; ++c)
     expectChannelSlice(depthwise, convForward(channelSlice(x, c, 1), channelSlice(w, c, 1), {1, 2, 2}, {1, 1, 1}), c);
@@ -101,8 +91,8 @@ TEST(Reference, DepthwiseConvIsOneConvPerChannel) {
 TEST(Reference, GroupedConvBackwardIsBackwardOnChannelSlices) {
   std::mt19937 rng(9);
   const Triple stride = {2, 1, 2}, pad = {1, 1, 0};
-  Tensor x = random({2, 4, 5, 4, 6}, rng), w = random({3, 3, 2, 2, 9}, rng);
-  Tensor dy = random(convForward(x, w, stride, pad, 3).shape, rng);
+  Tensor x = uniformTensor({2, 4, 5, 4, 6}, rng), w = uniformTensor({3, 3, 2, 2, 9}, rng);
+  Tensor dy = uniformTensor(convForward(x, w, stride, pad, 3).shape, rng);
   Tensor dx = convBackwardData(dy, w, x.shape, stride, pad, 3);
   Tensor dw = convBackwardFilter(x, dy, w.shape, stride, pad, 3);
   for (int64_t g = 0; g < 3; ++g) {
@@ -113,32 +103,32 @@ TEST(Reference, GroupedConvBackwardIsBackwardOnChannelSlices) {
 }
 
 TEST(Reference, BatchNormBothForms) {
-  Tensor x = make({1, 1, 1, 2, 1}, {1, 3});
-  Tensor y = batchNormForward(x, make({1}, {2}), make({1}, {1}), make({1}, {2}), make({1}, {1}), 0.0f);
+  Tensor x = tensorOf({1, 1, 1, 2, 1}, {1, 3});
+  Tensor y = batchNormForward(x, tensorOf({1}, {2}), tensorOf({1}, {1}), tensorOf({1}, {2}), tensorOf({1}, {1}), 0.0f);
   EXPECT_EQ(y.data, (std::vector<float>{-1, 3}));
-  Tensor z = make({2, 1, 1, 2, 1}, {1, 2, 3, 4});
-  BatchNormTrainResult r = batchNormTrainForward(z, make({1}, {1}), make({1}, {0}), 0.0f);
+  Tensor z = tensorOf({2, 1, 1, 2, 1}, {1, 2, 3, 4});
+  BatchNormTrainResult r = batchNormTrainForward(z, tensorOf({1}, {1}), tensorOf({1}, {0}), 0.0f);
   EXPECT_FLOAT_EQ(r.mean.data[0], 2.5f);
   EXPECT_FLOAT_EQ(r.var.data[0], 1.25f);  // biased: divided by 4, not 3
   EXPECT_FLOAT_EQ(r.y.data[0], static_cast<float>(-1.5 / std::sqrt(1.25)));
 }
 
 TEST(Reference, PoolFoldDenseReluAdd) {
-  Tensor x = make({1, 2, 1, 1, 2}, {1, 10, 3, 30});
+  Tensor x = tensorOf({1, 2, 1, 1, 2}, {1, 10, 3, 30});
   EXPECT_EQ(globalAvgPoolForward(x).data, (std::vector<float>{2, 20}));
   // Frame-major channels: (d0c0, d0c1, d1c0, d1c1).
   Tensor folded = foldTimeForward(x);
   EXPECT_EQ(folded.shape, (std::vector<int64_t>{1, 1, 1, 1, 4}));
   EXPECT_EQ(folded.data, (std::vector<float>{1, 10, 3, 30}));
-  Tensor y = denseForward(make({1, 2}, {1, 2}), make({2, 2}, {1, 2, 3, 4}), make({2}, {0.5f, -0.5f}));
+  Tensor y = denseForward(tensorOf({1, 2}, {1, 2}), tensorOf({2, 2}, {1, 2, 3, 4}), tensorOf({2}, {0.5f, -0.5f}));
   EXPECT_EQ(y.data, (std::vector<float>{7.5f, 9.5f}));
-  EXPECT_EQ(reluForward(make({3}, {-1, 0, 2})).data, (std::vector<float>{0, 0, 2}));
-  EXPECT_EQ(addForward(make({2}, {1, 2}), make({2}, {3, 4})).data, (std::vector<float>{4, 6}));
+  EXPECT_EQ(reluForward(tensorOf({3}, {-1, 0, 2})).data, (std::vector<float>{0, 0, 2}));
+  EXPECT_EQ(addForward(tensorOf({2}, {1, 2}), tensorOf({2}, {3, 4})).data, (std::vector<float>{4, 6}));
 }
 
 TEST(Reference, CrossEntropyIsStable) {
   EXPECT_NEAR(softmaxCrossEntropyForward(Tensor({2, 4}), {0, 3}), std::log(4.0), 1e-6);
-  Tensor big = make({2, 2}, {1000, 0, 1000, 0});
+  Tensor big = tensorOf({2, 2}, {1000, 0, 1000, 0});
   EXPECT_NEAR(softmaxCrossEntropyForward(big, {0, 1}), (0.0 + 1000.0) / 2, 1e-3);
 }
 
