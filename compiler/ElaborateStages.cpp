@@ -70,6 +70,15 @@ private:
     }
   }
 
+  // The stage's statement as a 1x1x1 conv3d without padding: bottleneck ends, projections.
+  static ConvStatement pointwiseOf(const ConvStatement &s) {
+    ConvStatement p = s;
+    p.kind = ConvKind::Conv3d;
+    p.t = p.d = 1;
+    p.pad = Dims3{0, 0, 0};
+    return p;
+  }
+
   // torchvision's BasicBlock: conv1 (conv, BN, ReLU), conv2 (conv, BN), shortcut, add, ReLU.
   int basicBlock(const std::string &prefix, const ConvStatement &s, int64_t b, int x, Dims3 stride) {
     int blockIn = x;
@@ -90,10 +99,7 @@ private:
     const Loc loc = s.stmt->loc;
     const int blockIn = x;
     const int64_t inChannels = shapeOf(x).c, width = s.ch;
-    ConvStatement pointwise = s;
-    pointwise.kind = ConvKind::Conv3d;
-    pointwise.t = pointwise.d = 1;
-    pointwise.pad = Dims3{0, 0, 0};
+    const ConvStatement pointwise = pointwiseOf(s);
     if (!conv(prefix + "conv1.0", prefix + "conv1.0.", pointwise, x, width, Dims3{1, 1, 1}, 0, 1))
       return -1;
     bnRelu(prefix + "conv1.1", prefix + "conv1.2", loc);
@@ -127,10 +133,9 @@ private:
     const Loc loc = s.stmt->loc;
     const int blockIn = x;
     const int64_t width = s.ch;
-    ConvStatement pointwise = s, spatial = s, temporal = s;
-    pointwise.kind = spatial.kind = temporal.kind = ConvKind::Conv3d;
-    pointwise.t = pointwise.d = 1;
-    pointwise.pad = Dims3{0, 0, 0};
+    const ConvStatement pointwise = pointwiseOf(s);
+    ConvStatement spatial = s, temporal = s;
+    spatial.kind = temporal.kind = ConvKind::Conv3d;
     spatial.t = 1;
     spatial.pad = Dims3{0, s.pad.h, s.pad.w};
     temporal.d = 1;
@@ -161,11 +166,7 @@ private:
     const int64_t outChannels = shapeOf(residual).c;
     int shortcut = blockIn;
     if (stride != Dims3{1, 1, 1} || shapeOf(blockIn).c != outChannels) {
-      ConvStatement proj = s;
-      proj.kind = ConvKind::Conv3d;
-      proj.t = proj.d = 1;
-      proj.pad = Dims3{0, 0, 0};
-      if (!conv(prefix + "downsample.0", prefix + "downsample.0.", proj, blockIn, outChannels, stride, 0, 1))
+      if (!conv(prefix + "downsample.0", prefix + "downsample.0.", pointwiseOf(s), blockIn, outChannels, stride, 0, 1))
         return -1;
       shortcut = batchNorm(prefix + "downsample.1", s.stmt->loc);
     }
